@@ -1,0 +1,57 @@
+import { EXIT, runLineMode } from '../client/line-mode.js';
+import { readFileSync } from 'node:fs';
+import type { ConnectFlags } from './flags.js';
+
+export const DEFAULT_PORT = 7777;
+
+function readPasswordFile(file: string): string {
+  return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+}
+
+/** Accepts `HOST PORT`, `HOST:PORT`, `[v6]:PORT` or just `HOST`. */
+export function parseTarget(
+  host: string | undefined,
+  port: number | undefined,
+): { host: string; port: number } | undefined {
+  if (host === undefined) return undefined;
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(host);
+  if (bracketed) return { host: bracketed[1]!, port: port ?? Number(bracketed[2] ?? DEFAULT_PORT) };
+  const colon = host.lastIndexOf(':');
+  if (colon > 0 && host.indexOf(':') === colon && /^\d+$/.test(host.slice(colon + 1)))
+    return { host: host.slice(0, colon), port: port ?? Number(host.slice(colon + 1)) };
+  return { host, port: port ?? DEFAULT_PORT };
+}
+
+export async function runConnect(
+  host: string | undefined,
+  port: number | undefined,
+  flags: ConnectFlags,
+): Promise<number> {
+  const target = parseTarget(host, port);
+  if (!target) {
+    console.error('confab: which server? Usage: confab connect HOST [PORT] --nick NAME');
+    return EXIT.usage;
+  }
+  if (!flags.nick) {
+    console.error('confab: --nick NAME is required in line mode');
+    return EXIT.usage;
+  }
+  let password: string | undefined;
+  if (flags.passwordFile) {
+    try {
+      password = readPasswordFile(flags.passwordFile);
+    } catch (error) {
+      console.error(`confab: cannot read the password file: ${(error as Error).message}`);
+      return EXIT.usage;
+    }
+  }
+  return runLineMode({
+    connect: { host: target.host, port: target.port },
+    nick: flags.nick,
+    ...(password !== undefined && { password }),
+    json: flags.json === true,
+    input: process.stdin,
+    output: process.stdout,
+    errors: process.stderr,
+  });
+}

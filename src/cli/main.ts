@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { VERSION } from '../version.js';
+import { runConnect } from './connect.js';
+import type { ConnectFlags, ServeFlags } from './flags.js';
+import { runServe } from './serve.js';
+
+function portNumber(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
+  return port;
+}
+
+const program = new Command()
+  .name('confab')
+  .description('A chat server and terminal client')
+  .version(VERSION)
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('start a chat server')
+  .argument('[port]', 'port to listen on (same as --port)', portNumber)
+  .option('--host <host>', 'address to listen on (default 0.0.0.0)')
+  .option('--port <port>', 'port to listen on (default 7777)', portNumber)
+  .option('--data <dir>', 'data directory: database, files, logs (default ./confab-data)')
+  .option('--config <file>', 'YAML config file')
+  .option('--tls-cert <file>', 'TLS certificate (PEM)')
+  .option('--tls-key <file>', 'TLS private key (PEM)')
+  .option(
+    '--set <key=value>',
+    'set a parameter (repeatable)',
+    (value: string, previous: string[]) => [...previous, value],
+    [] as string[],
+  )
+  .action(async (port: number | undefined, options: ServeFlags) => {
+    process.exit(await runServe({ ...options, port: options.port ?? port }));
+  });
+
+program
+  .command('connect')
+  .description('connect to a chat server (full screen on a terminal, line mode otherwise)')
+  .argument('[host]', 'server host, or HOST:PORT')
+  .argument('[port]', 'server port', portNumber)
+  .option('--nick <nick>', 'nickname')
+  .option('--password-file <file>', 'read the account password from this file')
+  .option('--tls', 'connect with TLS')
+  .option('--ca <file>', 'trust this CA certificate (PEM) for TLS')
+  .option('--downloads <dir>', 'where downloaded files go')
+  .option('--json', 'print one JSON object per event (line mode)')
+  .action(async (host: string | undefined, port: number | undefined, options: ConnectFlags) => {
+    // stdin may still be open: leave explicitly rather than wait for it.
+    process.exit(await runConnect(host, port, options));
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,84 @@
+import os from 'node:os';
+import { ConfigError, ServerConfig } from '../config/config.js';
+import { startServer } from '../server/server.js';
+import type { ServeFlags } from './flags.js';
+
+/** The addresses a client on this or another machine can use to reach the server. */
+function reachableAddresses(host: string, port: number): string[] {
+  if (host !== '0.0.0.0' && host !== '::') return [`${host}:${port}`];
+  const addresses = ['127.0.0.1'];
+  for (const list of Object.values(os.networkInterfaces()))
+    for (const entry of list ?? [])
+      if (entry.family === 'IPv4' && !entry.internal) addresses.push(entry.address);
+  return addresses.map((address) => `${address}:${port}`);
+}
+
+export async function runServe(flags: ServeFlags): Promise<number> {
+  let config: ServerConfig;
+  try {
+    config = ServerConfig.load({
+      flags: {
+        host: flags.host,
+        port: flags.port,
+        data: flags.data,
+        config: flags.config,
+        tlsCert: flags.tlsCert,
+        tlsKey: flags.tlsKey,
+        set: flags.set,
+      },
+      env: process.env,
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`confab: configuration error (${error.key}): ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+
+  let server;
+  try {
+    server = await startServer(config, { adminPassword: process.env.CONFAB_ADMIN_PASSWORD });
+  } catch (error) {
+    console.error(`confab: cannot start: ${(error as Error).message}`);
+    return 1;
+  }
+  const { port } = server.address;
+  const scheme = config.server.tlsCert ? 'TLS' : 'TCP';
+  console.log(`Confab ${server.core.version} listening (${scheme}) on:`);
+  for (const address of reachableAddresses(config.server.host, port)) console.log(`  ${address}`);
+  console.log(`Data: ${config.server.dataDir}  Logs: ${server.logDir}`);
+  if (server.admin.kind === 'generated') {
+    console.log('');
+    console.log('Created the admin account. Its password, shown only this once:');
+    console.log(`  ${server.admin.password}`);
+    console.log("Log in as 'admin' with it; change it with /passwd.");
+  }
+  console.log(`Connect with: confab connect 127.0.0.1 ${port} --nick NAME`);
+
+  return new Promise<number>((resolve) => {
+    let signalled = false;
+    const onSignal = (signal: string) => {
+      if (signalled) {
+        console.log(`${signal} again: stopping now`);
+        process.exit(1);
+      }
+      signalled = true;
+      const seconds = config.params['shutdown.noticeSeconds'];
+      console.log(`${signal}: shutting down in ${seconds} seconds`);
+      server
+        .stop(seconds)
+        .then(() => {
+          console.log('Stopped.');
+          resolve(0);
+        })
+        .catch((error: unknown) => {
+          console.error(`confab: error while stopping: ${(error as Error).message}`);
+          resolve(1);
+        });
+    };
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    // SIGTERM does not exist on Windows.
+    if (process.platform !== 'win32') process.on('SIGTERM', () => onSignal('SIGTERM'));
+  });
+}

@@ -1,0 +1,286 @@
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { CommandInfo } from '../core/catalog.js';
+import type { ErrorCode } from '../core/errors.js';
+import type { ChatEvent } from '../core/events.js';
+import type { Reply } from '../core/session.js';
+import { parseServerFrame } from '../protocol/codec.js';
+import { FrameDecoder } from '../protocol/framing.js';
+
+export type HelloEvent = Extract<ChatEvent, { ev: 'hello' }>;
+export type EventNamed<N extends ChatEvent['ev']> = Extract<ChatEvent, { ev: N }>;
+
+/** The server refused a request: `code` is one of the stable protocol error codes. */
+export class RequestError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+    this.name = 'RequestError';
+  }
+}
+
+/** The connection failed or closed before a reply came. */
+export class ConnectionClosedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConnectionClosedError';
+  }
+}
+
+export interface ConnectOptions {
+  readonly host: string;
+  readonly port: number;
+  /** TLS: verify against the system CAs, or the given CA; `checkServerIdentity` may pin. */
+  readonly tls?: tls.ConnectionOptions;
+  /** Give up if the server has not greeted us within this many milliseconds. */
+  readonly timeoutMs?: number;
+  /** Client's own frame limit for what the server sends (events can exceed a request). */
+  readonly maxFrameBytes?: number;
+}
+
+export interface CloseInfo {
+  /** The server's `closing` reason, when it gave one. */
+  readonly code: string | undefined;
+  readonly message: string;
+  /** True when this side closed (quit or close()). */
+  readonly byClient: boolean;
+}
+
+interface ClientEvents {
+  event: [ChatEvent];
+  close: [CloseInfo];
+}
+
+/**
+ * A protocol v1 client: connects, reads the greeting, sends requests and matches their
+ * replies, and emits the server's events. The line client, the full-screen client, the
+ * tests and the benchmarks all use it.
+ */
+export class ChatClient extends EventEmitter<ClientEvents> {
+  readonly hello: HelloEvent;
+  nick: string | undefined;
+  sessionId: string | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<
+    number,
+    { resolve: (data: Record<string, unknown>) => void; reject: (error: Error) => void }
+  >();
+  private closeInfo: CloseInfo | undefined;
+  private serverClosing: { code: string; message: string } | undefined;
+  private clientClosing = false;
+
+  private constructor(
+    private readonly socket: net.Socket,
+    hello: HelloEvent,
+    decoder: FrameDecoder,
+  ) {
+    super();
+    this.hello = hello;
+    socket.on('data', (chunk: Buffer) => {
+      for (const result of decoder.push(chunk)) {
+        if (result.kind === 'frame') this.onFrame(result.text);
+      }
+    });
+    socket.on('close', () => this.onClose());
+    socket.on('error', () => {
+      // 'close' follows and reports it.
+    });
+  }
+
+  static connect(options: ConnectOptions): Promise<ChatClient> {
+    return new Promise((resolve, reject) => {
+      const socket = options.tls
+        ? tls.connect({ host: options.host, port: options.port, ...options.tls })
+        : net.connect({ host: options.host, port: options.port });
+      socket.setNoDelay(true);
+      const decoder = new FrameDecoder(options.maxFrameBytes ?? 16 * 1024 * 1024);
+      const early: string[] = [];
+      const fail = (error: Error) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(error);
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            new ConnectionClosedError(`No greeting from ${options.host}:${options.port} in time`),
+          ),
+        options.timeoutMs ?? 10_000,
+      );
+      const onError = (error: Error) =>
+        fail(
+          new ConnectionClosedError(
+            `Cannot connect to ${options.host}:${options.port}: ${error.message}`,
+          ),
+        );
+      const onClose = () =>
+        fail(
+          new ConnectionClosedError(
+            `${options.host}:${options.port} closed the connection before greeting`,
+          ),
+        );
+      const onData = (chunk: Buffer) => {
+        for (const result of decoder.push(chunk))
+          if (result.kind === 'frame') early.push(result.text);
+        const first = early[0] === undefined ? undefined : parseServerFrame(early[0]);
+        if (!first) return;
+        if (!('ev' in first) || first.ev !== 'hello') {
+          fail(
+            new ConnectionClosedError(
+              'The server did not greet with hello: is this a Confab server?',
+            ),
+          );
+          return;
+        }
+        clearTimeout(timer);
+        socket.off('data', onData);
+        socket.off('error', onError);
+        socket.off('close', onClose);
+        const client = new ChatClient(socket, first, decoder);
+        resolve(client);
+        for (const text of early.slice(1)) client.onFrame(text);
+      };
+      socket.on('data', onData);
+      socket.on('error', onError);
+      socket.on('close', onClose);
+    });
+  }
+
+  get commands(): readonly CommandInfo[] {
+    return this.hello.commands;
+  }
+
+  get isClosed(): boolean {
+    return this.closeInfo !== undefined;
+  }
+
+  /** Sends a request; resolves with the reply's data or rejects with a `RequestError`. */
+  request<T extends Record<string, unknown> = Record<string, unknown>>(
+    cmd: string,
+    args: object = {},
+  ): Promise<T> {
+    if (this.closeInfo)
+      return Promise.reject(new ConnectionClosedError('The connection is closed'));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (data: Record<string, unknown>) => void, reject });
+      this.socket.write(JSON.stringify({ id, cmd, args }) + '\n');
+    });
+  }
+
+  /** Sends raw bytes (tests use this to send malformed input). */
+  writeRaw(data: string | Uint8Array): void {
+    this.socket.write(data);
+  }
+
+  async login(
+    nick: string,
+    password?: string,
+  ): Promise<{ nick: string; session: string; account: boolean; role: string }> {
+    const data = await this.request<{
+      nick: string;
+      session: string;
+      account: boolean;
+      role: string;
+    }>('nick', password === undefined ? { nick } : { nick, password });
+    this.nick = data.nick;
+    this.sessionId = data.session;
+    return data;
+  }
+
+  /** Leaves cleanly: the server tells everyone, then closes. */
+  async quit(message?: string): Promise<void> {
+    if (this.closeInfo) return;
+    this.clientClosing = true;
+    const closed = new Promise<void>((resolve) => this.once('close', () => resolve()));
+    try {
+      await this.request('quit', message === undefined ? {} : { message });
+    } catch {
+      // Already gone: nothing more to say.
+    }
+    await closed;
+  }
+
+  /** Closes the socket without a goodbye (as a crash would). */
+  destroy(): void {
+    this.clientClosing = true;
+    this.socket.destroy();
+  }
+
+  /** Resolves with the next event matching `predicate`, or rejects after `timeoutMs`. */
+  waitFor<E extends ChatEvent = ChatEvent>(
+    predicate: (event: ChatEvent) => event is E,
+    timeoutMs?: number,
+  ): Promise<E>;
+  waitFor(predicate: (event: ChatEvent) => boolean, timeoutMs?: number): Promise<ChatEvent>;
+  waitFor(predicate: (event: ChatEvent) => boolean, timeoutMs = 5000): Promise<ChatEvent> {
+    return new Promise((resolve, reject) => {
+      const onEvent = (event: ChatEvent) => {
+        if (!predicate(event)) return;
+        cleanup();
+        resolve(event);
+      };
+      const onClose = (info: CloseInfo) => {
+        cleanup();
+        reject(new ConnectionClosedError(`Closed while waiting: ${info.message}`));
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`No matching event within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.off('event', onEvent);
+        this.off('close', onClose);
+      };
+      this.on('event', onEvent);
+      this.on('close', onClose);
+    });
+  }
+
+  /** Resolves when the connection has closed, with why. */
+  closed(): Promise<CloseInfo> {
+    if (this.closeInfo) return Promise.resolve(this.closeInfo);
+    return new Promise((resolve) => this.once('close', resolve));
+  }
+
+  private onFrame(text: string): void {
+    const frame = parseServerFrame(text);
+    if (!frame) return;
+    if ('ev' in frame) {
+      if (frame.ev === 'closing') this.serverClosing = { code: frame.code, message: frame.message };
+      // Answer keepalives so the server knows this client is alive.
+      if (frame.ev === 'ping' && !this.closeInfo) this.request('ping').catch(() => undefined);
+      this.emit('event', frame);
+      return;
+    }
+    this.onReply(frame);
+  }
+
+  private onReply(reply: Reply): void {
+    if (reply.re === null) return;
+    const waiter = this.pending.get(reply.re);
+    if (!waiter) return;
+    this.pending.delete(reply.re);
+    if (reply.ok) waiter.resolve(reply.data as Record<string, unknown>);
+    else
+      waiter.reject(new RequestError(reply.error.code, reply.error.message, reply.error.details));
+  }
+
+  private onClose(): void {
+    if (this.closeInfo) return;
+    this.closeInfo = {
+      code: this.serverClosing?.code,
+      message: this.serverClosing?.message ?? 'The server closed the connection',
+      byClient: this.clientClosing,
+    };
+    for (const waiter of this.pending.values())
+      waiter.reject(new ConnectionClosedError(`Connection closed: ${this.closeInfo.message}`));
+    this.pending.clear();
+    this.emit('close', this.closeInfo);
+  }
+}

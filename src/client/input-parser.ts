@@ -1,0 +1,186 @@
+import { usageOf, type ArgInfo, type CommandInfo } from '../core/catalog.js';
+
+/**
+ * Turns a line a person typed into a request, using the catalogue the server announced.
+ * Shared by the line client, the full-screen client and the server console, so a command
+ * is spelled the same everywhere.
+ */
+export type ParsedInput =
+  | { readonly kind: 'empty' }
+  | {
+      readonly kind: 'request';
+      readonly command: CommandInfo;
+      readonly args: Record<string, unknown>;
+      /** Secret and confirmation arguments the client must prompt for, in order. */
+      readonly prompts: readonly ArgInfo[];
+    }
+  | { readonly kind: 'local'; readonly name: string; readonly rest: string }
+  | { readonly kind: 'error'; readonly message: string };
+
+export interface InputContext {
+  readonly commands: readonly CommandInfo[];
+  /** The room plain text goes to. */
+  readonly currentRoom: string;
+  /** Commands the client handles itself (`help`, `menu`, `switch`, …). */
+  readonly localCommands?: readonly string[];
+  /** Whether the current room is owned by this user (`exit` closes it). */
+  readonly ownsCurrentRoom?: boolean;
+}
+
+const LOBBY = 'lobby';
+
+export function findCommand(
+  commands: readonly CommandInfo[],
+  word: string,
+): CommandInfo | undefined {
+  const name = word.toLowerCase();
+  return commands.find((command) => command.name === name || command.aliases.includes(name));
+}
+
+export function parseInput(line: string, context: InputContext): ParsedInput {
+  const text = line.replace(/\r?\n$/, '');
+  if (text.trim() === '') return { kind: 'empty' };
+  const first = text[0];
+  if ((first === '/' || first === '!') && text[1] !== first)
+    return parseCommand(text.slice(1), context, true);
+  // `//text` and `!!text` send text that starts with the sign.
+  if ((first === '/' || first === '!') && text[1] === first) return say(context, text.slice(1));
+  if (text.startsWith('@')) return parseMentions(text, context);
+  const word = (/^\S+/.exec(text)?.[0] ?? '').toLowerCase();
+  // Seed-style words inside a room: `bye` leaves it, `exit` closes it when it is yours.
+  if (
+    context.currentRoom !== LOBBY &&
+    text.trim().toLowerCase() === 'bye' &&
+    findCommand(context.commands, 'leave')
+  )
+    return parseCommand('leave', context, true);
+  if (
+    context.currentRoom !== LOBBY &&
+    context.ownsCurrentRoom &&
+    text.trim().toLowerCase() === 'exit' &&
+    findCommand(context.commands, 'close')
+  )
+    return parseCommand('close', context, true);
+  const bare = context.commands.find((command) => command.bare.includes(word));
+  if (bare) return parseCommand(bare.name + text.slice(word.length), context, false);
+  return say(context, text);
+}
+
+function say(context: InputContext, text: string): ParsedInput {
+  const command = findCommand(context.commands, 'say');
+  if (!command) return { kind: 'error', message: 'This server does not take messages' };
+  return { kind: 'request', command, args: { room: context.currentRoom, text }, prompts: [] };
+}
+
+/** `@alice @bob hello` is a private message to alice and bob. */
+function parseMentions(text: string, context: InputContext): ParsedInput {
+  const names: string[] = [];
+  let rest = text;
+  for (;;) {
+    const match = /^@(\S+)\s*/.exec(rest);
+    if (!match) break;
+    names.push(...match[1]!.split(',').filter(Boolean));
+    rest = rest.slice(match[0].length);
+  }
+  const command = findCommand(context.commands, 'msg');
+  if (!command) return { kind: 'error', message: 'This server has no private messages' };
+  if (rest.trim() === '') return { kind: 'error', message: 'Usage: @NAME [@NAME…] TEXT' };
+  return { kind: 'request', command, args: { to: names, text: rest }, prompts: [] };
+}
+
+function parseCommand(body: string, context: InputContext, slashed: boolean): ParsedInput {
+  const match = /^(\S+)\s*/.exec(body);
+  if (!match) return { kind: 'error', message: 'Type a command after the slash, or /help' };
+  const word = match[1]!.toLowerCase();
+  const rest = body.slice(match[0].length);
+  if (slashed && context.localCommands?.includes(word)) return { kind: 'local', name: word, rest };
+  const command = findCommand(context.commands, word);
+  if (!command) return { kind: 'error', message: `Unknown command /${word}: try /help` };
+  return parseArgs(command, rest, context);
+}
+
+function parseArgs(command: CommandInfo, rest: string, context: InputContext): ParsedInput {
+  const args: Record<string, unknown> = {};
+  const prompts: ArgInfo[] = [];
+  let remaining = rest;
+  for (const arg of command.args) {
+    if (arg.kind === 'secret' || arg.kind === 'confirm') {
+      prompts.push(arg);
+      continue;
+    }
+    if (arg.kind === 'text') {
+      const text = remaining.trim() === '' ? '' : remaining;
+      if (text === '') {
+        if (arg.optional) continue;
+        return usageError(command);
+      }
+      args[arg.name] = text;
+      remaining = '';
+      continue;
+    }
+    const token = nextToken(remaining);
+    if (!token) {
+      if (arg.optional) continue;
+      return usageError(command);
+    }
+    remaining = token.rest;
+    const value = token.value;
+    if (arg.choices && !arg.choices.includes(value.toLowerCase())) {
+      if (arg.optional) {
+        // An optional word that does not match belongs to the next argument.
+        remaining = token.raw + remaining;
+        continue;
+      }
+      return { kind: 'error', message: `${arg.name} must be one of: ${arg.choices.join(', ')}` };
+    }
+    if (arg.kind === 'integer') {
+      if (!/^-?\d+$/.test(value)) {
+        if (arg.optional) {
+          remaining = token.raw + remaining;
+          continue;
+        }
+        return { kind: 'error', message: `${arg.name} must be a whole number` };
+      }
+      args[arg.name] = Number(value);
+    } else if (arg.kind === 'names') {
+      args[arg.name] = value.split(',').filter(Boolean);
+    } else if (arg.kind === 'duration') {
+      if (!/^(\d+[smhdw]?|forever|permanent)$/i.test(value)) {
+        if (arg.optional) {
+          remaining = token.raw + remaining;
+          continue;
+        }
+        return { kind: 'error', message: `${arg.name} must be a duration such as 30m, 2h or 7d` };
+      }
+      args[arg.name] = value;
+    } else {
+      args[arg.name] = arg.choices ? value.toLowerCase() : value;
+    }
+  }
+  if (remaining.trim() !== '') return usageError(command);
+  if (command.name === 'say' && args.room === undefined) args.room = context.currentRoom;
+  return { kind: 'request', command, args, prompts };
+}
+
+function usageError(command: CommandInfo): ParsedInput {
+  return { kind: 'error', message: `Usage: ${usageOf(command)}` };
+}
+
+/** One token: a word, or a double-quoted string (for paths with spaces). */
+function nextToken(input: string): { value: string; raw: string; rest: string } | undefined {
+  const trimmed = input.replace(/^\s+/, '');
+  if (trimmed === '') return undefined;
+  if (trimmed.startsWith('"')) {
+    const end = trimmed.indexOf('"', 1);
+    if (end > 0) {
+      const raw = trimmed.slice(0, end + 1);
+      return {
+        value: trimmed.slice(1, end),
+        raw: raw + ' ',
+        rest: trimmed.slice(end + 1).replace(/^\s+/, ''),
+      };
+    }
+  }
+  const match = /^(\S+)\s*/.exec(trimmed)!;
+  return { value: match[1]!, raw: match[0], rest: trimmed.slice(match[0].length) };
+}

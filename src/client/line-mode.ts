@@ -1,0 +1,189 @@
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { ArgInfo } from '../core/catalog.js';
+import { ChatClient, ConnectionClosedError, RequestError, type ConnectOptions } from './client.js';
+import { formatEvent, formatHelp, formatReply } from './format.js';
+import { parseInput } from './input-parser.js';
+
+/** Exit codes of `confab connect`, documented in the README. */
+export const EXIT = {
+  ok: 0,
+  /** The server could not be reached, or closed the connection. */
+  disconnected: 1,
+  /** Bad command-line usage. */
+  usage: 2,
+  /** The nickname step was refused (taken, invalid, full, locked, wrong password). */
+  loginRefused: 3,
+} as const;
+
+export interface LineModeOptions {
+  readonly connect: ConnectOptions;
+  readonly nick: string;
+  readonly password?: string;
+  readonly json: boolean;
+  readonly input: Readable;
+  readonly output: Writable;
+  readonly errors: Writable;
+}
+
+const LOCAL_COMMANDS = ['help', 'switch'];
+const LOCAL_HELP = [
+  { usage: '/help', summary: 'this list' },
+  { usage: '/switch ROOM', summary: 'make a joined room (or the lobby) the current one' },
+];
+
+/**
+ * `confab connect` without a terminal: each input line is a command or a message, each
+ * event one output line (or one JSON object with `--json`). Scripts and bots use this.
+ */
+export async function runLineMode(options: LineModeOptions): Promise<number> {
+  const print = (line: string) => options.output.write(line + '\n');
+  const emit = (value: object) => print(JSON.stringify(value));
+  const fail = (line: string) => options.errors.write(line + '\n');
+
+  let client: ChatClient;
+  try {
+    client = await ChatClient.connect(options.connect);
+  } catch (error) {
+    fail(`confab: ${(error as Error).message}`);
+    return EXIT.disconnected;
+  }
+  if (options.json) emit(client.hello);
+  else print(formatEvent(client.hello)!);
+
+  try {
+    const ready = await client.login(options.nick, options.password);
+    if (options.json) emit({ ready });
+    else
+      print(
+        `You are ${ready.nick}${ready.account ? ` (${ready.role})` : ' (guest)'}, session ${ready.session}`,
+      );
+  } catch (error) {
+    if (error instanceof RequestError) {
+      fail(`confab: login refused (${error.code}): ${error.message}`);
+      client.destroy();
+      return EXIT.loginRefused;
+    }
+    fail(`confab: ${(error as Error).message}`);
+    return EXIT.disconnected;
+  }
+
+  let currentRoom = 'lobby';
+  const joinedRooms = new Set(['lobby']);
+  client.on('event', (event) => {
+    if (event.ev === 'ping') return;
+    if (options.json) emit(event);
+    else {
+      const line = formatEvent(event);
+      if (line !== undefined) print(line);
+    }
+  });
+
+  const lines = createInterface({ input: options.input, crlfDelay: Infinity, terminal: false });
+  const iterator = lines[Symbol.asyncIterator]();
+  const nextLine = async (): Promise<string | undefined> => {
+    const next = await iterator.next();
+    return next.done ? undefined : next.value;
+  };
+  const closed = client.closed();
+  let quitting = false;
+
+  const answerPrompt = async (arg: ArgInfo): Promise<string | boolean | undefined> => {
+    if (arg.kind === 'confirm') {
+      print(`${arg.prompt ?? 'Are you sure?'} (yes/no)`);
+      const answer = (await nextLine())?.trim().toLowerCase();
+      return answer === 'yes' || answer === 'y';
+    }
+    print(`${arg.prompt ?? 'Password'}:`);
+    const first = await nextLine();
+    if (first === undefined) return undefined;
+    if (arg.repeat) {
+      print(`${arg.prompt ?? 'Password'} again:`);
+      if ((await nextLine()) !== first) {
+        fail('The two entries differ; nothing was changed');
+        return undefined;
+      }
+    }
+    return first;
+  };
+
+  const handleLine = async (line: string): Promise<void> => {
+    const parsed = parseInput(line, {
+      commands: client.commands,
+      currentRoom,
+      localCommands: LOCAL_COMMANDS,
+    });
+    switch (parsed.kind) {
+      case 'empty':
+        return;
+      case 'error':
+        if (options.json) emit({ error: { code: 'input', message: parsed.message } });
+        else fail(parsed.message);
+        return;
+      case 'local':
+        if (parsed.name === 'help') {
+          for (const row of formatHelp(client.commands, LOCAL_HELP)) print(row);
+        } else if (parsed.name === 'switch') {
+          const room = parsed.rest.trim() || 'lobby';
+          if (!joinedRooms.has(room)) fail(`You are not in ${room}: /join it first`);
+          else currentRoom = room;
+        }
+        return;
+      case 'request': {
+        const args = { ...parsed.args };
+        for (const prompt of parsed.prompts) {
+          const answer = await answerPrompt(prompt);
+          if (answer === undefined || answer === false) {
+            fail('Cancelled');
+            return;
+          }
+          args[prompt.name] = answer;
+        }
+        const name = parsed.command.name;
+        if (name === 'quit') quitting = true;
+        try {
+          const data = await client.request(name, args);
+          if (name === 'join' && typeof data.room === 'string') {
+            joinedRooms.add(data.room);
+            currentRoom = data.room;
+          }
+          if (options.json) emit({ reply: name, ok: true, data });
+          else for (const row of formatReply(name, data)) print(row);
+        } catch (error) {
+          if (error instanceof RequestError) {
+            if (options.json)
+              emit({
+                reply: name,
+                ok: false,
+                error: { code: error.code, message: error.message, details: error.details },
+              });
+            else fail(`error (${error.code}): ${error.message}`);
+          } else if (!(error instanceof ConnectionClosedError)) throw error;
+        }
+        return;
+      }
+    }
+  };
+
+  // Input and the connection race: whichever ends first decides how we exit.
+  const inputDone = (async () => {
+    for (;;) {
+      const line = await nextLine();
+      if (line === undefined || client.isClosed) return;
+      await handleLine(line);
+      if (quitting || client.isClosed) return;
+    }
+  })();
+  const outcome = await Promise.race([
+    inputDone.then(() => 'input' as const),
+    closed.then(() => 'closed' as const),
+  ]);
+  if (outcome === 'input' && !client.isClosed) await client.quit();
+  lines.close();
+  const info = await closed;
+  if (quitting || outcome === 'input' || info.byClient) return EXIT.ok;
+  fail(
+    `confab: the server closed the connection${info.code ? ` (${info.code})` : ''}: ${info.message}`,
+  );
+  return EXIT.disconnected;
+}

@@ -1,0 +1,272 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import {
+  PARAMETER_KEYS,
+  PARAMETERS,
+  type ParameterKey,
+  type Parameters,
+  environmentName,
+  isParameterKey,
+  parseParameter,
+} from './parameters.js';
+
+/** Where a parameter's value came from, highest precedence first. */
+export const CONFIG_SOURCES = ['command line', 'environment', 'live', 'file', 'default'] as const;
+export type ConfigSource = (typeof CONFIG_SOURCES)[number];
+
+/** Settings fixed for the life of the process (a restart changes them). */
+export interface ServerSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly serverName: string;
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  readonly configFile: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Layer = Partial<Record<ParameterKey, number | boolean>>;
+
+export interface ConfigInputs {
+  /** Values given as flags: `--host`, `--port`, `--data`, `--tls-*`, and `--set KEY=VALUE`. */
+  readonly flags?: {
+    host?: string;
+    port?: string | number;
+    data?: string;
+    config?: string;
+    tlsCert?: string;
+    tlsKey?: string;
+    set?: readonly string[];
+  };
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Base directory that relative paths in flags are resolved against. */
+  readonly cwd?: string;
+}
+
+/**
+ * The server's configuration: built once and validated at start-up, then passed in.
+ * Parameters are read through `params`, a frozen snapshot replaced whenever a live
+ * change or a reload of the file happens, so a reader never sees a half-applied change.
+ */
+export class ServerConfig {
+  readonly server: ServerSettings;
+  private readonly layers: Record<ConfigSource, Layer>;
+  private snapshot: Parameters;
+  private readonly listeners = new Set<(changed: readonly ParameterKey[]) => void>();
+
+  private constructor(server: ServerSettings, layers: Record<ConfigSource, Layer>) {
+    this.server = Object.freeze(server);
+    this.layers = layers;
+    this.snapshot = this.resolve();
+  }
+
+  static load(inputs: ConfigInputs = {}): ServerConfig {
+    const flags = inputs.flags ?? {};
+    const env = inputs.env ?? {};
+    const cwd = inputs.cwd ?? process.cwd();
+    const configFile = flags.config ?? env.CONFAB_CONFIG;
+    const fileValues = configFile ? readConfigFile(path.resolve(cwd, configFile)) : {};
+
+    const fileLayer: Layer = {};
+    const serverFromFile: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(fileValues)) {
+      if (isParameterKey(key)) fileLayer[key] = checked(key, value, `in ${configFile}`);
+      else if (SERVER_KEYS.has(key)) serverFromFile[key] = value;
+      else throw new ConfigError(key, `Unknown configuration key "${key}" in ${configFile}`);
+    }
+
+    const envLayer: Layer = {};
+    for (const key of PARAMETER_KEYS) {
+      const name = environmentName(key);
+      const raw = env[name];
+      if (raw !== undefined && raw !== '') envLayer[key] = checked(key, raw, `in ${name}`);
+    }
+
+    const cliLayer: Layer = {};
+    for (const assignment of flags.set ?? []) {
+      const eq = assignment.indexOf('=');
+      const key = eq < 0 ? assignment : assignment.slice(0, eq);
+      if (eq < 0 || !isParameterKey(key))
+        throw new ConfigError(
+          key,
+          eq < 0
+            ? `--set takes KEY=VALUE, got "${assignment}"`
+            : `Unknown configuration key "${key}"`,
+        );
+      cliLayer[key] = checked(key, assignment.slice(eq + 1), 'in --set');
+    }
+
+    const pick = (flag: unknown, envName: string, fileKey: string): unknown =>
+      flag ?? env[envName] ?? serverFromFile[fileKey];
+    const portRaw = pick(flags.port, 'CONFAB_PORT', 'port') ?? 7777;
+    const port = Number(portRaw);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new ConfigError(
+        'port',
+        `port must be a whole number from 0 to 65535, got "${portRaw}"`,
+      );
+    const str = (value: unknown, key: string): string | undefined => {
+      if (value === undefined || value === null) return undefined;
+      if (typeof value !== 'string' || value === '')
+        throw new ConfigError(key, `${key} must be a non-empty string`);
+      return value;
+    };
+    const fileDir = configFile ? path.dirname(path.resolve(cwd, configFile)) : cwd;
+    // Paths from the file are relative to the file; paths from flags to the working directory.
+    const resolvePath = (flag: string | undefined, envName: string, fileKey: string) => {
+      if (flag) return path.resolve(cwd, flag);
+      if (env[envName]) return path.resolve(cwd, env[envName]);
+      const fromFile = str(serverFromFile[fileKey], fileKey);
+      return fromFile ? path.resolve(fileDir, fromFile) : undefined;
+    };
+    const tlsCert = resolvePath(flags.tlsCert, 'CONFAB_TLS_CERT', 'tls.cert');
+    const tlsKey = resolvePath(flags.tlsKey, 'CONFAB_TLS_KEY', 'tls.key');
+    if ((tlsCert === undefined) !== (tlsKey === undefined))
+      throw new ConfigError(
+        'tls',
+        'TLS needs both a certificate (--tls-cert) and a key (--tls-key)',
+      );
+
+    const server: ServerSettings = {
+      host: str(pick(flags.host, 'CONFAB_HOST', 'host'), 'host') ?? '0.0.0.0',
+      port,
+      dataDir: resolvePath(flags.data, 'CONFAB_DATA', 'data') ?? path.resolve(cwd, 'confab-data'),
+      serverName:
+        str(pick(undefined, 'CONFAB_SERVER_NAME', 'serverName'), 'serverName') ?? 'confab',
+      tlsCert,
+      tlsKey,
+      configFile: configFile ? path.resolve(cwd, configFile) : undefined,
+    };
+    return new ServerConfig(server, {
+      'command line': cliLayer,
+      environment: envLayer,
+      live: {},
+      file: fileLayer,
+      default: {},
+    });
+  }
+
+  get params(): Parameters {
+    return this.snapshot;
+  }
+
+  sourceOf(key: ParameterKey): ConfigSource {
+    for (const source of CONFIG_SOURCES) if (this.layers[source][key] !== undefined) return source;
+    return 'default';
+  }
+
+  /** Applies a live change (from `/config`); returns the value now in force. */
+  setLive(key: ParameterKey, raw: unknown): number | boolean {
+    this.layers.live[key] = checked(key, raw, '');
+    this.update([key]);
+    return this.snapshot[key];
+  }
+
+  resetLive(key: ParameterKey): void {
+    delete this.layers.live[key];
+    this.update([key]);
+  }
+
+  liveValues(): Layer {
+    return { ...this.layers.live };
+  }
+
+  /** Replaces the file layer, as SIGHUP does; a bad file leaves the old values in force. */
+  reloadFile(): readonly ParameterKey[] {
+    const file = this.server.configFile;
+    if (!file) return [];
+    const fresh: Layer = {};
+    for (const [key, value] of Object.entries(readConfigFile(file)))
+      if (isParameterKey(key)) fresh[key] = checked(key, value, `in ${file}`);
+    this.layers.file = fresh;
+    const before = this.snapshot;
+    this.snapshot = this.resolve();
+    const changed = PARAMETER_KEYS.filter((key) => before[key] !== this.snapshot[key]);
+    if (changed.length > 0) this.emit(changed);
+    return changed;
+  }
+
+  onChange(listener: (changed: readonly ParameterKey[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private update(keys: readonly ParameterKey[]): void {
+    this.snapshot = this.resolve();
+    this.emit(keys);
+  }
+
+  private emit(keys: readonly ParameterKey[]): void {
+    for (const listener of this.listeners) listener(keys);
+  }
+
+  private resolve(): Parameters {
+    const values: Record<string, number | boolean> = {};
+    for (const key of PARAMETER_KEYS) {
+      let value: number | boolean = PARAMETERS[key].default;
+      for (const source of CONFIG_SOURCES) {
+        const candidate = this.layers[source][key];
+        if (candidate !== undefined) {
+          value = candidate;
+          break;
+        }
+      }
+      values[key] = value;
+    }
+    return Object.freeze(values) as Parameters;
+  }
+}
+
+const SERVER_KEYS = new Set(['host', 'port', 'data', 'serverName', 'tls.cert', 'tls.key']);
+
+function checked(key: ParameterKey, raw: unknown, where: string): number | boolean {
+  const result = parseParameter(key, raw);
+  if (!result.ok)
+    throw new ConfigError(key, where ? `${result.message} (${where})` : result.message);
+  return result.value;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError('config', `Cannot read config file ${file}: ${(error as Error).message}`);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(
+      'config',
+      `Config file ${file} is not valid YAML: ${(error as Error).message}`,
+    );
+  }
+  if (document === null || document === undefined) return {};
+  if (typeof document !== 'object' || Array.isArray(document))
+    throw new ConfigError('config', `Config file ${file} must hold a mapping of keys to values`);
+  return flatten(document as Record<string, unknown>);
+}
+
+/** `{lockout: {attempts: 3}}` and `{'lockout.attempts': 3}` both become the dotted key. */
+function flatten(object: Record<string, unknown>, prefix = ''): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) {
+    const full = prefix + key;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value))
+      Object.assign(out, flatten(value as Record<string, unknown>, `${full}.`));
+    else out[full] = value;
+  }
+  return out;
+}

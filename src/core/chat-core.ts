@@ -1,0 +1,388 @@
+import { z } from 'zod';
+import type { Bus, BusMessage, BusTarget } from '../bus/bus.js';
+import type { ServerConfig } from '../config/config.js';
+import type { Parameters } from '../config/parameters.js';
+import { StoreUnavailableError, type Store } from '../store/store.js';
+import type { CommandInfo } from './catalog.js';
+import type { Clock } from './clock.js';
+import type { CommandDefinition, LoginContext } from './commands/command.js';
+import { ChatError, ERROR_CODES } from './errors.js';
+import { EventFactory, type ChatEvent, type EventPayload, type LeaveReason } from './events.js';
+import type { Logger, MessageLog } from './logger.js';
+import { NAME_MAX_LENGTH } from './names.js';
+import { errorReply, Link, Session, type AccountRef, type Outlet, type Reply } from './session.js';
+
+export const PROTOCOL_VERSION = 1;
+export const LOBBY = 'lobby';
+
+export interface CoreDeps {
+  readonly config: ServerConfig;
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly messageLog: MessageLog;
+  readonly commands: readonly CommandDefinition[];
+  readonly version: string;
+}
+
+/** A request as the transport hands it over, after its envelope has been checked. */
+export interface Request {
+  readonly id: number;
+  readonly cmd: string;
+  readonly args: unknown;
+}
+
+/**
+ * The chat core: sessions, presence, delivery and the one place every command is checked
+ * and dispatched. It knows nothing of sockets or encodings: transports hand it requests
+ * through a `Link` and receive frames through an `Outlet`.
+ */
+export class ChatCore {
+  readonly config: ServerConfig;
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly messageLog: MessageLog;
+  readonly version: string;
+  readonly events: EventFactory;
+
+  private readonly commandTable = new Map<string, CommandDefinition>();
+  private readonly catalogue: readonly CommandInfo[];
+  private readonly sessions = new Map<string, Session>();
+  private readonly sessionsByNick = new Map<string, Session>();
+  private readonly links = new Set<Link>();
+  private nextSessionNumber = 1;
+  private nextLinkNumber = 1;
+  private shuttingDown = false;
+  private readonly unsubscribe: () => void;
+
+  constructor(deps: CoreDeps) {
+    this.config = deps.config;
+    this.store = deps.store;
+    this.bus = deps.bus;
+    this.clock = deps.clock;
+    this.logger = deps.logger;
+    this.messageLog = deps.messageLog;
+    this.version = deps.version;
+    this.events = new EventFactory(() => this.clock.now());
+    for (const command of deps.commands) {
+      if (this.commandTable.has(command.info.name))
+        throw new Error(`Command ${command.info.name} is defined twice`);
+      this.commandTable.set(command.info.name, command);
+    }
+    this.catalogue = Object.freeze(
+      deps.commands.map((command) =>
+        Object.freeze({ ...command.info, admin: command.admin === true }),
+      ),
+    );
+    this.unsubscribe = this.bus.subscribe((message) => this.deliverLocally(message));
+  }
+
+  get params(): Parameters {
+    return this.config.params;
+  }
+
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  commands(): readonly CommandInfo[] {
+    return this.catalogue;
+  }
+
+  // ---- connections -------------------------------------------------------------------
+
+  /** A transport accepted a connection: greet it. */
+  attach(outlet: Outlet): Link {
+    const link = new Link(`c${this.nextLinkNumber++}`, outlet, this.clock.now());
+    this.links.add(link);
+    const params = this.params;
+    outlet.send(
+      this.events.make({
+        ev: 'hello',
+        server: this.config.server.serverName,
+        version: this.version,
+        protocol: PROTOCOL_VERSION,
+        limits: {
+          frameMaxBytes: params['frame.maxBytes'],
+          messageMaxLength: params['message.maxLength'],
+          nickMaxLength: NAME_MAX_LENGTH,
+        },
+        commands: this.catalogue,
+      }),
+    );
+    return link;
+  }
+
+  /** The transport's connection is gone (closed by either side). */
+  detach(link: Link): void {
+    if (link.isClosed) return;
+    link.markClosed();
+    this.links.delete(link);
+    const session = link.session;
+    if (session && session.link === link) {
+      session.link = null;
+      this.endSession(session, 'dropped');
+    }
+  }
+
+  /** Handles one request; requests of one link are handled in order, one at a time. */
+  receive(link: Link, request: Request): Promise<void> {
+    return link.enqueue(async () => {
+      if (link.isClosed) return;
+      const afterReply: Array<() => void> = [];
+      const reply = await this.dispatch(link, request, afterReply);
+      if (!link.isClosed) link.outlet.send(reply);
+      for (const action of afterReply) action();
+    });
+  }
+
+  private async dispatch(
+    link: Link,
+    request: Request,
+    afterReply: Array<() => void>,
+  ): Promise<Reply> {
+    const re = request.id;
+    const command = this.commandTable.get(request.cmd);
+    if (!command) return errorReply(re, 'unknown_command', `There is no command "${request.cmd}"`);
+    const session = link.session;
+    if (command.phase === 'session' && !session)
+      return errorReply(re, 'not_ready', ERROR_CODES.not_ready);
+    if (command.phase === 'login' && session)
+      return errorReply(re, 'already_ready', ERROR_CODES.already_ready);
+    if (command.admin && !session?.isAdmin)
+      return errorReply(re, 'not_authorized', `/${command.info.name} is for admins only`);
+    const parsed = command.args.safeParse(request.args ?? {});
+    if (!parsed.success)
+      return errorReply(re, 'invalid_args', describeArgsError(command.info.name, parsed.error));
+    if (session && request.cmd !== 'ping') session.lastInputAt = this.clock.now();
+
+    const ctx: LoginContext = { core: this, link, after: (action) => afterReply.push(action) };
+    try {
+      const data =
+        command.phase === 'login'
+          ? await command.handle(ctx, parsed.data)
+          : command.phase === 'session'
+            ? await command.handle({ ...ctx, session: session! }, parsed.data)
+            : await command.handle({ ...ctx, session }, parsed.data);
+      return { re, ok: true, data };
+    } catch (error) {
+      if (error instanceof ChatError)
+        return errorReply(re, error.code, error.message, error.details);
+      if (error instanceof StoreUnavailableError) {
+        this.logger.error({ err: error, cmd: request.cmd }, 'storage failed');
+        return errorReply(re, 'storage_failed', ERROR_CODES.storage_failed);
+      }
+      // A bug in one handler ends that one session, never the process.
+      this.logger.error({ err: error, cmd: request.cmd, link: link.id }, 'request handler failed');
+      afterReply.push(() => this.closeLink(link, 'internal_error', ERROR_CODES.internal_error));
+      return errorReply(re, 'internal_error', ERROR_CODES.internal_error);
+    }
+  }
+
+  /** Ends a link from the server side: its session (if any) leaves with `reason`. */
+  closeLink(link: Link, code: string, message: string, reason: LeaveReason = 'dropped'): void {
+    const session = link.session;
+    if (session && session.link === link) this.endSession(session, reason, message);
+    link.outlet.close(code, message);
+    this.detach(link);
+  }
+
+  // ---- sessions ----------------------------------------------------------------------
+
+  findSession(nickKey: string): Session | undefined {
+    return this.sessionsByNick.get(nickKey);
+  }
+
+  onlineSessions(): IterableIterator<Session> {
+    return this.sessions.values();
+  }
+
+  get onlineCount(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * Checks that a new login may happen now. Called before the slow part of a login
+   * (password hashing) and again, synchronously, just before the session is created.
+   */
+  checkLoginAllowed(nickKey: string): void {
+    if (this.shuttingDown) throw new ChatError('shutting_down');
+    if (this.sessionsByNick.has(nickKey)) throw new ChatError('nick_taken');
+    if (this.sessions.size >= this.params.maxUsers)
+      throw new ChatError(
+        'server_full',
+        `The server is full (${this.params.maxUsers} users online)`,
+      );
+  }
+
+  /** Creates a session for a link that finished the nickname step and tells everyone. */
+  login(link: Link, nick: string, nickKey: string, account: AccountRef | null): Session {
+    this.checkLoginAllowed(nickKey);
+    const session = new Session({
+      id: `s${this.nextSessionNumber++}`,
+      nick,
+      nickKey,
+      account,
+      now: this.clock.now(),
+      link,
+    });
+    session.rooms.add(LOBBY);
+    link.session = session;
+    this.sessions.set(session.id, session);
+    this.sessionsByNick.set(nickKey, session);
+    this.logger.info(
+      {
+        event: 'login',
+        session: session.id,
+        nick,
+        account: account?.id ?? null,
+        address: link.outlet.address,
+        port: link.outlet.port,
+      },
+      'login',
+    );
+    this.publish(
+      { kind: 'everyone' },
+      { ev: 'online', nick, account: account !== null },
+      { exclude: session },
+    );
+    return session;
+  }
+
+  /** Renames a session (a guest's `/nick`, or a guest registering keeps the same key). */
+  rename(session: Session, nick: string, nickKey: string): void {
+    if (nickKey !== session.nickKey) {
+      if (this.sessionsByNick.has(nickKey)) throw new ChatError('nick_taken');
+      this.sessionsByNick.delete(session.nickKey);
+      this.sessionsByNick.set(nickKey, session);
+    }
+    session.nick = nick;
+    session.nickKey = nickKey;
+  }
+
+  /** Removes a session and announces its leave, once. */
+  endSession(session: Session, reason: LeaveReason, message?: string): void {
+    if (this.sessions.get(session.id) !== session) return;
+    this.sessions.delete(session.id);
+    if (this.sessionsByNick.get(session.nickKey) === session)
+      this.sessionsByNick.delete(session.nickKey);
+    const link = session.link;
+    if (link) link.session = null;
+    this.logger.info(
+      { event: 'logout', session: session.id, nick: session.nick, reason },
+      'logout',
+    );
+    if (session.account) {
+      this.store.accounts
+        .setLastSeen(session.account.id, this.clock.now())
+        .catch((error: unknown) => {
+          this.logger.warn(
+            { err: error, account: session.account?.id },
+            'could not record last seen',
+          );
+        });
+    }
+    this.publish(
+      { kind: 'everyone' },
+      message === undefined
+        ? { ev: 'offline', nick: session.nick, reason }
+        : { ev: 'offline', nick: session.nick, reason, message },
+    );
+  }
+
+  // ---- delivery ----------------------------------------------------------------------
+
+  /** Stamps an event and sends it through the bus to every node's matching sessions. */
+  publish(
+    target: BusTarget,
+    payload: EventPayload,
+    options: { exclude?: Session; senderKey?: string; ts?: number } = {},
+  ): ChatEvent {
+    const event = this.events.make(payload, options.ts);
+    const message: BusMessage = {
+      origin: this.bus.nodeId,
+      target,
+      event,
+      ...(options.exclude && { excludeSession: options.exclude.id }),
+      ...(options.senderKey !== undefined && { senderKey: options.senderKey }),
+    };
+    this.bus.publish(message);
+    return event;
+  }
+
+  /** Sends an event to one session only. */
+  sendTo(session: Session, payload: EventPayload): void {
+    session.deliver(this.events.make(payload));
+  }
+
+  private deliverLocally(message: BusMessage): void {
+    const { event, excludeSession } = message;
+    for (const session of this.resolveTarget(message.target)) {
+      if (session.id === excludeSession) continue;
+      session.deliver(event);
+    }
+  }
+
+  private *resolveTarget(target: BusTarget): Iterable<Session> {
+    switch (target.kind) {
+      case 'everyone':
+        yield* this.sessions.values();
+        return;
+      case 'room':
+        for (const session of this.sessions.values())
+          if (session.rooms.has(target.room)) yield session;
+        return;
+      case 'nicks':
+        for (const key of target.keys) {
+          const session = this.sessionsByNick.get(key);
+          if (session) yield session;
+        }
+        return;
+      case 'sessions':
+        for (const id of target.ids) {
+          const session = this.sessions.get(id);
+          if (session) yield session;
+        }
+        return;
+    }
+  }
+
+  // ---- shutdown ----------------------------------------------------------------------
+
+  /**
+   * Tells everyone the server stops in `seconds`, refuses new logins meanwhile, then ends
+   * every session cleanly. Resolves when all sessions are closed.
+   */
+  async shutdown(seconds: number, reason?: string): Promise<void> {
+    if (!this.shuttingDown) {
+      this.shuttingDown = true;
+      this.logger.info({ event: 'shutdown', seconds, reason }, 'shutting down');
+      this.publish(
+        { kind: 'everyone' },
+        reason === undefined ? { ev: 'shutdown', seconds } : { ev: 'shutdown', seconds, reason },
+      );
+      if (seconds > 0)
+        await new Promise<void>((resolve) => this.clock.setTimeout(resolve, seconds * 1000));
+    }
+    for (const session of [...this.sessions.values()]) {
+      const link = session.link;
+      this.endSession(session, 'shutdown', reason);
+      link?.outlet.close('shutting_down', reason ?? 'The server is shutting down');
+    }
+    for (const link of [...this.links]) {
+      link.outlet.close('shutting_down', reason ?? 'The server is shutting down');
+      this.detach(link);
+    }
+    this.unsubscribe();
+  }
+}
+
+function describeArgsError(command: string, error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return `Invalid arguments for ${command}`;
+  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  return `Invalid arguments for ${command}: ${where}${issue.message}`;
+}

@@ -1,0 +1,52 @@
+import type { z } from 'zod';
+import type { CommandInfo } from '../catalog.js';
+import type { ChatCore } from '../chat-core.js';
+import type { Link, Session } from '../session.js';
+
+/** Before login a request has only its link; after login it also has a session. */
+export interface LoginContext {
+  readonly core: ChatCore;
+  readonly link: Link;
+  /** Runs after the reply has been sent (for example: close the connection after `quit`). */
+  after(action: () => void): void;
+}
+
+export interface SessionContext extends LoginContext {
+  readonly session: Session;
+}
+
+interface BaseCommand<S extends z.ZodType> {
+  readonly info: Omit<CommandInfo, 'admin'>;
+  readonly args: S;
+  /** Admin-only commands are refused with `not_authorized` to everyone else, in one place. */
+  readonly admin?: boolean;
+}
+
+/**
+ * One entry of the command table. `phase` says when it may run: `login` only before the
+ * nickname step is done, `session` only after, `any` at either time. The dispatcher checks
+ * phase, role and arguments before a handler runs, so handlers hold only the feature logic.
+ */
+export type CommandDefinition<S extends z.ZodType = z.ZodType> =
+  | (BaseCommand<S> & {
+      readonly phase: 'login';
+      handle(ctx: LoginContext, args: z.output<S>): Promise<object> | object;
+    })
+  | (BaseCommand<S> & {
+      readonly phase: 'session';
+      handle(ctx: SessionContext, args: z.output<S>): Promise<object> | object;
+    })
+  | (BaseCommand<S> & {
+      readonly phase: 'any';
+      handle(
+        ctx: LoginContext & { session: Session | null },
+        args: z.output<S>,
+      ): Promise<object> | object;
+    });
+
+/** Keeps each definition's argument type while collecting them in one table. */
+export function defineCommand<S extends z.ZodType>(
+  definition: CommandDefinition<S>,
+): CommandDefinition {
+  return definition as unknown as CommandDefinition;
+}

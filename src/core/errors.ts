@@ -1,0 +1,51 @@
+/**
+ * The one registry of error codes. Every error a client can receive is listed here with
+ * its default human message; `docs/protocol.md` must list every code (a test checks it).
+ * Codes are stable: clients branch on them, so never rename one, only add.
+ */
+export const ERROR_CODES = {
+  bad_request: 'The request is malformed',
+  bad_frame: 'The frame is not valid JSON',
+  invalid_utf8: 'The frame is not valid UTF-8',
+  frame_too_large: 'The frame exceeds the maximum frame size',
+  unknown_command: 'There is no such command',
+  invalid_args: 'The command arguments are invalid',
+  not_ready: 'Choose a nickname first',
+  already_ready: 'You are already logged in',
+  invalid_nick: 'That nickname is not valid',
+  nick_taken: 'That nickname is taken',
+  server_full: 'The server is full',
+  server_locked: 'The server is not accepting new logins',
+  shutting_down: 'The server is shutting down',
+  message_too_long: 'The message is too long',
+  empty_message: 'The message is empty',
+  unknown_user: 'No such user',
+  unknown_room: 'No such room',
+  nick_reserved: 'That nickname belongs to an account: log in with its password',
+  login_failed: 'Wrong nickname or password',
+  weak_password: 'That password is not allowed',
+  already_registered: 'You already have an account',
+  not_authorized: 'You are not authorized to do that',
+  storage_failed: 'The server could not store that; nothing was sent',
+  internal_error: 'The server failed to handle that request',
+  too_many_errors: 'Too many bad requests',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An expected failure of a request: becomes an error reply, never a crash. */
+export class ChatError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message?: string, details?: Record<string, unknown>) {
+    super(message ?? ERROR_CODES[code]);
+    this.name = 'ChatError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, value);
+}

@@ -1,0 +1,116 @@
+import type { Role } from '../store/store.js';
+import type { ErrorCode } from './errors.js';
+import type { ChatEvent } from './events.js';
+
+/** A reply to one request: exactly one per request. */
+export type Reply =
+  | { readonly re: number | null; readonly ok: true; readonly data: object }
+  | {
+      readonly re: number | null;
+      readonly ok: false;
+      readonly error: {
+        readonly code: ErrorCode;
+        readonly message: string;
+        readonly details?: Readonly<Record<string, unknown>>;
+      };
+    };
+
+export type ServerFrame = Reply | ChatEvent;
+
+/**
+ * What the core needs from a transport connection. The transport owns the bytes: it
+ * encodes frames, queues them, and closes the socket after flushing.
+ */
+export interface Outlet {
+  readonly transport: string;
+  readonly address: string;
+  readonly port: number;
+  send(frame: ServerFrame): void;
+  /** Sends a `closing` event with the reason, flushes, then closes. */
+  close(code: string, message: string): void;
+}
+
+export interface AccountRef {
+  readonly id: number;
+  readonly name: string;
+  readonly role: Role;
+}
+
+/**
+ * A user's presence on the server. It outlives a connection (a dropped connection leaves
+ * the session waiting to be resumed), so it holds a link, not a socket.
+ */
+export class Session {
+  readonly id: string;
+  nick: string;
+  nickKey: string;
+  account: AccountRef | null;
+  readonly connectedAt: number;
+  lastInputAt: number;
+  link: Link | null;
+  /** Keys of the rooms this session is in; the lobby is always among them. */
+  readonly rooms = new Set<string>();
+
+  constructor(init: {
+    id: string;
+    nick: string;
+    nickKey: string;
+    account: AccountRef | null;
+    now: number;
+    link: Link;
+  }) {
+    this.id = init.id;
+    this.nick = init.nick;
+    this.nickKey = init.nickKey;
+    this.account = init.account;
+    this.connectedAt = init.now;
+    this.lastInputAt = init.now;
+    this.link = init.link;
+  }
+
+  get isAdmin(): boolean {
+    return this.account?.role === 'admin';
+  }
+
+  deliver(event: ChatEvent): void {
+    this.link?.outlet.send(event);
+  }
+}
+
+/** One connection as the core sees it: before login it has no session. */
+export class Link {
+  session: Session | null = null;
+  /** Requests are handled one at a time per link, so replies keep request order. */
+  private tail: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    readonly id: string,
+    readonly outlet: Outlet,
+    readonly openedAt: number,
+  ) {}
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  markClosed(): void {
+    this.closed = true;
+  }
+
+  enqueue(work: () => Promise<void>): Promise<void> {
+    this.tail = this.tail.then(work);
+    return this.tail;
+  }
+}
+
+export function errorReply(
+  re: number | null,
+  code: ErrorCode,
+  message: string,
+  details?: Readonly<Record<string, unknown>>,
+): Reply {
+  return details
+    ? { re, ok: false, error: { code, message, details } }
+    : { re, ok: false, error: { code, message } };
+}

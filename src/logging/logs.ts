@@ -1,0 +1,67 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import type { Logger, MessageLog } from '../core/logger.js';
+
+export interface ServerLogs {
+  readonly logger: Logger;
+  readonly messageLog: MessageLog;
+  readonly dir: string;
+  /** Writes out what is buffered; called on shutdown. */
+  flush(): Promise<void>;
+}
+
+/**
+ * The data directory's logs: `logs/server.log` (structured JSON lines: connections with
+ * address, port, time and nickname; errors) and `logs/messages.log` (one line per message:
+ * time, sender, target, text).
+ */
+export function openLogs(dataDir: string): ServerLogs {
+  const dir = path.join(dataDir, 'logs');
+  mkdirSync(dir, { recursive: true });
+  const serverDestination = pino.destination({
+    dest: path.join(dir, 'server.log'),
+    sync: false,
+    mkdir: true,
+  });
+  const messageDestination = pino.destination({
+    dest: path.join(dir, 'messages.log'),
+    sync: false,
+    mkdir: true,
+  });
+  const logger = pino(
+    {
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // Belt and braces: requests are never logged whole, but a password must never land here.
+      redact: {
+        paths: ['password', '*.password', 'args.password', 'passwordHash', '*.passwordHash'],
+        censor: '[redacted]',
+      },
+      serializers: { err: pino.stdSerializers.err },
+    },
+    serverDestination,
+  );
+  const messageLog: MessageLog = {
+    record({ ts, sender, target, text }) {
+      messageDestination.write(
+        `${new Date(ts).toISOString()}\t${sender}\t${target}\t${JSON.stringify(text)}\n`,
+      );
+    },
+  };
+  const flushOne = (
+    destination: pino.DestinationStream & { flush?: (cb: (err?: Error) => void) => void },
+  ) =>
+    new Promise<void>((resolve) => {
+      if (!destination.flush) return resolve();
+      destination.flush(() => resolve());
+    });
+  return {
+    logger,
+    messageLog,
+    dir,
+    async flush() {
+      await Promise.all([flushOne(serverDestination), flushOne(messageDestination)]);
+    },
+  };
+}

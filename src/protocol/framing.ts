@@ -1,0 +1,85 @@
+/**
+ * Protocol v1 framing: every frame is one UTF-8 JSON text terminated by LF (a CR before the
+ * LF is dropped). Sockets deliver arbitrary chunks, so the decoder accumulates bytes and
+ * yields whole frames; it never holds more than `maxFrameBytes` of an unfinished frame.
+ */
+export type FrameResult =
+  | { readonly kind: 'frame'; readonly text: string }
+  | {
+      readonly kind: 'error';
+      readonly code: 'frame_too_large' | 'invalid_utf8';
+      readonly bytes: number;
+    };
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+export class FrameDecoder {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  /** After an oversize frame, bytes are dropped until the next LF. */
+  private discarding = false;
+  private discardedBytes = 0;
+  private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
+
+  constructor(private readonly maxFrameBytes: number) {}
+
+  /** Bytes of an unfinished frame held right now (never above the limit). */
+  get bufferedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  push(chunk: Uint8Array): FrameResult[] {
+    const results: FrameResult[] = [];
+    let start = 0;
+    while (start < chunk.length) {
+      const lf = chunk.indexOf(LF, start);
+      const end = lf < 0 ? chunk.length : lf;
+      const piece = chunk.subarray(start, end);
+      if (this.discarding) {
+        this.discardedBytes += piece.length;
+      } else if (this.pendingBytes + piece.length > this.maxFrameBytes + 1) {
+        // +1 leaves room for a CR that is stripped below: the limit counts payload bytes.
+        this.discarding = true;
+        this.discardedBytes = this.pendingBytes + piece.length;
+        this.pending = [];
+        this.pendingBytes = 0;
+      } else if (piece.length > 0) {
+        // Copy: the socket may reuse the chunk's memory after we return.
+        this.pending.push(lf < 0 ? Uint8Array.prototype.slice.call(piece) : piece);
+        this.pendingBytes += piece.length;
+      }
+      if (lf < 0) break;
+      results.push(this.finishFrame());
+      start = lf + 1;
+    }
+    return results;
+  }
+
+  private finishFrame(): FrameResult {
+    if (this.discarding) {
+      const bytes = this.discardedBytes;
+      this.discarding = false;
+      this.discardedBytes = 0;
+      return { kind: 'error', code: 'frame_too_large', bytes };
+    }
+    let bytes: Uint8Array =
+      this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (bytes.length > 0 && bytes[bytes.length - 1] === CR)
+      bytes = bytes.subarray(0, bytes.length - 1);
+    if (bytes.length > this.maxFrameBytes)
+      return { kind: 'error', code: 'frame_too_large', bytes: bytes.length };
+    try {
+      return { kind: 'frame', text: this.utf8.decode(bytes) };
+    } catch {
+      return { kind: 'error', code: 'invalid_utf8', bytes: bytes.length };
+    }
+  }
+}
+
+/** Encodes one frame. JSON.stringify never emits a raw LF, so the LF is unambiguous. */
+export function encodeFrame(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value) + '\n', 'utf8');
+}

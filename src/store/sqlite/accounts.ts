@@ -1,0 +1,79 @@
+import type Database from 'better-sqlite3';
+import type { Account, AccountStore, NewAccount, Role } from '../store.js';
+import { translateError } from './database.js';
+
+interface AccountRow {
+  id: number;
+  name: string;
+  name_key: string;
+  password_hash: string;
+  role: Role;
+  created_at: number;
+  last_seen_at: number | null;
+}
+
+function toAccount(row: AccountRow): Account {
+  return {
+    id: row.id,
+    name: row.name,
+    nameKey: row.name_key,
+    passwordHash: row.password_hash,
+    role: row.role,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+  };
+}
+
+export class SqliteAccountStore implements AccountStore {
+  constructor(private readonly db: Database.Database) {}
+
+  async create(account: NewAccount): Promise<Account> {
+    try {
+      const { lastInsertRowid } = this.db
+        .prepare(
+          'INSERT INTO accounts (name, name_key, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)',
+        )
+        .run(account.name, account.nameKey, account.passwordHash, account.role, account.createdAt);
+      return { ...account, id: Number(lastInsertRowid), lastSeenAt: null };
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  async findByKey(nameKey: string): Promise<Account | undefined> {
+    const row = this.db.prepare('SELECT * FROM accounts WHERE name_key = ?').get(nameKey) as
+      AccountRow | undefined;
+    return row && toAccount(row);
+  }
+
+  async findById(id: number): Promise<Account | undefined> {
+    const row = this.db.prepare('SELECT * FROM accounts WHERE id = ?').get(id) as
+      AccountRow | undefined;
+    return row && toAccount(row);
+  }
+
+  async list(): Promise<Account[]> {
+    const rows = this.db.prepare('SELECT * FROM accounts ORDER BY name_key').all() as AccountRow[];
+    return rows.map(toAccount);
+  }
+
+  async setPasswordHash(id: number, passwordHash: string): Promise<void> {
+    this.write('UPDATE accounts SET password_hash = ? WHERE id = ?', passwordHash, id);
+  }
+
+  async setLastSeen(id: number, at: number): Promise<void> {
+    this.write('UPDATE accounts SET last_seen_at = ? WHERE id = ?', at, id);
+  }
+
+  async delete(id: number): Promise<void> {
+    this.write('DELETE FROM accounts WHERE id = ?', id);
+  }
+
+  private write(sql: string, ...params: unknown[]): void {
+    try {
+      this.db.prepare(sql).run(...params);
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { StoreConflictError, StoreUnavailableError } from '../store.js';
+import { migrate } from './migrations.js';
+
+export const DATABASE_FILE = 'confab.db';
+
+/**
+ * Opens (creating if needed) the database in a data directory with the durability settings
+ * Confab relies on, checks that SQLite accepted them, and brings the schema up to date.
+ */
+export function openDatabase(dataDir: string): Database.Database {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(path.join(dataDir, DATABASE_FILE));
+  try {
+    db.pragma('journal_mode = WAL');
+    // FULL: a commit is on disk before it is acknowledged, even across a power cut.
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    const mode = db.pragma('journal_mode', { simple: true });
+    const sync = db.pragma('synchronous', { simple: true });
+    if (mode !== 'wal' || sync !== 2)
+      throw new Error(`SQLite refused WAL/synchronous=FULL (got ${String(mode)}/${String(sync)})`);
+    migrate(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** Maps a driver error onto the store's error types, so callers never see SQLite codes. */
+export function translateError(error: unknown): Error {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (code.startsWith('SQLITE_CONSTRAINT_UNIQUE') || code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+      return new StoreConflictError((error as Error).message);
+    if (/^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED|CORRUPT|NOTADB)/.test(code))
+      return new StoreUnavailableError((error as Error).message, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+interface PendingWrite {
+  readonly run: () => unknown;
+  readonly resolve: (value: never) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/**
+ * Group commit: writes queued during one tick of the event loop share one transaction,
+ * so a burst of messages costs one fsync rather than one each. If the shared transaction
+ * fails, each write is retried alone so one bad write cannot fail its neighbours.
+ */
+export class WriteBatcher {
+  private queue: PendingWrite[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+
+  constructor(private readonly db: Database.Database) {}
+
+  enqueue<T>(run: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (value: never) => void, reject });
+      this.scheduled ??= setImmediate(() => this.flush());
+    });
+  }
+
+  flush(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    let results: unknown[];
+    try {
+      results = this.db.transaction(() => batch.map((write) => write.run()))();
+    } catch {
+      for (const write of batch) this.runAlone(write);
+      return;
+    }
+    batch.forEach((write, index) => write.resolve(results[index] as never));
+  }
+
+  private runAlone(write: PendingWrite): void {
+    try {
+      write.resolve(this.db.transaction(write.run)() as never);
+    } catch (error) {
+      write.reject(translateError(error));
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Schema migrations, applied in order at start-up inside one transaction each. Append new
+ * ones; never edit one that has shipped. `PRAGMA user_version` records how far a file got.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'messages and accounts',
+    sql: `
+      CREATE TABLE accounts (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT    NOT NULL,
+        name_key      TEXT    NOT NULL UNIQUE,
+        password_hash TEXT    NOT NULL,
+        role          TEXT    NOT NULL DEFAULT 'user' CHECK (role IN ('user', 'admin')),
+        created_at    INTEGER NOT NULL,
+        last_seen_at  INTEGER
+      );
+      CREATE TABLE messages (
+        id             INTEGER PRIMARY KEY,
+        ts             INTEGER NOT NULL,
+        sender         TEXT    NOT NULL,
+        sender_account INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+        room           TEXT,
+        text           TEXT    NOT NULL
+      );
+      CREATE INDEX messages_by_room ON messages(room, id) WHERE room IS NOT NULL;
+      CREATE TABLE message_recipients (
+        message_id        INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        recipient         TEXT    NOT NULL,
+        recipient_account INTEGER REFERENCES accounts(id) ON DELETE CASCADE,
+        PRIMARY KEY (message_id, recipient)
+      ) WITHOUT ROWID;
+      CREATE INDEX message_recipients_by_account ON message_recipients(recipient_account, message_id);
+    `,
+  },
+];
+
+export function migrate(db: Database.Database): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+  }
+  return db.pragma('user_version', { simple: true }) as number;
+}

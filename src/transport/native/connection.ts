@@ -1,0 +1,150 @@
+import type { Socket } from 'node:net';
+import type { ChatCore } from '../../core/chat-core.js';
+import type { Logger } from '../../core/logger.js';
+import type { ErrorCode } from '../../core/errors.js';
+import { errorReply, type Link, type Outlet, type ServerFrame } from '../../core/session.js';
+import { encodeServerFrame, parseRequest } from '../../protocol/codec.js';
+import { FrameDecoder } from '../../protocol/framing.js';
+
+/** Bad frames in a row before the server gives up on a connection. */
+export const MAX_CONSECUTIVE_ERRORS = 10;
+/** Requests waiting on one connection before the server stops reading from it. */
+const MAX_PENDING_REQUESTS = 64;
+/** How long a closing connection may take to flush before it is cut. */
+const CLOSE_FLUSH_MS = 2000;
+
+/**
+ * One TCP (or TLS) connection speaking protocol v1: turns bytes into requests for the
+ * core and the core's frames into bytes, with a capped send queue.
+ */
+export class NativeConnection implements Outlet {
+  readonly transport: string;
+  readonly address: string;
+  readonly port: number;
+  readonly link: Link;
+  lastReceivedAt: number;
+  lastPingAt = 0;
+  private readonly decoder: FrameDecoder;
+  private consecutiveErrors = 0;
+  private pendingRequests = 0;
+  private corked = false;
+  private closing = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly core: ChatCore,
+    private readonly logger: Logger,
+    secure: boolean,
+  ) {
+    this.transport = secure ? 'tls' : 'tcp';
+    this.address = socket.remoteAddress ?? 'unknown';
+    this.port = socket.remotePort ?? 0;
+    this.lastReceivedAt = core.clock.now();
+    this.decoder = new FrameDecoder(core.params['frame.maxBytes']);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error) => {
+      this.logger.info(
+        { event: 'socket_error', address: this.address, port: this.port, err: error.message },
+        'socket error',
+      );
+    });
+    socket.on('close', () => this.core.detach(this.link));
+    this.link = core.attach(this);
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  send(frame: ServerFrame): void {
+    if (this.closing || this.socket.destroyed) return;
+    const limit = this.core.params.sendqBytes;
+    if (this.socket.writableLength > limit) {
+      // The peer stopped reading: drop it rather than buffer without bound.
+      this.logger.warn(
+        { event: 'sendq_exceeded', address: this.address, port: this.port },
+        'send queue full',
+      );
+      this.core.closeLink(
+        this.link,
+        'sendq_exceeded',
+        'Too much output queued: the client is not reading',
+      );
+      this.socket.destroy();
+      return;
+    }
+    // Many frames in one tick (a fan-out, a replay) leave in one write.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(encodeServerFrame(frame));
+  }
+
+  close(code: string, message: string): void {
+    if (this.closing) return;
+    this.send(this.core.events.make({ ev: 'closing', code, message }));
+    this.closing = true;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_FLUSH_MS).unref();
+  }
+
+  ping(): void {
+    this.lastPingAt = this.core.clock.now();
+    this.send(this.core.events.make({ ev: 'ping' }));
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    this.lastReceivedAt = this.core.clock.now();
+    for (const result of this.decoder.push(chunk)) {
+      if (this.closing) return;
+      if (result.kind === 'error') {
+        const limit = this.core.params['frame.maxBytes'];
+        if (result.code === 'frame_too_large') {
+          this.sendError('frame_too_large', `A frame may hold at most ${limit} bytes`);
+          this.core.closeLink(
+            this.link,
+            'frame_too_large',
+            `A frame may hold at most ${limit} bytes`,
+          );
+          return;
+        }
+        this.badInput('invalid_utf8', 'The frame is not valid UTF-8');
+        continue;
+      }
+      if (result.text.trim() === '') continue;
+      const parsed = parseRequest(result.text);
+      if (!parsed.ok) {
+        this.badInput(parsed.code, parsed.message, parsed.re);
+        continue;
+      }
+      this.consecutiveErrors = 0;
+      this.pendingRequests++;
+      if (this.pendingRequests >= MAX_PENDING_REQUESTS) this.socket.pause();
+      this.core.receive(this.link, parsed.request).finally(() => {
+        this.pendingRequests--;
+        if (this.pendingRequests < MAX_PENDING_REQUESTS / 2 && !this.closing) this.socket.resume();
+      });
+    }
+  }
+
+  private badInput(code: ErrorCode, message: string, re: number | null = null): void {
+    this.sendError(code, message, re);
+    if (++this.consecutiveErrors >= MAX_CONSECUTIVE_ERRORS)
+      this.core.closeLink(this.link, 'too_many_errors', 'Too many bad requests in a row');
+  }
+
+  private sendError(code: ErrorCode, message: string, re: number | null = null): void {
+    this.send(errorReply(re, code, message));
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}

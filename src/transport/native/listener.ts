@@ -1,0 +1,129 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import type { ChatCore } from '../../core/chat-core.js';
+import type { Logger } from '../../core/logger.js';
+import { NativeConnection } from './connection.js';
+
+export interface ListenOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+}
+
+/** How often connection deadlines (registration, keepalive) are checked. */
+const SWEEP_INTERVAL_MS = 1000;
+
+/**
+ * Accepts protocol v1 connections on TCP or TLS and hands each to the core. Deadlines are
+ * checked by one periodic sweep rather than a timer per connection, which keeps an idle
+ * connection cheap.
+ */
+export class NativeListener {
+  private readonly server: net.Server;
+  private readonly connections = new Set<NativeConnection>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly core: ChatCore,
+    private readonly logger: Logger,
+    private readonly options: ListenOptions,
+  ) {
+    const onSocket = (socket: net.Socket) => this.accept(socket);
+    this.server = options.tls
+      ? tls.createServer({ cert: options.tls.cert, key: options.tls.key }, onSocket)
+      : net.createServer(onSocket);
+    this.server.on('error', (error) => this.logger.error({ err: error }, 'listener error'));
+    if (options.tls)
+      this.server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
+        this.logger.info(
+          { event: 'tls_error', address: socket.remoteAddress, err: error.message },
+          'TLS handshake failed',
+        );
+      });
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  listen(): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      this.server.once('error', onError);
+      this.server.listen({ host: this.options.host, port: this.options.port }, () => {
+        this.server.off('error', onError);
+        this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+        this.sweepTimer.unref();
+        resolve(this.server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  /** Stops accepting; existing connections stay until the core closes them. */
+  stopAccepting(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  destroyAll(): void {
+    for (const connection of this.connections) connection.destroy();
+  }
+
+  private accept(socket: net.Socket): void {
+    const connection = new NativeConnection(
+      socket,
+      this.core,
+      this.logger,
+      this.options.tls !== undefined,
+    );
+    this.connections.add(connection);
+    this.logger.info(
+      {
+        event: 'connect',
+        transport: connection.transport,
+        address: connection.address,
+        port: connection.port,
+        link: connection.link.id,
+      },
+      'connection opened',
+    );
+    socket.on('close', () => {
+      this.connections.delete(connection);
+      this.logger.info(
+        {
+          event: 'disconnect',
+          address: connection.address,
+          port: connection.port,
+          link: connection.link.id,
+        },
+        'connection closed',
+      );
+    });
+  }
+
+  private sweep(): void {
+    const params = this.core.params;
+    const now = this.core.clock.now();
+    const registrationMs = params.registrationTimeoutSeconds * 1000;
+    const pingMs = params['ping.intervalSeconds'] * 1000;
+    const timeoutMs = params['ping.timeoutSeconds'] * 1000;
+    for (const connection of this.connections) {
+      if (connection.isClosing) continue;
+      const link = connection.link;
+      if (!link.session && now - link.openedAt > registrationMs) {
+        this.core.closeLink(link, 'registration_timeout', 'No nickname chosen in time');
+        continue;
+      }
+      const silentMs = now - connection.lastReceivedAt;
+      if (silentMs > timeoutMs) {
+        this.core.closeLink(
+          link,
+          'ping_timeout',
+          `No data for ${Math.round(silentMs / 1000)} seconds`,
+        );
+      } else if (silentMs > pingMs && connection.lastPingAt < connection.lastReceivedAt) {
+        connection.ping();
+      }
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ChatClient } from '../../src/client/client.js';
+import { ServerConfig } from '../../src/config/config.js';
+import { startServer, type RunningServer, type StartOptions } from '../../src/server/server.js';
+
+export const TEST_ADMIN_PASSWORD = 'test-admin-password-1';
+
+export interface TestServer {
+  readonly server: RunningServer;
+  readonly port: number;
+  readonly dataDir: string;
+  /** A connected client that has not logged in yet. */
+  open(): Promise<ChatClient>;
+  /** A connected, logged-in client. */
+  connect(nick: string, password?: string): Promise<ChatClient>;
+  stop(): Promise<void>;
+  /** Stops the server and deletes its data directory. */
+  dispose(): Promise<void>;
+}
+
+export interface TestServerOptions extends StartOptions {
+  /** Parameters, as `--set` would give them. */
+  readonly set?: Readonly<Record<string, string | number>>;
+  /** Reuse a data directory (to test restarts). */
+  readonly dataDir?: string;
+}
+
+export function makeDataDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'confab-test-'));
+}
+
+/** A real server on 127.0.0.1, an ephemeral port and a temporary data directory. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? makeDataDir();
+  const config = ServerConfig.load({
+    flags: {
+      host: '127.0.0.1',
+      port: 0,
+      data: dataDir,
+      set: Object.entries(options.set ?? {}).map(([key, value]) => `${key}=${value}`),
+    },
+    env: {},
+  });
+  const server = await startServer(config, {
+    adminPassword: options.adminPassword ?? TEST_ADMIN_PASSWORD,
+    ...(options.clock && { clock: options.clock }),
+  });
+  const port = server.address.port;
+  const clients: ChatClient[] = [];
+  const open = async () => {
+    const client = await ChatClient.connect({ host: '127.0.0.1', port });
+    clients.push(client);
+    return client;
+  };
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const client of clients) client.destroy();
+    await server.stop(0);
+  };
+  return {
+    server,
+    port,
+    dataDir,
+    open,
+    async connect(nick, password) {
+      const client = await open();
+      await client.login(nick, password);
+      return client;
+    },
+    stop,
+    async dispose() {
+      await stop();
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
