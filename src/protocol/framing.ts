@@ -19,7 +19,6 @@ export class FrameDecoder {
   private pendingBytes = 0;
   /** After an oversize frame, bytes are dropped until the next LF. */
   private discarding = false;
-  private discardedBytes = 0;
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
 
   constructor(private readonly maxFrameBytes: number) {}
@@ -37,32 +36,33 @@ export class FrameDecoder {
       const end = lf < 0 ? chunk.length : lf;
       const piece = chunk.subarray(start, end);
       if (this.discarding) {
-        this.discardedBytes += piece.length;
+        // The error was reported when the limit was passed; drop the rest of that frame.
       } else if (this.pendingBytes + piece.length > this.maxFrameBytes + 1) {
-        // +1 leaves room for a CR that is stripped below: the limit counts payload bytes.
+        // +1 leaves room for a CR that is stripped later: the limit counts payload bytes.
+        // Reported at once, not at the frame's end, so a peer can be cut off before it
+        // sends the rest of an endless frame.
+        results.push({
+          kind: 'error',
+          code: 'frame_too_large',
+          bytes: this.pendingBytes + piece.length,
+        });
         this.discarding = true;
-        this.discardedBytes = this.pendingBytes + piece.length;
         this.pending = [];
         this.pendingBytes = 0;
       } else if (piece.length > 0) {
-        // Copy: the socket may reuse the chunk's memory after we return.
+        // Copy a trailing partial piece: the socket may reuse the chunk's memory after we return.
         this.pending.push(lf < 0 ? Uint8Array.prototype.slice.call(piece) : piece);
         this.pendingBytes += piece.length;
       }
       if (lf < 0) break;
-      results.push(this.finishFrame());
+      if (this.discarding) this.discarding = false;
+      else results.push(this.finishFrame());
       start = lf + 1;
     }
     return results;
   }
 
   private finishFrame(): FrameResult {
-    if (this.discarding) {
-      const bytes = this.discardedBytes;
-      this.discarding = false;
-      this.discardedBytes = 0;
-      return { kind: 'error', code: 'frame_too_large', bytes };
-    }
     let bytes: Uint8Array =
       this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];

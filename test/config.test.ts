@@ -1,0 +1,98 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, ServerConfig } from '../src/config/config.js';
+import { environmentName, parseParameter } from '../src/config/parameters.js';
+
+function configFile(text: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'confab-config-'));
+  const file = path.join(dir, 'confab.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('ServerConfig', () => {
+  it('starts from the documented defaults', () => {
+    const config = ServerConfig.load({ env: {}, cwd: '/srv' });
+    expect(config.server).toMatchObject({
+      host: '0.0.0.0',
+      port: 7777,
+      dataDir: path.resolve('/srv/confab-data'),
+    });
+    expect(config.params.maxUsers).toBe(1000);
+    expect(config.params['message.maxLength']).toBe(280);
+    expect(config.params['frame.maxBytes']).toBe(64 * 1024);
+    expect(config.sourceOf('maxUsers')).toBe('default');
+  });
+
+  it('layers file < environment < command line, and says where each value came from', () => {
+    const file = configFile(
+      'maxUsers: 10\nlockout:\n  attempts: 5\n  seconds: 30\nsendqBytes: 2MiB\n',
+    );
+    const config = ServerConfig.load({
+      flags: { config: file, set: ['lockout.seconds=9'] },
+      env: { CONFAB_LOCKOUT_ATTEMPTS: '7' },
+    });
+    expect(config.params.maxUsers).toBe(10);
+    expect(config.sourceOf('maxUsers')).toBe('file');
+    expect(config.params['lockout.attempts']).toBe(7);
+    expect(config.sourceOf('lockout.attempts')).toBe('environment');
+    expect(config.params['lockout.seconds']).toBe(9);
+    expect(config.sourceOf('lockout.seconds')).toBe('command line');
+    expect(config.params.sendqBytes).toBe(2 * 1024 * 1024);
+  });
+
+  it('puts live changes above the file and below the environment', () => {
+    const file = configFile('maxUsers: 10\n');
+    const config = ServerConfig.load({
+      flags: { config: file },
+      env: { CONFAB_IDLE_TIMEOUT_SECONDS: '5' },
+    });
+    expect(config.setLive('maxUsers', '20')).toBe(20);
+    expect(config.sourceOf('maxUsers')).toBe('live');
+    expect(config.setLive('idleTimeoutSeconds', 60)).toBe(5);
+    config.resetLive('maxUsers');
+    expect(config.params.maxUsers).toBe(10);
+  });
+
+  it('refuses bad values, naming the key', () => {
+    const attempt = (run: () => unknown) => {
+      try {
+        run();
+      } catch (error) {
+        return error as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    expect(attempt(() => ServerConfig.load({ env: { CONFAB_MAX_USERS: 'lots' } })).key).toBe(
+      'maxUsers',
+    );
+    expect(
+      attempt(() => ServerConfig.load({ flags: { set: ['message.maxLength=0'] }, env: {} }))
+        .message,
+    ).toMatch(/message\.maxLength must be at least 1/);
+    expect(attempt(() => ServerConfig.load({ flags: { set: ['nope=1'] }, env: {} })).key).toBe(
+      'nope',
+    );
+    expect(
+      attempt(() => ServerConfig.load({ flags: { config: configFile('maxUser: 3\n') }, env: {} }))
+        .key,
+    ).toBe('maxUser');
+    expect(attempt(() => ServerConfig.load({ flags: { port: 70000 }, env: {} })).key).toBe('port');
+    expect(attempt(() => ServerConfig.load({ flags: { tlsCert: 'a.pem' }, env: {} })).key).toBe(
+      'tls',
+    );
+  });
+
+  it('names environment variables after the keys', () => {
+    expect(environmentName('maxConnectionsPerIp')).toBe('CONFAB_MAX_CONNECTIONS_PER_IP');
+    expect(environmentName('files.maxBytes')).toBe('CONFAB_FILES_MAX_BYTES');
+    expect(parseParameter('files.maxBytes', '1.5')).toEqual({
+      ok: false,
+      message: 'files.maxBytes must be a whole number',
+    });
+    expect(parseParameter('files.maxBytes', '1.5KiB')).toEqual({ ok: true, value: 1536 });
+    expect(parseParameter('maxUsers', '3KiB').ok).toBe(false);
+  });
+});

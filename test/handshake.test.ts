@@ -1,0 +1,128 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RequestError, type ChatClient } from '../src/client/client.js';
+import { PROTOCOL_VERSION } from '../src/core/chat-core.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+let server: TestServer;
+beforeEach(async () => {
+  server = await startTestServer({ set: { maxUsers: 3 } });
+});
+afterEach(async () => {
+  await server.dispose();
+});
+
+async function refusal(client: ChatClient, nick: string): Promise<RequestError> {
+  const error = await client.login(nick).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(RequestError);
+  return error as RequestError;
+}
+
+describe('greeting and nickname step', () => {
+  it('greets with version, limits and the command catalogue', async () => {
+    const client = await server.open();
+    expect(client.hello).toMatchObject({
+      ev: 'hello',
+      protocol: PROTOCOL_VERSION,
+      limits: { frameMaxBytes: 65536, messageMaxLength: 280, nickMaxLength: 32 },
+    });
+    const names = client.hello.commands.map((command) => command.name);
+    expect(names).toEqual(expect.arrayContaining(['nick', 'say', 'msg', 'who', 'whoelse', 'quit']));
+    expect(client.hello.commands.find((c) => c.name === 'who')?.aliases).toContain('list');
+  });
+
+  it('lets a client retry until a nickname is accepted, on the same connection', async () => {
+    await server.connect('alice');
+    const client = await server.open();
+    expect((await refusal(client, 'ALICE')).code).toBe('nick_taken');
+    expect((await refusal(client, 'ａｌｉｃｅ')).code).toBe('nick_taken');
+    expect((await refusal(client, 'bad name')).code).toBe('invalid_nick');
+    expect((await refusal(client, 'x'.repeat(33))).code).toBe('invalid_nick');
+    expect((await refusal(client, '')).code).toBe('invalid_nick');
+    await expect(client.login('Zoë_2')).resolves.toMatchObject({
+      nick: 'Zoë_2',
+      account: false,
+      role: 'guest',
+    });
+  });
+
+  it('refuses other commands before the nickname step', async () => {
+    const client = await server.open();
+    await expect(client.request('say', { text: 'hi' })).rejects.toMatchObject({
+      code: 'not_ready',
+    });
+    await expect(client.request('ping')).resolves.toEqual({});
+  });
+
+  it('refuses a login past maxUsers with a clear reason, and admits again when one leaves', async () => {
+    const first = await server.connect('u1');
+    await server.connect('u2');
+    await server.connect('u3');
+    const late = await server.open();
+    const error = await refusal(late, 'u4');
+    expect(error.code).toBe('server_full');
+    expect(error.message).toMatch(/full/);
+    await first.quit();
+    await expect(late.login('u4')).resolves.toMatchObject({ nick: 'u4' });
+  });
+});
+
+describe('presence', () => {
+  it('lists everyone online with status and session id; whoelse leaves you out', async () => {
+    const alice = await server.connect('alice');
+    await server.connect('bob');
+    const who = (await alice.request('who')) as {
+      users: Array<{ nick: string; session: string; status: string }>;
+    };
+    expect(who.users.map((u) => u.nick)).toEqual(['alice', 'bob']);
+    expect(who.users.every((u) => u.status === 'active' && /^s\d+$/.test(u.session))).toBe(true);
+    const whoelse = (await alice.request('whoelse')) as { users: Array<{ nick: string }> };
+    expect(whoelse.users.map((u) => u.nick)).toEqual(['bob']);
+  });
+
+  it('announces logins, clean quits with their message, and dropped sockets exactly once', async () => {
+    const alice = await server.connect('alice');
+    const seen: string[] = [];
+    alice.on('event', (event) => {
+      if (event.ev === 'online') seen.push(`online ${event.nick}`);
+      if (event.ev === 'offline')
+        seen.push(
+          `offline ${event.nick} ${event.reason}${event.message ? ` ${event.message}` : ''}`,
+        );
+    });
+    const bob = await server.connect('bob');
+    const carol = await server.connect('carol');
+    await bob.quit('see you');
+    carol.destroy();
+    await alice.waitFor((e) => e.ev === 'offline' && e.nick === 'carol');
+    await alice.request('ping');
+    expect(seen).toEqual([
+      'online bob',
+      'online carol',
+      'offline bob quit see you',
+      'offline carol dropped',
+    ]);
+    const who = (await alice.request('who')) as { users: Array<{ nick: string }> };
+    expect(who.users.map((u) => u.nick)).toEqual(['alice']);
+  });
+});
+
+describe('shutdown', () => {
+  it('tells every client the countdown, then closes them cleanly', async () => {
+    const alice = await server.connect('alice');
+    const notice = alice.waitFor((e) => e.ev === 'shutdown');
+    const stopping = server.server.stop(1, 'maintenance');
+    expect(await notice).toMatchObject({ seconds: 1, reason: 'maintenance' });
+    // Refused either at the door (no longer accepting) or at the nickname step.
+    const newcomer = await server
+      .open()
+      .then((client) => client.login('late'))
+      .then(
+        () => 'accepted',
+        () => 'refused',
+      );
+    expect(newcomer).toBe('refused');
+    const closed = await alice.closed();
+    expect(closed.code).toBe('shutting_down');
+    await stopping;
+  });
+});
