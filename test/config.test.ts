@@ -96,3 +96,13 @@ describe('ServerConfig', () => {
     expect(parseParameter('maxUsers', '3KiB').ok).toBe(false);
   });
 });
+
+describe('the example config file', () => {
+  it('loads and gives the defaults', () => {
+    const file = new URL('../confab.example.yaml', import.meta.url).pathname;
+    const config = ServerConfig.load({ flags: { config: file }, env: {} });
+    expect(config.params.maxUsers).toBe(1000);
+    expect(config.params['files.maxBytes']).toBe(100 * 1024 * 1024);
+    expect(config.server.port).toBe(7777);
+  });
+});
