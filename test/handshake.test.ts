@@ -66,6 +66,23 @@ describe('greeting and nickname step', () => {
   });
 });
 
+describe('guest nickname change', () => {
+  it('renames a guest, tells everyone, and frees the old name', async () => {
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    const renamed = bob.waitFor((e) => e.ev === 'renamed');
+    await expect(alice.request('nick', { nick: 'BOB' })).rejects.toMatchObject({
+      code: 'nick_taken',
+    });
+    await expect(alice.request('nick', { nick: 'alicia' })).resolves.toMatchObject({
+      nick: 'alicia',
+    });
+    expect(await renamed).toMatchObject({ from: 'alice', to: 'alicia' });
+    const carol = await server.open();
+    await expect(carol.login('alice')).resolves.toMatchObject({ nick: 'alice' });
+  });
+});
+
 describe('presence', () => {
   it('lists everyone online with status and session id; whoelse leaves you out', async () => {
     const alice = await server.connect('alice');
