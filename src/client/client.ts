@@ -25,7 +25,11 @@ export class RequestError extends Error {
 
 /** The connection failed or closed before a reply came. */
 export class ConnectionClosedError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The server's `closing` code, when it gave one. */
+    readonly code?: string,
+  ) {
     super(message);
     this.name = 'ConnectionClosedError';
   }
@@ -52,6 +56,8 @@ export interface CloseInfo {
 
 interface ClientEvents {
   event: [ChatEvent];
+  /** Every reply, matched or not (protocol checkers count them). */
+  reply: [Reply];
   close: [CloseInfo];
 }
 
@@ -128,6 +134,16 @@ export class ChatClient extends EventEmitter<ClientEvents> {
           if (result.kind === 'frame') early.push(result.text);
         const first = early[0] === undefined ? undefined : parseServerFrame(early[0]);
         if (!first) return;
+        if ('ev' in first && first.ev === 'closing') {
+          // Turned away before the greeting (too many connections from this address...).
+          fail(
+            new ConnectionClosedError(
+              `The server refused the connection: ${first.message}`,
+              first.code,
+            ),
+          );
+          return;
+        }
         if (!('ev' in first) || first.ev !== 'hello') {
           fail(
             new ConnectionClosedError(
@@ -262,6 +278,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   }
 
   private onReply(reply: Reply): void {
+    this.emit('reply', reply);
     if (reply.re === null) return;
     const waiter = this.pending.get(reply.re);
     if (!waiter) return;

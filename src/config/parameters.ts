@@ -29,7 +29,14 @@ export const PARAMETERS = {
     default: 20,
     min: 1,
     max: 1_000_000,
-    description: 'open connections from one address',
+    description: 'open connections from one address (IPv6: per /64)',
+  },
+  connectionsPerMinutePerIp: {
+    kind: 'integer',
+    default: 60,
+    min: 1,
+    max: 1_000_000,
+    description: 'new connections accepted from one address per minute (IPv6: per /64)',
   },
   'lockout.attempts': {
     kind: 'integer',

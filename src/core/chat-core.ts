@@ -9,6 +9,7 @@ import type { CommandDefinition, LoginContext } from './commands/command.js';
 import { ChatError, ERROR_CODES } from './errors.js';
 import { EventFactory, type ChatEvent, type EventPayload, type LeaveReason } from './events.js';
 import type { Logger, MessageLog } from './logger.js';
+import { RequestGuard } from './limits/request-guard.js';
 import { NAME_MAX_LENGTH } from './names.js';
 import { errorReply, Link, Session, type AccountRef, type Outlet, type Reply } from './session.js';
 
@@ -47,6 +48,7 @@ export class ChatCore {
   readonly messageLog: MessageLog;
   readonly version: string;
   readonly events: EventFactory;
+  readonly requestGuard: RequestGuard;
 
   private readonly commandTable = new Map<string, CommandDefinition>();
   private readonly catalogue: readonly CommandInfo[];
@@ -67,6 +69,7 @@ export class ChatCore {
     this.messageLog = deps.messageLog;
     this.version = deps.version;
     this.events = new EventFactory(() => this.clock.now());
+    this.requestGuard = new RequestGuard(this.clock, () => this.params);
     for (const command of deps.commands) {
       if (this.commandTable.has(command.info.name))
         throw new Error(`Command ${command.info.name} is defined twice`);
@@ -128,15 +131,46 @@ export class ChatCore {
     }
   }
 
-  /** Handles one request; requests of one link are handled in order, one at a time. */
+  /**
+   * Handles one request; requests of one link are handled in order, one at a time, each
+   * metered by the request guard as it arrives. Never rejects: whatever goes wrong with
+   * one request ends that link, not the process.
+   */
   receive(link: Link, request: Request): Promise<void> {
+    const admission = this.requestGuard.admit(link);
+    if (admission.kind === 'close') {
+      this.closeLink(link, admission.code, admission.message);
+      return Promise.resolve();
+    }
     return link.enqueue(async () => {
-      if (link.isClosed) return;
-      const afterReply: Array<() => void> = [];
-      const reply = await this.dispatch(link, request, afterReply);
-      if (!link.isClosed) link.outlet.send(reply);
-      for (const action of afterReply) action();
+      try {
+        if (admission.kind === 'delay') await this.requestGuard.wait(admission.until);
+        if (link.isClosed) return;
+        if (admission.kind === 'refuse') {
+          this.refuseFlood(link, request, admission.retryAfterMs, admission.disconnect);
+          return;
+        }
+        const afterReply: Array<() => void> = [];
+        const reply = await this.dispatch(link, request, afterReply);
+        if (!link.isClosed) link.outlet.send(reply);
+        for (const action of afterReply) action();
+      } catch (error) {
+        this.logger.error({ err: error, cmd: request.cmd, link: link.id }, 'request failed');
+        if (!link.isClosed) this.closeLink(link, 'internal_error', ERROR_CODES.internal_error);
+      }
     });
+  }
+
+  private refuseFlood(link: Link, request: Request, retryAfterMs: number, disconnect: boolean) {
+    link.outlet.send(
+      errorReply(request.id, 'rate_limited', ERROR_CODES.rate_limited, { retryAfterMs }),
+    );
+    if (!disconnect) return;
+    this.logger.warn(
+      { event: 'flooding', link: link.id, session: link.session?.id, address: link.outlet.address },
+      'disconnected a flooding session',
+    );
+    this.closeLink(link, 'flooding', 'Too many requests: slow down');
   }
 
   private async dispatch(

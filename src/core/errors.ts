@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   storage_failed: 'The server could not store that; nothing was sent',
   internal_error: 'The server failed to handle that request',
   too_many_errors: 'Too many bad requests',
+  rate_limited: 'Too many requests: slow down and try again',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

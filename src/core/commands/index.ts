@@ -1,4 +1,5 @@
 import type { CommandDefinition } from './command.js';
+import { exemptCommand, unexemptCommand } from './flood.js';
 import { broadcastCommand, msgCommand, sayCommand } from './messaging.js';
 import { whoCommand, whoelseCommand } from './presence.js';
 import { nickCommand, pingCommand, quitCommand, registerCommand } from './session-commands.js';
@@ -14,4 +15,6 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   registerCommand,
   pingCommand,
   quitCommand,
+  exemptCommand,
+  unexemptCommand,
 ];

@@ -59,19 +59,8 @@ export class NativeConnection implements Outlet {
 
   send(frame: ServerFrame): void {
     if (this.closing || this.socket.destroyed) return;
-    const limit = this.core.params.sendqBytes;
-    if (this.socket.writableLength > limit) {
-      // The peer stopped reading: drop it rather than buffer without bound.
-      this.logger.warn(
-        { event: 'sendq_exceeded', address: this.address, port: this.port },
-        'send queue full',
-      );
-      this.core.closeLink(
-        this.link,
-        'sendq_exceeded',
-        'Too much output queued: the client is not reading',
-      );
-      this.socket.destroy();
+    if (this.socket.writableLength > this.core.params.sendqBytes) {
+      this.dropUnreadingPeer();
       return;
     }
     // Many frames in one tick (a fan-out, a replay) leave in one write.
@@ -94,6 +83,31 @@ export class NativeConnection implements Outlet {
     setTimeout(() => this.socket.destroy(), CLOSE_FLUSH_MS).unref();
   }
 
+  /**
+   * The peer stopped reading: drop it rather than buffer without bound. Nothing more is
+   * queued for it (not even `closing`, which it would not read), and its buffered output is
+   * released at once.
+   */
+  private dropUnreadingPeer(): void {
+    this.closing = true;
+    this.logger.warn(
+      {
+        event: 'sendq_exceeded',
+        address: this.address,
+        port: this.port,
+        link: this.link.id,
+        queued: this.socket.writableLength,
+      },
+      'send queue full: dropping a client that does not read',
+    );
+    this.socket.destroy();
+    this.core.closeLink(
+      this.link,
+      'sendq_exceeded',
+      'Too much output queued: the client is not reading',
+    );
+  }
+
   ping(): void {
     this.lastPingAt = this.core.clock.now();
     this.send(this.core.events.make({ ev: 'ping' }));
@@ -101,8 +115,11 @@ export class NativeConnection implements Outlet {
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
-    this.lastReceivedAt = this.core.clock.now();
-    for (const result of this.decoder.push(chunk)) {
+    const results = this.decoder.push(chunk);
+    // Only whole frames count as life: a peer trickling a frame that never ends (slowloris)
+    // is as silent as one sending nothing.
+    if (results.length > 0) this.lastReceivedAt = this.core.clock.now();
+    for (const result of results) {
       if (this.closing) return;
       if (result.kind === 'error') {
         const limit = this.core.params['frame.maxBytes'];

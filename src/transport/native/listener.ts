@@ -2,6 +2,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { ChatCore } from '../../core/chat-core.js';
 import type { Logger } from '../../core/logger.js';
+import { encodeServerFrame } from '../../protocol/codec.js';
+import { AddressLimits } from '../address-limits.js';
 import { NativeConnection } from './connection.js';
 
 export interface ListenOptions {
@@ -12,6 +14,8 @@ export interface ListenOptions {
 
 /** How often connection deadlines (registration, keepalive) are checked. */
 const SWEEP_INTERVAL_MS = 1000;
+/** How long a refused connection may take to read why before it is cut. */
+const REFUSE_FLUSH_MS = 1000;
 
 /**
  * Accepts protocol v1 connections on TCP or TLS and hands each to the core. Deadlines are
@@ -22,12 +26,14 @@ export class NativeListener {
   private readonly server: net.Server;
   private readonly connections = new Set<NativeConnection>();
   private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly addressLimits: AddressLimits;
 
   constructor(
     private readonly core: ChatCore,
     private readonly logger: Logger,
     private readonly options: ListenOptions,
   ) {
+    this.addressLimits = new AddressLimits(core.clock, () => core.params);
     const onSocket = (socket: net.Socket) => this.accept(socket);
     this.server = options.tls
       ? tls.createServer({ cert: options.tls.cert, key: options.tls.key }, onSocket)
@@ -70,6 +76,12 @@ export class NativeListener {
   }
 
   private accept(socket: net.Socket): void {
+    const verdict = this.addressLimits.admit(socket.remoteAddress ?? 'unknown');
+    if (!verdict.ok) {
+      this.refuse(socket, verdict.code, verdict.message);
+      return;
+    }
+    socket.once('close', () => this.addressLimits.release(verdict.group));
     const connection = new NativeConnection(
       socket,
       this.core,
@@ -101,7 +113,22 @@ export class NativeListener {
     });
   }
 
+  /**
+   * Turns a connection away before it costs anything: instead of `hello` it gets one
+   * `closing` event saying why, and the socket is closed.
+   */
+  private refuse(socket: net.Socket, code: string, message: string): void {
+    this.logger.warn(
+      { event: 'connection_refused', code, address: socket.remoteAddress, port: socket.remotePort },
+      'connection refused',
+    );
+    socket.on('error', () => undefined);
+    socket.end(encodeServerFrame(this.core.events.make({ ev: 'closing', code, message })));
+    setTimeout(() => socket.destroy(), REFUSE_FLUSH_MS).unref();
+  }
+
   private sweep(): void {
+    this.addressLimits.prune();
     const params = this.core.params;
     const now = this.core.clock.now();
     const registrationMs = params.registrationTimeoutSeconds * 1000;

@@ -1,0 +1,172 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ChatEvent } from '../src/core/events.js';
+import { MAX_REQUESTS_BEFORE_LOGIN } from '../src/core/limits/request-guard.js';
+import { RawClient } from './helpers/raw-client.js';
+import { startTestServer, type TestServer, type TestServerOptions } from './helpers/server.js';
+
+let server: TestServer | undefined;
+const raws: RawClient[] = [];
+afterEach(async () => {
+  for (const raw of raws.splice(0)) raw.destroy();
+  await server?.dispose();
+  server = undefined;
+});
+
+async function start(set: TestServerOptions['set'] = {}): Promise<TestServer> {
+  server = await startTestServer({ set });
+  return server;
+}
+
+async function raw(port: number): Promise<RawClient> {
+  const client = await RawClient.connect(port);
+  raws.push(client);
+  await client.until(() => client.frames.length > 0, 5000, 'hello');
+  return client;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('oversize frames', () => {
+  it('get frame_too_large and a closed connection, and the rest of the flood is never read', async () => {
+    const { port } = await start({ 'frame.maxBytes': 1024 });
+    const client = await raw(port);
+    await client.login('big');
+    // 2 MiB without a line feed: the server must give up at the limit, not buffer it all.
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    for (let i = 0; i < 32 && !client.isClosed; i++) client.write(chunk);
+    await client.closed();
+    expect(client.closingCode).toBe('frame_too_large');
+    expect(
+      client.frames.some((f) => 're' in f && !f.ok && f.error.code === 'frame_too_large'),
+    ).toBe(true);
+  });
+});
+
+describe('registration deadline', () => {
+  it('closes a connection that never logs in', async () => {
+    const { port } = await start({ registrationTimeoutSeconds: 1 });
+    const client = await raw(port);
+    await client.closed(4000);
+    expect(client.closingCode).toBe('registration_timeout');
+  });
+
+  it('closes a slowloris that trickles an unfinished frame', async () => {
+    const { port } = await start({ registrationTimeoutSeconds: 1 });
+    const client = await raw(port);
+    const frame = '{"id":1,"cmd":"nick","args":{"nick":"slow"';
+    for (let i = 0; i < frame.length && !client.isClosed; i++) {
+      client.write(frame[i]!);
+      await sleep(100);
+    }
+    await client.closed(4000);
+    expect(client.closingCode).toBe('registration_timeout');
+  });
+
+  it('lets a connection that logged in stay past the deadline', async () => {
+    const srv = await start({ registrationTimeoutSeconds: 1 });
+    const alice = await srv.connect('alice');
+    await sleep(2200);
+    expect(alice.isClosed).toBe(false);
+    await expect(alice.request('ping')).resolves.toEqual({});
+  });
+
+  it(`closes a connection that sends more than ${MAX_REQUESTS_BEFORE_LOGIN} requests before logging in`, async () => {
+    const { port } = await start();
+    const client = await raw(port);
+    for (let id = 1; id <= MAX_REQUESTS_BEFORE_LOGIN; id++) client.send({ id, cmd: 'ping' });
+    await client.until(() => client.replyTo(MAX_REQUESTS_BEFORE_LOGIN) !== undefined);
+    expect(client.isClosed).toBe(false);
+    client.send({ id: 99, cmd: 'ping' });
+    await client.closed();
+    expect(client.closingCode).toBe('too_many_requests');
+    expect(client.replyTo(99)).toBeUndefined();
+  });
+});
+
+describe('keepalive', () => {
+  it('pings a silent connection, then drops it with ping_timeout', async () => {
+    const srv = await start({ 'ping.intervalSeconds': 1, 'ping.timeoutSeconds': 2 });
+    const watcher = await srv.connect('watcher');
+    const client = await raw(srv.port);
+    await client.login('silent');
+    const offline = watcher.waitFor((e) => e.ev === 'offline' && e.nick === 'silent', 6000);
+    await client.closed(6000);
+    const evs = client.frames.filter((f): f is ChatEvent => 'ev' in f).map((f) => f.ev);
+    expect(evs.indexOf('ping')).toBeGreaterThan(-1);
+    expect(evs.indexOf('ping')).toBeLessThan(evs.indexOf('closing'));
+    expect(client.closingCode).toBe('ping_timeout');
+    expect(await offline).toMatchObject({ reason: 'dropped' });
+  });
+
+  it('keeps a client that answers pings', async () => {
+    // The sweep runs once a second: leave slack between ping and timeout for a busy machine.
+    const srv = await start({ 'ping.intervalSeconds': 1, 'ping.timeoutSeconds': 4 });
+    const alice = await srv.connect('alice');
+    let closed: unknown;
+    alice.on('close', (info) => (closed = info));
+    const ping = alice.waitFor((e) => e.ev === 'ping', 4000);
+    await ping;
+    await sleep(3500);
+    expect(closed).toBeUndefined();
+    await expect(alice.request('who')).resolves.toMatchObject({ users: [{ nick: 'alice' }] });
+  });
+
+  it('does not count an unfinished frame as life', async () => {
+    const srv = await start({ 'ping.intervalSeconds': 1, 'ping.timeoutSeconds': 2 });
+    const client = await raw(srv.port);
+    await client.login('dribbler');
+    const frame = '{"id":2,"cmd":"ping"';
+    for (let i = 0; !client.isClosed && i < 60; i++) {
+      client.write(frame[i % frame.length]!);
+      await sleep(100);
+    }
+    expect(client.isClosed).toBe(true);
+    expect(client.closingCode).toBe('ping_timeout');
+  });
+});
+
+describe('send queue', () => {
+  it('drops a client that stops reading, keeps memory bounded and others served', async () => {
+    const sendq = 64 * 1024;
+    const srv = await start({
+      sendqBytes: sendq,
+      'message.maxLength': 8000,
+      'flood.burst': 100_000,
+      'flood.perSecond': 100_000,
+    });
+    const stalled = await raw(srv.port);
+    await stalled.login('stalled');
+    stalled.socket.pause();
+    const sender = await srv.connect('sender');
+    const reader = await srv.connect('reader');
+    const received: number[] = [];
+    reader.on('event', (e) => {
+      if (e.ev === 'message') received.push(e.mid);
+    });
+    const dropped = reader.waitFor((e) => e.ev === 'offline' && e.nick === 'stalled', 30_000);
+    let droppedYet = false;
+    void dropped.then(() => (droppedYet = true));
+    const text = 'x'.repeat(8000);
+    const mids: number[] = [];
+    // Kernel socket buffers on loopback hold several MiB before the server's queue grows:
+    // send until the stalled client is dropped (bounded: 4,000 × 8 KB = 32 MB at most).
+    for (let batch = 0; batch < 200 && !droppedYet; batch++) {
+      const acks = await Promise.all(
+        Array.from({ length: 20 }, () => sender.request<{ mid: number }>('say', { text })),
+      );
+      mids.push(...acks.map((ack) => ack.mid));
+    }
+    expect(await dropped).toMatchObject({ reason: 'dropped' });
+    // Everyone else got every message, in order, and the server still answers.
+    await reader.request('ping');
+    expect(received).toEqual(mids);
+    await expect(sender.request('who')).resolves.toMatchObject({
+      users: [{ nick: 'reader' }, { nick: 'sender' }],
+    });
+    // The dropped connection's buffered output was released, not kept.
+    const connections = (
+      srv.server as unknown as { listener?: { connectionCount: number } }
+    ).listener;
+    if (connections) expect(connections.connectionCount).toBe(2);
+  });
+});
