@@ -40,6 +40,8 @@ export interface ConnectOptions {
   readonly port: number;
   /** TLS: verify against the system CAs, or the given CA; `checkServerIdentity` may pin. */
   readonly tls?: tls.ConnectionOptions;
+  /** Source address to connect from (tests and benchmarks use several 127.0.0.x). */
+  readonly localAddress?: string;
   /** Give up if the server has not greeted us within this many milliseconds. */
   readonly timeoutMs?: number;
   /** Client's own frame limit for what the server sends (events can exceed a request). */
@@ -99,9 +101,12 @@ export class ChatClient extends EventEmitter<ClientEvents> {
 
   static connect(options: ConnectOptions): Promise<ChatClient> {
     return new Promise((resolve, reject) => {
-      const socket = options.tls
-        ? tls.connect({ host: options.host, port: options.port, ...options.tls })
-        : net.connect({ host: options.host, port: options.port });
+      const where = {
+        host: options.host,
+        port: options.port,
+        ...(options.localAddress !== undefined && { localAddress: options.localAddress }),
+      };
+      const socket = options.tls ? tls.connect({ ...where, ...options.tls }) : net.connect(where);
       socket.setNoDelay(true);
       const decoder = new FrameDecoder(options.maxFrameBytes ?? 16 * 1024 * 1024);
       const early: string[] = [];

@@ -35,7 +35,11 @@ export class RawClient {
 
   static connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ port, host, ...(host !== '127.0.0.1' && { localAddress: host }) });
+      const socket = net.connect({
+        port,
+        host,
+        ...(host !== '127.0.0.1' && { localAddress: host }),
+      });
       socket.once('connect', () => resolve(new RawClient(socket)));
       socket.once('error', reject);
     });
@@ -55,8 +59,7 @@ export class RawClient {
 
   /** The `closing` event's code, if the server sent one. */
   get closingCode(): string | undefined {
-    for (const frame of this.frames)
-      if ('ev' in frame && frame.ev === 'closing') return frame.code;
+    for (const frame of this.frames) if ('ev' in frame && frame.ev === 'closing') return frame.code;
     return undefined;
   }
 
