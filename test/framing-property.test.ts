@@ -31,8 +31,8 @@ const stream = fc
   );
 
 /** What the protocol says the frames of a complete stream are, written independently. */
-function expected(input: Buffer): FrameResult[] {
-  const out: FrameResult[] = [];
+function expected(input: Buffer): Essence[] {
+  const out: Essence[] = [];
   let start = 0;
   for (let lf = input.indexOf(0x0a); lf >= 0; lf = input.indexOf(0x0a, start)) {
     let body = input.subarray(start, lf);
@@ -53,6 +53,17 @@ function expected(input: Buffer): FrameResult[] {
   if (tail.length > LIMIT + 1) out.push({ kind: 'error', code: 'frame_too_large' });
   return out;
 }
+
+/** A result without `bytes`, which counts what had arrived when an error was seen. */
+function essence(result: FrameResult): Essence {
+  return result.kind === 'frame'
+    ? { kind: 'frame', text: result.text }
+    : { kind: 'error', code: result.code };
+}
+
+type Essence =
+  | { readonly kind: 'frame'; readonly text: string }
+  | { readonly kind: 'error'; readonly code: 'frame_too_large' | 'invalid_utf8' };
 
 function split(input: Buffer, cuts: number[]): Buffer[] {
   const points = [...new Set(cuts.map((cut) => cut % (input.length + 1)))].sort((a, b) => a - b);
@@ -79,8 +90,8 @@ describe('FrameDecoder, property-based', () => {
           expect(decoder.bufferedBytes).toBeLessThanOrEqual(LIMIT + 1);
         }
         const whole = new FrameDecoder(LIMIT).push(input);
-        expect(results).toEqual(whole);
-        expect(results).toEqual(expected(input));
+        expect(results.map(essence)).toEqual(whole.map(essence));
+        expect(results.map(essence)).toEqual(expected(input));
       }),
       { numRuns: 2000 },
     );
