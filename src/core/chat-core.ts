@@ -3,6 +3,7 @@ import type { Bus, BusMessage, BusTarget } from '../bus/bus.js';
 import type { ServerConfig } from '../config/config.js';
 import type { Parameters } from '../config/parameters.js';
 import { StoreUnavailableError, type Store } from '../store/store.js';
+import { BlockRegistry } from './blocking/block-registry.js';
 import type { CommandInfo } from './catalog.js';
 import type { Clock } from './clock.js';
 import type { CommandDefinition, LoginContext } from './commands/command.js';
@@ -11,6 +12,9 @@ import { EventFactory, type ChatEvent, type EventPayload, type LeaveReason } fro
 import type { Logger, MessageLog } from './logger.js';
 import { RequestGuard } from './limits/request-guard.js';
 import { NAME_MAX_LENGTH } from './names.js';
+import { RecentPresence } from './presence/recent-presence.js';
+import { prepareLoginBacklog } from './rooms/login-backlog.js';
+import { RoomRegistry } from './rooms/room-registry.js';
 import { errorReply, Link, Session, type AccountRef, type Outlet, type Reply } from './session.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -49,6 +53,11 @@ export class ChatCore {
   readonly version: string;
   readonly events: EventFactory;
   readonly requestGuard: RequestGuard;
+  /** Rooms other than the lobby, with their members (the lobby is every session). */
+  readonly rooms: RoomRegistry;
+  readonly blocks: BlockRegistry;
+  /** Who left recently, for `/wholasthr` and `/whois`. */
+  readonly recentPresence = new RecentPresence();
 
   private readonly commandTable = new Map<string, CommandDefinition>();
   private readonly catalogue: readonly CommandInfo[];
@@ -70,6 +79,8 @@ export class ChatCore {
     this.version = deps.version;
     this.events = new EventFactory(() => this.clock.now());
     this.requestGuard = new RequestGuard(this.clock, () => this.params);
+    this.rooms = new RoomRegistry(this.store);
+    this.blocks = new BlockRegistry(this.store);
     for (const command of deps.commands) {
       if (this.commandTable.has(command.info.name))
         throw new Error(`Command ${command.info.name} is defined twice`);
@@ -81,6 +92,12 @@ export class ChatCore {
       ),
     );
     this.unsubscribe = this.bus.subscribe((message) => this.deliverLocally(message));
+  }
+
+  /** Loads the state the core keeps in memory (rooms, blocks); once, before connections. */
+  async restore(): Promise<void> {
+    await this.rooms.load();
+    await this.blocks.load();
   }
 
   get params(): Parameters {
@@ -264,6 +281,8 @@ export class ChatCore {
       link,
     });
     session.rooms.add(LOBBY);
+    this.blocks.sessionStarted(session);
+    const restoredRooms = this.rooms.sessionStarted(session);
     link.session = session;
     this.sessions.set(session.id, session);
     this.sessionsByNick.set(nickKey, session);
@@ -283,6 +302,9 @@ export class ChatCore {
       { ev: 'online', nick, account: account !== null },
       { exclude: session },
     );
+    // Rooms restored and messages missed are sent after the login reply.
+    const backlog = prepareLoginBacklog(this, session, restoredRooms);
+    void link.enqueue(backlog);
     return session;
   }
 
@@ -305,6 +327,8 @@ export class ChatCore {
       this.sessionsByNick.delete(session.nickKey);
     const link = session.link;
     if (link) link.session = null;
+    this.rooms.sessionEnded(session);
+    this.recentPresence.left(session, this.clock.now());
     this.logger.info(
       { event: 'logout', session: session.id, nick: session.nick, reason },
       'logout',
@@ -352,10 +376,17 @@ export class ChatCore {
     session.deliver(this.events.make(payload));
   }
 
+  /** True when `recipient` blocks the sender with nickname key `senderKey`. */
+  isBlocking(recipient: Session, senderKey: string): boolean {
+    return recipient.blocks.has(senderKey);
+  }
+
   private deliverLocally(message: BusMessage): void {
-    const { event, excludeSession } = message;
+    const { event, excludeSession, senderKey } = message;
     for (const session of this.resolveTarget(message.target)) {
       if (session.id === excludeSession) continue;
+      // Blocking is silent: the blocked sender is never told.
+      if (senderKey !== undefined && session.blocks.has(senderKey)) continue;
       session.deliver(event);
     }
   }
@@ -366,8 +397,8 @@ export class ChatCore {
         yield* this.sessions.values();
         return;
       case 'room':
-        for (const session of this.sessions.values())
-          if (session.rooms.has(target.room)) yield session;
+        if (target.room === LOBBY) yield* this.sessions.values();
+        else yield* this.rooms.get(target.room)?.members.values() ?? [];
         return;
       case 'nicks':
         for (const key of target.keys) {

@@ -30,6 +30,16 @@ export const ERROR_CODES = {
   internal_error: 'The server failed to handle that request',
   too_many_errors: 'Too many bad requests',
   rate_limited: 'Too many requests: slow down and try again',
+  invalid_room: 'That room name is not valid',
+  room_exists: 'A room with that name exists already',
+  already_in_room: 'You are already in that room',
+  not_room_owner: 'Only the owner of the room (or an admin) may do that',
+  lobby_fixed: 'The lobby cannot be left, closed or given a topic',
+  inbox_full: "The recipient's inbox is full",
+  account_required: 'That needs an account: /register first',
+  cannot_block_self: 'You cannot block yourself',
+  already_blocked: 'You already block that user',
+  not_blocked: 'You do not block that user',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -41,6 +41,23 @@ export type EventPayload =
   | { ev: 'online'; nick: string; account: boolean }
   | { ev: 'offline'; nick: string; reason: LeaveReason; message?: string }
   | { ev: 'renamed'; from: string; to: string }
+  | {
+      /** You are now in a room: after `/join` or `/create`, or restored at login. */
+      ev: 'room_entered';
+      room: string;
+      owner: string | null;
+      topic: string | null;
+      restored: boolean;
+    }
+  /** You are no longer in a room: you left it, or it was closed. */
+  | { ev: 'room_left'; room: string; reason: 'left' | 'closed' }
+  /** Someone joined a room you are in. */
+  | { ev: 'room_join'; room: string; nick: string }
+  /** Someone left a room you are in (logging out is not leaving: see `offline`). */
+  | { ev: 'room_leave'; room: string; nick: string }
+  /** A room you were in was closed; you are back in the lobby. */
+  | { ev: 'room_closed'; room: string; by: string }
+  | { ev: 'room_topic'; room: string; topic: string | null; by: string }
   | { ev: 'notice'; text: string }
   | { ev: 'shutdown'; seconds: number; reason?: string }
   | { ev: 'ping' }

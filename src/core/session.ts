@@ -1,4 +1,5 @@
 import type { Role } from '../store/store.js';
+import type { BlockList } from './blocking/block-registry.js';
 import type { ErrorCode } from './errors.js';
 import type { ChatEvent } from './events.js';
 
@@ -50,6 +51,11 @@ export class Session {
   link: Link | null;
   /** Keys of the rooms this session is in; the lobby is always among them. */
   readonly rooms = new Set<string>();
+  /**
+   * Nickname keys this session does not want to hear from; delivery skips them. An
+   * account's list is shared with the block registry, which persists it.
+   */
+  blocks: BlockList = new Map();
 
   constructor(init: {
     id: string;

@@ -50,6 +50,7 @@ export async function startServer(
     commands: ALL_COMMANDS,
     version: VERSION,
   });
+  await core.restore();
   const { tlsCert, tlsKey } = config.server;
   const listener = new NativeListener(core, logs.logger, {
     host: config.server.host,

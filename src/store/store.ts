@@ -9,6 +9,10 @@
 export interface Store {
   readonly messages: MessageStore;
   readonly accounts: AccountStore;
+  readonly rooms: RoomStore;
+  readonly blocks: BlockStore;
+  readonly inbox: InboxStore;
+  readonly presence: PresenceStore;
   /** Flushes pending writes and releases the backend. */
   close(): Promise<void>;
 }
@@ -28,6 +32,11 @@ export interface NewMessage {
 export interface MessageRecipient {
   readonly nick: string;
   readonly accountId: number | null;
+  /**
+   * `live`: the recipient was online and got it now (delivered and read at once).
+   * `stored`: an offline account; it waits, unread, for the next login and `/inbox`.
+   */
+  readonly delivery: 'live' | 'stored';
 }
 
 export interface StoredMessage extends NewMessage {
@@ -41,9 +50,99 @@ export interface MessageStore {
    * could not be stored: nothing may be acknowledged or delivered before it resolves.
    */
   append(message: NewMessage): Promise<StoredMessage>;
-  /** The last `limit` messages of a room, oldest first. */
-  recentInRoom(room: string, limit: number, beforeId?: number): Promise<StoredMessage[]>;
+  /**
+   * The last `limit` messages of a room, oldest first, with ids below `beforeId` and above
+   * `afterId` (a room's history floor, so a re-created room does not inherit old history).
+   */
+  recentInRoom(
+    room: string,
+    limit: number,
+    beforeId?: number,
+    afterId?: number,
+  ): Promise<StoredMessage[]>;
+  /**
+   * The last `limit` messages of a room sent after `sinceTs` with ids in
+   * (`afterId`, `upToId`], oldest first: what an account missed while away.
+   */
+  missedInRoom(
+    room: string,
+    window: { sinceTs: number; afterId: number; upToId: number },
+    limit: number,
+  ): Promise<StoredMessage[]>;
+  /**
+   * The id of the newest committed message (0 when none). The SQLite store answers at the
+   * moment of the call, which is what a login uses as its horizon between replay and live.
+   */
+  lastId(): Promise<number>;
   count(): Promise<number>;
+}
+
+/** A room made by an account: it and its account members survive restarts. */
+export interface StoredRoom {
+  readonly id: number;
+  readonly name: string;
+  readonly nameKey: string;
+  readonly ownerAccountId: number | null;
+  readonly ownerName: string;
+  readonly topic: string | null;
+  readonly createdAt: number;
+  /** Messages of this room with ids at or below this belong to an earlier room of that name. */
+  readonly historyFloor: number;
+  readonly members: readonly { readonly accountId: number; readonly name: string }[];
+}
+
+export type NewRoom = Omit<StoredRoom, 'id' | 'members'>;
+
+export interface RoomStore {
+  /** Every persistent room with its account members (loaded once at start). */
+  list(): Promise<StoredRoom[]>;
+  /** Rejects with `StoreConflictError` when the name is taken. */
+  create(room: NewRoom): Promise<StoredRoom>;
+  delete(id: number): Promise<void>;
+  setTopic(id: number, topic: string | null): Promise<void>;
+  addMember(roomId: number, accountId: number, at: number): Promise<void>;
+  removeMember(roomId: number, accountId: number): Promise<void>;
+}
+
+export interface StoredBlock {
+  readonly accountId: number;
+  readonly blockedKey: string;
+  readonly blockedName: string;
+}
+
+export interface BlockStore {
+  /** Every account's blocks (loaded once at start: delivery filters synchronously). */
+  list(): Promise<StoredBlock[]>;
+  add(block: StoredBlock, at: number): Promise<void>;
+  remove(accountId: number, blockedKey: string): Promise<void>;
+}
+
+/** A private message as one recipient's inbox sees it. */
+export interface InboxEntry {
+  readonly id: number;
+  readonly ts: number;
+  readonly sender: string;
+  /** Every recipient of the message, as sent. */
+  readonly to: readonly string[];
+  readonly text: string;
+  readonly read: boolean;
+}
+
+export interface InboxStore {
+  unreadCount(accountId: number): Promise<number>;
+  /** Stored messages never yet delivered, ids up to `upToId`, oldest first. */
+  undelivered(accountId: number, upToId: number): Promise<InboxEntry[]>;
+  markDelivered(accountId: number, ids: readonly number[], at: number): Promise<void>;
+  /** Unread messages, oldest first (or, with `all`, the newest `limit` read or not). */
+  list(accountId: number, options: { all: boolean; limit: number }): Promise<InboxEntry[]>;
+  markRead(accountId: number, ids: readonly number[], at: number): Promise<void>;
+}
+
+export interface PresenceStore {
+  /** Accounts whose last logout is at or after `since`. */
+  accountsSeenSince(
+    since: number,
+  ): Promise<{ readonly name: string; readonly nameKey: string; readonly lastSeenAt: number }[]>;
 }
 
 export interface Account {

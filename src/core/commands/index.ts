@@ -1,7 +1,12 @@
 import type { CommandDefinition } from './command.js';
 import { exemptCommand, unexemptCommand } from './flood.js';
 import { broadcastCommand, msgCommand, sayCommand } from './messaging.js';
+import { blockCommand, blockedCommand, unblockCommand } from './blocking.js';
+import { inboxCommand } from './inbox.js';
 import { whoCommand, whoelseCommand } from './presence.js';
+import { historyCommand, membersCommand, roomsCommand, topicCommand } from './room-info.js';
+import { closeCommand, createCommand, joinCommand, leaveCommand } from './rooms.js';
+import { whoisCommand, wholasthrCommand } from './whois.js';
 import { nickCommand, pingCommand, quitCommand, registerCommand } from './session-commands.js';
 
 /** The command table: every command a client or the console can run, in catalogue order. */
@@ -12,6 +17,20 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   broadcastCommand,
   whoCommand,
   whoelseCommand,
+  wholasthrCommand,
+  whoisCommand,
+  inboxCommand,
+  historyCommand,
+  roomsCommand,
+  createCommand,
+  joinCommand,
+  leaveCommand,
+  closeCommand,
+  topicCommand,
+  membersCommand,
+  blockCommand,
+  unblockCommand,
+  blockedCommand,
   registerCommand,
   pingCommand,
   quitCommand,

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { ChatError } from '../errors.js';
 import { LOBBY, type ChatCore } from '../chat-core.js';
-import { checkName, withinCharacters } from '../names.js';
+import { checkName, nameKey, withinCharacters } from '../names.js';
 import type { Session } from '../session.js';
 import { defineCommand } from './command.js';
+import { resolvePrivateRecipients } from './private-recipients.js';
 
-function checkText(core: ChatCore, text: string): string {
+export function checkText(core: ChatCore, text: string): string {
   if (text.trim() === '') throw new ChatError('empty_message');
   const max = core.params['message.maxLength'];
   if (!withinCharacters(text, max))
@@ -13,8 +14,17 @@ function checkText(core: ChatCore, text: string): string {
   return text;
 }
 
-/** Stores, then fans out, a room message: nothing is delivered or acknowledged unstored. */
-async function sayInRoom(core: ChatCore, session: Session, room: string, text: string) {
+/**
+ * Stores, then fans out, a room message: nothing is delivered or acknowledged unstored.
+ * `room` is the room's key (messages are stored and routed by key), `roomName` its spelling.
+ */
+async function sayInRoom(
+  core: ChatCore,
+  session: Session,
+  room: string,
+  roomName: string,
+  text: string,
+) {
   const stored = await core.store.messages.append({
     ts: core.clock.now(),
     sender: session.nick,
@@ -26,7 +36,7 @@ async function sayInRoom(core: ChatCore, session: Session, room: string, text: s
   core.messageLog.record({ ts: stored.ts, sender: session.nick, target: `#${room}`, text });
   core.publish(
     { kind: 'room', room },
-    { ev: 'message', mid: stored.id, room, from: session.nick, text },
+    { ev: 'message', mid: stored.id, room: roomName, from: session.nick, text },
     { exclude: session, senderKey: session.nickKey, ts: stored.ts },
   );
   return { mid: stored.id, ts: stored.ts };
@@ -45,9 +55,11 @@ export const sayCommand = defineCommand({
   args: z.object({ room: z.string().default(LOBBY), text: z.string() }),
   handle({ core, session }, { room, text }) {
     checkText(core, text);
-    if (!session.rooms.has(room))
+    const key = nameKey(room);
+    if (!session.rooms.has(key))
       throw new ChatError('unknown_room', `You are not in a room called "${room}"`);
-    return sayInRoom(core, session, room, text);
+    const name = key === LOBBY ? LOBBY : (core.rooms.get(key)?.name ?? room);
+    return sayInRoom(core, session, key, name, text);
   },
 });
 
@@ -64,7 +76,7 @@ export const broadcastCommand = defineCommand({
   args: z.object({ text: z.string() }),
   handle({ core, session }, { text }) {
     checkText(core, text);
-    return sayInRoom(core, session, LOBBY, text);
+    return sayInRoom(core, session, LOBBY, LOBBY, text);
   },
 });
 
@@ -84,42 +96,53 @@ export const msgCommand = defineCommand({
   args: z.object({ to: z.array(z.string()).min(1).max(100), text: z.string() }),
   async handle({ core, session }, { to, text }) {
     checkText(core, text);
-    const recipients: Session[] = [];
-    const unknown: string[] = [];
-    const seen = new Set<string>();
-    for (const name of to) {
-      const checked = checkName(name);
-      const target = checked.ok ? core.findSession(checked.key) : undefined;
-      if (!target) {
-        unknown.push(name);
-        continue;
-      }
-      if (seen.has(target.nickKey)) continue;
-      seen.add(target.nickKey);
-      recipients.push(target);
+    const resolved = await resolvePrivateRecipients(core, session, to);
+    const { live, stored: offline, unknown, full } = resolved;
+    const reached = live.length + offline.length + resolved.hiddenLive.length;
+    if (reached + resolved.hiddenStored.length === 0) {
+      if (full.length > 0 && unknown.length === 0)
+        throw new ChatError(
+          'inbox_full',
+          `The inbox of ${full.join(', ')} is full: try again once they have read it`,
+          { full },
+        );
+      const names = [...unknown, ...full];
+      throw new ChatError(
+        'unknown_user',
+        `No such user (or a guest who is offline): ${names.join(', ')}`,
+        { unknown, full },
+      );
     }
-    if (recipients.length === 0)
-      throw new ChatError('unknown_user', `No such user online: ${unknown.join(', ')}`, {
-        unknown,
-      });
-    const names = recipients.map((recipient) => recipient.nick);
-    const stored = await core.store.messages.append({
+    const delivered = [...live.map((target) => target.nick), ...resolved.hiddenLive];
+    const storedFor = [...offline.map((account) => account.name), ...resolved.hiddenStored];
+    const names = [...delivered, ...storedFor];
+    const message = await core.store.messages.append({
       ts: core.clock.now(),
       sender: session.nick,
       senderAccountId: session.account?.id ?? null,
       room: null,
-      recipients: recipients.map((recipient) => ({
-        nick: recipient.nick,
-        accountId: recipient.account?.id ?? null,
-      })),
+      // Recipients who block the sender get no copy at all, not even in their inbox.
+      recipients: [
+        ...live.map((target) => ({
+          nick: target.nick,
+          accountId: target.account?.id ?? null,
+          delivery: 'live' as const,
+        })),
+        ...offline.map((account) => ({
+          nick: account.name,
+          accountId: account.id,
+          delivery: 'stored' as const,
+        })),
+      ],
       text,
     });
-    core.messageLog.record({ ts: stored.ts, sender: session.nick, target: names.join(','), text });
-    core.publish(
-      { kind: 'sessions', ids: recipients.map((recipient) => recipient.id) },
-      { ev: 'private', mid: stored.id, from: session.nick, to: names, text },
-      { exclude: session, senderKey: session.nickKey, ts: stored.ts },
-    );
-    return { mid: stored.id, ts: stored.ts, delivered: names, unknown };
+    core.messageLog.record({ ts: message.ts, sender: session.nick, target: names.join(','), text });
+    if (live.length > 0)
+      core.publish(
+        { kind: 'sessions', ids: live.map((recipient) => recipient.id) },
+        { ev: 'private', mid: message.id, from: session.nick, to: names, text },
+        { exclude: session, senderKey: session.nickKey, ts: message.ts },
+      );
+    return { mid: message.id, ts: message.ts, delivered, stored: storedFor, unknown, full };
   },
 });

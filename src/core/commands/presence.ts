@@ -8,7 +8,7 @@ export const IDLE_AFTER_MS = 5 * 60 * 1000;
 
 export type PresenceStatus = 'active' | 'idle' | 'away' | 'suspended';
 
-function describe(core: ChatCore, session: Session) {
+export function describe(core: ChatCore, session: Session) {
   const now = core.clock.now();
   const idleMs = now - session.lastInputAt;
   const status: PresenceStatus =

@@ -14,7 +14,12 @@ interface MessageRow {
 export class SqliteMessageStore implements MessageStore {
   private readonly insertMessage: Database.Statement;
   private readonly insertRecipient: Database.Statement;
-  private readonly selectRecent: Database.Statement<[string, number, number], MessageRow>;
+  private readonly selectRecent: Database.Statement<[string, number, number, number], MessageRow>;
+  private readonly selectMissed: Database.Statement<
+    [string, number, number, number, number],
+    MessageRow
+  >;
+  private readonly selectLastId: Database.Statement<[], { id: number | null }>;
   private readonly countAll: Database.Statement<[], { n: number }>;
 
   constructor(
@@ -25,12 +30,21 @@ export class SqliteMessageStore implements MessageStore {
       'INSERT INTO messages (ts, sender, sender_account, room, text) VALUES (?, ?, ?, ?, ?)',
     );
     this.insertRecipient = db.prepare(
-      'INSERT OR IGNORE INTO message_recipients (message_id, recipient, recipient_account) VALUES (?, ?, ?)',
+      `INSERT OR IGNORE INTO message_recipients
+         (message_id, recipient, recipient_account, delivered_at, read_at) VALUES (?, ?, ?, ?, ?)`,
     );
     this.selectRecent = db.prepare(
-      `SELECT * FROM (SELECT * FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?)
+      `SELECT * FROM (SELECT * FROM messages WHERE room = ? AND id < ? AND id > ?
+                      ORDER BY id DESC LIMIT ?)
        ORDER BY id ASC`,
     );
+    this.selectMissed = db.prepare(
+      `SELECT * FROM (SELECT * FROM messages
+                      WHERE room = ? AND ts > ? AND id > ? AND id <= ?
+                      ORDER BY id DESC LIMIT ?)
+       ORDER BY id ASC`,
+    );
+    this.selectLastId = db.prepare('SELECT max(id) AS id FROM messages');
     this.countAll = db.prepare('SELECT count(*) AS n FROM messages');
   }
 
@@ -44,26 +58,53 @@ export class SqliteMessageStore implements MessageStore {
         message.text,
       );
       const id = Number(lastInsertRowid);
-      for (const recipient of message.recipients)
-        this.insertRecipient.run(id, recipient.nick, recipient.accountId);
+      for (const recipient of message.recipients) {
+        // A live recipient saw it as it arrived: delivered and read at once.
+        const at = recipient.delivery === 'live' ? message.ts : null;
+        this.insertRecipient.run(id, recipient.nick, recipient.accountId, at, at);
+      }
       return { ...message, id };
     });
   }
 
-  async recentInRoom(room: string, limit: number, beforeId?: number): Promise<StoredMessage[]> {
-    const rows = this.selectRecent.all(room, beforeId ?? Number.MAX_SAFE_INTEGER, limit);
-    return rows.map((row) => ({
-      id: row.id,
-      ts: row.ts,
-      sender: row.sender,
-      senderAccountId: row.sender_account,
-      room: row.room,
-      recipients: [],
-      text: row.text,
-    }));
+  async recentInRoom(
+    room: string,
+    limit: number,
+    beforeId?: number,
+    afterId?: number,
+  ): Promise<StoredMessage[]> {
+    return this.selectRecent
+      .all(room, beforeId ?? Number.MAX_SAFE_INTEGER, afterId ?? 0, limit)
+      .map(toStoredRoomMessage);
+  }
+
+  async missedInRoom(
+    room: string,
+    window: { sinceTs: number; afterId: number; upToId: number },
+    limit: number,
+  ): Promise<StoredMessage[]> {
+    return this.selectMissed
+      .all(room, window.sinceTs, window.afterId, window.upToId, limit)
+      .map(toStoredRoomMessage);
+  }
+
+  async lastId(): Promise<number> {
+    return this.selectLastId.get()?.id ?? 0;
   }
 
   async count(): Promise<number> {
     return this.countAll.get()!.n;
   }
+}
+
+function toStoredRoomMessage(row: MessageRow): StoredMessage {
+  return {
+    id: row.id,
+    ts: row.ts,
+    sender: row.sender,
+    senderAccountId: row.sender_account,
+    room: row.room,
+    recipients: [],
+    text: row.text,
+  };
 }

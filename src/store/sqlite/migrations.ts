@@ -42,6 +42,43 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX message_recipients_by_account ON message_recipients(recipient_account, message_id);
     `,
   },
+  {
+    version: 3,
+    name: 'rooms, blocks, inbox state',
+    sql: `
+      CREATE TABLE rooms (
+        id             INTEGER PRIMARY KEY,
+        name           TEXT    NOT NULL,
+        name_key       TEXT    NOT NULL UNIQUE,
+        owner_account  INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+        owner_name     TEXT    NOT NULL,
+        topic          TEXT,
+        created_at     INTEGER NOT NULL,
+        history_floor  INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE room_members (
+        room_id    INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        joined_at  INTEGER NOT NULL,
+        PRIMARY KEY (room_id, account_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE blocks (
+        account_id   INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        blocked_key  TEXT    NOT NULL,
+        blocked_name TEXT    NOT NULL,
+        created_at   INTEGER NOT NULL,
+        PRIMARY KEY (account_id, blocked_key)
+      ) WITHOUT ROWID;
+      -- Per-recipient state of a private message: delivered (shown) and read (in /inbox).
+      ALTER TABLE message_recipients ADD COLUMN delivered_at INTEGER;
+      ALTER TABLE message_recipients ADD COLUMN read_at INTEGER;
+      UPDATE message_recipients
+         SET delivered_at = (SELECT ts FROM messages WHERE messages.id = message_id),
+             read_at      = (SELECT ts FROM messages WHERE messages.id = message_id);
+      CREATE INDEX message_recipients_unread
+          ON message_recipients(recipient_account, message_id) WHERE read_at IS NULL;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

@@ -2,12 +2,20 @@ import type Database from 'better-sqlite3';
 import type { Store } from '../store.js';
 import { SqliteAccountStore } from './accounts.js';
 import { openDatabase, WriteBatcher } from './database.js';
+import { SqliteBlockStore } from './blocks.js';
+import { SqliteInboxStore } from './inbox.js';
 import { SqliteMessageStore } from './messages.js';
+import { SqlitePresenceStore } from './presence.js';
+import { SqliteRoomStore } from './rooms.js';
 
 /** The embedded default store: one SQLite file in the data directory. */
 export class SqliteStore implements Store {
   readonly messages: SqliteMessageStore;
   readonly accounts: SqliteAccountStore;
+  readonly rooms: SqliteRoomStore;
+  readonly blocks: SqliteBlockStore;
+  readonly inbox: SqliteInboxStore;
+  readonly presence: SqlitePresenceStore;
   private readonly batcher: WriteBatcher;
   private closed = false;
 
@@ -15,6 +23,10 @@ export class SqliteStore implements Store {
     this.batcher = new WriteBatcher(db);
     this.messages = new SqliteMessageStore(db, this.batcher);
     this.accounts = new SqliteAccountStore(db);
+    this.rooms = new SqliteRoomStore(db);
+    this.blocks = new SqliteBlockStore(db);
+    this.inbox = new SqliteInboxStore(db);
+    this.presence = new SqlitePresenceStore(db);
   }
 
   static open(dataDir: string): SqliteStore {

@@ -1,0 +1,56 @@
+import type { Store } from '../../store/store.js';
+import { ChatError } from '../errors.js';
+import type { Session } from '../session.js';
+
+/** Blocked nickname key → the spelling the blocker used. */
+export type BlockList = Map<string, string>;
+
+/**
+ * Who blocks whom. Delivery filters synchronously for every recipient of every message, so
+ * blocks live in memory: a guest's only in its session, an account's also in the store
+ * (loaded at start) and shared with its session while it is online.
+ */
+export class BlockRegistry {
+  private readonly byAccount = new Map<number, BlockList>();
+
+  constructor(private readonly store: Store) {}
+
+  async load(): Promise<void> {
+    for (const block of await this.store.blocks.list())
+      this.listOfAccount(block.accountId).set(block.blockedKey, block.blockedName);
+  }
+
+  /** Gives a new session its account's block list (a guest starts with none). */
+  sessionStarted(session: Session): void {
+    if (session.account) session.blocks = this.listOfAccount(session.account.id);
+  }
+
+  /** True when the (possibly offline) account does not want messages from `senderKey`. */
+  accountBlocks(accountId: number, senderKey: string): boolean {
+    return this.byAccount.get(accountId)?.has(senderKey) ?? false;
+  }
+
+  async block(session: Session, key: string, name: string, now: number): Promise<void> {
+    if (key === session.nickKey) throw new ChatError('cannot_block_self');
+    if (session.blocks.has(key))
+      throw new ChatError('already_blocked', `You already block ${name}`);
+    if (session.account)
+      await this.store.blocks.add(
+        { accountId: session.account.id, blockedKey: key, blockedName: name },
+        now,
+      );
+    session.blocks.set(key, name);
+  }
+
+  async unblock(session: Session, key: string, name: string): Promise<void> {
+    if (!session.blocks.has(key)) throw new ChatError('not_blocked', `You do not block ${name}`);
+    if (session.account) await this.store.blocks.remove(session.account.id, key);
+    session.blocks.delete(key);
+  }
+
+  private listOfAccount(accountId: number): BlockList {
+    let list = this.byAccount.get(accountId);
+    if (!list) this.byAccount.set(accountId, (list = new Map()));
+    return list;
+  }
+}

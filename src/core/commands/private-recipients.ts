@@ -1,0 +1,62 @@
+import type { ChatCore } from '../chat-core.js';
+import { checkName } from '../names.js';
+import type { Session } from '../session.js';
+
+export interface PrivateRecipients {
+  /** Online now: delivered at once. */
+  readonly live: Session[];
+  /** Offline accounts with room in their inbox: stored for their next login. */
+  readonly stored: { readonly id: number; readonly name: string }[];
+  /** Recipients who block the sender: the sender is told it was delivered or stored. */
+  readonly hiddenLive: string[];
+  readonly hiddenStored: string[];
+  /** Not a user online nor an account (an offline guest is gone). */
+  readonly unknown: string[];
+  /** Offline accounts whose unread messages reached `inbox.maxUnread`. */
+  readonly full: string[];
+}
+
+/** Sorts the names of a private message by how each recipient can be reached now. */
+export async function resolvePrivateRecipients(
+  core: ChatCore,
+  sender: Session,
+  names: readonly string[],
+): Promise<PrivateRecipients> {
+  const result: PrivateRecipients = {
+    live: [],
+    stored: [],
+    hiddenLive: [],
+    hiddenStored: [],
+    unknown: [],
+    full: [],
+  };
+  const seen = new Set<string>();
+  for (const name of names) {
+    const checked = checkName(name);
+    if (!checked.ok) {
+      result.unknown.push(name);
+      continue;
+    }
+    if (seen.has(checked.key)) continue;
+    seen.add(checked.key);
+    const online = core.findSession(checked.key);
+    if (online) {
+      if (core.isBlocking(online, sender.nickKey)) result.hiddenLive.push(online.nick);
+      else result.live.push(online);
+      continue;
+    }
+    const account = await core.store.accounts.findByKey(checked.key);
+    if (!account) {
+      result.unknown.push(name);
+      continue;
+    }
+    if (core.blocks.accountBlocks(account.id, sender.nickKey)) {
+      result.hiddenStored.push(account.name);
+      continue;
+    }
+    const unread = await core.store.inbox.unreadCount(account.id);
+    if (unread >= core.params['inbox.maxUnread']) result.full.push(account.name);
+    else result.stored.push({ id: account.id, name: account.name });
+  }
+  return result;
+}

@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { LOBBY } from '../chat-core.js';
+import { ChatError } from '../errors.js';
+import type { EventPayload } from '../events.js';
+import { nameKey } from '../names.js';
+import {
+  checkRoomName,
+  findOwnRoomOrThrow,
+  findRoom,
+  requireMember,
+  requireOwnerOrAdmin,
+} from '../rooms/room-lookup.js';
+import type { Room } from '../rooms/room.js';
+import type { Session } from '../session.js';
+import type { ChatCore } from '../chat-core.js';
+import { defineCommand } from './command.js';
+
+function entered(room: Room): EventPayload {
+  return {
+    ev: 'room_entered',
+    room: room.name,
+    owner: room.owner.name,
+    topic: room.topic,
+    restored: false,
+  };
+}
+
+/** The reply to `/create` and `/join`. */
+function roomSummary(room: Room) {
+  return { room: room.name, owner: room.owner.name, topic: room.topic, members: room.members.size };
+}
+
+/** Sends a new member the room's recent messages, marked as history, after its reply. */
+async function loadHistory(core: ChatCore, session: Session, room: Room) {
+  const limit = core.params['history.replay'];
+  if (limit === 0) return [];
+  const messages = await core.store.messages.recentInRoom(
+    room.key,
+    limit,
+    undefined,
+    room.historyFloor,
+  );
+  return messages.filter((message) => !session.blocks.has(nameKey(message.sender)));
+}
+
+export const createCommand = defineCommand({
+  phase: 'session',
+  info: {
+    name: 'create',
+    aliases: [],
+    bare: [],
+    args: [{ name: 'room', kind: 'name' }],
+    summary: 'create a room and join it; you own it',
+    group: 'rooms',
+  },
+  args: z.object({ room: z.string() }),
+  async handle({ core, session, after }, args) {
+    const { name, key } = checkRoomName(args.room);
+    if (key === LOBBY) throw new ChatError('room_exists', 'The lobby exists already');
+    const now = core.clock.now();
+    const room = await core.rooms.create(session, name, key, now);
+    await core.rooms.join(room, session, now);
+    after(() => core.sendTo(session, entered(room)));
+    return roomSummary(room);
+  },
+});
+
+export const joinCommand = defineCommand({
+  phase: 'session',
+  info: {
+    name: 'join',
+    aliases: [],
+    bare: [],
+    args: [{ name: 'room', kind: 'name' }],
+    summary: 'join a room: recent messages are shown, marked as history',
+    group: 'rooms',
+  },
+  args: z.object({ room: z.string() }),
+  async handle({ core, session, after }, args) {
+    const found = findRoom(core, args.room);
+    if (found.lobby) throw new ChatError('already_in_room', 'Everyone is in the lobby');
+    const room = found.room;
+    if (session.rooms.has(room.key))
+      throw new ChatError('already_in_room', `You are in "${room.name}" already`);
+    await core.rooms.join(room, session, core.clock.now());
+    // Read synchronously right after joining: older messages are in it, newer ones arrive live.
+    const history = await loadHistory(core, session, room);
+    after(() => {
+      core.sendTo(session, entered(room));
+      for (const message of history)
+        session.deliver(
+          core.events.make(
+            {
+              ev: 'message',
+              mid: message.id,
+              room: room.name,
+              from: message.sender,
+              text: message.text,
+              replay: 'history',
+            },
+            message.ts,
+          ),
+        );
+      core.publish(
+        { kind: 'room', room: room.key },
+        { ev: 'room_join', room: room.name, nick: session.nick },
+        { exclude: session },
+      );
+    });
+    return roomSummary(room);
+  },
+});
+
+export const leaveCommand = defineCommand({
+  phase: 'session',
+  info: {
+    name: 'leave',
+    aliases: [],
+    bare: [],
+    args: [{ name: 'room', kind: 'name', optional: true }],
+    summary: 'leave a room (the current one by default); others see it',
+    group: 'rooms',
+  },
+  args: z.object({ room: z.string().default(LOBBY) }),
+  async handle({ core, session }, args) {
+    const room = findOwnRoomOrThrow(core, args.room, 'left');
+    requireMember(session, room);
+    await core.rooms.leave(room, session);
+    core.publish(
+      { kind: 'room', room: room.key },
+      { ev: 'room_leave', room: room.name, nick: session.nick },
+      { exclude: session },
+    );
+    core.sendTo(session, { ev: 'room_left', room: room.name, reason: 'left' });
+    return { room: room.name };
+  },
+});
+
+export const closeCommand = defineCommand({
+  phase: 'session',
+  info: {
+    name: 'close',
+    aliases: [],
+    bare: [],
+    args: [{ name: 'room', kind: 'name', optional: true }],
+    summary: 'close a room you own (admins: any room); its members return to the lobby',
+    group: 'rooms',
+  },
+  args: z.object({ room: z.string().default(LOBBY) }),
+  async handle({ core, session }, args) {
+    const room = findOwnRoomOrThrow(core, args.room, 'closed');
+    requireOwnerOrAdmin(session, room, 'close');
+    const members = await core.rooms.close(room);
+    if (members.length > 0)
+      core.publish(
+        { kind: 'sessions', ids: members.map((member) => member.id) },
+        { ev: 'room_closed', room: room.name, by: session.nick },
+      );
+    return { room: room.name };
+  },
+});

@@ -1,0 +1,52 @@
+import type Database from 'better-sqlite3';
+import type { BlockStore, StoredBlock } from '../store.js';
+import { translateError } from './database.js';
+
+interface BlockRow {
+  account_id: number;
+  blocked_key: string;
+  blocked_name: string;
+}
+
+/** Accounts' blocks: who an account does not want to hear from. */
+export class SqliteBlockStore implements BlockStore {
+  constructor(private readonly db: Database.Database) {}
+
+  async list(): Promise<StoredBlock[]> {
+    const rows = this.db
+      .prepare('SELECT account_id, blocked_key, blocked_name FROM blocks ORDER BY created_at')
+      .all() as BlockRow[];
+    return rows.map((row) => ({
+      accountId: row.account_id,
+      blockedKey: row.blocked_key,
+      blockedName: row.blocked_name,
+    }));
+  }
+
+  async add(block: StoredBlock, at: number): Promise<void> {
+    this.write(
+      `INSERT OR IGNORE INTO blocks (account_id, blocked_key, blocked_name, created_at)
+       VALUES (?, ?, ?, ?)`,
+      block.accountId,
+      block.blockedKey,
+      block.blockedName,
+      at,
+    );
+  }
+
+  async remove(accountId: number, blockedKey: string): Promise<void> {
+    this.write(
+      'DELETE FROM blocks WHERE account_id = ? AND blocked_key = ?',
+      accountId,
+      blockedKey,
+    );
+  }
+
+  private write(sql: string, ...params: unknown[]): void {
+    try {
+      this.db.prepare(sql).run(...params);
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+}

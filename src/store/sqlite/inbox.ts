@@ -1,0 +1,105 @@
+import type Database from 'better-sqlite3';
+import type { InboxEntry, InboxStore } from '../store.js';
+import { translateError } from './database.js';
+
+interface InboxRow {
+  id: number;
+  ts: number;
+  sender: string;
+  text: string;
+  read_at: number | null;
+  recipients: string;
+}
+
+/** Recipients are joined with a separator no nickname can contain. */
+const SEPARATOR = ' ';
+
+const SELECT_ENTRY = `
+  SELECT messages.id, messages.ts, messages.sender, messages.text, mine.read_at,
+         (SELECT group_concat(recipient, '${SEPARATOR}') FROM message_recipients everyone
+           WHERE everyone.message_id = messages.id) AS recipients
+    FROM message_recipients mine JOIN messages ON messages.id = mine.message_id`;
+
+function toEntry(row: InboxRow): InboxEntry {
+  return {
+    id: row.id,
+    ts: row.ts,
+    sender: row.sender,
+    to: row.recipients.split(SEPARATOR),
+    text: row.text,
+    read: row.read_at !== null,
+  };
+}
+
+/** Each account's private messages and their delivered/read state. */
+export class SqliteInboxStore implements InboxStore {
+  private readonly countUnread: Database.Statement<[number], { n: number }>;
+  private readonly selectUndelivered: Database.Statement<[number, number], InboxRow>;
+  private readonly selectUnread: Database.Statement<[number, number], InboxRow>;
+  private readonly selectAll: Database.Statement<[number, number], InboxRow>;
+  private readonly updateDelivered: Database.Statement<[number, number, number]>;
+  private readonly updateRead: Database.Statement<[number, number, number]>;
+
+  constructor(private readonly db: Database.Database) {
+    this.countUnread = db.prepare(
+      'SELECT count(*) AS n FROM message_recipients WHERE recipient_account = ? AND read_at IS NULL',
+    );
+    this.selectUndelivered = db.prepare(
+      `${SELECT_ENTRY} WHERE mine.recipient_account = ? AND mine.read_at IS NULL
+         AND mine.delivered_at IS NULL AND messages.id <= ? ORDER BY messages.id`,
+    );
+    this.selectUnread = db.prepare(
+      `${SELECT_ENTRY} WHERE mine.recipient_account = ? AND mine.read_at IS NULL
+        ORDER BY messages.id LIMIT ?`,
+    );
+    this.selectAll = db.prepare(
+      `SELECT * FROM (${SELECT_ENTRY} WHERE mine.recipient_account = ?
+                       ORDER BY messages.id DESC LIMIT ?) ORDER BY id`,
+    );
+    this.updateDelivered = db.prepare(
+      `UPDATE message_recipients SET delivered_at = ?1
+        WHERE message_id = ?2 AND recipient_account = ?3 AND delivered_at IS NULL`,
+    );
+    this.updateRead = db.prepare(
+      `UPDATE message_recipients SET read_at = ?1, delivered_at = coalesce(delivered_at, ?1)
+        WHERE message_id = ?2 AND recipient_account = ?3 AND read_at IS NULL`,
+    );
+  }
+
+  async unreadCount(accountId: number): Promise<number> {
+    return this.countUnread.get(accountId)!.n;
+  }
+
+  async undelivered(accountId: number, upToId: number): Promise<InboxEntry[]> {
+    return this.selectUndelivered.all(accountId, upToId).map(toEntry);
+  }
+
+  async markDelivered(accountId: number, ids: readonly number[], at: number): Promise<void> {
+    this.updateEach(this.updateDelivered, accountId, ids, at);
+  }
+
+  async list(accountId: number, options: { all: boolean; limit: number }): Promise<InboxEntry[]> {
+    const statement = options.all ? this.selectAll : this.selectUnread;
+    return statement.all(accountId, options.limit).map(toEntry);
+  }
+
+  async markRead(accountId: number, ids: readonly number[], at: number): Promise<void> {
+    this.updateEach(this.updateRead, accountId, ids, at);
+  }
+
+  private updateEach(
+    statement: Database.Statement<[number, number, number]>,
+    accountId: number,
+    ids: readonly number[],
+    at: number,
+  ): void {
+    if (ids.length === 0) return;
+    try {
+      this.db.transaction(() => {
+        for (const id of ids) statement.run(at, id, accountId);
+      })();
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+}
