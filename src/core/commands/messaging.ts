@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ChatError } from '../errors.js';
 import { LOBBY, type ChatCore } from '../chat-core.js';
-import { checkName, nameKey, withinCharacters } from '../names.js';
+import { nameKey, withinCharacters } from '../names.js';
 import type { Session } from '../session.js';
 import { defineCommand } from './command.js';
 import { resolvePrivateRecipients } from './private-recipients.js';
@@ -98,8 +98,9 @@ export const msgCommand = defineCommand({
     checkText(core, text);
     const resolved = await resolvePrivateRecipients(core, session, to);
     const { live, stored: offline, unknown, full } = resolved;
-    const reached = live.length + offline.length + resolved.hiddenLive.length;
-    if (reached + resolved.hiddenStored.length === 0) {
+    const delivered = [...live.map((target) => target.nick), ...resolved.hiddenLive];
+    const storedFor = [...offline.map((account) => account.name), ...resolved.hiddenStored];
+    if (delivered.length + storedFor.length === 0) {
       if (full.length > 0 && unknown.length === 0)
         throw new ChatError(
           'inbox_full',
@@ -113,8 +114,6 @@ export const msgCommand = defineCommand({
         { unknown, full },
       );
     }
-    const delivered = [...live.map((target) => target.nick), ...resolved.hiddenLive];
-    const storedFor = [...offline.map((account) => account.name), ...resolved.hiddenStored];
     const names = [...delivered, ...storedFor];
     const message = await core.store.messages.append({
       ts: core.clock.now(),
