@@ -7,6 +7,7 @@ import type { ChatEvent } from '../core/events.js';
 import type { Reply } from '../core/session.js';
 import { parseServerFrame } from '../protocol/codec.js';
 import { FrameDecoder } from '../protocol/framing.js';
+import { RoomTracker } from './room-tracker.js';
 
 export type HelloEvent = Extract<ChatEvent, { ev: 'hello' }>;
 export type EventNamed<N extends ChatEvent['ev']> = Extract<ChatEvent, { ev: N }>;
@@ -72,6 +73,8 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   readonly hello: HelloEvent;
   nick: string | undefined;
   sessionId: string | undefined;
+  /** The rooms this client is in, kept up to date from the server's events. */
+  readonly rooms = new RoomTracker();
   private nextId = 1;
   private readonly pending = new Map<
     number,
@@ -273,6 +276,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     const frame = parseServerFrame(text);
     if (!frame) return;
     if ('ev' in frame) {
+      this.rooms.observe(frame);
       if (frame.ev === 'closing') this.serverClosing = { code: frame.code, message: frame.message };
       // Answer keepalives so the server knows this client is alive.
       if (frame.ev === 'ping' && !this.closeInfo) this.request('ping').catch(() => undefined);

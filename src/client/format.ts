@@ -8,8 +8,19 @@ export function clock(ts: number): string {
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
 
+/** Date and time, for things that happened perhaps long ago (history, inbox, last seen). */
+export function dateTime(ts: number): string {
+  const date = new Date(ts);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${clock(ts)}`;
+}
+
 function replayMark(replay: string | undefined): string {
   return replay ? `(${replay}) ` : '';
+}
+
+function roomTag(room: string): string {
+  return room === 'lobby' ? 'the lobby' : `#${room}`;
 }
 
 const LEAVE_TEXT: Record<string, string> = {
@@ -22,7 +33,8 @@ const LEAVE_TEXT: Record<string, string> = {
 };
 
 export function formatEvent(event: ChatEvent): string | undefined {
-  const time = clock(event.ts);
+  // A replayed message shows its original date: it may be from another day.
+  const time = 'replay' in event && event.replay ? dateTime(event.ts) : clock(event.ts);
   switch (event.ev) {
     case 'hello':
       return `[${time}] connected to ${event.server} (confab ${event.version}, protocol ${event.protocol})`;
@@ -38,6 +50,24 @@ export function formatEvent(event: ChatEvent): string | undefined {
       return `[${time}] -- ${event.nick} ${LEAVE_TEXT[event.reason] ?? 'left'}${event.message ? `: ${event.message}` : ''}`;
     case 'renamed':
       return `[${time}] -- ${event.from} is now known as ${event.to}`;
+    case 'room_entered': {
+      const what = event.restored ? 'You are back in' : 'You joined';
+      const owner = event.owner ? ` (owner ${event.owner})` : '';
+      const topic = event.topic ? ` — topic: ${event.topic}` : '';
+      return `[${time}] -- ${what} ${roomTag(event.room)}${owner}${topic}`;
+    }
+    case 'room_left':
+      return `[${time}] -- You left ${roomTag(event.room)}`;
+    case 'room_join':
+      return `[${time}] -- ${event.nick} joined ${roomTag(event.room)}`;
+    case 'room_leave':
+      return `[${time}] -- ${event.nick} left ${roomTag(event.room)}`;
+    case 'room_closed':
+      return `[${time}] -- ${roomTag(event.room)} was closed by ${event.by}; you are back in the lobby`;
+    case 'room_topic':
+      return event.topic === null
+        ? `[${time}] -- ${event.by} cleared the topic of ${roomTag(event.room)}`
+        : `[${time}] -- ${event.by} set the topic of ${roomTag(event.room)}: ${event.topic}`;
     case 'notice':
       return `[${time}] !! ${event.text}`;
     case 'shutdown':
@@ -65,9 +95,17 @@ export function formatReply(command: string, data: Record<string, unknown>): str
   if (command === 'say' || command === 'broadcast' || command === 'ping' || command === 'quit')
     return [];
   if (command === 'msg') {
-    const unknown = (data.unknown as string[] | undefined) ?? [];
-    return unknown.length > 0 ? [`(not delivered to: ${unknown.join(', ')})`] : [];
+    const list = (key: string) => (data[key] as string[] | undefined) ?? [];
+    const lines: string[] = [];
+    if (list('stored').length > 0)
+      lines.push(`(stored for ${list('stored').join(', ')}: delivered at their next login)`);
+    if (list('unknown').length > 0) lines.push(`(not delivered to: ${list('unknown').join(', ')})`);
+    if (list('full').length > 0)
+      lines.push(`(inbox full, not stored for: ${list('full').join(', ')})`);
+    return lines;
   }
+  const special = formatFeatureReply(command, data);
+  if (special) return special;
   if (Array.isArray(data.users)) {
     const users = data.users as UserRow[];
     if (users.length === 0) return ['(nobody)'];
@@ -99,4 +137,117 @@ export function formatHelp(
   ];
   const width = Math.min(40, Math.max(...rows.map((row) => row.usage.length)));
   return rows.map((row) => `  ${row.usage.padEnd(width)}  ${row.summary}`);
+}
+
+interface RoomRow {
+  name: string;
+  owner: string | null;
+  members: number;
+  topic: string | null;
+  joined: boolean;
+}
+
+interface MessageRow {
+  ts: number;
+  from: string;
+  to?: string[];
+  text: string;
+  read?: boolean;
+}
+
+interface SeenRow {
+  nick: string;
+  online: boolean;
+  account: boolean;
+  lastSeen: number;
+}
+
+function ago(ms: number): string {
+  const minutes = Math.max(0, Math.floor(ms / 60_000));
+  if (minutes < 60) return `${minutes}m ago`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')} ago`;
+}
+
+/** Replies of the rooms, inbox, blocking and presence commands; undefined for others. */
+function formatFeatureReply(command: string, data: Record<string, unknown>): string[] | undefined {
+  switch (command) {
+    case 'create':
+    case 'join':
+    case 'leave':
+      return []; // room_entered / room_left say it
+    case 'close':
+      return [`Closed ${roomTag(String(data.room))}`];
+    case 'rooms':
+      return (data.rooms as RoomRow[]).map(
+        (room) =>
+          `  ${room.joined ? '*' : ' '} ${roomTag(room.name).padEnd(22)} ${String(room.members).padStart(4)} online` +
+          (room.owner ? `  owner ${room.owner}` : '') +
+          (room.topic ? `  — ${room.topic}` : ''),
+      );
+    case 'members': {
+      const members = data.members as { nick: string; online: boolean; owner: boolean }[];
+      const names = members.map(
+        (member) =>
+          member.nick + (member.owner ? ' (owner)' : '') + (member.online ? '' : ' (offline)'),
+      );
+      return [`${roomTag(String(data.room))}: ${names.join(', ') || '(nobody)'}`];
+    }
+    case 'topic':
+      return [
+        data.topic === null
+          ? `${roomTag(String(data.room))} has no topic`
+          : `Topic of ${roomTag(String(data.room))}: ${String(data.topic)}`,
+      ];
+    case 'history': {
+      const messages = data.messages as MessageRow[];
+      if (messages.length === 0) return [`(no messages in ${roomTag(String(data.room))})`];
+      const lines = messages.map(
+        (message) => `[${dateTime(message.ts)}] (history) <${message.from}> ${message.text}`,
+      );
+      if (data.more === true)
+        lines.unshift(`(older messages exist: /history ${messages.length * 2} shows more)`);
+      return lines;
+    }
+    case 'inbox': {
+      const messages = data.messages as MessageRow[];
+      if (messages.length === 0) return ['(no unread private messages)'];
+      return messages.map(
+        (message) =>
+          `[${dateTime(message.ts)}] ${message.read ? '' : '(new) '}*${message.from}*: ${message.text}`,
+      );
+    }
+    case 'block':
+      return [`You block ${String(data.blocked)}: you will not see their messages`];
+    case 'unblock':
+      return [`You no longer block ${String(data.unblocked)}`];
+    case 'blocked': {
+      const blocked = data.blocked as string[];
+      return [blocked.length === 0 ? '(you block nobody)' : `You block: ${blocked.join(', ')}`];
+    }
+    case 'wholasthr': {
+      const seen = data.seen as SeenRow[];
+      if (seen.length === 0) return ['(nobody else seen recently)'];
+      const now = Date.now();
+      return seen.map(
+        (user) =>
+          `  ${user.nick.padEnd(20)} ${user.online ? 'online' : `last seen ${clock(user.lastSeen)} (${ago(now - user.lastSeen)})`}` +
+          (user.account ? '' : ' (guest)'),
+      );
+    }
+    case 'whois': {
+      const lines = [
+        `${String(data.nick)}: ${data.account ? `account (${String(data.role)})` : 'guest'}, ` +
+          (data.online
+            ? `online (${String(data.status)}), idle ${Math.floor(Number(data.idleSeconds) / 60)}m`
+            : typeof data.lastSeen === 'number'
+              ? `offline, last seen ${dateTime(data.lastSeen)}`
+              : 'offline, never seen'),
+      ];
+      const rooms = data.rooms as string[];
+      if (rooms.length > 0) lines.push(`  rooms: ${rooms.map(roomTag).join(', ')}`);
+      return lines;
+    }
+    default:
+      return undefined;
+  }
 }

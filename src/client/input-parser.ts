@@ -158,8 +158,22 @@ function parseArgs(command: CommandInfo, rest: string, context: InputContext): P
     }
   }
   if (remaining.trim() !== '') return usageError(command);
-  if (command.name === 'say' && args.room === undefined) args.room = context.currentRoom;
+  if (args.room === undefined && actsOnCurrentRoom(command)) args.room = context.currentRoom;
   return { kind: 'request', command, args, prompts };
+}
+
+/**
+ * Commands that act on a room take the current one when none is typed: those with an
+ * optional `room` argument (`/leave`, `/close`, `/members`) and those that always act on
+ * the current room (`say`, `/history`, `/topic`).
+ */
+const CURRENT_ROOM_COMMANDS = new Set(['say', 'history', 'topic']);
+
+function actsOnCurrentRoom(command: CommandInfo): boolean {
+  return (
+    CURRENT_ROOM_COMMANDS.has(command.name) ||
+    command.args.some((arg) => arg.name === 'room' && arg.optional === true)
+  );
 }
 
 function usageError(command: CommandInfo): ParsedInput {

@@ -4,6 +4,12 @@ import type { ArgInfo } from '../core/catalog.js';
 import { ChatClient, ConnectionClosedError, RequestError, type ConnectOptions } from './client.js';
 import { formatEvent, formatHelp, formatReply } from './format.js';
 import { parseInput } from './input-parser.js';
+import type { ChatEvent } from '../core/events.js';
+import { nameKey } from '../core/names.js';
+
+function sameRoom(a: string, b: string): boolean {
+  return nameKey(a) === nameKey(b);
+}
 
 /** Exit codes of `confab connect`, documented in the README. */
 export const EXIT = {
@@ -51,6 +57,31 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
   if (options.json) emit(client.hello);
   else print(formatEvent(client.hello)!);
 
+  // Listening before the login: what the server sends right after it (rooms restored,
+  // messages missed while away) must not be lost.
+  let currentRoom = 'lobby';
+  // Held until the login line is printed, so the output reads in order.
+  let heldEvents: ChatEvent[] | undefined = [];
+  const show = (event: ChatEvent) => {
+    if (options.json) emit(event);
+    else {
+      const line = formatEvent(event);
+      if (line !== undefined) print(line);
+    }
+  };
+  client.on('event', (event) => {
+    if (event.ev === 'ping') return;
+    // A room you join becomes the current one; leaving or losing it returns you to the lobby.
+    if (event.ev === 'room_entered' && !event.restored) currentRoom = event.room;
+    if (
+      (event.ev === 'room_left' || event.ev === 'room_closed') &&
+      sameRoom(event.room, currentRoom)
+    )
+      currentRoom = 'lobby';
+    if (heldEvents) heldEvents.push(event);
+    else show(event);
+  });
+
   try {
     const ready = await client.login(options.nick, options.password);
     if (options.json) emit({ ready });
@@ -58,6 +89,9 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
       print(
         `You are ${ready.nick}${ready.account ? ` (${ready.role})` : ' (guest)'}, session ${ready.session}`,
       );
+    const held = heldEvents;
+    heldEvents = undefined;
+    for (const event of held) show(event);
   } catch (error) {
     if (error instanceof RequestError) {
       fail(`confab: login refused (${error.code}): ${error.message}`);
@@ -67,17 +101,6 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
     fail(`confab: ${(error as Error).message}`);
     return EXIT.disconnected;
   }
-
-  let currentRoom = 'lobby';
-  const joinedRooms = new Set(['lobby']);
-  client.on('event', (event) => {
-    if (event.ev === 'ping') return;
-    if (options.json) emit(event);
-    else {
-      const line = formatEvent(event);
-      if (line !== undefined) print(line);
-    }
-  });
 
   const lines = createInterface({ input: options.input, crlfDelay: Infinity, terminal: false });
   const iterator = lines[Symbol.asyncIterator]();
@@ -112,6 +135,9 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
       commands: client.commands,
       currentRoom,
       localCommands: LOCAL_COMMANDS,
+      ownsCurrentRoom:
+        client.nick !== undefined &&
+        sameRoom(client.rooms.get(currentRoom)?.owner ?? '', client.nick),
     });
     switch (parsed.kind) {
       case 'empty':
@@ -125,8 +151,9 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
           for (const row of formatHelp(client.commands, LOCAL_HELP)) print(row);
         } else if (parsed.name === 'switch') {
           const room = parsed.rest.trim() || 'lobby';
-          if (!joinedRooms.has(room)) fail(`You are not in ${room}: /join it first`);
-          else currentRoom = room;
+          const joined = client.rooms.get(room);
+          if (!joined) fail(`You are not in ${room}: /join it first`);
+          else currentRoom = joined.name;
         }
         return;
       case 'request': {
@@ -143,10 +170,6 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
         if (name === 'quit') quitting = true;
         try {
           const data = await client.request(name, args);
-          if (name === 'join' && typeof data.room === 'string') {
-            joinedRooms.add(data.room);
-            currentRoom = data.room;
-          }
           if (options.json) emit({ reply: name, ok: true, data });
           else for (const row of formatReply(name, data)) print(row);
         } catch (error) {
