@@ -61,7 +61,7 @@ export interface MessageStore {
     afterId?: number,
   ): Promise<StoredMessage[]>;
   /**
-   * The last `limit` messages of a room sent after `sinceTs` with ids in
+   * The last `limit` messages of a room sent at or after `sinceTs` with ids in
    * (`afterId`, `upToId`], oldest first: what an account missed while away.
    */
   missedInRoom(

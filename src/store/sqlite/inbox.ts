@@ -11,6 +11,12 @@ interface InboxRow {
   recipients: string;
 }
 
+interface UpdateParams {
+  at: number;
+  id: number;
+  account: number;
+}
+
 /** Recipients are joined with a separator no nickname can contain. */
 const SEPARATOR = ' ';
 
@@ -37,8 +43,8 @@ export class SqliteInboxStore implements InboxStore {
   private readonly selectUndelivered: Database.Statement<[number, number], InboxRow>;
   private readonly selectUnread: Database.Statement<[number, number], InboxRow>;
   private readonly selectAll: Database.Statement<[number, number], InboxRow>;
-  private readonly updateDelivered: Database.Statement<[number, number, number]>;
-  private readonly updateRead: Database.Statement<[number, number, number]>;
+  private readonly updateDelivered: Database.Statement<[UpdateParams]>;
+  private readonly updateRead: Database.Statement<[UpdateParams]>;
 
   constructor(private readonly db: Database.Database) {
     this.countUnread = db.prepare(
@@ -57,12 +63,12 @@ export class SqliteInboxStore implements InboxStore {
                        ORDER BY messages.id DESC LIMIT ?) ORDER BY id`,
     );
     this.updateDelivered = db.prepare(
-      `UPDATE message_recipients SET delivered_at = ?1
-        WHERE message_id = ?2 AND recipient_account = ?3 AND delivered_at IS NULL`,
+      `UPDATE message_recipients SET delivered_at = @at
+        WHERE message_id = @id AND recipient_account = @account AND delivered_at IS NULL`,
     );
     this.updateRead = db.prepare(
-      `UPDATE message_recipients SET read_at = ?1, delivered_at = coalesce(delivered_at, ?1)
-        WHERE message_id = ?2 AND recipient_account = ?3 AND read_at IS NULL`,
+      `UPDATE message_recipients SET read_at = @at, delivered_at = coalesce(delivered_at, @at)
+        WHERE message_id = @id AND recipient_account = @account AND read_at IS NULL`,
     );
   }
 
@@ -88,7 +94,7 @@ export class SqliteInboxStore implements InboxStore {
   }
 
   private updateEach(
-    statement: Database.Statement<[number, number, number]>,
+    statement: Database.Statement<[UpdateParams]>,
     accountId: number,
     ids: readonly number[],
     at: number,
@@ -96,7 +102,7 @@ export class SqliteInboxStore implements InboxStore {
     if (ids.length === 0) return;
     try {
       this.db.transaction(() => {
-        for (const id of ids) statement.run(at, id, accountId);
+        for (const id of ids) statement.run({ at, id, account: accountId });
       })();
     } catch (error) {
       throw translateError(error);

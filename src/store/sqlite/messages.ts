@@ -40,7 +40,7 @@ export class SqliteMessageStore implements MessageStore {
     );
     this.selectMissed = db.prepare(
       `SELECT * FROM (SELECT * FROM messages
-                      WHERE room = ? AND ts > ? AND id > ? AND id <= ?
+                      WHERE room = ? AND ts >= ? AND id > ? AND id <= ?
                       ORDER BY id DESC LIMIT ?)
        ORDER BY id ASC`,
     );

@@ -1,0 +1,54 @@
+import { RequestError, type ChatClient } from '../../src/client/client.js';
+import type { ChatEvent } from '../../src/core/events.js';
+import type { TestServer } from './server.js';
+
+/** Records every event a client receives from now on. */
+export function collect(client: ChatClient): ChatEvent[] {
+  const events: ChatEvent[] = [];
+  client.on('event', (event) => events.push(event));
+  return events;
+}
+
+/**
+ * Connects and logs in with events recorded from before the login reply, since the server
+ * sends restored rooms and missed messages right after it.
+ */
+export async function connectRecording(
+  server: TestServer,
+  nick: string,
+  password?: string,
+): Promise<{ client: ChatClient; events: ChatEvent[] }> {
+  const client = await server.open();
+  const events = collect(client);
+  await client.login(nick, password);
+  // A round trip: everything sent before its reply (the login backlog) has arrived.
+  await client.request('ping');
+  return { client, events };
+}
+
+/** The error a request fails with (the test fails if it succeeds). */
+export async function failure(promise: Promise<unknown>): Promise<RequestError> {
+  const outcome = await promise.then(
+    (data) => ({ ok: true as const, data }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  if (outcome.ok) throw new Error(`Expected an error, got ${JSON.stringify(outcome.data)}`);
+  if (!(outcome.error instanceof RequestError)) throw outcome.error;
+  return outcome.error;
+}
+
+export const PASSWORD = 'a-long-enough-password-42';
+
+/** Makes `nick` an account and leaves; returns nothing (log in again with PASSWORD). */
+export async function makeAccount(server: TestServer, nick: string): Promise<void> {
+  const client = await server.connect(nick);
+  await client.request('register', { password: PASSWORD });
+  await client.quit();
+}
+
+export function ofKind<N extends ChatEvent['ev']>(
+  events: readonly ChatEvent[],
+  ev: N,
+): Extract<ChatEvent, { ev: N }>[] {
+  return events.filter((event): event is Extract<ChatEvent, { ev: N }> => event.ev === ev);
+}
