@@ -104,7 +104,9 @@ describe('missed messages at login', () => {
       text: 'call me',
     });
     expect(pm.stored).toEqual(['alice']);
-    said.push((await bob.request<{ mid: number }>('say', { room: 'lobby', text: 'lobby news' })).mid);
+    said.push(
+      (await bob.request<{ mid: number }>('say', { room: 'lobby', text: 'lobby news' })).mid,
+    );
     await server.stop();
 
     server = await start({ dataDir, set: { 'history.replay': 3 } });
@@ -123,7 +125,11 @@ describe('missed messages at login', () => {
       'call me',
       'lobby news',
     ]);
-    expect(missed.map((e) => ('mid' in e ? e.mid : 0))).toEqual([...said.slice(1, 4), pm.mid, said[4]]);
+    expect(missed.map((e) => ('mid' in e ? e.mid : 0))).toEqual([
+      ...said.slice(1, 4),
+      pm.mid,
+      said[4],
+    ]);
     expect(missed[3]).toMatchObject({ ev: 'private', from: 'bob', to: ['alice'] });
     expect(client.rooms.has('ops')).toBe(true);
     // Still a member after the restart: room messages reach alice live.

@@ -1,15 +1,18 @@
 import type { Clock, TimerHandle } from '../../src/core/clock.js';
 
-/** Real timers, but a `now` that tests can move forward (for windows measured in minutes). */
+/**
+ * A clock that stands still until a test moves it (for windows measured in minutes);
+ * its timers are real ones.
+ */
 export class ManualClock implements Clock {
-  private offsetMs = 0;
+  private current = Date.UTC(2026, 0, 15, 12, 0, 0);
 
   now(): number {
-    return Date.now() + this.offsetMs;
+    return this.current;
   }
 
   advance(ms: number): void {
-    this.offsetMs += ms;
+    this.current += ms;
   }
 
   setTimeout(callback: () => void, ms: number): TimerHandle {
