@@ -28,11 +28,13 @@ export function prepareLoginBacklog(
   restoredRooms: readonly Room[],
 ): () => Promise<void> {
   const account = session.account;
+  // A guest has no rooms to restore and nothing stored for it.
+  if (!account) return async () => undefined;
   const horizon = core.store.messages.lastId();
-  const stored = account ? core.store.accounts.findById(account.id) : undefined;
+  const stored = core.store.accounts.findById(account.id);
   // Never left unobserved: a failure is reported by the backlog below.
   horizon.catch(() => undefined);
-  stored?.catch(() => undefined);
+  stored.catch(() => undefined);
   return async () => {
     for (const room of restoredRooms)
       core.sendTo(session, {
@@ -42,7 +44,6 @@ export function prepareLoginBacklog(
         topic: room.topic,
         restored: true,
       });
-    if (!account || !stored) return;
     try {
       const upToId = await horizon;
       const lastSeenAt = (await stored)?.lastSeenAt ?? null;

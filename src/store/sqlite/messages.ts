@@ -2,6 +2,14 @@ import type Database from 'better-sqlite3';
 import type { MessageStore, NewMessage, StoredMessage } from '../store.js';
 import type { WriteBatcher } from './database.js';
 
+interface MissedParams {
+  room: string;
+  sinceTs: number;
+  afterId: number;
+  upToId: number;
+  limit: number;
+}
+
 interface MessageRow {
   id: number;
   ts: number;
@@ -15,10 +23,7 @@ export class SqliteMessageStore implements MessageStore {
   private readonly insertMessage: Database.Statement;
   private readonly insertRecipient: Database.Statement;
   private readonly selectRecent: Database.Statement<[string, number, number, number], MessageRow>;
-  private readonly selectMissed: Database.Statement<
-    [string, number, number, number, number],
-    MessageRow
-  >;
+  private readonly selectMissed: Database.Statement<[MissedParams], MessageRow>;
   private readonly selectLastId: Database.Statement<[], { id: number | null }>;
   private readonly countAll: Database.Statement<[], { n: number }>;
 
@@ -38,10 +43,15 @@ export class SqliteMessageStore implements MessageStore {
                       ORDER BY id DESC LIMIT ?)
        ORDER BY id ASC`,
     );
+    // The first message at or after `since` is found on (room, ts); the newest `limit`
+    // from there on (room, id). Ids follow time, so neither step scans old history.
     this.selectMissed = db.prepare(
       `SELECT * FROM (SELECT * FROM messages
-                      WHERE room = ? AND ts >= ? AND id > ? AND id <= ?
-                      ORDER BY id DESC LIMIT ?)
+                      WHERE room = @room AND id > @afterId AND id <= @upToId
+                        AND id >= coalesce((SELECT id FROM messages
+                                             WHERE room = @room AND ts >= @sinceTs
+                                             ORDER BY ts LIMIT 1), @upToId + 1)
+                      ORDER BY id DESC LIMIT @limit)
        ORDER BY id ASC`,
     );
     this.selectLastId = db.prepare('SELECT max(id) AS id FROM messages');
@@ -83,9 +93,7 @@ export class SqliteMessageStore implements MessageStore {
     window: { sinceTs: number; afterId: number; upToId: number },
     limit: number,
   ): Promise<StoredMessage[]> {
-    return this.selectMissed
-      .all(room, window.sinceTs, window.afterId, window.upToId, limit)
-      .map(toStoredRoomMessage);
+    return this.selectMissed.all({ room, ...window, limit }).map(toStoredRoomMessage);
   }
 
   async lastId(): Promise<number> {

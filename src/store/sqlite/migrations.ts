@@ -69,6 +69,8 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at   INTEGER NOT NULL,
         PRIMARY KEY (account_id, blocked_key)
       ) WITHOUT ROWID;
+      -- Finds where "missed since last seen" starts without scanning a room's history.
+      CREATE INDEX messages_by_room_ts ON messages(room, ts) WHERE room IS NOT NULL;
       -- Per-recipient state of a private message: delivered (shown) and read (in /inbox).
       ALTER TABLE message_recipients ADD COLUMN delivered_at INTEGER;
       ALTER TABLE message_recipients ADD COLUMN read_at INTEGER;
