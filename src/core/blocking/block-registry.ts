@@ -48,6 +48,11 @@ export class BlockRegistry {
     session.blocks.delete(key);
   }
 
+  /** An account was deleted (the store removed its blocks): drop them from memory. */
+  forgetAccount(accountId: number): void {
+    this.byAccount.delete(accountId);
+  }
+
   private listOfAccount(accountId: number): BlockList {
     let list = this.byAccount.get(accountId);
     if (!list) this.byAccount.set(accountId, (list = new Map()));

@@ -142,6 +142,18 @@ export class RoomRegistry {
     }
   }
 
+  /**
+   * An account was deleted (the store removed its memberships): drop them from memory.
+   * Its rooms stay, ownerless, until an admin closes them.
+   */
+  forgetAccount(accountId: number): void {
+    for (const room of this.roomsOfAccount(accountId)) room.accountMembers.delete(accountId);
+    this.roomKeysOfAccount.delete(accountId);
+    for (const room of this.rooms.values())
+      if (room.owner.kind === 'account' && room.owner.accountId === accountId)
+        room.disown();
+  }
+
   private detach(room: Room, session: Session): void {
     room.members.delete(session.id);
     session.rooms.delete(room.key);

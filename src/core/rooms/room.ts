@@ -16,7 +16,7 @@ export type RoomOwner =
 export class Room {
   readonly key: string;
   readonly name: string;
-  readonly owner: RoomOwner;
+  owner: RoomOwner;
   /** Store id of a persistent room; null for a guest's room. */
   readonly storeId: number | null;
   /** Messages of this room with ids at or below this belong to an earlier room of that name. */
@@ -47,6 +47,11 @@ export class Room {
 
   get isPersistent(): boolean {
     return this.storeId !== null;
+  }
+
+  /** Its owner's account is gone: only admins may close it now. */
+  disown(): void {
+    this.owner = { kind: 'account', accountId: null, name: this.owner.name };
   }
 
   isOwnedBy(session: Session): boolean {
