@@ -150,8 +150,7 @@ export class RoomRegistry {
     for (const room of this.roomsOfAccount(accountId)) room.accountMembers.delete(accountId);
     this.roomKeysOfAccount.delete(accountId);
     for (const room of this.rooms.values())
-      if (room.owner.kind === 'account' && room.owner.accountId === accountId)
-        room.disown();
+      if (room.owner.kind === 'account' && room.owner.accountId === accountId) room.disown();
   }
 
   private detach(room: Room, session: Session): void {
