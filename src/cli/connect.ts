@@ -1,5 +1,6 @@
 import { EXIT, runLineMode } from '../client/line-mode.js';
 import { readFileSync } from 'node:fs';
+import { SettingsStore } from '../client/settings.js';
 import type { ConnectFlags } from './flags.js';
 
 export const DEFAULT_PORT = 7777;
@@ -28,14 +29,6 @@ export async function runConnect(
   flags: ConnectFlags,
 ): Promise<number> {
   const target = parseTarget(host, port);
-  if (!target) {
-    console.error('confab: which server? Usage: confab connect HOST [PORT] --nick NAME');
-    return EXIT.usage;
-  }
-  if (!flags.nick) {
-    console.error('confab: --nick NAME is required in line mode');
-    return EXIT.usage;
-  }
   let password: string | undefined;
   if (flags.passwordFile) {
     try {
@@ -44,6 +37,26 @@ export async function runConnect(
       console.error(`confab: cannot read the password file: ${(error as Error).message}`);
       return EXIT.usage;
     }
+  }
+  // A person at a terminal gets the full screen; pipes, scripts and --json get line mode.
+  if (process.stdin.isTTY && process.stdout.isTTY && flags.json !== true) {
+    const { runFullScreen } = await import('../client/tui/run.js');
+    return runFullScreen({
+      target,
+      defaultPort: DEFAULT_PORT,
+      nick: flags.nick,
+      password,
+      connectOptions: (where) => ({ host: where.host, port: where.port }),
+      settings: new SettingsStore(),
+    });
+  }
+  if (!target) {
+    console.error('confab: which server? Usage: confab connect HOST [PORT] --nick NAME');
+    return EXIT.usage;
+  }
+  if (!flags.nick) {
+    console.error('confab: --nick NAME is required in line mode');
+    return EXIT.usage;
   }
   return runLineMode({
     connect: { host: target.host, port: target.port },

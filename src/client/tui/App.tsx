@@ -1,0 +1,269 @@
+import { Box, useInput, useStdout, type Key } from 'ink';
+import { useEffect, useReducer, useRef, useState, useSyncExternalStore } from 'react';
+import type { ChatState, PromptState } from './chat-state.js';
+import { InputLine } from './InputLine.js';
+import * as editor from './line-editor.js';
+import { MessagePane } from './MessagePane.js';
+import { ProgressBar } from './ProgressBar.js';
+import { visibleRows } from './render-lines.js';
+import { StatusBar } from './StatusBar.js';
+import { WindowList } from './WindowList.js';
+
+/** What the screen asks of whoever drives the session. */
+export interface AppActions {
+  /** A line typed in the input line (a message or a command). */
+  submit(line: string): void;
+  /** The answer to the open prompt; undefined when cancelled (Esc). */
+  answer(value: string | boolean | undefined): void;
+  /** Ctrl+C: leave cleanly, now. */
+  exit(): void;
+  completion(): editor.CompletionSource;
+}
+
+export interface AppProps {
+  readonly state: ChatState;
+  readonly actions: AppActions;
+  /** Fixed size (tests); otherwise the terminal's, following resizes. */
+  readonly size?: { columns: number; rows: number };
+}
+
+function useTerminalSize(fixed: AppProps['size']): { columns: number; rows: number } {
+  const { stdout } = useStdout();
+  const read = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+  const [size, setSize] = useState(read);
+  useEffect(() => {
+    if (fixed) return;
+    const onResize = () => setSize(read());
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  });
+  return fixed ?? size;
+}
+
+const NO_KEY: Key = {
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
+};
+
+const CHROME_ROWS = 3; // window list, status bar, input line
+
+/** The whole screen: messages, transfers, window list, status bar, input line. */
+export function App({ state, actions, size }: AppProps) {
+  useSyncExternalStore(state.subscribe, state.getVersion);
+  const { columns, rows } = useTerminalSize(size);
+  // Editor states live in refs so several keys arriving in one chunk build on each other.
+  const [, rerender] = useReducer((count: number) => count + 1, 0);
+  const mainRef = useRef(editor.emptyEditor());
+  const answerRef = useRef(editor.emptyEditor());
+  const promptRef = useRef<PromptState | undefined>(undefined);
+  if (promptRef.current !== state.prompt) {
+    // A new prompt starts with its own line (maybe pre-filled); the draft is kept.
+    promptRef.current = state.prompt;
+    answerRef.current = editor.insert(editor.emptyEditor(), state.prompt?.initial ?? '');
+  }
+  const setMain = (next: editor.EditorState) => {
+    mainRef.current = next;
+    rerender();
+  };
+  const setAnswer = (next: editor.EditorState) => {
+    answerRef.current = next;
+    rerender();
+  };
+
+  const window = state.currentWindow;
+  const paneHeight = Math.max(1, rows - CHROME_ROWS - state.transfers.length);
+  const page = Math.max(1, paneHeight - 1);
+
+  useInput((input, key) => {
+    // Pasted (or fast-typed) text can hold line breaks: each one is an Enter.
+    if (input.length > 1 && /[\r\n]/.test(input) && !key.ctrl && !key.meta) {
+      const parts = input.split(/\r\n|\r|\n/);
+      parts.forEach((part, index) => {
+        if (part !== '') handleKey(part, NO_KEY);
+        if (index < parts.length - 1) handleKey('', { ...NO_KEY, return: true });
+      });
+      return;
+    }
+    handleKey(input, key);
+  });
+
+  function handleKey(input: string, key: Key) {
+    if (key.ctrl && input === 'c') {
+      actions.exit();
+      return;
+    }
+    const prompt = state.prompt;
+    if (prompt !== promptRef.current) {
+      promptRef.current = prompt;
+      answerRef.current = editor.insert(editor.emptyEditor(), prompt?.initial ?? '');
+    }
+    const main = mainRef.current;
+    const answer = answerRef.current;
+    if (prompt) {
+      if (key.escape) return actions.answer(undefined);
+      if (prompt.mode === 'confirm') {
+        const letter = input.toLowerCase();
+        if (letter === 'y') return actions.answer(true);
+        if (letter === 'n' || key.return) return actions.answer(false);
+        return;
+      }
+      if (key.return) return actions.answer(editor.textOf(answer));
+      setAnswer(edit(answer, input, key));
+      return;
+    }
+    if (key.pageUp || key.pageDown) {
+      const { maxScroll } = visibleRows(window.lines, columns, paneHeight, state.scroll + page);
+      state.scrollBy(key.pageUp ? page : -page, maxScroll);
+      state.changed();
+      return;
+    }
+    if (key.meta && /^[0-9]$/.test(input)) {
+      state.switchToNumber(input === '0' ? 10 : Number(input));
+      state.changed();
+      return;
+    }
+    if (key.ctrl && (input === 'n' || input === 'p')) {
+      state.switchBy(input === 'n' ? 1 : -1);
+      state.changed();
+      return;
+    }
+    if (key.return) {
+      const { line, state: next } = editor.submit(main);
+      setMain(next);
+      if (line.trim() !== '') actions.submit(line);
+      return;
+    }
+    if (key.upArrow) return setMain(editor.historyUp(main));
+    if (key.downArrow) return setMain(editor.historyDown(main));
+    if (key.tab) return setMain(editor.complete(main, actions.completion()));
+    setMain(edit(main, input, key));
+  }
+
+  const prompt = state.prompt;
+  const others = state.windows
+    .map((item, index) => ({ item, number: index + 1 }))
+    .filter(({ item }) => item.id !== window.id && item.unread > 0)
+    .map(({ item, number }) => ({
+      number,
+      name: item.id,
+      unread: item.unread,
+      mentioned: item.mentioned,
+    }));
+  return (
+    <Box flexDirection="column" width={columns} height={rows}>
+      <MessagePane lines={window.lines} width={columns} height={paneHeight} scroll={state.scroll} />
+      {state.transfers.map((progress) => (
+        <ProgressBar key={progress.id} progress={progress} width={columns} />
+      ))}
+      <WindowList
+        width={columns}
+        windows={state.windows.map((item, index) => ({
+          number: index + 1,
+          name: item.id,
+          unread: item.unread,
+          mentioned: item.mentioned,
+          current: item.id === window.id,
+        }))}
+      />
+      <StatusBar
+        server={state.server}
+        nick={state.nick}
+        role={state.role}
+        window={window.id}
+        connection={state.connection}
+        activity={others}
+        width={columns}
+      />
+      {prompt ? (
+        <InputLine
+          label={prompt.mode === 'confirm' ? `${prompt.label} (y/n)` : `${prompt.label}:`}
+          chars={answerRef.current.chars}
+          cursor={answerRef.current.cursor}
+          width={columns}
+          masked={prompt.mode === 'secret'}
+        />
+      ) : (
+        <InputLine
+          label={`[${window.id}]${state.scroll > 0 ? ' (scrolled)' : ''}`}
+          chars={mainRef.current.chars}
+          cursor={mainRef.current.cursor}
+          width={columns}
+        />
+      )}
+    </Box>
+  );
+}
+
+interface KeyInfo {
+  readonly leftArrow: boolean;
+  readonly rightArrow: boolean;
+  readonly home: boolean;
+  readonly end: boolean;
+  readonly backspace: boolean;
+  readonly delete: boolean;
+  readonly ctrl: boolean;
+  readonly meta: boolean;
+  readonly escape: boolean;
+  readonly tab: boolean;
+  readonly upArrow: boolean;
+  readonly downArrow: boolean;
+}
+
+/** Editing keys shared by the input line and prompts (readline/Emacs bindings). */
+function edit(state: editor.EditorState, input: string, key: KeyInfo): editor.EditorState {
+  // Ink reports the Backspace key (DEL, 0x7f) as `delete`; forward delete is Ctrl+D.
+  if (key.backspace || key.delete) return editor.backspace(state);
+  if (key.leftArrow) return key.ctrl || key.meta ? editor.wordLeft(state) : editor.left(state);
+  if (key.rightArrow) return key.ctrl || key.meta ? editor.wordRight(state) : editor.right(state);
+  if (key.home) return editor.home(state);
+  if (key.end) return editor.end(state);
+  if (key.ctrl) {
+    switch (input) {
+      case 'a':
+        return editor.home(state);
+      case 'e':
+        return editor.end(state);
+      case 'b':
+        return editor.left(state);
+      case 'f':
+        return editor.right(state);
+      case 'd':
+        return editor.deleteForward(state);
+      case 'u':
+        return editor.deleteToStart(state);
+      case 'k':
+        return editor.deleteToEnd(state);
+      case 'w':
+        return editor.deleteWordBefore(state);
+      default:
+        return state;
+    }
+  }
+  if (key.meta) {
+    if (input === 'b') return editor.wordLeft(state);
+    if (input === 'f') return editor.wordRight(state);
+    return state;
+  }
+  if (key.escape || key.tab || key.upArrow || key.downArrow || input === '') return state;
+  return editor.insert(state, input);
+}

@@ -1,0 +1,122 @@
+import type { ChatEvent } from '../../core/events.js';
+import { formatEvent } from '../format.js';
+import { LOBBY_WINDOW, type ChatState, type ChatWindow } from './chat-state.js';
+
+const fold = (name: string) => name.normalize('NFKC').toLowerCase();
+
+/** Whether `text` names `nick` as a word (`alice:`, `@alice`, `hi Alice!`). */
+export function mentions(text: string, nick: string | undefined): boolean {
+  if (!nick) return false;
+  const haystack = fold(text);
+  const needle = fold(nick);
+  let from = 0;
+  for (;;) {
+    const index = haystack.indexOf(needle, from);
+    if (index < 0) return false;
+    const before = haystack[index - 1];
+    const after = haystack[index + needle.length];
+    const isNameChar = (char: string | undefined) =>
+      char !== undefined && /[\p{L}\p{N}_-]/u.test(char);
+    if (!isNameChar(before) && !isNameChar(after)) return true;
+    from = index + 1;
+  }
+}
+
+/** The formatted text of an event without its time (the pane shows times itself). */
+export function eventText(event: ChatEvent): string | undefined {
+  return formatEvent(event)?.replace(/^\[\d\d:\d\d:\d\d\] (?:-- |!! )?/, '');
+}
+
+/** Other people in a private conversation (you alone when writing to yourself). */
+export function conversationPeople(
+  from: string,
+  to: readonly string[],
+  me: string | undefined,
+): string[] {
+  const people = new Map<string, string>();
+  for (const name of [from, ...to])
+    if (!me || fold(name) !== fold(me)) people.set(fold(name), name);
+  return people.size > 0 ? [...people.values()] : [from];
+}
+
+/** Puts a server event where it belongs: a room's window, a conversation, or a notice. */
+export function applyEvent(state: ChatState, event: ChatEvent): void {
+  const me = state.nick;
+  const isMe = (name: string) => me !== undefined && fold(name) === fold(me);
+  switch (event.ev) {
+    case 'hello':
+    case 'ping':
+    case 'closing':
+      return;
+    case 'message': {
+      const window = state.ensureWindow('room', event.room, []);
+      state.addChat(window, {
+        ts: event.ts,
+        from: event.from,
+        text: event.text,
+        own: isMe(event.from),
+        delivery: 'received',
+        replay: event.replay,
+        mention: !isMe(event.from) && mentions(event.text, me),
+      });
+      return;
+    }
+    case 'private': {
+      const people = conversationPeople(event.from, event.to, me);
+      const window = state.ensureWindow('private', people.join(','), people);
+      state.addChat(window, {
+        ts: event.ts,
+        from: event.from,
+        text: event.text,
+        own: isMe(event.from),
+        delivery: 'received',
+        replay: event.replay,
+        // A private message is addressed to you: it always counts as a mention.
+        mention: !isMe(event.from),
+        to: event.to,
+      });
+      return;
+    }
+    case 'online':
+      state.nicks.add(event.nick);
+      state.addNotice(state.findWindow(LOBBY_WINDOW), eventText(event) ?? '', 'event', event.ts);
+      return;
+    case 'offline': {
+      state.nicks.delete(event.nick);
+      const text = eventText(event) ?? '';
+      for (const window of windowsWith(state, event.nick))
+        state.addNotice(window, text, 'event', event.ts);
+      return;
+    }
+    case 'renamed': {
+      state.nicks.delete(event.from);
+      state.nicks.add(event.to);
+      if (isMe(event.from)) state.nick = event.to;
+      const text = eventText(event) ?? '';
+      for (const window of windowsWith(state, event.from))
+        state.addNotice(window, text, 'event', event.ts);
+      return;
+    }
+    case 'notice':
+    case 'shutdown':
+      state.addNotice(undefined, eventText(event) ?? '', 'server', event.ts);
+      return;
+    default: {
+      // Events this client version does not know yet still show, in their room if any.
+      const unknown = event as { room?: unknown };
+      const room =
+        typeof unknown.room === 'string' ? state.findWindow(`#${fold(unknown.room)}`) : undefined;
+      const text = eventText(event);
+      if (text) state.addNotice(room, text, 'server', (event as ChatEvent).ts);
+    }
+  }
+}
+
+/** The lobby plus any private conversation with `nick`: where their comings and goings show. */
+function windowsWith(state: ChatState, nick: string): ChatWindow[] {
+  return state.windows.filter(
+    (window) =>
+      window.id === LOBBY_WINDOW ||
+      (window.kind === 'private' && window.participants.some((name) => fold(name) === fold(nick))),
+  );
+}
