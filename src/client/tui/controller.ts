@@ -69,6 +69,9 @@ type LoginData = {
 
 class Cancelled extends Error {}
 
+const describeClose = (info: CloseInfo) =>
+  info.code ? `${info.message} (${info.code})` : info.message;
+
 /**
  * Drives one full-screen session: asks where and as whom to connect, logs in, turns typed
  * lines into requests through the shared parser, puts events on screen, and when the
@@ -246,6 +249,7 @@ export class TuiController implements AppActions {
       if (error instanceof Cancelled) throw error;
       if (!(error instanceof ConnectionClosedError)) throw error;
       const info = await closed;
+      if (!this.exiting) this.notice(`Connection lost: ${describeClose(info)}`, 'error');
       return {
         kind: FINAL_CLOSINGS.has(info.code ?? '') ? 'final' : 'lost',
         message: info.message,
@@ -255,8 +259,7 @@ export class TuiController implements AppActions {
     this.loggedIn = false;
     if (this.exiting) return { kind: 'ended', message: info.message };
     this.cancelPrompt();
-    const reason = info.code ? `${info.message} (${info.code})` : info.message;
-    this.notice(`Connection lost: ${reason}`, 'error');
+    this.notice(`Connection lost: ${describeClose(info)}`, 'error');
     return { kind: FINAL_CLOSINGS.has(info.code ?? '') ? 'final' : 'ended', message: info.message };
   }
 

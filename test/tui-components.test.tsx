@@ -1,0 +1,350 @@
+import { render } from 'ink-testing-library';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { App, type AppActions } from '../src/client/tui/App.js';
+import { ChatState, type ChatLine } from '../src/client/tui/chat-state.js';
+import { InputLine } from '../src/client/tui/InputLine.js';
+import { MessagePane } from '../src/client/tui/MessagePane.js';
+import { ProgressBar } from '../src/client/tui/ProgressBar.js';
+import { StatusBar } from '../src/client/tui/StatusBar.js';
+import { columns } from '../src/client/tui/text-width.js';
+import { cleanup } from 'ink-testing-library';
+
+afterEach(() => cleanup());
+
+const KEYS = {
+  left: '\x1b[D',
+  right: '\x1b[C',
+  up: '\x1b[A',
+  down: '\x1b[B',
+  home: '\x1b[H',
+  end: '\x1b[F',
+  backspace: '\x7f',
+  tab: '\t',
+  enter: '\r',
+  escape: '\x1b',
+  pageUp: '\x1b[5~',
+} as const;
+
+/** Waits (boundedly) until the last frame satisfies `check`. */
+async function until(
+  frame: () => string | undefined,
+  check: (text: string) => boolean,
+): Promise<string> {
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const text = frame() ?? '';
+    if (check(text)) return text;
+    if (Date.now() > deadline) throw new Error(`Frame never matched:\n${text}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+// eslint-disable-next-line no-control-regex
+const stripAnsi = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
+const lastRow = (text: string) => stripAnsi(text.split('\n').at(-1) ?? '');
+
+function chat(
+  key: number,
+  from: string,
+  text: string,
+  extra: Partial<Extract<ChatLine, { kind: 'chat' }>> = {},
+): ChatLine {
+  return {
+    kind: 'chat',
+    key,
+    ts: new Date(2026, 0, 1, 12, 0, key).getTime(),
+    from,
+    text,
+    own: false,
+    delivery: 'received',
+    replay: undefined,
+    mention: false,
+    ...extra,
+  };
+}
+
+describe('MessagePane', () => {
+  const lines: ChatLine[] = [
+    chat(1, 'alice', 'first'),
+    { kind: 'notice', key: 2, ts: 0, text: 'bob is online', level: 'event' },
+    chat(3, 'bob', 'an old one', { replay: 'history' }),
+    chat(4, 'me', 'mine', { own: true, delivery: 'sending' }),
+    chat(5, 'me', 'mine too', { own: true, delivery: 'sent' }),
+    chat(
+      6,
+      'bob',
+      '李雷 says hello to everyone in this rather long line that must wrap twice at least',
+    ),
+  ];
+
+  it('shows the newest lines at the bottom, wrapped to the width, wide characters counted', () => {
+    const { lastFrame } = render(<MessagePane lines={lines} width={40} height={6} scroll={0} />);
+    const rows = lastFrame()!.split('\n');
+    expect(rows).toHaveLength(6);
+    for (const row of rows) expect(columns(row)).toBeLessThanOrEqual(40);
+    expect(rows.join('\n')).toContain('<bob> 李雷 says hello');
+    expect(rows.join(' ')).toContain('least');
+    expect(rows.join('\n')).toContain('(history) <bob> an old one');
+    expect(rows.join('\n')).toContain('<me> mine …');
+    expect(rows.join('\n')).toContain('<me> mine too ✓');
+    expect(rows.join('\n')).not.toContain('first');
+  });
+
+  it('scrolls back', () => {
+    const { lastFrame } = render(<MessagePane lines={lines} width={40} height={2} scroll={6} />);
+    expect(lastFrame()).toContain('first');
+    expect(lastFrame()).toContain('bob is online');
+    expect(lastFrame()).not.toContain('mine');
+  });
+});
+
+describe('StatusBar', () => {
+  it('shows server, nickname, window, connection state and activity', () => {
+    const { lastFrame, rerender } = render(
+      <StatusBar
+        server="chat.example:7777"
+        nick="Zoë"
+        role="guest"
+        window="#lobby"
+        connection={{ kind: 'connected' }}
+        activity={[{ number: 2, name: '@bob', unread: 3, mentioned: true }]}
+        width={100}
+      />,
+    );
+    expect(lastFrame()).toContain(
+      '[Zoë (guest)] [#lobby] [chat.example:7777] [connected] [Act: 2:@bob(3)!]',
+    );
+    rerender(
+      <StatusBar
+        server="chat.example:7777"
+        nick="Zoë"
+        role="guest"
+        window="#lobby"
+        connection={{ kind: 'reconnecting', attempt: 2, inSeconds: 4 }}
+        activity={[]}
+        width={100}
+      />,
+    );
+    expect(lastFrame()).toContain('[away: reconnecting in 4s (try 2)]');
+    expect(lastFrame()).not.toContain('Act:');
+  });
+
+  it('fits a narrow terminal', () => {
+    const { lastFrame } = render(
+      <StatusBar
+        server="a-very-long-host-name.example.org:7777"
+        nick="alice"
+        role="admin"
+        window="#lobby"
+        connection={{ kind: 'resuming' }}
+        activity={[]}
+        width={30}
+      />,
+    );
+    expect(columns(lastFrame()!)).toBeLessThanOrEqual(30);
+    expect(lastFrame()).toContain('[alice (admin)]');
+  });
+});
+
+describe('ProgressBar', () => {
+  it('shows the bar, percentage, sizes, speed and time left', () => {
+    const { lastFrame } = render(
+      <ProgressBar
+        width={80}
+        progress={{
+          id: 't1',
+          direction: 'download',
+          name: 'report.pdf',
+          bytes: 5 * 1024 * 1024,
+          totalBytes: 10 * 1024 * 1024,
+          startedAt: 0,
+          now: 5000,
+        }}
+      />,
+    );
+    const frame = lastFrame()!;
+    expect(frame).toContain('↓ report.pdf [');
+    expect(frame).toContain(' 50% 5.0 MB/10 MB 1.0 MB/s 0:05 left');
+    const bar = /\[(#*)(-*)\]/.exec(frame)!;
+    expect(bar[1]!.length).toBe(bar[2]!.length);
+    expect(columns(frame)).toBeLessThanOrEqual(80);
+  });
+
+  it('has no speed before any bytes moved', () => {
+    const { lastFrame } = render(
+      <ProgressBar
+        width={60}
+        progress={{
+          id: 't2',
+          direction: 'upload',
+          name: 'a.txt',
+          bytes: 0,
+          totalBytes: 100,
+          startedAt: 0,
+          now: 0,
+        }}
+      />,
+    );
+    expect(lastFrame()).toContain('↑ a.txt [');
+    expect(lastFrame()).toContain('  0% 0 B/100 B');
+    expect(lastFrame()).not.toContain('/s');
+  });
+});
+
+describe('InputLine', () => {
+  it('masks secrets', () => {
+    const { lastFrame } = render(
+      <InputLine label="Password:" chars={[...'hunter2']} cursor={7} width={40} masked />,
+    );
+    expect(lastFrame()).toContain('Password: *******');
+    expect(lastFrame()).not.toContain('hunter2');
+  });
+});
+
+function fakeActions(): AppActions & { submitted: string[]; answers: unknown[] } {
+  const submitted: string[] = [];
+  const answers: unknown[] = [];
+  return {
+    submitted,
+    answers,
+    submit: (line) => submitted.push(line),
+    answer: (value) => answers.push(value),
+    exit: vi.fn(),
+    completion: () => ({
+      commands: ['who', 'whoelse', 'join'],
+      rooms: ['lobby', 'dev'],
+      nicks: ['bob', 'Zoë'],
+    }),
+  };
+}
+
+describe('App input line', () => {
+  it('edits with cursor keys, Home/End and Backspace, and submits on Enter', async () => {
+    const state = new ChatState();
+    const actions = fakeActions();
+    const { stdin, lastFrame } = render(
+      <App state={state} actions={actions} size={{ columns: 60, rows: 10 }} />,
+    );
+    const frame = () => lastFrame();
+    stdin.write('helo');
+    await until(frame, (text) => lastRow(text).includes('helo'));
+    stdin.write(KEYS.left);
+    stdin.write('l');
+    await until(frame, (text) => lastRow(text).includes('hello'));
+    stdin.write(KEYS.home);
+    stdin.write('¡');
+    stdin.write(KEYS.end);
+    stdin.write(' 世界');
+    stdin.write(KEYS.backspace);
+    await until(frame, (text) => lastRow(text).includes('[#lobby] ¡hello 世'));
+    stdin.write(KEYS.enter);
+    await until(frame, () => actions.submitted.length === 1);
+    expect(actions.submitted).toEqual(['¡hello 世']);
+    await until(frame, (text) => lastRow(text).trim() === '[#lobby]');
+    // Up brings the sent line back.
+    stdin.write(KEYS.up);
+    await until(frame, (text) => lastRow(text).includes('¡hello 世'));
+    stdin.write(KEYS.down);
+    await until(frame, (text) => !lastRow(text).includes('hello'));
+  });
+
+  it('completes commands and nicknames with Tab', async () => {
+    const state = new ChatState();
+    const actions = fakeActions();
+    const { stdin, lastFrame } = render(
+      <App state={state} actions={actions} size={{ columns: 60, rows: 10 }} />,
+    );
+    stdin.write('/whoe');
+    await until(lastFrame, (text) => lastRow(text).includes('/whoe'));
+    stdin.write(KEYS.tab);
+    await until(lastFrame, (text) => lastRow(text).includes('/whoelse'));
+    stdin.write(KEYS.enter);
+    await until(lastFrame, () => actions.submitted.length === 1);
+    stdin.write('hi z');
+    await until(lastFrame, (text) => lastRow(text).includes('hi z'));
+    stdin.write(KEYS.tab);
+    await until(lastFrame, (text) => lastRow(text).includes('hi Zoë'));
+    expect(actions.submitted).toEqual(['/whoelse ']);
+  });
+
+  it('keeps the draft while messages arrive and while switching windows', async () => {
+    const state = new ChatState();
+    state.nick = 'alice';
+    const actions = fakeActions();
+    const { stdin, lastFrame } = render(
+      <App state={state} actions={actions} size={{ columns: 60, rows: 10 }} />,
+    );
+    stdin.write('half typed');
+    await until(lastFrame, (text) => lastRow(text).includes('half typed'));
+    const bob = state.ensureWindow('private', 'bob', ['bob']);
+    state.addChat(bob, {
+      ts: 0,
+      from: 'bob',
+      text: 'psst alice',
+      own: false,
+      delivery: 'received',
+      replay: undefined,
+      mention: true,
+    });
+    state.addChat(state.currentWindow, {
+      ts: 0,
+      from: 'carol',
+      text: 'hello',
+      own: false,
+      delivery: 'received',
+      replay: undefined,
+      mention: false,
+    });
+    state.changed();
+    const frame = await until(
+      lastFrame,
+      (text) => text.includes('<carol> hello') && text.includes('2:@bob(1)'),
+    );
+    expect(lastRow(frame)).toContain('[#lobby] half typed');
+    expect(frame).toContain('[Act: 2:@bob(1)!]');
+    stdin.write('\x1b2'); // Alt+2
+    const switched = await until(lastFrame, (text) => text.includes('psst alice'));
+    expect(lastRow(switched)).toContain('[@bob] half typed');
+    expect(bob.unread).toBe(0);
+    stdin.write('\x10'); // Ctrl+P
+    await until(lastFrame, (text) => lastRow(text).includes('[#lobby]'));
+  });
+
+  it('masks password prompts and answers yes/no prompts with a key', async () => {
+    const state = new ChatState();
+    const actions = fakeActions();
+    const { stdin, lastFrame } = render(
+      <App state={state} actions={actions} size={{ columns: 60, rows: 10 }} />,
+    );
+    state.prompt = { label: 'New password', mode: 'secret' };
+    state.changed();
+    await until(lastFrame, (text) => lastRow(text).startsWith('New password:'));
+    stdin.write('s3cret');
+    await until(lastFrame, (text) => lastRow(text).includes('******'));
+    expect(lastFrame()).not.toContain('s3cret');
+    stdin.write(KEYS.enter);
+    await until(lastFrame, () => actions.answers.length === 1);
+    expect(actions.answers).toEqual(['s3cret']);
+    state.prompt = { label: 'Delete your account?', mode: 'confirm' };
+    state.changed();
+    await until(lastFrame, (text) => lastRow(text).includes('Delete your account? (y/n)'));
+    stdin.write('y');
+    await until(lastFrame, () => actions.answers.length === 2);
+    expect(actions.answers[1]).toBe(true);
+    expect(actions.submitted).toEqual([]);
+  });
+
+  it('scrolls with PgUp and says so', async () => {
+    const state = new ChatState();
+    for (let index = 0; index < 30; index += 1)
+      state.addNotice(state.currentWindow, `line ${index}`, 'info', 0);
+    const { stdin, lastFrame } = render(
+      <App state={state} actions={fakeActions()} size={{ columns: 60, rows: 10 }} />,
+    );
+    await until(lastFrame, (text) => text.includes('line 29'));
+    stdin.write(KEYS.pageUp);
+    const frame = await until(lastFrame, (text) => !text.includes('line 29'));
+    expect(lastRow(frame)).toContain('(scrolled)');
+    expect(frame).toContain('line 23');
+  });
+});
