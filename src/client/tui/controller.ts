@@ -1,5 +1,3 @@
-import type { ArgInfo, CommandInfo } from '../../core/catalog.js';
-import { usageOf } from '../../core/catalog.js';
 import {
   ChatClient,
   ConnectionClosedError,
@@ -7,14 +5,15 @@ import {
   type CloseInfo,
   type ConnectOptions,
 } from '../client.js';
-import { formatHelp, formatReply } from '../format.js';
-import { findCommand, parseInput } from '../input-parser.js';
+import { findCommand } from '../input-parser.js';
 import { EXIT } from '../line-mode.js';
 import type { SettingsStore } from '../settings.js';
 import type { AppActions } from './App.js';
 import { applyEvent } from './apply-event.js';
-import { ChatState, LOBBY_WINDOW, type PromptState } from './chat-state.js';
+import { ChatState, type PromptState } from './chat-state.js';
+import { InputHandler, type SessionAccess } from './input-handler.js';
 import type { CompletionSource } from './line-editor.js';
+import { Prompter } from './prompter.js';
 
 export interface Target {
   readonly host: string;
@@ -40,14 +39,6 @@ export interface Outcome {
   readonly message?: string;
 }
 
-const LOCAL_COMMANDS = ['help', 'menu', 'switch', 'clear', 'reconnect'];
-const LOCAL_HELP = [
-  { usage: '/help [COMMAND]', summary: 'this list, or one command' },
-  { usage: '/menu', summary: 'pick a command by number; you are asked for what it needs' },
-  { usage: '/switch ROOM|@NICK|N', summary: 'show another window (also Alt+1..9, Ctrl+N/P)' },
-  { usage: '/clear', summary: 'clear this window' },
-  { usage: '/reconnect', summary: 'connect again now' },
-];
 /** Closing codes after which reconnecting would be wrong: the server meant it. */
 const FINAL_CLOSINGS = new Set<string>(['quit', 'kicked', 'banned', 'replaced']);
 /** Resume refusals after which a normal login is the answer. */
@@ -90,17 +81,50 @@ export class TuiController implements AppActions {
   private lastEventId: number | undefined;
   /** Rooms joined besides the lobby, joined again after a fresh login. */
   private readonly rooms = new Set<string>();
-  private pendingPrompt: ((value: string | boolean | undefined) => void) | undefined;
   private exiting = false;
   private wake: (() => void) | undefined;
   private reconnectNow = false;
   private stopReconnecting = false;
+  private readonly prompter = new Prompter(this.state, (text, level) => this.notice(text, level));
+  private readonly input: InputHandler;
 
   constructor(private readonly options: ControllerOptions) {
     this.finished = new Promise((resolve) => (this.finish = resolve));
     this.target = options.target;
     this.nick = options.nick;
     this.password = options.password;
+    const session: SessionAccess = {
+      state: this.state,
+      rooms: this.rooms,
+      client: () => this.client,
+      isLoggedIn: () => this.loggedIn,
+      nick: () => this.nick,
+      setNick: (nick) => {
+        this.nick = nick;
+        this.state.nick = nick;
+      },
+      exit: (message) => this.exit(message),
+      reconnectNow: () => {
+        this.reconnectNow = true;
+        this.wake?.();
+      },
+      notice: (text, level) => this.notice(text, level),
+    };
+    this.input = new InputHandler(session, this.prompter);
+  }
+
+  // ---- what the screen calls ---------------------------------------------------------
+
+  submit(line: string): void {
+    this.input.submit(line);
+  }
+
+  answer(value: string | boolean | undefined): void {
+    this.prompter.answer(value);
+  }
+
+  completion(): CompletionSource {
+    return this.input.completion();
   }
 
   // ---- lifecycle ---------------------------------------------------------------------
@@ -123,7 +147,7 @@ export class TuiController implements AppActions {
   exit(message?: string): void {
     if (this.exiting) return;
     this.exiting = true;
-    this.cancelPrompt();
+    this.prompter.close();
     this.wake?.();
     const client = this.client;
     if (client && !client.isClosed && this.loggedIn) {
@@ -258,7 +282,7 @@ export class TuiController implements AppActions {
     const info: CloseInfo = await closed;
     this.loggedIn = false;
     if (this.exiting) return { kind: 'ended', message: info.message };
-    this.cancelPrompt();
+    this.prompter.cancel();
     this.notice(`Connection lost: ${describeClose(info)}`, 'error');
     return { kind: FINAL_CLOSINGS.has(info.code ?? '') ? 'final' : 'ended', message: info.message };
   }
@@ -371,51 +395,25 @@ export class TuiController implements AppActions {
 
   // ---- prompts -----------------------------------------------------------------------
 
-  private ask(prompt: PromptState): Promise<string | undefined> {
-    return this.askAny(prompt).then((value) => (typeof value === 'string' ? value : undefined));
-  }
-
-  private askAny(prompt: PromptState): Promise<string | boolean | undefined> {
-    if (this.exiting) return Promise.resolve(undefined);
-    this.cancelPrompt();
-    return new Promise((resolve) => {
-      this.pendingPrompt = resolve;
-      this.state.prompt = prompt;
-      this.state.changed();
-    });
-  }
-
   /** A prompt that gives up when the connection closes: nobody answers a dead server. */
   private async askWhileOpen(
     closed: Promise<CloseInfo>,
     prompt: PromptState,
   ): Promise<string | undefined> {
     const gone = closed.then(() => 'closed' as const);
-    const answer = await Promise.race([this.ask(prompt), gone]);
+    const answer = await Promise.race([this.prompter.ask(prompt), gone]);
     if (answer === 'closed') {
-      this.cancelPrompt();
+      this.prompter.cancel();
       throw new ConnectionClosedError('closed while asking');
     }
     if (this.exiting) throw new Cancelled();
     return answer;
   }
 
-  answer(value: string | boolean | undefined): void {
-    const resolve = this.pendingPrompt;
-    this.pendingPrompt = undefined;
-    this.state.prompt = undefined;
-    this.state.changed();
-    resolve?.(value);
-  }
-
-  private cancelPrompt(): void {
-    if (this.pendingPrompt) this.answer(undefined);
-  }
-
   private async askTarget(): Promise<Target | undefined> {
     const last = this.options.settings.lastServer();
     const lastHost = last ? last.replace(/:\d+$/, '').replace(/^\[|\]$/g, '') : undefined;
-    const host = await this.ask({
+    const host = await this.prompter.ask({
       label: 'Server',
       mode: 'text',
       initial: lastHost ?? '127.0.0.1',
@@ -423,7 +421,7 @@ export class TuiController implements AppActions {
     if (host === undefined || host.trim() === '') return undefined;
     const lastPort = last && lastHost === host.trim() ? /:(\d+)$/.exec(last)?.[1] : undefined;
     for (;;) {
-      const port = await this.ask({
+      const port = await this.prompter.ask({
         label: 'Port',
         mode: 'text',
         initial: lastPort ?? String(this.options.defaultPort),
@@ -434,283 +432,6 @@ export class TuiController implements AppActions {
         return { host: host.trim(), port: number };
       this.notice('A port is a whole number from 1 to 65535', 'error');
     }
-  }
-
-  /** Secret and confirmation arguments: masked, twice when `repeat`; yes/no. */
-  private async askArg(arg: ArgInfo): Promise<string | boolean | undefined> {
-    if (arg.kind === 'confirm') {
-      const yes = await this.askAny({ label: arg.prompt ?? 'Are you sure?', mode: 'confirm' });
-      return yes === true ? true : undefined;
-    }
-    const label = arg.prompt ?? 'Password';
-    const first = await this.ask({ label, mode: 'secret' });
-    if (first === undefined || first === '') return undefined;
-    if (arg.repeat) {
-      const second = await this.ask({ label: `${label} again`, mode: 'secret' });
-      if (second !== first) {
-        this.notice('The two entries differ; nothing was changed', 'error');
-        return undefined;
-      }
-    }
-    return first;
-  }
-
-  // ---- input -------------------------------------------------------------------------
-
-  completion(): CompletionSource {
-    const commands = this.client?.commands ?? [];
-    return {
-      commands: [
-        ...commands.flatMap((command) => [command.name, ...command.aliases]),
-        ...LOCAL_COMMANDS,
-      ],
-      rooms: this.state.windows
-        .filter((window) => window.kind === 'room')
-        .map((window) => window.name),
-      nicks: [...this.state.nicks],
-    };
-  }
-
-  submit(line: string): void {
-    this.handleLine(line).catch((error: unknown) =>
-      this.notice(String((error as Error).message), 'error'),
-    );
-  }
-
-  private currentRoom(): string {
-    const window = this.state.currentWindow;
-    return window.kind === 'room' ? window.name : 'lobby';
-  }
-
-  private async handleLine(line: string): Promise<void> {
-    this.state.scroll = 0;
-    const commands = this.client?.commands ?? [];
-    const parsed = parseInput(line, {
-      commands,
-      currentRoom: this.currentRoom(),
-      localCommands: LOCAL_COMMANDS,
-    });
-    if (parsed.kind !== 'local' && parsed.kind !== 'empty' && !this.loggedIn)
-      return this.notice('Not connected yet: nothing was sent.', 'error');
-    switch (parsed.kind) {
-      case 'empty':
-        return;
-      case 'error':
-        return this.notice(parsed.message, 'error');
-      case 'local':
-        return this.runLocal(parsed.name, parsed.rest.trim());
-      case 'request': {
-        let { command, args } = parsed;
-        const window = this.state.currentWindow;
-        // Plain text in a private conversation goes to its people, not the lobby.
-        if (window.kind === 'private' && command.name === 'say' && !/^[/!]/.test(line)) {
-          const msg = findCommand(commands, 'msg');
-          if (!msg) return this.notice('This server has no private messages', 'error');
-          command = msg;
-          args = { to: window.participants, text: args.text };
-        }
-        return this.runCommand(command, args, parsed.prompts);
-      }
-    }
-  }
-
-  private async runCommand(
-    command: CommandInfo,
-    given: Record<string, unknown>,
-    prompts: readonly ArgInfo[],
-  ): Promise<void> {
-    const args = { ...given };
-    for (const prompt of prompts) {
-      const value = await this.askArg(prompt);
-      if (value === undefined) return this.notice('Cancelled', 'info');
-      args[prompt.name] = value;
-    }
-    await this.send(command.name, args);
-  }
-
-  private async send(name: string, args: Record<string, unknown>): Promise<void> {
-    const client = this.client;
-    if (name === 'quit')
-      return this.exit(typeof args.message === 'string' ? args.message : undefined);
-    if (!client || client.isClosed || !this.loggedIn)
-      return this.notice(
-        'Not connected: nothing was sent. It reconnects by itself; /reconnect tries now.',
-        'error',
-      );
-    const lineKey = this.showOwn(name, args);
-    try {
-      const data = await client.request(name, args);
-      if (lineKey !== undefined) this.state.setDelivery(lineKey, 'sent');
-      this.afterReply(name, args, data);
-    } catch (error) {
-      if (lineKey !== undefined) this.state.setDelivery(lineKey, 'failed');
-      if (error instanceof RequestError) this.notice(`${error.message} (${error.code})`, 'error');
-      else if (error instanceof ConnectionClosedError)
-        this.notice('Not sent: the connection was lost', 'error');
-      else throw error;
-    }
-    this.state.changed();
-  }
-
-  /** Own messages appear at once, marked as sending until the server acknowledges them. */
-  private showOwn(name: string, args: Record<string, unknown>): number | undefined {
-    const text = typeof args.text === 'string' ? args.text : undefined;
-    if (text === undefined || !this.nick) return undefined;
-    let window;
-    if (name === 'say') window = this.state.ensureWindow('room', String(args.room ?? 'lobby'), []);
-    else if (name === 'broadcast') window = this.state.findWindow(LOBBY_WINDOW);
-    else if (name === 'msg' && Array.isArray(args.to)) {
-      const to = args.to.map(String);
-      window = this.state.ensureWindow('private', to.join(','), to);
-    }
-    if (!window) return undefined;
-    const key = this.state.addChat(window, {
-      ts: Date.now(),
-      from: this.nick,
-      text,
-      own: true,
-      delivery: 'sending',
-      replay: undefined,
-      mention: false,
-      ...(name === 'msg' && Array.isArray(args.to) && { to: args.to.map(String) }),
-    });
-    this.state.changed();
-    return key;
-  }
-
-  private afterReply(
-    name: string,
-    args: Record<string, unknown>,
-    data: Record<string, unknown>,
-  ): void {
-    const room =
-      typeof data.room === 'string'
-        ? data.room
-        : typeof args.room === 'string'
-          ? args.room
-          : undefined;
-    if (name === 'join' && room) {
-      this.rooms.add(room);
-      this.state.switchTo(this.state.ensureWindow('room', room, []).id);
-    } else if ((name === 'leave' || name === 'close') && room) {
-      this.rooms.delete(room);
-      this.state.closeWindow(`#${room.normalize('NFKC').toLowerCase()}`);
-    } else if ((name === 'leave' || name === 'close') && this.state.currentWindow.kind === 'room') {
-      this.rooms.delete(this.state.currentWindow.name);
-      this.state.closeWindow(this.state.currentWindow.id);
-    }
-    if (name === 'nick' && typeof data.nick === 'string') {
-      this.nick = data.nick;
-      this.state.nick = data.nick;
-    }
-    if (name === 'register' && this.state.role === 'guest') this.state.role = 'user';
-    if (name === 'msg' && Array.isArray(data.unknown) && data.unknown.length > 0)
-      this.notice(`Not delivered to: ${data.unknown.join(', ')}`, 'error');
-    else if (name !== 'msg')
-      for (const row of formatReply(name, data)) this.notice(row.trimEnd(), 'info');
-  }
-
-  private runLocal(name: string, rest: string): Promise<void> | void {
-    const commands = this.client?.commands ?? [];
-    switch (name) {
-      case 'help': {
-        if (rest) {
-          const command = findCommand(commands, rest.replace(/^[/!]/, ''));
-          if (!command) return this.notice(`No command ${rest}`, 'error');
-          const aliases =
-            command.aliases.length > 0
-              ? ` (also ${command.aliases.map((alias) => '/' + alias).join(', ')})`
-              : '';
-          return this.notice(`${usageOf(command)}${aliases}: ${command.summary}`, 'info');
-        }
-        for (const row of formatHelp(commands, LOCAL_HELP)) this.notice(row.trimEnd(), 'info');
-        return;
-      }
-      case 'menu':
-        return this.menu(commands);
-      case 'switch':
-        return this.switchWindow(rest);
-      case 'clear':
-        this.state.currentWindow.lines = [];
-        this.state.scroll = 0;
-        this.state.changed();
-        return;
-      case 'reconnect':
-        if (this.loggedIn) return this.notice('Already connected', 'info');
-        this.reconnectNow = true;
-        this.wake?.();
-        return;
-    }
-  }
-
-  private switchWindow(rest: string): void {
-    const word = rest.trim();
-    if (/^\d+$/.test(word)) {
-      if (!this.state.switchToNumber(Number(word))) this.notice(`No window ${word}`, 'error');
-    } else if (word.startsWith('@')) {
-      const people = word.slice(1).split(',').filter(Boolean);
-      if (people.length === 0) return this.notice('Usage: /switch @NICK', 'error');
-      this.state.switchTo(this.state.ensureWindow('private', people.join(','), people).id);
-    } else {
-      const room = word.replace(/^#/, '') || 'lobby';
-      if (!this.state.switchTo(`#${room.normalize('NFKC').toLowerCase()}`))
-        return this.notice(`You are not in ${room}: /join it first`, 'error');
-    }
-    this.state.changed();
-  }
-
-  /** A numbered menu from the catalogue (seed 002): pick a number, answer each argument. */
-  private async menu(commands: readonly CommandInfo[]): Promise<void> {
-    const isAdmin = this.state.role === 'admin';
-    const offered = commands.filter((command) => !command.admin || isAdmin);
-    offered.forEach((command, index) =>
-      this.notice(
-        `${String(index + 1).padStart(3)}. ${usageOf(command).padEnd(28)} ${command.summary}`,
-        'info',
-      ),
-    );
-    const choice = await this.ask({
-      label: `Command number (1-${offered.length}, Esc cancels)`,
-      mode: 'text',
-    });
-    if (choice === undefined || choice.trim() === '') return;
-    const command = offered[Number(choice.trim()) - 1];
-    if (!command) return this.notice(`No command number ${choice.trim()}`, 'error');
-    const args: Record<string, unknown> = {};
-    const prompts: ArgInfo[] = [];
-    for (const arg of command.args) {
-      if (arg.kind === 'secret' || arg.kind === 'confirm') {
-        prompts.push(arg);
-        continue;
-      }
-      const hint = arg.choices
-        ? ` (${arg.choices.join('/')})`
-        : arg.kind === 'names'
-          ? ' (comma-separated)'
-          : '';
-      const value = await this.ask({
-        label: `${arg.name}${hint}${arg.optional ? ' [optional]' : ''}`,
-        mode: 'text',
-      });
-      if (value === undefined) return this.notice('Cancelled', 'info');
-      const text = value.trim();
-      if (text === '') {
-        if (arg.optional) continue;
-        return this.notice(`${arg.name} is needed: cancelled`, 'error');
-      }
-      if (arg.kind === 'integer') {
-        if (!/^-?\d+$/.test(text))
-          return this.notice(`${arg.name} must be a whole number`, 'error');
-        args[arg.name] = Number(text);
-      } else if (arg.kind === 'names')
-        args[arg.name] = text
-          .split(',')
-          .map((name) => name.trim())
-          .filter(Boolean);
-      else args[arg.name] = arg.kind === 'text' ? value : text;
-    }
-    if (command.name === 'say' && args.room === undefined) args.room = this.currentRoom();
-    await this.runCommand(command, args, prompts);
   }
 
   private notice(text: string, level: 'info' | 'error'): void {

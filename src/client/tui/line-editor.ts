@@ -44,7 +44,9 @@ export function insert(state: EditorState, text: string): EditorState {
     text
       .replace(/\r\n|\r|\n|\t/g, ' ')
       // Other control characters (and stray escape sequences) are never text.
+      // eslint-disable-next-line no-control-regex
       .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '')
+      // eslint-disable-next-line no-control-regex
       .replace(/[\u0000-\u001f\u007f-\u009f]/g, ''),
   );
   if (added.length === 0) return state;

@@ -1,0 +1,307 @@
+import type { ArgInfo, CommandInfo } from '../../core/catalog.js';
+import { usageOf } from '../../core/catalog.js';
+import { ConnectionClosedError, RequestError, type ChatClient } from '../client.js';
+import { formatHelp, formatReply } from '../format.js';
+import { findCommand, parseInput } from '../input-parser.js';
+import { LOBBY_WINDOW, type ChatState } from './chat-state.js';
+import type { CompletionSource } from './line-editor.js';
+import type { Prompter } from './prompter.js';
+
+/** What the input handler needs of the session that owns the connection. */
+export interface SessionAccess {
+  readonly state: ChatState;
+  /** Rooms joined besides the lobby (joined again after a fresh login). */
+  readonly rooms: Set<string>;
+  client(): ChatClient | undefined;
+  isLoggedIn(): boolean;
+  nick(): string | undefined;
+  setNick(nick: string): void;
+  exit(message?: string): void;
+  reconnectNow(): void;
+  notice(text: string, level: 'info' | 'error'): void;
+}
+
+export const LOCAL_COMMANDS = ['help', 'menu', 'switch', 'clear', 'reconnect'];
+const LOCAL_HELP = [
+  { usage: '/help [COMMAND]', summary: 'this list, or one command' },
+  { usage: '/menu', summary: 'pick a command by number; you are asked for what it needs' },
+  { usage: '/switch ROOM|@NICK|N', summary: 'show another window (also Alt+1..9, Ctrl+N/P)' },
+  { usage: '/clear', summary: 'clear this window' },
+  { usage: '/reconnect', summary: 'connect again now' },
+];
+
+/**
+ * Turns what people type into requests through the shared parser and the server's
+ * catalogue, so every server command works here; shows own messages at once and replies
+ * as they come; runs the client's own commands (/help, /menu, /switch…).
+ */
+export class InputHandler {
+  constructor(
+    private readonly session: SessionAccess,
+    private readonly prompter: Prompter,
+  ) {}
+
+  completion(): CompletionSource {
+    const commands = this.session.client()?.commands ?? [];
+    return {
+      commands: [
+        ...commands.flatMap((command) => [command.name, ...command.aliases]),
+        ...LOCAL_COMMANDS,
+      ],
+      rooms: this.session.state.windows
+        .filter((window) => window.kind === 'room')
+        .map((window) => window.name),
+      nicks: [...this.session.state.nicks],
+    };
+  }
+
+  submit(line: string): void {
+    this.handleLine(line).catch((error: unknown) =>
+      this.session.notice(String((error as Error).message), 'error'),
+    );
+  }
+
+  private currentRoom(): string {
+    const window = this.session.state.currentWindow;
+    return window.kind === 'room' ? window.name : 'lobby';
+  }
+
+  private async handleLine(line: string): Promise<void> {
+    this.session.state.scroll = 0;
+    const commands = this.session.client()?.commands ?? [];
+    const parsed = parseInput(line, {
+      commands,
+      currentRoom: this.currentRoom(),
+      localCommands: LOCAL_COMMANDS,
+    });
+    if (parsed.kind !== 'local' && parsed.kind !== 'empty' && !this.session.isLoggedIn())
+      return this.session.notice('Not connected yet: nothing was sent.', 'error');
+    switch (parsed.kind) {
+      case 'empty':
+        return;
+      case 'error':
+        return this.session.notice(parsed.message, 'error');
+      case 'local':
+        return this.runLocal(parsed.name, parsed.rest.trim());
+      case 'request': {
+        let { command, args } = parsed;
+        const window = this.session.state.currentWindow;
+        // Plain text in a private conversation goes to its people, not the lobby.
+        if (window.kind === 'private' && command.name === 'say' && !/^[/!]/.test(line)) {
+          const msg = findCommand(commands, 'msg');
+          if (!msg) return this.session.notice('This server has no private messages', 'error');
+          command = msg;
+          args = { to: window.participants, text: args.text };
+        }
+        return this.runCommand(command, args, parsed.prompts);
+      }
+    }
+  }
+
+  private async runCommand(
+    command: CommandInfo,
+    given: Record<string, unknown>,
+    prompts: readonly ArgInfo[],
+  ): Promise<void> {
+    const args = { ...given };
+    for (const prompt of prompts) {
+      const value = await this.prompter.askArg(prompt);
+      if (value === undefined) return this.session.notice('Cancelled', 'info');
+      args[prompt.name] = value;
+    }
+    await this.send(command.name, args);
+  }
+
+  private async send(name: string, args: Record<string, unknown>): Promise<void> {
+    const client = this.session.client();
+    if (name === 'quit')
+      return this.session.exit(typeof args.message === 'string' ? args.message : undefined);
+    if (!client || client.isClosed || !this.session.isLoggedIn())
+      return this.session.notice(
+        'Not connected: nothing was sent. It reconnects by itself; /reconnect tries now.',
+        'error',
+      );
+    const lineKey = this.showOwn(name, args);
+    try {
+      const data = await client.request(name, args);
+      if (lineKey !== undefined) this.session.state.setDelivery(lineKey, 'sent');
+      this.afterReply(name, args, data);
+    } catch (error) {
+      if (lineKey !== undefined) this.session.state.setDelivery(lineKey, 'failed');
+      if (error instanceof RequestError)
+        this.session.notice(`${error.message} (${error.code})`, 'error');
+      else if (error instanceof ConnectionClosedError)
+        this.session.notice('Not sent: the connection was lost', 'error');
+      else throw error;
+    }
+    this.session.state.changed();
+  }
+
+  /** Own messages appear at once, marked as sending until the server acknowledges them. */
+  private showOwn(name: string, args: Record<string, unknown>): number | undefined {
+    const text = typeof args.text === 'string' ? args.text : undefined;
+    if (text === undefined || !this.session.nick()) return undefined;
+    let window;
+    if (name === 'say')
+      window = this.session.state.ensureWindow('room', String(args.room ?? 'lobby'), []);
+    else if (name === 'broadcast') window = this.session.state.findWindow(LOBBY_WINDOW);
+    else if (name === 'msg' && Array.isArray(args.to)) {
+      const to = args.to.map(String);
+      window = this.session.state.ensureWindow('private', to.join(','), to);
+    }
+    if (!window) return undefined;
+    const key = this.session.state.addChat(window, {
+      ts: Date.now(),
+      from: this.session.nick()!,
+      text,
+      own: true,
+      delivery: 'sending',
+      replay: undefined,
+      mention: false,
+      ...(name === 'msg' && Array.isArray(args.to) && { to: args.to.map(String) }),
+    });
+    this.session.state.changed();
+    return key;
+  }
+
+  private afterReply(
+    name: string,
+    args: Record<string, unknown>,
+    data: Record<string, unknown>,
+  ): void {
+    const room =
+      typeof data.room === 'string'
+        ? data.room
+        : typeof args.room === 'string'
+          ? args.room
+          : undefined;
+    if (name === 'join' && room) {
+      this.session.rooms.add(room);
+      this.session.state.switchTo(this.session.state.ensureWindow('room', room, []).id);
+    } else if ((name === 'leave' || name === 'close') && room) {
+      this.session.rooms.delete(room);
+      this.session.state.closeWindow(`#${room.normalize('NFKC').toLowerCase()}`);
+    } else if (
+      (name === 'leave' || name === 'close') &&
+      this.session.state.currentWindow.kind === 'room'
+    ) {
+      this.session.rooms.delete(this.session.state.currentWindow.name);
+      this.session.state.closeWindow(this.session.state.currentWindow.id);
+    }
+    if (name === 'nick' && typeof data.nick === 'string') {
+      this.session.setNick(data.nick);
+    }
+    if (name === 'register' && this.session.state.role === 'guest')
+      this.session.state.role = 'user';
+    if (name === 'msg' && Array.isArray(data.unknown) && data.unknown.length > 0)
+      this.session.notice(`Not delivered to: ${data.unknown.join(', ')}`, 'error');
+    else if (name !== 'msg')
+      for (const row of formatReply(name, data)) this.session.notice(row.trimEnd(), 'info');
+  }
+
+  private runLocal(name: string, rest: string): Promise<void> | void {
+    const commands = this.session.client()?.commands ?? [];
+    switch (name) {
+      case 'help': {
+        if (rest) {
+          const command = findCommand(commands, rest.replace(/^[/!]/, ''));
+          if (!command) return this.session.notice(`No command ${rest}`, 'error');
+          const aliases =
+            command.aliases.length > 0
+              ? ` (also ${command.aliases.map((alias) => '/' + alias).join(', ')})`
+              : '';
+          return this.session.notice(`${usageOf(command)}${aliases}: ${command.summary}`, 'info');
+        }
+        for (const row of formatHelp(commands, LOCAL_HELP))
+          this.session.notice(row.trimEnd(), 'info');
+        return;
+      }
+      case 'menu':
+        return this.menu(commands);
+      case 'switch':
+        return this.switchWindow(rest);
+      case 'clear':
+        this.session.state.currentWindow.lines = [];
+        this.session.state.scroll = 0;
+        this.session.state.changed();
+        return;
+      case 'reconnect':
+        if (this.session.isLoggedIn()) return this.session.notice('Already connected', 'info');
+        this.session.reconnectNow();
+        return;
+    }
+  }
+
+  private switchWindow(rest: string): void {
+    const word = rest.trim();
+    if (/^\d+$/.test(word)) {
+      if (!this.session.state.switchToNumber(Number(word)))
+        this.session.notice(`No window ${word}`, 'error');
+    } else if (word.startsWith('@')) {
+      const people = word.slice(1).split(',').filter(Boolean);
+      if (people.length === 0) return this.session.notice('Usage: /switch @NICK', 'error');
+      this.session.state.switchTo(
+        this.session.state.ensureWindow('private', people.join(','), people).id,
+      );
+    } else {
+      const room = word.replace(/^#/, '') || 'lobby';
+      if (!this.session.state.switchTo(`#${room.normalize('NFKC').toLowerCase()}`))
+        return this.session.notice(`You are not in ${room}: /join it first`, 'error');
+    }
+    this.session.state.changed();
+  }
+
+  /** A numbered menu from the catalogue (seed 002): pick a number, answer each argument. */
+  private async menu(commands: readonly CommandInfo[]): Promise<void> {
+    const isAdmin = this.session.state.role === 'admin';
+    const offered = commands.filter((command) => !command.admin || isAdmin);
+    offered.forEach((command, index) =>
+      this.session.notice(
+        `${String(index + 1).padStart(3)}. ${usageOf(command).padEnd(28)} ${command.summary}`,
+        'info',
+      ),
+    );
+    const choice = await this.prompter.ask({
+      label: `Command number (1-${offered.length}, Esc cancels)`,
+      mode: 'text',
+    });
+    if (choice === undefined || choice.trim() === '') return;
+    const command = offered[Number(choice.trim()) - 1];
+    if (!command) return this.session.notice(`No command number ${choice.trim()}`, 'error');
+    const args: Record<string, unknown> = {};
+    const prompts: ArgInfo[] = [];
+    for (const arg of command.args) {
+      if (arg.kind === 'secret' || arg.kind === 'confirm') {
+        prompts.push(arg);
+        continue;
+      }
+      const hint = arg.choices
+        ? ` (${arg.choices.join('/')})`
+        : arg.kind === 'names'
+          ? ' (comma-separated)'
+          : '';
+      const value = await this.prompter.ask({
+        label: `${arg.name}${hint}${arg.optional ? ' [optional]' : ''}`,
+        mode: 'text',
+      });
+      if (value === undefined) return this.session.notice('Cancelled', 'info');
+      const text = value.trim();
+      if (text === '') {
+        if (arg.optional) continue;
+        return this.session.notice(`${arg.name} is needed: cancelled`, 'error');
+      }
+      if (arg.kind === 'integer') {
+        if (!/^-?\d+$/.test(text))
+          return this.session.notice(`${arg.name} must be a whole number`, 'error');
+        args[arg.name] = Number(text);
+      } else if (arg.kind === 'names')
+        args[arg.name] = text
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean);
+      else args[arg.name] = arg.kind === 'text' ? value : text;
+    }
+    if (command.name === 'say' && args.room === undefined) args.room = this.currentRoom();
+    await this.runCommand(command, args, prompts);
+  }
+}
