@@ -52,7 +52,21 @@ export async function runFullScreen(options: ControllerOptions): Promise<number>
   process.on('SIGHUP', leave);
 
   void controller.start();
-  const outcome = await controller.finished;
+  // If the view itself fails, Ink unmounts: leave the session too rather than hang.
+  const viewEnded = instance.waitUntilExit().then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  const outcome = await Promise.race([
+    controller.finished,
+    viewEnded.then((error) => {
+      controller.exit();
+      return {
+        code: 70,
+        message: `confab: the screen failed: ${(error as Error | undefined)?.message ?? 'closed'}`,
+      };
+    }),
+  ]);
   instance.unmount();
   restore();
   process.off('SIGINT', leave);
