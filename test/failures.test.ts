@@ -39,6 +39,15 @@ async function serverLog(srv: TestServer): Promise<Array<Record<string, unknown>
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
+describe('durability settings', () => {
+  it('runs SQLite in WAL mode with synchronous=FULL', async () => {
+    server = await startTestServer();
+    const db = database(server);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+  });
+});
+
 describe('a full disk', () => {
   // Simulated, honestly: SQLite's max_page_count caps the database file at its current size,
   // so the next write that needs a page fails with SQLITE_FULL, the error a full disk gives.
