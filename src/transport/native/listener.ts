@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import type { ChatCore } from '../../core/chat-core.js';
 import type { Logger } from '../../core/logger.js';
 import { encodeServerFrame } from '../../protocol/codec.js';
-import { AddressLimits } from '../address-limits.js';
+import { AddressLimits, type AddressVerdict } from '../address-limits.js';
 import { NativeConnection } from './connection.js';
 
 export interface ListenOptions {
@@ -36,16 +36,31 @@ export class NativeListener {
     this.addressLimits = new AddressLimits(core.clock, () => core.params);
     const onSocket = (socket: net.Socket) => this.accept(socket);
     this.server = options.tls
-      ? tls.createServer({ cert: options.tls.cert, key: options.tls.key }, onSocket)
+      ? tls.createServer(
+          {
+            cert: options.tls.cert,
+            key: options.tls.key,
+            // A handshake that never finishes is a slowloris too: same deadline as a login.
+            handshakeTimeout: core.params.registrationTimeoutSeconds * 1000,
+          },
+          onSocket,
+        )
       : net.createServer(onSocket);
     this.server.on('error', (error) => this.logger.error({ err: error }, 'listener error'));
-    if (options.tls)
+    if (options.tls) {
+      // Per-address limits apply before the handshake, so refused peers cost no crypto. A
+      // refused TLS peer cannot be told why (that would need the handshake): it is cut off.
+      this.server.on('connection', (raw: net.Socket) => {
+        const verdict = this.admitAddress(raw);
+        if (!verdict.ok) raw.destroy();
+      });
       this.server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
         this.logger.info(
           { event: 'tls_error', address: socket.remoteAddress, err: error.message },
           'TLS handshake failed',
         );
       });
+    }
   }
 
   get connectionCount(): number {
@@ -75,13 +90,32 @@ export class NativeListener {
     for (const connection of this.connections) connection.destroy();
   }
 
-  private accept(socket: net.Socket): void {
+  /** Counts a new connection against its address; it is released when the socket closes. */
+  private admitAddress(socket: net.Socket): AddressVerdict {
     const verdict = this.addressLimits.admit(socket.remoteAddress ?? 'unknown');
-    if (!verdict.ok) {
-      this.refuse(socket, verdict.code, verdict.message);
-      return;
+    if (verdict.ok) socket.once('close', () => this.addressLimits.release(verdict.group));
+    else
+      this.logger.warn(
+        {
+          event: 'connection_refused',
+          code: verdict.code,
+          address: socket.remoteAddress,
+          port: socket.remotePort,
+        },
+        'connection refused',
+      );
+    return verdict;
+  }
+
+  private accept(socket: net.Socket): void {
+    // TLS connections were admitted before their handshake.
+    if (!this.options.tls) {
+      const verdict = this.admitAddress(socket);
+      if (!verdict.ok) {
+        this.refuse(socket, verdict.code, verdict.message);
+        return;
+      }
     }
-    socket.once('close', () => this.addressLimits.release(verdict.group));
     const connection = new NativeConnection(
       socket,
       this.core,
@@ -118,10 +152,6 @@ export class NativeListener {
    * `closing` event saying why, and the socket is closed.
    */
   private refuse(socket: net.Socket, code: string, message: string): void {
-    this.logger.warn(
-      { event: 'connection_refused', code, address: socket.remoteAddress, port: socket.remotePort },
-      'connection refused',
-    );
     socket.on('error', () => undefined);
     socket.end(encodeServerFrame(this.core.events.make({ ev: 'closing', code, message })));
     setTimeout(() => socket.destroy(), REFUSE_FLUSH_MS).unref();
