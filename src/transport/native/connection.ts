@@ -42,7 +42,15 @@ export class NativeConnection implements Outlet {
     this.lastReceivedAt = core.clock.now();
     this.decoder = new FrameDecoder(core.params['frame.maxBytes']);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.onData(chunk);
+      } catch (error) {
+        // A bug while reading one connection ends that connection, never the process.
+        this.logger.error({ err: error, link: this.link.id }, 'connection input failed');
+        this.core.closeLink(this.link, 'internal_error', 'The server failed to read your input');
+      }
+    });
     socket.on('error', (error) => {
       this.logger.info(
         { event: 'socket_error', address: this.address, port: this.port, err: error.message },

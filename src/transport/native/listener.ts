@@ -73,7 +73,13 @@ export class NativeListener {
       this.server.once('error', onError);
       this.server.listen({ host: this.options.host, port: this.options.port }, () => {
         this.server.off('error', onError);
-        this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+        this.sweepTimer = setInterval(() => {
+          try {
+            this.sweep();
+          } catch (error) {
+            this.logger.error({ err: error }, 'connection sweep failed');
+          }
+        }, SWEEP_INTERVAL_MS);
         this.sweepTimer.unref();
         resolve(this.server.address() as net.AddressInfo);
       });
