@@ -87,7 +87,7 @@ describe('registration deadline', () => {
 
 describe('keepalive', () => {
   it('pings a silent connection, then drops it with ping_timeout', async () => {
-    const srv = await start({ 'ping.intervalSeconds': 1, 'ping.timeoutSeconds': 2 });
+    const srv = await start({ 'ping.intervalSeconds': 1, 'ping.timeoutSeconds': 3 });
     const watcher = await srv.connect('watcher');
     const client = await raw(srv.port);
     await client.login('silent');
@@ -114,11 +114,11 @@ describe('keepalive', () => {
   });
 
   it('does not count an unfinished frame as life', async () => {
-    const srv = await start({ 'ping.intervalSeconds': 1, 'ping.timeoutSeconds': 2 });
+    const srv = await start({ 'ping.intervalSeconds': 1, 'ping.timeoutSeconds': 3 });
     const client = await raw(srv.port);
     await client.login('dribbler');
     const frame = '{"id":2,"cmd":"ping"';
-    for (let i = 0; !client.isClosed && i < 60; i++) {
+    for (let i = 0; !client.isClosed && i < 80; i++) {
       client.write(frame[i % frame.length]!);
       await sleep(100);
     }

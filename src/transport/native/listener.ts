@@ -178,13 +178,16 @@ export class NativeListener {
         continue;
       }
       const silentMs = now - connection.lastReceivedAt;
-      if (silentMs > timeoutMs) {
+      const pinged = connection.lastPingAt >= connection.lastReceivedAt;
+      // Never drop a connection before it was pinged and had the rest of the timeout to
+      // answer: on a busy server a late sweep must not cut off a client it never asked.
+      if (silentMs > timeoutMs && pinged && now - connection.lastPingAt >= timeoutMs - pingMs) {
         this.core.closeLink(
           link,
           'ping_timeout',
           `No data for ${Math.round(silentMs / 1000)} seconds`,
         );
-      } else if (silentMs > pingMs && connection.lastPingAt < connection.lastReceivedAt) {
+      } else if (silentMs > pingMs && !pinged) {
         connection.ping();
       }
     }
