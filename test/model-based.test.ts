@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { STEPS, type Model } from './model/steps.js';
+import { initialModel, STEPS } from './model/steps.js';
 import { NICKS, World } from './model/world.js';
 
 const RUNS = 25;
@@ -14,7 +14,7 @@ describe('model-based: several clients against a real server', () => {
         try {
           // Everyone starts online, so the first steps already have someone to talk to.
           for (const nick of NICKS) await world.join(nick);
-          const model: Model = { online: new Set(NICKS) };
+          const model = initialModel(NICKS);
           await fc.asyncModelRun(() => ({ model, real: world }), steps);
           checks += world.checks;
         } finally {

@@ -1,10 +1,35 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { ADMIN, dataOf, NICKS, type Nick, type World } from './world.js';
+import { ADMIN, dataOf, NICKS, ROOM, type Nick, type World } from './world.js';
 
 /** What the test believes the server's state is. Extend it as features land. */
 export interface Model {
   readonly online: Set<Nick>;
+  /** Who is in the room `ROOM` (the admin always is). */
+  readonly inRoom: Set<Nick>;
+  /** Whom each online guest blocks (a guest's blocks end with its session). */
+  readonly blocks: Map<Nick, Set<string>>;
+}
+
+export function initialModel(online: readonly Nick[]): Model {
+  return {
+    online: new Set(online),
+    inRoom: new Set(),
+    blocks: new Map(online.map((nick) => [nick, new Set<string>()])),
+  };
+}
+
+/** Who should see a message `from` sent to `candidates`: not the sender, nor who blocks it. */
+function audience(m: Model, from: Nick, candidates: Iterable<string>): string[] {
+  return [...candidates].filter(
+    (nick) => nick !== from && !(m.blocks.get(nick as Nick)?.has(from) ?? false),
+  );
+}
+
+function leaves(m: Model, nick: Nick): void {
+  m.online.delete(nick);
+  m.inRoom.delete(nick);
+  m.blocks.delete(nick);
 }
 
 export type Step = fc.AsyncCommand<Model, World>;
@@ -14,7 +39,7 @@ const text = fc
   .map((s) => s.replace(/[\n\r]/g, ' '));
 const nick = fc.constantFrom(...NICKS);
 
-const others = (model: Model, sender: Nick) => [...model.online].filter((n) => n !== sender);
+const target = fc.constantFrom<string>(...NICKS, ADMIN);
 
 class Login implements Step {
   constructor(readonly nick: Nick) {}
@@ -22,6 +47,7 @@ class Login implements Step {
   async run(m: Model, w: World) {
     await w.join(this.nick);
     m.online.add(this.nick);
+    m.blocks.set(this.nick, new Set());
     await w.check(m.online);
   }
   toString = () => `login(${this.nick})`;
@@ -35,7 +61,7 @@ class Quit implements Step {
     player.checkReplies();
     await player.client.quit();
     w.players.delete(this.nick);
-    m.online.delete(this.nick);
+    leaves(m, this.nick);
     await w.check(m.online);
   }
   toString = () => `quit(${this.nick})`;
@@ -50,38 +76,119 @@ class Drop implements Step {
     w.player(this.nick).client.destroy();
     await gone;
     w.players.delete(this.nick);
-    m.online.delete(this.nick);
+    leaves(m, this.nick);
     await w.check(m.online);
   }
   toString = () => `drop(${this.nick})`;
 }
 
+/** A message to the lobby (`say` or `broadcast`) or to the room. */
 class Say implements Step {
   constructor(
     readonly nick: Nick,
     readonly text: string,
-    readonly broadcast: boolean,
+    readonly where: 'lobby' | 'broadcast' | 'room',
   ) {}
   check = (m: Readonly<Model>) => m.online.has(this.nick);
   async run(m: Model, w: World) {
-    const outcome = await w
-      .player(this.nick)
-      .request(this.broadcast ? 'broadcast' : 'say', { text: this.text });
+    const player = w.player(this.nick);
+    const outcome =
+      this.where === 'broadcast'
+        ? await player.request('broadcast', { text: this.text })
+        : await player.request('say', {
+            room: this.where === 'room' ? ROOM : 'lobby',
+            text: this.text,
+          });
+    const inRoom = this.where === 'room';
     if (this.text.trim() === '') {
       expect(outcome).toEqual({ ok: false, code: 'empty_message' });
+    } else if (inRoom && !m.inRoom.has(this.nick)) {
+      expect(outcome).toEqual({ ok: false, code: 'unknown_room' });
     } else {
       const { mid } = dataOf<{ mid: number }>(outcome);
-      w.expectDelivery([...others(m, this.nick), ADMIN], {
+      const members = inRoom ? [...m.inRoom, ADMIN] : [...m.online, ADMIN];
+      w.expectDelivery(audience(m, this.nick, members), {
         ev: 'message',
         mid,
         from: this.nick,
         text: this.text,
+        room: inRoom ? ROOM : 'lobby',
       });
     }
     await w.check(m.online);
   }
-  toString = () =>
-    `${this.broadcast ? 'broadcast' : 'say'}(${this.nick}, ${JSON.stringify(this.text)})`;
+  toString = () => `${this.where}(${this.nick}, ${JSON.stringify(this.text)})`;
+}
+
+class Join implements Step {
+  constructor(readonly nick: Nick) {}
+  check = (m: Readonly<Model>) => m.online.has(this.nick);
+  async run(m: Model, w: World) {
+    const player = w.player(this.nick);
+    const replayedBefore = player.replayed.length;
+    const outcome = await player.request('join', { room: ROOM });
+    if (m.inRoom.has(this.nick)) {
+      expect(outcome).toEqual({ ok: false, code: 'already_in_room' });
+    } else {
+      dataOf(outcome);
+      m.inRoom.add(this.nick);
+    }
+    await w.check(m.online);
+    // History on joining is from the room, and never from someone this player blocks.
+    for (const replay of player.replayed.slice(replayedBefore)) {
+      expect(replay.room).toBe(ROOM);
+      expect(m.blocks.get(this.nick)?.has(replay.from), `history from ${replay.from}`).toBe(false);
+    }
+  }
+  toString = () => `join(${this.nick})`;
+}
+
+class Leave implements Step {
+  constructor(readonly nick: Nick) {}
+  check = (m: Readonly<Model>) => m.online.has(this.nick);
+  async run(m: Model, w: World) {
+    const outcome = await w.player(this.nick).request('leave', { room: ROOM });
+    if (m.inRoom.has(this.nick)) {
+      dataOf(outcome);
+      m.inRoom.delete(this.nick);
+    } else {
+      expect(outcome).toEqual({ ok: false, code: 'unknown_room' });
+    }
+    await w.check(m.online);
+  }
+  toString = () => `leave(${this.nick})`;
+}
+
+class Block implements Step {
+  constructor(
+    readonly nick: Nick,
+    readonly target: string,
+    readonly unblock: boolean,
+  ) {}
+  check = (m: Readonly<Model>) => m.online.has(this.nick);
+  async run(m: Model, w: World) {
+    const blocks = m.blocks.get(this.nick)!;
+    const outcome = await w
+      .player(this.nick)
+      .request(this.unblock ? 'unblock' : 'block', { name: this.target });
+    if (this.unblock) {
+      if (blocks.has(this.target)) {
+        dataOf(outcome);
+        blocks.delete(this.target);
+      } else expect(outcome).toEqual({ ok: false, code: 'not_blocked' });
+    } else if (this.target === this.nick) {
+      expect(outcome).toEqual({ ok: false, code: 'cannot_block_self' });
+    } else if (this.target !== ADMIN && !m.online.has(this.target as Nick)) {
+      expect(outcome).toEqual({ ok: false, code: 'unknown_user' });
+    } else if (blocks.has(this.target)) {
+      expect(outcome).toEqual({ ok: false, code: 'already_blocked' });
+    } else {
+      dataOf(outcome);
+      blocks.add(this.target);
+    }
+    await w.check(m.online);
+  }
+  toString = () => `${this.unblock ? 'unblock' : 'block'}(${this.nick}, ${this.target})`;
 }
 
 class Msg implements Step {
@@ -101,10 +208,12 @@ class Msg implements Step {
     } else {
       const data = dataOf<{ mid: number; delivered: string[] }>(outcome);
       expect([...data.delivered].sort()).toEqual([...reachable].sort());
-      w.expectDelivery(
-        reachable.filter((n) => n !== this.nick),
-        { ev: 'private', mid: data.mid, from: this.nick, text: this.text },
-      );
+      w.expectDelivery(audience(m, this.nick, reachable), {
+        ev: 'private',
+        mid: data.mid,
+        from: this.nick,
+        text: this.text,
+      });
     }
     await w.check(m.online);
   }
@@ -143,7 +252,12 @@ export const STEPS: Array<fc.Arbitrary<Step>> = [
   nick.map((n) => new Login(n)),
   nick.map((n) => new Quit(n)),
   nick.map((n) => new Drop(n)),
-  fc.tuple(nick, text, fc.boolean()).map(([n, t, b]) => new Say(n, t, b)),
+  fc
+    .tuple(nick, text, fc.constantFrom('lobby' as const, 'broadcast' as const, 'room' as const))
+    .map(([n, t, where]) => new Say(n, t, where)),
+  nick.map((n) => new Join(n)),
+  nick.map((n) => new Leave(n)),
+  fc.tuple(nick, target, fc.boolean()).map(([n, t, u]) => new Block(n, t, u)),
   fc
     .tuple(nick, fc.array(nick, { minLength: 1, maxLength: 3 }), text)
     .map(([n, to, t]) => new Msg(n, to, t)),

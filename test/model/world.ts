@@ -9,18 +9,24 @@ export const NICKS = ['ann', 'ben', 'cat', 'dan'] as const;
 export type Nick = (typeof NICKS)[number];
 export const ADMIN = 'admin';
 
-/** A message as a recipient should see it. */
+/** The room every model player may join; the admin creates it and stays in it. */
+export const ROOM = 'den';
+
+/** A message as a recipient should see it (`room` for room messages only). */
 export interface Delivery {
   readonly ev: 'message' | 'private';
   readonly mid: number;
   readonly from: string;
   readonly text: string;
+  readonly room?: string;
 }
 
 /** One connected user: the real client and what it has seen. */
 export class Player {
   readonly received: Delivery[] = [];
   readonly expected: Delivery[] = [];
+  /** Messages replayed to this player (history on joining a room). */
+  readonly replayed: Delivery[] = [];
   private sent = 0;
   private readonly replies = new Map<number | null, number>();
 
@@ -29,8 +35,13 @@ export class Player {
     readonly client: ChatClient,
   ) {
     client.on('event', (event: ChatEvent) => {
-      if (event.ev === 'message' || event.ev === 'private')
-        this.received.push({ ev: event.ev, mid: event.mid, from: event.from, text: event.text });
+      if (event.ev !== 'message' && event.ev !== 'private') return;
+      const { mid, from, text } = event;
+      const delivery: Delivery =
+        event.ev === 'message'
+          ? { ev: 'message', mid, from, text, room: event.room }
+          : { ev: 'private', mid, from, text };
+      (event.replay === undefined ? this.received : this.replayed).push(delivery);
     });
     client.on('reply', (reply: Reply) =>
       this.replies.set(reply.re, (this.replies.get(reply.re) ?? 0) + 1),
@@ -92,6 +103,7 @@ export class World {
     });
     const world = new World(server);
     world.admin = await world.join(ADMIN, TEST_ADMIN_PASSWORD);
+    dataOf(await world.admin.request('create', { room: ROOM }));
     return world;
   }
 
