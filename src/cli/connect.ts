@@ -63,6 +63,7 @@ export async function runConnect(
     nick: flags.nick,
     ...(password !== undefined && { password }),
     json: flags.json === true,
+    ...(flags.downloads !== undefined && { downloadsDir: flags.downloads }),
     input: process.stdin,
     output: process.stdout,
     errors: process.stderr,

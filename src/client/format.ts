@@ -1,5 +1,6 @@
 import { usageOf, type CommandInfo } from '../core/catalog.js';
 import type { ChatEvent } from '../core/events.js';
+import { formatBytes, type FileEntry } from './transfers.js';
 
 /** Human-readable lines for the line client (and the console): one event, one line. */
 export function clock(ts: number): string {
@@ -30,6 +31,13 @@ const LEAVE_TEXT: Record<string, string> = {
   timeout: 'timed out',
   shutdown: 'left (server shutdown)',
   replaced: 'logged in elsewhere',
+};
+
+const GONE_TEXT: Record<string, string> = {
+  declined: 'was declined',
+  expired: 'expired and was removed',
+  fetched: 'was fetched',
+  deleted: 'was deleted',
 };
 
 export function formatEvent(event: ChatEvent): string | undefined {
@@ -76,7 +84,16 @@ export function formatEvent(event: ChatEvent): string | undefined {
       if (event.code === 'quit') return `[${time}] -- ${event.message}`;
       return `[${time}] !! Disconnected by the server: ${event.message}`;
     case 'ping':
+    case 'filedata':
       return undefined;
+    case 'file':
+      return `[${time}] ${replayMark(event.replay)}>> ${event.from} sent you ${event.name} (${formatBytes(event.size)}, ${event.file}): /get ${event.from} ${event.file} or /decline ${event.from} ${event.file}`;
+    case 'shared':
+      return `[${time}] >> ${event.from} shared ${event.name} (${formatBytes(event.size)}, ${event.file}): /download ${event.file}`;
+    case 'filegone':
+      return `[${time}] ${replayMark(event.replay)}>> ${event.name} (${event.file}) ${GONE_TEXT[event.reason]}${event.by ? ` by ${event.by}` : ''}`;
+    case 'fileabort':
+      return `[${time}] !! Transfer ${event.transfer} stopped: ${event.message}`;
     default:
       return `[${time}] ${JSON.stringify(event)}`;
   }
@@ -115,6 +132,9 @@ export function formatReply(command: string, data: Record<string, unknown>): str
         (user.idleSeconds >= 60 ? ` (idle ${Math.floor(user.idleSeconds / 60)}m)` : ''),
     );
   }
+  if (Array.isArray(data.waiting) && Array.isArray(data.shared)) return formatFiles(data);
+  if (command === 'decline') return [`Declined ${String(data.name)}`];
+  if (command === 'unshare') return [`Deleted ${String(data.name)}`];
   if (command === 'nick') return [`You are ${String(data.nick)}${data.account ? '' : ' (guest)'}`];
   if (command === 'register') return [`Registered: ${String(data.nick)} is now your account`];
   const entries = Object.entries(data);
@@ -124,15 +144,39 @@ export function formatReply(command: string, data: Record<string, unknown>): str
   );
 }
 
+function formatFiles(data: Record<string, unknown>): string[] {
+  const section = (title: string, files: FileEntry[], who: (file: FileEntry) => string) =>
+    files.length === 0
+      ? [`${title}: none`]
+      : [
+          `${title}:`,
+          ...files.map(
+            (file) =>
+              `  ${file.file.padEnd(6)} ${file.name}  ${formatBytes(file.size)}  ${who(file)}  until ${new Date(file.expiresAt).toISOString().slice(0, 16).replace('T', ' ')}`,
+          ),
+        ];
+  return [
+    ...section('Waiting for you', data.waiting as FileEntry[], (file) => `from ${file.from}`),
+    ...section(
+      'Sent by you',
+      (data.sent as FileEntry[] | undefined) ?? [],
+      (file) => `to ${file.to ?? '?'}`,
+    ),
+    ...section('Shared', data.shared as FileEntry[], (file) => `by ${file.from}`),
+  ];
+}
+
 export function formatHelp(
   commands: readonly CommandInfo[],
   local: readonly { usage: string; summary: string }[],
 ): string[] {
   const rows = [
-    ...commands.map((command) => ({
-      usage: usageOf(command) + (command.admin ? ' (admin)' : ''),
-      summary: command.summary,
-    })),
+    ...commands
+      .filter((command) => !command.hidden)
+      .map((command) => ({
+        usage: usageOf(command) + (command.admin ? ' (admin)' : ''),
+        summary: command.summary,
+      })),
     ...local,
   ];
   const width = Math.min(40, Math.max(...rows.map((row) => row.usage.length)));

@@ -95,7 +95,8 @@ function parseCommand(body: string, context: InputContext, slashed: boolean): Pa
   const rest = body.slice(match[0].length);
   if (slashed && context.localCommands?.includes(word)) return { kind: 'local', name: word, rest };
   const command = findCommand(context.commands, word);
-  if (!command) return { kind: 'error', message: `Unknown command /${word}: try /help` };
+  if (!command || command.hidden)
+    return { kind: 'error', message: `Unknown command /${word}: try /help` };
   return parseArgs(command, rest, context);
 }
 

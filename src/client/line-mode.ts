@@ -3,6 +3,13 @@ import type { Readable, Writable } from 'node:stream';
 import type { ArgInfo } from '../core/catalog.js';
 import { ChatClient, ConnectionClosedError, RequestError, type ConnectOptions } from './client.js';
 import { formatEvent, formatHelp, formatReply } from './format.js';
+import {
+  formatProgress,
+  formatTransferResult,
+  isTransferCommand,
+  runFileCommand,
+  throttledProgress,
+} from './file-commands.js';
 import { parseInput } from './input-parser.js';
 import type { ChatEvent } from '../core/events.js';
 import { nameKey } from '../core/names.js';
@@ -10,6 +17,7 @@ import { nameKey } from '../core/names.js';
 function sameRoom(a: string, b: string): boolean {
   return nameKey(a) === nameKey(b);
 }
+import { FileTransfers } from './transfers.js';
 
 /** Exit codes of `confab connect`, documented in the README. */
 export const EXIT = {
@@ -27,6 +35,8 @@ export interface LineModeOptions {
   readonly nick: string;
   readonly password?: string;
   readonly json: boolean;
+  /** Where downloads go (default: the user's Downloads folder, else the current one). */
+  readonly downloadsDir?: string;
   readonly input: Readable;
   readonly output: Writable;
   readonly errors: Writable;
@@ -102,6 +112,11 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
     return EXIT.disconnected;
   }
 
+  const transfers = new FileTransfers(
+    client,
+    options.downloadsDir === undefined ? {} : { downloadsDir: options.downloadsDir },
+  );
+
   const lines = createInterface({ input: options.input, crlfDelay: Infinity, terminal: false });
   const iterator = lines[Symbol.asyncIterator]();
   const nextLine = async (): Promise<string | undefined> => {
@@ -128,6 +143,24 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
       }
     }
     return first;
+  };
+
+  const background = new Set<Promise<void>>();
+  const runTransfer = async (name: string, args: Record<string, unknown>): Promise<void> => {
+    const progress = throttledProgress((p) =>
+      options.json ? emit({ progress: p }) : print(formatProgress(p)),
+    );
+    try {
+      const result = await runFileCommand(transfers, name, args, progress);
+      if (options.json) emit({ reply: name, ok: true, data: result });
+      else print(formatTransferResult(name, result));
+    } catch (error) {
+      if (error instanceof ConnectionClosedError) return;
+      const code = error instanceof RequestError ? error.code : 'local';
+      if (options.json)
+        emit({ reply: name, ok: false, error: { code, message: (error as Error).message } });
+      else fail(`error (${code}): ${(error as Error).message}`);
+    }
   };
 
   const handleLine = async (line: string): Promise<void> => {
@@ -169,6 +202,12 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
         const name = parsed.command.name;
         if (name === 'quit') quitting = true;
         try {
+          if (isTransferCommand(name, args)) {
+            // In the background: typing (chat) goes on while bytes move.
+            const running = runTransfer(name, args).finally(() => background.delete(running));
+            background.add(running);
+            return;
+          }
           const data = await client.request(name, args);
           if (options.json) emit({ reply: name, ok: true, data });
           else for (const row of formatReply(name, data)) print(row);
@@ -192,6 +231,8 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
   const inputDone = (async () => {
     for (;;) {
       const line = await nextLine();
+      // End of input: let transfers in progress finish before leaving.
+      if (line === undefined) await Promise.all([...background]);
       if (line === undefined || client.isClosed) return;
       await handleLine(line);
       if (quitting || client.isClosed) return;

@@ -46,6 +46,11 @@ export interface CommandInfo {
   readonly admin: boolean;
   /** Feature area, for grouping in help and menus. */
   readonly group: string;
+  /**
+   * A protocol step that clients run for the user (file chunks and the like): leave it
+   * out of help, menus and typed input.
+   */
+  readonly hidden?: boolean;
 }
 
 export function usageOf(info: CommandInfo): string {

@@ -20,6 +20,17 @@ import { errorReply, Link, Session, type AccountRef, type Outlet, type Reply } f
 export const PROTOCOL_VERSION = 1;
 export const LOBBY = 'lobby';
 
+/**
+ * A feature that follows sessions (files, …). Called synchronously after the core's own
+ * work; an observer must not throw, and does its slow work asynchronously.
+ */
+export interface SessionObserver {
+  loggedIn?(session: Session): void;
+  ended?(session: Session, reason: LeaveReason): void;
+  /** The core is shutting down: stop timers, abort work. */
+  stopping?(): void;
+}
+
 export interface CoreDeps {
   readonly config: ServerConfig;
   readonly store: Store;
@@ -68,6 +79,7 @@ export class ChatCore {
   private nextLinkNumber = 1;
   private shuttingDown = false;
   private readonly unsubscribe: () => void;
+  private readonly observers: SessionObserver[] = [];
 
   constructor(deps: CoreDeps) {
     this.config = deps.config;
@@ -110,6 +122,10 @@ export class ChatCore {
 
   commands(): readonly CommandInfo[] {
     return this.catalogue;
+  }
+
+  observeSessions(observer: SessionObserver): void {
+    this.observers.push(observer);
   }
 
   // ---- connections -------------------------------------------------------------------
@@ -305,6 +321,7 @@ export class ChatCore {
     // Rooms restored and messages missed are sent after the login reply.
     const backlog = prepareLoginBacklog(this, session, restoredRooms);
     void link.enqueue(backlog);
+    for (const observer of this.observers) observer.loggedIn?.(session);
     return session;
   }
 
@@ -349,6 +366,7 @@ export class ChatCore {
         ? { ev: 'offline', nick: session.nick, reason }
         : { ev: 'offline', nick: session.nick, reason, message },
     );
+    for (const observer of this.observers) observer.ended?.(session, reason);
   }
 
   // ---- delivery ----------------------------------------------------------------------
@@ -441,6 +459,7 @@ export class ChatCore {
       link.outlet.close('shutting_down', reason ?? 'The server is shutting down');
       this.detach(link);
     }
+    for (const observer of this.observers) observer.stopping?.();
     this.unsubscribe();
   }
 }

@@ -40,6 +40,14 @@ export const ERROR_CODES = {
   cannot_block_self: 'You cannot block yourself',
   already_blocked: 'You already block that user',
   not_blocked: 'You do not block that user',
+  unknown_file: 'No such file',
+  file_too_large: 'The file is larger than the server allows',
+  quota_exceeded: 'That would take you over your file storage quota',
+  file_refused: 'That user does not accept files from you',
+  unknown_transfer: 'No such transfer in progress',
+  bad_chunk: 'That file chunk does not fit the transfer',
+  checksum_mismatch: 'The file arrived damaged (SHA-256 mismatch); it was discarded',
+  too_many_transfers: 'Too many transfers in progress',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -61,7 +61,38 @@ export type EventPayload =
   | { ev: 'notice'; text: string }
   | { ev: 'shutdown'; seconds: number; reason?: string }
   | { ev: 'ping' }
-  | { ev: 'closing'; code: string; message: string };
+  | { ev: 'closing'; code: string; message: string }
+  | FileEventPayload;
+
+/** File transfer events (see docs/protocol.md, "File transfer"). */
+export type FileEventPayload =
+  /** A file waits for you. */
+  | {
+      ev: 'file';
+      file: string;
+      from: string;
+      name: string;
+      size: number;
+      expiresAt: number;
+      replay?: Replay;
+    }
+  /** Someone put a file in the shared area. */
+  | { ev: 'shared'; file: string; from: string; name: string; size: number }
+  /** A file left the server: told to its sender (declined, expired, fetched) or, for a
+   * shared file, to everyone (deleted, expired). */
+  | {
+      ev: 'filegone';
+      file: string;
+      name: string;
+      reason: 'declined' | 'expired' | 'fetched' | 'deleted';
+      by?: string;
+      shared: boolean;
+      replay?: Replay;
+    }
+  /** One chunk of a download; `data` is base64. */
+  | { ev: 'filedata'; transfer: string; offset: number; data: string }
+  /** The server gave up on a transfer of yours. */
+  | { ev: 'fileabort'; transfer: string; code: string; message: string };
 
 export type LeaveReason = 'quit' | 'dropped' | 'kicked' | 'timeout' | 'shutdown' | 'replaced';
 

@@ -29,6 +29,15 @@ export interface Outlet {
   send(frame: ServerFrame): void;
   /** Sends a `closing` event with the reason, flushes, then closes. */
   close(code: string, message: string): void;
+  /**
+   * Bulk data (file chunks), for transports that can carry files; both or neither.
+   * `sendBulk` queues a frame that does not count against `sendqBytes`, so a download
+   * never gets a client dropped. Its caller bounds the queue: it sends a bulk frame only
+   * after `drained()` resolved, which happens once the connection's outgoing buffer has
+   * been handed to the network (at once if it is empty, or when the connection closes).
+   */
+  sendBulk?(frame: ServerFrame): void;
+  drained?(): Promise<void>;
 }
 
 export interface AccountRef {

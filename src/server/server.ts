@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { LocalBus } from '../bus/local-bus.js';
 import type { ServerConfig } from '../config/config.js';
 import { ChatCore } from '../core/chat-core.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ALL_COMMANDS } from '../core/commands/index.js';
 import { openLogs } from '../logging/logs.js';
+import { DiskBlobStore, type BlobStore } from '../store/blobs.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { FileService } from '../core/files/file-service.js';
 import { NativeListener } from '../transport/native/listener.js';
 import { VERSION } from '../version.js';
 import { ensureAdminAccount, type AdminBootstrap } from './admin-bootstrap.js';
@@ -15,6 +18,8 @@ export interface StartOptions {
   readonly clock?: Clock;
   /** Password for the admin account if the data directory has none yet. */
   readonly adminPassword?: string;
+  /** Where transferred files' bytes go; default `<dataDir>/files` (tests inject faults). */
+  readonly blobs?: BlobStore;
 }
 
 export interface RunningServer {
@@ -51,6 +56,10 @@ export async function startServer(
     version: VERSION,
   });
   await core.restore();
+  await FileService.install(
+    core,
+    options.blobs ?? new DiskBlobStore(path.join(config.server.dataDir, 'files')),
+  );
   const { tlsCert, tlsKey } = config.server;
   const listener = new NativeListener(core, logs.logger, {
     host: config.server.host,

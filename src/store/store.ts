@@ -13,6 +13,7 @@ export interface Store {
   readonly blocks: BlockStore;
   readonly inbox: InboxStore;
   readonly presence: PresenceStore;
+  readonly files: FileStore;
   /** Flushes pending writes and releases the backend. */
   close(): Promise<void>;
 }
@@ -173,6 +174,84 @@ export interface AccountStore {
   setLastSeen(id: number, at: number): Promise<void>;
   /** Removes the account and everything that belongs to it. */
   delete(id: number): Promise<void>;
+}
+
+/**
+ * Who a file belongs to or is for: an account, or a guest's session (guests' files live
+ * only as long as that session).
+ */
+export type FileParty =
+  | { readonly kind: 'account'; readonly accountId: number }
+  | { readonly kind: 'guest'; readonly sessionId: string };
+
+/** `uploading`: bytes still arriving (never listed); `ready`: stored and verified. */
+export type FileState = 'uploading' | 'ready';
+
+/** Why a sent file left the store; kept until its sender has been told. */
+export type FileGoneReason = 'declined' | 'expired' | 'fetched';
+
+export interface NewFile {
+  /** Generated name of the bytes under the data dir's `files/`; never from a client. */
+  readonly storageName: string;
+  /** Sanitised display name: shown to people, never used as a path on the server. */
+  readonly name: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly sender: string;
+  readonly senderParty: FileParty;
+  /** null: the shared area. */
+  readonly recipient: { readonly nick: string; readonly party: FileParty } | null;
+  readonly createdAt: number;
+}
+
+export interface StoredFile extends NewFile {
+  readonly id: number;
+  readonly state: FileState;
+}
+
+export interface FileTombstone {
+  readonly id: number;
+  readonly name: string;
+  readonly recipient: string;
+  readonly reason: FileGoneReason;
+  readonly at: number;
+}
+
+export interface FileStore {
+  /** Records a file about to be uploaded (state `uploading`): it counts against quota. */
+  create(file: NewFile): Promise<StoredFile>;
+  markReady(id: number): Promise<void>;
+  get(id: number): Promise<StoredFile | undefined>;
+  /** Ready files sent to this party, oldest first. */
+  waitingFor(party: FileParty): Promise<StoredFile[]>;
+  /** Ready files this party sent to someone and nobody has fetched yet, oldest first. */
+  sentBy(party: FileParty): Promise<StoredFile[]>;
+  /** Ready files in the shared area, oldest first. */
+  shared(): Promise<StoredFile[]>;
+  /** Bytes this party stores or is uploading. */
+  usedBytes(party: FileParty): Promise<number>;
+  /** Ready files created before `ts`. */
+  createdBefore(ts: number): Promise<StoredFile[]>;
+  delete(id: number): Promise<void>;
+  /**
+   * Removes a sent file and, for an account sender, leaves a note so the sender is told
+   * at next login if not online now.
+   */
+  retire(file: StoredFile, reason: FileGoneReason, at: number): Promise<void>;
+  /** Notes left for an account, removed as they are returned. */
+  takeTombstones(accountId: number): Promise<FileTombstone[]>;
+  /**
+   * A guest session ended: removes files waiting for it (returned, so their bytes can be
+   * deleted) and detaches it from the files it sent, which stay for their recipients.
+   */
+  forgetGuest(sessionId: string): Promise<StoredFile[]>;
+  /**
+   * At start-up: sessions did not survive the restart, so removes unfinished uploads and
+   * files waiting for guests (returned), and detaches guest senders.
+   */
+  recoverAfterRestart(): Promise<StoredFile[]>;
+  /** Every storage name the store knows, to find orphaned bytes on disk. */
+  storageNames(): Promise<Set<string>>;
 }
 
 /** A uniqueness rule refused a write (for example a name already taken). */

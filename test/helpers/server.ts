@@ -46,6 +46,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const server = await startServer(config, {
     adminPassword: options.adminPassword ?? TEST_ADMIN_PASSWORD,
     ...(options.clock && { clock: options.clock }),
+    ...(options.blobs && { blobs: options.blobs }),
   });
   const port = server.address.port;
   const clients: ChatClient[] = [];

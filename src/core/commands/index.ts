@@ -1,5 +1,6 @@
 import type { CommandDefinition } from './command.js';
 import { exemptCommand, unexemptCommand } from './flood.js';
+import { FILE_COMMANDS } from './files.js';
 import { broadcastCommand, msgCommand, sayCommand } from './messaging.js';
 import { blockCommand, blockedCommand, unblockCommand } from './blocking.js';
 import { inboxCommand } from './inbox.js';
@@ -36,4 +37,5 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   quitCommand,
   exemptCommand,
   unexemptCommand,
+  ...FILE_COMMANDS,
 ];

@@ -81,6 +81,40 @@ export const MIGRATIONS: readonly Migration[] = [
           ON message_recipients(recipient_account, message_id) WHERE read_at IS NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'files',
+    sql: `
+      CREATE TABLE files (
+        id                INTEGER PRIMARY KEY,
+        storage_name      TEXT    NOT NULL UNIQUE,
+        name              TEXT    NOT NULL,
+        size              INTEGER NOT NULL CHECK (size >= 0),
+        sha256            TEXT    NOT NULL,
+        state             TEXT    NOT NULL CHECK (state IN ('uploading', 'ready')),
+        sender            TEXT    NOT NULL,
+        sender_account    INTEGER REFERENCES accounts(id) ON DELETE CASCADE,
+        sender_session    TEXT,
+        recipient         TEXT,
+        recipient_account INTEGER REFERENCES accounts(id) ON DELETE CASCADE,
+        recipient_session TEXT,
+        created_at        INTEGER NOT NULL
+      );
+      CREATE INDEX files_by_recipient_account ON files(recipient_account) WHERE recipient_account IS NOT NULL;
+      CREATE INDEX files_by_sender_account ON files(sender_account) WHERE sender_account IS NOT NULL;
+      CREATE INDEX files_by_created ON files(created_at);
+      CREATE TABLE file_tombstones (
+        id             INTEGER PRIMARY KEY,
+        sender_account INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        file_id        INTEGER NOT NULL,
+        name           TEXT    NOT NULL,
+        recipient      TEXT    NOT NULL,
+        reason         TEXT    NOT NULL CHECK (reason IN ('declined', 'expired', 'fetched')),
+        at             INTEGER NOT NULL
+      );
+      CREATE INDEX file_tombstones_by_sender ON file_tombstones(sender_account);
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

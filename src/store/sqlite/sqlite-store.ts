@@ -4,6 +4,7 @@ import { SqliteAccountStore } from './accounts.js';
 import { openDatabase, WriteBatcher } from './database.js';
 import { SqliteBlockStore } from './blocks.js';
 import { SqliteInboxStore } from './inbox.js';
+import { SqliteFileStore } from './files.js';
 import { SqliteMessageStore } from './messages.js';
 import { SqlitePresenceStore } from './presence.js';
 import { SqliteRoomStore } from './rooms.js';
@@ -16,6 +17,7 @@ export class SqliteStore implements Store {
   readonly blocks: SqliteBlockStore;
   readonly inbox: SqliteInboxStore;
   readonly presence: SqlitePresenceStore;
+  readonly files: SqliteFileStore;
   private readonly batcher: WriteBatcher;
   private closed = false;
 
@@ -27,6 +29,7 @@ export class SqliteStore implements Store {
     this.blocks = new SqliteBlockStore(db);
     this.inbox = new SqliteInboxStore(db);
     this.presence = new SqlitePresenceStore(db);
+    this.files = new SqliteFileStore(db);
   }
 
   static open(dataDir: string): SqliteStore {

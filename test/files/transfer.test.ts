@@ -1,0 +1,410 @@
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RequestError, type ChatClient } from '../../src/client/client.js';
+import type { ChatEvent } from '../../src/core/events.js';
+import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../helpers/server.js';
+import {
+  collect,
+  eventually,
+  randomFile,
+  sha256Of,
+  storedBlobs,
+  tempDir,
+  transfersFor,
+} from './helpers.js';
+
+const MiB = 1024 * 1024;
+let server: TestServer;
+let work: string;
+
+beforeEach(async () => {
+  server = await startTestServer();
+  work = tempDir('files');
+});
+afterEach(async () => {
+  await server.dispose();
+  rmSync(work, { recursive: true, force: true });
+});
+
+function folder(name: string): string {
+  const dir = path.join(work, name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<RequestError> {
+  const error = await promise.catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(RequestError);
+  return error as RequestError;
+}
+
+const isEv =
+  <N extends ChatEvent['ev']>(name: N) =>
+  (event: ChatEvent): event is Extract<ChatEvent, { ev: N }> =>
+    event.ev === name;
+
+async function listOf(client: ChatClient) {
+  return client.request<{
+    waiting: { file: string; name: string }[];
+    sent: { file: string; name: string }[];
+    shared: { file: string; name: string }[];
+  }>('files');
+}
+
+describe('sending a file to a user', () => {
+  it('moves several MiB of binary intact, with progress, and tells both sides', async () => {
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    const source = randomFile(folder('src'), 'data.bin', 5 * MiB + 123);
+    const offered = bob.waitFor(isEv('file'));
+    const progress: number[] = [];
+    const sent = await transfersFor(alice, folder('a')).send('bob', source.file, {
+      onProgress: (p) => progress.push(p.bytes),
+    });
+    expect(sent).toMatchObject({ name: 'data.bin', size: 5 * MiB + 123, sha256: source.sha256 });
+    expect(progress.at(-1)).toBe(5 * MiB + 123);
+    expect(progress.some((bytes) => bytes > 0 && bytes < 5 * MiB)).toBe(true);
+    expect(await offered).toMatchObject({ from: 'alice', name: 'data.bin', size: 5 * MiB + 123 });
+
+    const fetched = alice.waitFor(isEv('filegone'));
+    const downloads = folder('b');
+    const got = await transfersFor(bob, downloads).get('alice', 'data.bin');
+    expect(got.path).toBe(path.join(downloads, 'data.bin'));
+    expect(sha256Of(readFileSync(got.path))).toBe(source.sha256);
+    expect(readdirSync(downloads)).toEqual(['data.bin']);
+    expect(await fetched).toMatchObject({ reason: 'fetched', by: 'bob', name: 'data.bin' });
+    // Fetched: gone from the listing and from the server's disk.
+    expect((await listOf(bob)).waiting).toEqual([]);
+    await eventually(() => storedBlobs(server.dataDir).length === 0);
+  });
+
+  it('handles a 0-byte file', async () => {
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    const source = randomFile(folder('src'), 'empty.txt', 0);
+    await transfersFor(alice, folder('a')).send('bob', source.file);
+    const got = await transfersFor(bob, folder('b')).get('alice', 'empty.txt');
+    expect(readFileSync(got.path).length).toBe(0);
+    expect(got.sha256).toBe(source.sha256);
+  });
+
+  it('never overwrites an existing download: name (1).ext', async () => {
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    const downloads = folder('b');
+    const source = randomFile(folder('src'), 'report.pdf', 1000);
+    const existing = randomFile(downloads, 'report.pdf', 10);
+    const transfers = transfersFor(alice, folder('a'));
+    await transfers.send('bob', source.file);
+    await transfers.send('bob', source.file);
+    const first = await transfersFor(bob, downloads).get('alice', 'report.pdf');
+    const second = await transfersFor(bob, downloads).get('alice', 'report.pdf');
+    expect(path.basename(first.path)).toBe('report (1).pdf');
+    expect(path.basename(second.path)).toBe('report (2).pdf');
+    expect(sha256Of(readFileSync(existing.file))).toBe(existing.sha256);
+    expect(readdirSync(downloads).sort()).toEqual(
+      ['report (1).pdf', 'report (2).pdf', 'report.pdf'].sort(),
+    );
+  });
+
+  it('refuses a file over files.maxBytes or over quota before any byte is stored', async () => {
+    await server.dispose();
+    server = await startTestServer({ set: { 'files.maxBytes': 4000, 'files.quotaBytes': 6000 } });
+    const alice = await server.connect('alice');
+    await server.connect('bob');
+    const transfers = transfersFor(alice, folder('a'));
+    const big = randomFile(folder('src'), 'big.bin', 4001);
+    const tooLarge = await errorOf(transfers.send('bob', big.file));
+    expect(tooLarge.code).toBe('file_too_large');
+    expect(tooLarge.details).toMatchObject({ max: 4000 });
+    expect(storedBlobs(server.dataDir)).toEqual([]);
+
+    const fits = randomFile(folder('src'), 'fits.bin', 3500);
+    await transfers.upload(fits.file);
+    const overQuota = await errorOf(transfers.send('bob', fits.file));
+    expect(overQuota.code).toBe('quota_exceeded');
+    expect(overQuota.details).toMatchObject({ quota: 6000, used: 3500 });
+    expect(storedBlobs(server.dataDir)).toHaveLength(1);
+    expect((await listOf(alice)).sent).toEqual([]);
+  });
+
+  it('lets the recipient decline; the sender is told and the bytes are deleted', async () => {
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    const source = randomFile(folder('src'), 'offer.bin', 2000);
+    const sent = await transfersFor(alice, folder('a')).send('bob', source.file);
+    expect(storedBlobs(server.dataDir)).toHaveLength(1);
+    const told = alice.waitFor(isEv('filegone'));
+    // The bare seed spelling works too: `filedecline NAME FILE` is `decline`.
+    await bob.request('decline', { from: 'alice', file: sent.file });
+    expect(await told).toMatchObject({ reason: 'declined', by: 'bob', file: sent.file });
+    expect((await listOf(bob)).waiting).toEqual([]);
+    expect(storedBlobs(server.dataDir)).toEqual([]);
+    expect((await errorOf(bob.request('get', { from: 'alice', file: sent.file }))).code).toBe(
+      'unknown_file',
+    );
+  });
+
+  it('tells an account that was offline at its next login', async () => {
+    const bob = await server.connect('bob');
+    await bob.request('register', { password: 'correct horse battery' });
+    await bob.quit();
+    const alice = await server.connect('alice');
+    const source = randomFile(folder('src'), 'later.txt', 100);
+    await transfersFor(alice, folder('a')).send('bob', source.file);
+    const again = await server.open();
+    const offered = again.waitFor(isEv('file'));
+    await again.login('bob', 'correct horse battery');
+    expect(await offered).toMatchObject({ from: 'alice', name: 'later.txt', replay: 'missed' });
+  });
+
+  it('drops files sent to a guest when the guest leaves', async () => {
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    const source = randomFile(folder('src'), 'transient.bin', 3000);
+    await transfersFor(alice, folder('a')).send('bob', source.file);
+    expect(storedBlobs(server.dataDir)).toHaveLength(1);
+    await bob.quit();
+    await eventually(() => storedBlobs(server.dataDir).length === 0);
+    expect((await listOf(alice)).sent).toEqual([]);
+  });
+});
+
+describe('the shared area', () => {
+  it('shares with everyone online; the uploader or an admin may delete', async () => {
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    const carol = await server.connect('carol');
+    const source = randomFile(folder('src'), 'slides.odp', 300_000);
+    const announced = bob.waitFor(isEv('shared'));
+    const shared = await transfersFor(alice, folder('a')).upload(source.file);
+    expect(await announced).toMatchObject({ from: 'alice', name: 'slides.odp', file: shared.file });
+    for (const [client, name] of [
+      [bob, 'b'],
+      [carol, 'c'],
+    ] as const) {
+      const got = await transfersFor(client, folder(name)).download('slides.odp');
+      expect(sha256Of(readFileSync(got.path))).toBe(source.sha256);
+    }
+    // Downloading a shared file does not use it up.
+    expect((await listOf(carol)).shared.map((file) => file.name)).toEqual(['slides.odp']);
+    expect((await errorOf(bob.request('unshare', { file: shared.file }))).code).toBe(
+      'not_authorized',
+    );
+    const gone = carol.waitFor(isEv('filegone'));
+    await alice.request('unshare', { file: shared.file });
+    expect(await gone).toMatchObject({ reason: 'deleted', by: 'alice', shared: true });
+    expect((await listOf(bob)).shared).toEqual([]);
+
+    const second = await transfersFor(bob, folder('b2')).upload(source.file);
+    const admin = await server.connect('admin', TEST_ADMIN_PASSWORD);
+    await admin.request('unshare', { file: second.file });
+    expect((await listOf(alice)).shared).toEqual([]);
+    await eventually(() => storedBlobs(server.dataDir).length === 0);
+  });
+});
+
+describe('integrity and interruptions', () => {
+  it('rejects an upload whose SHA-256 does not match and keeps nothing', async () => {
+    const alice = await server.connect('alice');
+    await server.connect('bob');
+    const offer = await alice.request<{ transfer: string }>('send', {
+      to: 'bob',
+      name: 'x.bin',
+      size: 3,
+      sha256: '0'.repeat(64),
+    });
+    await alice.request('filechunk', {
+      transfer: offer.transfer,
+      offset: 0,
+      data: Buffer.from('abc').toString('base64'),
+    });
+    const error = await errorOf(alice.request('filedone', { transfer: offer.transfer }));
+    expect(error.code).toBe('checksum_mismatch');
+    expect((await listOf(alice)).sent).toEqual([]);
+    expect(storedBlobs(server.dataDir)).toEqual([]);
+  });
+
+  it('checks chunks: offset, size and encoding', async () => {
+    const alice = await server.connect('alice');
+    const offer = await alice.request<{ transfer: string }>('upload', {
+      name: 'y.bin',
+      size: 4,
+      sha256: sha256Of(Buffer.from('abcd')),
+    });
+    const chunk = (offset: number, data: string) =>
+      alice.request('filechunk', { transfer: offer.transfer, offset, data });
+    expect((await errorOf(chunk(1, 'YQ=='))).code).toBe('bad_chunk');
+    expect((await errorOf(chunk(0, 'not base64!'))).code).toBe('bad_chunk');
+    expect((await errorOf(chunk(0, Buffer.from('abcde').toString('base64')))).code).toBe(
+      'bad_chunk',
+    );
+    expect((await errorOf(alice.request('filedone', { transfer: offer.transfer }))).code).toBe(
+      'bad_chunk',
+    );
+    await chunk(0, Buffer.from('abcd').toString('base64'));
+    await alice.request('filedone', { transfer: offer.transfer });
+    expect((await listOf(alice)).shared.map((file) => file.name)).toEqual(['y.bin']);
+  });
+
+  it('an upload cut mid-way leaves nothing listed and nothing on disk', async () => {
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    const source = randomFile(folder('src'), 'cut.bin', 4 * MiB);
+    let cut = false;
+    const attempt = transfersFor(alice, folder('a')).send('bob', source.file, {
+      onProgress: (p) => {
+        if (!cut && p.bytes > 0) {
+          cut = true;
+          alice.destroy();
+        }
+      },
+    });
+    await expect(attempt).rejects.toThrow();
+    expect(cut).toBe(true);
+    await eventually(() => storedBlobs(server.dataDir).length === 0);
+    const listing = await listOf(bob);
+    expect(listing.waiting).toEqual([]);
+    expect(listing.shared).toEqual([]);
+  });
+
+  it('a download cut mid-way leaves nothing in the downloads folder', async () => {
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    const source = randomFile(folder('src'), 'long.bin', 4 * MiB);
+    await transfersFor(alice, folder('a')).upload(source.file);
+    const downloads = folder('b');
+    let cut = false;
+    const attempt = transfersFor(bob, downloads).download('long.bin', {
+      onProgress: (p) => {
+        if (!cut && p.bytes > 0) {
+          cut = true;
+          bob.destroy();
+        }
+      },
+    });
+    await expect(attempt).rejects.toThrow();
+    expect(readdirSync(downloads)).toEqual([]);
+    // The shared file itself is intact for the next try.
+    const carol = await server.connect('carol');
+    const got = await transfersFor(carol, folder('c')).download('long.bin');
+    expect(sha256Of(readFileSync(got.path))).toBe(source.sha256);
+  });
+
+  it('can restart a download from an offset', async () => {
+    const alice = await server.connect('alice');
+    const source = randomFile(folder('src'), 'resume.bin', 200_000);
+    await transfersFor(alice, folder('a')).upload(source.file);
+    const bob = await server.connect('bob');
+    const chunks: Buffer[] = [];
+    const offer = await bob.request<{ transfer: string; offset: number; size: number }>(
+      'download',
+      { file: 'resume.bin', offset: 150_000, window: 8 },
+    );
+    expect(offer.offset).toBe(150_000);
+    const done = new Promise<void>((resolve) => {
+      let received = 150_000;
+      bob.on('event', (event) => {
+        if (event.ev !== 'filedata' || event.transfer !== offer.transfer) return;
+        expect(event.offset).toBe(received);
+        const bytes = Buffer.from(event.data, 'base64');
+        chunks.push(bytes);
+        received += bytes.length;
+        if (received === offer.size) resolve();
+      });
+    });
+    await done;
+    expect(Buffer.concat(chunks)).toEqual(readFileSync(source.file).subarray(150_000));
+  });
+});
+
+describe('chat during a transfer', () => {
+  it('is delivered while a download waits for credit', async () => {
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    const source = randomFile(folder('src'), 'stalled.bin', 2 * MiB);
+    await transfersFor(alice, folder('a')).upload(source.file);
+    const bobEvents = collect(bob);
+    // One chunk of credit and none after: the transfer is stuck half-way on purpose.
+    const offer = await bob.request<{ transfer: string; size: number }>('download', {
+      file: 'stalled.bin',
+      window: 1,
+    });
+    await eventually(() => bobEvents.some((event) => event.ev === 'filedata'));
+    const gotPrivate = bob.waitFor((event) => event.ev === 'private');
+    await alice.request('msg', { to: ['bob'], text: 'still there?' });
+    await gotPrivate;
+    await bob.request('say', { text: 'yes' });
+    const data = bobEvents.filter((event) => event.ev === 'filedata');
+    expect(data).toHaveLength(1);
+    // Credit lets the rest through.
+    await bob.request('filecredit', { transfer: offer.transfer, chunks: 32 });
+    await eventually(() => bobEvents.some((event) => event.ev === 'filedata' && event.offset > 0));
+  });
+
+  it('is delivered in both directions while uploads and downloads run', async () => {
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    const carol = await server.connect('carol');
+    const source = randomFile(folder('src'), 'stream.bin', 16 * MiB);
+    const order: string[] = [];
+    let asked = false;
+    const upload = transfersFor(alice, folder('a'))
+      .upload(source.file, {
+        onProgress: (p) => {
+          if (!asked && p.bytes > 0) {
+            asked = true;
+            // From the uploader's own connection, and to it, mid-transfer.
+            void alice.request('say', { text: 'from the uploader' });
+            void carol.request('msg', { to: ['alice'], text: 'to the uploader' });
+          }
+        },
+      })
+      .then(() => order.push('upload done'));
+    const toBob = bob.waitFor(isEv('message')).then(() => order.push('bob got message'));
+    const toAlice = alice.waitFor(isEv('private')).then(() => order.push('alice got message'));
+    await Promise.all([upload, toBob, toAlice]);
+    expect(order.at(-1)).toBe('upload done');
+  });
+});
+
+describe('hostile names', () => {
+  const hostile = [
+    '../../etc/passwd',
+    'a/b',
+    'a\\b',
+    'nul\u0000byte.txt',
+    'line\nbreak.txt',
+    '..',
+    'CON.txt',
+    'evil\u202etxt.exe',
+    'x'.repeat(5000) + '.txt',
+  ];
+
+  it('are stored as display names only; nothing is written outside its folder', async () => {
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    const source = randomFile(folder('src'), 'payload.bin', 10);
+    const transfers = transfersFor(alice, folder('a'));
+    for (const name of hostile) await transfers.upload(source.file, { name });
+    const listed = (await listOf(bob)).shared.map((file) => file.name);
+    expect(listed).toHaveLength(hostile.length);
+    for (const name of listed) {
+      expect(name).not.toMatch(/[/\\\u0000-\u001f\u202e]/);
+      expect(name).not.toMatch(/^\.\.?$/);
+      expect(Buffer.byteLength(name)).toBeLessThanOrEqual(200);
+    }
+    expect(listed).toContain('.._.._etc_passwd'.replace(/^\.+/, ''));
+    expect(listed).toContain('_CON.txt');
+    // On the server: only generated names.
+    for (const blob of storedBlobs(server.dataDir)) expect(blob).toMatch(/^[0-9a-f]{32}$/);
+
+    const before = readdirSync(work).sort();
+    const downloads = folder('b');
+    const files = (await listOf(bob)).shared;
+    for (const file of files) await transfersFor(bob, downloads).download(file.file);
+    expect(readdirSync(downloads)).toHaveLength(hostile.length);
+    expect(readdirSync(work).sort()).toEqual([...before, 'b'].sort());
+  });
+});
