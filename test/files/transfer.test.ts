@@ -391,6 +391,7 @@ describe('hostile names', () => {
     const listed = (await listOf(bob)).shared.map((file) => file.name);
     expect(listed).toHaveLength(hostile.length);
     for (const name of listed) {
+      // eslint-disable-next-line no-control-regex
       expect(name).not.toMatch(/[/\\\u0000-\u001f\u202e]/);
       expect(name).not.toMatch(/^\.\.?$/);
       expect(Buffer.byteLength(name)).toBeLessThanOrEqual(200);
