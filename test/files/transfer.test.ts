@@ -292,6 +292,31 @@ describe('integrity and interruptions', () => {
     expect(sha256Of(readFileSync(got.path))).toBe(source.sha256);
   });
 
+  it('continues an upload from where the server got to (fileresume)', async () => {
+    const alice = await server.connect('alice');
+    const source = randomFile(folder('src'), 'resumed.bin', 300_000);
+    const data = readFileSync(source.file);
+    const offer = await alice.request<{ transfer: string; chunkBytes: number }>('upload', {
+      name: 'resumed.bin',
+      size: data.length,
+      sha256: source.sha256,
+    });
+    await alice.request('filechunk', {
+      transfer: offer.transfer,
+      offset: 0,
+      data: data.subarray(0, offer.chunkBytes).toString('base64'),
+    });
+    const progress: number[] = [];
+    const done = await transfersFor(alice, folder('a')).resumeUpload(offer.transfer, source.file, {
+      onProgress: (p) => progress.push(p.bytes),
+    });
+    expect(progress[0]).toBe(offer.chunkBytes);
+    expect(done).toMatchObject({ name: 'resumed.bin', sha256: source.sha256 });
+    const bob = await server.connect('bob');
+    const got = await transfersFor(bob, folder('b')).download('resumed.bin');
+    expect(sha256Of(readFileSync(got.path))).toBe(source.sha256);
+  });
+
   it('can restart a download from an offset', async () => {
     const alice = await server.connect('alice');
     const source = randomFile(folder('src'), 'resume.bin', 200_000);
