@@ -170,7 +170,9 @@ export class ChatCore {
    * one request ends that link, not the process.
    */
   receive(link: Link, request: Request): Promise<void> {
-    const admission = this.requestGuard.admit(link);
+    const admission = this.commandTable.get(request.cmd)?.unmetered?.(this, link)
+      ? ({ kind: 'run' } as const)
+      : this.requestGuard.admit(link);
     if (admission.kind === 'close') {
       this.closeLink(link, admission.code, admission.message);
       return Promise.resolve();

@@ -148,3 +148,25 @@ describe('restart', () => {
     expect(listing.shared.map((file) => file.name)).toEqual(['kept.bin']);
   });
 });
+
+describe('flood control', () => {
+  it('does not throttle the chunks of a transfer, but meters transfer steps without one', async () => {
+    server = await startTestServer({ set: { 'flood.burst': 3, 'flood.perSecond': 1 } });
+    const dir = work();
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    // 1 MiB is 22 chunks, far past a burst of 3 at 1 a second.
+    const source = randomFile(dir, 'paced.bin', 1024 * 1024);
+    const sent = await transfersFor(alice, dir).upload(source.file);
+    expect(sent.sha256).toBe(source.sha256);
+    const got = await transfersFor(bob, dir).download(sent.file);
+    expect(got.sha256).toBe(source.sha256);
+    const bogus = Array.from({ length: 8 }, () =>
+      bob
+        .request('filechunk', { transfer: 't999', offset: 0, data: 'AAAA' })
+        .catch((e: unknown) => e),
+    );
+    const codes = (await Promise.all(bogus)).map((error) => (error as RequestError).code);
+    expect(codes).toContain('rate_limited');
+  });
+});

@@ -20,6 +20,11 @@ interface BaseCommand<S extends z.ZodType> {
   readonly args: S;
   /** Admin-only commands are refused with `not_authorized` to everyone else, in one place. */
   readonly admin?: boolean;
+  /**
+   * True when this request is paced by its own flow control (file chunks: a window at a
+   * time), so flood control, meant for chat, would only throttle a transfer.
+   */
+  readonly unmetered?: (core: ChatCore, link: Link) => boolean;
 }
 
 /**

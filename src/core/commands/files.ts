@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChatError } from '../errors.js';
-import { filesOf } from '../files/file-service.js';
+import { filesOf, hasTransferUnderWay } from '../files/file-service.js';
 import { defineCommand } from './command.js';
 
 /**
@@ -172,6 +172,7 @@ function hidden(name: string, summary: string) {
 
 export const fileChunkCommand = defineCommand({
   phase: 'session',
+  unmetered: hasTransferUnderWay,
   info: hidden('filechunk', 'upload: the next chunk of a file (base64)'),
   args: z.object({
     transfer: transferId,
@@ -185,6 +186,7 @@ export const fileChunkCommand = defineCommand({
 
 export const fileCreditCommand = defineCommand({
   phase: 'session',
+  unmetered: hasTransferUnderWay,
   info: hidden('filecredit', 'download: let the server send this many more chunks'),
   args: z.object({ transfer: transferId, chunks: z.number().int().min(1).max(1024) }),
   handle({ core, session }, { transfer, chunks }) {
@@ -195,6 +197,7 @@ export const fileCreditCommand = defineCommand({
 
 export const fileDoneCommand = defineCommand({
   phase: 'session',
+  unmetered: hasTransferUnderWay,
   info: hidden(
     'filedone',
     'upload: every byte is sent, check and store; download: all received and checked',

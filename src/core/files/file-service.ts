@@ -76,6 +76,15 @@ export interface FileEntry {
 
 const services = new WeakMap<ChatCore, FileService>();
 
+/**
+ * Transfer steps skip flood control only while their session has a transfer under way:
+ * then a window bounds them; without one they are metered like anything else.
+ */
+export function hasTransferUnderWay(core: ChatCore, link: Link): boolean {
+  const session = link.session;
+  return session !== null && (services.get(core)?.hasTransfers(session) ?? false);
+}
+
 /** The file service of a core; a server without one cannot move files. */
 export function filesOf(core: ChatCore): FileService {
   const service = services.get(core);
@@ -199,6 +208,12 @@ export class FileService implements SessionObserver {
     }
     upload.hash.update(bytes);
     return { received: upload.writer.size };
+  }
+
+  hasTransfers(session: Session): boolean {
+    for (const upload of this.uploads.values()) if (upload.session === session) return true;
+    for (const download of this.downloads.values()) if (download.session === session) return true;
+    return false;
   }
 
   isUpload(transfer: string): boolean {
