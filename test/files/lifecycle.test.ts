@@ -50,6 +50,7 @@ describe('expiry', () => {
     const carol = await server.connect('carol');
     const source = randomFile(dir, 'old.bin', 5000);
     await transfersFor(alice, dir).send('bob', source.file);
+    const aliceShared = await transfersFor(alice, dir).upload(source.file, { name: 'mine.bin' });
     const shared = await transfersFor(carol, dir).upload(source.file);
     await alice.quit();
 
@@ -58,7 +59,7 @@ describe('expiry', () => {
     expect(await files.sweepExpired()).toBe(0);
     clock.offset = 2 * DAY_MS + 1000;
     const carolTold = carol.waitFor(isGone);
-    expect(await files.sweepExpired()).toBe(2);
+    expect(await files.sweepExpired()).toBe(3);
     expect(await carolTold).toMatchObject({ reason: 'expired', shared: true, file: shared.file });
     const listing = await bob.request<{ waiting: unknown[]; shared: unknown[] }>('files');
     expect(listing).toMatchObject({ waiting: [], shared: [] });
@@ -66,9 +67,18 @@ describe('expiry', () => {
 
     // Alice was offline: she hears of it at her next login.
     const again = await server.open();
-    const aliceTold = again.waitFor(isGone);
+    const told: ChatEvent[] = [];
+    again.on('event', (event) => {
+      if (isGone(event)) told.push(event);
+    });
     await again.login('alice', 'correct horse battery');
-    expect(await aliceTold).toMatchObject({ reason: 'expired', name: 'old.bin', replay: 'missed' });
+    await eventually(() => told.length === 2);
+    expect(told).toEqual([
+      expect.objectContaining({ reason: 'expired', name: 'old.bin', shared: false }),
+      expect.objectContaining({ reason: 'expired', file: aliceShared.file, shared: true }),
+    ]);
+    expect(told[0]).toMatchObject({ replay: 'missed' });
+    expect(told[0]).not.toHaveProperty('by');
   });
 });
 

@@ -159,6 +159,27 @@ describe('sending a file to a user', () => {
     expect(await offered).toMatchObject({ from: 'alice', name: 'later.txt', replay: 'missed' });
   });
 
+  it('refuses files from someone the recipient blocks, online or not', async () => {
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    const source = randomFile(folder('src'), 'unwanted.bin', 100);
+    const transfers = transfersFor(alice, folder('a'));
+    await bob.request('block', { name: 'alice' });
+    expect((await errorOf(transfers.send('bob', source.file))).code).toBe('file_refused');
+
+    const registering = await server.connect('carol');
+    await registering.request('register', { password: 'correct horse battery' });
+    await registering.quit();
+    const carol = await server.connect('carol', 'correct horse battery');
+    await carol.request('block', { name: 'alice' });
+    await carol.quit();
+    expect((await errorOf(transfers.send('carol', source.file))).code).toBe('file_refused');
+    expect(storedBlobs(server.dataDir)).toEqual([]);
+    // Others still can.
+    const dave = await server.connect('dave');
+    await transfersFor(dave, folder('d')).send('bob', source.file);
+  });
+
   it('drops files sent to a guest when the guest leaves', async () => {
     const alice = await server.connect('alice');
     const bob = await server.connect('bob');

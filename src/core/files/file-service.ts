@@ -474,7 +474,8 @@ export class FileService implements SessionObserver {
           file: `f${note.id}`,
           name: note.name,
           reason: note.reason,
-          ...(note.recipient !== '' && { by: note.recipient }),
+          // `by` names who declined or fetched it; nobody "expires" a file.
+          ...(note.recipient !== '' && note.reason !== 'expired' && { by: note.recipient }),
           shared: note.recipient === '',
           replay: 'missed',
         });

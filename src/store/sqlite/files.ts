@@ -137,13 +137,21 @@ export class SqliteFileStore implements FileStore {
     try {
       this.db.transaction(() => {
         this.db.prepare('DELETE FROM files WHERE id = ?').run(file.id);
-        if (file.senderParty.kind === 'account' && file.recipient)
+        // recipient '' marks a shared file.
+        if (file.senderParty.kind === 'account')
           this.db
             .prepare(
               `INSERT INTO file_tombstones (sender_account, file_id, name, recipient, reason, at)
                VALUES (?, ?, ?, ?, ?, ?)`,
             )
-            .run(file.senderParty.accountId, file.id, file.name, file.recipient.nick, reason, at);
+            .run(
+              file.senderParty.accountId,
+              file.id,
+              file.name,
+              file.recipient?.nick ?? '',
+              reason,
+              at,
+            );
       })();
     } catch (error) {
       throw translateError(error);
