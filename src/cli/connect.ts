@@ -48,6 +48,7 @@ export async function runConnect(
       password,
       connectOptions: (where) => ({ host: where.host, port: where.port }),
       settings: new SettingsStore(),
+      ...(flags.downloads !== undefined && { downloadsDir: flags.downloads }),
     });
   }
   if (!target) {

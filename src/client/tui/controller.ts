@@ -29,6 +29,8 @@ export interface ControllerOptions {
   /** Connection options (TLS and the like) for a target. */
   readonly connectOptions: (target: Target) => ConnectOptions;
   readonly settings: SettingsStore;
+  /** Where downloads go (`--downloads`); default the user's Downloads folder or cwd. */
+  readonly downloadsDir?: string;
   /** Reconnection backoff: first delay and ceiling, in milliseconds. */
   readonly backoff?: { readonly firstMs: number; readonly maxMs: number };
 }
@@ -109,6 +111,7 @@ export class TuiController implements AppActions {
         this.wake?.();
       },
       notice: (text, level) => this.notice(text, level),
+      downloadsDir: options.downloadsDir,
     };
     this.input = new InputHandler(session, this.prompter);
   }

@@ -1,11 +1,18 @@
 import type { ArgInfo, CommandInfo } from '../../core/catalog.js';
 import { usageOf } from '../../core/catalog.js';
 import { ConnectionClosedError, RequestError, type ChatClient } from '../client.js';
+import {
+  formatTransferResult,
+  isTransferCommand,
+  runFileCommand,
+  throttledProgress,
+} from '../file-commands.js';
 import { formatHelp, formatReply } from '../format.js';
 import { findCommand, parseInput } from '../input-parser.js';
 import { LOBBY_WINDOW, type ChatState } from './chat-state.js';
 import type { CompletionSource } from './line-editor.js';
 import type { Prompter } from './prompter.js';
+import { FileTransfers } from '../transfers.js';
 
 /** What the input handler needs of the session that owns the connection. */
 export interface SessionAccess {
@@ -19,6 +26,8 @@ export interface SessionAccess {
   exit(message?: string): void;
   reconnectNow(): void;
   notice(text: string, level: 'info' | 'error'): void;
+  /** Where downloads go (`--downloads`); the user's Downloads folder when undefined. */
+  readonly downloadsDir?: string | undefined;
 }
 
 export const LOCAL_COMMANDS = ['help', 'menu', 'switch', 'clear', 'reconnect'];
@@ -36,6 +45,8 @@ const LOCAL_HELP = [
  * as they come; runs the client's own commands (/help, /menu, /switch…).
  */
 export class InputHandler {
+  private transfers = 0;
+
   constructor(
     private readonly session: SessionAccess,
     private readonly prompter: Prompter,
@@ -45,7 +56,9 @@ export class InputHandler {
     const commands = this.session.client()?.commands ?? [];
     return {
       commands: [
-        ...commands.flatMap((command) => [command.name, ...command.aliases]),
+        ...commands
+          .filter((command) => !command.hidden)
+          .flatMap((command) => [command.name, ...command.aliases]),
         ...LOCAL_COMMANDS,
       ],
       rooms: this.session.state.windows
@@ -121,6 +134,7 @@ export class InputHandler {
         'Not connected: nothing was sent. It reconnects by itself; /reconnect tries now.',
         'error',
       );
+    if (isTransferCommand(name, args)) return this.transfer(client, name, args);
     const lineKey = this.showOwn(name, args);
     try {
       const data = await client.request(name, args);
@@ -135,6 +149,39 @@ export class InputHandler {
       else throw error;
     }
     this.session.state.changed();
+  }
+
+  /**
+   * File commands move their bytes here, in the background, with a progress bar each:
+   * typing and chat go on meanwhile.
+   */
+  private transfer(client: ChatClient, name: string, args: Record<string, unknown>): void {
+    const { state, downloadsDir } = this.session;
+    const transfers = new FileTransfers(client, downloadsDir === undefined ? {} : { downloadsDir });
+    const id = `${name}-${++this.transfers}`;
+    const startedAt = Date.now();
+    const onProgress = throttledProgress((progress) => {
+      state.setTransfer({
+        id,
+        direction: progress.direction,
+        name: progress.name,
+        bytes: progress.bytes,
+        totalBytes: progress.total,
+        startedAt,
+        now: Date.now(),
+      });
+      state.changed();
+    }, 100);
+    runFileCommand(transfers, name, args, onProgress)
+      .then((result) => this.session.notice(formatTransferResult(name, result), 'info'))
+      .catch((error: unknown) => {
+        const code = error instanceof RequestError ? ` (${error.code})` : '';
+        this.session.notice(`/${name} failed: ${(error as Error).message}${code}`, 'error');
+      })
+      .finally(() => {
+        state.endTransfer(id);
+        state.changed();
+      });
   }
 
   /** Own messages appear at once, marked as sending until the server acknowledges them. */
@@ -254,7 +301,7 @@ export class InputHandler {
   /** A numbered menu from the catalogue (seed 002): pick a number, answer each argument. */
   private async menu(commands: readonly CommandInfo[]): Promise<void> {
     const isAdmin = this.session.state.role === 'admin';
-    const offered = commands.filter((command) => !command.admin || isAdmin);
+    const offered = commands.filter((command) => !command.hidden && (!command.admin || isAdmin));
     offered.forEach((command, index) =>
       this.session.notice(
         `${String(index + 1).padStart(3)}. ${usageOf(command).padEnd(28)} ${command.summary}`,
