@@ -121,6 +121,15 @@ describe('rooms', () => {
     expect(names.map((room) => room.name)).toEqual(['lobby']);
   });
 
+  it('a guest owner keeps its room under a new nickname', async () => {
+    const bob = await server.connect('bob');
+    await bob.request('create', { room: 'bobs' });
+    await bob.request('nick', { nick: 'robert' });
+    const { rooms } = await bob.request<{ rooms: { name: string; owner: string }[] }>('rooms');
+    expect(rooms).toContainEqual(expect.objectContaining({ name: 'bobs', owner: 'robert' }));
+    await expect(bob.request('close', { room: 'bobs' })).resolves.toEqual({ room: 'bobs' });
+  });
+
   it('typed lines act on the current room: bye leaves it, exit closes your own', async () => {
     const alice = await server.connect('alice');
     const context = { commands: alice.commands, currentRoom: 'dev' };

@@ -32,7 +32,7 @@ export const roomsCommand = defineCommand({
     const rooms = [...core.rooms.all()]
       .map((room) => ({
         name: room.name,
-        owner: room.owner.name,
+        owner: room.ownerName,
         members: room.members.size,
         accounts: room.accountMembers.size,
         topic: room.topic,
@@ -91,7 +91,7 @@ export const membersCommand = defineCommand({
           owner: room.owner.kind === 'account' && room.owner.accountId === accountId,
         });
     members.sort((a, b) => a.nick.localeCompare(b.nick));
-    return { room: room.name, owner: room.owner.name, members };
+    return { room: room.name, owner: room.ownerName, members };
   },
 });
 

@@ -19,7 +19,7 @@ function entered(room: Room): EventPayload {
   return {
     ev: 'room_entered',
     room: room.name,
-    owner: room.owner.name,
+    owner: room.ownerName,
     topic: room.topic,
     restored: false,
   };
@@ -27,7 +27,7 @@ function entered(room: Room): EventPayload {
 
 /** The reply to `/create` and `/join`. */
 function roomSummary(room: Room) {
-  return { room: room.name, owner: room.owner.name, topic: room.topic, members: room.members.size };
+  return { room: room.name, owner: room.ownerName, topic: room.topic, members: room.members.size };
 }
 
 /** Sends a new member the room's recent messages, marked as history, after its reply. */

@@ -40,7 +40,7 @@ export function prepareLoginBacklog(
       core.sendTo(session, {
         ev: 'room_entered',
         room: room.name,
-        owner: room.owner.name,
+        owner: room.ownerName,
         topic: room.topic,
         restored: true,
       });

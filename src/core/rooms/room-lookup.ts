@@ -39,6 +39,6 @@ export function requireOwnerOrAdmin(session: Session, room: Room, action: string
   if (!room.isOwnedBy(session) && !session.isAdmin)
     throw new ChatError(
       'not_room_owner',
-      `Only ${room.owner.name} (the owner) or an admin may ${action} "${room.name}"`,
+      `Only ${room.ownerName} (the owner) or an admin may ${action} "${room.name}"`,
     );
 }

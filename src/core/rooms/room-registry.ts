@@ -79,7 +79,7 @@ export class RoomRegistry {
       }
     } else {
       if (this.rooms.has(key)) throw roomExists(name);
-      owner = { kind: 'guest', sessionId: session.id, name: session.nick };
+      owner = { kind: 'guest', session };
     }
     const room = new Room({ key, name, owner, storeId, historyFloor, createdAt: now, topic: null });
     this.rooms.set(key, room);

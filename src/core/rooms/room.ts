@@ -6,7 +6,8 @@ import type { Session } from '../session.js';
  */
 export type RoomOwner =
   | { readonly kind: 'account'; readonly accountId: number | null; readonly name: string }
-  | { readonly kind: 'guest'; readonly sessionId: string; readonly name: string };
+  /** The session itself, so the owner shows under a guest's current nickname. */
+  | { readonly kind: 'guest'; readonly session: Session };
 
 /**
  * A chat room. It holds its online members itself, so a message fans out to exactly its
@@ -45,18 +46,22 @@ export class Room {
     this.topic = init.topic;
   }
 
+  get ownerName(): string {
+    return this.owner.kind === 'guest' ? this.owner.session.nick : this.owner.name;
+  }
+
   get isPersistent(): boolean {
     return this.storeId !== null;
   }
 
   /** Its owner's account is gone: only admins may close it now. */
   disown(): void {
-    this.owner = { kind: 'account', accountId: null, name: this.owner.name };
+    this.owner = { kind: 'account', accountId: null, name: this.ownerName };
   }
 
   isOwnedBy(session: Session): boolean {
     return this.owner.kind === 'account'
       ? session.account !== null && session.account.id === this.owner.accountId
-      : session.id === this.owner.sessionId;
+      : session === this.owner.session;
   }
 }
