@@ -170,7 +170,7 @@ function parseArgs(command: CommandInfo, rest: string, context: InputContext): P
  */
 const CURRENT_ROOM_COMMANDS = new Set(['say', 'history', 'topic']);
 
-function actsOnCurrentRoom(command: CommandInfo): boolean {
+export function actsOnCurrentRoom(command: CommandInfo): boolean {
   return (
     CURRENT_ROOM_COMMANDS.has(command.name) ||
     command.args.some((arg) => arg.name === 'room' && arg.optional === true)

@@ -1,6 +1,6 @@
 import type { ChatEvent } from '../../core/events.js';
 import { formatEvent } from '../format.js';
-import { LOBBY_WINDOW, type ChatState, type ChatWindow } from './chat-state.js';
+import { LOBBY_WINDOW, roomWindowId, type ChatState, type ChatWindow } from './chat-state.js';
 
 const fold = (name: string) => name.normalize('NFKC').toLowerCase();
 
@@ -97,6 +97,17 @@ export function applyEvent(state: ChatState, event: ChatEvent): void {
         state.addNotice(window, text, 'event', event.ts);
       return;
     }
+    case 'room_entered': {
+      // Also when an account's rooms come back at login: each gets its window.
+      const window = state.ensureWindow('room', event.room, []);
+      state.addNotice(window, eventText(event) ?? '', 'event', event.ts);
+      return;
+    }
+    case 'room_left':
+    case 'room_closed':
+      state.closeWindow(roomWindowId(event.room));
+      state.addNotice(state.findWindow(LOBBY_WINDOW), eventText(event) ?? '', 'event', event.ts);
+      return;
     case 'notice':
     case 'shutdown':
       state.addNotice(undefined, eventText(event) ?? '', 'server', event.ts);

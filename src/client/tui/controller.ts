@@ -266,6 +266,11 @@ export class TuiController implements AppActions {
       if (this.loggedIn) this.lastEventId = Math.max(this.lastEventId ?? 0, event.id);
       applyEvent(this.state, event);
       if (event.ev === 'renamed' && this.state.nick !== this.nick) this.nick = this.state.nick;
+      // Rooms to join again after a reconnect: not those left or closed meanwhile.
+      if (event.ev === 'room_left' || event.ev === 'room_closed')
+        for (const room of this.rooms)
+          if (room.normalize('NFKC').toLowerCase() === event.room.normalize('NFKC').toLowerCase())
+            this.rooms.delete(room);
       this.state.changed();
     });
     const closed = client.closed();
@@ -389,6 +394,8 @@ export class TuiController implements AppActions {
       try {
         await client.request('join', { room });
       } catch (error) {
+        // An account is back in its rooms at login already.
+        if (error instanceof RequestError && error.code === 'already_in_room') continue;
         if (error instanceof RequestError)
           this.notice(`Could not rejoin ${room}: ${error.message}`, 'error');
         else throw error;

@@ -8,7 +8,8 @@ import {
   throttledProgress,
 } from '../file-commands.js';
 import { formatHelp, formatReply } from '../format.js';
-import { findCommand, parseInput } from '../input-parser.js';
+import { actsOnCurrentRoom, findCommand, parseInput } from '../input-parser.js';
+import { nameKey } from '../../core/names.js';
 import { LOBBY_WINDOW, type ChatState } from './chat-state.js';
 import type { CompletionSource } from './line-editor.js';
 import type { Prompter } from './prompter.js';
@@ -82,10 +83,16 @@ export class InputHandler {
   private async handleLine(line: string): Promise<void> {
     this.session.state.scroll = 0;
     const commands = this.session.client()?.commands ?? [];
+    const currentRoom = this.currentRoom();
+    const owner = this.session.client()?.rooms.get(currentRoom)?.owner;
+    const me = this.session.state.nick;
     const parsed = parseInput(line, {
       commands,
-      currentRoom: this.currentRoom(),
+      currentRoom,
       localCommands: LOCAL_COMMANDS,
+      // `exit` inside a room you own closes it.
+      ownsCurrentRoom:
+        owner !== undefined && owner !== null && me !== undefined && nameKey(owner) === nameKey(me),
     });
     if (parsed.kind !== 'local' && parsed.kind !== 'empty' && !this.session.isLoggedIn())
       return this.session.notice('Not connected yet: nothing was sent.', 'error');
@@ -222,7 +229,7 @@ export class InputHandler {
         : typeof args.room === 'string'
           ? args.room
           : undefined;
-    if (name === 'join' && room) {
+    if ((name === 'join' || name === 'create') && room) {
       this.session.rooms.add(room);
       this.session.state.switchTo(this.session.state.ensureWindow('room', room, []).id);
     } else if ((name === 'leave' || name === 'close') && room) {
@@ -242,8 +249,12 @@ export class InputHandler {
       this.session.state.role = 'user';
     if (name === 'msg' && Array.isArray(data.unknown) && data.unknown.length > 0)
       this.session.notice(`Not delivered to: ${data.unknown.join(', ')}`, 'error');
-    else if (name !== 'msg')
-      for (const row of formatReply(name, data)) this.session.notice(row.trimEnd(), 'info');
+    // Stored for an offline account, or refused by a full inbox: say so.
+    if (name === 'msg')
+      for (const row of formatReply(name, data))
+        if (!row.startsWith('(not delivered')) this.session.notice(row, 'info');
+        else if (name !== 'msg')
+          for (const row of formatReply(name, data)) this.session.notice(row.trimEnd(), 'info');
   }
 
   private runLocal(name: string, rest: string): Promise<void> | void {
@@ -348,7 +359,7 @@ export class InputHandler {
           .filter(Boolean);
       else args[arg.name] = arg.kind === 'text' ? value : text;
     }
-    if (command.name === 'say' && args.room === undefined) args.room = this.currentRoom();
+    if (args.room === undefined && actsOnCurrentRoom(command)) args.room = this.currentRoom();
     await this.runCommand(command, args, prompts);
   }
 }
