@@ -247,14 +247,13 @@ export class InputHandler {
     }
     if (name === 'register' && this.session.state.role === 'guest')
       this.session.state.role = 'user';
-    if (name === 'msg' && Array.isArray(data.unknown) && data.unknown.length > 0)
-      this.session.notice(`Not delivered to: ${data.unknown.join(', ')}`, 'error');
-    // Stored for an offline account, or refused by a full inbox: say so.
-    if (name === 'msg')
+    if (name === 'msg') {
+      if (Array.isArray(data.unknown) && data.unknown.length > 0)
+        this.session.notice(`Not delivered to: ${data.unknown.join(', ')}`, 'error');
+      // Stored for an offline account, or refused by a full inbox: say so.
       for (const row of formatReply(name, data))
         if (!row.startsWith('(not delivered')) this.session.notice(row, 'info');
-        else if (name !== 'msg')
-          for (const row of formatReply(name, data)) this.session.notice(row.trimEnd(), 'info');
+    } else for (const row of formatReply(name, data)) this.session.notice(row.trimEnd(), 'info');
   }
 
   private runLocal(name: string, rest: string): Promise<void> | void {
