@@ -180,3 +180,23 @@ describe('flood control', () => {
     expect(codes).toContain('rate_limited');
   });
 });
+
+describe('deleted accounts', () => {
+  it('leave no bytes behind once the sweep has run', async () => {
+    server = await startTestServer();
+    const dir = work();
+    const alice = await server.connect('alice');
+    await alice.request('register', { password: 'correct horse battery' });
+    await server.connect('bob');
+    const source = randomFile(dir, 'theirs.bin', 2000);
+    await transfersFor(alice, dir).upload(source.file);
+    await transfersFor(alice, dir).send('bob', source.file);
+    await alice.quit();
+    const core = server.server.core;
+    const account = await core.store.accounts.findByKey('alice');
+    await core.store.accounts.delete(account!.id);
+    expect(storedBlobs(server.dataDir)).toHaveLength(2);
+    expect(await filesOf(core).removeOrphans()).toBe(2);
+    expect(storedBlobs(server.dataDir)).toEqual([]);
+  });
+});

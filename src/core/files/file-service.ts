@@ -102,6 +102,8 @@ export class FileService implements SessionObserver {
   private readonly uploads = new Map<string, Upload>();
   private readonly downloads = new Map<string, Download>();
   private nextTransfer = 1;
+  /** Storage names whose bytes exist before their record does (an offer in progress). */
+  private readonly creating = new Set<string>();
   private sweepTimer: TimerHandle | undefined;
   private stopped = false;
 
@@ -149,7 +151,9 @@ export class FileService implements SessionObserver {
         { quota, used, size: offer.size },
       );
     const storageName = this.blobs.newName();
+    this.creating.add(storageName);
     const writer = await this.blobs.create(storageName).catch((error: unknown) => {
+      this.creating.delete(storageName);
       throw this.storageError(error, 'create');
     });
     let file: StoredFile;
@@ -167,6 +171,8 @@ export class FileService implements SessionObserver {
     } catch (error) {
       await writer.abort();
       throw error;
+    } finally {
+      this.creating.delete(storageName);
     }
     const upload: Upload = {
       id: this.newTransferId(),
@@ -523,19 +529,33 @@ export class FileService implements SessionObserver {
   // ---- internals ---------------------------------------------------------------------
 
   private async recover(): Promise<void> {
-    const store = this.core.store.files;
-    for (const file of await store.recoverAfterRestart()) await this.blobs.remove(file.storageName);
-    const known = await store.storageNames();
-    for (const name of await this.blobs.list()) if (!known.has(name)) await this.blobs.remove(name);
-    // Unfinished uploads left `.part` files under known names only if the row survived,
-    // which recoverAfterRestart prevents; a stray one is removed with its orphan above.
+    for (const file of await this.core.store.files.recoverAfterRestart())
+      await this.blobs.remove(file.storageName);
+    await this.removeOrphans();
+  }
+
+  /**
+   * Deletes bytes no file record owns: left by a crash, or by records that went with a
+   * deleted account (the store cascades; the bytes are ours to remove). Returns how many.
+   */
+  async removeOrphans(): Promise<number> {
+    const names = await this.blobs.list();
+    const known = await this.core.store.files.storageNames();
+    let removed = 0;
+    for (const name of names) {
+      if (known.has(name) || this.creating.has(name)) continue;
+      await this.blobs.remove(name);
+      removed++;
+    }
+    return removed;
   }
 
   private scheduleSweep(): void {
     if (this.stopped) return;
     this.sweepTimer = this.core.clock.setTimeout(() => {
       void this.sweepExpired()
-        .catch((error: unknown) => this.core.logger.warn({ err: error }, 'file expiry failed'))
+        .then(() => this.removeOrphans())
+        .catch((error: unknown) => this.core.logger.warn({ err: error }, 'file sweep failed'))
         .finally(() => this.scheduleSweep());
     }, SWEEP_INTERVAL_MS);
   }
