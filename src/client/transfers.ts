@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChatEvent } from '../core/events.js';
 import { ChatClient, ConnectionClosedError, RequestError } from './client.js';
-import { claimDownloadPath, defaultDownloadsDir } from './downloads.js';
+import { claimDownloadPath, defaultDownloadsDir, type ClaimedPath } from './downloads.js';
 
 /**
  * File transfer for every client surface (line mode, full screen, tests, benchmarks):
@@ -37,6 +37,36 @@ export interface UploadOptions extends TransferOptions {
 export interface DownloadOptions extends TransferOptions {
   /** Chunks the server may send ahead of what is written to disk (default 8). */
   readonly window?: number;
+  /**
+   * When the connection drops, keep what arrived and reject with a
+   * `DownloadInterruptedError` whose `partial` `resumeDownload` takes (on this or a new
+   * connection). Without it, every partial file is removed.
+   */
+  readonly keepPartial?: boolean;
+}
+
+/** A download cut by a lost connection, kept on disk to be resumed. */
+export interface PartialDownload {
+  readonly command: 'get' | 'download';
+  readonly args: Readonly<Record<string, string>>;
+  readonly name: string;
+  readonly size: number;
+  readonly sha256: string;
+  /** The claimed final name (an empty placeholder until the download completes). */
+  readonly final: string;
+  /** Where the bytes so far are. */
+  readonly part: string;
+  readonly bytes: number;
+}
+
+export class DownloadInterruptedError extends ConnectionClosedError {
+  constructor(
+    message: string,
+    readonly partial: PartialDownload,
+  ) {
+    super(message);
+    this.name = 'DownloadInterruptedError';
+  }
 }
 
 export interface UploadResult {
@@ -103,6 +133,16 @@ type TransferEvent = Extract<ChatEvent, { ev: 'filedata' } | { ev: 'fileabort' }
 
 const DEFAULT_WINDOW = 8;
 
+/** Feeds a file into `hash` as a stream; returns its size. */
+async function hashInto(hash: Hash, file: string): Promise<number> {
+  let size = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return size;
+}
+
 /** Size and SHA-256 of a file, read as a stream. */
 export async function hashFile(file: string): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
@@ -158,10 +198,19 @@ export class FileTransfers {
     return this.downloadFile('download', { file }, options);
   }
 
+  /** Continues a download kept by `keepPartial`, from the bytes already on disk. */
+  resumeDownload(partial: PartialDownload, options: DownloadOptions = {}): Promise<DownloadResult> {
+    return this.downloadFile(partial.command, partial.args, options, partial);
+  }
+
+  /** Deletes what an interrupted download left, when it will not be resumed. */
+  async discardPartial(partial: PartialDownload): Promise<void> {
+    await rm(partial.part, { force: true });
+    await rm(partial.final, { force: true });
+  }
+
   list(): Promise<FileListing> {
-    return this.client.request('files') as Promise<Record<string, unknown>> as Promise<
-      FileListing & Record<string, unknown>
-    >;
+    return this.client.request<FileListing & Record<string, unknown>>('files');
   }
 
   decline(from: string, file: string): Promise<Record<string, unknown>> {
@@ -266,53 +315,68 @@ export class FileTransfers {
   /**
    * Asks for a file, then writes the chunks the server pushes, one at a time, granting
    * more credit as chunks reach the disk. The file appears under its final name only
-   * once its SHA-256 matches; otherwise nothing is left behind.
+   * once its SHA-256 matches. Otherwise nothing is left behind, except after a lost
+   * connection with `keepPartial`, which leaves what arrived for `resumeDownload`.
    */
   private async downloadFile(
     cmd: 'get' | 'download',
-    args: Record<string, string>,
+    args: Readonly<Record<string, string>>,
     options: DownloadOptions,
+    resume?: PartialDownload,
   ): Promise<DownloadResult> {
     const window = options.window ?? DEFAULT_WINDOW;
     // Chunks may arrive in the same read as the reply: hold them until we know our id.
     const early: TransferEvent[] = [];
     let deliver: ((event: TransferEvent) => void) | undefined;
-    let failConnection: ((error: Error) => void) | undefined;
+    let fail: ((error: Error) => void) | undefined;
     const onEvent = (event: ChatEvent) => {
       if (event.ev !== 'filedata' && event.ev !== 'fileabort') return;
       if (deliver) deliver(event);
       else early.push(event);
     };
     const onClose = () =>
-      failConnection?.(new ConnectionClosedError('The connection closed during the download'));
+      fail?.(new ConnectionClosedError('The connection closed during the download'));
+    const onAbort = () => fail?.(new Error('Download cancelled'));
     this.client.on('event', onEvent);
     this.client.on('close', onClose);
+    options.signal?.addEventListener('abort', onAbort);
     let offer: DownloadOffer | undefined;
-    let claimed: { final: string; part: string } | undefined;
+    let claimed: ClaimedPath | undefined = resume && { final: resume.final, part: resume.part };
+    let received = 0;
+    const hash = createHash('sha256');
     try {
-      offer = await this.client.request<DownloadOffer>(cmd, { ...args, window });
+      if (resume) {
+        // What is on disk is the truth: hash it again and continue from its end.
+        const kept = await hashInto(hash, resume.part);
+        received = kept;
+      }
+      offer = await this.client.request<DownloadOffer>(cmd, {
+        ...args,
+        window,
+        ...(received > 0 && { offset: received }),
+      });
       const current = offer;
-      claimed = await claimDownloadPath(this.downloadsDir, current.name);
+      if (resume && (current.sha256 !== resume.sha256 || current.size !== resume.size))
+        throw new ChecksumError(`${resume.name} changed on the server; start the download again`);
+      claimed ??= await claimDownloadPath(this.downloadsDir, current.name);
       const target = claimed;
-      const out = await open(target.part, 'wx');
-      const hash = createHash('sha256');
+      const out = await open(target.part, resume ? 'a' : 'wx');
       const started = Date.now();
+      const startOffset = received;
       const progress = this.progressReporter(
         'download',
         current.name,
         current.transfer,
         current.size,
-        0,
+        startOffset,
         options,
       );
-      let received = 0;
       let unacknowledged = 0;
       let writing: Promise<void> = Promise.resolve();
       try {
         await new Promise<void>((resolve, reject) => {
-          failConnection = reject;
-          const onAbort = () => reject(new Error('Download cancelled'));
-          options.signal?.addEventListener('abort', onAbort, { once: true });
+          fail = reject;
+          if (options.signal?.aborted) reject(new Error('Download cancelled'));
           const writeChunk = async (event: Extract<TransferEvent, { ev: 'filedata' }>) => {
             if (event.offset !== received) throw new Error(`Chunk out of order at ${event.offset}`);
             const bytes = Buffer.from(event.data, 'base64');
@@ -343,11 +407,13 @@ export class FileTransfers {
               .catch((error: unknown) => reject(error as Error));
           };
           for (const event of early.splice(0)) deliver(event);
-          if (current.size === 0) resolve();
+          if (received === current.size) resolve();
         });
         await writing;
         await out.sync();
       } finally {
+        // Writes already queued finish before the file is closed (or kept for a resume).
+        await writing.catch(() => undefined);
         await out.close();
       }
       const digest = hash.digest('hex');
@@ -367,9 +433,25 @@ export class FileTransfers {
         size: current.size,
         sha256: digest,
         elapsedMs,
-        bytesPerSecond: speed(current.size, elapsedMs),
+        bytesPerSecond: speed(current.size - startOffset, elapsedMs),
       };
     } catch (error) {
+      if (options.keepPartial && error instanceof ConnectionClosedError && claimed) {
+        const partial: PartialDownload | undefined = offer
+          ? {
+              command: cmd,
+              // By id, so the resume asks for this very file.
+              args: cmd === 'get' ? { from: offer.from, file: offer.file } : { file: offer.file },
+              name: offer.name,
+              size: offer.size,
+              sha256: offer.sha256,
+              final: claimed.final,
+              part: claimed.part,
+              bytes: received,
+            }
+          : resume && { ...resume, bytes: received };
+        if (partial) throw new DownloadInterruptedError(error.message, partial);
+      }
       if (claimed) {
         await rm(claimed.part, { force: true });
         await rm(claimed.final, { force: true });
@@ -379,6 +461,7 @@ export class FileTransfers {
     } finally {
       this.client.off('event', onEvent);
       this.client.off('close', onClose);
+      options.signal?.removeEventListener('abort', onAbort);
     }
   }
 

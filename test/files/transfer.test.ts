@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RequestError, type ChatClient } from '../../src/client/client.js';
+import { DownloadInterruptedError } from '../../src/client/transfers.js';
 import type { ChatEvent } from '../../src/core/events.js';
 import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../helpers/server.js';
 import {
@@ -336,6 +337,42 @@ describe('integrity and interruptions', () => {
     const bob = await server.connect('bob');
     const got = await transfersFor(bob, folder('b')).download('resumed.bin');
     expect(sha256Of(readFileSync(got.path))).toBe(source.sha256);
+  });
+
+  it('resumes a download kept after a lost connection, on a new connection', async () => {
+    const alice = await server.connect('alice');
+    const source = randomFile(folder('src'), 'big.iso', 4 * MiB);
+    await transfersFor(alice, folder('a')).upload(source.file);
+    const downloads = folder('b');
+    const bob = await server.connect('bob');
+    let cut = false;
+    const error = await transfersFor(bob, downloads)
+      .download('big.iso', {
+        keepPartial: true,
+        onProgress: (p) => {
+          if (!cut && p.bytes > 0) {
+            cut = true;
+            bob.destroy();
+          }
+        },
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DownloadInterruptedError);
+    const partial = (error as DownloadInterruptedError).partial;
+    expect(partial.bytes).toBeGreaterThan(0);
+    expect(partial.bytes).toBeLessThan(4 * MiB);
+    // Only the placeholder and the hidden partial: nothing looks finished.
+    expect(readFileSync(partial.final).length).toBe(0);
+
+    const again = await server.connect('bob2');
+    const progress: number[] = [];
+    const got = await transfersFor(again, downloads).resumeDownload(partial, {
+      onProgress: (p) => progress.push(p.bytes),
+    });
+    expect(progress[0]).toBe(partial.bytes);
+    expect(got.path).toBe(path.join(downloads, 'big.iso'));
+    expect(sha256Of(readFileSync(got.path))).toBe(source.sha256);
+    expect(readdirSync(downloads)).toEqual(['big.iso']);
   });
 
   it('can restart a download from an offset', async () => {
