@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { VERSION } from '../version.js';
+import { adminCommand } from './admin/index.js';
 import { runConnect } from './connect.js';
 import type { ConnectFlags, ServeFlags } from './flags.js';
 import { runServe } from './serve.js';
@@ -53,5 +54,7 @@ program
     // stdin may still be open: leave explicitly rather than wait for it.
     process.exit(await runConnect(host, port, options));
   });
+
+program.addCommand(adminCommand());
 
 await program.parseAsync(process.argv);

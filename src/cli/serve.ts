@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { ConfigError, ServerConfig } from '../config/config.js';
 import { startServer } from '../server/server.js';
+import { startConsole } from './console.js';
 import type { ServeFlags } from './flags.js';
 
 /** The addresses a client on this or another machine can use to reach the server. */
@@ -56,29 +57,50 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   }
   console.log(`Connect with: confab connect 127.0.0.1 ${port} --nick NAME`);
 
-  return new Promise<number>((resolve) => {
-    let signalled = false;
-    const onSignal = (signal: string) => {
-      if (signalled) {
-        console.log(`${signal} again: stopping now`);
-        process.exit(1);
-      }
-      signalled = true;
-      const seconds = config.params['shutdown.noticeSeconds'];
-      console.log(`${signal}: shutting down in ${seconds} seconds`);
-      server
-        .stop(seconds)
-        .then(() => {
-          console.log('Stopped.');
-          resolve(0);
-        })
-        .catch((error: unknown) => {
-          console.error(`confab: error while stopping: ${(error as Error).message}`);
-          resolve(1);
-        });
-    };
-    process.on('SIGINT', () => onSignal('SIGINT'));
-    // SIGTERM does not exist on Windows.
-    if (process.platform !== 'win32') process.on('SIGTERM', () => onSignal('SIGTERM'));
-  });
+  const serverConsole = process.stdin.isTTY
+    ? startConsole(server.core, process.stdin, process.stdout)
+    : undefined;
+
+  let signalled = false;
+  const onSignal = (signal: string) => {
+    if (signalled) {
+      console.log(`${signal} again: stopping now`);
+      void server.stop(0, `${signal}`);
+      return;
+    }
+    signalled = true;
+    const seconds = config.params['shutdown.noticeSeconds'];
+    console.log(`${signal}: shutting down in ${seconds} seconds`);
+    // The same path as /shutdown: countdown notices, logins refused, then a clean stop.
+    server.beginShutdown(seconds);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  // SIGTERM and SIGHUP do not exist on Windows.
+  if (process.platform !== 'win32') {
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+    process.on('SIGHUP', () => reloadConfigFile(config));
+  }
+
+  await server.stopped;
+  serverConsole?.close();
+  console.log('Stopped.');
+  return 0;
+}
+
+/** SIGHUP: re-read the config file; a bad file leaves the values in force unchanged. */
+function reloadConfigFile(config: ServerConfig): void {
+  if (!config.server.configFile) {
+    console.log('SIGHUP: no config file to re-read (start with --config FILE)');
+    return;
+  }
+  try {
+    const changed = config.reloadFile();
+    console.log(
+      `SIGHUP: re-read ${config.server.configFile}` +
+        (changed.length > 0 ? `; changed: ${changed.join(', ')}` : '; nothing changed'),
+    );
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`SIGHUP: kept the previous values: ${error.message}`);
+  }
 }

@@ -28,6 +28,7 @@ const LEAVE_TEXT: Record<string, string> = {
   quit: 'left',
   dropped: 'lost connection',
   kicked: 'was kicked',
+  banned: 'was banned',
   timeout: 'timed out',
   shutdown: 'left (server shutdown)',
   replaced: 'logged in elsewhere',
@@ -77,9 +78,21 @@ export function formatEvent(event: ChatEvent): string | undefined {
         ? `[${time}] -- ${event.by} cleared the topic of ${roomTag(event.room)}`
         : `[${time}] -- ${event.by} set the topic of ${roomTag(event.room)}: ${event.topic}`;
     case 'notice':
-      return `[${time}] !! ${event.text}`;
+      return `[${time}] !! ${event.from ? `${event.from}: ` : ''}${event.text}`;
     case 'shutdown':
       return `[${time}] !! Server shutting down in ${event.seconds} seconds${event.reason ? `: ${event.reason}` : ''}`;
+    case 'shutdown_cancelled':
+      return `[${time}] !! Shutdown cancelled by ${event.by}`;
+    case 'suspension':
+      return event.suspended
+        ? `[${time}] -- ${event.nick} is suspended by ${event.by} (can read and quit, nothing else)`
+        : `[${time}] -- ${event.nick} is no longer suspended (forgiven by ${event.by})`;
+    case 'monitor':
+      return event.on
+        ? `[${time}] !! Private messages are being monitored by the admins${event.by ? ` (turned on by ${event.by})` : ''}`
+        : `[${time}] !! Private messages are no longer monitored${event.by ? ` (turned off by ${event.by})` : ''}`;
+    case 'monitored':
+      return `[${time}] (monitor) *${event.from}* → ${event.to.join(', ')}: ${event.text}`;
     case 'closing':
       if (event.code === 'quit') return `[${time}] -- ${event.message}`;
       return `[${time}] !! Disconnected by the server: ${event.message}`;
@@ -135,6 +148,8 @@ export function formatReply(command: string, data: Record<string, unknown>): str
   if (Array.isArray(data.waiting) && Array.isArray(data.shared)) return formatFiles(data);
   if (command === 'decline') return [`Declined ${String(data.name)}`];
   if (command === 'unshare') return [`Deleted ${String(data.name)}`];
+  const admin = formatAdminReply(command, data);
+  if (admin) return admin;
   if (command === 'nick') return [`You are ${String(data.nick)}${data.account ? '' : ' (guest)'}`];
   if (command === 'register') return [`Registered: ${String(data.nick)} is now your account`];
   const entries = Object.entries(data);
@@ -291,6 +306,89 @@ function formatFeatureReply(command: string, data: Record<string, unknown>): str
       if (rooms.length > 0) lines.push(`  rooms: ${rooms.map(roomTag).join(', ')}`);
       return lines;
     }
+    default:
+      return undefined;
+  }
+}
+
+/** A time that may be missing (an account never seen). */
+function when(ts: unknown): string {
+  return typeof ts === 'number' ? dateTime(ts) : 'never';
+}
+
+interface ParameterRow {
+  key: string;
+  value: number | boolean;
+  source: string;
+  default: number | boolean;
+}
+
+function parameterLine(row: ParameterRow): string {
+  const note = row.source === 'default' ? '' : ` (default ${String(row.default)})`;
+  return `  ${row.key.padEnd(26)} ${String(row.value).padEnd(12)} ${row.source}${note}`;
+}
+
+/** Admin replies: lists as tables, changes as one line. */
+function formatAdminReply(command: string, data: Record<string, unknown>): string[] | undefined {
+  switch (command) {
+    case 'config':
+      if (Array.isArray(data.parameters))
+        return (data.parameters as ParameterRow[]).map(parameterLine);
+      return [parameterLine(data as unknown as ParameterRow)];
+    case 'users': {
+      const accounts = (data.accounts ?? []) as Array<{
+        name: string;
+        role: string;
+        createdAt: number;
+        lastSeenAt: number | null;
+        online: boolean;
+      }>;
+      if (accounts.length === 0) return ['(no accounts)'];
+      return accounts.map(
+        (account) =>
+          `  ${account.name.padEnd(20)} ${account.role.padEnd(6)} created ${when(account.createdAt)}  ` +
+          (account.online ? 'online now' : `last seen ${when(account.lastSeenAt)}`),
+      );
+    }
+    case 'bans': {
+      const bans = (data.bans ?? []) as Array<{
+        nick: string;
+        address: string | null;
+        reason: string | null;
+        until: number | null;
+        by: string;
+      }>;
+      if (bans.length === 0) return ['(no bans)'];
+      return bans.map(
+        (ban) =>
+          `  ${ban.nick.padEnd(20)} ${(ban.address ?? '-').padEnd(16)} ` +
+          `${ban.until === null ? 'for good' : `until ${when(ban.until)}`}  by ${ban.by}` +
+          (ban.reason ? `: ${ban.reason}` : ''),
+      );
+    }
+    case 'kick':
+      return [`Kicked ${String(data.nick)}`];
+    case 'ban':
+      return [
+        `Banned ${String(data.nick)} ${data.until === null ? 'for good' : `until ${when(data.until)}`}` +
+          (typeof data.address === 'string' ? ` (and address ${data.address})` : ''),
+      ];
+    case 'unban':
+      return [`Lifted the ban on ${String(data.nick)}`];
+    case 'suspend':
+    case 'forgive':
+      return [`${String(data.nick)} is ${data.suspended ? 'suspended' : 'no longer suspended'}`];
+    case 'lock':
+    case 'unlock':
+      return [data.locked ? 'Locked: no new logins' : 'Unlocked: new logins welcome'];
+    case 'monitor':
+      return [`Monitoring is ${data.monitor ? 'on' : 'off'}`];
+    case 'shutdown':
+      return [
+        data.cancelled ? 'Shutdown cancelled' : `Shutting down in ${String(data.seconds)} seconds`,
+      ];
+    case 'announce':
+      return [];
     default:
       return undefined;
   }

@@ -5,6 +5,8 @@ import type { Parameters } from '../config/parameters.js';
 import { StoreUnavailableError, type Store } from '../store/store.js';
 import { BlockRegistry } from './blocking/block-registry.js';
 import type { CommandInfo } from './catalog.js';
+import { AdminServices, CONSOLE_ACTOR } from './admin/admin-services.js';
+import type { LoginAttempt } from './admin/moderation.js';
 import type { Clock } from './clock.js';
 import type { CommandDefinition, LoginContext } from './commands/command.js';
 import { ChatError, ERROR_CODES } from './errors.js';
@@ -69,6 +71,8 @@ export class ChatCore {
   readonly blocks: BlockRegistry;
   /** Who left recently, for `/wholasthr` and `/whois`. */
   readonly recentPresence = new RecentPresence();
+  /** Moderation, shutdown countdown, idle timeout and audit (src/core/admin). */
+  readonly admin: AdminServices;
 
   private readonly commandTable = new Map<string, CommandDefinition>();
   private readonly catalogue: readonly CommandInfo[];
@@ -104,6 +108,7 @@ export class ChatCore {
       ),
     );
     this.unsubscribe = this.bus.subscribe((message) => this.deliverLocally(message));
+    this.admin = new AdminServices(this);
   }
 
   /** Loads the state the core keeps in memory (rooms, blocks); once, before connections. */
@@ -152,6 +157,23 @@ export class ChatCore {
     return link;
   }
 
+  /**
+   * The server console: a link with an admin identity that is not online (not in `/who`,
+   * gets no chat events), so console commands go through the same table as everyone's.
+   */
+  attachConsole(outlet: Outlet): Link {
+    const link = new Link('console', outlet, this.clock.now());
+    link.session = new Session({
+      id: 'console',
+      nick: CONSOLE_ACTOR,
+      nickKey: CONSOLE_ACTOR,
+      account: { id: 0, name: CONSOLE_ACTOR, role: 'admin' },
+      now: this.clock.now(),
+      link,
+    });
+    return link;
+  }
+
   /** The transport's connection is gone (closed by either side). */
   detach(link: Link): void {
     if (link.isClosed) return;
@@ -188,7 +210,7 @@ export class ChatCore {
         const afterReply: Array<() => void> = [];
         const reply = await this.dispatch(link, request, afterReply);
         if (!link.isClosed) link.outlet.send(reply);
-        for (const action of afterReply) action();
+        for (const action of [...afterReply, ...link.takeAfterReply()]) action();
       } catch (error) {
         this.logger.error({ err: error, cmd: request.cmd, link: link.id }, 'request failed');
         if (!link.isClosed) this.closeLink(link, 'internal_error', ERROR_CODES.internal_error);
@@ -221,6 +243,8 @@ export class ChatCore {
       return errorReply(re, 'not_ready', ERROR_CODES.not_ready);
     if (command.phase === 'login' && session)
       return errorReply(re, 'already_ready', ERROR_CODES.already_ready);
+    const refusal = session && this.admin.refusalFor(session, command.info.name);
+    if (refusal) return errorReply(re, refusal.code, refusal.message);
     if (command.admin && !session?.isAdmin)
       return errorReply(re, 'not_authorized', `/${command.info.name} is for admins only`);
     const parsed = command.args.safeParse(request.args ?? {});
@@ -275,10 +299,12 @@ export class ChatCore {
 
   /**
    * Checks that a new login may happen now. Called before the slow part of a login
-   * (password hashing) and again, synchronously, just before the session is created.
+   * (password hashing) and again, synchronously, just before the session is created, when
+   * `attempt` says who is logging in from where (bans, the lock).
    */
-  checkLoginAllowed(nickKey: string): void {
+  checkLoginAllowed(nickKey: string, attempt?: LoginAttempt): void {
     if (this.shuttingDown) throw new ChatError('shutting_down');
+    if (attempt) this.admin.checkLogin(nickKey, attempt);
     if (this.sessionsByNick.has(nickKey)) throw new ChatError('nick_taken');
     if (this.sessions.size >= this.params.maxUsers)
       throw new ChatError(
@@ -289,7 +315,7 @@ export class ChatCore {
 
   /** Creates a session for a link that finished the nickname step and tells everyone. */
   login(link: Link, nick: string, nickKey: string, account: AccountRef | null): Session {
-    this.checkLoginAllowed(nickKey);
+    this.checkLoginAllowed(nickKey, { address: link.outlet.address, account });
     const session = new Session({
       id: `s${this.nextSessionNumber++}`,
       nick,
@@ -324,6 +350,7 @@ export class ChatCore {
     const backlog = prepareLoginBacklog(this, session, restoredRooms);
     void link.enqueue(backlog);
     for (const observer of this.observers) observer.loggedIn?.(session);
+    link.afterReply(() => this.admin.welcome(session, link.outlet.address));
     return session;
   }
 
@@ -442,6 +469,7 @@ export class ChatCore {
    * every session cleanly. Resolves when all sessions are closed.
    */
   async shutdown(seconds: number, reason?: string): Promise<void> {
+    this.admin.stop();
     if (!this.shuttingDown) {
       this.shuttingDown = true;
       this.logger.info({ event: 'shutdown', seconds, reason }, 'shutting down');

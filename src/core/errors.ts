@@ -48,6 +48,12 @@ export const ERROR_CODES = {
   bad_chunk: 'That file chunk does not fit the transfer',
   checksum_mismatch: 'The file arrived damaged (SHA-256 mismatch); it was discarded',
   too_many_transfers: 'Too many transfers in progress',
+  banned: 'You are banned from this server',
+  suspended: 'You are suspended: you can read and quit, nothing else',
+  invalid_target: 'You cannot do that to that user',
+  no_change: 'Nothing to change',
+  unknown_parameter: 'There is no such parameter',
+  invalid_value: 'That value is not valid for the parameter',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -58,8 +58,12 @@ export type EventPayload =
   /** A room you were in was closed; you are back in the lobby. */
   | { ev: 'room_closed'; room: string; by: string }
   | { ev: 'room_topic'; room: string; topic: string | null; by: string }
-  | { ev: 'notice'; text: string }
+  | { ev: 'notice'; text: string; from?: string }
   | { ev: 'shutdown'; seconds: number; reason?: string }
+  | { ev: 'shutdown_cancelled'; by: string }
+  | { ev: 'suspension'; nick: string; suspended: boolean; by: string }
+  | { ev: 'monitor'; on: boolean; by?: string }
+  | { ev: 'monitored'; mid: number; from: string; to: readonly string[]; text: string }
   | { ev: 'ping' }
   | { ev: 'closing'; code: string; message: string }
   | FileEventPayload;
@@ -94,7 +98,14 @@ export type FileEventPayload =
   /** The server gave up on a transfer of yours. */
   | { ev: 'fileabort'; transfer: string; code: string; message: string };
 
-export type LeaveReason = 'quit' | 'dropped' | 'kicked' | 'timeout' | 'shutdown' | 'replaced';
+export type LeaveReason =
+  | 'quit'
+  | 'dropped'
+  | 'kicked'
+  | 'banned'
+  | 'timeout'
+  | 'shutdown'
+  | 'replaced';
 
 export type EventName = EventPayload['ev'];
 

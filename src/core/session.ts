@@ -98,6 +98,7 @@ export class Link {
   /** Requests are handled one at a time per link, so replies keep request order. */
   private tail: Promise<void> = Promise.resolve();
   private closed = false;
+  private pendingAfterReply: Array<() => void> = [];
 
   constructor(
     readonly id: string,
@@ -111,6 +112,17 @@ export class Link {
 
   markClosed(): void {
     this.closed = true;
+  }
+
+  /** Runs `action` once the reply to the request being handled has been sent. */
+  afterReply(action: () => void): void {
+    this.pendingAfterReply.push(action);
+  }
+
+  takeAfterReply(): Array<() => void> {
+    const actions = this.pendingAfterReply;
+    this.pendingAfterReply = [];
+    return actions;
   }
 
   enqueue(work: () => Promise<void>): Promise<void> {

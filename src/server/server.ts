@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { LocalBus } from '../bus/local-bus.js';
-import type { ServerConfig } from '../config/config.js';
+import { ConfigError, type ServerConfig } from '../config/config.js';
+import { isParameterKey } from '../config/parameters.js';
+import type { Logger } from '../core/logger.js';
+import type { Store } from '../store/store.js';
 import { ChatCore } from '../core/chat-core.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ALL_COMMANDS } from '../core/commands/index.js';
@@ -30,6 +33,13 @@ export interface RunningServer {
   readonly logDir: string;
   /** Countdown to everyone, then a clean stop: sessions closed, store flushed. */
   stop(seconds?: number, reason?: string): Promise<void>;
+  /**
+   * The announced shutdown that `/shutdown` and signals share: countdown notices at
+   * intervals, new logins refused, then `stop`. An admin can cancel it.
+   */
+  beginShutdown(seconds: number, reason?: string): void;
+  /** Resolves once the server has stopped, whoever stopped it. */
+  readonly stopped: Promise<void>;
 }
 
 /**
@@ -44,6 +54,7 @@ export async function startServer(
   const logs = openLogs(config.server.dataDir);
   const store = SqliteStore.open(config.server.dataDir);
   const admin = await ensureAdminAccount(store, options.adminPassword, clock.now());
+  await loadLiveSettings(store, config, logs.logger);
   const bus = new LocalBus();
   const core = new ChatCore({
     config,
@@ -60,6 +71,7 @@ export async function startServer(
     core,
     options.blobs ?? new DiskBlobStore(path.join(config.server.dataDir, 'files')),
   );
+  await core.admin.start();
   const { tlsCert, tlsKey } = config.server;
   const listener = new NativeListener(core, logs.logger, {
     host: config.server.host,
@@ -79,6 +91,8 @@ export async function startServer(
   );
 
   let stopping: Promise<void> | undefined;
+  let markStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (markStopped = resolve));
   const stop = (seconds = 0, reason?: string): Promise<void> => {
     stopping ??= (async () => {
       const accepting = listener.stopAccepting();
@@ -90,7 +104,36 @@ export async function startServer(
       logs.logger.info({ event: 'stopped' }, 'stopped');
       await logs.flush();
     })();
+    stopping.then(markStopped, markStopped);
     return stopping;
   };
-  return { address, core, config, admin, logDir: logs.dir, stop };
+  core.admin.countdown.onStop((reason) => {
+    stop(0, reason).catch((error: unknown) =>
+      logs.logger.error({ err: error }, 'error while stopping'),
+    );
+  });
+  const beginShutdown = (seconds: number, reason?: string) => {
+    if (seconds === 0) void stop(0, reason);
+    else core.admin.countdown.start(seconds, reason);
+  };
+  return { address, core, config, admin, logDir: logs.dir, stop, beginShutdown, stopped };
+}
+
+/** Live changes made with `/config` before a restart go back into the live layer. */
+async function loadLiveSettings(store: Store, config: ServerConfig, logger: Logger): Promise<void> {
+  for (const { key, value } of await store.settings.liveValues()) {
+    if (!isParameterKey(key)) {
+      logger.warn({ event: 'live_setting_ignored', key }, 'stored live setting for unknown key');
+      continue;
+    }
+    try {
+      config.setLive(key, value);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      logger.warn(
+        { event: 'live_setting_ignored', key, err: error.message },
+        'stored live setting no longer valid',
+      );
+    }
+  }
 }

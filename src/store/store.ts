@@ -14,6 +14,9 @@ export interface Store {
   readonly inbox: InboxStore;
   readonly presence: PresenceStore;
   readonly files: FileStore;
+  readonly moderation: ModerationStore;
+  readonly settings: SettingsStore;
+  readonly audit: AuditStore;
   /** Flushes pending writes and releases the backend. */
   close(): Promise<void>;
 }
@@ -252,6 +255,69 @@ export interface FileStore {
   recoverAfterRestart(): Promise<StoredFile[]>;
   /** Every storage name the store knows, to find orphaned bytes on disk. */
   storageNames(): Promise<Set<string>>;
+}
+
+export interface Ban {
+  readonly id: number;
+  /** The banned nickname's key (an account's or a guest's). */
+  readonly nameKey: string;
+  /** The nickname as the admin saw it. */
+  readonly name: string;
+  /** The address the user last came from, when known; also kept out. */
+  readonly address: string | null;
+  readonly reason: string | null;
+  readonly createdAt: number;
+  /** null: for good. */
+  readonly expiresAt: number | null;
+  readonly createdBy: string;
+}
+
+export type NewBan = Omit<Ban, 'id'>;
+
+export interface Suspension {
+  readonly nameKey: string;
+  readonly name: string;
+  readonly createdAt: number;
+  readonly createdBy: string;
+}
+
+/** Bans, suspensions and the addresses names were last used from (for address bans). */
+export interface ModerationStore {
+  addBan(ban: NewBan): Promise<Ban>;
+  /** Lifts every ban on the name; resolves with how many were lifted. */
+  removeBans(nameKey: string): Promise<number>;
+  /** Bans not yet expired at `now` (expired ones are deleted). */
+  activeBans(now: number): Promise<Ban[]>;
+  addSuspension(suspension: Suspension): Promise<void>;
+  removeSuspension(nameKey: string): Promise<boolean>;
+  suspensions(): Promise<Suspension[]>;
+  recordAddress(nameKey: string, address: string, at: number): Promise<void>;
+  lastAddress(nameKey: string): Promise<string | undefined>;
+}
+
+/** Parameter values changed live with `/config`, kept across restarts. */
+export interface SettingsStore {
+  /** Raw values as given (validated again when loaded). */
+  liveValues(): Promise<Array<{ key: string; value: string }>>;
+  setLive(key: string, value: string): Promise<void>;
+  removeLive(key: string): Promise<void>;
+}
+
+export interface AuditEntry {
+  readonly ts: number;
+  /** Who acted: an admin's nickname, or `(console)`. */
+  readonly actor: string;
+  readonly action: string;
+  /** Whom or what it was done to, if anyone. */
+  readonly target: string | null;
+  readonly details: string | null;
+}
+
+/** The audit log of admin actions: who did what to whom, when. */
+export interface AuditStore {
+  record(entry: AuditEntry): Promise<void>;
+  /** The last `limit` entries, oldest first. */
+  recent(limit: number): Promise<Array<AuditEntry & { readonly id: number }>>;
 }
 
 /** A uniqueness rule refused a write (for example a name already taken). */

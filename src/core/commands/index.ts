@@ -8,6 +8,19 @@ import { whoCommand, whoelseCommand } from './presence.js';
 import { historyCommand, membersCommand, roomsCommand, topicCommand } from './room-info.js';
 import { closeCommand, createCommand, joinCommand, leaveCommand } from './rooms.js';
 import { whoisCommand, wholasthrCommand } from './whois.js';
+import {
+  announceCommand,
+  banCommand,
+  bansCommand,
+  forgiveCommand,
+  kickCommand,
+  lockCommand,
+  monitorCommand,
+  suspendCommand,
+  unbanCommand,
+  unlockCommand,
+} from './moderation.js';
+import { configCommand, shutdownCommand, usersCommand } from './server-admin.js';
 import { nickCommand, pingCommand, quitCommand, registerCommand } from './session-commands.js';
 
 /** The command table: every command a client or the console can run, in catalogue order. */
@@ -38,4 +51,18 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   exemptCommand,
   unexemptCommand,
   ...FILE_COMMANDS,
+  // admin
+  kickCommand,
+  banCommand,
+  unbanCommand,
+  bansCommand,
+  suspendCommand,
+  forgiveCommand,
+  lockCommand,
+  unlockCommand,
+  announceCommand,
+  monitorCommand,
+  shutdownCommand,
+  configCommand,
+  usersCommand,
 ];

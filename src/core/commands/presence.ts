@@ -11,8 +11,13 @@ export type PresenceStatus = 'active' | 'idle' | 'away' | 'suspended';
 export function describe(core: ChatCore, session: Session) {
   const now = core.clock.now();
   const idleMs = now - session.lastInputAt;
-  const status: PresenceStatus =
-    session.link === null ? 'away' : idleMs >= IDLE_AFTER_MS ? 'idle' : 'active';
+  const status: PresenceStatus = core.admin.moderation.isSuspended(session)
+    ? 'suspended'
+    : session.link === null
+      ? 'away'
+      : idleMs >= IDLE_AFTER_MS
+        ? 'idle'
+        : 'active';
   return {
     nick: session.nick,
     session: session.id,

@@ -82,6 +82,46 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 4,
+    name: 'administration: bans, suspensions, addresses, live settings, audit log',
+    sql: `
+      CREATE TABLE bans (
+        id         INTEGER PRIMARY KEY,
+        name_key   TEXT    NOT NULL,
+        name       TEXT    NOT NULL,
+        address    TEXT,
+        reason     TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        created_by TEXT    NOT NULL
+      );
+      CREATE INDEX bans_by_name ON bans(name_key);
+      CREATE TABLE suspensions (
+        name_key   TEXT    PRIMARY KEY,
+        name       TEXT    NOT NULL,
+        created_at INTEGER NOT NULL,
+        created_by TEXT    NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE name_addresses (
+        name_key     TEXT    PRIMARY KEY,
+        address      TEXT    NOT NULL,
+        last_used_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE live_settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE audit_log (
+        id      INTEGER PRIMARY KEY,
+        ts      INTEGER NOT NULL,
+        actor   TEXT    NOT NULL,
+        action  TEXT    NOT NULL,
+        target  TEXT,
+        details TEXT
+      );
+    `,
+  },
+  {
     version: 5,
     name: 'files',
     sql: `

@@ -8,6 +8,9 @@ import { SqliteFileStore } from './files.js';
 import { SqliteMessageStore } from './messages.js';
 import { SqlitePresenceStore } from './presence.js';
 import { SqliteRoomStore } from './rooms.js';
+import { SqliteAuditStore } from './audit.js';
+import { SqliteModerationStore } from './moderation.js';
+import { SqliteSettingsStore } from './settings.js';
 
 /** The embedded default store: one SQLite file in the data directory. */
 export class SqliteStore implements Store {
@@ -18,6 +21,9 @@ export class SqliteStore implements Store {
   readonly inbox: SqliteInboxStore;
   readonly presence: SqlitePresenceStore;
   readonly files: SqliteFileStore;
+  readonly moderation: SqliteModerationStore;
+  readonly settings: SqliteSettingsStore;
+  readonly audit: SqliteAuditStore;
   private readonly batcher: WriteBatcher;
   private closed = false;
 
@@ -30,6 +36,9 @@ export class SqliteStore implements Store {
     this.inbox = new SqliteInboxStore(db);
     this.presence = new SqlitePresenceStore(db);
     this.files = new SqliteFileStore(db);
+    this.moderation = new SqliteModerationStore(db, this.batcher);
+    this.settings = new SqliteSettingsStore(db);
+    this.audit = new SqliteAuditStore(db);
   }
 
   static open(dataDir: string): SqliteStore {

@@ -1,0 +1,97 @@
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { formatEvent, formatHelp, formatReply } from '../client/format.js';
+import { parseInput } from '../client/input-parser.js';
+import type { ChatCore } from '../core/chat-core.js';
+import type { Outlet, Reply, ServerFrame } from '../core/session.js';
+
+/** Commands the console offers besides the admin ones: seeing who is online. */
+const CONSOLE_EXTRAS = new Set(['who', 'whoelse']);
+
+export interface ServerConsole {
+  close(): void;
+}
+
+/**
+ * The server console (seeds 003 and 004): admin commands typed on the terminal that runs
+ * `confab serve`. Lines are parsed by the clients' parser from the server's own catalogue
+ * and run through the same command table as an internal admin identity; replies are
+ * printed as the line client prints them.
+ */
+export function startConsole(core: ChatCore, input: Readable, output: Writable): ServerConsole {
+  const print = (line: string) => {
+    // Clear the prompt, print, then redraw the prompt with what was being typed.
+    output.write(`\r\x1b[K${line}\n`);
+    lines.prompt(true);
+  };
+  const commands = core
+    .commands()
+    .filter((command) => command.admin || CONSOLE_EXTRAS.has(command.name));
+  const waiting = new Map<number, (reply: Reply) => void>();
+  const outlet: Outlet = {
+    transport: 'console',
+    address: 'console',
+    port: 0,
+    send(frame: ServerFrame) {
+      if ('re' in frame) {
+        if (frame.re === null) return;
+        waiting.get(frame.re)?.(frame);
+        waiting.delete(frame.re);
+        return;
+      }
+      const line = formatEvent(frame);
+      if (line !== undefined) print(line);
+    },
+    close(_code, message) {
+      print(message);
+    },
+  };
+  const link = core.attachConsole(outlet);
+  let nextId = 1;
+
+  const lines = createInterface({ input, output, terminal: true, prompt: 'confab> ' });
+  print('Server console: admin commands (/help lists them). Ctrl-C stops the server.');
+
+  const run = async (line: string): Promise<void> => {
+    const parsed = parseInput(line, { commands, currentRoom: 'lobby', localCommands: ['help'] });
+    switch (parsed.kind) {
+      case 'empty':
+        return;
+      case 'error':
+        print(parsed.message);
+        return;
+      case 'local':
+        for (const row of formatHelp(commands, [{ usage: '/help', summary: 'this list' }]))
+          print(row);
+        return;
+      case 'request': {
+        if (!commands.includes(parsed.command) || parsed.prompts.length > 0) {
+          print(`The console takes admin commands (and /who): try /help`);
+          return;
+        }
+        const id = nextId++;
+        const replied = new Promise<Reply>((resolve) => waiting.set(id, resolve));
+        await core.receive(link, { id, cmd: parsed.command.name, args: parsed.args });
+        const reply = await replied;
+        if (reply.ok)
+          for (const row of formatReply(parsed.command.name, reply.data as Record<string, unknown>))
+            print(row);
+        else print(`error (${reply.error.code}): ${reply.error.message}`);
+        return;
+      }
+    }
+  };
+
+  let queue = Promise.resolve();
+  lines.on('line', (line) => {
+    queue = queue.then(() => run(line)).catch((error: unknown) => print(String(error)));
+  });
+  // Ctrl-C on a raw terminal reaches readline, not the process: treat it as the signal.
+  lines.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
+  lines.prompt();
+  return {
+    close() {
+      lines.close();
+    },
+  };
+}

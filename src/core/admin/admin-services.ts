@@ -1,0 +1,90 @@
+import type { ChatCore } from '../chat-core.js';
+import { ChatError } from '../errors.js';
+import type { Session } from '../session.js';
+import { IdleSweeper } from './idle-sweeper.js';
+import { Moderation, normalizeAddress, type LoginAttempt } from './moderation.js';
+import { ShutdownCountdown } from './shutdown-countdown.js';
+
+/** The name admin actions from the server console are recorded under. */
+export const CONSOLE_ACTOR = '(console)';
+
+/** Requests a suspended session may still make: keepalives and leaving. */
+const ALLOWED_WHILE_SUSPENDED: ReadonlySet<string> = new Set(['quit', 'ping']);
+
+/**
+ * Administration as the core uses it: moderation state, the shutdown countdown, the idle
+ * sweep and the audit log, behind the few calls the core makes at its gates.
+ */
+export class AdminServices {
+  readonly moderation: Moderation;
+  readonly countdown: ShutdownCountdown;
+  private readonly idle: IdleSweeper;
+
+  constructor(private readonly core: ChatCore) {
+    this.moderation = new Moderation(core);
+    this.countdown = new ShutdownCountdown(core);
+    this.idle = new IdleSweeper(core);
+  }
+
+  /** Loads persisted bans and suspensions and starts the idle sweep. */
+  async start(): Promise<void> {
+    await this.moderation.load();
+    this.idle.start();
+  }
+
+  stop(): void {
+    this.idle.stop();
+    this.countdown.dispose();
+  }
+
+  /** The admin part of the login gate (the core checks shutdown, taken and full). */
+  checkLogin(nickKey: string, attempt: LoginAttempt): void {
+    if (this.countdown.isRunning)
+      throw new ChatError(
+        'shutting_down',
+        `The server is shutting down in ${this.countdown.secondsLeft} seconds`,
+      );
+    this.moderation.checkLogin(nickKey, attempt);
+  }
+
+  /** The dispatcher's one check for suspended sessions; returns the refusal, if any. */
+  refusalFor(session: Session, command: string): ChatError | undefined {
+    if (!this.moderation.isSuspended(session) || ALLOWED_WHILE_SUSPENDED.has(command))
+      return undefined;
+    return new ChatError('suspended');
+  }
+
+  /** After a login's reply: remember the address (for bans) and say what applies. */
+  welcome(session: Session, address: string): void {
+    this.core.store.moderation
+      .recordAddress(session.nickKey, normalizeAddress(address), this.core.clock.now())
+      .catch((error: unknown) =>
+        this.core.logger.warn({ err: error, nick: session.nick }, 'could not record address'),
+      );
+    if (this.moderation.isMonitoring) this.core.sendTo(session, { ev: 'monitor', on: true });
+    if (this.moderation.isSuspended(session))
+      this.core.sendTo(session, {
+        ev: 'suspension',
+        nick: session.nick,
+        suspended: true,
+        by: this.moderation.suspendedBy(session.nickKey) ?? CONSOLE_ACTOR,
+      });
+  }
+
+  /** The audit log: who did what to whom, when. Recorded in the store and the server log. */
+  async audit(
+    actor: Session,
+    action: string,
+    target: string | null,
+    details: string | null = null,
+  ): Promise<void> {
+    const entry = { ts: this.core.clock.now(), actor: actor.nick, action, target, details };
+    this.core.logger.info({ event: 'audit', ...entry }, 'admin action');
+    try {
+      await this.core.store.audit.record(entry);
+    } catch (error) {
+      // The action is done: failing to record it must not undo or hide it.
+      this.core.logger.error({ err: error, ...entry }, 'could not write the audit log');
+    }
+  }
+}

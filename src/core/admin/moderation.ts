@@ -1,0 +1,149 @@
+import type { Ban, Suspension } from '../../store/store.js';
+import type { ChatCore } from '../chat-core.js';
+import { ChatError } from '../errors.js';
+import type { AccountRef, Session } from '../session.js';
+
+/** Who is trying to log in, known only once the password (if any) has been checked. */
+export interface LoginAttempt {
+  readonly address: string;
+  readonly account: AccountRef | null;
+}
+
+/** `::ffff:10.0.0.1` and `10.0.0.1` are one address. */
+export function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+/**
+ * The moderation state: the lock, bans, suspensions and monitoring. Bans and suspensions
+ * are persisted and cached here, so the login gate and the dispatcher check them without
+ * waiting on the store.
+ */
+export class Moderation {
+  private locked = false;
+  private monitoring = false;
+  private bans: Ban[] = [];
+  private readonly suspended = new Map<string, Suspension>();
+
+  constructor(private readonly core: ChatCore) {}
+
+  async load(): Promise<void> {
+    this.bans = await this.core.store.moderation.activeBans(this.core.clock.now());
+    this.suspended.clear();
+    for (const suspension of await this.core.store.moderation.suspensions())
+      this.suspended.set(suspension.nameKey, suspension);
+  }
+
+  // ---- the login gate ------------------------------------------------------------------
+
+  /**
+   * Refuses a new login while locked or banned. Admin accounts pass the lock and address
+   * bans (an admin sharing an address with a banned user must still get in to lift it),
+   * but not a ban on their own name.
+   */
+  checkLogin(nickKey: string, attempt: LoginAttempt): void {
+    const isAdmin = attempt.account?.role === 'admin';
+    const ban = this.banFor(nickKey, isAdmin ? undefined : normalizeAddress(attempt.address));
+    if (ban) {
+      const until =
+        ban.expiresAt === null ? 'for good' : `until ${new Date(ban.expiresAt).toISOString()}`;
+      throw new ChatError(
+        'banned',
+        `You are banned from this server ${until}${ban.reason ? `: ${ban.reason}` : ''}`,
+        { reason: ban.reason, until: ban.expiresAt },
+      );
+    }
+    if (this.locked && !isAdmin) throw new ChatError('server_locked');
+  }
+
+  // ---- lock ----------------------------------------------------------------------------
+
+  get isLocked(): boolean {
+    return this.locked;
+  }
+
+  /** Returns false when it was already so. */
+  setLocked(locked: boolean): boolean {
+    if (this.locked === locked) return false;
+    this.locked = locked;
+    return true;
+  }
+
+  // ---- bans ----------------------------------------------------------------------------
+
+  activeBans(): readonly Ban[] {
+    const now = this.core.clock.now();
+    this.bans = this.bans.filter((ban) => ban.expiresAt === null || ban.expiresAt > now);
+    return this.bans;
+  }
+
+  banFor(nickKey: string, address?: string): Ban | undefined {
+    return this.activeBans().find(
+      (ban) => ban.nameKey === nickKey || (address !== undefined && ban.address === address),
+    );
+  }
+
+  async addBan(ban: Omit<Ban, 'id'>): Promise<Ban> {
+    const stored = await this.core.store.moderation.addBan(ban);
+    this.bans.push(stored);
+    return stored;
+  }
+
+  /** Lifts the bans on a name; false when there were none. */
+  async removeBans(nameKey: string): Promise<boolean> {
+    const removed = await this.core.store.moderation.removeBans(nameKey);
+    const cached = this.bans.length;
+    this.bans = this.bans.filter((ban) => ban.nameKey !== nameKey);
+    return removed > 0 || cached !== this.bans.length;
+  }
+
+  // ---- suspensions ---------------------------------------------------------------------
+
+  isSuspended(session: Session): boolean {
+    return this.suspended.has(session.nickKey);
+  }
+
+  isNameSuspended(nameKey: string): boolean {
+    return this.suspended.has(nameKey);
+  }
+
+  suspendedBy(nameKey: string): string | undefined {
+    return this.suspended.get(nameKey)?.createdBy;
+  }
+
+  async suspend(suspension: Suspension): Promise<void> {
+    await this.core.store.moderation.addSuspension(suspension);
+    this.suspended.set(suspension.nameKey, suspension);
+  }
+
+  async forgive(nameKey: string): Promise<void> {
+    await this.core.store.moderation.removeSuspension(nameKey);
+    this.suspended.delete(nameKey);
+  }
+
+  // ---- monitoring ----------------------------------------------------------------------
+
+  get isMonitoring(): boolean {
+    return this.monitoring;
+  }
+
+  setMonitoring(on: boolean): boolean {
+    if (this.monitoring === on) return false;
+    this.monitoring = on;
+    return true;
+  }
+
+  /** While monitoring is on, admins get a copy of private messages they are not part of. */
+  copyToMonitors(
+    message: { mid: number; from: string; to: readonly string[]; text: string; ts: number },
+    involved: ReadonlySet<string>,
+  ): void {
+    if (!this.monitoring) return;
+    const ids: string[] = [];
+    for (const session of this.core.onlineSessions())
+      if (session.isAdmin && !involved.has(session.id)) ids.push(session.id);
+    if (ids.length === 0) return;
+    const { ts, ...fields } = message;
+    this.core.publish({ kind: 'sessions', ids }, { ev: 'monitored', ...fields }, { ts });
+  }
+}

@@ -1,0 +1,295 @@
+import { z } from 'zod';
+import { describeDuration, parseDuration } from '../admin/duration.js';
+import { normalizeAddress } from '../admin/moderation.js';
+import { checkMayActOn, findOnlineTarget, findTarget, removeSession } from '../admin/targets.js';
+import { ChatError } from '../errors.js';
+import { checkName } from '../names.js';
+import { defineCommand } from './command.js';
+
+const name = z.string().min(1).max(64);
+const reason = z.string().max(500).optional();
+
+function withReason(text: string, why: string | undefined): string {
+  return why ? `${text}: ${why}` : text;
+}
+
+export const kickCommand = defineCommand({
+  phase: 'session',
+  admin: true,
+  info: {
+    name: 'kick',
+    aliases: ['kill'],
+    bare: ['kill'],
+    args: [
+      { name: 'nick', kind: 'name' },
+      { name: 'reason', kind: 'text', optional: true },
+    ],
+    summary: 'disconnect a user; everyone is told',
+    group: 'admin',
+  },
+  args: z.object({ nick: name, reason }),
+  async handle({ core, session }, { nick, reason }) {
+    const target = findOnlineTarget(core, nick);
+    checkMayActOn(session, { key: target.nickKey, session: target }, 'kick');
+    removeSession(
+      core,
+      target,
+      reason === undefined ? { reason: 'kicked' } : { reason: 'kicked', message: reason },
+      { code: 'kicked', message: withReason(`You were kicked by ${session.nick}`, reason) },
+    );
+    await core.admin.audit(session, 'kick', target.nick, reason ?? null);
+    return { nick: target.nick };
+  },
+});
+
+export const banCommand = defineCommand({
+  phase: 'session',
+  admin: true,
+  info: {
+    name: 'ban',
+    aliases: [],
+    bare: [],
+    args: [
+      { name: 'nick', kind: 'name' },
+      { name: 'duration', kind: 'duration', optional: true },
+      { name: 'reason', kind: 'text', optional: true },
+    ],
+    summary: 'keep an account (and its address) out, for a time or for good',
+    group: 'admin',
+  },
+  args: z.object({
+    nick: name,
+    duration: z.union([z.string().max(32), z.number().int()]).optional(),
+    reason,
+  }),
+  async handle({ core, session }, { nick, duration, reason }) {
+    const durationMs = duration === undefined ? null : parseDuration(duration);
+    if (durationMs === undefined)
+      throw new ChatError(
+        'invalid_args',
+        `"${duration}" is not a duration: try 30m, 2h, 7d or forever`,
+      );
+    const target = await findTarget(core, nick);
+    checkMayActOn(session, target, 'ban');
+    if (core.admin.moderation.activeBans().some((ban) => ban.nameKey === target.key))
+      throw new ChatError('no_change', `${target.name} is already banned: /unban first`);
+    const address =
+      target.session?.link?.outlet.address ??
+      (await core.store.moderation.lastAddress(target.key));
+    const now = core.clock.now();
+    const ban = await core.admin.moderation.addBan({
+      nameKey: target.key,
+      name: target.name,
+      address: address === undefined ? null : normalizeAddress(address),
+      reason: reason ?? null,
+      createdAt: now,
+      expiresAt: durationMs === null ? null : now + durationMs,
+      createdBy: session.nick,
+    });
+    const until = ban.expiresAt === null ? 'for good' : `for ${describeDuration(durationMs!)}`;
+    if (target.session)
+      removeSession(
+        core,
+        target.session,
+        reason === undefined ? { reason: 'banned' } : { reason: 'banned', message: reason },
+        { code: 'banned', message: withReason(`You were banned by ${session.nick} ${until}`, reason) },
+      );
+    await core.admin.audit(
+      session,
+      'ban',
+      target.name,
+      withReason(`${until}${ban.address ? ` (address ${ban.address})` : ''}`, reason),
+    );
+    return { nick: target.name, until: ban.expiresAt, address: ban.address, reason: ban.reason };
+  },
+});
+
+export const unbanCommand = defineCommand({
+  phase: 'session',
+  admin: true,
+  info: {
+    name: 'unban',
+    aliases: [],
+    bare: [],
+    args: [{ name: 'nick', kind: 'name' }],
+    summary: 'lift a ban',
+    group: 'admin',
+  },
+  args: z.object({ nick: name }),
+  async handle({ core, session }, { nick }) {
+    const checked = checkName(nick);
+    const key = checked.ok ? checked.key : undefined;
+    const ban = core.admin.moderation.activeBans().find((entry) => entry.nameKey === key);
+    if (!ban || key === undefined) {
+      await findTarget(core, nick);
+      throw new ChatError('no_change', `${nick} is not banned`);
+    }
+    await core.admin.moderation.removeBans(key);
+    await core.admin.audit(session, 'unban', ban.name);
+    return { nick: ban.name };
+  },
+});
+
+export const bansCommand = defineCommand({
+  phase: 'session',
+  admin: true,
+  info: {
+    name: 'bans',
+    aliases: [],
+    bare: [],
+    args: [],
+    summary: 'bans in force, with reason and end',
+    group: 'admin',
+  },
+  args: z.object({}),
+  handle({ core }) {
+    return {
+      bans: core.admin.moderation.activeBans().map((ban) => ({
+        nick: ban.name,
+        address: ban.address,
+        reason: ban.reason,
+        since: ban.createdAt,
+        until: ban.expiresAt,
+        by: ban.createdBy,
+      })),
+    };
+  },
+});
+
+export const suspendCommand = defineCommand({
+  phase: 'session',
+  admin: true,
+  info: {
+    name: 'suspend',
+    aliases: [],
+    bare: [],
+    args: [{ name: 'nick', kind: 'name' }],
+    summary: 'let a user read and quit, nothing else',
+    group: 'admin',
+  },
+  args: z.object({ nick: name }),
+  async handle({ core, session }, { nick }) {
+    const target = await findTarget(core, nick);
+    checkMayActOn(session, target, 'suspend');
+    if (core.admin.moderation.isNameSuspended(target.key))
+      throw new ChatError('no_change', `${target.name} is already suspended`);
+    await core.admin.moderation.suspend({
+      nameKey: target.key,
+      name: target.name,
+      createdAt: core.clock.now(),
+      createdBy: session.nick,
+    });
+    core.publish(
+      { kind: 'everyone' },
+      { ev: 'suspension', nick: target.name, suspended: true, by: session.nick },
+    );
+    await core.admin.audit(session, 'suspend', target.name);
+    return { nick: target.name, suspended: true };
+  },
+});
+
+export const forgiveCommand = defineCommand({
+  phase: 'session',
+  admin: true,
+  info: {
+    name: 'forgive',
+    aliases: [],
+    bare: [],
+    args: [{ name: 'nick', kind: 'name' }],
+    summary: 'lift a suspension',
+    group: 'admin',
+  },
+  args: z.object({ nick: name }),
+  async handle({ core, session }, { nick }) {
+    const target = await findTarget(core, nick);
+    if (!core.admin.moderation.isNameSuspended(target.key))
+      throw new ChatError('no_change', `${target.name} is not suspended`);
+    await core.admin.moderation.forgive(target.key);
+    core.publish(
+      { kind: 'everyone' },
+      { ev: 'suspension', nick: target.name, suspended: false, by: session.nick },
+    );
+    await core.admin.audit(session, 'forgive', target.name);
+    return { nick: target.name, suspended: false };
+  },
+});
+
+function makeLockCommand(locked: boolean) {
+  return defineCommand({
+    phase: 'session',
+    admin: true,
+    info: {
+      name: locked ? 'lock' : 'unlock',
+      aliases: locked ? ['start'] : [],
+      bare: [],
+      args: [],
+      summary: locked
+        ? 'refuse new logins (sessions in progress and resumes go on)'
+        : 'accept new logins again',
+      group: 'admin',
+    },
+    args: z.object({}),
+    async handle({ core, session }) {
+      if (!core.admin.moderation.setLocked(locked))
+        throw new ChatError('no_change', `The server is already ${locked ? 'locked' : 'unlocked'}`);
+      core.publish(
+        { kind: 'everyone' },
+        {
+          ev: 'notice',
+          text: locked
+            ? 'The server is locked: no new logins for now'
+            : 'The server is open to new logins again',
+          from: session.nick,
+        },
+      );
+      await core.admin.audit(session, locked ? 'lock' : 'unlock', null);
+      return { locked };
+    },
+  });
+}
+
+export const lockCommand = makeLockCommand(true);
+export const unlockCommand = makeLockCommand(false);
+
+export const announceCommand = defineCommand({
+  phase: 'session',
+  admin: true,
+  info: {
+    name: 'announce',
+    aliases: [],
+    bare: [],
+    args: [{ name: 'text', kind: 'text' }],
+    summary: 'a server notice to everyone',
+    group: 'admin',
+  },
+  args: z.object({ text: z.string().max(2000) }),
+  async handle({ core, session }, { text }) {
+    if (text.trim() === '') throw new ChatError('empty_message');
+    core.publish({ kind: 'everyone' }, { ev: 'notice', text, from: session.nick });
+    await core.admin.audit(session, 'announce', null, text);
+    return {};
+  },
+});
+
+export const monitorCommand = defineCommand({
+  phase: 'session',
+  admin: true,
+  info: {
+    name: 'monitor',
+    aliases: [],
+    bare: [],
+    args: [{ name: 'state', kind: 'word', choices: ['on', 'off'] }],
+    summary: 'see private messages (everyone is told while it is on)',
+    group: 'admin',
+  },
+  args: z.object({ state: z.enum(['on', 'off']) }),
+  async handle({ core, session }, { state }) {
+    const on = state === 'on';
+    if (!core.admin.moderation.setMonitoring(on))
+      throw new ChatError('no_change', `Monitoring is already ${state}`);
+    // Nobody is monitored silently: everyone online is told now, and later logins at login.
+    core.publish({ kind: 'everyone' }, { ev: 'monitor', on, by: session.nick });
+    await core.admin.audit(session, `monitor ${state}`, null);
+    return { monitor: on };
+  },
+});

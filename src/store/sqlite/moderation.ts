@@ -1,0 +1,121 @@
+import type Database from 'better-sqlite3';
+import type { Ban, ModerationStore, NewBan, Suspension } from '../store.js';
+import { translateError, type WriteBatcher } from './database.js';
+
+interface BanRow {
+  id: number;
+  name_key: string;
+  name: string;
+  address: string | null;
+  reason: string | null;
+  created_at: number;
+  expires_at: number | null;
+  created_by: string;
+}
+
+interface SuspensionRow {
+  name_key: string;
+  name: string;
+  created_at: number;
+  created_by: string;
+}
+
+function toBan(row: BanRow): Ban {
+  return {
+    id: row.id,
+    nameKey: row.name_key,
+    name: row.name,
+    address: row.address,
+    reason: row.reason,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    createdBy: row.created_by,
+  };
+}
+
+export class SqliteModerationStore implements ModerationStore {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly batcher: WriteBatcher,
+  ) {}
+
+  async addBan(ban: NewBan): Promise<Ban> {
+    const { lastInsertRowid } = this.write(
+      `INSERT INTO bans (name_key, name, address, reason, created_at, expires_at, created_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ban.nameKey,
+      ban.name,
+      ban.address,
+      ban.reason,
+      ban.createdAt,
+      ban.expiresAt,
+      ban.createdBy,
+    );
+    return { ...ban, id: Number(lastInsertRowid) };
+  }
+
+  async removeBans(nameKey: string): Promise<number> {
+    return this.write('DELETE FROM bans WHERE name_key = ?', nameKey).changes;
+  }
+
+  async activeBans(now: number): Promise<Ban[]> {
+    this.write('DELETE FROM bans WHERE expires_at IS NOT NULL AND expires_at <= ?', now);
+    const rows = this.db.prepare('SELECT * FROM bans ORDER BY id').all() as BanRow[];
+    return rows.map(toBan);
+  }
+
+  async addSuspension(suspension: Suspension): Promise<void> {
+    this.write(
+      `INSERT INTO suspensions (name_key, name, created_at, created_by) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name_key) DO NOTHING`,
+      suspension.nameKey,
+      suspension.name,
+      suspension.createdAt,
+      suspension.createdBy,
+    );
+  }
+
+  async removeSuspension(nameKey: string): Promise<boolean> {
+    return this.write('DELETE FROM suspensions WHERE name_key = ?', nameKey).changes > 0;
+  }
+
+  async suspensions(): Promise<Suspension[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM suspensions ORDER BY name_key')
+      .all() as SuspensionRow[];
+    return rows.map((row) => ({
+      nameKey: row.name_key,
+      name: row.name,
+      createdAt: row.created_at,
+      createdBy: row.created_by,
+    }));
+  }
+
+  recordAddress(nameKey: string, address: string, at: number): Promise<void> {
+    // Every login records one: grouped with the tick's other writes into one commit.
+    return this.batcher.enqueue(() => {
+      this.db
+        .prepare(
+          `INSERT INTO name_addresses (name_key, address, last_used_at) VALUES (?, ?, ?)
+           ON CONFLICT (name_key) DO UPDATE SET address = excluded.address,
+             last_used_at = excluded.last_used_at`,
+        )
+        .run(nameKey, address, at);
+    });
+  }
+
+  async lastAddress(nameKey: string): Promise<string | undefined> {
+    const row = this.db
+      .prepare('SELECT address FROM name_addresses WHERE name_key = ?')
+      .get(nameKey) as { address: string } | undefined;
+    return row?.address;
+  }
+
+  private write(sql: string, ...params: unknown[]): Database.RunResult {
+    try {
+      return this.db.prepare(sql).run(...params);
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+}
