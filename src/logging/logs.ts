@@ -49,6 +49,15 @@ export function openLogs(dataDir: string): ServerLogs {
       );
     },
   };
+  // Destinations open their files asynchronously; a server stopped at once must still
+  // wait for that, or the open lands after its data directory is gone.
+  const opened = [serverDestination, messageDestination].map(
+    (destination) =>
+      new Promise<void>((resolve) => {
+        destination.once('ready', () => resolve());
+        destination.once('error', () => resolve());
+      }),
+  );
   const flushOne = (
     destination: pino.DestinationStream & { flush?: (cb: (err?: Error) => void) => void },
   ) =>
@@ -61,6 +70,7 @@ export function openLogs(dataDir: string): ServerLogs {
     messageLog,
     dir,
     async flush() {
+      await Promise.all(opened);
       await Promise.all([flushOne(serverDestination), flushOne(messageDestination)]);
     },
   };

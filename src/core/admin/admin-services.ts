@@ -32,6 +32,11 @@ export class AdminServices {
     this.idle.start();
   }
 
+  /** Runs the idle check at once (tests; the timer runs it every second). */
+  sweepIdleNow(): void {
+    this.idle.sweep();
+  }
+
   stop(): void {
     this.idle.stop();
     this.countdown.dispose();
