@@ -24,9 +24,8 @@ export function startConsole(core: ChatCore, input: Readable, output: Writable):
     output.write(`\r\x1b[K${line}\n`);
     lines.prompt(true);
   };
-  const commands = core
-    .commands()
-    .filter((command) => command.admin || CONSOLE_EXTRAS.has(command.name));
+  const catalogue = core.commands();
+  const commands = catalogue.filter((command) => command.admin || CONSOLE_EXTRAS.has(command.name));
   const waiting = new Map<number, (reply: Reply) => void>();
   const outlet: Outlet = {
     transport: 'console',
@@ -53,7 +52,13 @@ export function startConsole(core: ChatCore, input: Readable, output: Writable):
   print('Server console: admin commands (/help lists them). Ctrl-C stops the server.');
 
   const run = async (line: string): Promise<void> => {
-    const parsed = parseInput(line, { commands, currentRoom: 'lobby', localCommands: ['help'] });
+    // Parsed against the whole catalogue, so a chat command gets a clear refusal rather
+    // than "unknown command".
+    const parsed = parseInput(line, {
+      commands: catalogue,
+      currentRoom: 'lobby',
+      localCommands: ['help'],
+    });
     switch (parsed.kind) {
       case 'empty':
         return;

@@ -99,13 +99,7 @@ export type FileEventPayload =
   | { ev: 'fileabort'; transfer: string; code: string; message: string };
 
 export type LeaveReason =
-  | 'quit'
-  | 'dropped'
-  | 'kicked'
-  | 'banned'
-  | 'timeout'
-  | 'shutdown'
-  | 'replaced';
+  'quit' | 'dropped' | 'kicked' | 'banned' | 'timeout' | 'shutdown' | 'replaced';
 
 export type EventName = EventPayload['ev'];
 

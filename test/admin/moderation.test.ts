@@ -87,7 +87,10 @@ describe('/kick', () => {
     await expect(admin.request('kick', { nick: 'Bob', reason: 'flooding' })).resolves.toEqual({
       nick: 'bob',
     });
-    expect(await bobClosed).toMatchObject({ code: 'kicked', message: expect.stringMatching(/flooding/) });
+    expect(await bobClosed).toMatchObject({
+      code: 'kicked',
+      message: expect.stringMatching(/flooding/),
+    });
     expect(await carolSees).toMatchObject({ nick: 'bob', reason: 'kicked', message: 'flooding' });
     const who = await carol.request<{ users: Array<{ nick: string }> }>('who');
     expect(who.users.map((user) => user.nick)).not.toContain('bob');
@@ -328,4 +331,3 @@ describe('audit log', () => {
     }
   });
 });
-

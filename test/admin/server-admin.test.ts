@@ -131,8 +131,7 @@ describe('/config', () => {
       admin.request('config', { action: 'reset', key: 'idleTimeoutSeconds' }),
     ).resolves.toMatchObject({ value: 1800, source: 'default' });
     expect(
-      (await errorOf(admin.request('config', { action: 'reset', key: 'idleTimeoutSeconds' })))
-        .code,
+      (await errorOf(admin.request('config', { action: 'reset', key: 'idleTimeoutSeconds' }))).code,
     ).toBe('no_change');
     await server.stop();
 
@@ -157,10 +156,7 @@ describe('idle timeout', () => {
     const bob = await server.connect('bob');
     const carol = await server.connect('carol');
     const bobEvents = collect(bob);
-    const carolSees = carol.waitFor(
-      (e) => e.ev === 'offline' && e.nick === 'bob',
-      8000,
-    );
+    const carolSees = carol.waitFor((e) => e.ev === 'offline' && e.nick === 'bob', 8000);
     // Pings keep the connection alive but are not input.
     const pinging = setInterval(() => bob.request('ping').catch(() => undefined), 200);
     // carol types now and then, so only bob is idle.

@@ -74,8 +74,7 @@ export const banCommand = defineCommand({
     if (core.admin.moderation.activeBans().some((ban) => ban.nameKey === target.key))
       throw new ChatError('no_change', `${target.name} is already banned: /unban first`);
     const address =
-      target.session?.link?.outlet.address ??
-      (await core.store.moderation.lastAddress(target.key));
+      target.session?.link?.outlet.address ?? (await core.store.moderation.lastAddress(target.key));
     const now = core.clock.now();
     const ban = await core.admin.moderation.addBan({
       nameKey: target.key,
@@ -92,7 +91,10 @@ export const banCommand = defineCommand({
         core,
         target.session,
         reason === undefined ? { reason: 'banned' } : { reason: 'banned', message: reason },
-        { code: 'banned', message: withReason(`You were banned by ${session.nick} ${until}`, reason) },
+        {
+          code: 'banned',
+          message: withReason(`You were banned by ${session.nick} ${until}`, reason),
+        },
       );
     await core.admin.audit(
       session,

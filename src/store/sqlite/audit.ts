@@ -8,7 +8,9 @@ export class SqliteAuditStore implements AuditStore {
   async record(entry: AuditEntry): Promise<void> {
     try {
       this.db
-        .prepare('INSERT INTO audit_log (ts, actor, action, target, details) VALUES (?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO audit_log (ts, actor, action, target, details) VALUES (?, ?, ?, ?, ?)',
+        )
         .run(entry.ts, entry.actor, entry.action, entry.target, entry.details);
     } catch (error) {
       throw translateError(error);
