@@ -38,7 +38,8 @@ export class ShutdownCountdown {
     this.reason = reason;
     this.deadline = this.core.clock.now() + seconds * 1000;
     this.core.logger.info({ event: 'shutdown_scheduled', seconds, reason }, 'shutdown scheduled');
-    this.announce(seconds);
+    // At 0 the stop itself tells everyone; a notice "in 0 seconds" first would be noise.
+    if (seconds > 0) this.announce(seconds);
     this.scheduleNext(seconds);
   }
 
