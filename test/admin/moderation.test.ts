@@ -42,7 +42,7 @@ describe('admin commands', () => {
     const bob = await server.connect('bob');
     const bobEvents = collect(bob);
     const advertised = alice.commands.filter((command) => command.admin).map((c) => c.name);
-    expect(advertised.sort()).toEqual(ADMIN_REQUESTS.map(([cmd]) => cmd).sort());
+    expect(advertised).toEqual(expect.arrayContaining(ADMIN_REQUESTS.map(([cmd]) => cmd)));
     for (const [cmd, args] of ADMIN_REQUESTS)
       expect((await errorOf(alice.request(cmd, args))).code, cmd).toBe('not_authorized');
     await bob.request('ping');
