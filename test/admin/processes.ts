@@ -23,7 +23,7 @@ function track(child: ChildProcessWithoutNullStreams): Run {
   return {
     child,
     output: () => out,
-    async waitFor(pattern, timeoutMs = 10_000) {
+    async waitFor(pattern, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const match = pattern.exec(out);
