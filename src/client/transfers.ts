@@ -59,6 +59,22 @@ export interface PartialDownload {
   readonly bytes: number;
 }
 
+/**
+ * An upload cut by a lost connection. After the session is resumed (`ChatClient.resume`),
+ * `resumeUpload(transfer, file)` continues it from where the server got to; if the
+ * session ended instead, the server has already deleted the partial file.
+ */
+export class UploadInterruptedError extends ConnectionClosedError {
+  constructor(
+    message: string,
+    readonly transfer: string,
+    readonly file: string,
+  ) {
+    super(message);
+    this.name = 'UploadInterruptedError';
+  }
+}
+
 export class DownloadInterruptedError extends ConnectionClosedError {
   constructor(
     message: string,
@@ -303,6 +319,9 @@ export class FileTransfers {
       };
     } catch (error) {
       await Promise.allSettled(inFlight);
+      // The server keeps the upload while the session waits to be resumed.
+      if (error instanceof ConnectionClosedError)
+        throw new UploadInterruptedError(error.message, transfer, file);
       await this.cancelQuietly(transfer, error);
       throw error;
     } finally {

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RequestError, type ChatClient } from '../../src/client/client.js';
-import { DownloadInterruptedError } from '../../src/client/transfers.js';
+import { DownloadInterruptedError, UploadInterruptedError } from '../../src/client/transfers.js';
 import type { ChatEvent } from '../../src/core/events.js';
 import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../helpers/server.js';
 import {
@@ -283,7 +283,7 @@ describe('integrity and interruptions', () => {
         }
       },
     });
-    await expect(attempt).rejects.toThrow();
+    await expect(attempt).rejects.toBeInstanceOf(UploadInterruptedError);
     expect(cut).toBe(true);
     await eventually(() => storedBlobs(server.dataDir).length === 0);
     const listing = await listOf(bob);
