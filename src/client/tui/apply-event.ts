@@ -24,7 +24,7 @@ export function mentions(text: string, nick: string | undefined): boolean {
 
 /** The formatted text of an event without its time (the pane shows times itself). */
 export function eventText(event: ChatEvent): string | undefined {
-  return formatEvent(event)?.replace(/^\[\d\d:\d\d:\d\d\] (?:-- |!! )?/, '');
+  return formatEvent(event)?.replace(/^\[[^\]]*\] (?:-- |!! )?/, '');
 }
 
 /** Other people in a private conversation (you alone when writing to yourself). */
@@ -98,16 +98,32 @@ export function applyEvent(state: ChatState, event: ChatEvent): void {
       return;
     }
     case 'room_entered': {
-      // Also when an account's rooms come back at login: each gets its window.
       const window = state.ensureWindow('room', event.room, []);
       state.addNotice(window, eventText(event) ?? '', 'event', event.ts);
+      // A room you join comes to the front; rooms restored at login wait in the list.
+      if (!event.restored) state.switchTo(window.id);
       return;
     }
     case 'room_left':
-    case 'room_closed':
-      state.closeWindow(roomWindowId(event.room));
+    case 'room_closed': {
+      const id = roomWindowId(event.room);
+      state.closeWindow(id);
       state.addNotice(state.findWindow(LOBBY_WINDOW), eventText(event) ?? '', 'event', event.ts);
       return;
+    }
+    case 'room_join':
+    case 'room_leave':
+    case 'room_topic': {
+      const window = state.findWindow(roomWindowId(event.room));
+      state.addNotice(
+        window ?? state.findWindow(LOBBY_WINDOW),
+        eventText(event) ?? '',
+        'event',
+        event.ts,
+      );
+      if (event.ev === 'room_join') state.nicks.add(event.nick);
+      return;
+    }
     case 'notice':
     case 'shutdown':
       state.addNotice(undefined, eventText(event) ?? '', 'server', event.ts);
@@ -116,7 +132,7 @@ export function applyEvent(state: ChatState, event: ChatEvent): void {
       // Events this client version does not know yet still show, in their room if any.
       const unknown = event as { room?: unknown };
       const room =
-        typeof unknown.room === 'string' ? state.findWindow(`#${fold(unknown.room)}`) : undefined;
+        typeof unknown.room === 'string' ? state.findWindow(roomWindowId(unknown.room)) : undefined;
       const text = eventText(event);
       if (text) state.addNotice(room, text, 'server', (event as ChatEvent).ts);
     }

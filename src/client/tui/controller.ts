@@ -62,6 +62,9 @@ type LoginData = {
 
 class Cancelled extends Error {}
 
+const sameName = (a: string, b: string) =>
+  a.normalize('NFKC').toLowerCase() === b.normalize('NFKC').toLowerCase();
+
 const describeClose = (info: CloseInfo) =>
   info.code ? `${info.message} (${info.code})` : info.message;
 
@@ -265,12 +268,12 @@ export class TuiController implements AppActions {
       if (this.client !== client) return;
       if (this.loggedIn) this.lastEventId = Math.max(this.lastEventId ?? 0, event.id);
       applyEvent(this.state, event);
-      if (event.ev === 'renamed' && this.state.nick !== this.nick) this.nick = this.state.nick;
-      // Rooms to join again after a reconnect: not those left or closed meanwhile.
+      // Remembered so a fresh login (when resume is refused) can join them again.
+      if (event.ev === 'room_entered' && event.room.toLowerCase() !== 'lobby')
+        this.rooms.add(event.room);
       if (event.ev === 'room_left' || event.ev === 'room_closed')
-        for (const room of this.rooms)
-          if (room.normalize('NFKC').toLowerCase() === event.room.normalize('NFKC').toLowerCase())
-            this.rooms.delete(room);
+        for (const room of this.rooms) if (sameName(room, event.room)) this.rooms.delete(room);
+      if (event.ev === 'renamed' && this.state.nick !== this.nick) this.nick = this.state.nick;
       this.state.changed();
     });
     const closed = client.closed();
@@ -390,7 +393,9 @@ export class TuiController implements AppActions {
 
   private async rejoinRooms(client: ChatClient): Promise<void> {
     if (!findCommand(client.commands, 'join')) return;
-    for (const room of this.rooms) {
+    for (const room of [...this.rooms]) {
+      // An account's rooms come back by themselves (room_entered, restored).
+      if (client.rooms.has(room)) continue;
       try {
         await client.request('join', { room });
       } catch (error) {
