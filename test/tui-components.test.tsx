@@ -347,4 +347,22 @@ describe('App input line', () => {
     expect(lastRow(frame)).toContain('(scrolled)');
     expect(frame).toContain('line 23');
   });
+
+  it('scrolls with the mouse wheel and never types the mouse reports', async () => {
+    const state = new ChatState();
+    for (let index = 0; index < 30; index += 1)
+      state.addNotice(state.currentWindow, `line ${index}`, 'info', 0);
+    const { stdin, lastFrame } = render(
+      <App state={state} actions={fakeActions()} size={{ columns: 60, rows: 10 }} />,
+    );
+    await until(lastFrame, (text) => text.includes('line 29'));
+    stdin.write('\x1b[<64;10;5M\x1b[<64;10;5M'); // two wheel-ups in one read
+    const up = await until(lastFrame, (text) => !text.includes('line 29'));
+    expect(up).toContain('line 23');
+    expect(up).not.toContain('line 24');
+    stdin.write('\x1b[<65;10;5M');
+    await until(lastFrame, (text) => text.includes('line 26') && !text.includes('line 27'));
+    stdin.write('\x1b[<0;10;5M'); // a click: ignored
+    expect(lastRow(lastFrame()!)).not.toContain('<');
+  });
 });

@@ -65,7 +65,13 @@ const NO_KEY: Key = {
   numLock: false,
 };
 
-const CHROME_ROWS = 3; // window list, status bar, input line
+const CHROME_ROWS = 3;
+// eslint-disable-next-line no-control-regex
+const MOUSE_REPORT = /\x1b?\[<(\d+);\d+;\d+[Mm]/g;
+// eslint-disable-next-line no-control-regex
+const MOUSE_REPORTS = /^(?:\x1b?\[<\d+;\d+;\d+[Mm])+$/;
+const WHEEL_UP = 64;
+const WHEEL_DOWN = 65; // window list, status bar, input line
 
 /** The whole screen: messages, transfers, window list, status bar, input line. */
 export function App({ state, actions, size }: AppProps) {
@@ -107,9 +113,26 @@ export function App({ state, actions, size }: AppProps) {
     handleKey(input, key);
   });
 
+  const scroll = (rows: number) => {
+    const reach = state.scroll + Math.max(rows, 0);
+    const { maxScroll } = visibleRows(window.lines, columns, paneHeight, reach);
+    state.scrollBy(rows, maxScroll);
+    state.changed();
+  };
+
   function handleKey(input: string, key: Key) {
     if (key.ctrl && input === 'c') {
       actions.exit();
+      return;
+    }
+    // A mouse report (SGR encoding, as Ink hands it over without the escape): the wheel
+    // scrolls three rows; clicks are ignored.
+    if (MOUSE_REPORTS.test(input)) {
+      for (const report of input.matchAll(MOUSE_REPORT)) {
+        const button = Number(report[1]);
+        if (button === WHEEL_UP) scroll(3);
+        else if (button === WHEEL_DOWN) scroll(-3);
+      }
       return;
     }
     const prompt = state.prompt;
@@ -131,12 +154,7 @@ export function App({ state, actions, size }: AppProps) {
       setAnswer(edit(answer, input, key));
       return;
     }
-    if (key.pageUp || key.pageDown) {
-      const { maxScroll } = visibleRows(window.lines, columns, paneHeight, state.scroll + page);
-      state.scrollBy(key.pageUp ? page : -page, maxScroll);
-      state.changed();
-      return;
-    }
+    if (key.pageUp || key.pageDown) return scroll(key.pageUp ? page : -page);
     if (key.meta && /^[0-9]$/.test(input)) {
       state.switchToNumber(input === '0' ? 10 : Number(input));
       state.changed();

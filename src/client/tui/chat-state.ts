@@ -82,6 +82,8 @@ export class ChatState {
   /** Rows scrolled up from the bottom of the current window (0: following new lines). */
   scroll = 0;
   prompt: PromptState | undefined;
+  /** Whether the terminal reports the mouse (the wheel scrolls); `/mouse` toggles it. */
+  mouse = true;
   transfers: TransferProgress[] = [];
   /** People known to be online, for completion. */
   readonly nicks = new Set<string>();

@@ -31,13 +31,14 @@ export interface SessionAccess {
   readonly downloadsDir?: string | undefined;
 }
 
-export const LOCAL_COMMANDS = ['help', 'menu', 'switch', 'clear', 'reconnect'];
+export const LOCAL_COMMANDS = ['help', 'menu', 'switch', 'clear', 'reconnect', 'mouse'];
 const LOCAL_HELP = [
   { usage: '/help [COMMAND]', summary: 'this list, or one command' },
   { usage: '/menu', summary: 'pick a command by number; you are asked for what it needs' },
   { usage: '/switch ROOM|@NICK|N', summary: 'show another window (also Alt+1..9, Ctrl+N/P)' },
   { usage: '/clear', summary: 'clear this window' },
   { usage: '/reconnect', summary: 'connect again now' },
+  { usage: '/mouse [on|off]', summary: 'wheel scrolling (off: the terminal selects text)' },
 ];
 
 /**
@@ -281,6 +282,13 @@ export class InputHandler {
         this.session.state.currentWindow.lines = [];
         this.session.state.scroll = 0;
         this.session.state.changed();
+        return;
+      case 'mouse':
+        this.session.state.mouse = rest === '' ? !this.session.state.mouse : rest === 'on';
+        this.session.notice(
+          `Mouse ${this.session.state.mouse ? 'on: the wheel scrolls' : 'off: select text as usual'}`,
+          'info',
+        );
         return;
       case 'reconnect':
         if (this.session.isLoggedIn()) return this.session.notice('Already connected', 'info');

@@ -4,8 +4,12 @@ import { TuiController, type ControllerOptions } from './controller.js';
 
 // Alternate screen: the chat gets the whole terminal and the shell's screen comes back
 // untouched on exit. Cursor shown again on exit whatever happened.
+// Mouse: button events in SGR encoding, so the wheel scrolls the pane. Most terminals
+// still select text with Shift held; `/mouse off` gives plain selection back.
 const ENTER_SCREEN = '\x1b[?1049h\x1b[H';
-const LEAVE_SCREEN = '\x1b[?25h\x1b[?1049l';
+const LEAVE_SCREEN = '\x1b[?1000l\x1b[?1006l\x1b[?25h\x1b[?1049l';
+const MOUSE_ON = '\x1b[?1000h\x1b[?1006h';
+const MOUSE_OFF = '\x1b[?1000l\x1b[?1006l';
 
 /**
  * `confab connect` on a terminal: the full-screen client. Resolves with the exit code once
@@ -27,6 +31,14 @@ export async function runFullScreen(options: ControllerOptions): Promise<number>
     stdout.write(LEAVE_SCREEN);
   };
   stdout.write(ENTER_SCREEN);
+  let mouse = false;
+  const followMouse = () => {
+    if (restored || controller.state.mouse === mouse) return;
+    mouse = controller.state.mouse;
+    stdout.write(mouse ? MOUSE_ON : MOUSE_OFF);
+  };
+  followMouse();
+  const unsubscribe = controller.state.subscribe(followMouse);
   const instance = render(<App state={controller.state} actions={controller} />, {
     exitOnCtrlC: false,
     patchConsole: true,
@@ -67,6 +79,7 @@ export async function runFullScreen(options: ControllerOptions): Promise<number>
       };
     }),
   ]);
+  unsubscribe();
   instance.unmount();
   restore();
   process.off('SIGINT', leave);
