@@ -1,0 +1,229 @@
+import type {
+  ClientSpec,
+  SeenSummary,
+  SenderPlan,
+  SenderResult,
+  WorkerCommand,
+  WorkerReply,
+} from './ipc.js';
+import { LeanClient, markerText, nowMicros, type Receiver } from './lean-client.js';
+import { LatencyHistogram, SequenceTracker } from './stats.js';
+
+/**
+ * A load-generator process: it holds a share of the benchmark's clients, logs them in,
+ * runs senders and records every marked delivery its clients receive. The runner forks
+ * several so that the generator uses more than one core and is not the bottleneck.
+ */
+
+/** Padding after the marker, so a message is the size of a short chat line (~64 bytes). */
+const PADDING = 'lorem ipsum dolor sit amet consectetur';
+const HANDSHAKE_TIMEOUT_MS = 30_000;
+const DRAIN_TIMEOUT_MS = 30_000;
+
+const clients = new Map<number, LeanClient>();
+const trackers = new Map<number, SequenceTracker>();
+const histogram = new LatencyHistogram();
+let lastAt = 0;
+let senderHooks = new Map<LeanClient, (re: number, ok: boolean, line: string) => void>();
+
+const receiver: Receiver = {
+  onMarked(client, sender, seq, sentAt, now) {
+    histogram.record(now - sentAt);
+    lastAt = now;
+    let tracker = trackers.get(client.index);
+    if (!tracker) {
+      tracker = new SequenceTracker();
+      trackers.set(client.index, tracker);
+    }
+    tracker.see(sender, seq);
+  },
+  onReply(client, re, ok, line) {
+    senderHooks.get(client)?.(re, ok, line);
+  },
+};
+
+function reply(message: WorkerReply): void {
+  process.send!(message);
+}
+
+async function connectAll(
+  host: string,
+  port: number,
+  specs: readonly ClientSpec[],
+  concurrency: number,
+): Promise<WorkerReply> {
+  const started = performance.now();
+  let next = 0;
+  let ok = 0;
+  let failed = 0;
+  let firstError: string | undefined;
+  const one = async (spec: ClientSpec) => {
+    try {
+      const client = await LeanClient.connect({
+        index: spec.index,
+        host,
+        port,
+        localAddress: spec.localAddress,
+        receiver,
+        timeoutMs: HANDSHAKE_TIMEOUT_MS,
+      });
+      const login = await client.call('nick', { nick: spec.nick });
+      if (!login.ok) throw new Error(`login refused: ${login.line}`);
+      clients.set(spec.index, client);
+      ok++;
+    } catch (error) {
+      failed++;
+      firstError ??= (error as Error).message;
+    }
+  };
+  const lane = async () => {
+    while (next < specs.length) await one(specs[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
+  return { type: 'connected', ok, failed, firstError, ms: performance.now() - started };
+}
+
+/** Runs every sender until its count or the duration is reached, then waits for its acks. */
+function runLoad(plans: readonly SenderPlan[], durationMs: number): Promise<WorkerReply> {
+  const started = performance.now();
+  const deadline = started + durationMs;
+  let firstError: string | undefined;
+  senderHooks = new Map();
+  const runs = plans.map((plan) => {
+    const client = clients.get(plan.client);
+    const result = { senderNo: plan.senderNo, sent: 0, acked: 0, failed: 0 };
+    if (!client) {
+      firstError ??= `sender client ${plan.client} is not connected here`;
+      return Promise.resolve(result);
+    }
+    const argsPrefix =
+      plan.target.kind === 'room'
+        ? `{"room":${JSON.stringify(plan.target.room)},"text":"`
+        : `{"to":[${JSON.stringify(plan.target.to)}],"text":"`;
+    const cmd = plan.target.kind === 'room' ? 'say' : 'msg';
+    const sendOne = () => {
+      result.sent++;
+      client.send(
+        cmd,
+        argsPrefix + markerText(plan.senderNo, result.sent, nowMicros(), PADDING) + '"}',
+      );
+    };
+    const outstanding = () => result.sent - result.acked - result.failed;
+    const mayStart = () =>
+      result.sent < plan.maxMessages && performance.now() < deadline && !client.isClosed;
+    return new Promise<SenderResult>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finishIfDone = () => {
+        if (!mayStart() && outstanding() === 0) {
+          if (timer) clearInterval(timer);
+          resolve(result);
+        }
+      };
+      senderHooks.set(client, (_re, ok, line) => {
+        if (ok) result.acked++;
+        else {
+          result.failed++;
+          firstError ??= line.slice(0, 200);
+        }
+        if (plan.rate === 'max') while (outstanding() < plan.window && mayStart()) sendOne();
+        finishIfDone();
+      });
+      if (plan.rate === 'max') {
+        while (outstanding() < plan.window && mayStart()) sendOne();
+      } else {
+        const rate = plan.rate;
+        // Paced: message k is due at k/rate seconds; a 2 ms tick catches up with what is due.
+        timer = setInterval(() => {
+          const due = Math.min(
+            plan.maxMessages,
+            Math.floor(((performance.now() - started) * rate) / 1000) + 1,
+          );
+          while (result.sent < due && outstanding() < plan.window && mayStart()) sendOne();
+          finishIfDone();
+        }, 2);
+      }
+      // Bounded: whatever happens, give up waiting for acks after the drain timeout.
+      setTimeout(() => {
+        if (timer) clearInterval(timer);
+        resolve(result);
+      }, durationMs + DRAIN_TIMEOUT_MS).unref();
+    });
+  });
+  return Promise.all(runs).then((senders) => ({
+    type: 'loaded',
+    senders,
+    firstError,
+    ms: performance.now() - started,
+  }));
+}
+
+function collect(): WorkerReply {
+  const perSender = new Map<number, { receivers: number; minLast: number; maxLast: number }>();
+  let received = 0;
+  let violations = 0;
+  for (const tracker of trackers.values()) {
+    received += tracker.received;
+    violations += tracker.violations;
+    for (const [sender, last] of tracker.lastSeen()) {
+      const entry = perSender.get(sender);
+      if (!entry) perSender.set(sender, { receivers: 1, minLast: last, maxLast: last });
+      else {
+        entry.receivers++;
+        entry.minLast = Math.min(entry.minLast, last);
+        entry.maxLast = Math.max(entry.maxLast, last);
+      }
+    }
+  }
+  const seen: SeenSummary[] = [...perSender].map(([senderNo, entry]) => ({ senderNo, ...entry }));
+  let bytesIn = 0;
+  let framesIn = 0;
+  for (const client of clients.values()) {
+    bytesIn += client.bytesIn;
+    framesIn += client.framesIn;
+  }
+  const cpu = process.cpuUsage();
+  return {
+    type: 'collected',
+    histogram: histogram.snapshot(),
+    received,
+    violations,
+    seen,
+    bytesIn,
+    framesIn,
+    lastAt,
+    cpuMicros: cpu.user + cpu.system,
+    rss: process.memoryUsage.rss(),
+  };
+}
+
+function reset(): void {
+  histogram.reset();
+  lastAt = 0;
+  trackers.clear();
+  for (const client of clients.values()) {
+    client.bytesIn = 0;
+    client.framesIn = 0;
+  }
+}
+
+process.on('message', (message: WorkerCommand) => {
+  switch (message.type) {
+    case 'connect':
+      void connectAll(message.host, message.port, message.clients, message.concurrency).then(reply);
+      return;
+    case 'load':
+      void runLoad(message.senders, message.durationMs).then(reply);
+      return;
+    case 'collect':
+      reply(collect());
+      return;
+    case 'reset':
+      reset();
+      return;
+    case 'exit':
+      for (const client of clients.values()) client.destroy();
+      process.exit(0);
+  }
+});
+// The runner going away ends this process too: no orphaned load generators.
+process.on('disconnect', () => process.exit(0));

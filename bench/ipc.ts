@@ -1,0 +1,94 @@
+import type { HistogramSnapshot } from './stats.js';
+
+/** Messages between the benchmark runner and its generator and server processes. */
+
+export interface ClientSpec {
+  readonly index: number;
+  readonly nick: string;
+  readonly localAddress: string;
+}
+
+/** One benchmark sender: a client sending marked messages, paced or as fast as acked. */
+export interface SenderPlan {
+  readonly client: number;
+  /** The number receivers see in the marker. */
+  readonly senderNo: number;
+  readonly target:
+    | { readonly kind: 'room'; readonly room: string }
+    | { readonly kind: 'private'; readonly to: string };
+  /** Messages per second, or `max`: keep `window` requests outstanding. */
+  readonly rate: number | 'max';
+  readonly window: number;
+  readonly maxMessages: number;
+}
+
+export type WorkerCommand =
+  | {
+      readonly type: 'connect';
+      readonly host: string;
+      readonly port: number;
+      readonly clients: readonly ClientSpec[];
+      readonly concurrency: number;
+    }
+  | { readonly type: 'load'; readonly senders: readonly SenderPlan[]; readonly durationMs: number }
+  | { readonly type: 'collect' }
+  | { readonly type: 'reset' }
+  | { readonly type: 'exit' };
+
+export interface SenderResult {
+  readonly senderNo: number;
+  readonly sent: number;
+  readonly acked: number;
+  readonly failed: number;
+}
+
+/** Per sender, what the receivers in one worker saw of it. */
+export interface SeenSummary {
+  readonly senderNo: number;
+  readonly receivers: number;
+  readonly minLast: number;
+  readonly maxLast: number;
+}
+
+export type WorkerReply =
+  | {
+      readonly type: 'connected';
+      readonly ok: number;
+      readonly failed: number;
+      readonly firstError: string | undefined;
+      readonly ms: number;
+    }
+  | {
+      readonly type: 'loaded';
+      readonly senders: readonly SenderResult[];
+      readonly firstError: string | undefined;
+      readonly ms: number;
+    }
+  | {
+      readonly type: 'collected';
+      readonly histogram: HistogramSnapshot;
+      readonly received: number;
+      readonly violations: number;
+      readonly seen: readonly SeenSummary[];
+      readonly bytesIn: number;
+      readonly framesIn: number;
+      /** When the last marked delivery arrived (monotonic µs, comparable across processes). */
+      readonly lastAt: number;
+      readonly cpuMicros: number;
+      readonly rss: number;
+    };
+
+export type ServerCommand =
+  { readonly type: 'stats'; readonly gc: boolean } | { readonly type: 'exit' };
+
+export type ServerReply =
+  | { readonly type: 'ready'; readonly port: number; readonly skipped: readonly string[] }
+  | {
+      readonly type: 'stats';
+      readonly rss: number;
+      readonly heapUsed: number;
+      readonly external: number;
+      readonly cpuMicros: number;
+      readonly online: number;
+      readonly storedMessages: number;
+    };

@@ -1,0 +1,427 @@
+import { ChatClient } from '../src/client/client.js';
+import { hashPassword, verifyPassword } from '../src/core/accounts/passwords.js';
+import type { SenderPlan } from './ipc.js';
+import { sourceAddress } from './harness.js';
+import {
+  clientSpecs,
+  integrity,
+  percent,
+  runLoad,
+  settle,
+  SOURCE_ADDRESSES,
+  withRig,
+  type LoadOutcome,
+  type Row,
+  type RunContext,
+  type ScenarioResult,
+} from './measure.js';
+import { formatCount, formatMicros, quantileOf } from './stats.js';
+
+const KiB = 1024;
+const LOBBY = 'lobby';
+
+function latencyRows(label: string, outcome: LoadOutcome, p99Target?: number): Row[] {
+  const p99 = outcome.latency.quantile(0.99);
+  return [
+    {
+      metric: `${label}: latency p50 / p99 / max`,
+      value: `${formatMicros(outcome.latency.quantile(0.5))} / ${formatMicros(p99)} / ${formatMicros(outcome.latency.max)}`,
+      ...(p99Target !== undefined && {
+        target: `p99 ≤ ${formatMicros(p99Target)}`,
+        met: p99 <= p99Target,
+      }),
+    },
+  ];
+}
+
+function cpuRow(label: string, outcome: LoadOutcome): Row {
+  return {
+    metric: `${label}: CPU server / generator`,
+    value: `${percent(outcome.serverCpu)} / ${percent(outcome.generatorCpu)} of one core`,
+  };
+}
+
+function integrityRow(label: string, outcome: LoadOutcome): Row {
+  const check = integrity(outcome);
+  return {
+    metric: `${label}: integrity`,
+    value: check.text,
+    target: '0 lost or duplicated',
+    met: check.ok,
+  };
+}
+
+// ---- 1. connection capacity ---------------------------------------------------------
+
+export async function capacity(ctx: RunContext): Promise<ScenarioResult> {
+  const count = ctx.quick ? 1000 : 10_000;
+  return withRig(ctx, {}, async (server, generator) => {
+    const before = await server.stats(true);
+    ctx.log(`  connecting ${count} clients from ${SOURCE_ADDRESSES} source addresses…`);
+    const connected = await generator.connect(server.port, clientSpecs(count, 'idle'), 64);
+    const perSecond = connected.ok / (connected.ms / 1000);
+    await settle(server);
+    const after = await server.stats(true);
+    const collected = await generator.collect();
+    const rssPer = (after.rss - before.rss) / Math.max(1, connected.ok);
+    const heapPer = (after.heapUsed - before.heapUsed) / Math.max(1, connected.ok);
+    return {
+      name: 'capacity',
+      title: `Connection capacity: ${formatCount(count)} logged-in idle clients`,
+      rows: [
+        {
+          metric: 'clients logged in',
+          value: `${formatCount(connected.ok)} of ${formatCount(count)}${connected.failed ? ` (${connected.failed} failed: ${connected.firstError})` : ''}`,
+          target: formatCount(count),
+          met: connected.ok === count,
+        },
+        {
+          metric: 'time to connect and log in all',
+          value: `${(connected.ms / 1000).toFixed(2)} s (${formatCount(perSecond)}/s)`,
+          target: '≥ 2,000/s',
+          met: perSecond >= 2000,
+        },
+        {
+          metric: 'server RSS per connection',
+          value: `${(rssPer / KiB).toFixed(2)} KiB (RSS ${formatCount(before.rss / 2 ** 20)} → ${formatCount(after.rss / 2 ** 20)} MiB)`,
+          target: '≤ 4 KiB',
+          met: rssPer <= 4 * KiB,
+        },
+        { metric: 'server JS heap per connection', value: `${(heapPer / KiB).toFixed(2)} KiB` },
+        {
+          metric: 'presence notices delivered while connecting',
+          value: `${formatCount(collected.framesIn - 2 * connected.ok)} frames, ${formatCount(collected.bytesIn / 2 ** 20)} MiB`,
+        },
+        {
+          metric: 'generator: CPU total, RSS',
+          value: `${(collected.cpuMicros / 1e6).toFixed(1)} s, ${formatCount(collected.rss / 2 ** 20)} MiB`,
+        },
+      ],
+      notes: [],
+    };
+  });
+}
+
+// ---- 2. room fan-out ----------------------------------------------------------------
+
+const SENDERS = 10;
+/** The rate the latency target is set at: deliveries per second across the room. */
+const FIXED_DELIVERIES_PER_SECOND = 50_000;
+
+function roomSenders(room: string, rate: number | 'max', window: number): SenderPlan[] {
+  return Array.from({ length: SENDERS }, (_, i) => ({
+    client: i,
+    senderNo: i + 1,
+    target: { kind: 'room', room },
+    rate,
+    window,
+    maxMessages: 10_000_000,
+  }));
+}
+
+export async function fanout(ctx: RunContext): Promise<ScenarioResult> {
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const durationMs = ctx.quick ? 2000 : 5000;
+  for (const members of ctx.quick ? [100, 1000] : [100, 1000]) {
+    await withRig(ctx, {}, async (server, generator) => {
+      ctx.log(`  ${members} members: connecting…`);
+      const connected = await generator.connect(server.port, clientSpecs(members, 'm'), 64);
+      if (connected.failed > 0) throw new Error(`fan-out setup: ${connected.firstError}`);
+      await settle(server);
+      const recipients = members - 1;
+      const perSender = FIXED_DELIVERIES_PER_SECOND / recipients / SENDERS;
+      ctx.log(`  ${members} members: fixed rate…`);
+      const paced = await runLoad(
+        server,
+        generator,
+        roomSenders(LOBBY, perSender, 1000),
+        durationMs,
+        recipients,
+      );
+      const label = `${members} members, ${formatCount(FIXED_DELIVERIES_PER_SECOND)} deliveries/s`;
+      rows.push({
+        metric: `${label}: delivered`,
+        value: `${formatCount(paced.deliveriesPerSecond)}/s (${formatCount(paced.messagesPerSecond)} messages/s)`,
+      });
+      rows.push(...latencyRows(label, paced, members === 1000 ? 30_000 : undefined));
+      rows.push(cpuRow(label, paced), integrityRow(label, paced));
+      ctx.log(`  ${members} members: maximum rate…`);
+      const window = members >= 1000 ? 8 : 32;
+      const max = await runLoad(
+        server,
+        generator,
+        roomSenders(LOBBY, 'max', window),
+        durationMs,
+        recipients,
+      );
+      const maxLabel = `${members} members, maximum rate`;
+      rows.push({
+        metric: `${maxLabel}: delivered`,
+        value: `${formatCount(max.deliveriesPerSecond)}/s (${formatCount(max.messagesPerSecond)} messages/s stored and fanned out)`,
+        ...(members === 1000 && {
+          target: '≥ 800,000/s',
+          met: max.deliveriesPerSecond >= 800_000,
+        }),
+      });
+      rows.push(...latencyRows(maxLabel, max), cpuRow(maxLabel, max), integrityRow(maxLabel, max));
+    });
+  }
+  notes.push(
+    `The room is the lobby (every session is in it; other rooms were not on main when this ran). ${SENDERS} senders are members too; each message reaches the other ${'members − 1'}. Latency is from the sender's write to the receiver's read (both stamped with the system-wide monotonic clock).`,
+  );
+  return { name: 'fanout', title: 'Room fan-out (storage on)', rows, notes };
+}
+
+// ---- 3. private messages ------------------------------------------------------------
+
+export async function privateMessages(ctx: RunContext): Promise<ScenarioResult> {
+  const rows: Row[] = [];
+  const durationMs = ctx.quick ? 2000 : 5000;
+  for (const count of [100, 1000]) {
+    await withRig(ctx, {}, async (server, generator) => {
+      ctx.log(`  ${count} clients in pairs: connecting…`);
+      const specs = clientSpecs(count, 'p');
+      const connected = await generator.connect(server.port, specs, 64);
+      if (connected.failed > 0) throw new Error(`pm setup: ${connected.firstError}`);
+      await settle(server);
+      const plans = (rate: number | 'max', window: number): SenderPlan[] =>
+        specs.map((spec) => ({
+          client: spec.index,
+          senderNo: spec.index + 1,
+          target: { kind: 'private', to: specs[spec.index ^ 1]!.nick },
+          rate,
+          window,
+          maxMessages: 10_000_000,
+        }));
+      ctx.log(`  ${count} clients: fixed rate…`);
+      const paced = await runLoad(
+        server,
+        generator,
+        plans(FIXED_DELIVERIES_PER_SECOND / count, 1000),
+        durationMs,
+        1,
+      );
+      const label = `${count} clients, ${formatCount(FIXED_DELIVERIES_PER_SECOND)} messages/s`;
+      rows.push({
+        metric: `${label}: delivered`,
+        value: `${formatCount(paced.deliveriesPerSecond)}/s`,
+      });
+      rows.push(...latencyRows(label, paced), cpuRow(label, paced), integrityRow(label, paced));
+      ctx.log(`  ${count} clients: maximum rate…`);
+      const max = await runLoad(
+        server,
+        generator,
+        plans('max', Math.max(2, Math.floor(2000 / count))),
+        durationMs,
+        1,
+      );
+      const maxLabel = `${count} clients, maximum rate`;
+      rows.push({
+        metric: `${maxLabel}: delivered`,
+        value: `${formatCount(max.deliveriesPerSecond)}/s`,
+        ...(count === 100 && { target: '≥ 300,000/s', met: max.deliveriesPerSecond >= 300_000 }),
+      });
+      rows.push(...latencyRows(maxLabel, max), cpuRow(maxLabel, max), integrityRow(maxLabel, max));
+    });
+  }
+  return {
+    name: 'pm',
+    title: 'Private messages, clients in pairs (storage on)',
+    rows,
+    notes: [
+      'Every client sends to its partner; each message is stored with its recipient before delivery.',
+    ],
+  };
+}
+
+// ---- 4. login storm -----------------------------------------------------------------
+
+const STORM_PASSWORD = 'correct horse battery staple bench';
+
+export async function loginStorm(ctx: RunContext): Promise<ScenarioResult> {
+  const accounts = ctx.quick ? 50 : 200;
+  const chatMembers = 50;
+  // A modest chat load, so its latency shows whether hashing starves the event loop.
+  const chatRate = 20;
+  return withRig(ctx, {}, async (server, generator) => {
+    ctx.log(`  registering ${accounts} accounts (setup)…`);
+    const names = Array.from({ length: accounts }, (_, i) => `acct${i}`);
+    let next = 0;
+    const registerOne = async (name: string, index: number) => {
+      const client = await ChatClient.connect({
+        host: '127.0.0.1',
+        port: server.port,
+        localAddress: sourceAddress(index, SOURCE_ADDRESSES),
+      });
+      await client.login(name);
+      await client.request('register', { password: STORM_PASSWORD });
+      await client.quit();
+    };
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < names.length) {
+          const index = next++;
+          await registerOne(names[index]!, index);
+        }
+      }),
+    );
+
+    const connected = await generator.connect(server.port, clientSpecs(chatMembers, 'chat'), 16);
+    if (connected.failed > 0) throw new Error(`login storm setup: ${connected.firstError}`);
+    await settle(server);
+    const plans: SenderPlan[] = Array.from({ length: 5 }, (_, i) => ({
+      client: i,
+      senderNo: i + 1,
+      target: { kind: 'room', room: LOBBY },
+      rate: chatRate,
+      window: 1000,
+      maxMessages: 1_000_000,
+    }));
+    ctx.log('  chat alone…');
+    const quiet = await runLoad(server, generator, plans, 2000, chatMembers - 1);
+
+    ctx.log(`  chat during ${accounts} simultaneous logins…`);
+    const loginTimes: number[] = [];
+    let failures = 0;
+    let firstFailure: string | undefined;
+    let stormMs = 0;
+    const storm = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const clients = await Promise.all(
+        names.map((_, index) =>
+          ChatClient.connect({
+            host: '127.0.0.1',
+            port: server.port,
+            localAddress: sourceAddress(index, SOURCE_ADDRESSES),
+          }),
+        ),
+      );
+      const started = performance.now();
+      await Promise.all(
+        clients.map(async (client, index) => {
+          const t0 = performance.now();
+          try {
+            await client.login(names[index]!, STORM_PASSWORD);
+            loginTimes.push(performance.now() - t0);
+          } catch (error) {
+            failures++;
+            firstFailure ??= (error as Error).message;
+          }
+        }),
+      );
+      stormMs = performance.now() - started;
+      for (const client of clients) client.destroy();
+    })();
+    const during = await runLoad(
+      server,
+      generator,
+      plans,
+      ctx.quick ? 3000 : 6000,
+      chatMembers - 1,
+    );
+    await storm;
+
+    // Hash cost measured alone, one at a time, at the parameters the server uses.
+    const hash = await hashPassword(STORM_PASSWORD);
+    const samples: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      await verifyPassword(hash, STORM_PASSWORD);
+      samples.push(performance.now() - t0);
+    }
+    const ok = loginTimes.length;
+    return {
+      name: 'logins',
+      title: `Login storm: ${accounts} account logins at once`,
+      rows: [
+        {
+          metric: 'logins succeeded',
+          value: `${ok} of ${accounts}${failures ? ` (${failures} failed: ${firstFailure})` : ''}`,
+          target: String(accounts),
+          met: ok === accounts,
+        },
+        {
+          metric: 'logins per second',
+          value: `${formatCount(ok / (stormMs / 1000))}/s (all in ${(stormMs / 1000).toFixed(2)} s)`,
+        },
+        {
+          metric: 'login reply time p50 / p99',
+          value: `${formatMicros(quantileOf(loginTimes, 0.5) * 1000)} / ${formatMicros(quantileOf(loginTimes, 0.99) * 1000)}`,
+        },
+        {
+          metric: 'hash time per login (Argon2id 19 MiB, t=2, p=1; alone)',
+          value: `${formatMicros(quantileOf(samples, 0.5) * 1000)}`,
+        },
+        ...latencyRows(`chat (${chatMembers} members, ${5 * chatRate} messages/s) alone`, quiet),
+        ...latencyRows('chat during the storm', during),
+        integrityRow('chat during the storm', during),
+      ],
+      notes: [
+        'Accounts are created in a setup phase (`register`); the storm opens 200 connections first, then sends every login at once. The hash runs on libuv’s thread pool (4 threads by default), so the event loop keeps serving chat.',
+      ],
+    };
+  });
+}
+
+// ---- 5 & 6. storage and files: depend on rooms and file transfer ----------------------
+
+export async function storage(ctx: RunContext): Promise<ScenarioResult> {
+  const catalogue = await commandsOfServer(ctx);
+  const rows: Row[] = [
+    {
+      metric: 'messages stored and fanned out, 1,000-member room',
+      value:
+        'see "Room fan-out", 1,000 members at maximum rate: every message there is stored first (count verified against the store)',
+    },
+  ];
+  const notes: string[] = [];
+  if (!catalogue.includes('join')) {
+    rows.push({
+      metric: 'login replaying history.replay messages in 20 rooms',
+      value: 'not measured: rooms are not on main yet',
+    });
+    notes.push(
+      'The replay-cost measurement needs rooms (`join`) and missed-message replay at login (issue 4).',
+    );
+  }
+  return { name: 'storage', title: 'Storage', rows, notes };
+}
+
+export async function files(ctx: RunContext): Promise<ScenarioResult> {
+  const catalogue = await commandsOfServer(ctx);
+  const available = catalogue.includes('upload') || catalogue.includes('send');
+  return {
+    name: 'files',
+    title: 'File transfer: a 256 MiB file over loopback',
+    rows: [
+      {
+        metric: 'throughput, peak RSS, chat p99 during transfer',
+        value: available
+          ? 'not measured: the file commands exist but the benchmark does not drive them yet'
+          : 'not measured: file transfer is not on main yet',
+      },
+    ],
+    notes: [],
+  };
+}
+
+async function commandsOfServer(ctx: RunContext): Promise<string[]> {
+  return withRig(ctx, {}, async (server) => {
+    const client = await ChatClient.connect({ host: '127.0.0.1', port: server.port });
+    const names = client.commands.map((command) => command.name);
+    client.destroy();
+    return names;
+  });
+}
+
+export const SCENARIOS = {
+  capacity,
+  fanout,
+  pm: privateMessages,
+  logins: loginStorm,
+  storage,
+  files,
+} as const satisfies Record<string, (ctx: RunContext) => Promise<ScenarioResult>>;
+
+export type ScenarioName = keyof typeof SCENARIOS;

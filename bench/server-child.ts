@@ -1,0 +1,55 @@
+import { ServerConfig } from '../src/config/config.js';
+import { isParameterKey } from '../src/config/parameters.js';
+import { startServer } from '../src/server/server.js';
+import type { ServerCommand, ServerReply } from './ipc.js';
+
+/**
+ * The server under test, in its own process so that its RSS and CPU are its own. It is the
+ * embedded default (SQLite in a temporary data dir, storage on), on loopback, with the
+ * limits the benchmark must exceed raised. argv: DATA_DIR and a JSON object of parameters.
+ */
+const [dataDir, paramsJson] = process.argv.slice(2);
+if (!dataDir || !paramsJson) throw new Error('usage: server-child DATA_DIR PARAMS_JSON');
+const wanted = JSON.parse(paramsJson) as Record<string, string | number>;
+// Limits added by other work may not exist in this build: skip those rather than fail.
+const skipped = Object.keys(wanted).filter((key) => !isParameterKey(key));
+const config = ServerConfig.load({
+  flags: {
+    host: '127.0.0.1',
+    port: 0,
+    data: dataDir,
+    set: Object.entries(wanted)
+      .filter(([key]) => isParameterKey(key))
+      .map(([key, value]) => `${key}=${value}`),
+  },
+  env: {},
+});
+const server = await startServer(config, { adminPassword: 'bench-admin-password-not-secret' });
+const send = (message: ServerReply) => process.send!(message);
+
+const gc = (globalThis as { gc?: () => void }).gc;
+process.on('message', (message: ServerCommand) => {
+  if (message.type === 'exit') {
+    // No graceful stop: announcing 10,000 leaves to everyone is not what is measured.
+    process.exit(0);
+  }
+  if (message.gc && gc) {
+    gc();
+    gc();
+  }
+  void server.core.store.messages.count().then((storedMessages) => {
+    const memory = process.memoryUsage();
+    const cpu = process.cpuUsage();
+    send({
+      type: 'stats',
+      rss: memory.rss,
+      heapUsed: memory.heapUsed,
+      external: memory.external,
+      cpuMicros: cpu.user + cpu.system,
+      online: server.core.onlineCount,
+      storedMessages,
+    });
+  });
+});
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready', port: server.address.port, skipped });
