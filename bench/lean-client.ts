@@ -56,7 +56,7 @@ export function parseMarker(line: string, from = 0): [number, number, number] | 
 export class LeanClient {
   bytesIn = 0;
   framesIn = 0;
-  private partial = '';
+  private partial: Buffer | undefined;
   private nextId = 1;
   private greeted = false;
   private readonly waiting = new Map<number, (ok: boolean, line: string) => void>();
@@ -144,24 +144,25 @@ export class LeanClient {
   private onData(chunk: Buffer): void {
     this.bytesIn += chunk.length;
     const now = nowMicros();
-    // latin1 maps bytes one to one, so LF and ASCII markers are found without UTF-8 work.
-    const text =
-      this.partial === '' ? chunk.toString('latin1') : this.partial + chunk.toString('latin1');
+    // Work on bytes: most frames (presence notices, other traffic) are only counted, and
+    // only replies and benchmark messages are turned into strings.
+    const data = this.partial === undefined ? chunk : Buffer.concat([this.partial, chunk]);
     let start = 0;
     for (;;) {
-      const lf = text.indexOf('\n', start);
+      const lf = data.indexOf(10, start);
       if (lf < 0) break;
-      this.onLine(text, start, lf, now);
+      this.onLine(data, start, lf, now);
       start = lf + 1;
     }
-    this.partial = start === text.length ? '' : text.slice(start);
+    // Copy the unfinished frame: the socket may reuse the chunk's memory.
+    this.partial = start === data.length ? undefined : Buffer.from(data.subarray(start));
   }
 
-  private onLine(text: string, start: number, end: number, now: number): void {
+  private onLine(data: Buffer, start: number, end: number, now: number): void {
     this.framesIn++;
     // `{"re":` — a reply; `{"ev":"message"` / `{"ev":"private"` may carry a marker.
-    if (text.charCodeAt(start + 2) === 114 /* r */) {
-      const line = text.slice(start, end);
+    if (data[start + 2] === 114 /* r */) {
+      const line = data.toString('latin1', start, end);
       const re = Number.parseInt(line.slice(6), 10);
       const ok = line.indexOf('"ok":true') > 0;
       const waiter = this.waiting.get(re);
@@ -181,9 +182,9 @@ export class LeanClient {
       greet?.();
       return;
     }
-    const kind = text.charCodeAt(start + 7);
+    const kind = data[start + 7];
     if (kind !== 109 /* m */ && kind !== 112 /* p */) return;
-    const marker = parseMarker(text.slice(start, end));
+    const marker = parseMarker(data.toString('latin1', start, end));
     if (marker) this.receiver.onMarked(this, marker[0], marker[1], marker[2], now);
   }
 }

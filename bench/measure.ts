@@ -8,6 +8,8 @@ export interface RunContext {
   readonly quick: boolean;
   readonly workers: number;
   readonly profileDir: string | undefined;
+  /** Only these room / group sizes (`--size`), when given. */
+  readonly sizes: readonly number[] | undefined;
   log(message: string): void;
 }
 
@@ -23,6 +25,10 @@ export interface ScenarioResult {
   readonly title: string;
   readonly rows: Row[];
   readonly notes: string[];
+}
+
+export function sizesFor(ctx: RunContext, all: readonly number[]): number[] {
+  return ctx.sizes ? all.filter((size) => ctx.sizes!.includes(size)) : [...all];
 }
 
 /** How many source addresses (127.0.0.1 … 127.0.0.N) clients are spread over. */

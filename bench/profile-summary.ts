@@ -69,7 +69,9 @@ function main(): void {
   }
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   for (const line of selfTimes(profile, Number(topText ?? 30)))
-    console.log(`${(line.share * 100).toFixed(1).padStart(5)}%  ${(line.micros / 1000).toFixed(0).padStart(7)} ms  ${line.name}`);
+    console.log(
+      `${(line.share * 100).toFixed(1).padStart(5)}%  ${(line.micros / 1000).toFixed(0).padStart(7)} ms  ${line.name}`,
+    );
 }
 
 if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) main();

@@ -7,10 +7,10 @@ import { describeMachine, markdownResults, spliceResults, textResults } from './
 import { SCENARIOS, type ScenarioName } from './scenarios.js';
 
 /**
- * `npm run bench [-- [--quick] [--profile] [--workers N] [--no-write] [SCENARIO…]]`
+ * `npm run bench [-- [--quick] [--profile] [--workers N] [--size N]… [--no-write] [SCENARIO…]]`
  * Scenarios: capacity, fanout, pm, logins, storage, files (default: all).
  */
-const USAGE = `usage: npm run bench -- [--quick] [--profile] [--workers N] [--no-write] [${Object.keys(SCENARIOS).join('|')} …]`;
+const USAGE = `usage: npm run bench -- [--quick] [--profile] [--workers N] [--size N]… [--no-write] [${Object.keys(SCENARIOS).join('|')} …]`;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -27,6 +27,7 @@ async function main(): Promise<number> {
         quick: { type: 'boolean', default: false },
         profile: { type: 'boolean', default: false },
         workers: { type: 'string', default: '2' },
+        size: { type: 'string', multiple: true },
         'no-write': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -56,6 +57,7 @@ async function main(): Promise<number> {
     quick: values.quick,
     workers,
     profileDir,
+    sizes: values.size?.map(Number),
     log: (message) => console.log(message),
   };
   const machine = describeMachine();

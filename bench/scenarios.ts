@@ -9,6 +9,7 @@ import {
   runLoad,
   settle,
   SOURCE_ADDRESSES,
+  sizesFor,
   withRig,
   type LoadOutcome,
   type Row,
@@ -54,17 +55,18 @@ function integrityRow(label: string, outcome: LoadOutcome): Row {
 // ---- 1. connection capacity ---------------------------------------------------------
 
 export async function capacity(ctx: RunContext): Promise<ScenarioResult> {
-  const count = ctx.quick ? 1000 : 10_000;
+  const count = ctx.sizes?.[0] ?? (ctx.quick ? 1000 : 10_000);
   return withRig(ctx, {}, async (server, generator) => {
     const before = await server.stats(true);
     ctx.log(`  connecting ${count} clients from ${SOURCE_ADDRESSES} source addresses…`);
-    const connected = await generator.connect(server.port, clientSpecs(count, 'idle'), 64);
+    const connected = await generator.connect(server.port, clientSpecs(count, 'idle'), 128);
     const perSecond = connected.ok / (connected.ms / 1000);
     await settle(server);
     const after = await server.stats(true);
     const collected = await generator.collect();
     const rssPer = (after.rss - before.rss) / Math.max(1, connected.ok);
     const heapPer = (after.heapUsed - before.heapUsed) / Math.max(1, connected.ok);
+    const externalPer = (after.external - before.external) / Math.max(1, connected.ok);
     return {
       name: 'capacity',
       title: `Connection capacity: ${formatCount(count)} logged-in idle clients`,
@@ -87,7 +89,10 @@ export async function capacity(ctx: RunContext): Promise<ScenarioResult> {
           target: '≤ 4 KiB',
           met: rssPer <= 4 * KiB,
         },
-        { metric: 'server JS heap per connection', value: `${(heapPer / KiB).toFixed(2)} KiB` },
+        {
+          metric: 'server JS heap / external memory per connection',
+          value: `${(heapPer / KiB).toFixed(2)} KiB / ${(externalPer / KiB).toFixed(2)} KiB`,
+        },
         {
           metric: 'presence notices delivered while connecting',
           value: `${formatCount(collected.framesIn - 2 * connected.ok)} frames, ${formatCount(collected.bytesIn / 2 ** 20)} MiB`,
@@ -123,7 +128,7 @@ export async function fanout(ctx: RunContext): Promise<ScenarioResult> {
   const rows: Row[] = [];
   const notes: string[] = [];
   const durationMs = ctx.quick ? 2000 : 5000;
-  for (const members of ctx.quick ? [100, 1000] : [100, 1000]) {
+  for (const members of sizesFor(ctx, [100, 1000])) {
     await withRig(ctx, {}, async (server, generator) => {
       ctx.log(`  ${members} members: connecting…`);
       const connected = await generator.connect(server.port, clientSpecs(members, 'm'), 64);
@@ -178,7 +183,7 @@ export async function fanout(ctx: RunContext): Promise<ScenarioResult> {
 export async function privateMessages(ctx: RunContext): Promise<ScenarioResult> {
   const rows: Row[] = [];
   const durationMs = ctx.quick ? 2000 : 5000;
-  for (const count of [100, 1000]) {
+  for (const count of sizesFor(ctx, [100, 1000])) {
     await withRig(ctx, {}, async (server, generator) => {
       ctx.log(`  ${count} clients in pairs: connecting…`);
       const specs = clientSpecs(count, 'p');

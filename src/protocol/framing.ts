@@ -13,13 +13,14 @@ export type FrameResult =
 
 const LF = 0x0a;
 const CR = 0x0d;
+/** Whole frames are decoded without streaming state, so one decoder serves every connection. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export class FrameDecoder {
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   /** After an oversize frame, bytes are dropped until the next LF. */
   private discarding = false;
-  private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
 
   constructor(private readonly maxFrameBytes: number) {}
 
@@ -72,7 +73,7 @@ export class FrameDecoder {
     if (bytes.length > this.maxFrameBytes)
       return { kind: 'error', code: 'frame_too_large', bytes: bytes.length };
     try {
-      return { kind: 'frame', text: this.utf8.decode(bytes) };
+      return { kind: 'frame', text: UTF8.decode(bytes) };
     } catch {
       return { kind: 'error', code: 'invalid_utf8', bytes: bytes.length };
     }

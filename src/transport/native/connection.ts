@@ -5,6 +5,10 @@ import type { ErrorCode } from '../../core/errors.js';
 import { errorReply, type Link, type Outlet, type ServerFrame } from '../../core/session.js';
 import { encodeServerFrame, parseRequest } from '../../protocol/codec.js';
 import { FrameDecoder } from '../../protocol/framing.js';
+import { Outbox } from './outbox.js';
+
+/** Events nobody waits for: they may be held briefly to share a write (see Outbox). */
+const LAZY_EVENTS: ReadonlySet<string> = new Set(['online', 'offline']);
 
 /** Bad frames in a row before the server gives up on a connection. */
 export const MAX_CONSECUTIVE_ERRORS = 10;
@@ -25,9 +29,9 @@ export class NativeConnection implements Outlet {
   lastReceivedAt: number;
   lastPingAt = 0;
   private readonly decoder: FrameDecoder;
+  private readonly outbox: Outbox;
   private consecutiveErrors = 0;
   private pendingRequests = 0;
-  private corked = false;
   private closing = false;
   /** Bytes of bulk frames (file chunks) written but not yet handed to the network. */
   private bulkBytes = 0;
@@ -43,6 +47,7 @@ export class NativeConnection implements Outlet {
     this.port = socket.remotePort ?? 0;
     this.lastReceivedAt = core.clock.now();
     this.decoder = new FrameDecoder(core.params['frame.maxBytes']);
+    this.outbox = new Outbox(socket);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       try {
@@ -70,25 +75,19 @@ export class NativeConnection implements Outlet {
   send(frame: ServerFrame): void {
     if (this.closing || this.socket.destroyed) return;
     // File data is paced by drained(), so only the rest counts against the SendQ.
-    if (this.socket.writableLength - this.bulkBytes > this.core.params.sendqBytes) {
+    if (this.outbox.queuedBytes - this.bulkBytes > this.core.params.sendqBytes) {
       this.dropUnreadingPeer();
       return;
     }
-    // Many frames in one tick (a fan-out, a replay) leave in one write.
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
-    this.socket.write(encodeServerFrame(frame));
+    // Frames of one event-loop turn (a fan-out, a replay) leave in one write.
+    this.outbox.push(encodeServerFrame(frame), 'ev' in frame && LAZY_EVENTS.has(frame.ev));
   }
 
   sendBulk(frame: ServerFrame): void {
     if (this.closing || this.socket.destroyed) return;
     const bytes = encodeServerFrame(frame);
+    // Frames queued earlier in this turn go first: coalescing never reorders output.
+    this.outbox.flush();
     this.bulkBytes += bytes.length;
     this.socket.write(bytes, () => {
       this.bulkBytes -= bytes.length;
@@ -112,6 +111,7 @@ export class NativeConnection implements Outlet {
     if (this.closing) return;
     this.send(this.core.events.make({ ev: 'closing', code, message }));
     this.closing = true;
+    this.outbox.flush();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), CLOSE_FLUSH_MS).unref();
   }
@@ -129,7 +129,7 @@ export class NativeConnection implements Outlet {
         address: this.address,
         port: this.port,
         link: this.link.id,
-        queued: this.socket.writableLength,
+        queued: this.outbox.queuedBytes,
       },
       'send queue full: dropping a client that does not read',
     );
