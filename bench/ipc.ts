@@ -87,6 +87,7 @@ export type ServerReply =
       readonly type: 'stats';
       readonly rss: number;
       readonly heapUsed: number;
+      readonly heapTotal: number;
       readonly external: number;
       readonly cpuMicros: number;
       readonly online: number;

@@ -98,6 +98,9 @@ export interface LoadOutcome {
   readonly latency: LatencyHistogram;
   readonly serverCpu: number;
   readonly generatorCpu: number;
+  /** CPU time per delivery, in µs: unlike rates, barely affected by other load on the machine. */
+  readonly serverMicrosPerDelivery: number;
+  readonly generatorMicrosPerDelivery: number;
   readonly seconds: number;
 }
 
@@ -151,6 +154,10 @@ export async function runLoad(
     latency: LatencyHistogram.from(collected.histograms),
     serverCpu: (serverAfter.cpuMicros - serverBefore.cpuMicros) / 1e6 / wallSeconds,
     generatorCpu: (collected.cpuMicros - generatorBefore.cpuMicros) / 1e6 / wallSeconds,
+    serverMicrosPerDelivery:
+      (serverAfter.cpuMicros - serverBefore.cpuMicros) / Math.max(1, collected.received),
+    generatorMicrosPerDelivery:
+      (collected.cpuMicros - generatorBefore.cpuMicros) / Math.max(1, collected.received),
     seconds: activeSeconds,
   };
 }

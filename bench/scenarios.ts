@@ -38,7 +38,9 @@ function latencyRows(label: string, outcome: LoadOutcome, p99Target?: number): R
 function cpuRow(label: string, outcome: LoadOutcome): Row {
   return {
     metric: `${label}: CPU server / generator`,
-    value: `${percent(outcome.serverCpu)} / ${percent(outcome.generatorCpu)} of one core`,
+    value:
+      `${percent(outcome.serverCpu)} / ${percent(outcome.generatorCpu)} of one core; ` +
+      `${outcome.serverMicrosPerDelivery.toFixed(2)} / ${outcome.generatorMicrosPerDelivery.toFixed(2)} µs CPU per delivery`,
   };
 }
 
@@ -59,43 +61,60 @@ export async function capacity(ctx: RunContext): Promise<ScenarioResult> {
   return withRig(ctx, {}, async (server, generator) => {
     const before = await server.stats(true);
     ctx.log(`  connecting ${count} clients from ${SOURCE_ADDRESSES} source addresses…`);
-    const connected = await generator.connect(server.port, clientSpecs(count, 'idle'), 128);
-    const perSecond = connected.ok / (connected.ms / 1000);
+    // Two halves: the RSS slope between them is the marginal cost of a connection, free of
+    // fixed costs (V8's young generation growing, code, SQLite cache) that an average hides.
+    const specs = clientSpecs(count, 'idle');
+    const half = Math.floor(count / 2);
+    const first = await generator.connect(server.port, specs.slice(0, half), 128);
+    await settle(server);
+    const middle = await server.stats(true);
+    const second = await generator.connect(server.port, specs.slice(half), 128);
     await settle(server);
     const after = await server.stats(true);
     const collected = await generator.collect();
-    const rssPer = (after.rss - before.rss) / Math.max(1, connected.ok);
-    const heapPer = (after.heapUsed - before.heapUsed) / Math.max(1, connected.ok);
-    const externalPer = (after.external - before.external) / Math.max(1, connected.ok);
+    const ok = first.ok + second.ok;
+    const failed = first.failed + second.failed;
+    const connectMs = first.ms + second.ms;
+    const perSecond = ok / (connectMs / 1000);
+    const secondHalf = Math.max(1, second.ok);
+    const rssSlope = (after.rss - middle.rss) / secondHalf;
+    const rssAverage = (after.rss - before.rss) / Math.max(1, ok);
+    const heapPer = (after.heapUsed - middle.heapUsed) / secondHalf;
+    const heapTotalPer = (after.heapTotal - middle.heapTotal) / secondHalf;
+    const notices = collected.framesIn - 2 * ok;
     return {
       name: 'capacity',
       title: `Connection capacity: ${formatCount(count)} logged-in idle clients`,
       rows: [
         {
           metric: 'clients logged in',
-          value: `${formatCount(connected.ok)} of ${formatCount(count)}${connected.failed ? ` (${connected.failed} failed: ${connected.firstError})` : ''}`,
+          value: `${formatCount(ok)} of ${formatCount(count)}${failed ? ` (${failed} failed: ${first.firstError ?? second.firstError})` : ''}`,
           target: formatCount(count),
-          met: connected.ok === count,
+          met: ok === count,
         },
         {
           metric: 'time to connect and log in all',
-          value: `${(connected.ms / 1000).toFixed(2)} s (${formatCount(perSecond)}/s)`,
+          value: `${(connectMs / 1000).toFixed(2)} s (${formatCount(perSecond)}/s; first half ${formatCount(first.ok / (first.ms / 1000))}/s, second ${formatCount(second.ok / (second.ms / 1000))}/s)`,
           target: '≥ 2,000/s',
           met: perSecond >= 2000,
         },
         {
-          metric: 'server RSS per connection',
-          value: `${(rssPer / KiB).toFixed(2)} KiB (RSS ${formatCount(before.rss / 2 ** 20)} → ${formatCount(after.rss / 2 ** 20)} MiB)`,
+          metric: 'server RSS per connection (marginal, second half)',
+          value: `${(rssSlope / KiB).toFixed(2)} KiB (RSS ${formatCount(middle.rss / 2 ** 20)} → ${formatCount(after.rss / 2 ** 20)} MiB)`,
           target: '≤ 4 KiB',
-          met: rssPer <= 4 * KiB,
+          met: rssSlope <= 4 * KiB,
         },
         {
-          metric: 'server JS heap / external memory per connection',
-          value: `${(heapPer / KiB).toFixed(2)} KiB / ${(externalPer / KiB).toFixed(2)} KiB`,
+          metric: 'server RSS per connection (average from empty)',
+          value: `${(rssAverage / KiB).toFixed(2)} KiB (RSS ${formatCount(before.rss / 2 ** 20)} → ${formatCount(after.rss / 2 ** 20)} MiB)`,
+        },
+        {
+          metric: 'server JS heap per connection: live / committed',
+          value: `${(heapPer / KiB).toFixed(2)} KiB / ${(heapTotalPer / KiB).toFixed(2)} KiB`,
         },
         {
           metric: 'presence notices delivered while connecting',
-          value: `${formatCount(collected.framesIn - 2 * connected.ok)} frames, ${formatCount(collected.bytesIn / 2 ** 20)} MiB`,
+          value: `${formatCount(notices)} frames, ${formatCount(collected.bytesIn / 2 ** 20)} MiB (each login is announced to everyone online)`,
         },
         {
           metric: 'generator: CPU total, RSS',

@@ -44,6 +44,7 @@ process.on('message', (message: ServerCommand) => {
       type: 'stats',
       rss: memory.rss,
       heapUsed: memory.heapUsed,
+      heapTotal: memory.heapTotal,
       external: memory.external,
       cpuMicros: cpu.user + cpu.system,
       online: server.core.onlineCount,
