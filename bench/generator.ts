@@ -157,6 +157,33 @@ function runLoad(plans: readonly SenderPlan[], durationMs: number): Promise<Work
   }));
 }
 
+/** Every chosen client makes one request (joining a room...), a bounded number at a time. */
+async function callAll(
+  chosen: readonly number[] | undefined,
+  cmd: string,
+  args: object,
+): Promise<WorkerReply> {
+  const targets = chosen
+    ? chosen.flatMap((index) => clients.get(index) ?? [])
+    : [...clients.values()];
+  let ok = 0;
+  let failed = 0;
+  let firstError: string | undefined;
+  let next = 0;
+  const lane = async () => {
+    while (next < targets.length) {
+      const answer = await targets[next++]!.call(cmd, args);
+      if (answer.ok) ok++;
+      else {
+        failed++;
+        firstError ??= answer.line.slice(0, 200);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 64 }, lane));
+  return { type: 'called', ok, failed, firstError };
+}
+
 function collect(): WorkerReply {
   const perSender = new Map<number, { receivers: number; minLast: number; maxLast: number }>();
   let received = 0;
@@ -213,6 +240,9 @@ process.on('message', (message: WorkerCommand) => {
       return;
     case 'load':
       void runLoad(message.senders, message.durationMs).then(reply);
+      return;
+    case 'call':
+      void callAll(message.clients, message.cmd, message.args).then(reply);
       return;
     case 'collect':
       reply(collect());

@@ -18,6 +18,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const BENCH_PARAMETERS: Readonly<Record<string, string | number>> = {
   maxUsers: 100_000,
   maxConnectionsPerIp: 1_000_000,
+  connectionsPerMinutePerIp: 1_000_000,
   'flood.burst': 1_000_000,
   'flood.perSecond': 1_000_000,
   sendqBytes: '256MiB',
@@ -199,6 +200,29 @@ export class Generator {
       firstError: answers.find((answer) => answer.firstError)?.firstError,
       ms: Math.max(...answers.map((answer) => answer.ms)),
     };
+  }
+
+  /** Has clients make one request each (all clients, or the given ones); fails if any is refused. */
+  async call(cmd: string, args: object, clients?: readonly number[]): Promise<void> {
+    const answers = await Promise.all(
+      this.workers.map((worker, workerIndex) =>
+        this.ask(
+          worker,
+          {
+            type: 'call',
+            cmd,
+            args,
+            ...(clients && {
+              clients: clients.filter((index) => this.workerOf(index) === workerIndex),
+            }),
+          },
+          'called',
+          300_000,
+        ),
+      ),
+    );
+    const refused = answers.find((answer) => answer.failed > 0);
+    if (refused) throw new Error(`${cmd} refused: ${refused.firstError}`);
   }
 
   async collect(): Promise<Collected> {

@@ -31,6 +31,13 @@ export type WorkerCommand =
       readonly concurrency: number;
     }
   | { readonly type: 'load'; readonly senders: readonly SenderPlan[]; readonly durationMs: number }
+  | {
+      readonly type: 'call';
+      /** Which of this worker's clients make the request (all of them when omitted). */
+      readonly clients?: readonly number[];
+      readonly cmd: string;
+      readonly args: object;
+    }
   | { readonly type: 'collect' }
   | { readonly type: 'reset' }
   | { readonly type: 'exit' };
@@ -57,6 +64,12 @@ export type WorkerReply =
       readonly failed: number;
       readonly firstError: string | undefined;
       readonly ms: number;
+    }
+  | {
+      readonly type: 'called';
+      readonly ok: number;
+      readonly failed: number;
+      readonly firstError: string | undefined;
     }
   | {
       readonly type: 'loaded';

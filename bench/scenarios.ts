@@ -8,6 +8,7 @@ import {
   percent,
   runLoad,
   settle,
+  sleep,
   SOURCE_ADDRESSES,
   sizesFor,
   withRig,
@@ -20,6 +21,8 @@ import { formatCount, formatMicros, quantileOf } from './stats.js';
 
 const KiB = 1024;
 const LOBBY = 'lobby';
+/** The room the fan-out runs in (everyone is also in the lobby, which stays quiet). */
+const ROOM = 'bench';
 
 function latencyRows(label: string, outcome: LoadOutcome, p99Target?: number): Row[] {
   const p99 = outcome.latency.quantile(0.99);
@@ -152,6 +155,9 @@ export async function fanout(ctx: RunContext): Promise<ScenarioResult> {
       ctx.log(`  ${members} members: connecting…`);
       const connected = await generator.connect(server.port, clientSpecs(members, 'm'), 64);
       if (connected.failed > 0) throw new Error(`fan-out setup: ${connected.firstError}`);
+      await generator.call('create', { room: ROOM }, [0]);
+      const others = Array.from({ length: members - 1 }, (_, i) => i + 1);
+      await generator.call('join', { room: ROOM }, others);
       await settle(server);
       const recipients = members - 1;
       const perSender = FIXED_DELIVERIES_PER_SECOND / recipients / SENDERS;
@@ -159,7 +165,7 @@ export async function fanout(ctx: RunContext): Promise<ScenarioResult> {
       const paced = await runLoad(
         server,
         generator,
-        roomSenders(LOBBY, perSender, 1000),
+        roomSenders(ROOM, perSender, 1000),
         durationMs,
         recipients,
       );
@@ -175,7 +181,7 @@ export async function fanout(ctx: RunContext): Promise<ScenarioResult> {
       const max = await runLoad(
         server,
         generator,
-        roomSenders(LOBBY, 'max', window),
+        roomSenders(ROOM, 'max', window),
         durationMs,
         recipients,
       );
@@ -192,7 +198,7 @@ export async function fanout(ctx: RunContext): Promise<ScenarioResult> {
     });
   }
   notes.push(
-    `The room is the lobby (every session is in it; other rooms were not on main when this ran). ${SENDERS} senders are members too; each message reaches the other ${'members − 1'}. Latency is from the sender's write to the receiver's read (both stamped with the system-wide monotonic clock).`,
+    `Every member joins the room \`${ROOM}\` (created by the first); ${SENDERS} of them send, and each message reaches the other members − 1. Latency is from the sender's write to the receiver's read (both stamped with the system-wide monotonic clock).`,
   );
   return { name: 'fanout', title: 'Room fan-out (storage on)', rows, notes };
 }
@@ -390,26 +396,94 @@ export async function loginStorm(ctx: RunContext): Promise<ScenarioResult> {
 
 // ---- 5 & 6. storage and files: depend on rooms and file transfer ----------------------
 
+const REPLAY_ROOMS = 20;
+const REPLAY_PER_ROOM = 50; // history.replay's default
+
+/**
+ * The cost of a login that replays missed messages: an account in 20 rooms logs out, 50
+ * messages are said in each, and it logs in again; timed from the login request to the
+ * last missed message, against a login with nothing to replay.
+ */
 export async function storage(ctx: RunContext): Promise<ScenarioResult> {
-  const catalogue = await commandsOfServer(ctx);
-  const rows: Row[] = [
-    {
-      metric: 'messages stored and fanned out, 1,000-member room',
-      value:
-        'see "Room fan-out", 1,000 members at maximum rate: every message there is stored first (count verified against the store)',
-    },
-  ];
-  const notes: string[] = [];
-  if (!catalogue.includes('join')) {
-    rows.push({
-      metric: 'login replaying history.replay messages in 20 rooms',
-      value: 'not measured: rooms are not on main yet',
-    });
-    notes.push(
-      'The replay-cost measurement needs rooms (`join`) and missed-message replay at login (issue 4).',
-    );
-  }
-  return { name: 'storage', title: 'Storage', rows, notes };
+  const rounds = ctx.quick ? 2 : 5;
+  return withRig(ctx, { 'history.replay': REPLAY_PER_ROOM }, async (server) => {
+    const connect = () => ChatClient.connect({ host: '127.0.0.1', port: server.port });
+    const rooms = Array.from({ length: REPLAY_ROOMS }, (_, i) => `replay${i}`);
+    for (const name of ['reader', 'plain']) {
+      const client = await connect();
+      await client.login(name);
+      await client.request('register', { password: STORM_PASSWORD });
+      if (name === 'reader') for (const room of rooms) await client.request('create', { room });
+      await client.quit();
+    }
+    const poster = await connect();
+    await poster.login('poster');
+    for (const room of rooms) await poster.request('join', { room });
+
+    const timedLogin = async (name: string, expectMissed: number): Promise<number> => {
+      const client = await connect();
+      let missed = 0;
+      const allMissed = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`only ${missed} of ${expectMissed} missed messages arrived`)),
+          30_000,
+        );
+        const check = () => {
+          if (missed < expectMissed) return;
+          clearTimeout(timer);
+          resolve();
+        };
+        client.on('event', (event) => {
+          if (event.ev === 'message' && event.replay === 'missed') missed++;
+          check();
+        });
+        check();
+      });
+      const started = performance.now();
+      await client.login(name, STORM_PASSWORD);
+      await allMissed;
+      const elapsed = performance.now() - started;
+      await client.quit();
+      return elapsed;
+    };
+
+    const replayTimes: number[] = [];
+    const plainTimes: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      await sleep(20); // last-seen has millisecond resolution
+      for (const room of rooms)
+        await Promise.all(
+          Array.from({ length: REPLAY_PER_ROOM }, (_, i) =>
+            poster.request('say', { room, text: `missed ${round}.${i}` }),
+          ),
+        );
+      replayTimes.push(await timedLogin('reader', REPLAY_ROOMS * REPLAY_PER_ROOM));
+      plainTimes.push(await timedLogin('plain', 0));
+    }
+    poster.destroy();
+    const replay = quantileOf(replayTimes, 0.5);
+    const plain = quantileOf(plainTimes, 0.5);
+    return {
+      name: 'storage',
+      title: 'Storage: missed-message replay at login',
+      rows: [
+        {
+          metric: 'messages stored and fanned out, 1,000-member room',
+          value:
+            'see "Room fan-out", 1,000 members at maximum rate (every message is stored first; the stored count is verified)',
+        },
+        {
+          metric: `login replaying ${REPLAY_ROOMS} rooms × ${REPLAY_PER_ROOM} missed messages (median of ${rounds})`,
+          value: `${formatMicros(replay * 1000)} to the last missed message (${formatCount((REPLAY_ROOMS * REPLAY_PER_ROOM) / (replay / 1000))} messages/s)`,
+        },
+        {
+          metric: 'login with nothing to replay (median)',
+          value: `${formatMicros(plain * 1000)} (both include the Argon2id verification)`,
+        },
+      ],
+      notes: [],
+    };
+  });
 }
 
 export async function files(ctx: RunContext): Promise<ScenarioResult> {

@@ -8,7 +8,7 @@ import { FrameDecoder } from '../../protocol/framing.js';
 import { Outbox } from './outbox.js';
 
 /** Events nobody waits for: they may be held briefly to share a write (see Outbox). */
-const LAZY_EVENTS: ReadonlySet<string> = new Set(['online', 'offline']);
+const LAZY_EVENTS: ReadonlySet<string> = new Set(['online', 'offline', 'room_join', 'room_leave']);
 
 /** Bad frames in a row before the server gives up on a connection. */
 export const MAX_CONSECUTIVE_ERRORS = 10;
