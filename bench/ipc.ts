@@ -101,6 +101,8 @@ export type ServerReply =
       readonly rss: number;
       readonly heapUsed: number;
       readonly heapTotal: number;
+      /** Peak RSS of the process so far. */
+      readonly maxRss: number;
       readonly external: number;
       readonly cpuMicros: number;
       readonly online: number;

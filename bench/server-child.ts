@@ -45,6 +45,7 @@ process.on('message', (message: ServerCommand) => {
       rss: memory.rss,
       heapUsed: memory.heapUsed,
       heapTotal: memory.heapTotal,
+      maxRss: process.resourceUsage().maxRSS * 1024,
       external: memory.external,
       cpuMicros: cpu.user + cpu.system,
       online: server.core.onlineCount,
