@@ -83,6 +83,21 @@ async function connectAll(
   return { type: 'connected', ok, failed, firstError, ms: performance.now() - started };
 }
 
+/** Paced senders share one 2 ms tick: a timer each would swamp a generator of 1,000. */
+const pacers = new Set<() => void>();
+let pacerTimer: NodeJS.Timeout | undefined;
+
+function addPacer(pace: () => void): void {
+  pacers.add(pace);
+  pacerTimer ??= setInterval(() => {
+    for (const each of [...pacers]) each();
+    if (pacers.size === 0) {
+      clearInterval(pacerTimer);
+      pacerTimer = undefined;
+    }
+  }, 2);
+}
+
 /** Runs every sender until its count or the duration is reached, then waits for its acks. */
 function runLoad(plans: readonly SenderPlan[], durationMs: number): Promise<WorkerReply> {
   const started = performance.now();
@@ -112,12 +127,22 @@ function runLoad(plans: readonly SenderPlan[], durationMs: number): Promise<Work
     const mayStart = () =>
       result.sent < plan.maxMessages && performance.now() < deadline && !client.isClosed;
     return new Promise<SenderResult>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const finishIfDone = () => {
-        if (!mayStart() && outstanding() === 0) {
-          if (timer) clearInterval(timer);
-          resolve(result);
-        }
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        pacers.delete(pace);
+        resolve(result);
+      };
+      // Paced: message k is due at k/rate seconds; the shared tick catches up with what is due.
+      const pace = () => {
+        if (plan.rate === 'max') return;
+        const due = Math.min(
+          plan.maxMessages,
+          Math.floor(((performance.now() - started) * plan.rate) / 1000) + 1,
+        );
+        while (result.sent < due && outstanding() < plan.window && mayStart()) sendOne();
+        if (!mayStart() && outstanding() === 0) finish();
       };
       senderHooks.set(client, (_re, ok, line) => {
         if (ok) result.acked++;
@@ -125,28 +150,18 @@ function runLoad(plans: readonly SenderPlan[], durationMs: number): Promise<Work
           result.failed++;
           firstError ??= line.slice(0, 200);
         }
-        if (plan.rate === 'max') while (outstanding() < plan.window && mayStart()) sendOne();
-        finishIfDone();
+        if (plan.rate === 'max') {
+          while (outstanding() < plan.window && mayStart()) sendOne();
+          if (!mayStart() && outstanding() === 0) finish();
+        } else pace();
       });
       if (plan.rate === 'max') {
         while (outstanding() < plan.window && mayStart()) sendOne();
       } else {
-        const rate = plan.rate;
-        // Paced: message k is due at k/rate seconds; a 2 ms tick catches up with what is due.
-        timer = setInterval(() => {
-          const due = Math.min(
-            plan.maxMessages,
-            Math.floor(((performance.now() - started) * rate) / 1000) + 1,
-          );
-          while (result.sent < due && outstanding() < plan.window && mayStart()) sendOne();
-          finishIfDone();
-        }, 2);
+        addPacer(pace);
       }
       // Bounded: whatever happens, give up waiting for acks after the drain timeout.
-      setTimeout(() => {
-        if (timer) clearInterval(timer);
-        resolve(result);
-      }, durationMs + DRAIN_TIMEOUT_MS).unref();
+      setTimeout(finish, durationMs + DRAIN_TIMEOUT_MS).unref();
     });
   });
   return Promise.all(runs).then((senders) => ({

@@ -174,7 +174,7 @@ export async function fanout(ctx: RunContext): Promise<ScenarioResult> {
       const paced = await runLoad(
         server,
         generator,
-        roomSenders(ROOM, perSender, 1000),
+        roomSenders(ROOM, perSender, 64),
         durationMs,
         recipients,
       );
@@ -233,11 +233,14 @@ export async function privateMessages(ctx: RunContext): Promise<ScenarioResult> 
           window,
           maxMessages: 10_000_000,
         }));
+      const inFlight = Math.max(2, Math.floor(2000 / count));
       ctx.log(`  ${count} clients: fixed rate…`);
       const paced = await runLoad(
         server,
         generator,
-        plans(FIXED_DELIVERIES_PER_SECOND / count, 1000),
+        // The same bound on requests in flight as at the maximum: if the server falls
+        // behind the schedule, senders wait rather than pile up an unbounded backlog.
+        plans(FIXED_DELIVERIES_PER_SECOND / count, inFlight),
         durationMs,
         1,
       );
@@ -248,13 +251,7 @@ export async function privateMessages(ctx: RunContext): Promise<ScenarioResult> 
       });
       rows.push(...latencyRows(label, paced), cpuRow(label, paced), integrityRow(label, paced));
       ctx.log(`  ${count} clients: maximum rate…`);
-      const max = await runLoad(
-        server,
-        generator,
-        plans('max', Math.max(2, Math.floor(2000 / count))),
-        durationMs,
-        1,
-      );
+      const max = await runLoad(server, generator, plans('max', inFlight), durationMs, 1);
       const maxLabel = `${count} clients, maximum rate`;
       rows.push({
         metric: `${maxLabel}: delivered`,
