@@ -97,6 +97,9 @@ describe('presence', () => {
   });
 
   it('announces logins, clean quits with their message, and dropped sockets exactly once', async () => {
+    // Without session resume a dropped socket is a leave at once (resume.test.ts covers the rest).
+    await server.dispose();
+    server = await startTestServer({ set: { 'resume.graceSeconds': 0 } });
     const alice = await server.connect('alice');
     const seen: string[] = [];
     alice.on('event', (event) => {

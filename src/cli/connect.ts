@@ -1,6 +1,8 @@
-import { EXIT, runLineMode } from '../client/line-mode.js';
 import { readFileSync } from 'node:fs';
+import type { ConnectOptions } from '../client/client.js';
+import { EXIT, runLineMode } from '../client/line-mode.js';
 import { SettingsStore } from '../client/settings.js';
+import { tlsTrust } from '../client/tls-trust.js';
 import type { ConnectFlags } from './flags.js';
 
 export const DEFAULT_PORT = 7777;
@@ -38,6 +40,31 @@ export async function runConnect(
       return EXIT.usage;
     }
   }
+  const useTls = flags.tls === true || flags.ca !== undefined;
+  if (flags.ca !== undefined) {
+    try {
+      readFileSync(flags.ca);
+    } catch (error) {
+      console.error(`confab: cannot read the CA certificate: ${(error as Error).message}`);
+      return EXIT.usage;
+    }
+  }
+  /** Plain TCP, or TLS verified by the system CAs, `--ca`, or a pin (tls-trust.ts). */
+  const connectOptions = (where: { host: string; port: number }): ConnectOptions => {
+    if (!useTls) return { host: where.host, port: where.port };
+    const trust = tlsTrust({
+      host: where.host,
+      port: where.port,
+      ...(flags.ca !== undefined && { caFile: flags.ca }),
+      notice: (text) => console.error(text),
+    });
+    return {
+      host: where.host,
+      port: where.port,
+      tls: trust.tls,
+      ...(trust.verifyTls && { verifyTls: trust.verifyTls }),
+    };
+  };
   // A person at a terminal gets the full screen; pipes, scripts and --json get line mode.
   if (process.stdin.isTTY && process.stdout.isTTY && flags.json !== true) {
     const { runFullScreen } = await import('../client/tui/run.js');
@@ -46,7 +73,7 @@ export async function runConnect(
       defaultPort: DEFAULT_PORT,
       nick: flags.nick,
       password,
-      connectOptions: (where) => ({ host: where.host, port: where.port }),
+      connectOptions,
       settings: new SettingsStore(),
       ...(flags.downloads !== undefined && { downloadsDir: flags.downloads }),
     });
@@ -60,9 +87,10 @@ export async function runConnect(
     return EXIT.usage;
   }
   return runLineMode({
-    connect: { host: target.host, port: target.port },
+    connect: connectOptions(target),
     nick: flags.nick,
     ...(password !== undefined && { password }),
+    takeover: flags.takeover === true,
     json: flags.json === true,
     ...(flags.downloads !== undefined && { downloadsDir: flags.downloads }),
     input: process.stdin,

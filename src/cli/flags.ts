@@ -6,12 +6,14 @@ export interface ServeFlags {
   config?: string;
   tlsCert?: string;
   tlsKey?: string;
+  loopbackPort?: number;
   set: string[];
 }
 
 export interface ConnectFlags {
   nick?: string;
   passwordFile?: string;
+  takeover?: boolean;
   tls?: boolean;
   ca?: string;
   downloads?: string;

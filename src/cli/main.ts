@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { VERSION } from '../version.js';
 import { adminCommand } from './admin/index.js';
+import { registerMakeCert } from './admin/make-cert.js';
 import { runConnect } from './connect.js';
 import type { ConnectFlags, ServeFlags } from './flags.js';
 import { runServe } from './serve.js';
@@ -30,6 +31,11 @@ program
   .option('--tls-cert <file>', 'TLS certificate (PEM)')
   .option('--tls-key <file>', 'TLS private key (PEM)')
   .option(
+    '--loopback-port <port>',
+    'with TLS: also accept plain TCP on 127.0.0.1 at this port (for local tools)',
+    portNumber,
+  )
+  .option(
     '--set <key=value>',
     'set a parameter (repeatable)',
     (value: string, previous: string[]) => [...previous, value],
@@ -46,8 +52,9 @@ program
   .argument('[port]', 'server port', portNumber)
   .option('--nick <nick>', 'nickname')
   .option('--password-file <file>', 'read the account password from this file')
-  .option('--tls', 'connect with TLS')
-  .option('--ca <file>', 'trust this CA certificate (PEM) for TLS')
+  .option('--takeover', "end this account's session elsewhere instead of being refused")
+  .option('--tls', 'connect with TLS (self-signed servers are pinned on first use)')
+  .option('--ca <file>', 'verify the server against this CA certificate (PEM); implies --tls')
   .option('--downloads <dir>', 'where downloaded files go')
   .option('--json', 'print one JSON object per event (line mode)')
   .action(async (host: string | undefined, port: number | undefined, options: ConnectFlags) => {
@@ -56,5 +63,6 @@ program
   });
 
 program.addCommand(adminCommand());
+registerMakeCert(program.commands.find((command) => command.name() === 'admin')!);
 
 await program.parseAsync(process.argv);

@@ -25,6 +25,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
         config: flags.config,
         tlsCert: flags.tlsCert,
         tlsKey: flags.tlsKey,
+        loopbackPort: flags.loopbackPort,
         set: flags.set,
       },
       env: process.env,
@@ -48,6 +49,8 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   const scheme = config.server.tlsCert ? 'TLS' : 'TCP';
   console.log(`Confab ${server.core.version} listening (${scheme}) on:`);
   for (const address of reachableAddresses(config.server.host, port)) console.log(`  ${address}`);
+  if (server.loopbackAddress)
+    console.log(`and plain TCP on loopback: 127.0.0.1:${server.loopbackAddress.port}`);
   console.log(`Data: ${config.server.dataDir}  Logs: ${server.logDir}`);
   if (server.admin.kind === 'generated') {
     console.log('');
@@ -55,7 +58,9 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     console.log(`  ${server.admin.password}`);
     console.log("Log in as 'admin' with it; change it with /passwd.");
   }
-  console.log(`Connect with: confab connect 127.0.0.1 ${port} --nick NAME`);
+  console.log(
+    `Connect with: confab connect 127.0.0.1 ${port}${config.server.tlsCert ? ' --tls' : ''} --nick NAME`,
+  );
 
   const serverConsole = process.stdin.isTTY
     ? startConsole(server.core, process.stdin, process.stdout)

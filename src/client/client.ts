@@ -41,12 +41,31 @@ export interface ConnectOptions {
   readonly port: number;
   /** TLS: verify against the system CAs, or the given CA; `checkServerIdentity` may pin. */
   readonly tls?: tls.ConnectionOptions;
+  /**
+   * TLS: called once the handshake is done, before anything is read or sent; returning an
+   * error refuses the server (certificate pinning, see tls-trust.ts).
+   */
+  readonly verifyTls?: (socket: tls.TLSSocket) => Error | undefined;
   /** Source address to connect from (tests and benchmarks use several 127.0.0.x). */
   readonly localAddress?: string;
   /** Give up if the server has not greeted us within this many milliseconds. */
   readonly timeoutMs?: number;
   /** Client's own frame limit for what the server sends (events can exceed a request). */
   readonly maxFrameBytes?: number;
+}
+
+/** What the server replies when a login (`nick`) or a `resume` succeeds. */
+export interface ReadyInfo {
+  readonly nick: string;
+  readonly session: string;
+  readonly account: boolean;
+  readonly role: string;
+  /** Single-use token to resume this session after a lost connection. */
+  readonly resumeToken?: string;
+  /** `resume` only. */
+  readonly resumed?: boolean;
+  /** Failed logins on the account since its last login (password logins only). */
+  readonly failedLogins?: readonly { address: string; count: number; lastAt: number }[];
 }
 
 export interface CloseInfo {
@@ -75,6 +94,13 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   sessionId: string | undefined;
   /** The rooms this client is in, kept up to date from the server's events. */
   readonly rooms = new RoomTracker();
+  /**
+   * The token to resume this session from a new connection if this one is lost
+   * (`ChatClient.connect(...)` then `resume(token, lastEventId)`); rotated on every resume.
+   */
+  resumeToken: string | undefined;
+  /** Id of the newest event received: what a resume asks to continue after. */
+  lastEventId: number | undefined;
   private nextId = 1;
   private readonly pending = new Map<
     number,
@@ -110,6 +136,13 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         ...(options.localAddress !== undefined && { localAddress: options.localAddress }),
       };
       const socket = options.tls ? tls.connect({ ...where, ...options.tls }) : net.connect(where);
+      if (options.verifyTls && socket instanceof tls.TLSSocket) {
+        const verify = options.verifyTls;
+        socket.once('secureConnect', () => {
+          const refusal = verify(socket);
+          if (refusal) fail(refusal);
+        });
+      }
       socket.setNoDelay(true);
       const decoder = new FrameDecoder(options.maxFrameBytes ?? 16 * 1024 * 1024);
       const early: string[] = [];
@@ -201,18 +234,36 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     this.socket.write(data);
   }
 
+  /**
+   * The nickname step. With a password, logs in to that account; `takeover` ends the
+   * account's session elsewhere instead of being refused with `already_logged_in`.
+   */
   async login(
     nick: string,
     password?: string,
-  ): Promise<{ nick: string; session: string; account: boolean; role: string }> {
-    const data = await this.request<{
-      nick: string;
-      session: string;
-      account: boolean;
-      role: string;
-    }>('nick', password === undefined ? { nick } : { nick, password });
+    options: { takeover?: boolean } = {},
+  ): Promise<ReadyInfo> {
+    const args: Record<string, unknown> = { nick };
+    if (password !== undefined) args.password = password;
+    if (options.takeover) args.takeover = true;
+    return this.ready(await this.request<ReadyInfo & Record<string, unknown>>('nick', args));
+  }
+
+  /**
+   * Takes back a session lost with another connection, instead of `login`. The server
+   * replies like `login`, then sends the events missed after `lastEventId`, in order.
+   * Rejects with `RequestError` code `resume_failed` when the token is forged, used or
+   * expired: log in normally then.
+   */
+  async resume(token: string, lastEventId?: number): Promise<ReadyInfo> {
+    const args = lastEventId === undefined ? { token } : { token, lastEventId };
+    return this.ready(await this.request<ReadyInfo & Record<string, unknown>>('resume', args));
+  }
+
+  private ready(data: ReadyInfo): ReadyInfo {
     this.nick = data.nick;
     this.sessionId = data.session;
+    this.resumeToken = data.resumeToken;
     return data;
   }
 
@@ -277,6 +328,14 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     if (!frame) return;
     if ('ev' in frame) {
       this.rooms.observe(frame);
+      // Connection-level events (hello, ping, closing) are not part of the session's stream.
+      if (
+        frame.ev !== 'hello' &&
+        frame.ev !== 'ping' &&
+        frame.ev !== 'closing' &&
+        frame.id > (this.lastEventId ?? 0)
+      )
+        this.lastEventId = frame.id;
       if (frame.ev === 'closing') this.serverClosing = { code: frame.code, message: frame.message };
       // Answer keepalives so the server knows this client is alive.
       if (frame.ev === 'ping' && !this.closeInfo) this.request('ping').catch(() => undefined);

@@ -112,6 +112,12 @@ export function formatEvent(event: ChatEvent): string | undefined {
   }
 }
 
+interface LockoutRow {
+  nick?: string;
+  address: string;
+  secondsLeft: number;
+}
+
 interface UserRow {
   nick: string;
   session: string;
@@ -152,6 +158,22 @@ export function formatReply(command: string, data: Record<string, unknown>): str
   if (admin) return admin;
   if (command === 'nick') return [`You are ${String(data.nick)}${data.account ? '' : ' (guest)'}`];
   if (command === 'register') return [`Registered: ${String(data.nick)} is now your account`];
+  if (command === 'deregister')
+    return [`Account deleted: you are ${String(data.nick)} (guest) until you leave`];
+  if (command === 'passwd') return ['Password changed'];
+  if (command === 'lockouts') {
+    const pairs = (data.pairs as LockoutRow[] | undefined) ?? [];
+    const addresses = (data.addresses as LockoutRow[] | undefined) ?? [];
+    if (pairs.length + addresses.length === 0) return ['(no lockouts)'];
+    return [
+      ...pairs.map(
+        (row) => `  ${String(row.nick).padEnd(20)} from ${row.address} for ${row.secondsLeft}s`,
+      ),
+      ...addresses.map(
+        (row) => `  (any nickname)       from ${row.address} for ${row.secondsLeft}s`,
+      ),
+    ];
+  }
   const entries = Object.entries(data);
   if (entries.length === 0) return ['ok'];
   return entries.map(

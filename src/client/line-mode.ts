@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import type { ReadStream } from 'node:tty';
 import type { ArgInfo } from '../core/catalog.js';
 import { ChatClient, ConnectionClosedError, RequestError, type ConnectOptions } from './client.js';
 import { formatEvent, formatHelp, formatReply } from './format.js';
@@ -33,7 +34,10 @@ export const EXIT = {
 export interface LineModeOptions {
   readonly connect: ConnectOptions;
   readonly nick: string;
+  /** From `--password-file`; without it, a registered nickname is asked for on a terminal. */
   readonly password?: string;
+  /** End this account's session elsewhere instead of being refused (`--takeover`). */
+  readonly takeover?: boolean;
   readonly json: boolean;
   /** Where downloads go (default: the user's Downloads folder, else the current one). */
   readonly downloadsDir?: string;
@@ -92,23 +96,75 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
     else show(event);
   });
 
+  const lines = createInterface({ input: options.input, crlfDelay: Infinity, terminal: false });
+  const iterator = lines[Symbol.asyncIterator]();
+  const nextLine = async (): Promise<string | undefined> => {
+    const next = await iterator.next();
+    return next.done ? undefined : next.value;
+  };
+  const terminal = (options.input as Partial<ReadStream>).isTTY === true;
+  /** Reads a line without echo on a terminal; piped input is read as it comes. */
+  const nextSecretLine = async (): Promise<string | undefined> => {
+    if (!terminal) return nextLine();
+    const tty = options.input as ReadStream;
+    tty.setRawMode(true);
+    try {
+      const line = await nextLine();
+      // Raw mode: Ctrl-C arrives as a character and cancels; backspaces are applied here.
+      if (line === undefined || line.includes('\u0003')) return undefined;
+      return applyBackspaces(line);
+    } finally {
+      tty.setRawMode(false);
+      options.output.write('\n');
+    }
+  };
+
+  const refused = (error: RequestError): number => {
+    if (error.code === 'nick_reserved')
+      fail(
+        `confab: ${options.nick} is a registered nickname: log in with its password ` +
+          '(--password-file FILE, or run on a terminal to be asked), or choose another nickname',
+      );
+    else if (error.code === 'already_logged_in')
+      fail(
+        `confab: ${options.nick} is logged in elsewhere; --takeover ends that session and logs in here`,
+      );
+    else fail(`confab: login refused (${error.code}): ${error.message}`);
+    lines.close();
+    client.destroy();
+    return EXIT.loginRefused;
+  };
+
   try {
-    const ready = await client.login(options.nick, options.password);
+    const login = (password: string | undefined) =>
+      client.login(options.nick, password, { takeover: options.takeover === true });
+    let ready;
+    try {
+      ready = await login(options.password);
+    } catch (error) {
+      if (
+        !(error instanceof RequestError && error.code === 'nick_reserved') ||
+        options.password !== undefined ||
+        !terminal
+      )
+        throw error;
+      options.output.write(`Password for ${options.nick}: `);
+      const password = await nextSecretLine();
+      if (password === undefined) throw error;
+      ready = await login(password);
+    }
     if (options.json) emit({ ready });
     else
       print(
         `You are ${ready.nick}${ready.account ? ` (${ready.role})` : ' (guest)'}, session ${ready.session}`,
       );
-    const held = heldEvents;
+    const held = heldEvents ?? [];
     heldEvents = undefined;
     for (const event of held) show(event);
   } catch (error) {
-    if (error instanceof RequestError) {
-      fail(`confab: login refused (${error.code}): ${error.message}`);
-      client.destroy();
-      return EXIT.loginRefused;
-    }
+    if (error instanceof RequestError) return refused(error);
     fail(`confab: ${(error as Error).message}`);
+    lines.close();
     return EXIT.disconnected;
   }
 
@@ -117,12 +173,6 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
     options.downloadsDir === undefined ? {} : { downloadsDir: options.downloadsDir },
   );
 
-  const lines = createInterface({ input: options.input, crlfDelay: Infinity, terminal: false });
-  const iterator = lines[Symbol.asyncIterator]();
-  const nextLine = async (): Promise<string | undefined> => {
-    const next = await iterator.next();
-    return next.done ? undefined : next.value;
-  };
   const closed = client.closed();
   let quitting = false;
 
@@ -133,11 +183,11 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
       return answer === 'yes' || answer === 'y';
     }
     print(`${arg.prompt ?? 'Password'}:`);
-    const first = await nextLine();
+    const first = await nextSecretLine();
     if (first === undefined) return undefined;
     if (arg.repeat) {
       print(`${arg.prompt ?? 'Password'} again:`);
-      if ((await nextLine()) !== first) {
+      if ((await nextSecretLine()) !== first) {
         fail('The two entries differ; nothing was changed');
         return undefined;
       }
@@ -250,4 +300,14 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
     `confab: the server closed the connection${info.code ? ` (${info.code})` : ''}: ${info.message}`,
   );
   return EXIT.disconnected;
+}
+
+/** Applies DEL/BS characters typed in raw mode to the text before them. */
+function applyBackspaces(line: string): string {
+  const out: string[] = [];
+  for (const char of line) {
+    if (char === '\u007f' || char === '\b') out.pop();
+    else out.push(char);
+  }
+  return out.join('');
 }

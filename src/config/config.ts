@@ -23,6 +23,8 @@ export interface ServerSettings {
   readonly serverName: string;
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
+  /** With TLS: a port on 127.0.0.1 that also takes plain TCP (local tools, benchmarks). */
+  readonly loopbackPort: number | undefined;
   readonly configFile: string | undefined;
 }
 
@@ -47,6 +49,7 @@ export interface ConfigInputs {
     config?: string;
     tlsCert?: string;
     tlsKey?: string;
+    loopbackPort?: string | number;
     set?: readonly string[];
   };
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -138,6 +141,22 @@ export class ServerConfig {
         'TLS needs both a certificate (--tls-cert) and a key (--tls-key)',
       );
 
+    const loopbackRaw = pick(flags.loopbackPort, 'CONFAB_LOOPBACK_PORT', 'tls.loopbackPort');
+    const loopbackPort = loopbackRaw === undefined ? undefined : Number(loopbackRaw);
+    if (
+      loopbackPort !== undefined &&
+      (!Number.isInteger(loopbackPort) || loopbackPort < 0 || loopbackPort > 65535)
+    )
+      throw new ConfigError(
+        'tls.loopbackPort',
+        `the loopback port must be a whole number from 0 to 65535, got "${String(loopbackRaw)}"`,
+      );
+    if (loopbackPort !== undefined && tlsCert === undefined)
+      throw new ConfigError(
+        'tls.loopbackPort',
+        'a plain loopback port is only for a TLS server (--tls-cert and --tls-key)',
+      );
+
     const server: ServerSettings = {
       host: str(pick(flags.host, 'CONFAB_HOST', 'host'), 'host') ?? '0.0.0.0',
       port,
@@ -146,6 +165,7 @@ export class ServerConfig {
         str(pick(undefined, 'CONFAB_SERVER_NAME', 'serverName'), 'serverName') ?? 'confab',
       tlsCert,
       tlsKey,
+      loopbackPort,
       configFile: configFile ? path.resolve(cwd, configFile) : undefined,
     };
     return new ServerConfig(server, {
@@ -228,7 +248,15 @@ export class ServerConfig {
   }
 }
 
-const SERVER_KEYS = new Set(['host', 'port', 'data', 'serverName', 'tls.cert', 'tls.key']);
+const SERVER_KEYS = new Set([
+  'host',
+  'port',
+  'data',
+  'serverName',
+  'tls.cert',
+  'tls.key',
+  'tls.loopbackPort',
+]);
 
 function checked(key: ParameterKey, raw: unknown, where: string): number | boolean {
   const result = parseParameter(key, raw);

@@ -52,6 +52,14 @@ export const PARAMETERS = {
     max: 86_400 * 30,
     description: 'how long a lockout lasts',
   },
+  'lockout.addressAttempts': {
+    kind: 'integer',
+    default: 20,
+    min: 1,
+    max: 100_000,
+    description:
+      'failed logins from one address, over all nicknames, within an hour before that address is locked out for lockout.seconds',
+  },
   'presence.recentSeconds': {
     kind: 'seconds',
     default: 3600,

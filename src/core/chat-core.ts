@@ -17,6 +17,7 @@ import { NAME_MAX_LENGTH } from './names.js';
 import { RecentPresence } from './presence/recent-presence.js';
 import { prepareLoginBacklog } from './rooms/login-backlog.js';
 import { RoomRegistry } from './rooms/room-registry.js';
+import { ResumeRegistry } from './resume/resume-registry.js';
 import { errorReply, Link, Session, type AccountRef, type Outlet, type Reply } from './session.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -73,6 +74,8 @@ export class ChatCore {
   readonly recentPresence = new RecentPresence();
   /** Moderation, shutdown countdown, idle timeout and audit (src/core/admin). */
   readonly admin: AdminServices;
+  /** Resume tokens and sessions waiting to be resumed. */
+  readonly resume: ResumeRegistry;
 
   private readonly commandTable = new Map<string, CommandDefinition>();
   private readonly catalogue: readonly CommandInfo[];
@@ -97,6 +100,7 @@ export class ChatCore {
     this.requestGuard = new RequestGuard(this.clock, () => this.params);
     this.rooms = new RoomRegistry(this.store);
     this.blocks = new BlockRegistry(this.store);
+    this.resume = new ResumeRegistry(this);
     for (const command of deps.commands) {
       if (this.commandTable.has(command.info.name))
         throw new Error(`Command ${command.info.name} is defined twice`);
@@ -182,7 +186,8 @@ export class ChatCore {
     const session = link.session;
     if (session && session.link === link) {
       session.link = null;
-      this.endSession(session, 'dropped');
+      // Dropped without a goodbye: the session waits to be resumed, if resume is on.
+      if (!this.resume.hold(session)) this.endSession(session, 'dropped');
     }
   }
 
@@ -300,13 +305,16 @@ export class ChatCore {
   /**
    * Checks that a new login may happen now. Called before the slow part of a login
    * (password hashing) and again, synchronously, just before the session is created, when
-   * `attempt` says who is logging in from where (bans, the lock).
+   * `attempt` says who is logging in from where (bans, the lock). `replacing` is a session
+   * this login will end (an account taking over its own session): it neither holds the
+   * nickname nor a place against `maxUsers`.
    */
-  checkLoginAllowed(nickKey: string, attempt?: LoginAttempt): void {
+  checkLoginAllowed(nickKey: string, attempt?: LoginAttempt, replacing?: Session): void {
     if (this.shuttingDown) throw new ChatError('shutting_down');
     if (attempt) this.admin.checkLogin(nickKey, attempt);
-    if (this.sessionsByNick.has(nickKey)) throw new ChatError('nick_taken');
-    if (this.sessions.size >= this.params.maxUsers)
+    const holder = this.sessionsByNick.get(nickKey);
+    if (holder && holder !== replacing) throw new ChatError('nick_taken');
+    if (this.sessions.size - (replacing ? 1 : 0) >= this.params.maxUsers)
       throw new ChatError(
         'server_full',
         `The server is full (${this.params.maxUsers} users online)`,
@@ -375,6 +383,7 @@ export class ChatCore {
     if (link) link.session = null;
     this.rooms.sessionEnded(session);
     this.recentPresence.left(session, this.clock.now());
+    this.resume.forget(session);
     this.logger.info(
       { event: 'logout', session: session.id, nick: session.nick, reason },
       'logout',

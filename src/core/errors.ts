@@ -54,6 +54,11 @@ export const ERROR_CODES = {
   no_change: 'Nothing to change',
   unknown_parameter: 'There is no such parameter',
   invalid_value: 'That value is not valid for the parameter',
+  server_busy: 'The server is busy: try again in a moment',
+  already_logged_in: 'That account is logged in elsewhere',
+  resume_failed: 'That session cannot be resumed: log in again',
+  wrong_password: 'Wrong password',
+  confirmation_required: 'Nothing was done: that needs an explicit yes',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -2,6 +2,7 @@ import type { Role } from '../store/store.js';
 import type { BlockList } from './blocking/block-registry.js';
 import type { ErrorCode } from './errors.js';
 import type { ChatEvent } from './events.js';
+import { CONNECTED_RING_CAPACITY, EventRing } from './resume/event-ring.js';
 
 /** A reply to one request: exactly one per request. */
 export type Reply =
@@ -65,6 +66,8 @@ export class Session {
    * account's list is shared with the block registry, which persists it.
    */
   blocks: BlockList = new Map();
+  /** The last events sent, for a resume; allocated on the first event. */
+  recent: EventRing | null = null;
 
   constructor(init: {
     id: string;
@@ -88,6 +91,7 @@ export class Session {
   }
 
   deliver(event: ChatEvent): void {
+    (this.recent ??= new EventRing(CONNECTED_RING_CAPACITY)).push(event);
     this.link?.outlet.send(event);
   }
 }

@@ -35,7 +35,18 @@ export function openLogs(dataDir: string): ServerLogs {
       timestamp: pino.stdTimeFunctions.isoTime,
       // Belt and braces: requests are never logged whole, but a password must never land here.
       redact: {
-        paths: ['password', '*.password', 'args.password', 'passwordHash', '*.passwordHash'],
+        paths: [
+          'password',
+          '*.password',
+          'args.password',
+          'passwordHash',
+          '*.passwordHash',
+          'oldPassword',
+          'newPassword',
+          'token',
+          'resumeToken',
+          '*.resumeToken',
+        ],
         censor: '[redacted]',
       },
       serializers: { err: pino.stdSerializers.err },

@@ -28,7 +28,7 @@ export async function ensureAdminAccount(
     password = randomBytes(18).toString('base64url');
     kind = 'generated';
   } else {
-    const problem = passwordProblem(password);
+    const problem = passwordProblem(password, ADMIN_NAME);
     if (problem) throw new Error(`CONFAB_ADMIN_PASSWORD is not acceptable: ${problem}`);
   }
   await store.accounts.create({

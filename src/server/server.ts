@@ -15,6 +15,7 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { FileService } from '../core/files/file-service.js';
 import { NativeListener } from '../transport/native/listener.js';
 import { VERSION } from '../version.js';
+import { loadPasswordPolicy } from '../core/accounts/passwords.js';
 import { ensureAdminAccount, type AdminBootstrap } from './admin-bootstrap.js';
 
 export interface StartOptions {
@@ -27,6 +28,8 @@ export interface StartOptions {
 
 export interface RunningServer {
   readonly address: AddressInfo;
+  /** The plain-TCP loopback listener next to a TLS one (`--loopback-port`), if any. */
+  readonly loopbackAddress: AddressInfo | undefined;
   readonly core: ChatCore;
   readonly config: ServerConfig;
   readonly admin: AdminBootstrap;
@@ -51,6 +54,8 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
+  // Paid once at start rather than by the first /register.
+  loadPasswordPolicy();
   const logs = openLogs(config.server.dataDir);
   const store = SqliteStore.open(config.server.dataDir);
   const admin = await ensureAdminAccount(store, options.adminPassword, clock.now());
@@ -78,10 +83,20 @@ export async function startServer(
     port: config.server.port,
     ...(tlsCert && tlsKey && { tls: { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } }),
   });
+  const loopback =
+    config.server.loopbackPort === undefined
+      ? undefined
+      : new NativeListener(core, logs.logger, {
+          host: '127.0.0.1',
+          port: config.server.loopbackPort,
+        });
   let address: AddressInfo;
+  let loopbackAddress: AddressInfo | undefined;
   try {
     address = await listener.listen();
+    loopbackAddress = await loopback?.listen();
   } catch (error) {
+    await listener.stopAccepting();
     await store.close();
     throw error;
   }
@@ -95,10 +110,11 @@ export async function startServer(
   const stopped = new Promise<void>((resolve) => (markStopped = resolve));
   const stop = (seconds = 0, reason?: string): Promise<void> => {
     stopping ??= (async () => {
-      const accepting = listener.stopAccepting();
+      const accepting = Promise.all([listener.stopAccepting(), loopback?.stopAccepting()]);
       await core.shutdown(seconds, reason);
       await accepting;
       listener.destroyAll();
+      loopback?.destroyAll();
       await bus.close();
       await store.close();
       logs.logger.info({ event: 'stopped' }, 'stopped');
@@ -116,7 +132,17 @@ export async function startServer(
     if (seconds === 0) void stop(0, reason);
     else core.admin.countdown.start(seconds, reason);
   };
-  return { address, core, config, admin, logDir: logs.dir, stop, beginShutdown, stopped };
+  return {
+    address,
+    loopbackAddress,
+    core,
+    config,
+    admin,
+    logDir: logs.dir,
+    stop,
+    beginShutdown,
+    stopped,
+  };
 }
 
 /** Live changes made with `/config` before a restart go back into the live layer. */

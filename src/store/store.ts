@@ -17,6 +17,7 @@ export interface Store {
   readonly moderation: ModerationStore;
   readonly settings: SettingsStore;
   readonly audit: AuditStore;
+  readonly loginGuard: LoginGuardStore;
   /** Flushes pending writes and releases the backend. */
   close(): Promise<void>;
 }
@@ -318,6 +319,67 @@ export interface AuditStore {
   record(entry: AuditEntry): Promise<void>;
   /** The last `limit` entries, oldest first. */
   recent(limit: number): Promise<Array<AuditEntry & { readonly id: number }>>;
+}
+
+/** The lockout state of one nickname from one address. */
+export interface PairLockout {
+  readonly nameKey: string;
+  readonly address: string;
+  /** Consecutive failures since the last success or lockout. */
+  readonly failures: number;
+  /** Until when (ms since the epoch) the pair is locked out; 0 or past when it is not. */
+  readonly lockedUntil: number;
+}
+
+export interface AddressLockout {
+  readonly address: string;
+  /** Failures from this address, over all nicknames, since `windowStart`. */
+  readonly failures: number;
+  readonly windowStart: number;
+  readonly lockedUntil: number;
+}
+
+export interface UnreportedFailure {
+  readonly address: string;
+  readonly count: number;
+  readonly lastAt: number;
+}
+
+/**
+ * Failed-login bookkeeping for lockouts (seed 003), kept across restarts. The counting
+ * rules are passed in, so each update is one atomic step in the store.
+ */
+export interface LoginGuardStore {
+  pair(nameKey: string, address: string): Promise<PairLockout | undefined>;
+  address(address: string): Promise<AddressLockout | undefined>;
+  /**
+   * Counts a failure for the pair; at `attempts` failures the pair is locked until
+   * `now + lockMs` and its count starts again.
+   */
+  recordPairFailure(
+    nameKey: string,
+    address: string,
+    now: number,
+    rule: { attempts: number; lockMs: number },
+  ): Promise<PairLockout>;
+  /**
+   * Counts a failure for the address in a window of `windowMs`; from `attempts` failures
+   * in the window on, each failure locks the address until `now + lockMs`.
+   */
+  recordAddressFailure(
+    address: string,
+    now: number,
+    rule: { attempts: number; lockMs: number; windowMs: number },
+  ): Promise<AddressLockout>;
+  /** A successful login resets the pair's count. */
+  clearPair(nameKey: string, address: string): Promise<void>;
+  addUnreported(accountId: number, address: string, at: number): Promise<void>;
+  /** Returns the account's unreported failures and forgets them. */
+  takeUnreported(accountId: number): Promise<UnreportedFailure[]>;
+  /** Pairs and addresses locked out at `now`. */
+  lockedAt(now: number): Promise<{ pairs: PairLockout[]; addresses: AddressLockout[] }>;
+  /** Forgets state that no longer matters: unlocked and quiet since `before`. */
+  prune(now: number, before: number): Promise<void>;
 }
 
 /** A uniqueness rule refused a write (for example a name already taken). */

@@ -11,8 +11,8 @@ export interface TestServer {
   readonly server: RunningServer;
   readonly port: number;
   readonly dataDir: string;
-  /** A connected client that has not logged in yet. */
-  open(): Promise<ChatClient>;
+  /** A connected client that has not logged in yet (from `localAddress`, e.g. 127.0.0.2). */
+  open(options?: { localAddress?: string }): Promise<ChatClient>;
   /** A connected, logged-in client. */
   connect(nick: string, password?: string): Promise<ChatClient>;
   stop(): Promise<void>;
@@ -25,6 +25,10 @@ export interface TestServerOptions extends StartOptions {
   readonly set?: Readonly<Record<string, string | number>>;
   /** Reuse a data directory (to test restarts). */
   readonly dataDir?: string;
+  /** A fixed port instead of an ephemeral one (to restart on the same address). */
+  readonly port?: number;
+  /** Serve TLS with these PEM files; `open`/`connect` then speak plain TCP to `loopbackPort`. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 export function makeDataDir(): string {
@@ -37,8 +41,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const config = ServerConfig.load({
     flags: {
       host: '127.0.0.1',
-      port: 0,
+      port: options.port ?? 0,
       data: dataDir,
+      ...(options.tls && {
+        tlsCert: options.tls.certFile,
+        tlsKey: options.tls.keyFile,
+        loopbackPort: 0,
+      }),
       set: Object.entries(options.set ?? {}).map(([key, value]) => `${key}=${value}`),
     },
     env: {},
@@ -49,9 +58,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.blobs && { blobs: options.blobs }),
   });
   const port = server.address.port;
+  const plainPort = server.loopbackAddress?.port ?? port;
   const clients: ChatClient[] = [];
-  const open = async () => {
-    const client = await ChatClient.connect({ host: '127.0.0.1', port });
+  const open = async (options: { localAddress?: string } = {}) => {
+    const client = await ChatClient.connect({ host: '127.0.0.1', port: plainPort, ...options });
     clients.push(client);
     return client;
   };

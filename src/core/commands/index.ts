@@ -21,7 +21,9 @@ import {
   unlockCommand,
 } from './moderation.js';
 import { configCommand, shutdownCommand, usersCommand } from './server-admin.js';
-import { nickCommand, pingCommand, quitCommand, registerCommand } from './session-commands.js';
+import { deregisterCommand, lockoutsCommand, passwdCommand, registerCommand } from './accounts.js';
+import { resumeCommand } from './resume.js';
+import { nickCommand, pingCommand, quitCommand } from './session-commands.js';
 
 /** The command table: every command a client or the console can run, in catalogue order. */
 export const ALL_COMMANDS: readonly CommandDefinition[] = [
@@ -46,6 +48,10 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   unblockCommand,
   blockedCommand,
   registerCommand,
+  deregisterCommand,
+  passwdCommand,
+  resumeCommand,
+  lockoutsCommand,
   pingCommand,
   quitCommand,
   exemptCommand,

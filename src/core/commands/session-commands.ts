@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { hashPassword, passwordProblem, verifyPassword } from '../accounts/passwords.js';
-import { StoreConflictError } from '../../store/store.js';
+import { describeFailures, passwordLogin, readyData } from '../accounts/login.js';
 import { ChatError } from '../errors.js';
 import { checkName } from '../names.js';
 import { defineCommand } from './command.js';
@@ -19,8 +18,10 @@ export const nickCommand = defineCommand({
   args: z.object({
     nick: z.string(),
     password: z.string().max(1024).optional(),
+    /** An account already logged in elsewhere: end that session instead of refusing. */
+    takeover: z.boolean().optional(),
   }),
-  async handle({ core, link, session: current }, { nick, password }) {
+  async handle({ core, link, session: current, after }, { nick, password, takeover }) {
     const checked = checkName(nick);
     if (!checked.ok) throw new ChatError('invalid_nick', checked.reason);
     if (current) {
@@ -32,26 +33,25 @@ export const nickCommand = defineCommand({
       core.publish({ kind: 'everyone' }, { ev: 'renamed', from: old, to: current.nick });
       return { nick: current.nick, session: current.id, account: false, role: 'guest' };
     }
-    core.checkLoginAllowed(checked.key);
-    const account = await core.store.accounts.findByKey(checked.key);
-    if (account && password === undefined) throw new ChatError('nick_reserved');
     if (password !== undefined) {
-      const valid = account ? await verifyPassword(account.passwordHash, password) : false;
-      if (!account || !valid) throw new ChatError('login_failed');
+      const { session, failures } = await passwordLogin(
+        core,
+        link,
+        checked.key,
+        password,
+        takeover === true,
+      );
+      const report = describeFailures(failures);
+      if (report) after(() => core.sendTo(session, { ev: 'notice', text: report }));
+      return {
+        ...readyData(core, session),
+        failedLogins: failures.map(({ address, count, lastAt }) => ({ address, count, lastAt })),
+      };
     }
+    core.checkLoginAllowed(checked.key);
+    if (await core.store.accounts.findByKey(checked.key)) throw new ChatError('nick_reserved');
     if (link.isClosed) throw new ChatError('bad_request', 'The connection closed during login');
-    const session = core.login(
-      link,
-      account ? account.name : checked.name,
-      checked.key,
-      account ? { id: account.id, name: account.name, role: account.role } : null,
-    );
-    return {
-      nick: session.nick,
-      session: session.id,
-      account: session.account !== null,
-      role: session.account?.role ?? 'guest',
-    };
+    return readyData(core, core.login(link, checked.name, checked.key, null));
   },
 });
 
@@ -90,37 +90,5 @@ export const pingCommand = defineCommand({
   args: z.object({}),
   handle() {
     return {};
-  },
-});
-
-export const registerCommand = defineCommand({
-  phase: 'session',
-  info: {
-    name: 'register',
-    aliases: [],
-    bare: ['register'],
-    args: [{ name: 'password', kind: 'secret', repeat: true, prompt: 'New password' }],
-    summary: 'make your current nickname an account',
-    group: 'account',
-  },
-  args: z.object({ password: z.string() }),
-  async handle({ core, session }, { password }) {
-    if (session.account) throw new ChatError('already_registered');
-    const problem = passwordProblem(password);
-    if (problem) throw new ChatError('weak_password', problem);
-    const passwordHash = await hashPassword(password);
-    const account = await core.store.accounts
-      .create({
-        name: session.nick,
-        nameKey: session.nickKey,
-        passwordHash,
-        role: 'user',
-        createdAt: core.clock.now(),
-      })
-      .catch((error: unknown) => {
-        throw error instanceof StoreConflictError ? new ChatError('nick_taken') : error;
-      });
-    session.account = { id: account.id, name: account.name, role: account.role };
-    return { nick: session.nick, account: true };
   },
 });

@@ -43,6 +43,37 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 2,
+    name: 'login lockouts and unreported failed logins',
+    sql: `
+      -- Consecutive failed passwords for one nickname (account or not) from one address.
+      CREATE TABLE login_failures (
+        name_key     TEXT    NOT NULL,
+        address      TEXT    NOT NULL,
+        failures     INTEGER NOT NULL,
+        locked_until INTEGER NOT NULL DEFAULT 0,
+        last_at      INTEGER NOT NULL,
+        PRIMARY KEY (name_key, address)
+      ) WITHOUT ROWID;
+      CREATE INDEX login_failures_by_last ON login_failures(last_at);
+      -- Failed logins from one address over all nicknames, in a window (password spraying).
+      CREATE TABLE address_failures (
+        address      TEXT    PRIMARY KEY,
+        failures     INTEGER NOT NULL,
+        window_start INTEGER NOT NULL,
+        locked_until INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID;
+      -- Failed logins on an account not yet reported to its owner.
+      CREATE TABLE unreported_failures (
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        address    TEXT    NOT NULL,
+        count      INTEGER NOT NULL,
+        last_at    INTEGER NOT NULL,
+        PRIMARY KEY (account_id, address)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
     version: 3,
     name: 'rooms, blocks, inbox state',
     sql: `

@@ -5,6 +5,7 @@ import { openDatabase, WriteBatcher } from './database.js';
 import { SqliteBlockStore } from './blocks.js';
 import { SqliteInboxStore } from './inbox.js';
 import { SqliteFileStore } from './files.js';
+import { SqliteLoginGuardStore } from './login-guard.js';
 import { SqliteMessageStore } from './messages.js';
 import { SqlitePresenceStore } from './presence.js';
 import { SqliteRoomStore } from './rooms.js';
@@ -24,6 +25,7 @@ export class SqliteStore implements Store {
   readonly moderation: SqliteModerationStore;
   readonly settings: SqliteSettingsStore;
   readonly audit: SqliteAuditStore;
+  readonly loginGuard: SqliteLoginGuardStore;
   private readonly batcher: WriteBatcher;
   private closed = false;
 
@@ -39,6 +41,7 @@ export class SqliteStore implements Store {
     this.moderation = new SqliteModerationStore(db, this.batcher);
     this.settings = new SqliteSettingsStore(db);
     this.audit = new SqliteAuditStore(db);
+    this.loginGuard = new SqliteLoginGuardStore(db, this.batcher);
   }
 
   static open(dataDir: string): SqliteStore {

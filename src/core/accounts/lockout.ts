@@ -1,0 +1,165 @@
+import type { Account } from '../../store/store.js';
+import type { ChatCore } from '../chat-core.js';
+import { ChatError, type ErrorCode } from '../errors.js';
+import { needsRehash, passwordHasher } from './passwords.js';
+
+/** Failures from one address count against its spray limit for this long. */
+export const ADDRESS_WINDOW_MS = 60 * 60 * 1000;
+/** Lockout rows quiet for this long are forgotten. */
+const PRUNE_AFTER_MS = 24 * 60 * 60 * 1000;
+const PRUNE_EVERY_MS = 10 * 60 * 1000;
+
+/**
+ * The address a spray limit applies to: an IPv4 address as itself (also when written as
+ * an IPv4-mapped IPv6 address), an IPv6 address by its /64, which one host usually owns.
+ */
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!address.includes(':')) return address;
+  const [head = '', tail = ''] = address.split('::');
+  const groups = head === '' ? [] : head.split(':');
+  if (groups.length < 4) {
+    const tailGroups = tail === '' ? [] : tail.split(':');
+    const missing = 8 - groups.length - tailGroups.length;
+    groups.push(...Array<string>(Math.max(0, missing)).fill('0'), ...tailGroups);
+  }
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, '').toLowerCase())
+    .join(':')}::/64`;
+}
+
+interface GuardState {
+  /** One check at a time per nickname and address, so parallel guesses cannot overshoot. */
+  readonly chains: Map<string, Promise<unknown>>;
+  lastPrune: number;
+}
+
+const states = new WeakMap<ChatCore, GuardState>();
+
+function stateOf(core: ChatCore): GuardState {
+  let state = states.get(core);
+  if (!state) {
+    state = { chains: new Map(), lastPrune: core.clock.now() };
+    states.set(core, state);
+  }
+  return state;
+}
+
+function serialised<T>(core: ChatCore, key: string, work: () => Promise<T>): Promise<T> {
+  const { chains } = stateOf(core);
+  const previous = chains.get(key) ?? Promise.resolve();
+  const result = previous.then(work, work);
+  const tail = result.catch(() => undefined);
+  chains.set(key, tail);
+  void tail.then(() => {
+    if (chains.get(key) === tail) chains.delete(key);
+  });
+  return result;
+}
+
+function lockedError(code: ErrorCode, untilMs: number, now: number): ChatError {
+  const seconds = Math.max(1, Math.ceil((untilMs - now) / 1000));
+  return new ChatError(
+    code,
+    `${code === 'login_failed' ? 'Wrong nickname or password. ' : 'Wrong password. '}Too many failed attempts: try again in ${seconds} seconds`,
+    { retryAfterSeconds: seconds },
+  );
+}
+
+export interface PasswordCheck {
+  readonly core: ChatCore;
+  /** The nickname key tried (whether or not an account has it). */
+  readonly nickKey: string;
+  readonly address: string;
+  /** The account of that nickname, when there is one. */
+  readonly account: Account | undefined;
+  readonly password: string;
+  /** `login_failed` at login (never says which part was wrong), `wrong_password` after. */
+  readonly failure: 'login_failed' | 'wrong_password';
+}
+
+/**
+ * Checks a password under the lockout rules of seed 003: `lockout.attempts` failures for
+ * one nickname from one address lock that pair for `lockout.seconds`; an address failing
+ * `lockout.addressAttempts` times within an hour over any nicknames is locked too. An
+ * unknown nickname is counted and hashed (against a dummy) exactly like a real one, and a
+ * locked pair is hashed too, so neither the reply nor its timing tells whether the
+ * account exists. Resolves with the account on success; throws `failure` otherwise.
+ */
+export function checkPassword(check: PasswordCheck): Promise<Account> {
+  const { core, nickKey, address } = check;
+  return serialised(core, `${nickKey}\u0000${address}`, async () => {
+    const guard = core.store.loginGuard;
+    const spray = addressKey(address);
+    const [pair, byAddress] = await Promise.all([
+      guard.pair(nickKey, address),
+      guard.address(spray),
+    ]);
+    const now = core.clock.now();
+    const lockedUntil = Math.max(pair?.lockedUntil ?? 0, byAddress?.lockedUntil ?? 0);
+    if (lockedUntil > now) {
+      await passwordHasher.verifyDummy(check.password);
+      if (check.account) await guard.addUnreported(check.account.id, address, now);
+      throw lockedError(check.failure, lockedUntil, core.clock.now());
+    }
+    const valid = check.account
+      ? await passwordHasher.verify(check.account.passwordHash, check.password)
+      : await passwordHasher.verifyDummy(check.password);
+    if (valid && check.account) {
+      await guard.clearPair(nickKey, address);
+      upgradeHashIfOld(core, check.account, check.password);
+      return check.account;
+    }
+    const params = core.params;
+    const failedAt = core.clock.now();
+    const lockMs = params['lockout.seconds'] * 1000;
+    const [pairAfter, addressAfter] = await Promise.all([
+      guard.recordPairFailure(nickKey, address, failedAt, {
+        attempts: params['lockout.attempts'],
+        lockMs,
+      }),
+      guard.recordAddressFailure(spray, failedAt, {
+        attempts: params['lockout.addressAttempts'],
+        lockMs,
+        windowMs: ADDRESS_WINDOW_MS,
+      }),
+      check.account ? guard.addUnreported(check.account.id, address, failedAt) : undefined,
+    ]);
+    core.logger.info(
+      {
+        event: 'login_failed',
+        nick: nickKey,
+        address,
+        lockedUntil: Math.max(pairAfter.lockedUntil, addressAfter.lockedUntil) || undefined,
+      },
+      'failed password',
+    );
+    prune(core, failedAt);
+    const nowLocked = Math.max(pairAfter.lockedUntil, addressAfter.lockedUntil);
+    if (nowLocked > failedAt) throw lockedError(check.failure, nowLocked, failedAt);
+    throw new ChatError(check.failure);
+  });
+}
+
+/** Raised parameters take effect for an account at its next successful login. */
+function upgradeHashIfOld(core: ChatCore, account: Account, password: string): void {
+  if (!needsRehash(account.passwordHash)) return;
+  passwordHasher
+    .hash(password)
+    .then((fresh) => core.store.accounts.setPasswordHash(account.id, fresh))
+    .then(() => core.logger.info({ event: 'rehash', account: account.id }, 'password rehashed'))
+    .catch((error: unknown) =>
+      core.logger.warn({ err: error, account: account.id }, 'could not upgrade a password hash'),
+    );
+}
+
+function prune(core: ChatCore, now: number): void {
+  const state = stateOf(core);
+  if (now - state.lastPrune < PRUNE_EVERY_MS) return;
+  state.lastPrune = now;
+  core.store.loginGuard.prune(now, now - PRUNE_AFTER_MS).catch((error: unknown) => {
+    core.logger.warn({ err: error }, 'could not prune lockouts');
+  });
+}

@@ -1,0 +1,157 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { ChatCore } from '../chat-core.js';
+import type { TimerHandle } from '../clock.js';
+import type { Link, Session } from '../session.js';
+import { AWAY_RING_CAPACITY, CONNECTED_RING_CAPACITY, EventRing } from './event-ring.js';
+
+/** 144 random bits, written as 24 base64url characters. */
+const TOKEN_BYTES = 18;
+
+interface Entry {
+  /** SHA-256 of the current token: the token itself is never kept. */
+  tokenKey: string;
+  /** While away: the grace timer (null once redeemed). */
+  timer: TimerHandle | null;
+  /** While away or being resumed: the newest event the lost connection was sent. */
+  lastSentId: number | null;
+}
+
+function keyOf(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+/**
+ * Session resume (the "cookie" of seed 000). Every session gets a single-use token; a
+ * connection that drops without a clean leave leaves its session waiting ("away") for
+ * `resume.graceSeconds`, collecting the events it is sent; a new connection presenting
+ * the token takes the session back and receives those events, in order, once.
+ */
+export class ResumeRegistry {
+  private readonly bySession = new Map<Session, Entry>();
+  private readonly byToken = new Map<string, Session>();
+
+  constructor(private readonly core: ChatCore) {}
+
+  /** Gives the session a fresh token, invalidating its previous one. */
+  issue(session: Session): string {
+    const token = randomBytes(TOKEN_BYTES).toString('base64url');
+    const tokenKey = keyOf(token);
+    const entry = this.bySession.get(session);
+    if (entry) {
+      this.byToken.delete(entry.tokenKey);
+      entry.tokenKey = tokenKey;
+    } else {
+      this.bySession.set(session, { tokenKey, timer: null, lastSentId: null });
+    }
+    this.byToken.set(tokenKey, session);
+    return token;
+  }
+
+  /**
+   * The session's connection dropped: keep the session for the grace period. Returns
+   * false when resume is off (`resume.graceSeconds` 0) or the session has no token.
+   */
+  hold(session: Session): boolean {
+    const entry = this.bySession.get(session);
+    const graceMs = this.core.params['resume.graceSeconds'] * 1000;
+    if (!entry || graceMs <= 0) return false;
+    if (entry.timer) this.core.clock.clearTimeout(entry.timer);
+    entry.lastSentId = session.recent?.newestId ?? 0;
+    const ring = (session.recent ??= new EventRing(AWAY_RING_CAPACITY));
+    ring.resize(AWAY_RING_CAPACITY);
+    const timer = this.core.clock.setTimeout(() => {
+      if (entry.timer !== timer) return;
+      entry.timer = null;
+      this.core.logger.info({ event: 'resume_expired', session: session.id }, 'resume expired');
+      this.core.endSession(session, 'dropped');
+    }, graceMs);
+    entry.timer = timer;
+    this.core.logger.info({ event: 'away', session: session.id, nick: session.nick }, 'away');
+    return true;
+  }
+
+  /**
+   * Redeems a token: returns its session and invalidates the token, or undefined when the
+   * token is unknown, already used, or its session has ended. The session's old
+   * connection, if it is somehow still open, is closed without ending the session.
+   */
+  redeem(token: string): Session | undefined {
+    const tokenKey = keyOf(token);
+    const session = this.byToken.get(tokenKey);
+    if (!session) return undefined;
+    this.byToken.delete(tokenKey);
+    const entry = this.bySession.get(session);
+    if (!entry || this.core.findSession(session.nickKey) !== session) return undefined;
+    if (entry.timer) this.core.clock.clearTimeout(entry.timer);
+    entry.timer = null;
+    const oldLink = session.link;
+    if (oldLink) {
+      // A half-open connection the server has not noticed yet: the token holder wins.
+      entry.lastSentId = session.recent?.newestId ?? 0;
+      oldLink.session = null;
+      session.link = null;
+      oldLink.outlet.close('replaced', 'This session was resumed on another connection');
+      this.core.detach(oldLink);
+      session.recent?.resize(AWAY_RING_CAPACITY);
+    }
+    return session;
+  }
+
+  /**
+   * Hands a redeemed session its new connection: first every held event after
+   * `lastEventId` (or, without it, after the last one sent before the drop), then a
+   * `room_entered` (restored) for each room it is in, then live events. Runs synchronously, so nothing can slip between the replay and live events.
+   */
+  attach(session: Session, link: Link, lastEventId: number | undefined): void {
+    const entry = this.bySession.get(session);
+    if (!entry || this.core.findSession(session.nickKey) !== session) {
+      link.outlet.close('resume_failed', 'The session ended while it was being resumed');
+      this.core.detach(link);
+      return;
+    }
+    const afterId = lastEventId ?? entry.lastSentId ?? 0;
+    entry.lastSentId = null;
+    if (link.isClosed) {
+      // Dropped again before it was back: wait for another resume.
+      if (!this.hold(session)) this.core.endSession(session, 'dropped');
+      return;
+    }
+    const ring = session.recent;
+    const missed = ring ? ring.after(afterId) : [];
+    const lost = ring && ring.lostUpToId > afterId;
+    session.link = link;
+    link.session = session;
+    for (const event of missed) link.outlet.send(event);
+    // The new connection's client knows nothing yet: tell it the rooms it is (still) in.
+    for (const key of session.rooms) {
+      const room = this.core.rooms.get(key);
+      if (room)
+        this.core.sendTo(session, {
+          ev: 'room_entered',
+          room: room.name,
+          owner: room.owner.name,
+          topic: room.topic,
+          restored: true,
+        });
+    }
+    if (lost)
+      this.core.sendTo(session, {
+        ev: 'notice',
+        text: 'Some events from while you were away could not be kept and are missing',
+      });
+    ring?.resize(CONNECTED_RING_CAPACITY);
+    this.core.logger.info(
+      { event: 'resumed', session: session.id, nick: session.nick, replayed: missed.length },
+      'resumed',
+    );
+  }
+
+  /** The session ended: its token and any grace timer go. */
+  forget(session: Session): void {
+    const entry = this.bySession.get(session);
+    if (!entry) return;
+    if (entry.timer) this.core.clock.clearTimeout(entry.timer);
+    this.byToken.delete(entry.tokenKey);
+    this.bySession.delete(session);
+  }
+}

@@ -1,0 +1,140 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RequestError, type ChatClient } from '../src/client/client.js';
+import type { ChatEvent } from '../src/core/events.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.dispose();
+  server = undefined;
+});
+
+function collect(client: ChatClient): ChatEvent[] {
+  const events: ChatEvent[] = [];
+  client.on('event', (event) => events.push(event));
+  return events;
+}
+
+/** Waits (bounded) until `who` shows `nick` with `status`. */
+async function waitForStatus(observer: ChatClient, nick: string, status: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const { users } = await observer.request<{ users: { nick: string; status: string }[] }>('who');
+    if (users.some((user) => user.nick === nick && user.status === status)) return;
+    await sleep(20);
+  }
+  throw new Error(`${nick} never became ${status}`);
+}
+
+async function refusal(promise: Promise<unknown>): Promise<RequestError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RequestError);
+  return error as RequestError;
+}
+
+const texts = (events: ChatEvent[]) =>
+  events.flatMap((event) => (event.ev === 'message' || event.ev === 'private' ? [event.text] : []));
+
+describe('session resume', () => {
+  it('gives back the session and every missed event, in order, once', async () => {
+    server = await startTestServer();
+    const alice = await server.connect('alice');
+    const aliceEvents = collect(alice);
+    const bob = await server.connect('bob');
+    const firstToken = bob.resumeToken!;
+    expect(firstToken).toMatch(/^[A-Za-z0-9_-]{24}$/);
+
+    const seen = bob.waitFor((e) => e.ev === 'message' && e.text === 'one');
+    await alice.request('say', { text: 'one' });
+    await seen;
+    const lastEventId = bob.lastEventId!;
+    bob.destroy();
+    await waitForStatus(alice, 'bob', 'away');
+
+    await alice.request('say', { text: 'two' });
+    await alice.request('msg', { to: ['bob'], text: 'three' });
+    await alice.request('say', { text: 'four' });
+
+    const again = await server.open();
+    const events = collect(again);
+    const ready = await again.resume(firstToken, lastEventId);
+    expect(ready).toMatchObject({ nick: 'bob', session: bob.sessionId, resumed: true });
+    expect(ready.resumeToken).toBeDefined();
+    expect(ready.resumeToken).not.toBe(firstToken);
+    await again.request('ping');
+    const live = again.waitFor((e) => e.ev === 'message' && e.text === 'five');
+    await alice.request('say', { text: 'five' });
+    await live;
+    expect(texts(events)).toEqual(['two', 'three', 'four', 'five']);
+    await waitForStatus(alice, 'bob', 'active');
+    // Others never saw bob leave.
+    expect(aliceEvents.filter((e) => e.ev === 'offline')).toEqual([]);
+
+    // The token was single-use: the first one no longer works, a forged one never did.
+    const third = await server.open();
+    expect((await refusal(third.resume(firstToken))).code).toBe('resume_failed');
+    expect((await refusal(third.resume('AAAAAAAAAAAAAAAAAAAAAAAA', 0))).code).toBe('resume_failed');
+    // After a refused resume the connection logs in normally.
+    await expect(third.login('carol')).resolves.toMatchObject({ nick: 'carol' });
+  });
+
+  it('replays only what the client did not get when it says what it last saw', async () => {
+    server = await startTestServer();
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    const token = bob.resumeToken!;
+    const got = bob.waitFor((e) => e.ev === 'message' && e.text === 'b');
+    await alice.request('say', { text: 'a' });
+    await alice.request('say', { text: 'b' });
+    await got;
+    // Pretend only "a" arrived before the crash: "b" must come again, "a" must not.
+    const lastSeen = bob.lastEventId! - 1;
+    bob.destroy();
+    await waitForStatus(alice, 'bob', 'away');
+    const again = await server.open();
+    const events = collect(again);
+    await again.resume(token, lastSeen);
+    await again.request('ping');
+    expect(texts(events)).toEqual(['b']);
+  });
+
+  it('ends the session after the grace period, and the token with it', async () => {
+    server = await startTestServer({ set: { 'resume.graceSeconds': 1 } });
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    const token = bob.resumeToken!;
+    const left = alice.waitFor((e) => e.ev === 'offline' && e.nick === 'bob');
+    bob.destroy();
+    await waitForStatus(alice, 'bob', 'away');
+    expect(await left).toMatchObject({ reason: 'dropped' });
+    const late = await server.open();
+    expect((await refusal(late.resume(token))).code).toBe('resume_failed');
+    await expect(late.login('bob')).resolves.toMatchObject({ nick: 'bob' });
+  });
+
+  it('keeps an account session while away and logs in over it with the password', async () => {
+    server = await startTestServer();
+    const dora = await server.connect('dora');
+    await dora.request('register', { password: 'correct horse battery' });
+    dora.destroy();
+    const alice = await server.connect('alice');
+    await waitForStatus(alice, 'dora', 'away');
+    const back = await server.open();
+    await expect(back.login('dora', 'correct horse battery')).resolves.toMatchObject({
+      nick: 'dora',
+      account: true,
+    });
+  });
+
+  it('leaves at once when resume is off', async () => {
+    server = await startTestServer({ set: { 'resume.graceSeconds': 0 } });
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    const left = alice.waitFor((e) => e.ev === 'offline' && e.nick === 'bob');
+    bob.destroy();
+    expect(await left).toMatchObject({ reason: 'dropped' });
+  });
+});
