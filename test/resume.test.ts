@@ -101,6 +101,32 @@ describe('session resume', () => {
     expect(texts(events)).toEqual(['b']);
   });
 
+  it('keeps the rooms: the new connection is told them, and gets what was said in them', async () => {
+    server = await startTestServer();
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    await alice.request('create', { room: 'den' });
+    await bob.request('join', { room: 'den' });
+    const token = bob.resumeToken!;
+    const lastEventId = bob.lastEventId!;
+    bob.destroy();
+    await waitForStatus(alice, 'bob', 'away');
+    await alice.request('say', { room: 'den', text: 'in the den' });
+    const again = await server.open();
+    const events = collect(again);
+    await again.resume(token, lastEventId);
+    await again.request('ping');
+    expect(texts(events)).toEqual(['in the den']);
+    expect(events.find((e) => e.ev === 'room_entered')).toMatchObject({
+      room: 'den',
+      restored: true,
+    });
+    expect(again.rooms.has('den')).toBe(true);
+    const got = again.waitFor((e) => e.ev === 'message' && e.text === 'still here');
+    await alice.request('say', { room: 'den', text: 'still here' });
+    await got;
+  });
+
   it('ends the session after the grace period, and the token with it', async () => {
     server = await startTestServer({ set: { 'resume.graceSeconds': 1 } });
     const alice = await server.connect('alice');
