@@ -99,6 +99,8 @@ export class World {
         'flood.perSecond': 100_000,
         connectionsPerMinutePerIp: 100_000,
         maxConnectionsPerIp: 1000,
+        // The model treats a dropped socket as a leave; resume has its own tests.
+        'resume.graceSeconds': 0,
       },
     });
     const world = new World(server);
