@@ -271,6 +271,10 @@ describe('integrity and interruptions', () => {
   });
 
   it('an upload cut mid-way leaves nothing listed and nothing on disk', async () => {
+    // The partial upload lives as long as its session: here it ends with the connection
+    // (with resume on it would wait out resume.graceSeconds for the client to come back).
+    await server.dispose();
+    server = await startTestServer({ set: { 'resume.graceSeconds': 0 } });
     const alice = await server.connect('alice');
     const bob = await server.connect('bob');
     const source = randomFile(folder('src'), 'cut.bin', 4 * MiB);
