@@ -129,7 +129,7 @@ export class ResumeRegistry {
         this.core.sendTo(session, {
           ev: 'room_entered',
           room: room.name,
-          owner: room.owner.name,
+          owner: room.ownerName,
           topic: room.topic,
           restored: true,
         });
