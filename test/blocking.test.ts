@@ -104,6 +104,32 @@ describe('blocking', () => {
     expect(await live).toMatchObject({ from: 'carol', text: 'carol again' });
   });
 
+  it('keeps the blocks a guest made when it registers, and those made right after', async () => {
+    const dataDir = makeDataDir();
+    dirs.push(dataDir);
+    let server = await start({ dataDir });
+    await makeAccount(server, 'bob');
+    await makeAccount(server, 'dave');
+    const alice = await server.connect('alice');
+    await alice.request('block', { name: 'bob' });
+    await alice.request('register', { password: PASSWORD });
+    await alice.request('block', { name: 'dave' });
+    await alice.quit();
+    // Offline: the account refuses both, before any new login.
+    const bob = await server.connect('bob', PASSWORD);
+    const dave = await server.connect('dave', PASSWORD);
+    const carol = await server.connect('carol');
+    await bob.request('msg', { to: ['alice'], text: 'from bob' });
+    await dave.request('msg', { to: ['alice'], text: 'from dave' });
+    await carol.request('msg', { to: ['alice'], text: 'from carol' });
+    await server.stop();
+
+    server = await start({ dataDir });
+    const { client, events } = await connectRecording(server, 'alice', PASSWORD);
+    expect(await client.request('blocked')).toEqual({ blocked: ['bob', 'dave'] });
+    expect(ofKind(events, 'private').map((e) => e.from)).toEqual(['carol']);
+  });
+
   it('is exposed to other features through core.isBlocking', async () => {
     const server = await start();
     const alice = await server.connect('alice');

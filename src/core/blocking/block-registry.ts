@@ -25,6 +25,20 @@ export class BlockRegistry {
     if (session.account) session.blocks = this.listOfAccount(session.account.id);
   }
 
+  /**
+   * A guest just registered: the blocks it made as a guest become the account's, stored
+   * and shared with the session, so they hold offline and after restarts too.
+   */
+  async accountCreated(session: Session, now: number): Promise<void> {
+    if (!session.account) return;
+    const accountId = session.account.id;
+    for (const [blockedKey, blockedName] of session.blocks)
+      await this.store.blocks.add({ accountId, blockedKey, blockedName }, now);
+    const list = this.listOfAccount(accountId);
+    for (const [key, name] of session.blocks) list.set(key, name);
+    session.blocks = list;
+  }
+
   /** True when the (possibly offline) account does not want messages from `senderKey`. */
   accountBlocks(accountId: number, senderKey: string): boolean {
     return this.byAccount.get(accountId)?.has(senderKey) ?? false;

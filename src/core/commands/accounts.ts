@@ -51,6 +51,7 @@ export const registerCommand = defineCommand({
         throw error instanceof StoreConflictError ? new ChatError('nick_taken') : error;
       });
     session.account = accountRef(account);
+    await core.blocks.accountCreated(session, core.clock.now());
     core.logger.info({ event: 'register', account: account.id, nick: account.name }, 'register');
     return { nick: session.nick, account: true, role: account.role };
   },
