@@ -331,3 +331,34 @@ describe('audit log', () => {
     }
   });
 });
+
+describe('lock, ban and session resume', () => {
+  it('a lock refuses new logins but lets a dropped session resume', async () => {
+    const server = await start();
+    const admin = await loginAdmin(server);
+    const bob = await server.connect('bob');
+    const token = bob.resumeToken!;
+    expect(token).toEqual(expect.any(String));
+    await admin.request('lock');
+    bob.destroy();
+    await bob.closed();
+    const carol = await server.open();
+    expect((await errorOf(carol.login('carol'))).code).toBe('server_locked');
+    const back = await server.open();
+    await expect(back.resume(token)).resolves.toMatchObject({ nick: 'bob', resumed: true });
+    await expect(back.request('say', { text: 'back again' })).resolves.toBeDefined();
+  });
+
+  it('a ban ends a session waiting to be resumed, so the resume fails', async () => {
+    const server = await start();
+    const admin = await loginAdmin(server);
+    const bob = await server.connect('bob');
+    const token = bob.resumeToken!;
+    bob.destroy();
+    await bob.closed();
+    await admin.request('ban', { nick: 'bob', duration: '1h' });
+    const back = await server.open();
+    expect((await errorOf(back.resume(token))).code).toBe('resume_failed');
+    expect((await errorOf(back.login('bob'))).code).toBe('banned');
+  });
+});
