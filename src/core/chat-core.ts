@@ -22,6 +22,8 @@ import { errorReply, Link, Session, type AccountRef, type Outlet, type Reply } f
 
 export const PROTOCOL_VERSION = 1;
 export const LOBBY = 'lobby';
+/** Pipelined requests one link may have waiting for their commit at once. */
+const MAX_PIPELINED_REQUESTS = 32;
 
 /**
  * A feature that follows sessions (files, …). Called synchronously after the core's own
@@ -204,18 +206,32 @@ export class ChatCore {
       this.closeLink(link, admission.code, admission.message);
       return Promise.resolve();
     }
-    return link.enqueue(async () => {
+    return link.enqueue(async (release) => {
       try {
         if (admission.kind === 'delay') await this.requestGuard.wait(admission.until);
         if (link.isClosed) return;
         if (admission.kind === 'refuse') {
-          this.refuseFlood(link, request, admission.retryAfterMs, admission.disconnect);
+          const { retryAfterMs, disconnect } = admission;
+          await link.inOrder(Promise.resolve(), () =>
+            this.refuseFlood(link, request, retryAfterMs, disconnect),
+          );
           return;
         }
+        const pipelined =
+          this.commandTable.get(request.cmd)?.pipelined === true &&
+          link.pipelinedInFlight < MAX_PIPELINED_REQUESTS;
+        // Anything else sees the effects of every earlier request, as if they ran alone.
+        if (!pipelined) await link.repliesSent();
+        if (link.isClosed) return;
         const afterReply: Array<() => void> = [];
-        const reply = await this.dispatch(link, request, afterReply);
-        if (!link.isClosed) link.outlet.send(reply);
-        for (const action of [...afterReply, ...link.takeAfterReply()]) action();
+        if (pipelined) link.pipelinedInFlight++;
+        const reply = this.dispatch(link, request, afterReply, pipelined ? release : () => {});
+        await link.inOrder(reply, (answer) => {
+          if (pipelined) link.pipelinedInFlight--;
+          if (!link.isClosed) link.outlet.send(answer);
+          const pending = pipelined ? afterReply : [...afterReply, ...link.takeAfterReply()];
+          for (const action of pending) action();
+        });
       } catch (error) {
         this.logger.error({ err: error, cmd: request.cmd, link: link.id }, 'request failed');
         if (!link.isClosed) this.closeLink(link, 'internal_error', ERROR_CODES.internal_error);
@@ -239,6 +255,7 @@ export class ChatCore {
     link: Link,
     request: Request,
     afterReply: Array<() => void>,
+    ordered: () => void,
   ): Promise<Reply> {
     const re = request.id;
     const command = this.commandTable.get(request.cmd);
@@ -257,7 +274,12 @@ export class ChatCore {
       return errorReply(re, 'invalid_args', describeArgsError(command.info.name, parsed.error));
     if (session && request.cmd !== 'ping') session.lastInputAt = this.clock.now();
 
-    const ctx: LoginContext = { core: this, link, after: (action) => afterReply.push(action) };
+    const ctx: LoginContext = {
+      core: this,
+      link,
+      after: (action) => afterReply.push(action),
+      ordered,
+    };
     try {
       const data =
         command.phase === 'login'

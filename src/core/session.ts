@@ -99,8 +99,11 @@ export class Session {
 /** One connection as the core sees it: before login it has no session. */
 export class Link {
   session: Session | null = null;
-  /** Requests are handled one at a time per link, so replies keep request order. */
+  /** Requests start one at a time per link, in order; replies keep request order. */
   private tail: Promise<void> = Promise.resolve();
+  private replies: Promise<void> = Promise.resolve();
+  /** Pipelined requests started and not yet answered. */
+  pipelinedInFlight = 0;
   private closed = false;
   private pendingAfterReply: Array<() => void> = [];
 
@@ -129,9 +132,40 @@ export class Link {
     return actions;
   }
 
-  enqueue(work: () => Promise<void>): Promise<void> {
-    this.tail = this.tail.then(work);
-    return this.tail;
+  /**
+   * Queues work behind the link's earlier requests. Work normally runs alone; pipelined
+   * work calls `release` once it has taken its place in the sender's order (its message
+   * is queued for commit), which lets the next request start while this one waits for
+   * its commit. Replies still leave in request order: see `inOrder`.
+   */
+  enqueue(work: (release: () => void) => Promise<void>): Promise<void> {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const run = this.tail.then(() => work(release));
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tail = Promise.race([released, settled]);
+    return run;
+  }
+
+  /**
+   * Runs `deliver` with `reply` once every earlier request's reply has gone out, so a
+   * pipelined request that finishes early never overtakes its predecessors.
+   */
+  inOrder<T>(reply: Promise<T>, deliver: (value: T) => void): Promise<void> {
+    const sent = this.replies.then(() => reply).then(deliver);
+    this.replies = sent.then(
+      () => undefined,
+      () => undefined,
+    );
+    return sent;
+  }
+
+  /** Resolves when every reply queued so far has been sent. */
+  repliesSent(): Promise<void> {
+    return this.replies;
   }
 }
 

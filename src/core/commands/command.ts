@@ -9,6 +9,11 @@ export interface LoginContext {
   readonly link: Link;
   /** Runs after the reply has been sent (for example: close the connection after `quit`). */
   after(action: () => void): void;
+  /**
+   * A pipelined handler calls this as soon as its place in the sender's order is fixed
+   * (right after queueing its message for commit): the link's next request may then start.
+   */
+  ordered(): void;
 }
 
 export interface SessionContext extends LoginContext {
@@ -25,6 +30,13 @@ interface BaseCommand<S extends z.ZodType> {
    * time), so flood control, meant for chat, would only throttle a transfer.
    */
   readonly unmetered?: (core: ChatCore, link: Link) => boolean;
+  /**
+   * The handler calls `ctx.ordered()` once its message is queued for commit, so a sender's
+   * next message need not wait for this one's commit (group commit then carries many
+   * messages of one sender in one transaction). Per-sender order is kept because commits
+   * complete in queue order.
+   */
+  readonly pipelined?: boolean;
 }
 
 /**

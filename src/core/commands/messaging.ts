@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { ChatError } from '../errors.js';
 import { LOBBY, type ChatCore } from '../chat-core.js';
 import { nameKey, withinCharacters } from '../names.js';
-import type { Session } from '../session.js';
-import { defineCommand } from './command.js';
+import { defineCommand, type SessionContext } from './command.js';
 import { resolvePrivateRecipients } from './private-recipients.js';
 
 export function checkText(core: ChatCore, text: string): string {
@@ -19,13 +18,12 @@ export function checkText(core: ChatCore, text: string): string {
  * `room` is the room's key (messages are stored and routed by key), `roomName` its spelling.
  */
 async function sayInRoom(
-  core: ChatCore,
-  session: Session,
+  { core, session, ordered }: SessionContext,
   room: string,
   roomName: string,
   text: string,
 ) {
-  const stored = await core.store.messages.append({
+  const committing = core.store.messages.append({
     ts: core.clock.now(),
     sender: session.nick,
     senderAccountId: session.account?.id ?? null,
@@ -33,6 +31,8 @@ async function sayInRoom(
     recipients: [],
     text,
   });
+  ordered();
+  const stored = await committing;
   core.messageLog.record({ ts: stored.ts, sender: session.nick, target: `#${room}`, text });
   core.publish(
     { kind: 'room', room },
@@ -44,6 +44,7 @@ async function sayInRoom(
 
 export const sayCommand = defineCommand({
   phase: 'session',
+  pipelined: true,
   info: {
     name: 'say',
     aliases: [],
@@ -53,18 +54,20 @@ export const sayCommand = defineCommand({
     group: 'messaging',
   },
   args: z.object({ room: z.string().default(LOBBY), text: z.string() }),
-  handle({ core, session }, { room, text }) {
+  handle(ctx, { room, text }) {
+    const { core, session } = ctx;
     checkText(core, text);
     const key = nameKey(room);
     if (!session.rooms.has(key))
       throw new ChatError('unknown_room', `You are not in a room called "${room}"`);
     const name = key === LOBBY ? LOBBY : (core.rooms.get(key)?.name ?? room);
-    return sayInRoom(core, session, key, name, text);
+    return sayInRoom(ctx, key, name, text);
   },
 });
 
 export const broadcastCommand = defineCommand({
   phase: 'session',
+  pipelined: true,
   info: {
     name: 'broadcast',
     aliases: [],
@@ -74,14 +77,15 @@ export const broadcastCommand = defineCommand({
     group: 'messaging',
   },
   args: z.object({ text: z.string() }),
-  handle({ core, session }, { text }) {
-    checkText(core, text);
-    return sayInRoom(core, session, LOBBY, LOBBY, text);
+  handle(ctx, { text }) {
+    checkText(ctx.core, text);
+    return sayInRoom(ctx, LOBBY, LOBBY, text);
   },
 });
 
 export const msgCommand = defineCommand({
   phase: 'session',
+  pipelined: true,
   info: {
     name: 'msg',
     aliases: ['message'],
@@ -94,7 +98,7 @@ export const msgCommand = defineCommand({
     group: 'messaging',
   },
   args: z.object({ to: z.array(z.string()).min(1).max(100), text: z.string() }),
-  async handle({ core, session }, { to, text }) {
+  async handle({ core, session, ordered }, { to, text }) {
     checkText(core, text);
     const resolved = await resolvePrivateRecipients(core, session, to);
     const { live, stored: offline, unknown, full } = resolved;
@@ -115,7 +119,7 @@ export const msgCommand = defineCommand({
       );
     }
     const names = [...delivered, ...storedFor];
-    const message = await core.store.messages.append({
+    const committing = core.store.messages.append({
       ts: core.clock.now(),
       sender: session.nick,
       senderAccountId: session.account?.id ?? null,
@@ -135,6 +139,8 @@ export const msgCommand = defineCommand({
       ],
       text,
     });
+    ordered();
+    const message = await committing;
     core.messageLog.record({ ts: message.ts, sender: session.nick, target: names.join(','), text });
     if (live.length > 0)
       core.publish(
