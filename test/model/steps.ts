@@ -9,6 +9,10 @@ export interface Model {
   readonly inRoom: Set<Nick>;
   /** Whom each online guest blocks (a guest's blocks end with its session). */
   readonly blocks: Map<Nick, Set<string>>;
+  /** Banned nicknames. A ban also bans the address, and every player shares 127.0.0.1. */
+  readonly banned: Set<string>;
+  /** Suspended nicknames (kept across sessions): they may only ping and quit. */
+  readonly suspended: Set<string>;
 }
 
 export function initialModel(online: readonly Nick[]): Model {
@@ -16,6 +20,8 @@ export function initialModel(online: readonly Nick[]): Model {
     online: new Set(online),
     inRoom: new Set(),
     blocks: new Map(online.map((nick) => [nick, new Set<string>()])),
+    banned: new Set(),
+    suspended: new Set(),
   };
 }
 
@@ -45,9 +51,13 @@ class Login implements Step {
   constructor(readonly nick: Nick) {}
   check = (m: Readonly<Model>) => !m.online.has(this.nick);
   async run(m: Model, w: World) {
-    await w.join(this.nick);
-    m.online.add(this.nick);
-    m.blocks.set(this.nick, new Set());
+    if (m.banned.size > 0) {
+      expect(await w.tryLogin(this.nick)).toEqual({ ok: false, code: 'banned' });
+    } else {
+      await w.join(this.nick);
+      m.online.add(this.nick);
+      m.blocks.set(this.nick, new Set());
+    }
     await w.check(m.online);
   }
   toString = () => `login(${this.nick})`;
@@ -100,7 +110,9 @@ class Say implements Step {
             text: this.text,
           });
     const inRoom = this.where === 'room';
-    if (this.text.trim() === '') {
+    if (m.suspended.has(this.nick)) {
+      expect(outcome).toEqual({ ok: false, code: 'suspended' });
+    } else if (this.text.trim() === '') {
       expect(outcome).toEqual({ ok: false, code: 'empty_message' });
     } else if (inRoom && !m.inRoom.has(this.nick)) {
       expect(outcome).toEqual({ ok: false, code: 'unknown_room' });
@@ -127,7 +139,9 @@ class Join implements Step {
     const player = w.player(this.nick);
     const replayedBefore = player.replayed.length;
     const outcome = await player.request('join', { room: ROOM });
-    if (m.inRoom.has(this.nick)) {
+    if (m.suspended.has(this.nick)) {
+      expect(outcome).toEqual({ ok: false, code: 'suspended' });
+    } else if (m.inRoom.has(this.nick)) {
       expect(outcome).toEqual({ ok: false, code: 'already_in_room' });
     } else {
       dataOf(outcome);
@@ -148,7 +162,9 @@ class Leave implements Step {
   check = (m: Readonly<Model>) => m.online.has(this.nick);
   async run(m: Model, w: World) {
     const outcome = await w.player(this.nick).request('leave', { room: ROOM });
-    if (m.inRoom.has(this.nick)) {
+    if (m.suspended.has(this.nick)) {
+      expect(outcome).toEqual({ ok: false, code: 'suspended' });
+    } else if (m.inRoom.has(this.nick)) {
       dataOf(outcome);
       m.inRoom.delete(this.nick);
     } else {
@@ -171,7 +187,9 @@ class Block implements Step {
     const outcome = await w
       .player(this.nick)
       .request(this.unblock ? 'unblock' : 'block', { name: this.target });
-    if (this.unblock) {
+    if (m.suspended.has(this.nick)) {
+      expect(outcome).toEqual({ ok: false, code: 'suspended' });
+    } else if (this.unblock) {
       if (blocks.has(this.target)) {
         dataOf(outcome);
         blocks.delete(this.target);
@@ -201,7 +219,9 @@ class Msg implements Step {
   async run(m: Model, w: World) {
     const outcome = await w.player(this.nick).request('msg', { to: this.to, text: this.text });
     const reachable = [...new Set(this.to.filter((n) => m.online.has(n)))];
-    if (this.text.trim() === '') {
+    if (m.suspended.has(this.nick)) {
+      expect(outcome).toEqual({ ok: false, code: 'suspended' });
+    } else if (this.text.trim() === '') {
       expect(outcome).toEqual({ ok: false, code: 'empty_message' });
     } else if (reachable.length === 0) {
       expect(outcome).toEqual({ ok: false, code: 'unknown_user' });
@@ -238,13 +258,76 @@ class AdminAttempt implements Step {
       text: 'x',
       seconds: 0,
     });
+    // Refused, whatever the command: not authorized (or suspended, which is checked first).
     expect(outcome, `/${command.name} by guest ${this.nick}`).toEqual({
       ok: false,
-      code: 'not_authorized',
+      code: m.suspended.has(this.nick) ? 'suspended' : 'not_authorized',
     });
     await w.check(m.online);
   }
   toString = () => `adminAttempt(${this.nick}, #${this.pick} on ${this.target})`;
+}
+
+/** Admin moderation: kick, ban/unban, suspend/forgive, aimed at guests or the admin itself. */
+class Moderate implements Step {
+  constructor(
+    readonly action: 'kick' | 'ban' | 'unban' | 'suspend' | 'forgive',
+    readonly target: string,
+  ) {}
+  check = () => true;
+  async run(m: Model, w: World) {
+    const t = this.target;
+    const online = t === ADMIN || m.online.has(t as Nick);
+    const gone =
+      (this.action === 'kick' || this.action === 'ban') && online && t !== ADMIN
+        ? w.admin.client.waitFor((e) => e.ev === 'offline' && e.nick === t)
+        : undefined;
+    const outcome = await w.admin.request(this.action, { nick: t });
+    const exists = online; // guests exist only while online; the admin is an account
+    const expectError = (code: string) =>
+      expect(outcome, this.toString()).toEqual({ ok: false, code });
+    switch (this.action) {
+      case 'kick':
+      case 'ban':
+        if (!exists) expectError('unknown_user');
+        else if (t === ADMIN) expectError('invalid_target');
+        else if (this.action === 'ban' && m.banned.has(t)) expectError('no_change');
+        else {
+          dataOf(outcome);
+          await gone;
+          w.players.delete(t);
+          leaves(m, t as Nick);
+          if (this.action === 'ban') m.banned.add(t);
+        }
+        break;
+      case 'unban':
+        if (m.banned.has(t)) {
+          dataOf(outcome);
+          m.banned.delete(t);
+        } else if (!exists) expectError('unknown_user');
+        else expectError('no_change');
+        break;
+      case 'suspend':
+        if (!exists) expectError('unknown_user');
+        else if (t === ADMIN) expectError('invalid_target');
+        else if (m.suspended.has(t)) expectError('no_change');
+        else {
+          dataOf(outcome);
+          m.suspended.add(t);
+        }
+        break;
+      case 'forgive':
+        if (!exists) expectError('unknown_user');
+        else if (!m.suspended.has(t)) expectError('no_change');
+        else {
+          dataOf(outcome);
+          m.suspended.delete(t);
+        }
+        break;
+    }
+    await w.check(m.online);
+  }
+  toString = () => `${this.action}(${this.target})`;
 }
 
 /** Every kind of step, with its arguments: add new features' steps here. */
@@ -262,4 +345,7 @@ export const STEPS: Array<fc.Arbitrary<Step>> = [
     .tuple(nick, fc.array(nick, { minLength: 1, maxLength: 3 }), text)
     .map(([n, to, t]) => new Msg(n, to, t)),
   fc.tuple(nick, nick, fc.nat(50)).map(([n, t, p]) => new AdminAttempt(n, t, p)),
+  fc
+    .tuple(fc.constantFrom('kick', 'ban', 'unban', 'suspend', 'forgive' as const), target)
+    .map(([action, t]) => new Moderate(action, t)),
 ];

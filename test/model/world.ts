@@ -117,6 +117,20 @@ export class World {
     return player;
   }
 
+  /** A login that is expected to fail: its outcome; the connection is closed after. */
+  async tryLogin(nick: string): Promise<Outcome> {
+    const client = await this.server.open();
+    try {
+      await client.login(nick);
+      return { ok: true, data: {} };
+    } catch (error) {
+      if (error instanceof RequestError) return { ok: false, code: error.code };
+      throw error;
+    } finally {
+      client.destroy();
+    }
+  }
+
   player(nick: string): Player {
     const player = this.players.get(nick);
     if (!player) throw new Error(`${nick} is not online in the real world`);
