@@ -13,6 +13,7 @@ import { openLogs } from '../logging/logs.js';
 import { DiskBlobStore, type BlobStore } from '../store/blobs.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { FileService } from '../core/files/file-service.js';
+import { AddressLimits } from '../transport/address-limits.js';
 import { NativeListener } from '../transport/native/listener.js';
 import { VERSION } from '../version.js';
 import { loadPasswordPolicy } from '../core/accounts/passwords.js';
@@ -78,9 +79,12 @@ export async function startServer(
   );
   await core.admin.start();
   const { tlsCert, tlsKey } = config.server;
+  // One count per address across the TLS and the loopback listener.
+  const addressLimits = new AddressLimits(core.clock, () => core.params);
   const listener = new NativeListener(core, logs.logger, {
     host: config.server.host,
     port: config.server.port,
+    addressLimits,
     ...(tlsCert && tlsKey && { tls: { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } }),
   });
   const loopback =
@@ -89,6 +93,7 @@ export async function startServer(
       : new NativeListener(core, logs.logger, {
           host: '127.0.0.1',
           port: config.server.loopbackPort,
+          addressLimits,
         });
   let address: AddressInfo;
   let loopbackAddress: AddressInfo | undefined;

@@ -10,6 +10,8 @@ export interface ListenOptions {
   readonly host: string;
   readonly port: number;
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /** Per-address counts shared by every listener of one server (else each has its own). */
+  readonly addressLimits?: AddressLimits;
 }
 
 /** How often connection deadlines (registration, keepalive) are checked. */
@@ -33,7 +35,7 @@ export class NativeListener {
     private readonly logger: Logger,
     private readonly options: ListenOptions,
   ) {
-    this.addressLimits = new AddressLimits(core.clock, () => core.params);
+    this.addressLimits = options.addressLimits ?? new AddressLimits(core.clock, () => core.params);
     const onSocket = (socket: net.Socket) => this.accept(socket);
     this.server = options.tls
       ? tls.createServer(
@@ -59,6 +61,8 @@ export class NativeListener {
           { event: 'tls_error', address: socket.remoteAddress, err: error.message },
           'TLS handshake failed',
         );
+        // With a listener Node leaves the socket open: a timed-out handshake must end here.
+        socket.destroy();
       });
     }
   }
