@@ -151,8 +151,8 @@ describe('send queue', () => {
     const text = 'x'.repeat(8000);
     const mids: number[] = [];
     // Kernel socket buffers on loopback hold several MiB before the server's queue grows:
-    // send until the stalled client is dropped (bounded: 4,000 × 8 KB = 32 MB at most). Five
-    // at a time: a reading client may still get one tick's fan-out (40 KB) queued at once.
+    // send until the stalled client is dropped (bounded: 4,000 × 8 KB = 32 MB at most), five
+    // at a time, so one turn's fan-out is at most 5 frames.
     for (let batch = 0; batch < 800 && !droppedYet; batch++) {
       const acks = await Promise.all(
         Array.from({ length: 5 }, () => sender.request<{ mid: number }>('say', { text })),
@@ -166,7 +166,7 @@ describe('send queue', () => {
     await expect(sender.request('who')).resolves.toMatchObject({
       users: [{ nick: 'reader' }, { nick: 'sender' }],
     });
-    // The server never queued much more than the limit for it: one frame at most.
+    // The server never held much more than the limit for it: one turn's output at most.
     await srv.stop();
     const log = readFileSync(path.join(srv.server.logDir, 'server.log'), 'utf8')
       .split('\n')
@@ -174,6 +174,31 @@ describe('send queue', () => {
       .map((line) => JSON.parse(line) as { queued: number });
     expect(log).toHaveLength(1);
     expect(log[0]!.queued).toBeGreaterThan(sendq);
-    expect(log[0]!.queued).toBeLessThanOrEqual(sendq + 8200);
+    expect(log[0]!.queued).toBeLessThanOrEqual(sendq + 5 * 8200);
+  });
+});
+
+describe('send queue and a reading client', () => {
+  it('does not drop a client that reads when one turn of output exceeds the SendQ', async () => {
+    const sendq = 48 * 1024;
+    const srv = await start({
+      sendqBytes: sendq,
+      'message.maxLength': 4000,
+      'flood.burst': 100_000,
+      'flood.perSecond': 100_000,
+    });
+    const sender = await srv.connect('sender');
+    const reader = await srv.connect('reader');
+    let count = 0;
+    reader.on('event', (e) => {
+      if (e.ev === 'message') count++;
+    });
+    // 40 pipelined messages commit together and fan out in one turn: about 160 KB, over
+    // three SendQs, to a client that reads all along.
+    const text = 'y'.repeat(4000);
+    await Promise.all(Array.from({ length: 40 }, () => sender.request('say', { text })));
+    await reader.request('ping');
+    expect(count).toBe(40);
+    expect(reader.isClosed).toBe(false);
   });
 });

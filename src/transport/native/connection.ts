@@ -21,6 +21,9 @@ const CLOSE_FLUSH_MS = 2000;
  * One TCP (or TLS) connection speaking protocol v1: turns bytes into requests for the
  * core and the core's frames into bytes, with a capped send queue.
  */
+/** This turn's output may reach this many SendQs before the peer is dropped anyway. */
+const TURN_OUTPUT_FACTOR = 4;
+
 export class NativeConnection implements Outlet {
   readonly transport: string;
   readonly address: string;
@@ -74,9 +77,13 @@ export class NativeConnection implements Outlet {
 
   send(frame: ServerFrame): void {
     if (this.closing || this.socket.destroyed) return;
-    // File data is paced by drained(), so only the rest counts against the SendQ.
-    if (this.outbox.queuedBytes - this.bulkBytes > this.core.params.sendqBytes) {
-      this.dropUnreadingPeer();
+    // The SendQ is output left over from earlier turns, which a reading peer drains; this
+    // turn's own output (one fan-out, one commit's worth of messages) does not count, up to
+    // a hard cap that bounds memory. File data is paced by drained(), so it never counts.
+    const limit = this.core.params.sendqBytes;
+    const leftOver = this.socket.writableLength - this.bulkBytes;
+    if (leftOver > limit || this.outbox.pendingBytes > TURN_OUTPUT_FACTOR * limit) {
+      this.dropUnreadingPeer(leftOver);
       return;
     }
     // Frames of one event-loop turn (a fan-out, a replay) leave in one write.
@@ -121,7 +128,7 @@ export class NativeConnection implements Outlet {
    * queued for it (not even `closing`, which it would not read), and its buffered output is
    * released at once.
    */
-  private dropUnreadingPeer(): void {
+  private dropUnreadingPeer(leftOver: number): void {
     this.closing = true;
     this.logger.warn(
       {
@@ -129,7 +136,8 @@ export class NativeConnection implements Outlet {
         address: this.address,
         port: this.port,
         link: this.link.id,
-        queued: this.outbox.queuedBytes,
+        queued: leftOver,
+        pending: this.outbox.pendingBytes,
       },
       'send queue full: dropping a client that does not read',
     );

@@ -25,9 +25,9 @@ export class Outbox {
 
   constructor(private readonly socket: Socket) {}
 
-  /** Output not yet taken by the kernel: queued here plus buffered in the socket. */
-  get queuedBytes(): number {
-    return this.bytes + this.socket.writableLength;
+  /** Output queued here this turn, not yet handed to the socket. */
+  get pendingBytes(): number {
+    return this.bytes;
   }
 
   /** Queues a frame; `lazy` ones may wait up to LAZY_MS, unless an urgent one follows. */
