@@ -394,7 +394,7 @@ export async function loginStorm(ctx: RunContext): Promise<ScenarioResult> {
         integrityRow('chat during the storm', during),
       ],
       notes: [
-        'Accounts are created in a setup phase (`register`); the storm opens 200 connections first, then sends every login at once. The hash runs on libuv’s thread pool (4 threads by default), so the event loop keeps serving chat.',
+        'Accounts are created in a setup phase (`register`); the storm opens 200 connections first, then sends every login at once. Hashes run on libuv’s thread pool, at most 2 at once (the server’s bounded hashing queue), so the event loop keeps a core for chat.',
       ],
     };
   });

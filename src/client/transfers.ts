@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { ChatEvent } from '../core/events.js';
 import { ChatClient, ConnectionClosedError, RequestError } from './client.js';
 import { claimDownloadPath, defaultDownloadsDir, type ClaimedPath } from './downloads.js';
+import type { FileEntry } from '../core/files/file-service.js';
 
 /**
  * File transfer for every client surface (line mode, full screen, tests, benchmarks):
@@ -99,16 +100,8 @@ export interface DownloadResult extends UploadResult {
   readonly from: string;
 }
 
-export interface FileEntry {
-  readonly file: string;
-  readonly name: string;
-  readonly size: number;
-  readonly sha256: string;
-  readonly from: string;
-  readonly to?: string;
-  readonly at: number;
-  readonly expiresAt: number;
-}
+/** A listed file, exactly as the server's `files` reply describes it. */
+export type { FileEntry };
 
 export interface FileListing {
   readonly waiting: readonly FileEntry[];
