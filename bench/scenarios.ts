@@ -126,7 +126,7 @@ export async function capacity(ctx: RunContext): Promise<ScenarioResult> {
         },
         {
           metric: 'presence notices delivered while connecting',
-          value: `${formatCount(notices)} frames, ${formatCount(collected.bytesIn / 2 ** 20)} MiB (each login is announced to everyone online)`,
+          value: `${formatCount(notices)} frames, ${formatCount(collected.bytesIn / 2 ** 20)} MiB (greetings, and logins announced to everyone while at most presence.announceMax are online)`,
         },
         {
           metric: 'generator: CPU total, RSS',

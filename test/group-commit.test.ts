@@ -2,7 +2,12 @@ import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DATABASE_FILE, openDatabase, WriteBatcher } from '../src/store/sqlite/database.js';
+import {
+  DATABASE_FILE,
+  LAZY_WRITE_MS,
+  openDatabase,
+  WriteBatcher,
+} from '../src/store/sqlite/database.js';
 import { StoreUnavailableError } from '../src/store/store.js';
 import { makeDataDir } from './helpers/server.js';
 
@@ -51,6 +56,21 @@ describe('group commit', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     const texts = reader.prepare('SELECT text FROM messages ORDER BY id').pluck().all();
     expect(texts).toEqual(['before', 'after']);
+  });
+
+  it('lets a lazy write ride with the next commit, or commit alone after a while', async () => {
+    const { db, reader, batcher } = open();
+    const count = reader.prepare('SELECT count(*) FROM messages').pluck();
+    const lazy = batcher.enqueueLazy(insert(db, 'lazy'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(count.get()).toBe(0);
+    await batcher.enqueue(insert(db, 'urgent'));
+    expect(count.get()).toBe(2);
+    await lazy;
+    const started = Date.now();
+    await batcher.enqueueLazy(insert(db, 'alone'));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(LAZY_WRITE_MS - 5);
+    expect(count.get()).toBe(3);
   });
 
   it('reports a full database as StoreUnavailableError', async () => {

@@ -124,6 +124,44 @@ describe('presence', () => {
     const who = (await alice.request('who')) as { users: Array<{ nick: string }> };
     expect(who.users.map((u) => u.nick)).toEqual(['alice']);
   });
+
+  it('announces presence only to roommates once more than presence.announceMax are online', async () => {
+    await server.dispose();
+    server = await startTestServer({
+      set: { 'resume.graceSeconds': 0, 'presence.announceMax': 2 },
+    });
+    const seenBy = new Map<string, string[]>();
+    const watch = (client: ChatClient, name: string) => {
+      const seen: string[] = [];
+      seenBy.set(name, seen);
+      client.on('event', (event) => {
+        if (event.ev === 'online') seen.push(`online ${event.nick}`);
+        if (event.ev === 'offline') seen.push(`offline ${event.nick}`);
+        if (event.ev === 'renamed') seen.push(`renamed ${event.from} ${event.to}`);
+      });
+    };
+    const alice = await server.connect('alice');
+    watch(alice, 'alice');
+    const bob = await server.connect('bob');
+    watch(bob, 'bob');
+    await alice.waitFor((e) => e.ev === 'online' && e.nick === 'bob');
+    await alice.request('create', { room: 'den' });
+    await bob.request('join', { room: 'den' });
+    // Three online: above the limit. Carol shares no room, so nobody hears of her.
+    const carol = await server.connect('carol');
+    watch(carol, 'carol');
+    await bob.request('nick', { nick: 'bobby' });
+    await bob.quit();
+    await alice.waitFor((e) => e.ev === 'offline' && e.nick === 'bobby');
+    // A reply is written after every notice queued before it, so these settle the streams.
+    await alice.request('ping');
+    await carol.request('ping');
+    expect(seenBy.get('alice')).toEqual(['online bob', 'renamed bob bobby', 'offline bobby']);
+    expect(seenBy.get('carol')).toEqual([]);
+    // Back at the limit, everyone hears again.
+    await carol.quit();
+    await alice.waitFor((e) => e.ev === 'offline' && e.nick === 'carol');
+  });
 });
 
 describe('shutdown', () => {

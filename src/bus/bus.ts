@@ -7,6 +7,8 @@ import type { ChatEvent } from '../core/events.js';
  */
 export type BusTarget =
   | { readonly kind: 'room'; readonly room: string }
+  /** Members of any of these rooms, each once. */
+  | { readonly kind: 'rooms'; readonly rooms: readonly string[] }
   | { readonly kind: 'nicks'; readonly keys: readonly string[] }
   | { readonly kind: 'sessions'; readonly ids: readonly string[] }
   | { readonly kind: 'everyone' };

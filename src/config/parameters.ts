@@ -67,6 +67,14 @@ export const PARAMETERS = {
     max: 86_400 * 365,
     description: 'the /wholasthr window',
   },
+  'presence.announceMax': {
+    kind: 'integer',
+    default: 500,
+    min: 0,
+    max: 1_000_000,
+    description:
+      'logins, logouts and nickname changes are announced to everyone while at most this many are online; above it, only to those who share a room with the user',
+  },
   idleTimeoutSeconds: {
     kind: 'seconds',
     default: 1800,

@@ -374,7 +374,7 @@ export class ChatCore {
       'login',
     );
     this.publish(
-      { kind: 'everyone' },
+      this.presenceAudience(session),
       { ev: 'online', nick, account: account !== null },
       { exclude: session },
     );
@@ -400,6 +400,8 @@ export class ChatCore {
   /** Removes a session and announces its leave, once. */
   endSession(session: Session, reason: LeaveReason, message?: string): void {
     if (this.sessions.get(session.id) !== session) return;
+    // Counted with the leaver still online, as its login was.
+    const audience = this.presenceAudience(session);
     this.sessions.delete(session.id);
     if (this.sessionsByNick.get(session.nickKey) === session)
       this.sessionsByNick.delete(session.nickKey);
@@ -423,7 +425,7 @@ export class ChatCore {
         });
     }
     this.publish(
-      { kind: 'everyone' },
+      audience,
       message === undefined
         ? { ev: 'offline', nick: session.nick, reason }
         : { ev: 'offline', nick: session.nick, reason, message },
@@ -432,6 +434,16 @@ export class ChatCore {
   }
 
   // ---- delivery ----------------------------------------------------------------------
+
+  /**
+   * Who hears that `session` came, went or changed its name: everyone while the crowd (it
+   * included) is small; above `presence.announceMax` online, only those who share a room,
+   * since a notice to everyone for every login grows with the square of the crowd.
+   */
+  presenceAudience(session: Session): BusTarget {
+    if (this.sessions.size <= this.params['presence.announceMax']) return { kind: 'everyone' };
+    return { kind: 'rooms', rooms: [...session.rooms].filter((key) => key !== LOBBY) };
+  }
 
   /** Stamps an event and sends it through the bus to every node's matching sessions. */
   publish(
@@ -480,6 +492,16 @@ export class ChatCore {
         if (target.room === LOBBY) yield* this.sessions.values();
         else yield* this.rooms.get(target.room)?.members.values() ?? [];
         return;
+      case 'rooms': {
+        const seen = new Set<Session>();
+        for (const key of target.rooms)
+          for (const member of this.rooms.get(key)?.members.values() ?? [])
+            if (!seen.has(member)) {
+              seen.add(member);
+              yield member;
+            }
+        return;
+      }
       case 'nicks':
         for (const key of target.keys) {
           const session = this.sessionsByNick.get(key);

@@ -1,5 +1,5 @@
 import type { Role } from '../store/store.js';
-import type { BlockList } from './blocking/block-registry.js';
+import { NO_BLOCKS, type BlockList } from './blocking/block-registry.js';
 import type { ErrorCode } from './errors.js';
 import type { ChatEvent } from './events.js';
 import { CONNECTED_RING_CAPACITY, EventRing } from './resume/event-ring.js';
@@ -65,7 +65,7 @@ export class Session {
    * Nickname keys this session does not want to hear from; delivery skips them. An
    * account's list is shared with the block registry, which persists it.
    */
-  blocks: BlockList = new Map();
+  blocks: BlockList = NO_BLOCKS;
   /** The last events sent, for a resume; allocated on the first event. */
   recent: EventRing | null = null;
 
@@ -96,16 +96,19 @@ export class Session {
   }
 }
 
+/** Shared by every idle link, rather than two fresh promises each. */
+const SETTLED: Promise<void> = Promise.resolve();
+
 /** One connection as the core sees it: before login it has no session. */
 export class Link {
   session: Session | null = null;
   /** Requests start one at a time per link, in order; replies keep request order. */
-  private tail: Promise<void> = Promise.resolve();
-  private replies: Promise<void> = Promise.resolve();
+  private tail: Promise<void> = SETTLED;
+  private replies: Promise<void> = SETTLED;
   /** Pipelined requests started and not yet answered. */
   pipelinedInFlight = 0;
   private closed = false;
-  private pendingAfterReply: Array<() => void> = [];
+  private pendingAfterReply: Array<() => void> | null = null;
 
   constructor(
     readonly id: string,
@@ -123,12 +126,12 @@ export class Link {
 
   /** Runs `action` once the reply to the request being handled has been sent. */
   afterReply(action: () => void): void {
-    this.pendingAfterReply.push(action);
+    (this.pendingAfterReply ??= []).push(action);
   }
 
   takeAfterReply(): Array<() => void> {
-    const actions = this.pendingAfterReply;
-    this.pendingAfterReply = [];
+    const actions = this.pendingAfterReply ?? [];
+    this.pendingAfterReply = null;
     return actions;
   }
 

@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../core/errors.js';
 import type { Request } from '../core/chat-core.js';
+import type { ChatEvent } from '../core/events.js';
 import type { ServerFrame } from '../core/session.js';
 
 /**
@@ -7,22 +8,38 @@ import type { ServerFrame } from '../core/session.js';
  * Replies: `{"re": N, "ok": true, "data": {...}}` or `{"re": N, "ok": false, "error": {...}}`.
  * Events: `{"ev": "name", "id": N, "ts": MS, ...}`.
  */
-const encodedEvents = new WeakMap<object, Buffer>();
+/**
+ * The last event encoded and its bytes. A fan-out hands one event to its recipients one
+ * after another, so one slot encodes it once for all of them, with none of the garbage
+ * collector's cost that a WeakMap entry per event brings at a hundred thousand a second.
+ */
+let lastEvent: ChatEvent | undefined;
+let lastEventBytes: Buffer = Buffer.alloc(0);
+/** The greeting's command list, the bulk of every `hello`, encoded once per catalogue. */
+const encodedCatalogues = new WeakMap<object, string>();
 
 /**
  * Encodes a server frame. An event is encoded once however many recipients it has:
  * fan-out to a thousand members costs one JSON.stringify, not a thousand.
  */
 export function encodeServerFrame(frame: ServerFrame): Buffer {
-  if ('ev' in frame) {
-    let bytes = encodedEvents.get(frame);
-    if (!bytes) {
-      bytes = Buffer.from(JSON.stringify(frame) + '\n', 'utf8');
-      encodedEvents.set(frame, bytes);
-    }
-    return bytes;
+  if (!('ev' in frame)) return Buffer.from(JSON.stringify(frame) + '\n', 'utf8');
+  if (frame !== lastEvent) {
+    lastEventBytes = Buffer.from(encodeEvent(frame) + '\n', 'utf8');
+    lastEvent = frame;
   }
-  return Buffer.from(JSON.stringify(frame) + '\n', 'utf8');
+  return lastEventBytes;
+}
+
+function encodeEvent(event: ChatEvent): string {
+  if (event.ev !== 'hello') return JSON.stringify(event);
+  const { commands, ...rest } = event;
+  let list = encodedCatalogues.get(commands);
+  if (list === undefined) {
+    list = JSON.stringify(commands);
+    encodedCatalogues.set(commands, list);
+  }
+  return `${JSON.stringify(rest).slice(0, -1)},"commands":${list}}`;
 }
 
 export type ParsedRequest =

@@ -48,7 +48,7 @@ export class FrameDecoder {
           bytes: this.pendingBytes + piece.length,
         });
         this.discarding = true;
-        this.pending = [];
+        this.pending.length = 0;
         this.pendingBytes = 0;
       } else if (piece.length > 0) {
         // Copy a trailing partial piece: the socket may reuse the chunk's memory after we return.
@@ -66,7 +66,8 @@ export class FrameDecoder {
   private finishFrame(): FrameResult {
     let bytes: Uint8Array =
       this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
+    // Emptied in place: a fresh array per frame would stay behind on every idle connection.
+    this.pending.length = 0;
     this.pendingBytes = 0;
     if (bytes.length > 0 && bytes[bytes.length - 1] === CR)
       bytes = bytes.subarray(0, bytes.length - 1);

@@ -6,6 +6,16 @@ import type { Session } from '../session.js';
 export type BlockList = Map<string, string>;
 
 /**
+ * The list of every session that blocks nobody, shared rather than a map per session;
+ * a session gets its own at its first block. Adding to it is a bug, so it refuses.
+ */
+export const NO_BLOCKS: BlockList = new (class extends Map<string, string> {
+  override set(): never {
+    throw new Error('NO_BLOCKS is shared: give the session its own list first');
+  }
+})();
+
+/**
  * Who blocks whom. Delivery filters synchronously for every recipient of every message, so
  * blocks live in memory: a guest's only in its session, an account's also in the store
  * (loaded at start) and shared with its session while it is online.
@@ -53,6 +63,7 @@ export class BlockRegistry {
         { accountId: session.account.id, blockedKey: key, blockedName: name },
         now,
       );
+    if (session.blocks === NO_BLOCKS) session.blocks = new Map();
     session.blocks.set(key, name);
   }
 

@@ -30,7 +30,7 @@ export const nickCommand = defineCommand({
       if (await core.store.accounts.findByKey(checked.key)) throw new ChatError('nick_reserved');
       const old = current.nick;
       core.rename(current, checked.name, checked.key);
-      core.publish({ kind: 'everyone' }, { ev: 'renamed', from: old, to: current.nick });
+      core.publish(core.presenceAudience(current), { ev: 'renamed', from: old, to: current.nick });
       return { nick: current.nick, session: current.id, account: false, role: 'guest' };
     }
     if (password !== undefined) {

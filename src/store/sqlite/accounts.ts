@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Account, AccountStore, NewAccount, Role } from '../store.js';
-import { translateError } from './database.js';
+import { translateError, prepared } from './database.js';
 
 interface AccountRow {
   id: number;
@@ -29,11 +29,10 @@ export class SqliteAccountStore implements AccountStore {
 
   async create(account: NewAccount): Promise<Account> {
     try {
-      const { lastInsertRowid } = this.db
-        .prepare(
-          'INSERT INTO accounts (name, name_key, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)',
-        )
-        .run(account.name, account.nameKey, account.passwordHash, account.role, account.createdAt);
+      const { lastInsertRowid } = prepared(
+        this.db,
+        'INSERT INTO accounts (name, name_key, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)',
+      ).run(account.name, account.nameKey, account.passwordHash, account.role, account.createdAt);
       return { ...account, id: Number(lastInsertRowid), lastSeenAt: null };
     } catch (error) {
       throw translateError(error);
@@ -41,19 +40,22 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async findByKey(nameKey: string): Promise<Account | undefined> {
-    const row = this.db.prepare('SELECT * FROM accounts WHERE name_key = ?').get(nameKey) as
+    const row = prepared(this.db, 'SELECT * FROM accounts WHERE name_key = ?').get(nameKey) as
       AccountRow | undefined;
     return row && toAccount(row);
   }
 
   async findById(id: number): Promise<Account | undefined> {
-    const row = this.db.prepare('SELECT * FROM accounts WHERE id = ?').get(id) as
+    const row = prepared(this.db, 'SELECT * FROM accounts WHERE id = ?').get(id) as
       AccountRow | undefined;
     return row && toAccount(row);
   }
 
   async list(): Promise<Account[]> {
-    const rows = this.db.prepare('SELECT * FROM accounts ORDER BY name_key').all() as AccountRow[];
+    const rows = prepared(
+      this.db,
+      'SELECT * FROM accounts ORDER BY name_key',
+    ).all() as AccountRow[];
     return rows.map(toAccount);
   }
 
@@ -71,7 +73,7 @@ export class SqliteAccountStore implements AccountStore {
 
   private write(sql: string, ...params: unknown[]): void {
     try {
-      this.db.prepare(sql).run(...params);
+      prepared(this.db, sql).run(...params);
     } catch (error) {
       throw translateError(error);
     }

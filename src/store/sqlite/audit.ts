@@ -1,28 +1,26 @@
 import type Database from 'better-sqlite3';
 import type { AuditEntry, AuditStore } from '../store.js';
-import { translateError } from './database.js';
+import { translateError, prepared } from './database.js';
 
 export class SqliteAuditStore implements AuditStore {
   constructor(private readonly db: Database.Database) {}
 
   async record(entry: AuditEntry): Promise<void> {
     try {
-      this.db
-        .prepare(
-          'INSERT INTO audit_log (ts, actor, action, target, details) VALUES (?, ?, ?, ?, ?)',
-        )
-        .run(entry.ts, entry.actor, entry.action, entry.target, entry.details);
+      prepared(
+        this.db,
+        'INSERT INTO audit_log (ts, actor, action, target, details) VALUES (?, ?, ?, ?, ?)',
+      ).run(entry.ts, entry.actor, entry.action, entry.target, entry.details);
     } catch (error) {
       throw translateError(error);
     }
   }
 
   async recent(limit: number): Promise<Array<AuditEntry & { readonly id: number }>> {
-    return this.db
-      .prepare(
-        `SELECT id, ts, actor, action, target, details FROM
+    return prepared(
+      this.db,
+      `SELECT id, ts, actor, action, target, details FROM
            (SELECT * FROM audit_log ORDER BY id DESC LIMIT ?) ORDER BY id ASC`,
-      )
-      .all(limit) as Array<AuditEntry & { id: number }>;
+    ).all(limit) as Array<AuditEntry & { id: number }>;
   }
 }

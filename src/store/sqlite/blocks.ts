@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { BlockStore, StoredBlock } from '../store.js';
-import { translateError } from './database.js';
+import { translateError, prepared } from './database.js';
 
 interface BlockRow {
   account_id: number;
@@ -13,9 +13,10 @@ export class SqliteBlockStore implements BlockStore {
   constructor(private readonly db: Database.Database) {}
 
   async list(): Promise<StoredBlock[]> {
-    const rows = this.db
-      .prepare('SELECT account_id, blocked_key, blocked_name FROM blocks ORDER BY created_at')
-      .all() as BlockRow[];
+    const rows = prepared(
+      this.db,
+      'SELECT account_id, blocked_key, blocked_name FROM blocks ORDER BY created_at',
+    ).all() as BlockRow[];
     return rows.map((row) => ({
       accountId: row.account_id,
       blockedKey: row.blocked_key,
@@ -44,7 +45,7 @@ export class SqliteBlockStore implements BlockStore {
 
   private write(sql: string, ...params: unknown[]): void {
     try {
-      this.db.prepare(sql).run(...params);
+      prepared(this.db, sql).run(...params);
     } catch (error) {
       throw translateError(error);
     }

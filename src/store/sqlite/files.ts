@@ -8,7 +8,7 @@ import type {
   NewFile,
   StoredFile,
 } from '../store.js';
-import { translateError } from './database.js';
+import { translateError, prepared } from './database.js';
 
 interface FileRow {
   id: number;
@@ -99,7 +99,8 @@ export class SqliteFileStore implements FileStore {
   }
 
   async get(id: number): Promise<StoredFile | undefined> {
-    const row = this.db.prepare('SELECT * FROM files WHERE id = ?').get(id) as FileRow | undefined;
+    const row = prepared(this.db, 'SELECT * FROM files WHERE id = ?').get(id) as
+      FileRow | undefined;
     return row && toFile(row);
   }
 
@@ -119,9 +120,10 @@ export class SqliteFileStore implements FileStore {
 
   async usedBytes(who: FileParty): Promise<number> {
     const [clause, value] = partyClause('sender', who);
-    const row = this.db
-      .prepare(`SELECT coalesce(sum(size), 0) AS n FROM files WHERE ${clause}`)
-      .get(value) as { n: number };
+    const row = prepared(
+      this.db,
+      `SELECT coalesce(sum(size), 0) AS n FROM files WHERE ${clause}`,
+    ).get(value) as { n: number };
     return row.n;
   }
 
@@ -136,22 +138,21 @@ export class SqliteFileStore implements FileStore {
   async retire(file: StoredFile, reason: FileGoneReason, at: number): Promise<void> {
     try {
       this.db.transaction(() => {
-        this.db.prepare('DELETE FROM files WHERE id = ?').run(file.id);
+        prepared(this.db, 'DELETE FROM files WHERE id = ?').run(file.id);
         // recipient '' marks a shared file.
         if (file.senderParty.kind === 'account')
-          this.db
-            .prepare(
-              `INSERT INTO file_tombstones (sender_account, file_id, name, recipient, reason, at)
+          prepared(
+            this.db,
+            `INSERT INTO file_tombstones (sender_account, file_id, name, recipient, reason, at)
                VALUES (?, ?, ?, ?, ?, ?)`,
-            )
-            .run(
-              file.senderParty.accountId,
-              file.id,
-              file.name,
-              file.recipient?.nick ?? '',
-              reason,
-              at,
-            );
+          ).run(
+            file.senderParty.accountId,
+            file.id,
+            file.name,
+            file.recipient?.nick ?? '',
+            reason,
+            at,
+          );
       })();
     } catch (error) {
       throw translateError(error);
@@ -161,10 +162,11 @@ export class SqliteFileStore implements FileStore {
   async takeTombstones(accountId: number): Promise<FileTombstone[]> {
     try {
       return this.db.transaction(() => {
-        const rows = this.db
-          .prepare('SELECT * FROM file_tombstones WHERE sender_account = ? ORDER BY id')
-          .all(accountId) as TombstoneRow[];
-        this.db.prepare('DELETE FROM file_tombstones WHERE sender_account = ?').run(accountId);
+        const rows = prepared(
+          this.db,
+          'SELECT * FROM file_tombstones WHERE sender_account = ? ORDER BY id',
+        ).all(accountId) as TombstoneRow[];
+        prepared(this.db, 'DELETE FROM file_tombstones WHERE sender_account = ?').run(accountId);
         return rows.map((row) => ({
           id: row.file_id,
           name: row.name,
@@ -181,13 +183,13 @@ export class SqliteFileStore implements FileStore {
   async forgetGuest(sessionId: string): Promise<StoredFile[]> {
     try {
       return this.db.transaction(() => {
-        const rows = this.db
-          .prepare('SELECT * FROM files WHERE recipient_session = ?')
-          .all(sessionId) as FileRow[];
-        this.db.prepare('DELETE FROM files WHERE recipient_session = ?').run(sessionId);
-        this.db
-          .prepare('UPDATE files SET sender_session = NULL WHERE sender_session = ?')
-          .run(sessionId);
+        const rows = prepared(this.db, 'SELECT * FROM files WHERE recipient_session = ?').all(
+          sessionId,
+        ) as FileRow[];
+        prepared(this.db, 'DELETE FROM files WHERE recipient_session = ?').run(sessionId);
+        prepared(this.db, 'UPDATE files SET sender_session = NULL WHERE sender_session = ?').run(
+          sessionId,
+        );
         return rows.map(toFile);
       })();
     } catch (error) {
@@ -199,9 +201,9 @@ export class SqliteFileStore implements FileStore {
     try {
       return this.db.transaction(() => {
         const where = `state = 'uploading' OR recipient_session IS NOT NULL`;
-        const rows = this.db.prepare(`SELECT * FROM files WHERE ${where}`).all() as FileRow[];
-        this.db.prepare(`DELETE FROM files WHERE ${where}`).run();
-        this.db.prepare('UPDATE files SET sender_session = NULL').run();
+        const rows = prepared(this.db, `SELECT * FROM files WHERE ${where}`).all() as FileRow[];
+        prepared(this.db, `DELETE FROM files WHERE ${where}`).run();
+        prepared(this.db, 'UPDATE files SET sender_session = NULL').run();
         return rows.map(toFile);
       })();
     } catch (error) {
@@ -210,22 +212,22 @@ export class SqliteFileStore implements FileStore {
   }
 
   async storageNames(): Promise<Set<string>> {
-    const rows = this.db.prepare('SELECT storage_name FROM files').all() as {
+    const rows = prepared(this.db, 'SELECT storage_name FROM files').all() as {
       storage_name: string;
     }[];
     return new Set(rows.map((row) => row.storage_name));
   }
 
   private select(where: string, ...params: unknown[]): StoredFile[] {
-    const rows = this.db
-      .prepare(`SELECT * FROM files WHERE ${where} ORDER BY id`)
-      .all(...params) as FileRow[];
+    const rows = prepared(this.db, `SELECT * FROM files WHERE ${where} ORDER BY id`).all(
+      ...params,
+    ) as FileRow[];
     return rows.map(toFile);
   }
 
   private write(sql: string, ...params: unknown[]): Database.RunResult {
     try {
-      return this.db.prepare(sql).run(...params);
+      return prepared(this.db, sql).run(...params);
     } catch (error) {
       throw translateError(error);
     }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AddressLockout, LoginGuardStore, PairLockout, UnreportedFailure } from '../store.js';
-import type { WriteBatcher } from './database.js';
+import { prepared, type WriteBatcher } from './database.js';
 
 interface PairRow {
   name_key: string;
@@ -163,12 +163,14 @@ export class SqliteLoginGuardStore implements LoginGuardStore {
 
   prune(now: number, before: number): Promise<void> {
     return this.batcher.enqueue(() => {
-      this.db
-        .prepare('DELETE FROM login_failures WHERE locked_until <= ? AND last_at < ?')
-        .run(now, before);
-      this.db
-        .prepare('DELETE FROM address_failures WHERE locked_until <= ? AND window_start < ?')
-        .run(now, before);
+      prepared(this.db, 'DELETE FROM login_failures WHERE locked_until <= ? AND last_at < ?').run(
+        now,
+        before,
+      );
+      prepared(
+        this.db,
+        'DELETE FROM address_failures WHERE locked_until <= ? AND window_start < ?',
+      ).run(now, before);
     });
   }
 }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Ban, ModerationStore, NewBan, Suspension } from '../store.js';
-import { translateError, type WriteBatcher } from './database.js';
+import { translateError, type WriteBatcher, prepared } from './database.js';
 
 interface BanRow {
   id: number;
@@ -60,7 +60,7 @@ export class SqliteModerationStore implements ModerationStore {
 
   async activeBans(now: number): Promise<Ban[]> {
     this.write('DELETE FROM bans WHERE expires_at IS NOT NULL AND expires_at <= ?', now);
-    const rows = this.db.prepare('SELECT * FROM bans ORDER BY id').all() as BanRow[];
+    const rows = prepared(this.db, 'SELECT * FROM bans ORDER BY id').all() as BanRow[];
     return rows.map(toBan);
   }
 
@@ -80,9 +80,10 @@ export class SqliteModerationStore implements ModerationStore {
   }
 
   async suspensions(): Promise<Suspension[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM suspensions ORDER BY name_key')
-      .all() as SuspensionRow[];
+    const rows = prepared(
+      this.db,
+      'SELECT * FROM suspensions ORDER BY name_key',
+    ).all() as SuspensionRow[];
     return rows.map((row) => ({
       nameKey: row.name_key,
       name: row.name,
@@ -92,28 +93,29 @@ export class SqliteModerationStore implements ModerationStore {
   }
 
   recordAddress(nameKey: string, address: string, at: number): Promise<void> {
-    // Every login records one: grouped with the tick's other writes into one commit.
-    return this.batcher.enqueue(() => {
-      this.db
-        .prepare(
-          `INSERT INTO name_addresses (name_key, address, last_used_at) VALUES (?, ?, ?)
+    // Every login records one, and nothing waits on it: it joins the next commit.
+    return this.batcher.enqueueLazy(() => {
+      prepared(
+        this.db,
+        `INSERT INTO name_addresses (name_key, address, last_used_at) VALUES (?, ?, ?)
            ON CONFLICT (name_key) DO UPDATE SET address = excluded.address,
              last_used_at = excluded.last_used_at`,
-        )
-        .run(nameKey, address, at);
+      ).run(nameKey, address, at);
     });
   }
 
   async lastAddress(nameKey: string): Promise<string | undefined> {
-    const row = this.db
-      .prepare('SELECT address FROM name_addresses WHERE name_key = ?')
-      .get(nameKey) as { address: string } | undefined;
+    // A login's address may still wait in the batcher; a ban must see it.
+    this.batcher.flush();
+    const row = prepared(this.db, 'SELECT address FROM name_addresses WHERE name_key = ?').get(
+      nameKey,
+    ) as { address: string } | undefined;
     return row?.address;
   }
 
   private write(sql: string, ...params: unknown[]): Database.RunResult {
     try {
-      return this.db.prepare(sql).run(...params);
+      return prepared(this.db, sql).run(...params);
     } catch (error) {
       throw translateError(error);
     }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { NewRoom, RoomStore, StoredRoom } from '../store.js';
-import { translateError } from './database.js';
+import { translateError, prepared } from './database.js';
 
 interface RoomRow {
   id: number;
@@ -24,14 +24,13 @@ export class SqliteRoomStore implements RoomStore {
   constructor(private readonly db: Database.Database) {}
 
   async list(): Promise<StoredRoom[]> {
-    const rooms = this.db.prepare('SELECT * FROM rooms ORDER BY id').all() as RoomRow[];
-    const members = this.db
-      .prepare(
-        `SELECT room_members.room_id, room_members.account_id, accounts.name
+    const rooms = prepared(this.db, 'SELECT * FROM rooms ORDER BY id').all() as RoomRow[];
+    const members = prepared(
+      this.db,
+      `SELECT room_members.room_id, room_members.account_id, accounts.name
            FROM room_members JOIN accounts ON accounts.id = room_members.account_id
           ORDER BY room_members.joined_at`,
-      )
-      .all() as MemberRow[];
+    ).all() as MemberRow[];
     const byRoom = new Map<number, { accountId: number; name: string }[]>();
     for (const member of members) {
       let list = byRoom.get(member.room_id);
@@ -89,7 +88,7 @@ export class SqliteRoomStore implements RoomStore {
 
   private write(sql: string, ...params: unknown[]): Database.RunResult {
     try {
-      return this.db.prepare(sql).run(...params);
+      return prepared(this.db, sql).run(...params);
     } catch (error) {
       throw translateError(error);
     }

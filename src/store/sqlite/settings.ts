@@ -1,12 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { SettingsStore } from '../store.js';
-import { translateError } from './database.js';
+import { translateError, prepared } from './database.js';
 
 export class SqliteSettingsStore implements SettingsStore {
   constructor(private readonly db: Database.Database) {}
 
   async liveValues(): Promise<Array<{ key: string; value: string }>> {
-    return this.db.prepare('SELECT key, value FROM live_settings ORDER BY key').all() as Array<{
+    return prepared(this.db, 'SELECT key, value FROM live_settings ORDER BY key').all() as Array<{
       key: string;
       value: string;
     }>;
@@ -26,7 +26,7 @@ export class SqliteSettingsStore implements SettingsStore {
 
   private write(sql: string, ...params: unknown[]): void {
     try {
-      this.db.prepare(sql).run(...params);
+      prepared(this.db, sql).run(...params);
     } catch (error) {
       throw translateError(error);
     }

@@ -29,6 +29,10 @@ export class NativeListener {
   private readonly connections = new Set<NativeConnection>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly addressLimits: AddressLimits;
+  /** The address group each admitted socket counts against, until it closes. */
+  private readonly admittedGroups = new WeakMap<net.Socket, string>();
+  /** One shared close listener rather than a closure per connection. */
+  private readonly releaseAddress: (this: net.Socket) => void;
 
   constructor(
     private readonly core: ChatCore,
@@ -36,6 +40,13 @@ export class NativeListener {
     private readonly options: ListenOptions,
   ) {
     this.addressLimits = options.addressLimits ?? new AddressLimits(core.clock, () => core.params);
+    const { addressLimits, admittedGroups } = this;
+    this.releaseAddress = function (this: net.Socket) {
+      const group = admittedGroups.get(this);
+      if (group === undefined) return;
+      admittedGroups.delete(this);
+      addressLimits.release(group);
+    };
     const onSocket = (socket: net.Socket) => this.accept(socket);
     this.server = options.tls
       ? tls.createServer(
@@ -103,8 +114,10 @@ export class NativeListener {
   /** Counts a new connection against its address; it is released when the socket closes. */
   private admitAddress(socket: net.Socket): AddressVerdict {
     const verdict = this.addressLimits.admit(socket.remoteAddress ?? 'unknown');
-    if (verdict.ok) socket.once('close', () => this.addressLimits.release(verdict.group));
-    else
+    if (verdict.ok) {
+      this.admittedGroups.set(socket, verdict.group);
+      socket.on('close', this.releaseAddress);
+    } else
       this.logger.warn(
         {
           event: 'connection_refused',

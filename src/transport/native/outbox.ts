@@ -19,7 +19,8 @@ type Schedule = 'none' | 'lazy' | 'soon';
  * all its recipients (see codec.ts).
  */
 export class Outbox {
-  private chunks: Buffer[] = [];
+  /** Null while empty, so an idle connection holds no array. */
+  private chunks: Buffer[] | null = null;
   private bytes = 0;
   private scheduled: Schedule = 'none';
 
@@ -41,7 +42,7 @@ export class Outbox {
       this.scheduled = 'soon';
       scheduleThisTurn(this);
     }
-    this.chunks.push(chunk);
+    (this.chunks ??= []).push(chunk);
     this.bytes += chunk.length;
   }
 
@@ -49,9 +50,9 @@ export class Outbox {
   flush(): void {
     const chunks = this.chunks;
     this.scheduled = 'none';
-    if (chunks.length === 0) return;
+    if (chunks === null) return;
     const bytes = this.bytes;
-    this.chunks = [];
+    this.chunks = null;
     this.bytes = 0;
     if (this.socket.destroyed || !this.socket.writable) return;
     if (chunks.length === 1) {
