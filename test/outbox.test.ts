@@ -1,6 +1,8 @@
+import type { Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatClient } from '../src/client/client.js';
 import type { ChatEvent } from '../src/core/events.js';
+import { FLUSH_SLICE, Outbox } from '../src/transport/native/outbox.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 // The native transport coalesces each socket's output (one write per event-loop turn, and
@@ -63,5 +65,43 @@ describe('coalesced output', () => {
     const erin = await server.connect('erin');
     await erin.quit();
     await expect(erin.closed()).resolves.toMatchObject({ code: 'quit' });
+  });
+});
+
+describe('flushing in slices', () => {
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  function fakeSocket(log: string[], name: string): Socket {
+    const socket = {
+      destroyed: false,
+      writable: true,
+      write(chunk: Buffer) {
+        log.push(`${name}:${chunk.toString()}`);
+        return true;
+      },
+      cork() {},
+      uncork() {},
+    };
+    return socket as unknown as Socket;
+  }
+
+  it('writes a large fan-out a slice per turn, first queued first written, output joining sockets still waiting', async () => {
+    const log: string[] = [];
+    const count = FLUSH_SLICE + 5;
+    const outboxes = Array.from({ length: count }, (_, i) => new Outbox(fakeSocket(log, `s${i}`)));
+    for (const outbox of outboxes) outbox.push(Buffer.from('a'));
+    await nextTurn();
+    expect(log).toHaveLength(FLUSH_SLICE);
+    // Between slices: a second message reaches one socket already written and one waiting.
+    outboxes[0]!.push(Buffer.from('b'));
+    outboxes[count - 1]!.push(Buffer.from('b'));
+    await nextTurn();
+    await nextTurn();
+    expect(log).toHaveLength(count + 1);
+    expect(log.slice(FLUSH_SLICE)).toEqual([
+      ...Array.from({ length: 4 }, (_, i) => `s${FLUSH_SLICE + i}:a`),
+      `s${count - 1}:ab`,
+      's0:b',
+    ]);
   });
 });
