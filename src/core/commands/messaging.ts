@@ -148,10 +148,11 @@ export const msgCommand = defineCommand({
         { ev: 'private', mid: message.id, from: session.nick, to: names, text },
         { exclude: session, senderKey: session.nickKey, ts: message.ts },
       );
-    core.admin.moderation.copyToMonitors(
-      { mid: message.id, from: session.nick, to: names, text, ts: message.ts },
-      new Set([session.id, ...live.map((recipient) => recipient.id)]),
-    );
+    if (core.admin.moderation.isMonitoring)
+      core.admin.moderation.copyToMonitors(
+        { mid: message.id, from: session.nick, to: names, text, ts: message.ts },
+        new Set([session.id, ...live.map((recipient) => recipient.id)]),
+      );
     return { mid: message.id, ts: message.ts, delivered, stored: storedFor, unknown, full };
   },
 });
