@@ -49,6 +49,9 @@ export function applyEvent(state: ChatState, event: ChatEvent): void {
     case 'closing':
       return;
     case 'message': {
+      // Above presence.announceMax online, logins outside your rooms are not announced:
+      // whoever speaks live is online, so their name completes.
+      if (event.replay === undefined) state.nicks.add(event.from);
       const window = state.ensureWindow('room', event.room, []);
       state.addChat(window, {
         ts: event.ts,
@@ -62,6 +65,7 @@ export function applyEvent(state: ChatState, event: ChatEvent): void {
       return;
     }
     case 'private': {
+      if (event.replay === undefined) state.nicks.add(event.from);
       const people = conversationPeople(event.from, event.to, me);
       const window = state.ensureWindow('private', people.join(','), people);
       state.addChat(window, {
