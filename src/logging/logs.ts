@@ -64,9 +64,16 @@ export function openLogs(dataDir: string): ServerLogs {
     lines = [];
     messageDestination.write(text);
   };
+  // Messages come in bursts within one millisecond: format each millisecond once.
+  let lastTs = Number.NaN;
+  let lastTime = '';
   const messageLog: MessageLog = {
     record({ ts, sender, target, text }) {
-      lines.push(`${new Date(ts).toISOString()}\t${sender}\t${target}\t${JSON.stringify(text)}\n`);
+      if (ts !== lastTs) {
+        lastTs = ts;
+        lastTime = new Date(ts).toISOString();
+      }
+      lines.push(`${lastTime}\t${sender}\t${target}\t${JSON.stringify(text)}\n`);
       scheduled ??= setImmediate(writeLines);
     },
   };
