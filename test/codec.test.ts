@@ -23,7 +23,12 @@ describe('frame encoding', () => {
         server: `confab ${id}`,
         version: '0.1.0',
         protocol: 1,
-        limits: { frameMaxBytes: 65_536, messageMaxLength: 280, nickMaxLength: 32 },
+        limits: {
+          frameMaxBytes: 65_536,
+          messageMaxLength: 280,
+          nickMaxLength: 32,
+          fileMaxBytes: 1024,
+        },
         commands,
       });
       const encoded = encodeServerFrame(hello).toString('utf8');

@@ -23,7 +23,12 @@ describe('greeting and nickname step', () => {
     expect(client.hello).toMatchObject({
       ev: 'hello',
       protocol: PROTOCOL_VERSION,
-      limits: { frameMaxBytes: 65536, messageMaxLength: 280, nickMaxLength: 32 },
+      limits: {
+        frameMaxBytes: 65536,
+        messageMaxLength: 280,
+        nickMaxLength: 32,
+        fileMaxBytes: 100 * 2 ** 20,
+      },
     });
     const names = client.hello.commands.map((command) => command.name);
     expect(names).toEqual(expect.arrayContaining(['nick', 'say', 'msg', 'who', 'whoelse', 'quit']));

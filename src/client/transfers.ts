@@ -240,6 +240,15 @@ export class FileTransfers {
   ): Promise<UploadResult> {
     const info = await stat(file);
     if (!info.isFile()) throw new Error(`${file} is not a file`);
+    // Refused before hashing: the server would refuse it anyway (it checks again).
+    // Servers before fileMaxBytes was announced leave it out.
+    const max: number | undefined = this.client.hello.limits.fileMaxBytes;
+    if (max !== undefined && info.size > max)
+      throw new RequestError(
+        'file_too_large',
+        `${path.basename(file)} is ${info.size} bytes; this server takes files of at most ${max} bytes`,
+        { max, size: info.size },
+      );
     const facts = await hashFile(file);
     const offer = await this.client.request<UploadOffer>(cmd, {
       ...extra,

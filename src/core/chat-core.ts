@@ -156,6 +156,7 @@ export class ChatCore {
           frameMaxBytes: params['frame.maxBytes'],
           messageMaxLength: params['message.maxLength'],
           nickMaxLength: NAME_MAX_LENGTH,
+          fileMaxBytes: params['files.maxBytes'],
         },
         commands: this.catalogue,
       }),

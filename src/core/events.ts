@@ -107,6 +107,8 @@ export interface Limits {
   readonly frameMaxBytes: number;
   readonly messageMaxLength: number;
   readonly nickMaxLength: number;
+  /** `files.maxBytes` when the client connected: a client can refuse a larger file early. */
+  readonly fileMaxBytes: number;
 }
 
 /** Stamps payloads with ids and times; one per server process. */

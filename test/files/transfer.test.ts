@@ -116,9 +116,16 @@ describe('sending a file to a user', () => {
     await server.connect('bob');
     const transfers = transfersFor(alice, folder('a'));
     const big = randomFile(folder('src'), 'big.bin', 4001);
+    // The client refuses at once, from the limit in hello…
+    expect(alice.hello.limits.fileMaxBytes).toBe(4000);
     const tooLarge = await errorOf(transfers.send('bob', big.file));
     expect(tooLarge.code).toBe('file_too_large');
     expect(tooLarge.details).toMatchObject({ max: 4000 });
+    // …and the server, for a client that does not look, before any byte is stored.
+    const offer = { to: 'bob', name: 'big.bin', size: 4001, sha256: big.sha256 };
+    const refused = await errorOf(alice.request('send', offer));
+    expect(refused.code).toBe('file_too_large');
+    expect(refused.details).toMatchObject({ max: 4000 });
     expect(storedBlobs(server.dataDir)).toEqual([]);
 
     const fits = randomFile(folder('src'), 'fits.bin', 3500);
