@@ -101,6 +101,8 @@ export type ServerReply =
       readonly rss: number;
       readonly heapUsed: number;
       readonly heapTotal: number;
+      /** V8's young generation as committed: a heap-wide buffer that grows under load. */
+      readonly newSpace: number;
       /** Peak RSS of the process so far. */
       readonly maxRss: number;
       readonly external: number;

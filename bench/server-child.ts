@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { ServerConfig } from '../src/config/config.js';
 import { isParameterKey } from '../src/config/parameters.js';
 import { startServer } from '../src/server/server.js';
@@ -45,6 +46,8 @@ process.on('message', (message: ServerCommand) => {
       rss: memory.rss,
       heapUsed: memory.heapUsed,
       heapTotal: memory.heapTotal,
+      newSpace: v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')!
+        .space_size,
       maxRss: process.resourceUsage().maxRSS * 1024,
       external: memory.external,
       cpuMicros: cpu.user + cpu.system,
