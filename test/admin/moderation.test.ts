@@ -361,4 +361,24 @@ describe('lock, ban and session resume', () => {
     expect((await errorOf(back.resume(token))).code).toBe('resume_failed');
     expect((await errorOf(back.login('bob'))).code).toBe('banned');
   });
+
+  it('a ban or the lock is the answer before the name in use, away sessions included', async () => {
+    const server = await start();
+    const admin = await loginAdmin(server);
+    const bob = await server.connect('bob');
+    await server.connect('carol');
+    bob.destroy();
+    await bob.closed();
+    // The gate order is ban, lock, then the name: a refused client learns nothing of who
+    // is online (carol) or away waiting to be resumed (bob).
+    await admin.request('lock');
+    const probe = await server.open();
+    expect((await errorOf(probe.login('bob'))).code).toBe('server_locked');
+    expect((await errorOf(probe.login('carol'))).code).toBe('server_locked');
+    await admin.request('unlock');
+    await server.connect('eve');
+    await admin.request('ban', { nick: 'eve' }); // and her address, which everyone shares here
+    expect((await errorOf(probe.login('bob'))).code).toBe('banned');
+    expect((await errorOf(probe.login('carol'))).code).toBe('banned');
+  });
 });

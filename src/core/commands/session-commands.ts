@@ -48,7 +48,9 @@ export const nickCommand = defineCommand({
         failedLogins: failures.map(({ address, count, lastAt }) => ({ address, count, lastAt })),
       };
     }
-    core.checkLoginAllowed(checked.key);
+    // With the attempt, so a ban or the lock is answered before the name in use (the
+    // documented gate order): a refused client learns nothing of who is online.
+    core.checkLoginAllowed(checked.key, { address: link.outlet.address, account: null });
     if (await core.store.accounts.findByKey(checked.key)) throw new ChatError('nick_reserved');
     if (link.isClosed) throw new ChatError('bad_request', 'The connection closed during login');
     return readyData(core, core.login(link, checked.name, checked.key, null));
