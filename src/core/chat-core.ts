@@ -14,6 +14,7 @@ import { EventFactory, type ChatEvent, type EventPayload, type LeaveReason } fro
 import type { Logger, MessageLog } from './logger.js';
 import { RequestGuard } from './limits/request-guard.js';
 import { NAME_MAX_LENGTH } from './names.js';
+import { LastSeenCheckpoints } from './presence/last-seen-checkpoints.js';
 import { RecentPresence } from './presence/recent-presence.js';
 import { prepareLoginBacklog } from './rooms/login-backlog.js';
 import { RoomRegistry } from './rooms/room-registry.js';
@@ -74,6 +75,8 @@ export class ChatCore {
   readonly blocks: BlockRegistry;
   /** Who left recently, for `/wholasthr` and `/whois`. */
   readonly recentPresence = new RecentPresence();
+  /** Accounts online have their last-seen time written periodically (crash recovery). */
+  readonly lastSeen: LastSeenCheckpoints;
   /** Moderation, shutdown countdown, idle timeout and audit (src/core/admin). */
   readonly admin: AdminServices;
   /** Resume tokens and sessions waiting to be resumed. */
@@ -103,6 +106,7 @@ export class ChatCore {
     this.rooms = new RoomRegistry(this.store);
     this.blocks = new BlockRegistry(this.store);
     this.resume = new ResumeRegistry(this);
+    this.lastSeen = new LastSeenCheckpoints(this);
     for (const command of deps.commands) {
       if (this.commandTable.has(command.info.name))
         throw new Error(`Command ${command.info.name} is defined twice`);
@@ -541,6 +545,8 @@ export class ChatCore {
       this.endSession(session, 'shutdown', reason);
       link?.outlet.close('shutting_down', reason ?? 'The server is shutting down');
     }
+    // Checkpoints ran through the countdown; every logout is recorded now.
+    this.lastSeen.stop();
     for (const link of [...this.links]) {
       link.outlet.close('shutting_down', reason ?? 'The server is shutting down');
       this.detach(link);

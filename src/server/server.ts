@@ -105,6 +105,8 @@ export async function startServer(
     await store.close();
     throw error;
   }
+  // Stopped by `core.shutdown`, once every session's logout is recorded.
+  core.lastSeen.start();
   logs.logger.info(
     { event: 'listening', address: address.address, port: address.port },
     'listening',

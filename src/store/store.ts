@@ -144,7 +144,7 @@ export interface InboxStore {
 }
 
 export interface PresenceStore {
-  /** Accounts whose last logout is at or after `since`. */
+  /** Accounts last seen (their logout, or a checkpoint while online) at or after `since`. */
   accountsSeenSince(
     since: number,
   ): Promise<{ readonly name: string; readonly nameKey: string; readonly lastSeenAt: number }[]>;
@@ -175,7 +175,14 @@ export interface AccountStore {
   findById(id: number): Promise<Account | undefined>;
   list(): Promise<Account[]>;
   setPasswordHash(id: number, passwordHash: string): Promise<void>;
+  /** A logout: records `at` exactly, as the account's last-seen time. */
   setLastSeen(id: number, at: number): Promise<void>;
+  /**
+   * A checkpoint while these accounts are online: moves their last-seen time forward to
+   * `at`, never backwards (a logout recorded meanwhile stays). Lazy and batched: nothing
+   * waits on it, and it may reach the disk a moment later, with other writes.
+   */
+  touchLastSeen(ids: readonly number[], at: number): Promise<void>;
   /** Removes the account and everything that belongs to it. */
   delete(id: number): Promise<void>;
 }

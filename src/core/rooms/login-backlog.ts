@@ -34,7 +34,15 @@ export function prepareLoginBacklog(
   const stored = core.store.accounts.findById(account.id);
   // Never left unobserved: a failure is reported by the backlog below.
   horizon.catch(() => undefined);
-  stored.catch(() => undefined);
+  // Once the replay's start is read, the login is a last-seen checkpoint of its own: a
+  // crash before the next periodic one does not replay this backlog a second time. (An
+  // account never seen before gets no room replay at all: nothing to move on.)
+  stored.then(
+    (before) => {
+      if (before && before.lastSeenAt !== null) core.lastSeen.loggedIn(session);
+    },
+    () => undefined,
+  );
   return async () => {
     for (const room of restoredRooms)
       core.sendTo(session, {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Account, AccountStore, NewAccount, Role } from '../store.js';
-import { translateError, prepared } from './database.js';
+import { translateError, prepared, type WriteBatcher } from './database.js';
 
 interface AccountRow {
   id: number;
@@ -25,7 +25,10 @@ function toAccount(row: AccountRow): Account {
 }
 
 export class SqliteAccountStore implements AccountStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    private readonly batcher: WriteBatcher,
+  ) {}
 
   async create(account: NewAccount): Promise<Account> {
     try {
@@ -65,6 +68,22 @@ export class SqliteAccountStore implements AccountStore {
 
   async setLastSeen(id: number, at: number): Promise<void> {
     this.write('UPDATE accounts SET last_seen_at = ? WHERE id = ?', at, id);
+  }
+
+  touchLastSeen(ids: readonly number[], at: number): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    const list = JSON.stringify(ids);
+    // One statement for every account online, whatever their number (no bound-variable
+    // limit), joining the next commit. A logout is written at once, so it may land first:
+    // `last_seen_at < ?` keeps it rather than moving the time back to this checkpoint.
+    return this.batcher.enqueueLazy(() => {
+      prepared(
+        this.db,
+        `UPDATE accounts SET last_seen_at = ?
+          WHERE id IN (SELECT value FROM json_each(?))
+            AND (last_seen_at IS NULL OR last_seen_at < ?)`,
+      ).run(at, list, at);
+    });
   }
 
   async delete(id: number): Promise<void> {

@@ -32,7 +32,7 @@ export class SqliteStore implements Store {
   private constructor(readonly db: Database.Database) {
     this.batcher = new WriteBatcher(db);
     this.messages = new SqliteMessageStore(db, this.batcher);
-    this.accounts = new SqliteAccountStore(db);
+    this.accounts = new SqliteAccountStore(db, this.batcher);
     this.rooms = new SqliteRoomStore(db);
     this.blocks = new SqliteBlockStore(db);
     this.inbox = new SqliteInboxStore(db);
