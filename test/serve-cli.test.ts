@@ -47,6 +47,28 @@ describe('confab serve', () => {
     again.destroy();
   });
 
+  it('says at start that the server is still locked and monitored from before the restart', async () => {
+    const dataDir = makeDataDir();
+    dirs.push(dataDir);
+    const env = { CONFAB_ADMIN_PASSWORD: 'serve-cli-admin-password' };
+    const first = await serve(dataDir, env);
+    await first.run.waitForOutput('Connect with');
+    expect(first.run.stdout()).not.toMatch(/locked|Monitoring/);
+    const admin = await ChatClient.connect({ host: '127.0.0.1', port: first.port });
+    await admin.login('admin', env.CONFAB_ADMIN_PASSWORD);
+    await admin.request('lock');
+    await admin.request('monitor', { state: 'on' });
+    first.run.child.kill(process.platform === 'win32' ? 'SIGINT' : 'SIGTERM');
+    expect(await first.run.exit()).toBe(0);
+    admin.destroy();
+
+    const second = await serve(dataDir, env);
+    await second.run.waitForOutput('Connect with');
+    expect(second.run.stdout()).toContain('The server is locked: new logins are refused (/unlock)');
+    expect(second.run.stdout()).toContain('Monitoring is on');
+    second.run.child.kill('SIGKILL');
+  });
+
   it('stops with a message naming the key when a parameter is bad', async () => {
     const dataDir = makeDataDir();
     dirs.push(dataDir);

@@ -58,6 +58,11 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     console.log(`  ${server.admin.password}`);
     console.log("Log in as 'admin' with it; change it with /passwd.");
   }
+  // Kept from before the restart: say so, or a locked server looks broken.
+  const { moderation } = server.core.admin;
+  if (moderation.isLocked) console.log('The server is locked: new logins are refused (/unlock)');
+  if (moderation.isMonitoring)
+    console.log('Monitoring is on: admins get copies of private messages (/monitor off)');
   console.log(
     `Connect with: confab connect 127.0.0.1 ${port}${config.server.tlsCert ? ' --tls' : ''} --nick NAME`,
   );

@@ -289,7 +289,21 @@ export interface Suspension {
   readonly createdBy: string;
 }
 
-/** Bans, suspensions and the addresses names were last used from (for address bans). */
+/**
+ * The server-wide moderation switches an admin turns on and off: the lock (no new logins)
+ * and monitoring (admins get copies of private messages). Both are off until first set.
+ */
+export interface ModerationSwitches {
+  readonly locked: boolean;
+  readonly monitoring: boolean;
+}
+
+export type ModerationSwitch = keyof ModerationSwitches;
+
+/**
+ * Bans, suspensions, the addresses names were last used from (for address bans) and the
+ * lock and monitoring switches.
+ */
 export interface ModerationStore {
   addBan(ban: NewBan): Promise<Ban>;
   /** Lifts every ban on the name; resolves with how many were lifted. */
@@ -301,6 +315,10 @@ export interface ModerationStore {
   suspensions(): Promise<Suspension[]>;
   recordAddress(nameKey: string, address: string, at: number): Promise<void>;
   lastAddress(nameKey: string): Promise<string | undefined>;
+  /** The switches as last set (off when never set). */
+  switches(): Promise<ModerationSwitches>;
+  /** Durably sets one switch (who and when go to the audit log); rejects when not stored. */
+  setSwitch(name: ModerationSwitch, on: boolean): Promise<void>;
 }
 
 /** Parameter values changed live with `/config`, kept across restarts. */

@@ -3,7 +3,8 @@ import { hashPassword } from '../../src/core/accounts/passwords.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { makeDataDir, startTestServer, type TestServer } from '../helpers/server.js';
 import { collect, errorOf, loginAdmin, OffsetClock } from './helpers.js';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 
 const servers: TestServer[] = [];
 const dirs: string[] = [];
@@ -11,6 +12,14 @@ afterEach(async () => {
   for (const server of servers.splice(0)) await server.dispose();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
+
+/** The server log of a data directory, one object per line. */
+function serverLogLines(dataDir: string): Array<Record<string, unknown>> {
+  return readFileSync(path.join(dataDir, 'logs', 'server.log'), 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
 
 async function start(options: Parameters<typeof startTestServer>[0] = {}) {
   const server = await startTestServer(options);
@@ -256,6 +265,45 @@ describe('/lock and /unlock', () => {
     await admin.request('unlock');
     await expect(carol.login('carol')).resolves.toMatchObject({ nick: 'carol' });
   });
+
+  it('survives a restart, and so does /unlock', async () => {
+    const dataDir = makeDataDir();
+    dirs.push(dataDir);
+    let server = await start({ dataDir });
+    let admin = await loginAdmin(server);
+    await admin.request('lock');
+    await server.stop();
+
+    server = await start({ dataDir });
+    const carol = await server.open();
+    expect((await errorOf(carol.login('carol'))).code).toBe('server_locked');
+    admin = await loginAdmin(server); // admins pass the lock, to lift it
+    expect((await errorOf(admin.request('lock'))).code).toBe('no_change');
+    await expect(admin.request('unlock')).resolves.toEqual({ locked: false });
+    await server.stop();
+    const restored = serverLogLines(dataDir).filter((line) => line.event === 'moderation_restored');
+    expect(restored).toEqual([expect.objectContaining({ locked: true, monitoring: false })]);
+
+    server = await start({ dataDir });
+    await expect((await server.open()).login('carol')).resolves.toMatchObject({ nick: 'carol' });
+  });
+
+  it('fails with storage_failed and changes nothing when the lock cannot be stored', async () => {
+    const server = await start();
+    const admin = await loginAdmin(server);
+    const bob = await server.connect('bob');
+    const bobSees = collect(bob);
+    const db = (server.server.core.store as SqliteStore).db;
+    // As a read-only database file would (see test/failures.test.ts).
+    db.pragma('query_only = ON');
+    expect((await errorOf(admin.request('lock'))).code).toBe('storage_failed');
+    expect((await errorOf(admin.request('monitor', { state: 'on' }))).code).toBe('storage_failed');
+    db.pragma('query_only = OFF');
+    await expect(server.connect('carol')).resolves.toBeDefined();
+    await bob.request('ping');
+    expect(bobSees.filter((e) => e.ev === 'notice' || e.ev === 'monitor')).toEqual([]);
+    await expect(admin.request('lock')).resolves.toEqual({ locked: true });
+  });
 });
 
 describe('/announce', () => {
@@ -295,6 +343,41 @@ describe('/monitor', () => {
     const adminEvents = collect(admin);
     await bob.request('msg', { to: ['carol'], text: 'more plans' });
     await admin.request('ping');
+    expect(adminEvents.filter((e) => e.ev === 'monitored')).toEqual([]);
+  });
+
+  it('survives a restart: users are told at login, admins get copies; off survives too', async () => {
+    const dataDir = makeDataDir();
+    dirs.push(dataDir);
+    let server = await start({ dataDir });
+    let admin = await loginAdmin(server);
+    await admin.request('monitor', { state: 'on' });
+    await server.stop();
+
+    server = await start({ dataDir });
+    admin = await loginAdmin(server);
+    const bob = await server.open();
+    const bobTold = bob.waitFor((e) => e.ev === 'monitor');
+    await bob.login('bob');
+    expect(await bobTold).toMatchObject({ on: true });
+    await server.connect('carol');
+    const copy = admin.waitFor((e) => e.ev === 'monitored');
+    await bob.request('msg', { to: ['carol'], text: 'after the restart' });
+    expect(await copy).toMatchObject({ from: 'bob', to: ['carol'], text: 'after the restart' });
+    expect((await errorOf(admin.request('monitor', { state: 'on' }))).code).toBe('no_change');
+    await expect(admin.request('monitor', { state: 'off' })).resolves.toEqual({ monitor: false });
+    await server.stop();
+
+    server = await start({ dataDir });
+    admin = await loginAdmin(server);
+    const adminEvents = collect(admin);
+    const dave = await server.open();
+    const daveEvents = collect(dave);
+    await dave.login('dave');
+    await server.connect('erin');
+    await dave.request('msg', { to: ['erin'], text: 'not copied' });
+    await admin.request('ping');
+    expect(daveEvents.filter((e) => e.ev === 'monitor')).toEqual([]);
     expect(adminEvents.filter((e) => e.ev === 'monitored')).toEqual([]);
   });
 });

@@ -26,7 +26,7 @@ export class AdminServices {
     this.idle = new IdleSweeper(core);
   }
 
-  /** Loads persisted bans and suspensions and starts the idle sweep. */
+  /** Loads persisted bans, suspensions, the lock and monitoring, and starts the idle sweep. */
   async start(): Promise<void> {
     await this.moderation.load();
     this.idle.start();

@@ -1,4 +1,4 @@
-import type { Ban, Suspension } from '../../store/store.js';
+import type { Ban, ModerationSwitch, ModerationSwitches, Suspension } from '../../store/store.js';
 import type { ChatCore } from '../chat-core.js';
 import { ChatError } from '../errors.js';
 import type { AccountRef, Session } from '../session.js';
@@ -15,13 +15,13 @@ export function normalizeAddress(address: string): string {
 }
 
 /**
- * The moderation state: the lock, bans, suspensions and monitoring. Bans and suspensions
- * are persisted and cached here, so the login gate and the dispatcher check them without
- * waiting on the store.
+ * The moderation state: the lock, bans, suspensions and monitoring. All four are persisted
+ * and cached here, so the login gate, the dispatcher and delivery check them without
+ * waiting on the store. A change is stored first and cached once stored: a command whose
+ * write fails changes nothing and says so (`storage_failed`).
  */
 export class Moderation {
-  private locked = false;
-  private monitoring = false;
+  private switches: ModerationSwitches = { locked: false, monitoring: false };
   private bans: Ban[] = [];
   private readonly suspended = new Map<string, Suspension>();
 
@@ -32,6 +32,12 @@ export class Moderation {
     this.suspended.clear();
     for (const suspension of await this.core.store.moderation.suspensions())
       this.suspended.set(suspension.nameKey, suspension);
+    this.switches = await this.core.store.moderation.switches();
+    if (this.switches.locked || this.switches.monitoring)
+      this.core.logger.warn(
+        { event: 'moderation_restored', ...this.switches },
+        'lock and monitoring restored as they were before the restart',
+      );
   }
 
   // ---- the login gate ------------------------------------------------------------------
@@ -53,20 +59,18 @@ export class Moderation {
         { reason: ban.reason, until: ban.expiresAt },
       );
     }
-    if (this.locked && !isAdmin) throw new ChatError('server_locked');
+    if (this.switches.locked && !isAdmin) throw new ChatError('server_locked');
   }
 
   // ---- lock ----------------------------------------------------------------------------
 
   get isLocked(): boolean {
-    return this.locked;
+    return this.switches.locked;
   }
 
-  /** Returns false when it was already so. */
-  setLocked(locked: boolean): boolean {
-    if (this.locked === locked) return false;
-    this.locked = locked;
-    return true;
+  /** Stores and applies the lock; resolves false when it was already so. */
+  setLocked(locked: boolean): Promise<boolean> {
+    return this.setSwitch('locked', locked);
   }
 
   // ---- bans ----------------------------------------------------------------------------
@@ -124,13 +128,12 @@ export class Moderation {
   // ---- monitoring ----------------------------------------------------------------------
 
   get isMonitoring(): boolean {
-    return this.monitoring;
+    return this.switches.monitoring;
   }
 
-  setMonitoring(on: boolean): boolean {
-    if (this.monitoring === on) return false;
-    this.monitoring = on;
-    return true;
+  /** Stores and applies monitoring; resolves false when it was already so. */
+  setMonitoring(on: boolean): Promise<boolean> {
+    return this.setSwitch('monitoring', on);
   }
 
   /** While monitoring is on, admins get a copy of private messages they are not part of. */
@@ -138,12 +141,27 @@ export class Moderation {
     message: { mid: number; from: string; to: readonly string[]; text: string; ts: number },
     involved: ReadonlySet<string>,
   ): void {
-    if (!this.monitoring) return;
+    if (!this.switches.monitoring) return;
     const ids: string[] = [];
     for (const session of this.core.onlineSessions())
       if (session.isAdmin && !involved.has(session.id)) ids.push(session.id);
     if (ids.length === 0) return;
     const { ts, ...fields } = message;
     this.core.publish({ kind: 'sessions', ids }, { ev: 'monitored', ...fields }, { ts });
+  }
+
+  // ---- switches ------------------------------------------------------------------------
+
+  /**
+   * Stored before it applies, so what the command replies is what a restart restores; a
+   * failed write rejects (the caller replies `storage_failed`) and changes nothing.
+   */
+  private async setSwitch(name: ModerationSwitch, on: boolean): Promise<boolean> {
+    if (this.switches[name] === on) return false;
+    await this.core.store.moderation.setSwitch(name, on);
+    // Another admin may have made the same change while this one was being stored.
+    if (this.switches[name] === on) return false;
+    this.switches = { ...this.switches, [name]: on };
+    return true;
   }
 }

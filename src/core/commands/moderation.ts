@@ -232,7 +232,7 @@ function makeLockCommand(locked: boolean) {
     },
     args: z.object({}),
     async handle({ core, session }) {
-      if (!core.admin.moderation.setLocked(locked))
+      if (!(await core.admin.moderation.setLocked(locked)))
         throw new ChatError('no_change', `The server is already ${locked ? 'locked' : 'unlocked'}`);
       core.publish(
         { kind: 'everyone' },
@@ -287,7 +287,7 @@ export const monitorCommand = defineCommand({
   args: z.object({ state: z.enum(['on', 'off']) }),
   async handle({ core, session }, { state }) {
     const on = state === 'on';
-    if (!core.admin.moderation.setMonitoring(on))
+    if (!(await core.admin.moderation.setMonitoring(on)))
       throw new ChatError('no_change', `Monitoring is already ${state}`);
     // Nobody is monitored silently: everyone online is told now, and later logins at login.
     core.publish({ kind: 'everyone' }, { ev: 'monitor', on, by: session.nick });

@@ -186,6 +186,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX file_tombstones_by_sender ON file_tombstones(sender_account);
     `,
   },
+  {
+    version: 6,
+    name: 'moderation switches: the lock and monitoring',
+    sql: `
+      -- Server-wide switches an admin turns on and off, kept across restarts. A switch with
+      -- no row is off. Names: 'locked', 'monitoring'.
+      CREATE TABLE moderation_switches (
+        name  TEXT    PRIMARY KEY,
+        is_on INTEGER NOT NULL CHECK (is_on IN (0, 1))
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

@@ -1,5 +1,12 @@
 import type Database from 'better-sqlite3';
-import type { Ban, ModerationStore, NewBan, Suspension } from '../store.js';
+import type {
+  Ban,
+  ModerationStore,
+  ModerationSwitch,
+  ModerationSwitches,
+  NewBan,
+  Suspension,
+} from '../store.js';
 import { translateError, type WriteBatcher, prepared } from './database.js';
 
 interface BanRow {
@@ -111,6 +118,25 @@ export class SqliteModerationStore implements ModerationStore {
       nameKey,
     ) as { address: string } | undefined;
     return row?.address;
+  }
+
+  async switches(): Promise<ModerationSwitches> {
+    const rows = prepared(this.db, 'SELECT name, is_on FROM moderation_switches').all() as Array<{
+      name: string;
+      is_on: number;
+    }>;
+    const isOn = (name: ModerationSwitch) =>
+      rows.some((row) => row.name === name && row.is_on === 1);
+    return { locked: isOn('locked'), monitoring: isOn('monitoring') };
+  }
+
+  async setSwitch(name: ModerationSwitch, on: boolean): Promise<void> {
+    this.write(
+      `INSERT INTO moderation_switches (name, is_on) VALUES (?, ?)
+       ON CONFLICT (name) DO UPDATE SET is_on = excluded.is_on`,
+      name,
+      on ? 1 : 0,
+    );
   }
 
   private write(sql: string, ...params: unknown[]): Database.RunResult {
