@@ -16,3 +16,31 @@ export const systemClock: Clock = {
   setTimeout: (callback, ms) => setTimeout(callback, ms) as unknown as TimerHandle,
   clearTimeout: (handle) => clearTimeout(handle as unknown as NodeJS.Timeout),
 };
+
+/**
+ * Runs `tick` every `ms` on a clock, from `start()` until `stop()`. Each run is scheduled
+ * after the previous one ends, so a slow tick never overlaps the next.
+ */
+export class Repeating {
+  private timer: TimerHandle | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly ms: number,
+    private readonly tick: () => void,
+  ) {}
+
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.tick();
+      this.start();
+    }, this.ms);
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -1,5 +1,5 @@
 import type { ChatCore } from '../chat-core.js';
-import type { TimerHandle } from '../clock.js';
+import { Repeating } from '../clock.js';
 import { describeDuration } from './duration.js';
 
 /** How often sessions are checked for inactivity. */
@@ -10,22 +10,18 @@ const SWEEP_MS = 1000;
  * pings do not count as input: the dispatcher does not update `lastInputAt` for them.
  */
 export class IdleSweeper {
-  private timer: TimerHandle | undefined;
+  private readonly repeating: Repeating;
 
-  constructor(private readonly core: ChatCore) {}
+  constructor(private readonly core: ChatCore) {
+    this.repeating = new Repeating(core.clock, SWEEP_MS, () => this.sweep());
+  }
 
   start(): void {
-    if (this.timer !== undefined) return;
-    this.timer = this.core.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.sweep();
-      this.start();
-    }, SWEEP_MS);
+    this.repeating.start();
   }
 
   stop(): void {
-    if (this.timer !== undefined) this.core.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.repeating.stop();
   }
 
   sweep(): void {

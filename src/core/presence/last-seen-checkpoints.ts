@@ -1,5 +1,5 @@
 import type { ChatCore } from '../chat-core.js';
-import type { TimerHandle } from '../clock.js';
+import { Repeating } from '../clock.js';
 import type { Session } from '../session.js';
 
 /**
@@ -19,22 +19,18 @@ export const LAST_SEEN_CHECKPOINT_MS = 30_000;
  * write stands.
  */
 export class LastSeenCheckpoints {
-  private timer: TimerHandle | undefined;
+  private readonly repeating: Repeating;
 
-  constructor(private readonly core: ChatCore) {}
+  constructor(private readonly core: ChatCore) {
+    this.repeating = new Repeating(core.clock, LAST_SEEN_CHECKPOINT_MS, () => this.checkpoint());
+  }
 
   start(): void {
-    if (this.timer !== undefined) return;
-    this.timer = this.core.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.checkpoint();
-      this.start();
-    }, LAST_SEEN_CHECKPOINT_MS);
+    this.repeating.start();
   }
 
   stop(): void {
-    if (this.timer !== undefined) this.core.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.repeating.stop();
   }
 
   /**
