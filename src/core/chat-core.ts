@@ -405,8 +405,12 @@ export class ChatCore {
   /** Removes a session and announces its leave, once. */
   endSession(session: Session, reason: LeaveReason, message?: string): void {
     if (this.sessions.get(session.id) !== session) return;
-    // Counted with the leaver still online, as its login was.
-    const audience = this.presenceAudience(session);
+    // Counted with the leaver still online, as its login was. A kick or a ban is told to
+    // everyone whatever the crowd (product.md): moderation is meant to be seen.
+    const audience: BusTarget =
+      reason === 'kicked' || reason === 'banned'
+        ? { kind: 'everyone' }
+        : this.presenceAudience(session);
     this.sessions.delete(session.id);
     if (this.sessionsByNick.get(session.nickKey) === session)
       this.sessionsByNick.delete(session.nickKey);

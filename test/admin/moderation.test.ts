@@ -82,7 +82,8 @@ describe('admin commands', () => {
 
 describe('/kick', () => {
   it('disconnects the user with the reason, and everyone is told', async () => {
-    const server = await start();
+    // Above presence.announceMax, logouts reach roommates only; a kick still reaches all.
+    const server = await start({ set: { 'presence.announceMax': 1 } });
     const admin = await loginAdmin(server);
     const bob = await server.connect('bob');
     const carol = await server.connect('carol');
