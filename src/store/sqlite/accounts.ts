@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Account, AccountStore, NewAccount, Role } from '../store.js';
-import { translateError, prepared, type WriteBatcher } from './database.js';
+import { prepared, runStatement, type WriteBatcher } from './database.js';
 
 interface AccountRow {
   id: number;
@@ -31,15 +31,16 @@ export class SqliteAccountStore implements AccountStore {
   ) {}
 
   async create(account: NewAccount): Promise<Account> {
-    try {
-      const { lastInsertRowid } = prepared(
-        this.db,
-        'INSERT INTO accounts (name, name_key, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)',
-      ).run(account.name, account.nameKey, account.passwordHash, account.role, account.createdAt);
-      return { ...account, id: Number(lastInsertRowid), lastSeenAt: null };
-    } catch (error) {
-      throw translateError(error);
-    }
+    const { lastInsertRowid } = runStatement(
+      this.db,
+      'INSERT INTO accounts (name, name_key, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)',
+      account.name,
+      account.nameKey,
+      account.passwordHash,
+      account.role,
+      account.createdAt,
+    );
+    return { ...account, id: Number(lastInsertRowid), lastSeenAt: null };
   }
 
   async findByKey(nameKey: string): Promise<Account | undefined> {
@@ -63,11 +64,11 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async setPasswordHash(id: number, passwordHash: string): Promise<void> {
-    this.write('UPDATE accounts SET password_hash = ? WHERE id = ?', passwordHash, id);
+    runStatement(this.db, 'UPDATE accounts SET password_hash = ? WHERE id = ?', passwordHash, id);
   }
 
   async setLastSeen(id: number, at: number): Promise<void> {
-    this.write('UPDATE accounts SET last_seen_at = ? WHERE id = ?', at, id);
+    runStatement(this.db, 'UPDATE accounts SET last_seen_at = ? WHERE id = ?', at, id);
   }
 
   touchLastSeen(ids: readonly number[], at: number): Promise<void> {
@@ -87,14 +88,6 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async delete(id: number): Promise<void> {
-    this.write('DELETE FROM accounts WHERE id = ?', id);
-  }
-
-  private write(sql: string, ...params: unknown[]): void {
-    try {
-      prepared(this.db, sql).run(...params);
-    } catch (error) {
-      throw translateError(error);
-    }
+    runStatement(this.db, 'DELETE FROM accounts WHERE id = ?', id);
   }
 }

@@ -1,19 +1,20 @@
 import type Database from 'better-sqlite3';
 import type { AuditEntry, AuditStore } from '../store.js';
-import { translateError, prepared } from './database.js';
+import { prepared, runStatement } from './database.js';
 
 export class SqliteAuditStore implements AuditStore {
   constructor(private readonly db: Database.Database) {}
 
   async record(entry: AuditEntry): Promise<void> {
-    try {
-      prepared(
-        this.db,
-        'INSERT INTO audit_log (ts, actor, action, target, details) VALUES (?, ?, ?, ?, ?)',
-      ).run(entry.ts, entry.actor, entry.action, entry.target, entry.details);
-    } catch (error) {
-      throw translateError(error);
-    }
+    runStatement(
+      this.db,
+      'INSERT INTO audit_log (ts, actor, action, target, details) VALUES (?, ?, ?, ?, ?)',
+      entry.ts,
+      entry.actor,
+      entry.action,
+      entry.target,
+      entry.details,
+    );
   }
 
   async recent(limit: number): Promise<Array<AuditEntry & { readonly id: number }>> {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { BlockStore, StoredBlock } from '../store.js';
-import { translateError, prepared } from './database.js';
+import { prepared, runStatement } from './database.js';
 
 interface BlockRow {
   account_id: number;
@@ -25,7 +25,8 @@ export class SqliteBlockStore implements BlockStore {
   }
 
   async add(block: StoredBlock, at: number): Promise<void> {
-    this.write(
+    runStatement(
+      this.db,
       `INSERT OR IGNORE INTO blocks (account_id, blocked_key, blocked_name, created_at)
        VALUES (?, ?, ?, ?)`,
       block.accountId,
@@ -36,18 +37,11 @@ export class SqliteBlockStore implements BlockStore {
   }
 
   async remove(accountId: number, blockedKey: string): Promise<void> {
-    this.write(
+    runStatement(
+      this.db,
       'DELETE FROM blocks WHERE account_id = ? AND blocked_key = ?',
       accountId,
       blockedKey,
     );
-  }
-
-  private write(sql: string, ...params: unknown[]): void {
-    try {
-      prepared(this.db, sql).run(...params);
-    } catch (error) {
-      throw translateError(error);
-    }
   }
 }

@@ -63,6 +63,19 @@ interface PendingWrite {
   readonly reject: (error: Error) => void;
 }
 
+/** Runs one statement, with the driver's errors mapped onto the store's (`translateError`). */
+export function runStatement(
+  db: Database.Database,
+  sql: string,
+  ...params: unknown[]
+): Database.RunResult {
+  try {
+    return prepared(db, sql).run(...params);
+  } catch (error) {
+    throw translateError(error);
+  }
+}
+
 /** How long a write nobody waits on (a login's address) may wait for company. */
 export const LAZY_WRITE_MS = 250;
 

@@ -8,7 +8,7 @@ import type {
   NewFile,
   StoredFile,
 } from '../store.js';
-import { translateError, prepared } from './database.js';
+import { translateError, prepared, runStatement } from './database.js';
 
 interface FileRow {
   id: number;
@@ -75,7 +75,8 @@ export class SqliteFileStore implements FileStore {
   async create(file: NewFile): Promise<StoredFile> {
     const sender = file.senderParty;
     const recipient = file.recipient?.party;
-    const { lastInsertRowid } = this.write(
+    const { lastInsertRowid } = runStatement(
+      this.db,
       `INSERT INTO files (storage_name, name, size, sha256, state, sender, sender_account,
          sender_session, recipient, recipient_account, recipient_session, created_at)
        VALUES (?, ?, ?, ?, 'uploading', ?, ?, ?, ?, ?, ?, ?)`,
@@ -95,7 +96,7 @@ export class SqliteFileStore implements FileStore {
   }
 
   async markReady(id: number): Promise<void> {
-    this.write(`UPDATE files SET state = 'ready' WHERE id = ?`, id);
+    runStatement(this.db, `UPDATE files SET state = 'ready' WHERE id = ?`, id);
   }
 
   async get(id: number): Promise<StoredFile | undefined> {
@@ -132,7 +133,7 @@ export class SqliteFileStore implements FileStore {
   }
 
   async delete(id: number): Promise<void> {
-    this.write('DELETE FROM files WHERE id = ?', id);
+    runStatement(this.db, 'DELETE FROM files WHERE id = ?', id);
   }
 
   async retire(file: StoredFile, reason: FileGoneReason, at: number): Promise<void> {
@@ -223,13 +224,5 @@ export class SqliteFileStore implements FileStore {
       ...params,
     ) as FileRow[];
     return rows.map(toFile);
-  }
-
-  private write(sql: string, ...params: unknown[]): Database.RunResult {
-    try {
-      return prepared(this.db, sql).run(...params);
-    } catch (error) {
-      throw translateError(error);
-    }
   }
 }

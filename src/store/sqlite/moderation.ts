@@ -7,7 +7,7 @@ import type {
   NewBan,
   Suspension,
 } from '../store.js';
-import { translateError, type WriteBatcher, prepared } from './database.js';
+import { type WriteBatcher, prepared, runStatement } from './database.js';
 
 interface BanRow {
   id: number;
@@ -47,7 +47,8 @@ export class SqliteModerationStore implements ModerationStore {
   ) {}
 
   async addBan(ban: NewBan): Promise<Ban> {
-    const { lastInsertRowid } = this.write(
+    const { lastInsertRowid } = runStatement(
+      this.db,
       `INSERT INTO bans (name_key, name, address, reason, created_at, expires_at, created_by)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ban.nameKey,
@@ -62,17 +63,18 @@ export class SqliteModerationStore implements ModerationStore {
   }
 
   async removeBans(nameKey: string): Promise<number> {
-    return this.write('DELETE FROM bans WHERE name_key = ?', nameKey).changes;
+    return runStatement(this.db, 'DELETE FROM bans WHERE name_key = ?', nameKey).changes;
   }
 
   async activeBans(now: number): Promise<Ban[]> {
-    this.write('DELETE FROM bans WHERE expires_at IS NOT NULL AND expires_at <= ?', now);
+    runStatement(this.db, 'DELETE FROM bans WHERE expires_at IS NOT NULL AND expires_at <= ?', now);
     const rows = prepared(this.db, 'SELECT * FROM bans ORDER BY id').all() as BanRow[];
     return rows.map(toBan);
   }
 
   async addSuspension(suspension: Suspension): Promise<void> {
-    this.write(
+    runStatement(
+      this.db,
       `INSERT INTO suspensions (name_key, name, created_at, created_by) VALUES (?, ?, ?, ?)
        ON CONFLICT (name_key) DO NOTHING`,
       suspension.nameKey,
@@ -83,7 +85,7 @@ export class SqliteModerationStore implements ModerationStore {
   }
 
   async removeSuspension(nameKey: string): Promise<boolean> {
-    return this.write('DELETE FROM suspensions WHERE name_key = ?', nameKey).changes > 0;
+    return runStatement(this.db, 'DELETE FROM suspensions WHERE name_key = ?', nameKey).changes > 0;
   }
 
   async suspensions(): Promise<Suspension[]> {
@@ -131,19 +133,12 @@ export class SqliteModerationStore implements ModerationStore {
   }
 
   async setSwitch(name: ModerationSwitch, on: boolean): Promise<void> {
-    this.write(
+    runStatement(
+      this.db,
       `INSERT INTO moderation_switches (name, is_on) VALUES (?, ?)
        ON CONFLICT (name) DO UPDATE SET is_on = excluded.is_on`,
       name,
       on ? 1 : 0,
     );
-  }
-
-  private write(sql: string, ...params: unknown[]): Database.RunResult {
-    try {
-      return prepared(this.db, sql).run(...params);
-    } catch (error) {
-      throw translateError(error);
-    }
   }
 }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { NewRoom, RoomStore, StoredRoom } from '../store.js';
-import { translateError, prepared } from './database.js';
+import { prepared, runStatement } from './database.js';
 
 interface RoomRow {
   id: number;
@@ -51,7 +51,8 @@ export class SqliteRoomStore implements RoomStore {
   }
 
   async create(room: NewRoom): Promise<StoredRoom> {
-    const { lastInsertRowid } = this.write(
+    const { lastInsertRowid } = runStatement(
+      this.db,
       `INSERT INTO rooms (name, name_key, owner_account, owner_name, topic, created_at, history_floor)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
       room.name,
@@ -66,15 +67,16 @@ export class SqliteRoomStore implements RoomStore {
   }
 
   async delete(id: number): Promise<void> {
-    this.write('DELETE FROM rooms WHERE id = ?', id);
+    runStatement(this.db, 'DELETE FROM rooms WHERE id = ?', id);
   }
 
   async setTopic(id: number, topic: string | null): Promise<void> {
-    this.write('UPDATE rooms SET topic = ? WHERE id = ?', topic, id);
+    runStatement(this.db, 'UPDATE rooms SET topic = ? WHERE id = ?', topic, id);
   }
 
   async addMember(roomId: number, accountId: number, at: number): Promise<void> {
-    this.write(
+    runStatement(
+      this.db,
       'INSERT OR IGNORE INTO room_members (room_id, account_id, joined_at) VALUES (?, ?, ?)',
       roomId,
       accountId,
@@ -83,14 +85,11 @@ export class SqliteRoomStore implements RoomStore {
   }
 
   async removeMember(roomId: number, accountId: number): Promise<void> {
-    this.write('DELETE FROM room_members WHERE room_id = ? AND account_id = ?', roomId, accountId);
-  }
-
-  private write(sql: string, ...params: unknown[]): Database.RunResult {
-    try {
-      return prepared(this.db, sql).run(...params);
-    } catch (error) {
-      throw translateError(error);
-    }
+    runStatement(
+      this.db,
+      'DELETE FROM room_members WHERE room_id = ? AND account_id = ?',
+      roomId,
+      accountId,
+    );
   }
 }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { SettingsStore } from '../store.js';
-import { translateError, prepared } from './database.js';
+import { prepared, runStatement } from './database.js';
 
 export class SqliteSettingsStore implements SettingsStore {
   constructor(private readonly db: Database.Database) {}
@@ -13,7 +13,8 @@ export class SqliteSettingsStore implements SettingsStore {
   }
 
   async setLive(key: string, value: string): Promise<void> {
-    this.write(
+    runStatement(
+      this.db,
       'INSERT INTO live_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
       key,
       value,
@@ -21,14 +22,6 @@ export class SqliteSettingsStore implements SettingsStore {
   }
 
   async removeLive(key: string): Promise<void> {
-    this.write('DELETE FROM live_settings WHERE key = ?', key);
-  }
-
-  private write(sql: string, ...params: unknown[]): void {
-    try {
-      prepared(this.db, sql).run(...params);
-    } catch (error) {
-      throw translateError(error);
-    }
+    runStatement(this.db, 'DELETE FROM live_settings WHERE key = ?', key);
   }
 }
