@@ -134,12 +134,12 @@ function runLoad(plans: readonly SenderPlan[], durationMs: number): Promise<Work
         pacers.delete(pace);
         resolve(result);
       };
-      // Paced: message k is due at k/rate seconds; the shared tick catches up with what is due.
+      // Paced: message k is due at (k − 1 + phase)/rate seconds; the shared tick catches up with what is due.
       const pace = () => {
         if (plan.rate === 'max') return;
         const due = Math.min(
           plan.maxMessages,
-          Math.floor(((performance.now() - started) * plan.rate) / 1000) + 1,
+          Math.floor(((performance.now() - started) * plan.rate) / 1000 + 1 - (plan.phase ?? 0)),
         );
         while (result.sent < due && outstanding() < plan.window && mayStart()) sendOne();
         if (!mayStart() && outstanding() === 0) finish();

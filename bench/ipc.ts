@@ -18,6 +18,12 @@ export interface SenderPlan {
     | { readonly kind: 'private'; readonly to: string };
   /** Messages per second, or `max`: keep `window` requests outstanding. */
   readonly rate: number | 'max';
+  /**
+   * Where in its period a paced sender's schedule starts, from 0 to 1: message k is due at
+   * (k − 1 + phase) / rate seconds. Senders sharing a rate are given phases spread over
+   * [0, 1) so that their aggregate rate is evenly spaced; all at 0, they send in step.
+   */
+  readonly phase?: number;
   readonly window: number;
   readonly maxMessages: number;
 }

@@ -151,12 +151,23 @@ const SENDERS = 10;
 /** The rate the latency target is set at: deliveries per second across the room. */
 const FIXED_DELIVERIES_PER_SECOND = 50_000;
 
-function roomSenders(room: string, rate: number | 'max', window: number): SenderPlan[] {
+/**
+ * The room's senders. Paced ones are spread over their period (`evenly`), so the room gets
+ * one message every 1/(SENDERS × rate) seconds, or all start in step, so the room gets
+ * SENDERS messages at once every 1/rate seconds: the same average rate as bursts.
+ */
+function roomSenders(
+  room: string,
+  rate: number | 'max',
+  window: number,
+  spacing: 'evenly' | 'in step' = 'evenly',
+): SenderPlan[] {
   return Array.from({ length: SENDERS }, (_, i) => ({
     client: i,
     senderNo: i + 1,
     target: { kind: 'room', room },
     rate,
+    phase: spacing === 'evenly' ? i / SENDERS : 0,
     window,
     maxMessages: 10_000_000,
   }));
@@ -192,6 +203,20 @@ export async function fanout(ctx: RunContext): Promise<ScenarioResult> {
       });
       rows.push(...latencyRows(label, paced, members === 1000 ? 30_000 : undefined));
       rows.push(cpuRow(label, paced), integrityRow(label, paced));
+      ctx.log(`  ${members} members: fixed rate, senders in step…`);
+      const bursts = await runLoad(
+        server,
+        generator,
+        roomSenders(ROOM, perSender, 64, 'in step'),
+        durationMs,
+        recipients,
+      );
+      const burstLabel = `${members} members, ${formatCount(FIXED_DELIVERIES_PER_SECOND)} deliveries/s in bursts of ${SENDERS} messages`;
+      rows.push(
+        ...latencyRows(burstLabel, bursts),
+        cpuRow(burstLabel, bursts),
+        integrityRow(burstLabel, bursts),
+      );
       ctx.log(`  ${members} members: maximum rate…`);
       const window = members >= 1000 ? 8 : 32;
       const max = await runLoad(
@@ -214,7 +239,7 @@ export async function fanout(ctx: RunContext): Promise<ScenarioResult> {
     });
   }
   notes.push(
-    `Every member joins the room \`${ROOM}\` (created by the first); ${SENDERS} of them send, and each message reaches the other members − 1. Latency is from the sender's write to the receiver's read (both stamped with the system-wide monotonic clock).`,
+    `Every member joins the room \`${ROOM}\` (created by the first); ${SENDERS} of them send, and each message reaches the other members − 1. At a fixed rate the senders are spread over their period, so messages arrive evenly spaced; "in bursts" runs the same rate with the senders in step, ${SENDERS} messages at once. Latency is from the sender's write to the receiver's read (both stamped with the system-wide monotonic clock).`,
   );
   return { name: 'fanout', title: 'Room fan-out (storage on)', rows, notes };
 }
@@ -237,6 +262,7 @@ export async function privateMessages(ctx: RunContext): Promise<ScenarioResult> 
           senderNo: spec.index + 1,
           target: { kind: 'private', to: specs[spec.index ^ 1]!.nick },
           rate,
+          phase: spec.index / specs.length,
           window,
           maxMessages: 10_000_000,
         }));
