@@ -101,7 +101,7 @@ export class LeanClient {
     timeoutMs: number;
   }): Promise<LeanClient> {
     return new Promise((resolve, reject) => {
-      // The client is made after its socket; reads before that are only the greeting's.
+      // The client is made just after its socket, in the same turn: before any read.
       const reading: { client?: LeanClient } = {};
       const socket = net.connect({
         host: options.host,
