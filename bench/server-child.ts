@@ -47,7 +47,7 @@ process.on('message', (message: ServerCommand) => {
       heapUsed: memory.heapUsed,
       heapTotal: memory.heapTotal,
       newSpace: v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')!
-        .space_size,
+        .physical_space_size,
       maxRss: process.resourceUsage().maxRSS * 1024,
       external: memory.external,
       cpuMicros: cpu.user + cpu.system,

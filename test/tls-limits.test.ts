@@ -53,6 +53,23 @@ describe('per-address limits over TLS', () => {
       (e: unknown) => e as ConnectionClosedError,
     );
     expect(refused?.code).toBe('too_many_connections');
+    // Closing either kind frees its place: a TLS peer's count goes with its raw socket.
+    await overTls.quit();
+    let again: ChatClient | undefined;
+    for (let attempt = 0; attempt < 50 && !again; attempt++)
+      again = await connectTls(srv).catch(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return undefined;
+      });
+    await expect(again!.login('again')).resolves.toMatchObject({ nick: 'again' });
+    await plain.quit();
+    let plainAgain: ChatClient | undefined;
+    for (let attempt = 0; attempt < 50 && !plainAgain; attempt++)
+      plainAgain = await srv.open().catch(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return undefined;
+      });
+    await expect(plainAgain!.login('plain2')).resolves.toMatchObject({ nick: 'plain2' });
   });
 
   it('drop a TLS handshake that never finishes at the registration deadline', async () => {

@@ -17,12 +17,13 @@ import { NAME_MAX_LENGTH } from './names.js';
 import { LastSeenCheckpoints } from './presence/last-seen-checkpoints.js';
 import { RecentPresence } from './presence/recent-presence.js';
 import { prepareLoginBacklog } from './rooms/login-backlog.js';
+import { LOBBY } from './rooms/lobby.js';
 import { RoomRegistry } from './rooms/room-registry.js';
 import { ResumeRegistry } from './resume/resume-registry.js';
 import { errorReply, Link, Session, type AccountRef, type Outlet, type Reply } from './session.js';
 
 export const PROTOCOL_VERSION = 1;
-export const LOBBY = 'lobby';
+export { LOBBY };
 /** Pipelined requests one link may have waiting for their commit at once. */
 const MAX_PIPELINED_REQUESTS = 32;
 
@@ -361,10 +362,10 @@ export class ChatCore {
       now: this.clock.now(),
       link,
     });
-    session.rooms.add(LOBBY);
     this.blocks.sessionStarted(session);
     const restoredRooms = this.rooms.sessionStarted(session);
     link.session = session;
+    this.requestGuard.loggedIn(link);
     this.sessions.set(session.id, session);
     this.sessionsByNick.set(nickKey, session);
     this.logger.info(
@@ -451,7 +452,7 @@ export class ChatCore {
    */
   presenceAudience(session: Session): BusTarget {
     if (this.sessions.size <= this.params['presence.announceMax']) return { kind: 'everyone' };
-    return { kind: 'rooms', rooms: [...session.rooms].filter((key) => key !== LOBBY) };
+    return { kind: 'rooms', rooms: [...session.joinedRooms] };
   }
 
   /** Stamps an event and sends it through the bus to every node's matching sessions. */

@@ -9,7 +9,7 @@ const NAME_PATTERN = /^[\p{L}\p{N}_-]+$/u;
 export type NameCheck = { ok: true; name: string; key: string } | { ok: false; reason: string };
 
 export function checkName(raw: string, what = 'nickname'): NameCheck {
-  const name = raw.normalize('NFKC');
+  const name = sameIfEqual(raw.normalize('NFKC'), raw);
   const length = [...name].length;
   if (length === 0) return { ok: false, reason: `A ${what} needs at least one character` };
   if (length > NAME_MAX_LENGTH)
@@ -20,7 +20,15 @@ export function checkName(raw: string, what = 'nickname'): NameCheck {
 }
 
 export function nameKey(name: string): string {
-  return name.normalize('NFKC').toLowerCase().normalize('NFKC');
+  return sameIfEqual(name.normalize('NFKC').toLowerCase().normalize('NFKC'), name);
+}
+
+/**
+ * `original` when `derived` spells the same: most names are their own key, and a session
+ * keeps both for as long as it is online, so one string serves for the two.
+ */
+function sameIfEqual(derived: string, original: string): string {
+  return derived === original ? original : derived;
 }
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });

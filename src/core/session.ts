@@ -3,6 +3,10 @@ import { NO_BLOCKS, type BlockList } from './blocking/block-registry.js';
 import type { ErrorCode } from './errors.js';
 import type { ChatEvent } from './events.js';
 import { CONNECTED_RING_CAPACITY, EventRing } from './resume/event-ring.js';
+import { LOBBY } from './rooms/lobby.js';
+
+/** Shared by every session that is in no room but the lobby. */
+const NO_ROOMS: ReadonlySet<string> = new Set();
 
 /** A reply to one request: exactly one per request. */
 export type Reply =
@@ -59,8 +63,11 @@ export class Session {
   readonly connectedAt: number;
   lastInputAt: number;
   link: Link | null;
-  /** Keys of the rooms this session is in; the lobby is always among them. */
-  readonly rooms = new Set<string>();
+  /**
+   * Keys of the rooms this session is in besides the lobby, where every session is; null
+   * while there are none, as for most sessions: a set each is memory at ten thousand.
+   */
+  private otherRooms: Set<string> | null = null;
   /**
    * Nickname keys this session does not want to hear from; delivery skips them. An
    * account's list is shared with the block registry, which persists it.
@@ -88,6 +95,26 @@ export class Session {
 
   get isAdmin(): boolean {
     return this.account?.role === 'admin';
+  }
+
+  /** True when the session is in the room with this key (always so for the lobby). */
+  isIn(roomKey: string): boolean {
+    return roomKey === LOBBY || (this.otherRooms?.has(roomKey) ?? false);
+  }
+
+  /** Keys of the rooms the session is in besides the lobby, in the order it entered them. */
+  get joinedRooms(): ReadonlySet<string> {
+    return this.otherRooms ?? NO_ROOMS;
+  }
+
+  /** Room membership as the room registry records it; the lobby is not recorded. */
+  entered(roomKey: string): void {
+    if (roomKey !== LOBBY) (this.otherRooms ??= new Set()).add(roomKey);
+  }
+
+  left(roomKey: string): void {
+    this.otherRooms?.delete(roomKey);
+    if (this.otherRooms?.size === 0) this.otherRooms = null;
   }
 
   deliver(event: ChatEvent): void {
@@ -145,11 +172,13 @@ export class Link {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     const run = this.tail.then(() => work(release));
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tail = Promise.race([released, settled]);
+    // Nothing queued behind it: the link goes back to the shared settled promise, so an
+    // idle connection does not keep its last request's promises.
+    const idle = () => {
+      if (this.tail === next) this.tail = SETTLED;
+    };
+    const next = Promise.race([released, run.then(idle, idle)]);
+    this.tail = next;
     return run;
   }
 
@@ -159,10 +188,11 @@ export class Link {
    */
   inOrder<T>(reply: Promise<T>, deliver: (value: T) => void): Promise<void> {
     const sent = this.replies.then(() => reply).then(deliver);
-    this.replies = sent.then(
-      () => undefined,
-      () => undefined,
-    );
+    const idle = () => {
+      if (this.replies === next) this.replies = SETTLED;
+    };
+    const next = sent.then(idle, idle);
+    this.replies = next;
     return sent;
   }
 

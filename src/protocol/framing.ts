@@ -17,7 +17,8 @@ const CR = 0x0d;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export class FrameDecoder {
-  private pending: Uint8Array[] = [];
+  /** Pieces of the unfinished frame; null while there is none, as on an idle connection. */
+  private pending: Uint8Array[] | null = null;
   private pendingBytes = 0;
   /** After an oversize frame, bytes are dropped until the next LF. */
   private discarding = false;
@@ -48,11 +49,16 @@ export class FrameDecoder {
           bytes: this.pendingBytes + piece.length,
         });
         this.discarding = true;
-        this.pending.length = 0;
+        this.pending = null;
         this.pendingBytes = 0;
+      } else if (lf >= 0 && this.pending === null) {
+        // The common case, a whole frame in one chunk: decoded where it lies.
+        results.push(this.decode(piece));
+        start = lf + 1;
+        continue;
       } else if (piece.length > 0) {
         // Copy a trailing partial piece: the socket may reuse the chunk's memory after we return.
-        this.pending.push(lf < 0 ? Uint8Array.prototype.slice.call(piece) : piece);
+        (this.pending ??= []).push(lf < 0 ? Uint8Array.prototype.slice.call(piece) : piece);
         this.pendingBytes += piece.length;
       }
       if (lf < 0) break;
@@ -64,11 +70,16 @@ export class FrameDecoder {
   }
 
   private finishFrame(): FrameResult {
-    let bytes: Uint8Array =
-      this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    // Emptied in place: a fresh array per frame would stay behind on every idle connection.
-    this.pending.length = 0;
+    const pending = this.pending ?? [];
+    const bytes: Uint8Array =
+      pending.length === 1 ? pending[0]! : Buffer.concat(pending, this.pendingBytes);
+    this.pending = null;
     this.pendingBytes = 0;
+    return this.decode(bytes);
+  }
+
+  private decode(frame: Uint8Array): FrameResult {
+    let bytes = frame;
     if (bytes.length > 0 && bytes[bytes.length - 1] === CR)
       bytes = bytes.subarray(0, bytes.length - 1);
     if (bytes.length > this.maxFrameBytes)

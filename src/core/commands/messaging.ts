@@ -58,7 +58,7 @@ export const sayCommand = defineCommand({
     const { core, session } = ctx;
     checkText(core, text);
     const key = nameKey(room);
-    if (!session.rooms.has(key))
+    if (!session.isIn(key))
       throw new ChatError('unknown_room', `You are not in a room called "${room}"`);
     const name = key === LOBBY ? LOBBY : (core.rooms.get(key)?.name ?? room);
     return sayInRoom(ctx, key, name, text);

@@ -37,7 +37,7 @@ export const roomsCommand = defineCommand({
         accounts: room.accountMembers.size,
         topic: room.topic,
         persistent: room.isPersistent,
-        joined: session.rooms.has(room.key),
+        joined: session.isIn(room.key),
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
     const lobby = {

@@ -80,7 +80,7 @@ export const joinCommand = defineCommand({
     const found = findRoom(core, args.room);
     if (found.lobby) throw new ChatError('already_in_room', 'Everyone is in the lobby');
     const room = found.room;
-    if (session.rooms.has(room.key))
+    if (session.isIn(room.key))
       throw new ChatError('already_in_room', `You are in "${room.name}" already`);
     await core.rooms.join(room, session, core.clock.now());
     // Read synchronously right after joining: older messages are in it, newer ones arrive live.

@@ -86,7 +86,7 @@ export const whoisCommand = defineCommand({
         ...presence,
         online: true,
         lastSeen: core.clock.now(),
-        rooms: [...online.rooms].map(roomName),
+        rooms: [LOBBY, ...online.joinedRooms].map(roomName),
       };
     }
     const sighting = core.recentPresence.find(checked.key);

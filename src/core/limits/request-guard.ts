@@ -38,6 +38,11 @@ export class RequestGuard {
     private readonly params: () => Parameters,
   ) {}
 
+  /** The link logged in: its count before login is done with. */
+  loggedIn(link: Link): void {
+    this.beforeLogin.delete(link);
+  }
+
   admit(link: Link): Admission {
     const session = link.session;
     if (!session) {

@@ -123,7 +123,7 @@ export class ResumeRegistry {
     link.session = session;
     for (const event of missed) link.outlet.send(event);
     // The new connection's client knows nothing yet: tell it the rooms it is (still) in.
-    for (const key of session.rooms) {
+    for (const key of session.joinedRooms) {
       const room = this.core.rooms.get(key);
       if (room)
         this.core.sendTo(session, {

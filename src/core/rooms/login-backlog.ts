@@ -72,7 +72,7 @@ export function prepareLoginBacklog(
         });
       const limit = core.params['history.replay'];
       if (lastSeenAt !== null && limit > 0) {
-        for (const key of session.rooms) {
+        for (const key of [LOBBY, ...session.joinedRooms]) {
           const room = key === LOBBY ? undefined : core.rooms.get(key);
           if (key !== LOBBY && !room) continue;
           const messages = await core.store.messages.missedInRoom(

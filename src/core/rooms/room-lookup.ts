@@ -31,7 +31,7 @@ export function findOwnRoomOrThrow(core: ChatCore, raw: string, action: string):
 }
 
 export function requireMember(session: Session, room: Room): void {
-  if (!session.rooms.has(room.key))
+  if (!session.isIn(room.key))
     throw new ChatError('unknown_room', `You are not in the room "${room.name}"`);
 }
 

@@ -93,7 +93,7 @@ export class RoomRegistry {
       this.indexAccountMember(room, session.account.id, session.nick);
     }
     room.members.set(session.id, session);
-    session.rooms.add(room.key);
+    session.entered(room.key);
   }
 
   /** Removes a member for good (`/leave`), and a guest's room once it is empty. */
@@ -110,7 +110,7 @@ export class RoomRegistry {
   async close(room: Room): Promise<Session[]> {
     const members = [...room.members.values()];
     this.rooms.delete(room.key);
-    for (const session of members) session.rooms.delete(room.key);
+    for (const session of members) session.left(room.key);
     room.members.clear();
     for (const accountId of room.accountMembers.keys())
       this.roomKeysOfAccount.get(accountId)?.delete(room.key);
@@ -128,7 +128,7 @@ export class RoomRegistry {
       const room = this.rooms.get(key);
       if (!room) continue;
       room.members.set(session.id, session);
-      session.rooms.add(key);
+      session.entered(key);
       restored.push(room);
     }
     return restored;
@@ -136,7 +136,7 @@ export class RoomRegistry {
 
   /** A session ended: it leaves its rooms' online members (an account stays a member). */
   sessionEnded(session: Session): void {
-    for (const key of session.rooms) {
+    for (const key of [...session.joinedRooms]) {
       const room = this.rooms.get(key);
       if (room) this.detach(room, session);
     }
@@ -155,7 +155,7 @@ export class RoomRegistry {
 
   private detach(room: Room, session: Session): void {
     room.members.delete(session.id);
-    session.rooms.delete(room.key);
+    session.left(room.key);
     // A guest's room lives only while someone is in it.
     if (!room.isPersistent && room.members.size === 0) this.rooms.delete(room.key);
   }

@@ -70,6 +70,8 @@ export class NativeConnection implements Outlet {
     private readonly core: ChatCore,
     private readonly logger: Logger,
     secure: boolean,
+    /** Called once the socket has closed and the core has been told. */
+    private readonly onClosed?: (connection: NativeConnection) => void,
   ) {
     this.transport = secure ? 'tls' : 'tcp';
     this.address = socket.remoteAddress ?? 'unknown';
@@ -184,6 +186,7 @@ export class NativeConnection implements Outlet {
   socketClosed(): void {
     connections.delete(this.socket);
     this.core.detach(this.link);
+    this.onClosed?.(this);
   }
 
   onData(chunk: Buffer): void {

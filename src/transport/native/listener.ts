@@ -26,13 +26,22 @@ const REFUSE_FLUSH_MS = 1000;
  */
 export class NativeListener {
   private readonly server: net.Server;
-  private readonly connections = new Set<NativeConnection>();
+  /**
+   * Open connections, each with the address group it counts against until it closes
+   * (null for TLS, whose raw socket was counted, and released, before its handshake).
+   */
+  private readonly connections = new Map<NativeConnection, string | null>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly addressLimits: AddressLimits;
-  /** The address group each admitted socket counts against, until it closes. */
-  private readonly admittedGroups = new WeakMap<net.Socket, string>();
-  /** One shared close listener rather than a closure per connection. */
-  private readonly releaseAddress: (this: net.Socket) => void;
+  /** TLS only: the address group each raw socket counts against, until it closes. */
+  private readonly rawSocketGroups = new WeakMap<net.Socket, string>();
+  /** One shared close listener for raw TLS sockets rather than a closure per socket. */
+  private readonly releaseRawSocket: (this: net.Socket) => void;
+  /**
+   * One shared hook for every closed connection: at ten thousand idle connections a
+   * closure and a `close` listener each is a megabyte and more.
+   */
+  private readonly connectionClosed: (connection: NativeConnection) => void;
 
   constructor(
     private readonly core: ChatCore,
@@ -40,12 +49,27 @@ export class NativeListener {
     private readonly options: ListenOptions,
   ) {
     this.addressLimits = options.addressLimits ?? new AddressLimits(core.clock, () => core.params);
-    const { addressLimits, admittedGroups } = this;
-    this.releaseAddress = function (this: net.Socket) {
-      const group = admittedGroups.get(this);
+    const { addressLimits, rawSocketGroups, connections } = this;
+    this.releaseRawSocket = function (this: net.Socket) {
+      const group = rawSocketGroups.get(this);
       if (group === undefined) return;
-      admittedGroups.delete(this);
+      rawSocketGroups.delete(this);
       addressLimits.release(group);
+    };
+    this.connectionClosed = (connection) => {
+      const group = connections.get(connection);
+      if (group === undefined) return;
+      connections.delete(connection);
+      if (group !== null) addressLimits.release(group);
+      logger.info(
+        {
+          event: 'disconnect',
+          address: connection.address,
+          port: connection.port,
+          link: connection.link.id,
+        },
+        'connection closed',
+      );
     };
     const onSocket = (socket: net.Socket) => this.accept(socket);
     this.server = options.tls
@@ -65,7 +89,12 @@ export class NativeListener {
       // refused TLS peer cannot be told why (that would need the handshake): it is cut off.
       this.server.on('connection', (raw: net.Socket) => {
         const verdict = this.admitAddress(raw);
-        if (!verdict.ok) raw.destroy();
+        if (!verdict.ok) {
+          raw.destroy();
+          return;
+        }
+        this.rawSocketGroups.set(raw, verdict.group);
+        raw.on('close', this.releaseRawSocket);
       });
       this.server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
         this.logger.info(
@@ -108,16 +137,13 @@ export class NativeListener {
   }
 
   destroyAll(): void {
-    for (const connection of this.connections) connection.destroy();
+    for (const connection of this.connections.keys()) connection.destroy();
   }
 
-  /** Counts a new connection against its address; it is released when the socket closes. */
+  /** Counts a new connection against its address; the caller releases it at close. */
   private admitAddress(socket: net.Socket): AddressVerdict {
     const verdict = this.addressLimits.admit(socket.remoteAddress ?? 'unknown');
-    if (verdict.ok) {
-      this.admittedGroups.set(socket, verdict.group);
-      socket.on('close', this.releaseAddress);
-    } else
+    if (!verdict.ok)
       this.logger.warn(
         {
           event: 'connection_refused',
@@ -132,20 +158,24 @@ export class NativeListener {
 
   private accept(socket: net.Socket): void {
     // TLS connections were admitted before their handshake.
+    let group: string | null = null;
     if (!this.options.tls) {
       const verdict = this.admitAddress(socket);
       if (!verdict.ok) {
         this.refuse(socket, verdict.code, verdict.message);
         return;
       }
+      group = verdict.group;
     }
     const connection = new NativeConnection(
       socket,
       this.core,
       this.logger,
       this.options.tls !== undefined,
+      this.connectionClosed,
     );
-    this.connections.add(connection);
+    // 'close' comes in a later turn, so the hook finds the connection here.
+    this.connections.set(connection, group);
     this.logger.info(
       {
         event: 'connect',
@@ -156,18 +186,6 @@ export class NativeListener {
       },
       'connection opened',
     );
-    socket.on('close', () => {
-      this.connections.delete(connection);
-      this.logger.info(
-        {
-          event: 'disconnect',
-          address: connection.address,
-          port: connection.port,
-          link: connection.link.id,
-        },
-        'connection closed',
-      );
-    });
   }
 
   /**
@@ -187,7 +205,7 @@ export class NativeListener {
     const registrationMs = params.registrationTimeoutSeconds * 1000;
     const pingMs = params['ping.intervalSeconds'] * 1000;
     const timeoutMs = params['ping.timeoutSeconds'] * 1000;
-    for (const connection of this.connections) {
+    for (const connection of this.connections.keys()) {
       if (connection.isClosing) continue;
       const link = connection.link;
       if (!link.session && now - link.openedAt > registrationMs) {
