@@ -67,12 +67,14 @@ export class ServerProcess {
   static async start(options: {
     parameters?: Readonly<Record<string, string | number>>;
     profileDir?: string;
+    /** `floor`: the minimal forwarder of bench/floor-server.ts instead of Confab. */
+    kind?: 'confab' | 'floor';
   }): Promise<ServerProcess> {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'confab-bench-'));
     const execArgv = ['--expose-gc'];
     if (options.profileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`);
     const child = fork(
-      path.join(here, 'server-child.js'),
+      path.join(here, options.kind === 'floor' ? 'floor-server.js' : 'server-child.js'),
       [dataDir, JSON.stringify({ ...BENCH_PARAMETERS, ...options.parameters })],
       { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     );

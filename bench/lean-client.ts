@@ -65,6 +65,8 @@ export class LeanClient {
   bytesIn = 0;
   framesIn = 0;
   private partial: Buffer | undefined;
+  /** Requests queued while a read is handled; undefined outside one. */
+  private outgoing: string | undefined;
   private nextId = 1;
   private greeted = false;
   private readonly waiting = new Map<number, (ok: boolean, line: string) => void>();
@@ -143,7 +145,11 @@ export class LeanClient {
   /** Sends a request whose JSON `args` is given already encoded; returns its id. */
   send(cmd: string, argsJson: string): number {
     const id = this.nextId++;
-    this.socket.write(`{"id":${id},"cmd":"${cmd}","args":${argsJson}}\n`);
+    const frame = `{"id":${id},"cmd":"${cmd}","args":${argsJson}}\n`;
+    // Requests sent while a read is handled (the next ones, as replies come in) leave
+    // together when it ends: one write per read rather than one per request.
+    if (this.outgoing !== undefined) this.outgoing += frame;
+    else this.socket.write(frame);
     return id;
   }
 
@@ -165,11 +171,18 @@ export class LeanClient {
     // only replies and benchmark messages are turned into strings.
     const data = this.partial === undefined ? chunk : Buffer.concat([this.partial, chunk]);
     let start = 0;
-    for (;;) {
-      const lf = data.indexOf(10, start);
-      if (lf < 0) break;
-      this.onLine(data, start, lf, now);
-      start = lf + 1;
+    this.outgoing = '';
+    try {
+      for (;;) {
+        const lf = data.indexOf(10, start);
+        if (lf < 0) break;
+        this.onLine(data, start, lf, now);
+        start = lf + 1;
+      }
+    } finally {
+      const outgoing = this.outgoing;
+      this.outgoing = undefined;
+      if (outgoing !== '' && !this.closed) this.socket.write(outgoing);
     }
     // Copy the unfinished frame: the socket may reuse the chunk's memory.
     this.partial = start === data.length ? undefined : Buffer.from(data.subarray(start));

@@ -47,9 +47,11 @@ export async function withRig<T>(
   ctx: RunContext,
   parameters: Readonly<Record<string, string | number>>,
   body: (server: ServerProcess, generator: Generator) => Promise<T>,
+  kind: 'confab' | 'floor' = 'confab',
 ): Promise<T> {
   const server = await ServerProcess.start({
     parameters,
+    kind,
     ...(ctx.profileDir !== undefined && { profileDir: ctx.profileDir }),
   });
   if (server.skipped.length > 0)

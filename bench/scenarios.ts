@@ -304,6 +304,52 @@ export async function privateMessages(ctx: RunContext): Promise<ScenarioResult> 
   };
 }
 
+/**
+ * The private-message load at the maximum rate against bench/floor-server.ts, a minimal
+ * Node.js forwarder that stores and checks nothing: what this machine, Node.js and this
+ * generator allow at best, so that Confab's own cost per message can be read off `pm`.
+ */
+export async function privateMessageFloor(ctx: RunContext): Promise<ScenarioResult> {
+  const count = ctx.sizes?.[0] ?? 100;
+  const durationMs = ctx.quick ? 2000 : 5000;
+  const rows: Row[] = [];
+  await withRig(
+    ctx,
+    {},
+    async (server, generator) => {
+      ctx.log(`  ${count} clients in pairs against the minimal forwarder…`);
+      const specs = clientSpecs(count, 'f');
+      const connected = await generator.connect(server.port, specs, 64);
+      if (connected.failed > 0) throw new Error(`floor setup: ${connected.firstError}`);
+      const inFlight = Math.max(2, Math.floor(2000 / count));
+      const plans: SenderPlan[] = specs.map((spec) => ({
+        client: spec.index,
+        senderNo: spec.index + 1,
+        target: { kind: 'private', to: specs[spec.index ^ 1]!.nick },
+        rate: 'max',
+        window: inFlight,
+        maxMessages: 10_000_000,
+      }));
+      const max = await runLoad(server, generator, plans, durationMs, 1);
+      const label = `minimal forwarder, ${count} clients, maximum rate`;
+      rows.push({
+        metric: `${label}: delivered`,
+        value: `${formatCount(max.deliveriesPerSecond)}/s`,
+      });
+      rows.push(...latencyRows(label, max), cpuRow(label, max), integrityRow(label, max));
+    },
+    'floor',
+  );
+  return {
+    name: 'floor',
+    title: 'Private messages against a minimal forwarder (no storage, no checks)',
+    rows,
+    notes: [
+      'bench/floor-server.ts parses each frame with JSON.parse and forwards it, with one write per socket per turn, and nothing else: no storage, argument checks, ordering, logs, blocking or moderation. The same generator as `pm`.',
+    ],
+  };
+}
+
 // ---- 4. login storm -----------------------------------------------------------------
 
 const STORM_PASSWORD = 'correct horse battery staple bench';
@@ -660,6 +706,7 @@ export const SCENARIOS = {
   capacity,
   fanout,
   pm: privateMessages,
+  floor: privateMessageFloor,
   logins: loginStorm,
   storage,
   files,
