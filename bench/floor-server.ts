@@ -1,6 +1,6 @@
 import net from 'node:net';
-import v8 from 'node:v8';
 import type { ServerCommand, ServerReply } from './ipc.js';
+import { processStats } from './process-stats.js';
 
 /**
  * A measuring stick, not a chat server: the least a Node.js process can do to carry the
@@ -96,22 +96,8 @@ const server = net.createServer((socket) => {
 const send = (message: ServerReply) => process.send!(message);
 process.on('message', (message: ServerCommand) => {
   if (message.type === 'exit') process.exit(0);
-  const memory = process.memoryUsage();
-  const cpu = process.cpuUsage();
-  send({
-    type: 'stats',
-    rss: memory.rss,
-    heapUsed: memory.heapUsed,
-    heapTotal: memory.heapTotal,
-    newSpace: v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')!
-      .physical_space_size,
-    maxRss: process.resourceUsage().maxRSS * 1024,
-    external: memory.external,
-    cpuMicros: cpu.user + cpu.system,
-    online: byNick.size,
-    // Nothing is stored: what was forwarded stands in, so the integrity check still counts.
-    storedMessages: forwarded,
-  });
+  // Nothing is stored: what was forwarded stands in, so the integrity check still counts.
+  send(processStats(byNick.size, forwarded));
 });
 process.on('disconnect', () => process.exit(0));
 server.listen(0, '127.0.0.1', () => {

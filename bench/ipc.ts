@@ -107,7 +107,7 @@ export type ServerReply =
       readonly rss: number;
       readonly heapUsed: number;
       readonly heapTotal: number;
-      /** V8's young generation as committed: a heap-wide buffer that grows under load. */
+      /** V8's young generation, resident size: a heap-wide buffer that grows under load. */
       readonly newSpace: number;
       /** Peak RSS of the process so far. */
       readonly maxRss: number;

@@ -1,8 +1,8 @@
-import v8 from 'node:v8';
 import { ServerConfig } from '../src/config/config.js';
 import { isParameterKey } from '../src/config/parameters.js';
 import { startServer } from '../src/server/server.js';
 import type { ServerCommand, ServerReply } from './ipc.js';
+import { processStats } from './process-stats.js';
 
 /**
  * The server under test, in its own process so that its RSS and CPU are its own. It is the
@@ -38,23 +38,9 @@ process.on('message', (message: ServerCommand) => {
     gc();
     gc();
   }
-  void server.core.store.messages.count().then((storedMessages) => {
-    const memory = process.memoryUsage();
-    const cpu = process.cpuUsage();
-    send({
-      type: 'stats',
-      rss: memory.rss,
-      heapUsed: memory.heapUsed,
-      heapTotal: memory.heapTotal,
-      newSpace: v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')!
-        .physical_space_size,
-      maxRss: process.resourceUsage().maxRSS * 1024,
-      external: memory.external,
-      cpuMicros: cpu.user + cpu.system,
-      online: server.core.onlineCount,
-      storedMessages,
-    });
-  });
+  void server.core.store.messages
+    .count()
+    .then((storedMessages) => send(processStats(server.core.onlineCount, storedMessages)));
 });
 process.on('disconnect', () => process.exit(0));
 send({ type: 'ready', port: server.address.port, skipped });
