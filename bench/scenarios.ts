@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChatClient } from '../src/client/client.js';
+import type { CorePmResult } from './core-pm.js';
 import type { FileClientReport } from './file-client.js';
 import { hashPassword, verifyPassword } from '../src/core/accounts/passwords.js';
 import type { SenderPlan } from './ipc.js';
@@ -436,6 +437,72 @@ export async function privateMessageFloor(ctx: RunContext): Promise<ScenarioResu
   };
 }
 
+/**
+ * The private-message path in one process, without sockets or generator
+ * (bench/core-pm.ts): the chat core's own cost per message, steady enough to compare
+ * changes with, where the loopback figures swing by tens of percent on this VM.
+ */
+export async function corePrivateMessages(ctx: RunContext): Promise<ScenarioResult> {
+  const messages = ctx.quick ? 30_000 : 100_000;
+  const runs: CorePmResult[] = [];
+  for (let run = 1; run <= (ctx.quick ? 1 : 3); run++) {
+    ctx.log(`  run ${run}: ${formatCount(messages)} private messages through the core…`);
+    runs.push(await runCorePm(messages));
+  }
+  const wall = runs.map((run) => (run.ms * 1000) / run.messages);
+  const cpu = runs.map((run) => run.cpuMicros / run.messages);
+  const range = (values: number[]) =>
+    values.length > 1
+      ? ` (${Math.min(...values).toFixed(1)} to ${Math.max(...values).toFixed(1)} over ${values.length} runs)`
+      : '';
+  const lost = runs.some((run) => run.delivered !== run.messages);
+  return {
+    name: 'core',
+    title: 'Private messages through the chat core, in process (no sockets)',
+    rows: [
+      {
+        metric: '50 pairs, 20 requests in flight each: messages per second (median)',
+        value: `${formatCount(medianOf(runs.map((run) => (run.messages * 1000) / run.ms)))}/s`,
+      },
+      {
+        metric: 'wall time per message (median)',
+        value: `${medianOf(wall).toFixed(1)} µs${range(wall)}`,
+      },
+      {
+        metric: 'CPU time per message, all threads (median)',
+        value: `${medianOf(cpu).toFixed(1)} µs${range(cpu)}`,
+      },
+      {
+        metric: 'delivered',
+        value: lost ? 'some messages were not delivered' : 'every message, once',
+        target: 'all',
+        met: !lost,
+      },
+    ],
+    notes: [
+      'bench/core-pm.ts calls ChatCore.receive for clients in pairs, with the real SQLite store (WAL, synchronous=FULL) in a temporary data dir and outlets that encode every frame and drop it.',
+    ],
+  };
+}
+
+function runCorePm(messages: number): Promise<CorePmResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(here, 'core-pm.js'), [String(messages)], {
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const line = output.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{'))
+        reject(new Error(`core-pm exited with ${code}: ${output.slice(-200)}`));
+      else resolve(JSON.parse(line) as CorePmResult);
+    });
+  });
+}
+
 // ---- 4. login storm -----------------------------------------------------------------
 
 const STORM_PASSWORD = 'correct horse battery staple bench';
@@ -802,6 +869,7 @@ export const SCENARIOS = {
   fanout,
   pm: privateMessages,
   floor: privateMessageFloor,
+  core: corePrivateMessages,
   logins: loginStorm,
   storage,
   files,
