@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { ChatCore } from '../chat-core.js';
 import type { TimerHandle } from '../clock.js';
 import type { Link, Session } from '../session.js';
 import { AWAY_RING_CAPACITY, CONNECTED_RING_CAPACITY, EventRing } from './event-ring.js';
+import { TokenSource } from './token-source.js';
 
 /** 144 random bits, written as 24 base64url characters. */
 const TOKEN_BYTES = 18;
@@ -29,12 +30,13 @@ function keyOf(token: string): string {
 export class ResumeRegistry {
   private readonly bySession = new Map<Session, Entry>();
   private readonly byToken = new Map<string, Session>();
+  private readonly tokens = new TokenSource();
 
   constructor(private readonly core: ChatCore) {}
 
   /** Gives the session a fresh token, invalidating its previous one. */
   issue(session: Session): string {
-    const token = randomBytes(TOKEN_BYTES).toString('base64url');
+    const token = this.tokens.take(TOKEN_BYTES);
     const tokenKey = keyOf(token);
     const entry = this.bySession.get(session);
     if (entry) {
