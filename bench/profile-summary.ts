@@ -3,7 +3,7 @@ import path from 'node:path';
 
 /**
  * Summarises a V8 `.cpuprofile` (from `npm run bench -- --profile`): self time by function,
- * and total time by source file. Usage: node dist/bench/profile-summary.js FILE [TOP]
+ * and the longest stalls. Usage: node dist/bench/profile-summary.js FILE [TOP] [FROM_S TO_S]
  */
 interface ProfileNode {
   readonly id: number;
@@ -41,12 +41,30 @@ function shortFile(url: string): string {
   return path.basename(url);
 }
 
-/** Self time per function, largest first. */
-export function selfTimes(profile: Profile, top: number): ProfileLine[] {
+/** Sample times in µs from the profile's start, one per sample. */
+function sampleTimes(profile: Profile): number[] {
+  let at = 0;
+  return profile.timeDeltas.map((delta) => (at += delta));
+}
+
+/**
+ * Self time per function, largest first, over the samples taken between `fromMicros` and
+ * `toMicros` after the profile started (all of them by default): a window picks one load
+ * out of a run's profile.
+ */
+export function selfTimes(
+  profile: Profile,
+  top: number,
+  fromMicros = 0,
+  toMicros = Number.POSITIVE_INFINITY,
+): ProfileLine[] {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const times = sampleTimes(profile);
   const totals = new Map<string, number>();
   let all = 0;
   profile.samples.forEach((id, index) => {
+    const at = times[index] ?? 0;
+    if (at < fromMicros || at > toMicros) return;
     const delta = profile.timeDeltas[index] ?? 0;
     const node = byId.get(id);
     if (!node) return;
@@ -60,17 +78,68 @@ export function selfTimes(profile: Profile, top: number): ProfileLine[] {
     .map(([name, micros]) => ({ name, micros, share: all === 0 ? 0 : micros / all }));
 }
 
+export interface Stall {
+  /** When the gap ended, µs from the profile's start. */
+  readonly atMicros: number;
+  readonly micros: number;
+  /** The stack of the sample that ended the gap, innermost first. */
+  readonly stack: readonly string[];
+}
+
+/**
+ * The longest gaps between samples, largest first. The sampler cannot interrupt the main
+ * thread while it waits inside a system call (an fsync, say), so a stall of the event
+ * loop shows as a gap, and the sample that ends it names the call.
+ */
+export function stalls(profile: Profile, top: number): Stall[] {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parents.set(child, node.id);
+  const times = sampleTimes(profile);
+  return profile.timeDeltas
+    .map((micros, index) => ({ micros, index }))
+    .sort((a, b) => b.micros - a.micros)
+    .slice(0, top)
+    .map(({ micros, index }) => {
+      const stack: string[] = [];
+      for (
+        let id: number | undefined = profile.samples[index];
+        id !== undefined;
+        id = parents.get(id)
+      ) {
+        const node = byId.get(id);
+        if (node && node.callFrame.functionName !== '(root)') stack.push(label(node));
+      }
+      return { atMicros: times[index] ?? 0, micros, stack };
+    });
+}
+
+const USAGE =
+  'usage: node dist/bench/profile-summary.js FILE.cpuprofile [TOP] [FROM_S TO_S]\n' +
+  '  self time by function (within FROM_S..TO_S seconds of the start), then the longest stalls';
+
 function main(): void {
-  const [file, topText] = process.argv.slice(2);
-  if (!file) {
-    console.error('usage: node dist/bench/profile-summary.js FILE.cpuprofile [TOP]');
+  const [file, topText, fromText, toText] = process.argv.slice(2);
+  const top = Number(topText ?? 30);
+  const from = fromText === undefined ? 0 : Number(fromText) * 1e6;
+  const to = toText === undefined ? Number.POSITIVE_INFINITY : Number(toText) * 1e6;
+  if (!file || !Number.isInteger(top) || top < 1 || Number.isNaN(from) || Number.isNaN(to)) {
+    console.error(USAGE);
     process.exitCode = 2;
     return;
   }
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-  for (const line of selfTimes(profile, Number(topText ?? 30)))
+  for (const line of selfTimes(profile, top, from, to))
     console.log(
       `${(line.share * 100).toFixed(1).padStart(5)}%  ${(line.micros / 1000).toFixed(0).padStart(7)} ms  ${line.name}`,
+    );
+  console.log(
+    '\nlongest gaps between samples (the main thread inside a system call or a GC pause):',
+  );
+  for (const stall of stalls(profile, 5))
+    console.log(
+      `${(stall.micros / 1000).toFixed(1).padStart(7)} ms, ended ${(stall.atMicros / 1e6).toFixed(2)} s in: ${stall.stack.slice(0, 4).join(' < ')}`,
     );
 }
 
