@@ -17,7 +17,7 @@ import { ChatClient } from '../src/client/client.js';
 import type { CorePmResult } from './core-pm.js';
 import type { FileClientReport } from './file-client.js';
 import { hashPassword, verifyPassword } from '../src/core/accounts/passwords.js';
-import type { SenderPlan } from './ipc.js';
+import type { ClientSpec, SenderPlan } from './ipc.js';
 import { sourceAddress } from './harness.js';
 import {
   clientSpecs,
@@ -150,6 +150,19 @@ function medianOf(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/** The median of several runs' figures, formatted, with their range when there are several. */
+function medianWithRange(
+  values: readonly number[],
+  format: (value: number) => string,
+): { median: number; text: string } {
+  const median = medianOf(values);
+  const range =
+    values.length > 1
+      ? ` (${format(Math.min(...values))} to ${format(Math.max(...values))} over ${values.length} runs)`
+      : '';
+  return { median, text: `${format(median)}${range}` };
+}
+
 export async function capacity(ctx: RunContext): Promise<ScenarioResult> {
   const count = ctx.sizes?.[0] ?? (ctx.quick ? 1000 : 10_000);
   // Resident memory after a burst of logins varies from run to run by several hundred
@@ -164,14 +177,8 @@ export async function capacity(ctx: RunContext): Promise<ScenarioResult> {
     rounds.push(await capacityRound(ctx, count));
   }
   const kib = (bytes: number) => `${(bytes / KiB).toFixed(2)} KiB`;
-  const summary = (pick: (round: CapacityRound) => number, format: (value: number) => string) => {
-    const values = rounds.map(pick);
-    const range =
-      values.length > 1
-        ? ` (${format(Math.min(...values))} to ${format(Math.max(...values))} over ${values.length} runs)`
-        : '';
-    return { median: medianOf(values), text: `${format(medianOf(values))}${range}` };
-  };
+  const summary = (pick: (round: CapacityRound) => number, format: (value: number) => string) =>
+    medianWithRange(rounds.map(pick), format);
   const ok = Math.min(...rounds.map((round) => round.ok));
   const failed = rounds.find((round) => round.failed > 0);
   const rate = summary(
@@ -333,6 +340,23 @@ export async function fanout(ctx: RunContext): Promise<ScenarioResult> {
 
 // ---- 3. private messages ------------------------------------------------------------
 
+/**
+ * Every client sends to its partner (0↔1, 2↔3…); paced ones are spread over their period.
+ * 2,000 requests in flight in all, at least 2 per client.
+ */
+function pairSenders(specs: readonly ClientSpec[], rate: number | 'max'): SenderPlan[] {
+  const window = Math.max(2, Math.floor(2000 / specs.length));
+  return specs.map((spec) => ({
+    client: spec.index,
+    senderNo: spec.index + 1,
+    target: { kind: 'private', to: specs[spec.index ^ 1]!.nick },
+    rate,
+    phase: spec.index / specs.length,
+    window,
+    maxMessages: 10_000_000,
+  }));
+}
+
 export async function privateMessages(ctx: RunContext): Promise<ScenarioResult> {
   const rows: Row[] = [];
   const durationMs = ctx.quick ? 2000 : 5000;
@@ -343,24 +367,13 @@ export async function privateMessages(ctx: RunContext): Promise<ScenarioResult> 
       const connected = await generator.connect(server.port, specs, 64);
       if (connected.failed > 0) throw new Error(`pm setup: ${connected.firstError}`);
       await settle(server);
-      const plans = (rate: number | 'max', window: number): SenderPlan[] =>
-        specs.map((spec) => ({
-          client: spec.index,
-          senderNo: spec.index + 1,
-          target: { kind: 'private', to: specs[spec.index ^ 1]!.nick },
-          rate,
-          phase: spec.index / specs.length,
-          window,
-          maxMessages: 10_000_000,
-        }));
-      const inFlight = Math.max(2, Math.floor(2000 / count));
       ctx.log(`  ${count} clients: fixed rate…`);
       const paced = await runLoad(
         server,
         generator,
         // The same bound on requests in flight as at the maximum: if the server falls
         // behind the schedule, senders wait rather than pile up an unbounded backlog.
-        plans(FIXED_DELIVERIES_PER_SECOND / count, inFlight),
+        pairSenders(specs, FIXED_DELIVERIES_PER_SECOND / count),
         durationMs,
         1,
       );
@@ -371,7 +384,7 @@ export async function privateMessages(ctx: RunContext): Promise<ScenarioResult> 
       });
       rows.push(...latencyRows(label, paced), cpuRow(label, paced), integrityRow(label, paced));
       ctx.log(`  ${count} clients: maximum rate…`);
-      const max = await runLoad(server, generator, plans('max', inFlight), durationMs, 1);
+      const max = await runLoad(server, generator, pairSenders(specs, 'max'), durationMs, 1);
       const maxLabel = `${count} clients, maximum rate`;
       rows.push({
         metric: `${maxLabel}: delivered`,
@@ -408,16 +421,7 @@ export async function privateMessageFloor(ctx: RunContext): Promise<ScenarioResu
       const specs = clientSpecs(count, 'f');
       const connected = await generator.connect(server.port, specs, 64);
       if (connected.failed > 0) throw new Error(`floor setup: ${connected.firstError}`);
-      const inFlight = Math.max(2, Math.floor(2000 / count));
-      const plans: SenderPlan[] = specs.map((spec) => ({
-        client: spec.index,
-        senderNo: spec.index + 1,
-        target: { kind: 'private', to: specs[spec.index ^ 1]!.nick },
-        rate: 'max',
-        window: inFlight,
-        maxMessages: 10_000_000,
-      }));
-      const max = await runLoad(server, generator, plans, durationMs, 1);
+      const max = await runLoad(server, generator, pairSenders(specs, 'max'), durationMs, 1);
       const label = `minimal forwarder, ${count} clients, maximum rate`;
       rows.push({
         metric: `${label}: delivered`,
@@ -451,10 +455,7 @@ export async function corePrivateMessages(ctx: RunContext): Promise<ScenarioResu
   }
   const wall = runs.map((run) => (run.ms * 1000) / run.messages);
   const cpu = runs.map((run) => run.cpuMicros / run.messages);
-  const range = (values: number[]) =>
-    values.length > 1
-      ? ` (${Math.min(...values).toFixed(1)} to ${Math.max(...values).toFixed(1)} over ${values.length} runs)`
-      : '';
+  const micros = (value: number) => `${value.toFixed(1)} µs`;
   const lost = runs.some((run) => run.delivered !== run.messages);
   return {
     name: 'core',
@@ -466,11 +467,11 @@ export async function corePrivateMessages(ctx: RunContext): Promise<ScenarioResu
       },
       {
         metric: 'wall time per message (median)',
-        value: `${medianOf(wall).toFixed(1)} µs${range(wall)}`,
+        value: medianWithRange(wall, micros).text,
       },
       {
         metric: 'CPU time per message, all threads (median)',
-        value: `${medianOf(cpu).toFixed(1)} µs${range(cpu)}`,
+        value: medianWithRange(cpu, micros).text,
       },
       {
         metric: 'delivered',
