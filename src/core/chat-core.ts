@@ -1,15 +1,16 @@
-import { z } from 'zod';
-import type { Bus, BusMessage, BusTarget } from '../bus/bus.js';
+import type { Bus, BusTarget } from '../bus/bus.js';
 import type { ServerConfig } from '../config/config.js';
 import type { Parameters } from '../config/parameters.js';
-import { StoreUnavailableError, type Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { BlockRegistry } from './blocking/block-registry.js';
 import type { CommandInfo } from './catalog.js';
 import { AdminServices, CONSOLE_ACTOR } from './admin/admin-services.js';
 import type { LoginAttempt } from './admin/moderation.js';
 import type { Clock } from './clock.js';
-import type { CommandDefinition, LoginContext } from './commands/command.js';
-import { ChatError, ERROR_CODES } from './errors.js';
+import type { CommandDefinition } from './commands/command.js';
+import { Delivery } from './delivery.js';
+import { SessionTable } from './directory/session-table.js';
+import { ChatError } from './errors.js';
 import { EventFactory, type ChatEvent, type EventPayload, type LeaveReason } from './events.js';
 import type { Logger, MessageLog } from './logger.js';
 import { RequestGuard } from './limits/request-guard.js';
@@ -19,13 +20,12 @@ import { RecentPresence } from './presence/recent-presence.js';
 import { prepareLoginBacklog } from './rooms/login-backlog.js';
 import { LOBBY } from './rooms/lobby.js';
 import { RoomRegistry } from './rooms/room-registry.js';
+import { RequestDispatcher } from './request-dispatcher.js';
 import { ResumeRegistry } from './resume/resume-registry.js';
-import { errorReply, Link, Session, type AccountRef, type Outlet, type Reply } from './session.js';
+import { Link, Session, type AccountRef, type Outlet } from './session.js';
 
 export const PROTOCOL_VERSION = 1;
 export { LOBBY };
-/** Pipelined requests one link may have waiting for their commit at once. */
-const MAX_PIPELINED_REQUESTS = 32;
 
 /**
  * A feature that follows sessions (files, …). Called synchronously after the core's own
@@ -83,15 +83,13 @@ export class ChatCore {
   /** Resume tokens and sessions waiting to be resumed. */
   readonly resume: ResumeRegistry;
 
-  private readonly commandTable = new Map<string, CommandDefinition>();
-  private readonly catalogue: readonly CommandInfo[];
-  private readonly sessions = new Map<string, Session>();
-  private readonly sessionsByNick = new Map<string, Session>();
+  private readonly dispatcher: RequestDispatcher;
+  private readonly delivery: Delivery;
+  private readonly sessions = new SessionTable();
   private readonly links = new Set<Link>();
   private nextSessionNumber = 1;
   private nextLinkNumber = 1;
   private shuttingDown = false;
-  private readonly unsubscribe: () => void;
   private readonly observers: SessionObserver[] = [];
 
   constructor(deps: CoreDeps) {
@@ -108,17 +106,14 @@ export class ChatCore {
     this.blocks = new BlockRegistry(this.store);
     this.resume = new ResumeRegistry(this);
     this.lastSeen = new LastSeenCheckpoints(this);
-    for (const command of deps.commands) {
-      if (this.commandTable.has(command.info.name))
-        throw new Error(`Command ${command.info.name} is defined twice`);
-      this.commandTable.set(command.info.name, command);
-    }
-    this.catalogue = Object.freeze(
-      deps.commands.map((command) =>
-        Object.freeze({ ...command.info, admin: command.admin === true }),
-      ),
-    );
-    this.unsubscribe = this.bus.subscribe((message) => this.deliverLocally(message));
+    this.dispatcher = new RequestDispatcher(this, deps.commands);
+    this.delivery = new Delivery({
+      bus: this.bus,
+      events: this.events,
+      sessions: this.sessions,
+      rooms: this.rooms,
+      params: () => this.params,
+    });
     this.admin = new AdminServices(this);
   }
 
@@ -137,7 +132,7 @@ export class ChatCore {
   }
 
   commands(): readonly CommandInfo[] {
-    return this.catalogue;
+    return this.dispatcher.catalogue;
   }
 
   observeSessions(observer: SessionObserver): void {
@@ -163,7 +158,7 @@ export class ChatCore {
           nickMaxLength: NAME_MAX_LENGTH,
           fileMaxBytes: params['files.maxBytes'],
         },
-        commands: this.catalogue,
+        commands: this.dispatcher.catalogue,
       }),
     );
     return link;
@@ -207,107 +202,7 @@ export class ChatCore {
    * one request ends that link, not the process.
    */
   receive(link: Link, request: Request): Promise<void> {
-    const admission = this.commandTable.get(request.cmd)?.unmetered?.(this, link)
-      ? ({ kind: 'run' } as const)
-      : this.requestGuard.admit(link);
-    if (admission.kind === 'close') {
-      this.closeLink(link, admission.code, admission.message);
-      return Promise.resolve();
-    }
-    return link.enqueue(async (release) => {
-      try {
-        if (admission.kind === 'delay') await this.requestGuard.wait(admission.until);
-        if (link.isClosed) return;
-        if (admission.kind === 'refuse') {
-          const { retryAfterMs, disconnect } = admission;
-          await link.inOrder(Promise.resolve(), () =>
-            this.refuseFlood(link, request, retryAfterMs, disconnect),
-          );
-          return;
-        }
-        const pipelined =
-          this.commandTable.get(request.cmd)?.pipelined === true &&
-          link.pipelinedInFlight < MAX_PIPELINED_REQUESTS;
-        // Anything else sees the effects of every earlier request, as if they ran alone.
-        if (!pipelined) await link.repliesSent();
-        if (link.isClosed) return;
-        const afterReply: Array<() => void> = [];
-        if (pipelined) link.pipelinedInFlight++;
-        const reply = this.dispatch(link, request, afterReply, pipelined ? release : () => {});
-        await link.inOrder(reply, (answer) => {
-          if (pipelined) link.pipelinedInFlight--;
-          if (!link.isClosed) link.outlet.send(answer);
-          const pending = pipelined ? afterReply : [...afterReply, ...link.takeAfterReply()];
-          for (const action of pending) action();
-        });
-      } catch (error) {
-        this.logger.error({ err: error, cmd: request.cmd, link: link.id }, 'request failed');
-        if (!link.isClosed) this.closeLink(link, 'internal_error', ERROR_CODES.internal_error);
-      }
-    });
-  }
-
-  private refuseFlood(link: Link, request: Request, retryAfterMs: number, disconnect: boolean) {
-    link.outlet.send(
-      errorReply(request.id, 'rate_limited', ERROR_CODES.rate_limited, { retryAfterMs }),
-    );
-    if (!disconnect) return;
-    this.logger.warn(
-      { event: 'flooding', link: link.id, session: link.session?.id, address: link.outlet.address },
-      'disconnected a flooding session',
-    );
-    this.closeLink(link, 'flooding', 'Too many requests: slow down');
-  }
-
-  private async dispatch(
-    link: Link,
-    request: Request,
-    afterReply: Array<() => void>,
-    ordered: () => void,
-  ): Promise<Reply> {
-    const re = request.id;
-    const command = this.commandTable.get(request.cmd);
-    if (!command) return errorReply(re, 'unknown_command', `There is no command "${request.cmd}"`);
-    const session = link.session;
-    if (command.phase === 'session' && !session)
-      return errorReply(re, 'not_ready', ERROR_CODES.not_ready);
-    if (command.phase === 'login' && session)
-      return errorReply(re, 'already_ready', ERROR_CODES.already_ready);
-    const refusal = session && this.admin.refusalFor(session, command.info.name);
-    if (refusal) return errorReply(re, refusal.code, refusal.message);
-    if (command.admin && !session?.isAdmin)
-      return errorReply(re, 'not_authorized', `/${command.info.name} is for admins only`);
-    const parsed = command.args.safeParse(request.args ?? {});
-    if (!parsed.success)
-      return errorReply(re, 'invalid_args', describeArgsError(command.info.name, parsed.error));
-    if (session && request.cmd !== 'ping') session.lastInputAt = this.clock.now();
-
-    const ctx: LoginContext = {
-      core: this,
-      link,
-      after: (action) => afterReply.push(action),
-      ordered,
-    };
-    try {
-      const data =
-        command.phase === 'login'
-          ? await command.handle(ctx, parsed.data)
-          : command.phase === 'session'
-            ? await command.handle({ ...ctx, session: session! }, parsed.data)
-            : await command.handle({ ...ctx, session }, parsed.data);
-      return { re, ok: true, data };
-    } catch (error) {
-      if (error instanceof ChatError)
-        return errorReply(re, error.code, error.message, error.details);
-      if (error instanceof StoreUnavailableError) {
-        this.logger.error({ err: error, cmd: request.cmd }, 'storage failed');
-        return errorReply(re, 'storage_failed', ERROR_CODES.storage_failed);
-      }
-      // A bug in one handler ends that one session, never the process.
-      this.logger.error({ err: error, cmd: request.cmd, link: link.id }, 'request handler failed');
-      afterReply.push(() => this.closeLink(link, 'internal_error', ERROR_CODES.internal_error));
-      return errorReply(re, 'internal_error', ERROR_CODES.internal_error);
-    }
+    return this.dispatcher.receive(link, request);
   }
 
   /** Ends a link from the server side: its session (if any) leaves with `reason`. */
@@ -321,7 +216,7 @@ export class ChatCore {
   // ---- sessions ----------------------------------------------------------------------
 
   findSession(nickKey: string): Session | undefined {
-    return this.sessionsByNick.get(nickKey);
+    return this.sessions.findByNick(nickKey);
   }
 
   onlineSessions(): IterableIterator<Session> {
@@ -342,7 +237,7 @@ export class ChatCore {
   checkLoginAllowed(nickKey: string, attempt?: LoginAttempt, replacing?: Session): void {
     if (this.shuttingDown) throw new ChatError('shutting_down');
     if (attempt) this.admin.checkLogin(nickKey, attempt);
-    const holder = this.sessionsByNick.get(nickKey);
+    const holder = this.sessions.findByNick(nickKey);
     if (holder && holder !== replacing) throw new ChatError('nick_taken');
     if (this.sessions.size - (replacing ? 1 : 0) >= this.params.maxUsers)
       throw new ChatError(
@@ -366,8 +261,7 @@ export class ChatCore {
     const restoredRooms = this.rooms.sessionStarted(session);
     link.session = session;
     this.requestGuard.loggedIn(link);
-    this.sessions.set(session.id, session);
-    this.sessionsByNick.set(nickKey, session);
+    this.sessions.add(session);
     this.logger.info(
       {
         event: 'login',
@@ -394,11 +288,7 @@ export class ChatCore {
 
   /** Renames a session (a guest's `/nick`, or a guest registering keeps the same key). */
   rename(session: Session, nick: string, nickKey: string): void {
-    if (nickKey !== session.nickKey) {
-      if (this.sessionsByNick.has(nickKey)) throw new ChatError('nick_taken');
-      this.sessionsByNick.delete(session.nickKey);
-      this.sessionsByNick.set(nickKey, session);
-    }
+    if (!this.sessions.rekey(session, nickKey)) throw new ChatError('nick_taken');
     session.nick = nick;
     session.nickKey = nickKey;
   }
@@ -412,9 +302,7 @@ export class ChatCore {
       reason === 'kicked' || reason === 'banned'
         ? { kind: 'everyone' }
         : this.presenceAudience(session);
-    this.sessions.delete(session.id);
-    if (this.sessionsByNick.get(session.nickKey) === session)
-      this.sessionsByNick.delete(session.nickKey);
+    this.sessions.remove(session);
     const link = session.link;
     if (link) link.session = null;
     this.rooms.sessionEnded(session);
@@ -443,16 +331,10 @@ export class ChatCore {
     for (const observer of this.observers) observer.ended?.(session, reason);
   }
 
-  // ---- delivery ----------------------------------------------------------------------
+  // ---- delivery (src/core/delivery.ts) ----------------------------------------------
 
-  /**
-   * Who hears that `session` came, went or changed its name: everyone while the crowd (it
-   * included) is small; above `presence.announceMax` online, only those who share a room,
-   * since a notice to everyone for every login grows with the square of the crowd.
-   */
   presenceAudience(session: Session): BusTarget {
-    if (this.sessions.size <= this.params['presence.announceMax']) return { kind: 'everyone' };
-    return { kind: 'rooms', rooms: [...session.joinedRooms] };
+    return this.delivery.presenceAudience(session);
   }
 
   /** Stamps an event and sends it through the bus to every node's matching sessions. */
@@ -461,70 +343,17 @@ export class ChatCore {
     payload: EventPayload,
     options: { exclude?: Session; senderKey?: string; ts?: number } = {},
   ): ChatEvent {
-    const event = this.events.make(payload, options.ts);
-    const message: BusMessage = {
-      origin: this.bus.nodeId,
-      target,
-      event,
-      ...(options.exclude && { excludeSession: options.exclude.id }),
-      ...(options.senderKey !== undefined && { senderKey: options.senderKey }),
-    };
-    this.bus.publish(message);
-    return event;
+    return this.delivery.publish(target, payload, options);
   }
 
   /** Sends an event to one session only. */
   sendTo(session: Session, payload: EventPayload): void {
-    session.deliver(this.events.make(payload));
+    this.delivery.sendTo(session, payload);
   }
 
   /** True when `recipient` blocks the sender with nickname key `senderKey`. */
   isBlocking(recipient: Session, senderKey: string): boolean {
     return recipient.blocks.has(senderKey);
-  }
-
-  private deliverLocally(message: BusMessage): void {
-    const { event, excludeSession, senderKey } = message;
-    for (const session of this.resolveTarget(message.target)) {
-      if (session.id === excludeSession) continue;
-      // Blocking is silent: the blocked sender is never told.
-      if (senderKey !== undefined && session.blocks.has(senderKey)) continue;
-      session.deliver(event);
-    }
-  }
-
-  private *resolveTarget(target: BusTarget): Iterable<Session> {
-    switch (target.kind) {
-      case 'everyone':
-        yield* this.sessions.values();
-        return;
-      case 'room':
-        if (target.room === LOBBY) yield* this.sessions.values();
-        else yield* this.rooms.get(target.room)?.members.values() ?? [];
-        return;
-      case 'rooms': {
-        const seen = new Set<Session>();
-        for (const key of target.rooms)
-          for (const member of this.rooms.get(key)?.members.values() ?? [])
-            if (!seen.has(member)) {
-              seen.add(member);
-              yield member;
-            }
-        return;
-      }
-      case 'nicks':
-        for (const key of target.keys) {
-          const session = this.sessionsByNick.get(key);
-          if (session) yield session;
-        }
-        return;
-      case 'sessions':
-        for (const id of target.ids) {
-          const session = this.sessions.get(id);
-          if (session) yield session;
-        }
-        return;
-    }
   }
 
   // ---- shutdown ----------------------------------------------------------------------
@@ -557,13 +386,6 @@ export class ChatCore {
       this.detach(link);
     }
     for (const observer of this.observers) observer.stopping?.();
-    this.unsubscribe();
+    this.delivery.stop();
   }
-}
-
-function describeArgsError(command: string, error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return `Invalid arguments for ${command}`;
-  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  return `Invalid arguments for ${command}: ${where}${issue.message}`;
 }

@@ -1,0 +1,113 @@
+import type { Bus, BusMessage, BusTarget } from '../bus/bus.js';
+import type { Parameters } from '../config/parameters.js';
+import type { SessionTable } from './directory/session-table.js';
+import type { ChatEvent, EventFactory, EventPayload } from './events.js';
+import { LOBBY } from './rooms/lobby.js';
+import type { RoomRegistry } from './rooms/room-registry.js';
+import type { Session } from './session.js';
+
+export interface DeliveryDeps {
+  readonly bus: Bus;
+  readonly events: EventFactory;
+  readonly sessions: SessionTable;
+  readonly rooms: RoomRegistry;
+  readonly params: () => Parameters;
+}
+
+/**
+ * Delivery of events: stamping and publishing through the bus, and, for what the bus
+ * brings back, handing each event to the matching sessions this node holds. The part of
+ * the core a cluster spreads over nodes: publishing goes to every node, delivery is local.
+ */
+export class Delivery {
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly deps: DeliveryDeps) {
+    this.unsubscribe = deps.bus.subscribe((message) => this.deliverLocally(message));
+  }
+
+  /**
+   * Who hears that `session` came, went or changed its name: everyone while the crowd (it
+   * included) is small; above `presence.announceMax` online, only those who share a room,
+   * since a notice to everyone for every login grows with the square of the crowd.
+   */
+  presenceAudience(session: Session): BusTarget {
+    if (this.deps.sessions.size <= this.deps.params()['presence.announceMax'])
+      return { kind: 'everyone' };
+    return { kind: 'rooms', rooms: [...session.joinedRooms] };
+  }
+
+  /** Stamps an event and sends it through the bus to every node's matching sessions. */
+  publish(
+    target: BusTarget,
+    payload: EventPayload,
+    options: { exclude?: Session; senderKey?: string; ts?: number } = {},
+  ): ChatEvent {
+    const { bus, events } = this.deps;
+    const event = events.make(payload, options.ts);
+    const message: BusMessage = {
+      origin: bus.nodeId,
+      target,
+      event,
+      ...(options.exclude && { excludeSession: options.exclude.id }),
+      ...(options.senderKey !== undefined && { senderKey: options.senderKey }),
+    };
+    bus.publish(message);
+    return event;
+  }
+
+  /** Sends an event to one session only. */
+  sendTo(session: Session, payload: EventPayload): void {
+    session.deliver(this.deps.events.make(payload));
+  }
+
+  /** Stops taking the bus's messages (the core is shutting down). */
+  stop(): void {
+    this.unsubscribe();
+  }
+
+  private deliverLocally(message: BusMessage): void {
+    const { event, excludeSession, senderKey } = message;
+    for (const session of this.resolveTarget(message.target)) {
+      if (session.id === excludeSession) continue;
+      // Blocking is silent: the blocked sender is never told.
+      if (senderKey !== undefined && session.blocks.has(senderKey)) continue;
+      session.deliver(event);
+    }
+  }
+
+  private *resolveTarget(target: BusTarget): Iterable<Session> {
+    const { sessions, rooms } = this.deps;
+    switch (target.kind) {
+      case 'everyone':
+        yield* sessions.values();
+        return;
+      case 'room':
+        if (target.room === LOBBY) yield* sessions.values();
+        else yield* rooms.get(target.room)?.members.values() ?? [];
+        return;
+      case 'rooms': {
+        const seen = new Set<Session>();
+        for (const key of target.rooms)
+          for (const member of rooms.get(key)?.members.values() ?? [])
+            if (!seen.has(member)) {
+              seen.add(member);
+              yield member;
+            }
+        return;
+      }
+      case 'nicks':
+        for (const key of target.keys) {
+          const session = sessions.findByNick(key);
+          if (session) yield session;
+        }
+        return;
+      case 'sessions':
+        for (const id of target.ids) {
+          const session = sessions.get(id);
+          if (session) yield session;
+        }
+        return;
+    }
+  }
+}

@@ -1,0 +1,228 @@
+import type { FileGoneReason, FileParty, StoredFile } from '../../store/store.js';
+import type { TimerHandle } from '../clock.js';
+import { ChatError } from '../errors.js';
+import type { EventPayload } from '../events.js';
+import { nameKey } from '../names.js';
+import type { Session } from '../session.js';
+import type { Downloads } from './downloads.js';
+import { DAY_MS, partyOf, pick, publicFileId, sameParty, type FileContext } from './file-common.js';
+
+const SWEEP_INTERVAL_MS = 60_000;
+
+export interface FileEntry {
+  readonly file: string;
+  readonly name: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly from: string;
+  readonly to?: string;
+  readonly at: number;
+  readonly expiresAt: number;
+}
+
+/**
+ * Files at rest: listing, declining, deleting, expiry and orphan sweeps, restart recovery,
+ * and telling senders and recipients what became of them.
+ */
+export class FileLifecycle {
+  private sweepTimer: TimerHandle | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly ctx: FileContext,
+    private readonly downloads: Downloads,
+  ) {}
+
+  async list(session: Session) {
+    const store = this.ctx.core.store.files;
+    const party = partyOf(session);
+    const [waiting, sent, shared] = await Promise.all([
+      store.waitingFor(party),
+      store.sentBy(party),
+      store.shared(),
+    ]);
+    return {
+      waiting: waiting.map((file) => this.entry(file)),
+      sent: sent.map((file) => this.entry(file)),
+      shared: shared.map((file) => this.entry(file)),
+    };
+  }
+
+  /** A file waiting for `session` from `from`, by `f<id>` or by name (oldest first). */
+  async findWaiting(session: Session, from: string, ref: string): Promise<StoredFile> {
+    const key = nameKey(from);
+    const files = (await this.ctx.core.store.files.waitingFor(partyOf(session))).filter(
+      (file) => nameKey(file.sender) === key,
+    );
+    return pick(files, ref, `No file "${ref}" from ${from} is waiting for you`);
+  }
+
+  async findShared(ref: string): Promise<StoredFile> {
+    const files = await this.ctx.core.store.files.shared();
+    return pick(files, ref, `No shared file "${ref}"`);
+  }
+
+  async decline(session: Session, file: StoredFile) {
+    await this.retire(file, 'declined', session.nick);
+    return { file: publicFileId(file), name: file.name };
+  }
+
+  async unshare(session: Session, file: StoredFile) {
+    if (!sameParty(file.senderParty, partyOf(session)) && !session.isAdmin)
+      throw new ChatError('not_authorized', 'Only its uploader or an admin may delete a file');
+    await this.removeFile(file);
+    this.ctx.core.publish(
+      { kind: 'everyone' },
+      {
+        ev: 'filegone',
+        file: publicFileId(file),
+        name: file.name,
+        reason: 'deleted',
+        by: session.nick,
+        shared: true,
+      },
+    );
+    return { file: publicFileId(file), name: file.name };
+  }
+
+  /** Removes files older than `files.expiryDays`, telling their senders. */
+  async sweepExpired(): Promise<number> {
+    const { core } = this.ctx;
+    const cutoff = core.clock.now() - core.params['files.expiryDays'] * DAY_MS;
+    const expired = await core.store.files.createdBefore(cutoff);
+    for (const file of expired) await this.retire(file, 'expired');
+    return expired.length;
+  }
+
+  /** Tells an account that logged in which files wait for it and what became of its own. */
+  loggedIn(session: Session): void {
+    if (!session.account) return;
+    const accountId = session.account.id;
+    const { core } = this.ctx;
+    void (async () => {
+      const store = core.store.files;
+      for (const file of await store.waitingFor({ kind: 'account', accountId }))
+        core.sendTo(session, { ...this.offerEvent(file), replay: 'missed' });
+      for (const note of await store.takeTombstones(accountId))
+        core.sendTo(session, {
+          ev: 'filegone',
+          file: `f${note.id}`,
+          name: note.name,
+          reason: note.reason,
+          // `by` names who declined or fetched it; nobody "expires" a file.
+          ...(note.recipient !== '' && note.reason !== 'expired' && { by: note.recipient }),
+          shared: note.recipient === '',
+          replay: 'missed',
+        });
+    })().catch((error: unknown) =>
+      core.logger.warn({ err: error, session: session.id }, 'could not list waiting files'),
+    );
+  }
+
+  /** A guest's files exist only as long as the guest: nobody could claim them later. */
+  async forgetGuest(session: Session): Promise<void> {
+    for (const file of await this.ctx.core.store.files.forgetGuest(session.id)) {
+      this.downloads.abortDownloadsOf(file);
+      await this.ctx.blobs.remove(file.storageName);
+    }
+  }
+
+  /** Cleans up what a previous run left. */
+  async recover(): Promise<void> {
+    for (const file of await this.ctx.core.store.files.recoverAfterRestart())
+      await this.ctx.blobs.remove(file.storageName);
+    await this.removeOrphans();
+  }
+
+  /**
+   * Deletes bytes no file record owns: left by a crash, or by records that went with a
+   * deleted account (the store cascades; the bytes are ours to remove). Returns how many.
+   */
+  async removeOrphans(): Promise<number> {
+    const { blobs, creating, core } = this.ctx;
+    const names = await blobs.list();
+    const known = await core.store.files.storageNames();
+    let removed = 0;
+    for (const name of names) {
+      if (known.has(name) || creating.has(name)) continue;
+      await blobs.remove(name);
+      removed++;
+    }
+    return removed;
+  }
+
+  scheduleSweep(): void {
+    if (this.stopped) return;
+    const { core } = this.ctx;
+    this.sweepTimer = core.clock.setTimeout(() => {
+      void this.sweepExpired()
+        .then(() => this.removeOrphans())
+        .catch((error: unknown) => core.logger.warn({ err: error }, 'file sweep failed'))
+        .finally(() => this.scheduleSweep());
+    }, SWEEP_INTERVAL_MS);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.sweepTimer) this.ctx.core.clock.clearTimeout(this.sweepTimer);
+  }
+
+  /** Deletes a sent file and tells its sender why, now or at next login. */
+  async retire(file: StoredFile, reason: FileGoneReason, by?: string): Promise<void> {
+    const { core, blobs } = this.ctx;
+    const sender = this.sessionOf(file.senderParty);
+    this.downloads.abortDownloadsOf(file);
+    if (sender || file.senderParty.kind !== 'account') await core.store.files.delete(file.id);
+    else await core.store.files.retire(file, reason, core.clock.now());
+    await blobs.remove(file.storageName);
+    if (sender)
+      core.sendTo(sender, {
+        ev: 'filegone',
+        file: publicFileId(file),
+        name: file.name,
+        reason,
+        ...(by !== undefined && { by }),
+        shared: file.recipient === null,
+      });
+  }
+
+  async removeFile(file: StoredFile): Promise<void> {
+    this.downloads.abortDownloadsOf(file);
+    await this.ctx.core.store.files.delete(file.id);
+    await this.ctx.blobs.remove(file.storageName);
+  }
+
+  sessionOf(party: FileParty): Session | undefined {
+    for (const session of this.ctx.core.onlineSessions())
+      if (sameParty(party, partyOf(session))) return session;
+    return undefined;
+  }
+
+  offerEvent(file: StoredFile): EventPayload & { ev: 'file' } {
+    return {
+      ev: 'file',
+      file: publicFileId(file),
+      from: file.sender,
+      name: file.name,
+      size: file.size,
+      expiresAt: this.expiresAt(file),
+    };
+  }
+
+  private entry(file: StoredFile): FileEntry {
+    return {
+      file: publicFileId(file),
+      name: file.name,
+      size: file.size,
+      sha256: file.sha256,
+      from: file.sender,
+      ...(file.recipient && { to: file.recipient.nick }),
+      at: file.createdAt,
+      expiresAt: this.expiresAt(file),
+    };
+  }
+
+  private expiresAt(file: StoredFile): number {
+    return file.createdAt + this.ctx.core.params['files.expiryDays'] * DAY_MS;
+  }
+}

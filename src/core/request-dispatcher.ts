@@ -1,0 +1,151 @@
+import type { z } from 'zod';
+import { StoreUnavailableError } from '../store/store.js';
+import type { CommandInfo } from './catalog.js';
+import type { ChatCore, Request } from './chat-core.js';
+import type { CommandDefinition, LoginContext } from './commands/command.js';
+import { ChatError, ERROR_CODES } from './errors.js';
+import { errorReply, type Link, type Reply } from './session.js';
+
+/** Pipelined requests one link may have waiting for their commit at once. */
+const MAX_PIPELINED_REQUESTS = 32;
+
+/**
+ * The command table and the one place every request is metered, checked and dispatched:
+ * in order per link, each reply after the ones before it.
+ */
+export class RequestDispatcher {
+  readonly catalogue: readonly CommandInfo[];
+  private readonly table = new Map<string, CommandDefinition>();
+
+  constructor(
+    private readonly core: ChatCore,
+    commands: readonly CommandDefinition[],
+  ) {
+    for (const command of commands) {
+      if (this.table.has(command.info.name))
+        throw new Error(`Command ${command.info.name} is defined twice`);
+      this.table.set(command.info.name, command);
+    }
+    this.catalogue = Object.freeze(
+      commands.map((command) => Object.freeze({ ...command.info, admin: command.admin === true })),
+    );
+  }
+
+  /**
+   * Handles one request; requests of one link are handled in order, one at a time, each
+   * metered by the request guard as it arrives. Never rejects: whatever goes wrong with
+   * one request ends that link, not the process.
+   */
+  receive(link: Link, request: Request): Promise<void> {
+    const { core } = this;
+    const admission = this.table.get(request.cmd)?.unmetered?.(core, link)
+      ? ({ kind: 'run' } as const)
+      : core.requestGuard.admit(link);
+    if (admission.kind === 'close') {
+      core.closeLink(link, admission.code, admission.message);
+      return Promise.resolve();
+    }
+    return link.enqueue(async (release) => {
+      try {
+        if (admission.kind === 'delay') await core.requestGuard.wait(admission.until);
+        if (link.isClosed) return;
+        if (admission.kind === 'refuse') {
+          const { retryAfterMs, disconnect } = admission;
+          await link.inOrder(Promise.resolve(), () =>
+            this.refuseFlood(link, request, retryAfterMs, disconnect),
+          );
+          return;
+        }
+        const pipelined =
+          this.table.get(request.cmd)?.pipelined === true &&
+          link.pipelinedInFlight < MAX_PIPELINED_REQUESTS;
+        // Anything else sees the effects of every earlier request, as if they ran alone.
+        if (!pipelined) await link.repliesSent();
+        if (link.isClosed) return;
+        const afterReply: Array<() => void> = [];
+        if (pipelined) link.pipelinedInFlight++;
+        const reply = this.dispatch(link, request, afterReply, pipelined ? release : () => {});
+        await link.inOrder(reply, (answer) => {
+          if (pipelined) link.pipelinedInFlight--;
+          if (!link.isClosed) link.outlet.send(answer);
+          const pending = pipelined ? afterReply : [...afterReply, ...link.takeAfterReply()];
+          for (const action of pending) action();
+        });
+      } catch (error) {
+        core.logger.error({ err: error, cmd: request.cmd, link: link.id }, 'request failed');
+        if (!link.isClosed) core.closeLink(link, 'internal_error', ERROR_CODES.internal_error);
+      }
+    });
+  }
+
+  private refuseFlood(link: Link, request: Request, retryAfterMs: number, disconnect: boolean) {
+    link.outlet.send(
+      errorReply(request.id, 'rate_limited', ERROR_CODES.rate_limited, { retryAfterMs }),
+    );
+    if (!disconnect) return;
+    this.core.logger.warn(
+      { event: 'flooding', link: link.id, session: link.session?.id, address: link.outlet.address },
+      'disconnected a flooding session',
+    );
+    this.core.closeLink(link, 'flooding', 'Too many requests: slow down');
+  }
+
+  private async dispatch(
+    link: Link,
+    request: Request,
+    afterReply: Array<() => void>,
+    ordered: () => void,
+  ): Promise<Reply> {
+    const { core } = this;
+    const re = request.id;
+    const command = this.table.get(request.cmd);
+    if (!command) return errorReply(re, 'unknown_command', `There is no command "${request.cmd}"`);
+    const session = link.session;
+    if (command.phase === 'session' && !session)
+      return errorReply(re, 'not_ready', ERROR_CODES.not_ready);
+    if (command.phase === 'login' && session)
+      return errorReply(re, 'already_ready', ERROR_CODES.already_ready);
+    const refusal = session && core.admin.refusalFor(session, command.info.name);
+    if (refusal) return errorReply(re, refusal.code, refusal.message);
+    if (command.admin && !session?.isAdmin)
+      return errorReply(re, 'not_authorized', `/${command.info.name} is for admins only`);
+    const parsed = command.args.safeParse(request.args ?? {});
+    if (!parsed.success)
+      return errorReply(re, 'invalid_args', describeArgsError(command.info.name, parsed.error));
+    if (session && request.cmd !== 'ping') session.lastInputAt = core.clock.now();
+
+    const ctx: LoginContext = {
+      core,
+      link,
+      after: (action) => afterReply.push(action),
+      ordered,
+    };
+    try {
+      const data =
+        command.phase === 'login'
+          ? await command.handle(ctx, parsed.data)
+          : command.phase === 'session'
+            ? await command.handle({ ...ctx, session: session! }, parsed.data)
+            : await command.handle({ ...ctx, session }, parsed.data);
+      return { re, ok: true, data };
+    } catch (error) {
+      if (error instanceof ChatError)
+        return errorReply(re, error.code, error.message, error.details);
+      if (error instanceof StoreUnavailableError) {
+        core.logger.error({ err: error, cmd: request.cmd }, 'storage failed');
+        return errorReply(re, 'storage_failed', ERROR_CODES.storage_failed);
+      }
+      // A bug in one handler ends that one session, never the process.
+      core.logger.error({ err: error, cmd: request.cmd, link: link.id }, 'request handler failed');
+      afterReply.push(() => core.closeLink(link, 'internal_error', ERROR_CODES.internal_error));
+      return errorReply(re, 'internal_error', ERROR_CODES.internal_error);
+    }
+  }
+}
+
+function describeArgsError(command: string, error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return `Invalid arguments for ${command}`;
+  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  return `Invalid arguments for ${command}: ${where}${issue.message}`;
+}
