@@ -2,12 +2,13 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import type { Logger, MessageLog } from '../core/logger.js';
+import { LogFile, type LogFileOptions } from './log-file.js';
 
 export interface ServerLogs {
   readonly logger: Logger;
   readonly messageLog: MessageLog;
   readonly dir: string;
-  /** Writes out what is buffered; called on shutdown. */
+  /** Writes out what is buffered and closes the files; called on shutdown. */
   flush(): Promise<void>;
 }
 
@@ -16,19 +17,18 @@ export interface ServerLogs {
  * address, port, time and nickname; errors) and `logs/messages.log` (one line per message:
  * time, sender, target, text).
  */
-export function openLogs(dataDir: string): ServerLogs {
+export function openLogs(dataDir: string, options: LogFileOptions = {}): ServerLogs {
   const dir = path.join(dataDir, 'logs');
   mkdirSync(dir, { recursive: true });
-  const serverDestination = pino.destination({
-    dest: path.join(dir, 'server.log'),
-    sync: false,
-    mkdir: true,
-  });
-  const messageDestination = pino.destination({
-    dest: path.join(dir, 'messages.log'),
-    sync: false,
-    mkdir: true,
-  });
+  // A log that cannot be written (a full disk) must never stop chat: see LogFile.
+  const serverDestination = new LogFile(path.join(dir, 'server.log'), options);
+  const messageDestination = new LogFile(path.join(dir, 'messages.log'), options);
+  // An exit without stop() (an uncaught error) still gets one attempt at what is held.
+  const writeOutOnExit = () => {
+    serverDestination.writeOutSync();
+    messageDestination.writeOutSync();
+  };
+  process.on('exit', writeOutOnExit);
   const logger = pino(
     {
       base: undefined,
@@ -77,22 +77,6 @@ export function openLogs(dataDir: string): ServerLogs {
       scheduled ??= setImmediate(writeLines);
     },
   };
-  // Destinations open their files asynchronously; a server stopped at once must still
-  // wait for that, or the open lands after its data directory is gone.
-  const opened = [serverDestination, messageDestination].map(
-    (destination) =>
-      new Promise<void>((resolve) => {
-        destination.once('ready', () => resolve());
-        destination.once('error', () => resolve());
-      }),
-  );
-  const flushOne = (
-    destination: pino.DestinationStream & { flush?: (cb: (err?: Error) => void) => void },
-  ) =>
-    new Promise<void>((resolve) => {
-      if (!destination.flush) return resolve();
-      destination.flush(() => resolve());
-    });
   return {
     logger,
     messageLog,
@@ -100,8 +84,8 @@ export function openLogs(dataDir: string): ServerLogs {
     async flush() {
       if (scheduled) clearImmediate(scheduled);
       writeLines();
-      await Promise.all(opened);
-      await Promise.all([flushOne(serverDestination), flushOne(messageDestination)]);
+      await Promise.all([serverDestination.close(), messageDestination.close()]);
+      process.off('exit', writeOutOnExit);
     },
   };
 }
