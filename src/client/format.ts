@@ -87,6 +87,8 @@ export function formatEvent(event: ChatEvent): string | undefined {
       return event.suspended
         ? `[${time}] -- ${event.nick} is suspended by ${event.by} (can read and quit, nothing else)`
         : `[${time}] -- ${event.nick} is no longer suspended (forgiven by ${event.by})`;
+    case 'warning':
+      return `[${time}] !! Warning from ${event.by}: ${event.reason} (${event.warnings} ${event.warnings === 1 ? 'warning' : 'warnings'} lately)`;
     case 'monitor':
       return event.on
         ? `[${time}] !! Private messages are being monitored by the admins${event.by ? ` (turned on by ${event.by})` : ''}`
@@ -350,6 +352,22 @@ function parameterLine(row: ParameterRow): string {
   return `  ${row.key.padEnd(26)} ${String(row.value).padEnd(12)} ${row.source}${note}`;
 }
 
+interface CaseRow {
+  action: string;
+  by: string;
+  reason: string | null;
+  at: number;
+  until: number | null;
+}
+
+/** What the escalation ladder did after a warning or a suspension, if anything. */
+function escalationLines(nick: string, escalation: unknown): string[] {
+  if (typeof escalation !== 'object' || escalation === null) return [];
+  const { step, until } = escalation as { step: string; until: number | null };
+  const end = until === null ? 'for good' : `until ${when(until)}`;
+  return [`The escalation ladder ${step === 'banned' ? 'banned' : 'suspended'} ${nick} ${end}`];
+}
+
 /** Admin replies: lists as tables, changes as one line. */
 function formatAdminReply(command: string, data: Record<string, unknown>): string[] | undefined {
   switch (command) {
@@ -399,7 +417,30 @@ function formatAdminReply(command: string, data: Record<string, unknown>): strin
       return [`Lifted the ban on ${String(data.nick)}`];
     case 'suspend':
     case 'forgive':
-      return [`${String(data.nick)} is ${data.suspended ? 'suspended' : 'no longer suspended'}`];
+      return [
+        `${String(data.nick)} is ${data.suspended ? 'suspended' : 'no longer suspended'}`,
+        ...escalationLines(String(data.nick), data.escalation),
+      ];
+    case 'warn':
+      return [
+        `Warned ${String(data.nick)} (${String(data.warnings)} lately${data.online ? '' : '; offline: recorded in their case'})`,
+        ...escalationLines(String(data.nick), data.escalation),
+      ];
+    case 'note':
+      return [`Noted in ${String(data.nick)}'s case`];
+    case 'cases': {
+      const entries = (data.entries ?? []) as CaseRow[];
+      if (entries.length === 0) return [`(no moderation history for ${String(data.nick)})`];
+      return [
+        `Moderation case of ${String(data.nick)} (${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}):`,
+        ...entries.map(
+          (entry) =>
+            `  ${dateTime(entry.at)}  ${entry.action.padEnd(8)} by ${entry.by}` +
+            (entry.until === null ? '' : ` until ${when(entry.until)}`) +
+            (entry.reason ? `: ${entry.reason}` : ''),
+        ),
+      ];
+    }
     case 'lock':
     case 'unlock':
       return [data.locked ? 'Locked: no new logins' : 'Unlocked: new logins welcome'];

@@ -187,6 +187,50 @@ export const PARAMETERS = {
     max: 86_400,
     description: 'silence before the connection is dropped',
   },
+  'escalation.warnings': {
+    kind: 'integer',
+    default: 0,
+    min: 0,
+    max: 1000,
+    description:
+      'warnings within escalation.warningWindowSeconds that suspend the user for escalation.suspendSeconds; 0 turns this step off',
+  },
+  'escalation.warningWindowSeconds': {
+    kind: 'seconds',
+    default: 86_400,
+    min: 60,
+    max: 86_400 * 365,
+    description: 'the window in which warnings are counted for escalation.warnings',
+  },
+  'escalation.suspendSeconds': {
+    kind: 'seconds',
+    default: 3600,
+    min: 60,
+    max: 86_400 * 365,
+    description: 'how long a suspension made by the escalation ladder lasts',
+  },
+  'escalation.suspensions': {
+    kind: 'integer',
+    default: 0,
+    min: 0,
+    max: 1000,
+    description:
+      'suspensions within escalation.suspensionWindowSeconds that ban the user for escalation.banSeconds; 0 turns this step off',
+  },
+  'escalation.suspensionWindowSeconds': {
+    kind: 'seconds',
+    default: 7 * 86_400,
+    min: 60,
+    max: 86_400 * 365,
+    description: 'the window in which suspensions are counted for escalation.suspensions',
+  },
+  'escalation.banSeconds': {
+    kind: 'seconds',
+    default: 7 * 86_400,
+    min: 0,
+    max: 86_400 * 3650,
+    description: 'how long a ban made by the escalation ladder lasts; 0 bans for good',
+  },
 } as const satisfies Record<string, ParameterSpec>;
 
 export type ParameterKey = keyof typeof PARAMETERS;

@@ -62,6 +62,8 @@ export type EventPayload =
   | { ev: 'shutdown'; seconds: number; reason?: string }
   | { ev: 'shutdown_cancelled'; by: string }
   | { ev: 'suspension'; nick: string; suspended: boolean; by: string }
+  /** An admin warned you; `warnings` counts yours within the escalation window. */
+  | { ev: 'warning'; reason: string; by: string; warnings: number }
   | { ev: 'monitor'; on: boolean; by?: string }
   | { ev: 'monitored'; mid: number; from: string; to: readonly string[]; text: string }
   | { ev: 'ping' }

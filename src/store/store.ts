@@ -17,6 +17,7 @@ export interface Store {
   readonly moderation: ModerationStore;
   readonly settings: SettingsStore;
   readonly audit: AuditStore;
+  readonly cases: CaseStore;
   readonly loginGuard: LoginGuardStore;
   /** Flushes pending writes and releases the backend. */
   close(): Promise<void>;
@@ -287,6 +288,8 @@ export interface Suspension {
   readonly name: string;
   readonly createdAt: number;
   readonly createdBy: string;
+  /** When it lifts by itself (ms since the epoch); null until an admin forgives it. */
+  readonly expiresAt: number | null;
 }
 
 /**
@@ -344,6 +347,41 @@ export interface AuditStore {
   record(entry: AuditEntry): Promise<void>;
   /** The last `limit` entries, oldest first. */
   recent(limit: number): Promise<Array<AuditEntry & { readonly id: number }>>;
+}
+
+/** What a moderation case records: an admin's action on a user, or a note about them. */
+export type CaseAction = 'warn' | 'note' | 'kick' | 'suspend' | 'forgive' | 'ban' | 'unban';
+
+/** One entry of a user's moderation case (the case is every entry about that name). */
+export interface CaseEntry {
+  readonly id: number;
+  readonly nameKey: string;
+  /** The user's name as it was shown when the entry was made. */
+  readonly name: string;
+  readonly action: CaseAction;
+  /** The admin's nickname, `(console)`, or `(escalation)` for a step the ladder took. */
+  readonly actor: string;
+  readonly reason: string | null;
+  readonly ts: number;
+  /** For a timed suspension or ban: when it ends; otherwise null. */
+  readonly expiresAt: number | null;
+}
+
+export type NewCaseEntry = Omit<CaseEntry, 'id'>;
+
+/**
+ * The moderation case log: what moderators did about each user, kept for good (a case is
+ * history, not state: lifting a ban adds an entry, it removes none).
+ */
+export interface CaseStore {
+  /** Durably adds an entry; rejects when it could not be stored. */
+  add(entry: NewCaseEntry): Promise<CaseEntry>;
+  /** The name's last `limit` entries, oldest first. */
+  forName(nameKey: string, limit: number): Promise<CaseEntry[]>;
+  /** How many `action` entries the name has had at or after `since` (the escalation ladder). */
+  countSince(nameKey: string, action: CaseAction, since: number): Promise<number>;
+  /** The name's most recent `action` entry, if any. */
+  latest(nameKey: string, action: CaseAction): Promise<CaseEntry | undefined>;
 }
 
 /** The lockout state of one nickname from one address. */

@@ -1,6 +1,8 @@
 import type { ChatCore } from '../chat-core.js';
 import { ChatError } from '../errors.js';
 import type { Session } from '../session.js';
+import { Repeating } from '../clock.js';
+import { CaseLog } from './case-log.js';
 import { IdleSweeper } from './idle-sweeper.js';
 import { Moderation, normalizeAddress, type LoginAttempt } from './moderation.js';
 import { ShutdownCountdown } from './shutdown-countdown.js';
@@ -18,18 +20,28 @@ const ALLOWED_WHILE_SUSPENDED: ReadonlySet<string> = new Set(['quit', 'ping']);
 export class AdminServices {
   readonly moderation: Moderation;
   readonly countdown: ShutdownCountdown;
+  readonly cases: CaseLog;
   private readonly idle: IdleSweeper;
+  /** Lifts timed suspensions when their time is up (the escalation ladder's). */
+  private readonly expiry: Repeating;
 
   constructor(private readonly core: ChatCore) {
     this.moderation = new Moderation(core);
     this.countdown = new ShutdownCountdown(core);
+    this.cases = new CaseLog(core);
     this.idle = new IdleSweeper(core);
+    this.expiry = new Repeating(core.clock, 1000, () => {
+      this.cases.liftExpired().catch((error: unknown) => {
+        this.core.logger.error({ err: error }, 'could not lift an ended suspension');
+      });
+    });
   }
 
   /** Loads persisted bans, suspensions, the lock and monitoring, and starts the idle sweep. */
   async start(): Promise<void> {
     await this.moderation.load();
     this.idle.start();
+    this.expiry.start();
   }
 
   /** Runs the idle check at once (tests; the timer runs it every second). */
@@ -39,6 +51,7 @@ export class AdminServices {
 
   stop(): void {
     this.idle.stop();
+    this.expiry.stop();
     this.countdown.dispose();
   }
 
@@ -77,13 +90,23 @@ export class AdminServices {
   }
 
   /** The audit log: who did what to whom, when. Recorded in the store and the server log. */
-  async audit(
+  audit(
     actor: Session,
     action: string,
     target: string | null,
     details: string | null = null,
   ): Promise<void> {
-    const entry = { ts: this.core.clock.now(), actor: actor.nick, action, target, details };
+    return this.auditAs(actor.nick, action, target, details);
+  }
+
+  /** As `audit`, for an actor that is not a session (the escalation ladder). */
+  async auditAs(
+    actor: string,
+    action: string,
+    target: string | null,
+    details: string | null = null,
+  ): Promise<void> {
+    const entry = { ts: this.core.clock.now(), actor, action, target, details };
     this.core.logger.info({ event: 'audit', ...entry }, 'admin action');
     try {
       await this.core.store.audit.record(entry);

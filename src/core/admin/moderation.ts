@@ -104,11 +104,29 @@ export class Moderation {
   // ---- suspensions ---------------------------------------------------------------------
 
   isSuspended(session: Session): boolean {
-    return this.suspended.has(session.nickKey);
+    return this.isNameSuspended(session.nickKey);
   }
 
+  /** True while a suspension is in force (a timed one lapses at its end, sweep or not). */
   isNameSuspended(nameKey: string): boolean {
-    return this.suspended.has(nameKey);
+    const suspension = this.suspended.get(nameKey);
+    return (
+      suspension !== undefined &&
+      (suspension.expiresAt === null || suspension.expiresAt > this.core.clock.now())
+    );
+  }
+
+  /** Timed suspensions whose end has come: removed here and in the store, and returned. */
+  async expireSuspensions(): Promise<Suspension[]> {
+    const now = this.core.clock.now();
+    const ended = [...this.suspended.values()].filter(
+      (suspension) => suspension.expiresAt !== null && suspension.expiresAt <= now,
+    );
+    for (const suspension of ended) {
+      this.suspended.delete(suspension.nameKey);
+      await this.core.store.moderation.removeSuspension(suspension.nameKey);
+    }
+    return ended;
   }
 
   suspendedBy(nameKey: string): string | undefined {

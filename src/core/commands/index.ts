@@ -1,3 +1,4 @@
+import { CASE_COMMANDS } from './cases.js';
 import type { CommandDefinition } from './command.js';
 import { exemptCommand, unexemptCommand } from './flood.js';
 import { FILE_COMMANDS } from './files.js';
@@ -68,6 +69,7 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   unlockCommand,
   announceCommand,
   monitorCommand,
+  ...CASE_COMMANDS,
   shutdownCommand,
   configCommand,
   usersCommand,

@@ -37,6 +37,12 @@ export const kickCommand = defineCommand({
       reason === undefined ? { reason: 'kicked' } : { reason: 'kicked', message: reason },
       { code: 'kicked', message: withReason(`You were kicked by ${session.nick}`, reason) },
     );
+    await core.admin.cases.recordTaken(
+      { name: target.nick, key: target.nickKey },
+      'kick',
+      session.nick,
+      reason ?? null,
+    );
     await core.admin.audit(session, 'kick', target.nick, reason ?? null);
     return { nick: target.nick };
   },
@@ -96,6 +102,13 @@ export const banCommand = defineCommand({
           message: withReason(`You were banned by ${session.nick} ${until}`, reason),
         },
       );
+    await core.admin.cases.recordTaken(
+      { name: target.name, key: target.key },
+      'ban',
+      session.nick,
+      ban.reason,
+      ban.expiresAt,
+    );
     await core.admin.audit(
       session,
       'ban',
@@ -127,6 +140,7 @@ export const unbanCommand = defineCommand({
       throw new ChatError('no_change', `${nick} is not banned`);
     }
     await core.admin.moderation.removeBans(key);
+    await core.admin.cases.recordTaken({ name: ban.name, key }, 'unban', session.nick, null);
     await core.admin.audit(session, 'unban', ban.name);
     return { nick: ban.name };
   },
@@ -180,13 +194,17 @@ export const suspendCommand = defineCommand({
       name: target.name,
       createdAt: core.clock.now(),
       createdBy: session.nick,
+      expiresAt: null,
     });
     core.publish(
       { kind: 'everyone' },
       { ev: 'suspension', nick: target.name, suspended: true, by: session.nick },
     );
+    const subject = { name: target.name, key: target.key };
+    await core.admin.cases.recordTaken(subject, 'suspend', session.nick, null);
     await core.admin.audit(session, 'suspend', target.name);
-    return { nick: target.name, suspended: true };
+    const escalation = await core.admin.cases.afterSuspension(subject);
+    return { nick: target.name, suspended: true, escalation: escalation ?? null };
   },
 });
 
@@ -210,6 +228,12 @@ export const forgiveCommand = defineCommand({
     core.publish(
       { kind: 'everyone' },
       { ev: 'suspension', nick: target.name, suspended: false, by: session.nick },
+    );
+    await core.admin.cases.recordTaken(
+      { name: target.name, key: target.key },
+      'forgive',
+      session.nick,
+      null,
     );
     await core.admin.audit(session, 'forgive', target.name);
     return { nick: target.name, suspended: false };

@@ -198,6 +198,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 7,
+    name: 'moderation case log; suspensions that lift by themselves',
+    sql: `
+      -- Every moderation action and admin note about a name, kept for good.
+      CREATE TABLE moderation_cases (
+        id         INTEGER PRIMARY KEY,
+        name_key   TEXT    NOT NULL,
+        name       TEXT    NOT NULL,
+        action     TEXT    NOT NULL
+                   CHECK (action IN ('warn', 'note', 'kick', 'suspend', 'forgive', 'ban', 'unban')),
+        actor      TEXT    NOT NULL,
+        reason     TEXT,
+        ts         INTEGER NOT NULL,
+        expires_at INTEGER
+      );
+      CREATE INDEX moderation_cases_by_name ON moderation_cases(name_key, action, ts);
+      ALTER TABLE suspensions ADD COLUMN expires_at INTEGER;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

@@ -25,6 +25,7 @@ interface SuspensionRow {
   name: string;
   created_at: number;
   created_by: string;
+  expires_at: number | null;
 }
 
 function toBan(row: BanRow): Ban {
@@ -75,12 +76,14 @@ export class SqliteModerationStore implements ModerationStore {
   async addSuspension(suspension: Suspension): Promise<void> {
     runStatement(
       this.db,
-      `INSERT INTO suspensions (name_key, name, created_at, created_by) VALUES (?, ?, ?, ?)
+      `INSERT INTO suspensions (name_key, name, created_at, created_by, expires_at)
+       VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (name_key) DO NOTHING`,
       suspension.nameKey,
       suspension.name,
       suspension.createdAt,
       suspension.createdBy,
+      suspension.expiresAt,
     );
   }
 
@@ -98,6 +101,7 @@ export class SqliteModerationStore implements ModerationStore {
       name: row.name,
       createdAt: row.created_at,
       createdBy: row.created_by,
+      expiresAt: row.expires_at,
     }));
   }
 

@@ -10,6 +10,7 @@ import { SqliteMessageStore } from './messages.js';
 import { SqlitePresenceStore } from './presence.js';
 import { SqliteRoomStore } from './rooms.js';
 import { SqliteAuditStore } from './audit.js';
+import { SqliteCaseStore } from './cases.js';
 import { SqliteModerationStore } from './moderation.js';
 import { SqliteSettingsStore } from './settings.js';
 
@@ -25,6 +26,7 @@ export class SqliteStore implements Store {
   readonly moderation: SqliteModerationStore;
   readonly settings: SqliteSettingsStore;
   readonly audit: SqliteAuditStore;
+  readonly cases: SqliteCaseStore;
   readonly loginGuard: SqliteLoginGuardStore;
   private readonly batcher: WriteBatcher;
   private closed = false;
@@ -41,6 +43,7 @@ export class SqliteStore implements Store {
     this.moderation = new SqliteModerationStore(db, this.batcher);
     this.settings = new SqliteSettingsStore(db);
     this.audit = new SqliteAuditStore(db);
+    this.cases = new SqliteCaseStore(db);
     this.loginGuard = new SqliteLoginGuardStore(db, this.batcher);
   }
 

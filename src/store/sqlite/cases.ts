@@ -1,0 +1,72 @@
+import type Database from 'better-sqlite3';
+import type { CaseAction, CaseEntry, CaseStore, NewCaseEntry } from '../store.js';
+import { prepared, runStatement } from './database.js';
+
+interface CaseRow {
+  id: number;
+  name_key: string;
+  name: string;
+  action: CaseAction;
+  actor: string;
+  reason: string | null;
+  ts: number;
+  expires_at: number | null;
+}
+
+function toEntry(row: CaseRow): CaseEntry {
+  return {
+    id: row.id,
+    nameKey: row.name_key,
+    name: row.name,
+    action: row.action,
+    actor: row.actor,
+    reason: row.reason,
+    ts: row.ts,
+    expiresAt: row.expires_at,
+  };
+}
+
+export class SqliteCaseStore implements CaseStore {
+  constructor(private readonly db: Database.Database) {}
+
+  async add(entry: NewCaseEntry): Promise<CaseEntry> {
+    const { lastInsertRowid } = runStatement(
+      this.db,
+      `INSERT INTO moderation_cases (name_key, name, action, actor, reason, ts, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      entry.nameKey,
+      entry.name,
+      entry.action,
+      entry.actor,
+      entry.reason,
+      entry.ts,
+      entry.expiresAt,
+    );
+    return { ...entry, id: Number(lastInsertRowid) };
+  }
+
+  async forName(nameKey: string, limit: number): Promise<CaseEntry[]> {
+    const rows = prepared(
+      this.db,
+      `SELECT * FROM (SELECT * FROM moderation_cases WHERE name_key = ? ORDER BY id DESC LIMIT ?)
+         ORDER BY id ASC`,
+    ).all(nameKey, limit) as CaseRow[];
+    return rows.map(toEntry);
+  }
+
+  async countSince(nameKey: string, action: CaseAction, since: number): Promise<number> {
+    const row = prepared(
+      this.db,
+      'SELECT COUNT(*) AS n FROM moderation_cases WHERE name_key = ? AND action = ? AND ts >= ?',
+    ).get(nameKey, action, since) as { n: number };
+    return row.n;
+  }
+
+  async latest(nameKey: string, action: CaseAction): Promise<CaseEntry | undefined> {
+    const row = prepared(
+      this.db,
+      'SELECT * FROM moderation_cases WHERE name_key = ? AND action = ? ORDER BY id DESC LIMIT 1',
+    ).get(nameKey, action) as CaseRow | undefined;
+    return row && toEntry(row);
+  }
+}
