@@ -1,10 +1,24 @@
-import type { ChatEvent } from '../core/events.js';
+import type { ChatEvent, LeaveReason } from '../core/events.js';
 
 /**
- * Fan-out between server nodes. A node publishes what happened; every node (itself
- * included) receives it and delivers to the sessions it holds. The in-process bus is the
- * single-node default; a Redis bus for cluster mode is another file implementing this.
+ * The bus: everything that crosses between server nodes. A node holds its own sessions;
+ * whatever concerns a session or a cache on another node travels as one of the typed
+ * envelopes below. The in-process bus (local-bus.ts) is the single-node default and the
+ * multi-node test's network; a Redis bus for cluster mode is another file implementing
+ * `Bus`. Every envelope is plain JSON (no functions, no classes, no `undefined` that
+ * matters), so a bus may serialise it.
+ *
+ * Guarantees a `Bus` gives (the core relies on nothing else):
+ * - `publish` reaches every node that is subscribed, this one included; `sendTo` reaches
+ *   one node (possibly this one). A node that is down misses what was sent meanwhile.
+ * - Per origin, in order: two envelopes sent by one node, through `publish` or `sendTo` in
+ *   any mix, are handed to each receiving node in the order they were sent.
+ * - At most once per receiving node, never duplicated.
+ * - Each envelope carries `origin`: the sender sets it to its own `nodeId`.
  */
+
+// ---- events: what happened, delivered to every node's matching sessions ---------------
+
 export type BusTarget =
   | { readonly kind: 'room'; readonly room: string }
   /** Members of any of these rooms, each once. */
@@ -13,8 +27,9 @@ export type BusTarget =
   | { readonly kind: 'sessions'; readonly ids: readonly string[] }
   | { readonly kind: 'everyone' };
 
-export interface BusMessage {
-  /** Node that published it, so a node can skip its own messages coming back. */
+export interface EventEnvelope {
+  readonly type: 'event';
+  /** Node that published it. */
   readonly origin: string;
   readonly target: BusTarget;
   readonly event: ChatEvent;
@@ -24,9 +39,152 @@ export interface BusMessage {
   readonly senderKey?: string;
 }
 
+/** The name the event path has always used; an event envelope. */
+export type BusMessage = EventEnvelope;
+
+// ---- control: to the node that owns a session (or every node's copy of shared state) ---
+
+/** Ends a session on its own node (kick, ban, suspension, an account logging in again). */
+export interface EndSessionControl {
+  readonly type: 'end-session';
+  readonly session: string;
+  readonly reason: Extract<LeaveReason, 'kicked' | 'banned' | 'replaced' | 'suspended'>;
+  /** Said to everyone with the leave, and to the session as its goodbye. */
+  readonly message?: string;
+  /** A notice the session gets before it ends (`replaced`: "logged in elsewhere"). */
+  readonly notice?: string;
+}
+
+/** Flood-control exemption of one session (`/exempt`). */
+export interface ExemptControl {
+  readonly type: 'exempt';
+  readonly session: string;
+  readonly exempt: boolean;
+}
+
+/** Rooms changed: each node updates its copy (members it holds leave a closed room). */
+export interface RoomControl {
+  readonly type: 'room';
+  readonly change: 'created' | 'closed' | 'topic';
+  /** Room key. */
+  readonly room: string;
+}
+
+export type Control = EndSessionControl | ExemptControl | RoomControl;
+
+export interface ControlEnvelope {
+  readonly type: 'control';
+  readonly origin: string;
+  readonly control: Control;
+}
+
+// ---- requests and responses: asking every node (or one) and gathering the answers ------
+
+/** What one node tells about one of its sessions (who, whois, members, users). */
+export interface SessionSummary {
+  readonly id: string;
+  readonly node: string;
+  readonly nick: string;
+  readonly nickKey: string;
+  readonly account: { readonly id: number; readonly name: string; readonly role: string } | null;
+  readonly loginAt: number;
+  readonly lastInputAt: number;
+  readonly away: string | null;
+  /** False while the session waits to be resumed (its connection dropped). */
+  readonly connected: boolean;
+  readonly address: string | null;
+  readonly rooms: readonly string[];
+}
+
+export type Query =
+  /** Every session a node holds (`/who`, `/users`, `/whoelse`). */
+  | { readonly type: 'who' }
+  /** The session with this nickname key, if the node holds it (`/whois`). */
+  | { readonly type: 'whois'; readonly nickKey: string }
+  /** Sessions in this room (`/members`). */
+  | { readonly type: 'members'; readonly room: string }
+  /**
+   * Hand over a session that waits to be resumed (`resume` on another node): the owner
+   * ends it there, quietly, and answers with what the new node needs to carry it on.
+   */
+  | { readonly type: 'resume-takeover'; readonly session: string }
+  /** End an account's session so that it may log in elsewhere (`takeover`). */
+  | { readonly type: 'takeover'; readonly session: string };
+
+/** A handed-over session: enough for another node to carry it on. */
+export interface HandedOverSession {
+  readonly summary: SessionSummary;
+  /** Events the session had not seen when its connection dropped, oldest first. */
+  readonly missed: readonly ChatEvent[];
+}
+
+export type Answer =
+  | { readonly type: 'sessions'; readonly sessions: readonly SessionSummary[] }
+  | { readonly type: 'handed-over'; readonly session: HandedOverSession | null }
+  | { readonly type: 'done'; readonly ok: boolean };
+
+export interface RequestEnvelope {
+  readonly type: 'request';
+  readonly origin: string;
+  /** Unique at the origin; the answer carries it back. */
+  readonly id: string;
+  readonly query: Query;
+}
+
+export interface ResponseEnvelope {
+  readonly type: 'response';
+  readonly origin: string;
+  /** The request's id. */
+  readonly id: string;
+  readonly answer: Answer;
+}
+
+// ---- invalidations: a cache every node keeps changed in the store ----------------------
+
+export type Invalidation =
+  | { readonly what: 'bans' }
+  | { readonly what: 'suspensions' }
+  | { readonly what: 'switches' /* the lock and monitoring */ }
+  | { readonly what: 'blocks'; readonly accountId: number }
+  | { readonly what: 'rooms' }
+  | { readonly what: 'config'; readonly key: string };
+
+export interface InvalidateEnvelope {
+  readonly type: 'invalidate';
+  readonly origin: string;
+  readonly invalidation: Invalidation;
+}
+
+// ---- liveness ---------------------------------------------------------------------------
+
+export interface HeartbeatEnvelope {
+  readonly type: 'heartbeat';
+  readonly origin: string;
+  /** Sender's clock, milliseconds since the epoch. */
+  readonly at: number;
+  /** Sessions the node holds. */
+  readonly sessions: number;
+  /** True in a node's last heartbeat: it is stopping, forget it now. */
+  readonly leaving?: boolean;
+}
+
+export type BusEnvelope =
+  | EventEnvelope
+  | ControlEnvelope
+  | RequestEnvelope
+  | ResponseEnvelope
+  | InvalidateEnvelope
+  | HeartbeatEnvelope;
+
 export interface Bus {
+  /** This node's id: unique among the nodes on this bus, for this run. */
   readonly nodeId: string;
-  publish(message: BusMessage): void;
-  subscribe(handler: (message: BusMessage) => void): () => void;
+  /** To every node, this one included. */
+  publish(envelope: BusEnvelope): void;
+  /** To node `node` only (this one included, when it is this one). */
+  sendTo(node: string, envelope: BusEnvelope): void;
+  /** Every envelope this node receives, in arrival order. Returns an unsubscribe. */
+  subscribe(handler: (envelope: BusEnvelope) => void): () => void;
+  /** Stops sending and receiving; resolves when pending sends are flushed. */
   close(): Promise<void>;
 }

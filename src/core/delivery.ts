@@ -1,4 +1,4 @@
-import type { Bus, BusMessage, BusTarget } from '../bus/bus.js';
+import type { Bus, BusEnvelope, BusTarget, EventEnvelope } from '../bus/bus.js';
 import type { Parameters } from '../config/parameters.js';
 import type { SessionTable } from './directory/session-table.js';
 import type { ChatEvent, EventFactory, EventPayload } from './events.js';
@@ -23,7 +23,9 @@ export class Delivery {
   private readonly unsubscribe: () => void;
 
   constructor(private readonly deps: DeliveryDeps) {
-    this.unsubscribe = deps.bus.subscribe((message) => this.deliverLocally(message));
+    this.unsubscribe = deps.bus.subscribe((envelope: BusEnvelope) => {
+      if (envelope.type === 'event') this.deliverLocally(envelope);
+    });
   }
 
   /**
@@ -45,7 +47,8 @@ export class Delivery {
   ): ChatEvent {
     const { bus, events } = this.deps;
     const event = events.make(payload, options.ts);
-    const message: BusMessage = {
+    const message: EventEnvelope = {
+      type: 'event',
       origin: bus.nodeId,
       target,
       event,
@@ -66,7 +69,7 @@ export class Delivery {
     this.unsubscribe();
   }
 
-  private deliverLocally(message: BusMessage): void {
+  private deliverLocally(message: EventEnvelope): void {
     const { event, excludeSession, senderKey } = message;
     for (const session of this.resolveTarget(message.target)) {
       if (session.id === excludeSession) continue;
