@@ -196,4 +196,25 @@ describe.skipIf(skipReason !== undefined)('a full disk (6 MiB tmpfs)', () => {
     expect(code).toBe(0);
     alice.destroy();
   }, 60_000);
+
+  it('refuses an upload that would eat into files.minFreeBytes before a byte moves, and chat goes on', async () => {
+    const dataDir = path.join(mountDir, 'data');
+    const { run, port } = await serve(dataDir, ['files.minFreeBytes=2MiB']);
+    const alice = await ChatClient.connect({ host: '127.0.0.1', port });
+    await alice.login('alice');
+    const free = statfsSync(mountDir).bavail * statfsSync(mountDir).bsize;
+    const sha256 = 'a'.repeat(64);
+    // Fits with 2 MiB to spare: taken (the transfer is then cancelled).
+    const small = Math.max(1, free - 3 * 1024 * 1024);
+    const taken = await alice.request('upload', { name: 'small.bin', size: small, sha256 });
+    expect(taken).toMatchObject({ size: small });
+    // With the first upload's promised bytes counted, a second one of 1.5 MiB does not fit.
+    await expect(
+      alice.request('upload', { name: 'big.bin', size: 1.5 * 1024 * 1024, sha256 }),
+    ).rejects.toMatchObject({ code: 'storage_full' });
+    await expect(outcome(alice, 'say', { text: 'still here' })).resolves.toBe('ok');
+    alice.destroy();
+    run.child.kill('SIGTERM');
+    expect(await run.exit()).toBe(0);
+  }, 30_000);
 });

@@ -110,6 +110,14 @@ export const PARAMETERS = {
     max: 1024 * 1024 * GiB,
     description: "one user's stored files",
   },
+  'files.minFreeBytes': {
+    kind: 'bytes',
+    default: 256 * MiB,
+    min: 0,
+    max: 1024 * 1024 * GiB,
+    description:
+      'disk space kept free for chat: an upload that would leave less is refused (0: no reserve)',
+  },
   'files.expiryDays': {
     kind: 'integer',
     default: 7,

@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   already_registered: 'You already have an account',
   not_authorized: 'You are not authorized to do that',
   storage_failed: 'The server could not store that; nothing was sent',
+  storage_full: 'The server is short of disk space and takes no new files for now',
   internal_error: 'The server failed to handle that request',
   too_many_errors: 'Too many bad requests',
   rate_limited: 'Too many requests: slow down and try again',

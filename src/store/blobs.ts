@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, rm, statfs, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -17,6 +17,8 @@ export interface BlobStore {
   remove(name: string): Promise<void>;
   /** Storage names present (committed or temporary), to clean up orphans at start. */
   list(): Promise<string[]>;
+  /** Bytes free for new blobs (what an unprivileged writer may use), if the store knows. */
+  freeBytes(): Promise<number | undefined>;
 }
 
 export interface BlobWriter {
@@ -86,6 +88,11 @@ export class DiskBlobStore implements BlobStore {
       if (STORAGE_NAME.test(name)) names.add(name);
     }
     return [...names];
+  }
+
+  async freeBytes(): Promise<number | undefined> {
+    const stats = await statfs(this.dir).catch(() => undefined);
+    return stats && stats.bavail * stats.bsize;
   }
 
   private pathOf(name: string): string {

@@ -70,6 +70,7 @@ export class Uploads {
         `You store ${used} bytes of your ${quota}; ${name} (${offer.size} bytes) does not fit`,
         { quota, used, size: offer.size },
       );
+    await this.checkDiskReserve(name, offer.size);
     const storageName = blobs.newName();
     creating.add(storageName);
     const writer = await blobs.create(storageName).catch((error: unknown) => {
@@ -112,6 +113,23 @@ export class Uploads {
       chunkBytes: upload.chunkBytes,
       window: UPLOAD_WINDOW,
     };
+  }
+
+  /**
+   * Uploads stop while the disk still has `files.minFreeBytes` left, counting what uploads
+   * in progress will still write: a full disk fails chat's own writes too.
+   */
+  private async checkDiskReserve(name: string, size: number): Promise<void> {
+    const reserve = this.ctx.core.params['files.minFreeBytes'];
+    const free = await this.ctx.blobs.freeBytes();
+    if (free === undefined) return;
+    let promised = 0;
+    for (const upload of this.uploads.values()) promised += upload.file.size - upload.writer.size;
+    if (free - promised - size < reserve)
+      throw new ChatError(
+        'storage_full',
+        `The server is short of disk space: ${name} (${size} bytes) cannot be taken now`,
+      );
   }
 
   async putChunk(session: Session, transfer: string, offset: number, data: string) {
