@@ -3,7 +3,6 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RequestError, type ChatClient } from '../src/client/client.js';
 import type { ChatEvent } from '../src/core/events.js';
-import type { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer | undefined;
@@ -13,7 +12,7 @@ afterEach(async () => {
 });
 
 function database(srv: TestServer) {
-  return (srv.server.core.store as SqliteStore).db;
+  return srv.database;
 }
 
 function collect(client: ChatClient): ChatEvent[] {

@@ -25,6 +25,11 @@ export interface StartOptions {
   readonly adminPassword?: string;
   /** Where transferred files' bytes go; default `<dataDir>/files` (tests inject faults). */
   readonly blobs?: BlobStore;
+  /**
+   * The store to use; default the embedded SQLite store in the data directory. The server
+   * owns it from here on and closes it when it stops.
+   */
+  readonly store?: Store;
 }
 
 export interface RunningServer {
@@ -58,7 +63,7 @@ export async function startServer(
   // Paid once at start rather than by the first /register.
   loadPasswordPolicy();
   const logs = openLogs(config.server.dataDir);
-  const store = SqliteStore.open(config.server.dataDir);
+  const store = options.store ?? SqliteStore.open(config.server.dataDir);
   const admin = await ensureAdminAccount(store, options.adminPassword, clock.now());
   await loadLiveSettings(store, config, logs.logger);
   const bus = new LocalBus();

@@ -294,7 +294,7 @@ describe('/lock and /unlock', () => {
     const admin = await loginAdmin(server);
     const bob = await server.connect('bob');
     const bobSees = collect(bob);
-    const db = (server.server.core.store as SqliteStore).db;
+    const db = server.database;
     // As a read-only database file would (see test/failures.test.ts).
     db.pragma('query_only = ON');
     expect((await errorOf(admin.request('lock'))).code).toBe('storage_failed');

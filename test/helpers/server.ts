@@ -4,6 +4,13 @@ import path from 'node:path';
 import { ChatClient } from '../../src/client/client.js';
 import { ServerConfig } from '../../src/config/config.js';
 import { startServer, type RunningServer, type StartOptions } from '../../src/server/server.js';
+import {
+  parseStoreLatency,
+  STORE_LATENCY_ENV,
+  withLatency,
+} from '../../src/store/latency-store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
 
 export const TEST_ADMIN_PASSWORD = 'test-admin-password-1';
 
@@ -11,6 +18,8 @@ export interface TestServer {
   readonly server: RunningServer;
   readonly port: number;
   readonly dataDir: string;
+  /** The SQLite database under the store (tests that inject faults reach it here). */
+  readonly database: SqliteStore['db'];
   /** A connected client that has not logged in yet (from `localAddress`, e.g. 127.0.0.2). */
   open(options?: { localAddress?: string }): Promise<ChatClient>;
   /** A connected, logged-in client. */
@@ -20,7 +29,7 @@ export interface TestServer {
   dispose(): Promise<void>;
 }
 
-export interface TestServerOptions extends StartOptions {
+export interface TestServerOptions extends Omit<StartOptions, 'store'> {
   /** Parameters, as `--set` would give them. */
   readonly set?: Readonly<Record<string, string | number>>;
   /** Reuse a data directory (to test restarts). */
@@ -29,6 +38,17 @@ export interface TestServerOptions extends StartOptions {
   readonly port?: number;
   /** Serve TLS with these PEM files; `open`/`connect` then speak plain TCP to `loopbackPort`. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
+}
+
+/**
+ * The store a test server uses: SQLite in its data directory, answering late when
+ * `CONFAB_TEST_STORE_LATENCY=MIN:MAX` is set (every call takes MIN to MAX ms), so the
+ * suite can show that nothing relies on a store answering at once or in call order.
+ */
+export function openTestStore(dataDir: string): { store: Store; backend: SqliteStore } {
+  const backend = SqliteStore.open(dataDir);
+  const latency = parseStoreLatency(process.env[STORE_LATENCY_ENV]);
+  return { store: latency ? withLatency(backend, latency) : backend, backend };
 }
 
 export function makeDataDir(): string {
@@ -52,7 +72,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
     env: {},
   });
+  const { store, backend } = openTestStore(dataDir);
   const server = await startServer(config, {
+    store,
     adminPassword: options.adminPassword ?? TEST_ADMIN_PASSWORD,
     ...(options.clock && { clock: options.clock }),
     ...(options.blobs && { blobs: options.blobs }),
@@ -76,6 +98,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     server,
     port,
     dataDir,
+    database: backend.db,
     open,
     async connect(nick, password) {
       const client = await open();
