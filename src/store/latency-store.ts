@@ -36,6 +36,7 @@ const SUB_STORES: Record<Exclude<keyof Store, 'close'>, true> = {
   settings: true,
   audit: true,
   loginGuard: true,
+  cases: true,
 };
 
 /**
