@@ -12,7 +12,7 @@ import { Delivery } from './delivery.js';
 import { SessionTable } from './directory/session-table.js';
 import { ChatError } from './errors.js';
 import { EventFactory, type ChatEvent, type EventPayload, type LeaveReason } from './events.js';
-import type { Logger, MessageLog } from './logger.js';
+import { noAuditLog, type AuditLog, type Logger, type MessageLog } from './logger.js';
 import { RequestGuard } from './limits/request-guard.js';
 import { NAME_MAX_LENGTH } from './names.js';
 import { LastSeenCheckpoints } from './presence/last-seen-checkpoints.js';
@@ -45,6 +45,8 @@ export interface CoreDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly messageLog: MessageLog;
+  /** Admin actions and security events (`logs/audit.log`); none when left out. */
+  readonly auditLog?: AuditLog;
   readonly commands: readonly CommandDefinition[];
   readonly version: string;
 }
@@ -68,6 +70,7 @@ export class ChatCore {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly messageLog: MessageLog;
+  readonly auditLog: AuditLog;
   readonly version: string;
   readonly events: EventFactory;
   readonly requestGuard: RequestGuard;
@@ -99,6 +102,7 @@ export class ChatCore {
     this.clock = deps.clock;
     this.logger = deps.logger;
     this.messageLog = deps.messageLog;
+    this.auditLog = deps.auditLog ?? noAuditLog;
     this.version = deps.version;
     this.events = new EventFactory(() => this.clock.now());
     this.requestGuard = new RequestGuard(this.clock, () => this.params);

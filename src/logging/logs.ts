@@ -1,12 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import type { Logger, MessageLog } from '../core/logger.js';
+import type { AuditLog, Logger, MessageLog } from '../core/logger.js';
 import { LogFile, type LogFileOptions } from './log-file.js';
 
 export interface ServerLogs {
   readonly logger: Logger;
   readonly messageLog: MessageLog;
+  readonly auditLog: AuditLog;
   readonly dir: string;
   /** Writes out what is buffered and closes the files; called on shutdown. */
   flush(): Promise<void>;
@@ -15,7 +16,8 @@ export interface ServerLogs {
 /**
  * The data directory's logs: `logs/server.log` (structured JSON lines: connections with
  * address, port, time and nickname; errors) and `logs/messages.log` (one line per message:
- * time, sender, target, text).
+ * time, sender, target, text) and `logs/audit.log` (one JSON object per line: every admin
+ * action and security event).
  */
 export function openLogs(dataDir: string, options: LogFileOptions = {}): ServerLogs {
   const dir = path.join(dataDir, 'logs');
@@ -23,10 +25,12 @@ export function openLogs(dataDir: string, options: LogFileOptions = {}): ServerL
   // A log that cannot be written (a full disk) must never stop chat: see LogFile.
   const serverDestination = new LogFile(path.join(dir, 'server.log'), options);
   const messageDestination = new LogFile(path.join(dir, 'messages.log'), options);
+  const auditDestination = new LogFile(path.join(dir, 'audit.log'), options);
   // An exit without stop() (an uncaught error) still gets one attempt at what is held.
   const writeOutOnExit = () => {
     serverDestination.writeOutSync();
     messageDestination.writeOutSync();
+    auditDestination.writeOutSync();
   };
   process.on('exit', writeOutOnExit);
   const logger = pino(
@@ -77,14 +81,27 @@ export function openLogs(dataDir: string, options: LogFileOptions = {}): ServerL
       scheduled ??= setImmediate(writeLines);
     },
   };
+  // Few lines (admin actions, failed logins): each is written as it comes.
+  const auditLog: AuditLog = {
+    record({ ts, ...fields }) {
+      auditDestination.write(
+        JSON.stringify({ time: new Date(ts).toISOString(), ...fields }) + '\n',
+      );
+    },
+  };
   return {
     logger,
     messageLog,
+    auditLog,
     dir,
     async flush() {
       if (scheduled) clearImmediate(scheduled);
       writeLines();
-      await Promise.all([serverDestination.close(), messageDestination.close()]);
+      await Promise.all([
+        serverDestination.close(),
+        messageDestination.close(),
+        auditDestination.close(),
+      ]);
       process.off('exit', writeOutOnExit);
     },
   };

@@ -74,6 +74,7 @@ export async function startServer(
     clock,
     logger: logs.logger,
     messageLog: logs.messageLog,
+    auditLog: logs.auditLog,
     commands: ALL_COMMANDS,
     version: VERSION,
   });

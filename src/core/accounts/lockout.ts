@@ -2,6 +2,7 @@ import type { Account } from '../../store/store.js';
 import type { ChatCore } from '../chat-core.js';
 import { ChatError, type ErrorCode } from '../errors.js';
 import { needsRehash, passwordHasher } from './passwords.js';
+import { recordSecurityEvent } from '../admin/security-events.js';
 
 /** Failures from one address count against its spray limit for this long. */
 export const ADDRESS_WINDOW_MS = 60 * 60 * 1000;
@@ -138,6 +139,11 @@ export function checkPassword(check: PasswordCheck): Promise<Account> {
     );
     prune(core, failedAt);
     const nowLocked = Math.max(pairAfter.lockedUntil, addressAfter.lockedUntil);
+    recordSecurityEvent(core, nowLocked > failedAt ? 'locked_out' : 'login_failed', {
+      target: nickKey,
+      address,
+      ...(nowLocked > failedAt && { details: `until ${new Date(nowLocked).toISOString()}` }),
+    });
     if (nowLocked > failedAt) throw lockedError(check.failure, nowLocked, failedAt);
     throw new ChatError(check.failure);
   });

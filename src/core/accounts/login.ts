@@ -3,6 +3,7 @@ import type { ChatCore } from '../chat-core.js';
 import { ChatError } from '../errors.js';
 import type { AccountRef, Link, Session } from '../session.js';
 import { checkPassword } from './lockout.js';
+import { recordSecurityEvent } from '../admin/security-events.js';
 
 /** What a successful `nick` or `resume` replies. */
 export interface ReadyData {
@@ -66,7 +67,16 @@ export async function passwordLogin(
       `${account.name} is logged in elsewhere (session ${existing.id}); log in with takeover to end that session`,
       { session: existing.id },
     );
-  if (existing) replaceSession(core, existing);
+  if (existing) {
+    recordSecurityEvent(core, 'takeover', {
+      target: account.name,
+      address: link.outlet.address,
+      details: existing.link
+        ? `ended session ${existing.id}`
+        : `replaced away session ${existing.id}`,
+    });
+    replaceSession(core, existing);
+  }
   const session = core.login(link, account.name, nickKey, accountRef(account));
   const failures = await core.store.loginGuard.takeUnreported(account.id);
   return { session, failures };

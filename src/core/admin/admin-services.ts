@@ -89,7 +89,10 @@ export class AdminServices {
       });
   }
 
-  /** The audit log: who did what to whom, when. Recorded in the store and the server log. */
+  /**
+   * The audit log: who did what to whom, when. Recorded in the store, `logs/audit.log` and
+   * the server log.
+   */
   audit(
     actor: Session,
     action: string,
@@ -107,6 +110,7 @@ export class AdminServices {
     details: string | null = null,
   ): Promise<void> {
     const entry = { ts: this.core.clock.now(), actor, action, target, details };
+    this.core.auditLog.record({ kind: 'admin', ...entry });
     this.core.logger.info({ event: 'audit', ...entry }, 'admin action');
     try {
       await this.core.store.audit.record(entry);

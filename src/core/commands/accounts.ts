@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { recordSecurityEvent } from '../admin/security-events.js';
 import { StoreConflictError } from '../../store/store.js';
 import { accountRef } from '../accounts/login.js';
 import { checkPassword } from '../accounts/lockout.js';
@@ -53,6 +54,10 @@ export const registerCommand = defineCommand({
     session.account = accountRef(account);
     await core.blocks.accountCreated(session, core.clock.now());
     core.logger.info({ event: 'register', account: account.id, nick: account.name }, 'register');
+    recordSecurityEvent(core, 'register', {
+      target: account.name,
+      ...(session.link && { address: session.link.outlet.address }),
+    });
     return { nick: session.nick, account: true, role: account.role };
   },
 });
@@ -91,6 +96,10 @@ export const deregisterCommand = defineCommand({
       { event: 'deregister', account: account.id, nick: account.name },
       'deregister',
     );
+    recordSecurityEvent(core, 'deregister', {
+      target: account.name,
+      ...(session.link && { address: session.link.outlet.address }),
+    });
     return { nick: session.nick, account: false, role: 'guest' };
   },
 });
@@ -116,6 +125,10 @@ export const passwdCommand = defineCommand({
     const account = await confirmOwnPassword(core, session, oldPassword);
     await core.store.accounts.setPasswordHash(account.id, await hashPassword(newPassword));
     core.logger.info({ event: 'passwd', account: account.id }, 'password changed');
+    recordSecurityEvent(core, 'passwd', {
+      target: account.name,
+      ...(session.link && { address: session.link.outlet.address }),
+    });
     return { changed: true };
   },
 });
