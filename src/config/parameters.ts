@@ -22,14 +22,16 @@ export const PARAMETERS = {
     default: 1000,
     min: 1,
     max: 1_000_000,
-    description: 'sessions online at once; one more is refused with a clear reason',
+    description:
+      'sessions online at once, away ones included; when full, the oldest away guest gives way to a login, else it is refused with a clear reason',
   },
   maxConnectionsPerIp: {
     kind: 'integer',
     default: 20,
     min: 1,
     max: 1_000_000,
-    description: 'open connections from one address (IPv6: per /64)',
+    description:
+      'open connections, and sessions online or away, from one address (IPv6: per /64); past it, the oldest away guest of that address gives way to a login',
   },
   connectionsPerMinutePerIp: {
     kind: 'integer',

@@ -21,6 +21,7 @@ import { prepareLoginBacklog } from './rooms/login-backlog.js';
 import { LOBBY } from './rooms/lobby.js';
 import { RoomRegistry } from './rooms/room-registry.js';
 import { RequestDispatcher } from './request-dispatcher.js';
+import { SessionsByAddress } from './limits/sessions-by-address.js';
 import { ResumeRegistry } from './resume/resume-registry.js';
 import { Link, Session, type AccountRef, type Outlet } from './session.js';
 
@@ -85,6 +86,8 @@ export class ChatCore {
   readonly admin: AdminServices;
   /** Resume tokens and sessions waiting to be resumed. */
   readonly resume: ResumeRegistry;
+  /** Sessions per address, online and away (the ghost-session limits). */
+  readonly addresses = new SessionsByAddress();
 
   private readonly dispatcher: RequestDispatcher;
   private readonly delivery: Delivery;
@@ -243,7 +246,11 @@ export class ChatCore {
     if (attempt) this.admin.checkLogin(nickKey, attempt);
     const holder = this.sessions.findByNick(nickKey);
     if (holder && holder !== replacing) throw new ChatError('nick_taken');
-    if (this.sessions.size - (replacing ? 1 : 0) >= this.params.maxUsers)
+    // Full, unless a guest that is away can give way (`makeRoom`, at the login itself).
+    if (
+      this.sessions.size - (replacing ? 1 : 0) >= this.params.maxUsers &&
+      !this.addresses.oldestAwayGuest()
+    )
       throw new ChatError(
         'server_full',
         `The server is full (${this.params.maxUsers} users online)`,
@@ -253,6 +260,7 @@ export class ChatCore {
   /** Creates a session for a link that finished the nickname step and tells everyone. */
   login(link: Link, nick: string, nickKey: string, account: AccountRef | null): Session {
     this.checkLoginAllowed(nickKey, { address: link.outlet.address, account });
+    this.makeRoom(link.outlet.address);
     const session = new Session({
       id: `s${this.nextSessionNumber++}`,
       nick,
@@ -266,6 +274,7 @@ export class ChatCore {
     link.session = session;
     this.requestGuard.loggedIn(link);
     this.sessions.add(session);
+    this.addresses.connected(session, link.outlet.address);
     this.logger.info(
       {
         event: 'login',
@@ -290,6 +299,38 @@ export class ChatCore {
     return session;
   }
 
+  /**
+   * Sessions that are away hold places without a connection. Before a login, the oldest
+   * away guests of its own address give way until the address is within
+   * `maxConnectionsPerIp` sessions, then the oldest away guests anywhere until the server
+   * is within `maxUsers`. Accounts are never made to give way: each has one session.
+   */
+  private makeRoom(address: string): void {
+    const perAddress = this.params.maxConnectionsPerIp;
+    let ghost: Session | undefined;
+    while (
+      this.addresses.countFrom(address) >= perAddress &&
+      (ghost = this.addresses.oldestAwayGuest(address))
+    )
+      this.giveWay(ghost, 'address');
+    while (this.sessions.size >= this.params.maxUsers && (ghost = this.addresses.oldestAwayGuest()))
+      this.giveWay(ghost, 'server');
+  }
+
+  private giveWay(session: Session, full: 'address' | 'server'): void {
+    this.logger.info(
+      { event: 'away_given_way', session: session.id, nick: session.nick, full },
+      'an away guest gave way to a new login',
+    );
+    this.endSession(
+      session,
+      'dropped',
+      full === 'server'
+        ? 'Away too long on a full server: gave way to a new login'
+        : 'Away while its address had its full share of sessions: gave way to a new login',
+    );
+  }
+
   /** Renames a session (a guest's `/nick`, or a guest registering keeps the same key). */
   rename(session: Session, nick: string, nickKey: string): void {
     if (!this.sessions.rekey(session, nickKey)) throw new ChatError('nick_taken');
@@ -312,6 +353,7 @@ export class ChatCore {
     this.rooms.sessionEnded(session);
     this.recentPresence.left(session, this.clock.now());
     this.resume.forget(session);
+    this.addresses.removed(session);
     this.logger.info(
       { event: 'logout', session: session.id, nick: session.nick, reason },
       'logout',

@@ -1,30 +1,10 @@
-import net from 'node:net';
 import type { Clock } from '../core/clock.js';
+import { addressGroup } from '../core/limits/address-group.js';
 import { RateLimiter } from '../core/limits/rate-limiter.js';
 import type { Parameters } from '../config/parameters.js';
 
-/**
- * The address a per-address limit counts against. IPv4 (also when it arrives as an
- * IPv4-mapped IPv6 address) counts per address; IPv6 per /64, because one host commonly
- * holds a whole /64 and could otherwise sidestep any limit by changing its low bits.
- */
-export function addressGroup(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1]!;
-  if (!net.isIPv6(address)) return address;
-  const withoutZone = address.split('%')[0]!;
-  const [head = '', tail] = withoutZone.split('::');
-  const headGroups = head === '' ? [] : head.split(':');
-  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
-  const missing = 8 - headGroups.length - tailGroups.length;
-  const groups = [...headGroups, ...Array<string>(Math.max(missing, 0)).fill('0'), ...tailGroups];
-  return (
-    groups
-      .slice(0, 4)
-      .map((group) => Number.parseInt(group, 16).toString(16))
-      .join(':') + '::/64'
-  );
-}
+// The grouping is the core's too (sessions per address): one definition, there.
+export { addressGroup };
 
 export type AddressVerdict =
   | { readonly ok: true; readonly group: string }

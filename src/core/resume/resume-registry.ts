@@ -68,6 +68,7 @@ export class ResumeRegistry {
       this.core.endSession(session, 'dropped');
     }, graceMs);
     entry.timer = timer;
+    this.core.addresses.wentAway(session);
     this.core.logger.info({ event: 'away', session: session.id, nick: session.nick }, 'away');
     return true;
   }
@@ -123,6 +124,7 @@ export class ResumeRegistry {
     const lost = ring && ring.lostUpToId > afterId;
     session.link = link;
     link.session = session;
+    this.core.addresses.connected(session, link.outlet.address);
     for (const event of missed) link.outlet.send(event);
     // The new connection's client knows nothing yet: tell it the rooms it is (still) in.
     for (const key of session.joinedRooms) {
