@@ -24,6 +24,7 @@ import { RequestDispatcher } from './request-dispatcher.js';
 import { SessionsByAddress } from './limits/sessions-by-address.js';
 import { ResumeRegistry } from './resume/resume-registry.js';
 import { Link, Session, type AccountRef, type Outlet } from './session.js';
+import { noTelemetry, type Telemetry } from '../telemetry/telemetry.js';
 
 export const PROTOCOL_VERSION = 1;
 export { LOBBY };
@@ -48,6 +49,8 @@ export interface CoreDeps {
   readonly messageLog: MessageLog;
   /** Admin actions and security events (`logs/audit.log`); none when left out. */
   readonly auditLog?: AuditLog;
+  /** Counters and timings for the operator (`/metrics`); none when left out. */
+  readonly telemetry?: Telemetry;
   readonly commands: readonly CommandDefinition[];
   readonly version: string;
 }
@@ -72,6 +75,7 @@ export class ChatCore {
   readonly logger: Logger;
   readonly messageLog: MessageLog;
   readonly auditLog: AuditLog;
+  readonly telemetry: Telemetry;
   readonly version: string;
   readonly events: EventFactory;
   readonly requestGuard: RequestGuard;
@@ -106,6 +110,7 @@ export class ChatCore {
     this.logger = deps.logger;
     this.messageLog = deps.messageLog;
     this.auditLog = deps.auditLog ?? noAuditLog;
+    this.telemetry = deps.telemetry ?? noTelemetry;
     this.version = deps.version;
     this.events = new EventFactory(() => this.clock.now());
     this.requestGuard = new RequestGuard(this.clock, () => this.params);
@@ -120,6 +125,7 @@ export class ChatCore {
       sessions: this.sessions,
       rooms: this.rooms,
       params: () => this.params,
+      telemetry: this.telemetry,
     });
     this.admin = new AdminServices(this);
   }
@@ -232,6 +238,19 @@ export class ChatCore {
 
   get onlineCount(): number {
     return this.sessions.size;
+  }
+
+  /** This node's sessions by kind, for the metrics (a scrape walks them once). */
+  sessionCounts(): { guests: number; accounts: number; away: number } {
+    let guests = 0;
+    let accounts = 0;
+    let away = 0;
+    for (const session of this.sessions.values()) {
+      if (session.link === null) away++;
+      else if (session.account) accounts++;
+      else guests++;
+    }
+    return { guests, accounts, away };
   }
 
   /**

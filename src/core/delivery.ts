@@ -1,5 +1,6 @@
 import type { Bus, BusEnvelope, BusTarget, EventEnvelope } from '../bus/bus.js';
 import type { Parameters } from '../config/parameters.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 import type { SessionTable } from './directory/session-table.js';
 import type { ChatEvent, EventFactory, EventPayload } from './events.js';
 import { LOBBY } from './rooms/lobby.js';
@@ -12,6 +13,7 @@ export interface DeliveryDeps {
   readonly sessions: SessionTable;
   readonly rooms: RoomRegistry;
   readonly params: () => Parameters;
+  readonly telemetry: Telemetry;
 }
 
 /**
@@ -71,12 +73,15 @@ export class Delivery {
 
   private deliverLocally(message: EventEnvelope): void {
     const { event, excludeSession, senderKey } = message;
+    let recipients = 0;
     for (const session of this.resolveTarget(message.target)) {
       if (session.id === excludeSession) continue;
       // Blocking is silent: the blocked sender is never told.
       if (senderKey !== undefined && session.blocks.has(senderKey)) continue;
       session.deliver(event);
+      recipients++;
     }
+    if (recipients > 0) this.deps.telemetry.fannedOut(recipients);
   }
 
   private *resolveTarget(target: BusTarget): Iterable<Session> {

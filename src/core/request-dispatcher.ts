@@ -6,6 +6,22 @@ import type { CommandDefinition, LoginContext } from './commands/command.js';
 import { ChatError, ERROR_CODES } from './errors.js';
 import { errorReply, type Link, type Reply } from './session.js';
 
+/**
+ * A login's outcome for the metrics. A `nick_reserved` answer is the server asking for the
+ * password, not a failure; a wrong password with `retryAfterSeconds` is a lockout.
+ */
+function countLogin(core: ChatCore, request: Request, reply: Reply): void {
+  if (reply.ok) {
+    core.telemetry.login(request.cmd === 'resume' ? 'resumed' : 'ok');
+    return;
+  }
+  const { code, details } = reply.error;
+  if (code === 'nick_reserved') return;
+  if (code === 'wrong_password' || code === 'login_failed')
+    core.telemetry.login(details?.retryAfterSeconds === undefined ? 'bad_password' : 'locked_out');
+  else core.telemetry.login(code === 'banned' ? 'banned' : 'refused');
+}
+
 /** Pipelined requests one link may have waiting for their commit at once. */
 const MAX_PIPELINED_REQUESTS = 32;
 
@@ -64,8 +80,11 @@ export class RequestDispatcher {
         if (link.isClosed) return;
         const afterReply: Array<() => void> = [];
         if (pipelined) link.pipelinedInFlight++;
+        const started = performance.now();
         const reply = this.dispatch(link, request, afterReply, pipelined ? release : () => {});
         await link.inOrder(reply, (answer) => {
+          core.telemetry.commandFinished(request.cmd, (performance.now() - started) / 1000);
+          if (request.cmd === 'nick' || request.cmd === 'resume') countLogin(core, request, answer);
           if (pipelined) link.pipelinedInFlight--;
           if (!link.isClosed) link.outlet.send(answer);
           const pending = pipelined ? afterReply : [...afterReply, ...link.takeAfterReply()];
@@ -79,6 +98,7 @@ export class RequestDispatcher {
   }
 
   private refuseFlood(link: Link, request: Request, retryAfterMs: number, disconnect: boolean) {
+    this.core.telemetry.floodRefused();
     link.outlet.send(
       errorReply(request.id, 'rate_limited', ERROR_CODES.rate_limited, { retryAfterMs }),
     );

@@ -18,6 +18,8 @@ import { NativeListener } from '../transport/native/listener.js';
 import { VERSION } from '../version.js';
 import { loadPasswordPolicy } from '../core/accounts/passwords.js';
 import { ensureAdminAccount, type AdminBootstrap } from './admin-bootstrap.js';
+import { PrometheusTelemetry } from '../metrics/prometheus.js';
+import { noTelemetry } from '../telemetry/telemetry.js';
 
 export interface StartOptions {
   readonly clock?: Clock;
@@ -30,6 +32,11 @@ export interface StartOptions {
    * owns it from here on and closes it when it stops.
    */
   readonly store?: Store;
+  /**
+   * Count and time what happens, for `/metrics` (default on). Off only to measure what the
+   * metrics cost (`npm run bench`).
+   */
+  readonly metrics?: boolean;
 }
 
 export interface RunningServer {
@@ -37,6 +44,8 @@ export interface RunningServer {
   /** The plain-TCP loopback listener next to a TLS one (`--loopback-port`), if any. */
   readonly loopbackAddress: AddressInfo | undefined;
   readonly core: ChatCore;
+  /** The Prometheus metrics, when on. */
+  readonly metrics: PrometheusTelemetry | undefined;
   readonly config: ServerConfig;
   readonly admin: AdminBootstrap;
   readonly logDir: string;
@@ -63,7 +72,10 @@ export async function startServer(
   // Paid once at start rather than by the first /register.
   loadPasswordPolicy();
   const logs = openLogs(config.server.dataDir);
+  const metrics = options.metrics === false ? undefined : new PrometheusTelemetry();
+  const telemetry = metrics ?? noTelemetry;
   const store = options.store ?? SqliteStore.open(config.server.dataDir);
+  store.instrument(telemetry);
   const admin = await ensureAdminAccount(store, options.adminPassword, clock.now());
   await loadLiveSettings(store, config, logs.logger);
   const bus = new LocalBus();
@@ -75,9 +87,14 @@ export async function startServer(
     logger: logs.logger,
     messageLog: logs.messageLog,
     auditLog: logs.auditLog,
+    telemetry,
     commands: ALL_COMMANDS,
     version: VERSION,
   });
+  metrics?.watch(
+    ALL_COMMANDS.map((command) => command.info.name),
+    () => core.sessionCounts(),
+  );
   await core.restore();
   await FileService.install(
     core,
@@ -149,6 +166,7 @@ export async function startServer(
     address,
     loopbackAddress,
     core,
+    metrics,
     config,
     admin,
     logDir: logs.dir,

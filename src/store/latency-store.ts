@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Telemetry } from '../telemetry/telemetry.js';
 import type { Store } from './store.js';
 
 /** Milliseconds a call takes, drawn uniformly from [minMs, maxMs] for each call. */
@@ -24,7 +25,7 @@ export function parseStoreLatency(value: string | undefined): LatencyRange | und
 }
 
 /** Every sub-store of `Store`: a new one fails to compile until it is listed here. */
-const SUB_STORES: Record<Exclude<keyof Store, 'close'>, true> = {
+const SUB_STORES: Record<Exclude<keyof Store, 'close' | 'instrument'>, true> = {
   messages: true,
   accounts: true,
   rooms: true,
@@ -72,6 +73,7 @@ export function withLatency(
   const wrapped = {} as Record<string, unknown>;
   for (const name of Object.keys(SUB_STORES) as Array<keyof typeof SUB_STORES>)
     wrapped[name] = delayed(inner[name], late);
+  wrapped.instrument = (telemetry: Telemetry) => inner.instrument(telemetry);
   wrapped.close = async () => {
     // Calls still waiting to reach the backend run first, as they would over a network.
     while (inFlight.size > 0) await Promise.allSettled([...inFlight]);

@@ -1,3 +1,5 @@
+import type { Telemetry } from '../telemetry/telemetry.js';
+
 /**
  * The persistence contract. The chat core talks only to these interfaces; each backend
  * (SQLite now, PostgreSQL later) implements them in its own folder. Every method is
@@ -19,6 +21,11 @@ export interface Store {
   readonly audit: AuditStore;
   readonly cases: CaseStore;
   readonly loginGuard: LoginGuardStore;
+  /**
+   * Reports each commit (its time and how many writes it carried) to the operator's
+   * metrics from now on; the composition root calls it once, whatever the backend.
+   */
+  instrument(telemetry: Telemetry): void;
   /** Flushes pending writes and releases the backend. */
   close(): Promise<void>;
 }

@@ -22,6 +22,7 @@ async function sayInRoom(
   room: string,
   roomName: string,
   text: string,
+  kind: 'room' | 'broadcast' = 'room',
 ) {
   const committing = core.store.messages.append({
     ts: core.clock.now(),
@@ -34,6 +35,7 @@ async function sayInRoom(
   ordered();
   const stored = await committing;
   core.messageLog.record({ ts: stored.ts, sender: session.nick, target: `#${room}`, text });
+  core.telemetry.messageSent(kind);
   core.publish(
     { kind: 'room', room },
     { ev: 'message', mid: stored.id, room: roomName, from: session.nick, text },
@@ -79,7 +81,7 @@ export const broadcastCommand = defineCommand({
   args: z.object({ text: z.string() }),
   handle(ctx, { text }) {
     checkText(ctx.core, text);
-    return sayInRoom(ctx, LOBBY, LOBBY, text);
+    return sayInRoom(ctx, LOBBY, LOBBY, text, 'broadcast');
   },
 });
 
@@ -142,6 +144,7 @@ export const msgCommand = defineCommand({
     ordered();
     const message = await committing;
     core.messageLog.record({ ts: message.ts, sender: session.nick, target: names.join(','), text });
+    core.telemetry.messageSent('private');
     if (live.length > 0)
       core.publish(
         { kind: 'sessions', ids: live.map((recipient) => recipient.id) },

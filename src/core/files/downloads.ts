@@ -158,6 +158,7 @@ export class Downloads {
         );
         download.offset += length;
         download.credit--;
+        this.ctx.core.telemetry.fileBytes('out', length);
       }
     } catch (error) {
       this.ctx.core.logger.error({ err: error, file: file.id }, 'file read failed');

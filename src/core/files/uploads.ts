@@ -154,6 +154,7 @@ export class Uploads {
       throw this.storageError(error, 'write');
     }
     upload.hash.update(bytes);
+    this.ctx.core.telemetry.fileBytes('in', bytes.length);
     return { received: upload.writer.size };
   }
 

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { StoreConflictError, StoreUnavailableError } from '../store.js';
 import { migrate } from './migrations.js';
+import { noTelemetry, type Telemetry } from '../../telemetry/telemetry.js';
 
 export const DATABASE_FILE = 'confab.db';
 
@@ -92,6 +93,9 @@ export class WriteBatcher {
   private scheduled: NodeJS.Immediate | undefined;
   private lazyTimer: NodeJS.Timeout | undefined;
 
+  /** Where commits are reported (`Store.instrument`). */
+  telemetry: Telemetry = noTelemetry;
+
   constructor(private readonly db: Database.Database) {}
 
   enqueue<T>(run: () => T): Promise<T> {
@@ -121,12 +125,14 @@ export class WriteBatcher {
     this.queue = [];
     if (batch.length === 0) return;
     let results: unknown[];
+    const started = performance.now();
     try {
       results = this.db.transaction(() => batch.map((write) => write.run()))();
     } catch {
       for (const write of batch) this.runAlone(write);
       return;
     }
+    this.telemetry.storeCommitted((performance.now() - started) / 1000, batch.length);
     batch.forEach((write, index) => write.resolve(results[index] as never));
   }
 

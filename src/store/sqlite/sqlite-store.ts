@@ -13,6 +13,7 @@ import { SqliteAuditStore } from './audit.js';
 import { SqliteCaseStore } from './cases.js';
 import { SqliteModerationStore } from './moderation.js';
 import { SqliteSettingsStore } from './settings.js';
+import type { Telemetry } from '../../telemetry/telemetry.js';
 
 /** The embedded default store: one SQLite file in the data directory. */
 export class SqliteStore implements Store {
@@ -49,6 +50,10 @@ export class SqliteStore implements Store {
 
   static open(dataDir: string): SqliteStore {
     return new SqliteStore(openDatabase(dataDir));
+  }
+
+  instrument(telemetry: Telemetry): void {
+    this.batcher.telemetry = telemetry;
   }
 
   async close(): Promise<void> {

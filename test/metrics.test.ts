@@ -1,0 +1,68 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { errorOf, loginAdmin } from './admin/helpers.js';
+
+const servers: TestServer[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) await server.dispose();
+});
+
+/** One sample's value from the exposition text, or undefined when absent. */
+function sample(text: string, name: string, labels = ''): number | undefined {
+  const prefix = labels === '' ? `${name} ` : `${name}{${labels}} `;
+  const line = text.split('\n').find((row) => row.startsWith(prefix));
+  return line === undefined ? undefined : Number(line.slice(prefix.length));
+}
+
+describe('metrics', () => {
+  it('count logins, messages, deliveries, commands, sessions, store commits and refusals', async () => {
+    const server = await startTestServer({ set: { 'flood.burst': 5, 'flood.perSecond': 1 } });
+    servers.push(server);
+    const metrics = server.server.metrics!;
+    const admin = await loginAdmin(server);
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    await errorOf((await server.open()).login('admin', 'wrong-password-here'));
+    await alice.request('say', { text: 'hello all' });
+    await alice.request('msg', { to: ['bob'], text: 'psst' });
+    await admin.request('broadcast', { text: 'notice' });
+    bob.destroy();
+    await bob.closed();
+    // Flood control: more requests at once than the burst allows.
+    const burst = await Promise.allSettled(Array.from({ length: 12 }, () => alice.request('who')));
+    expect(burst.some((outcome) => outcome.status === 'rejected')).toBe(true);
+
+    const text = await metrics.render();
+    expect(sample(text, 'confab_logins_total', 'result="ok"')).toBe(3);
+    expect(sample(text, 'confab_logins_total', 'result="bad_password"')).toBe(1);
+    expect(sample(text, 'confab_messages_total', 'kind="room"')).toBe(1);
+    expect(sample(text, 'confab_messages_total', 'kind="private"')).toBe(1);
+    expect(sample(text, 'confab_messages_total', 'kind="broadcast"')).toBe(1);
+    // The lobby message reached admin and bob, the private one bob, the broadcast two others.
+    expect(sample(text, 'confab_deliveries_total')).toBeGreaterThanOrEqual(5);
+    expect(sample(text, 'confab_fanout_recipients_count')).toBeGreaterThanOrEqual(3);
+    expect(sample(text, 'confab_command_duration_seconds_count', 'command="say"')).toBe(1);
+    expect(sample(text, 'confab_command_duration_seconds_count', 'command="msg"')).toBe(1);
+    expect(sample(text, 'confab_store_commit_writes_count')).toBeGreaterThanOrEqual(3);
+    expect(sample(text, 'confab_flood_refusals_total')).toBeGreaterThanOrEqual(1);
+    // bob dropped without quit: away, waiting to be resumed.
+    expect(sample(text, 'confab_sessions', 'kind="guest"')).toBe(1);
+    expect(sample(text, 'confab_sessions', 'kind="account"')).toBe(1);
+    expect(sample(text, 'confab_sessions', 'kind="away"')).toBe(1);
+    // Node's own metrics come along, with the event loop's lag.
+    expect(text).toContain('nodejs_eventloop_lag_seconds');
+    for (const line of text.split('\n'))
+      if (line.startsWith('# HELP ') && !/^# HELP (nodejs_|process_)/.test(line))
+        expect(line).toMatch(/^# HELP confab_/);
+  });
+
+  it('keep unknown commands out of the label set', async () => {
+    const server = await startTestServer();
+    servers.push(server);
+    const alice = await server.connect('alice');
+    for (const cmd of ['no-such-1', 'no-such-2']) await errorOf(alice.request(cmd, {}));
+    const text = await server.server.metrics!.render();
+    expect(sample(text, 'confab_command_duration_seconds_count', 'command="unknown"')).toBe(2);
+    expect(text).not.toContain('no-such');
+  });
+});
