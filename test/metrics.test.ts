@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { LocalBus } from '../src/bus/local-bus.js';
+import { instrumentBus } from '../src/metrics/instrumented-bus.js';
+import { PrometheusTelemetry } from '../src/metrics/prometheus.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { errorOf, loginAdmin } from './admin/helpers.js';
 
@@ -64,5 +67,27 @@ describe('metrics', () => {
     const text = await server.server.metrics!.render();
     expect(sample(text, 'confab_command_duration_seconds_count', 'command="unknown"')).toBe(2);
     expect(text).not.toContain('no-such');
+  });
+});
+
+describe('the instrumented bus', () => {
+  it('counts what a node publishes and what it hears from other nodes, with the crossing time', async () => {
+    const telemetry = new PrometheusTelemetry();
+    const network = new LocalBus();
+    const here = instrumentBus(network, telemetry, () => 1_000_050);
+    const received: string[] = [];
+    here.subscribe((envelope) => received.push(envelope.type));
+    const event = { ev: 'notice' as const, text: 'hi', id: 1, ts: 1_000_000 };
+    // From this node: published, heard back, but not counted as received.
+    here.publish({ type: 'event', origin: here.nodeId, target: { kind: 'everyone' }, event });
+    // From another node on the same bus: counted, 50 ms after it was stamped.
+    network.publish({ type: 'event', origin: 'elsewhere', target: { kind: 'everyone' }, event });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(received).toEqual(['event', 'event']);
+    const text = await telemetry.render();
+    expect(sample(text, 'confab_bus_published_total', 'type="event"')).toBe(1);
+    expect(sample(text, 'confab_bus_received_total', 'type="event"')).toBe(1);
+    expect(sample(text, 'confab_bus_latency_seconds_sum')).toBeCloseTo(0.05, 5);
+    await here.close();
   });
 });

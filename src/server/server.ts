@@ -18,6 +18,7 @@ import { NativeListener } from '../transport/native/listener.js';
 import { VERSION } from '../version.js';
 import { loadPasswordPolicy } from '../core/accounts/passwords.js';
 import { ensureAdminAccount, type AdminBootstrap } from './admin-bootstrap.js';
+import { instrumentBus } from '../metrics/instrumented-bus.js';
 import { PrometheusTelemetry } from '../metrics/prometheus.js';
 import { noTelemetry } from '../telemetry/telemetry.js';
 
@@ -78,7 +79,8 @@ export async function startServer(
   store.instrument(telemetry);
   const admin = await ensureAdminAccount(store, options.adminPassword, clock.now());
   await loadLiveSettings(store, config, logs.logger);
-  const bus = new LocalBus();
+  const localBus = new LocalBus();
+  const bus = metrics ? instrumentBus(localBus, metrics, clock.now) : localBus;
   const core = new ChatCore({
     config,
     store,
