@@ -25,7 +25,11 @@ const config = ServerConfig.load({
   },
   env: {},
 });
-const server = await startServer(config, { adminPassword: 'bench-admin-password-not-secret' });
+// CONFAB_BENCH_METRICS=off runs the server without its metrics, to measure what they cost.
+const server = await startServer(config, {
+  adminPassword: 'bench-admin-password-not-secret',
+  metrics: process.env.CONFAB_BENCH_METRICS !== 'off',
+});
 const send = (message: ServerReply) => process.send!(message);
 
 const gc = (globalThis as { gc?: () => void }).gc;
