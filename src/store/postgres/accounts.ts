@@ -1,0 +1,87 @@
+import type { Account, AccountStore, NewAccount, Role } from '../store.js';
+import { guarded, type Sql } from './database.js';
+
+interface AccountRow {
+  id: number;
+  name: string;
+  name_key: string;
+  password_hash: string;
+  role: Role;
+  created_at: number;
+  last_seen_at: number | null;
+}
+
+function toAccount(row: AccountRow): Account {
+  return {
+    id: row.id,
+    name: row.name,
+    nameKey: row.name_key,
+    passwordHash: row.password_hash,
+    role: row.role,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+  };
+}
+
+export class PostgresAccountStore implements AccountStore {
+  constructor(private readonly sql: Sql) {}
+
+  async create(account: NewAccount): Promise<Account> {
+    const [row] = await guarded(
+      () => this.sql<{ id: number }[]>`
+        INSERT INTO accounts (name, name_key, password_hash, role, created_at)
+        VALUES (${account.name}, ${account.nameKey}, ${account.passwordHash}, ${account.role},
+                ${account.createdAt})
+        RETURNING id`,
+    );
+    return { ...account, id: row!.id, lastSeenAt: null };
+  }
+
+  async findByKey(nameKey: string): Promise<Account | undefined> {
+    const [row] = await guarded(
+      () => this.sql<AccountRow[]>`SELECT * FROM accounts WHERE name_key = ${nameKey}`,
+    );
+    return row && toAccount(row);
+  }
+
+  async findById(id: number): Promise<Account | undefined> {
+    const [row] = await guarded(
+      () => this.sql<AccountRow[]>`SELECT * FROM accounts WHERE id = ${id}`,
+    );
+    return row && toAccount(row);
+  }
+
+  async list(): Promise<Account[]> {
+    // COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
+    const rows = await guarded(
+      () => this.sql<AccountRow[]>`SELECT * FROM accounts ORDER BY name_key COLLATE "C"`,
+    );
+    return rows.map(toAccount);
+  }
+
+  async setPasswordHash(id: number, passwordHash: string): Promise<void> {
+    await guarded(
+      () => this.sql`UPDATE accounts SET password_hash = ${passwordHash} WHERE id = ${id}`,
+    );
+  }
+
+  async setLastSeen(id: number, at: number): Promise<void> {
+    await guarded(() => this.sql`UPDATE accounts SET last_seen_at = ${at} WHERE id = ${id}`);
+  }
+
+  async touchLastSeen(ids: readonly number[], at: number): Promise<void> {
+    if (ids.length === 0) return;
+    // One statement for every account online. A logout is written at once and may land
+    // first: `last_seen_at < at` keeps it rather than moving the time back.
+    await guarded(
+      () => this.sql`
+        UPDATE accounts SET last_seen_at = ${at}
+         WHERE id = ANY(${[...ids]}::bigint[])
+           AND (last_seen_at IS NULL OR last_seen_at < ${at})`,
+    );
+  }
+
+  async delete(id: number): Promise<void> {
+    await guarded(() => this.sql`DELETE FROM accounts WHERE id = ${id}`);
+  }
+}

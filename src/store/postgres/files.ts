@@ -1,0 +1,203 @@
+import type {
+  FileGoneReason,
+  FileParty,
+  FileState,
+  FileStore,
+  FileTombstone,
+  NewFile,
+  StoredFile,
+} from '../store.js';
+import { guarded, type Sql } from './database.js';
+
+interface FileRow {
+  id: number;
+  storage_name: string;
+  name: string;
+  size: number;
+  sha256: string;
+  state: FileState;
+  sender: string;
+  sender_account: number | null;
+  sender_session: string | null;
+  recipient: string | null;
+  recipient_account: number | null;
+  recipient_session: string | null;
+  created_at: number;
+}
+
+interface TombstoneRow {
+  file_id: number;
+  name: string;
+  recipient: string;
+  reason: FileGoneReason;
+  at: number;
+}
+
+function party(account: number | null, session: string | null): FileParty | undefined {
+  if (account !== null) return { kind: 'account', accountId: account };
+  if (session !== null) return { kind: 'guest', sessionId: session };
+  return undefined;
+}
+
+/** A guest sender who left owns nothing any more: a sentinel no session id can match. */
+const DETACHED: FileParty = { kind: 'guest', sessionId: '' };
+
+function toFile(row: FileRow): StoredFile {
+  const recipientParty = party(row.recipient_account, row.recipient_session);
+  return {
+    id: row.id,
+    storageName: row.storage_name,
+    name: row.name,
+    size: row.size,
+    sha256: row.sha256,
+    state: row.state,
+    sender: row.sender,
+    senderParty: party(row.sender_account, row.sender_session) ?? DETACHED,
+    recipient:
+      row.recipient === null || !recipientParty
+        ? null
+        : { nick: row.recipient, party: recipientParty },
+    createdAt: row.created_at,
+  };
+}
+
+/** File metadata; the bytes live in a `BlobStore`. */
+export class PostgresFileStore implements FileStore {
+  constructor(private readonly sql: Sql) {}
+
+  /** `column_account = x` or `column_session = x`, whichever the party is. */
+  private partyIs(column: 'sender' | 'recipient', who: FileParty) {
+    const sql = this.sql;
+    return who.kind === 'account'
+      ? sql`${sql(`${column}_account`)} = ${who.accountId}`
+      : sql`${sql(`${column}_session`)} = ${who.sessionId}`;
+  }
+
+  async create(file: NewFile): Promise<StoredFile> {
+    const sender = file.senderParty;
+    const recipient = file.recipient?.party;
+    const [row] = await guarded(
+      () => this.sql<{ id: number }[]>`
+        INSERT INTO files (storage_name, name, size, sha256, state, sender, sender_account,
+                           sender_session, recipient, recipient_account, recipient_session,
+                           created_at)
+        VALUES (${file.storageName}, ${file.name}, ${file.size}, ${file.sha256}, 'uploading',
+                ${file.sender}, ${sender.kind === 'account' ? sender.accountId : null},
+                ${sender.kind === 'guest' ? sender.sessionId : null},
+                ${file.recipient?.nick ?? null},
+                ${recipient?.kind === 'account' ? recipient.accountId : null},
+                ${recipient?.kind === 'guest' ? recipient.sessionId : null}, ${file.createdAt})
+        RETURNING id`,
+    );
+    return { ...file, id: row!.id, state: 'uploading' };
+  }
+
+  async markReady(id: number): Promise<void> {
+    await guarded(() => this.sql`UPDATE files SET state = 'ready' WHERE id = ${id}`);
+  }
+
+  async get(id: number): Promise<StoredFile | undefined> {
+    const [row] = await guarded(() => this.sql<FileRow[]>`SELECT * FROM files WHERE id = ${id}`);
+    return row && toFile(row);
+  }
+
+  async waitingFor(who: FileParty): Promise<StoredFile[]> {
+    return this.select(this.sql`state = 'ready' AND ${this.partyIs('recipient', who)}`);
+  }
+
+  async sentBy(who: FileParty): Promise<StoredFile[]> {
+    return this.select(
+      this.sql`state = 'ready' AND recipient IS NOT NULL AND ${this.partyIs('sender', who)}`,
+    );
+  }
+
+  async shared(): Promise<StoredFile[]> {
+    return this.select(this.sql`state = 'ready' AND recipient IS NULL`);
+  }
+
+  async usedBytes(who: FileParty): Promise<number> {
+    const [row] = await guarded(
+      () => this.sql<{ n: number }[]>`
+        SELECT coalesce(sum(size), 0)::bigint AS n FROM files WHERE ${this.partyIs('sender', who)}`,
+    );
+    return row?.n ?? 0;
+  }
+
+  async createdBefore(ts: number): Promise<StoredFile[]> {
+    return this.select(this.sql`state = 'ready' AND created_at < ${ts}`);
+  }
+
+  async delete(id: number): Promise<void> {
+    await guarded(() => this.sql`DELETE FROM files WHERE id = ${id}`);
+  }
+
+  async retire(file: StoredFile, reason: FileGoneReason, at: number): Promise<void> {
+    await guarded(() =>
+      this.sql.begin(async (tx) => {
+        await tx`DELETE FROM files WHERE id = ${file.id}`;
+        // recipient '' marks a shared file.
+        if (file.senderParty.kind === 'account')
+          await tx`
+            INSERT INTO file_tombstones (sender_account, file_id, name, recipient, reason, at)
+            VALUES (${file.senderParty.accountId}, ${file.id}, ${file.name},
+                    ${file.recipient?.nick ?? ''}, ${reason}, ${at})`;
+      }),
+    );
+  }
+
+  async takeTombstones(accountId: number): Promise<FileTombstone[]> {
+    const rows = await guarded(
+      () => this.sql<(TombstoneRow & { id: number })[]>`
+        DELETE FROM file_tombstones WHERE sender_account = ${accountId}
+        RETURNING id, file_id, name, recipient, reason, at`,
+    );
+    return rows
+      .sort((a, b) => a.id - b.id)
+      .map((row) => ({
+        id: row.file_id,
+        name: row.name,
+        recipient: row.recipient,
+        reason: row.reason,
+        at: row.at,
+      }));
+  }
+
+  async forgetGuest(sessionId: string): Promise<StoredFile[]> {
+    const rows = await guarded(() =>
+      this.sql.begin(async (tx) => {
+        const removed = await tx<FileRow[]>`
+          DELETE FROM files WHERE recipient_session = ${sessionId} RETURNING *`;
+        await tx`UPDATE files SET sender_session = NULL WHERE sender_session = ${sessionId}`;
+        return [...removed];
+      }),
+    );
+    return (rows as FileRow[]).sort((a, b) => a.id - b.id).map(toFile);
+  }
+
+  async recoverAfterRestart(): Promise<StoredFile[]> {
+    const rows = await guarded(() =>
+      this.sql.begin(async (tx) => {
+        const removed = await tx<FileRow[]>`
+          DELETE FROM files WHERE state = 'uploading' OR recipient_session IS NOT NULL
+          RETURNING *`;
+        await tx`UPDATE files SET sender_session = NULL WHERE sender_session IS NOT NULL`;
+        return [...removed];
+      }),
+    );
+    return (rows as FileRow[]).sort((a, b) => a.id - b.id).map(toFile);
+  }
+
+  async storageNames(): Promise<Set<string>> {
+    const rows = await guarded(
+      () => this.sql<{ storage_name: string }[]>`SELECT storage_name FROM files`,
+    );
+    return new Set(rows.map((row) => row.storage_name));
+  }
+
+  private async select(where: ReturnType<Sql>): Promise<StoredFile[]> {
+    const rows = await guarded(
+      () => this.sql<FileRow[]>`SELECT * FROM files WHERE ${where} ORDER BY id`,
+    );
+    return rows.map(toFile);
+  }
+}

@@ -1,0 +1,154 @@
+import type { AddressLockout, LoginGuardStore, PairLockout, UnreportedFailure } from '../store.js';
+import { guarded, type Sql } from './database.js';
+
+interface PairRow {
+  name_key: string;
+  address: string;
+  failures: number;
+  locked_until: number;
+}
+
+interface AddressRow {
+  address: string;
+  failures: number;
+  window_start: number;
+  locked_until: number;
+}
+
+const toPair = (row: PairRow): PairLockout => ({
+  nameKey: row.name_key,
+  address: row.address,
+  failures: row.failures,
+  lockedUntil: row.locked_until,
+});
+
+const toAddress = (row: AddressRow): AddressLockout => ({
+  address: row.address,
+  failures: row.failures,
+  windowStart: row.window_start,
+  lockedUntil: row.locked_until,
+});
+
+/**
+ * Lockout state in PostgreSQL. Each count is one atomic upsert that applies the rule in
+ * the statement itself, so failures counted on several nodes at once all count.
+ */
+export class PostgresLoginGuardStore implements LoginGuardStore {
+  constructor(private readonly sql: Sql) {}
+
+  async pair(nameKey: string, address: string): Promise<PairLockout | undefined> {
+    const [row] = await guarded(
+      () => this.sql<PairRow[]>`
+        SELECT * FROM login_failures WHERE name_key = ${nameKey} AND address = ${address}`,
+    );
+    return row && toPair(row);
+  }
+
+  async address(address: string): Promise<AddressLockout | undefined> {
+    const [row] = await guarded(
+      () => this.sql<AddressRow[]>`SELECT * FROM address_failures WHERE address = ${address}`,
+    );
+    return row && toAddress(row);
+  }
+
+  async recordPairFailure(
+    nameKey: string,
+    address: string,
+    now: number,
+    rule: { attempts: number; lockMs: number },
+  ): Promise<PairLockout> {
+    // At `attempts` failures the pair locks and its count starts again.
+    const [row] = await guarded(
+      () => this.sql<PairRow[]>`
+        INSERT INTO login_failures AS f (name_key, address, failures, locked_until, last_at)
+        VALUES (${nameKey}, ${address},
+                CASE WHEN 1 >= ${rule.attempts}::bigint THEN 0 ELSE 1 END,
+                CASE WHEN 1 >= ${rule.attempts}::bigint THEN ${now}::bigint + ${rule.lockMs}::bigint ELSE 0 END,
+                ${now})
+        ON CONFLICT (name_key, address) DO UPDATE SET
+          failures = CASE WHEN f.failures + 1 >= ${rule.attempts}::bigint THEN 0 ELSE f.failures + 1 END,
+          locked_until = CASE WHEN f.failures + 1 >= ${rule.attempts}::bigint
+                              THEN ${now}::bigint + ${rule.lockMs}::bigint ELSE f.locked_until END,
+          last_at = excluded.last_at
+        RETURNING name_key, address, failures, locked_until`,
+    );
+    return toPair(row!);
+  }
+
+  async recordAddressFailure(
+    address: string,
+    now: number,
+    rule: { attempts: number; lockMs: number; windowMs: number },
+  ): Promise<AddressLockout> {
+    // A window older than windowMs starts again at this failure.
+    const [row] = await guarded(
+      () => this.sql<AddressRow[]>`
+        INSERT INTO address_failures AS a (address, failures, window_start, locked_until)
+        VALUES (${address}, 1, ${now},
+                CASE WHEN 1 >= ${rule.attempts}::bigint THEN ${now}::bigint + ${rule.lockMs}::bigint ELSE 0 END)
+        ON CONFLICT (address) DO UPDATE SET
+          failures = CASE WHEN ${now}::bigint - a.window_start >= ${rule.windowMs}::bigint
+                          THEN 1 ELSE a.failures + 1 END,
+          window_start = CASE WHEN ${now}::bigint - a.window_start >= ${rule.windowMs}::bigint
+                              THEN ${now}::bigint ELSE a.window_start END,
+          locked_until = CASE
+            WHEN (CASE WHEN ${now}::bigint - a.window_start >= ${rule.windowMs}::bigint
+                       THEN 1 ELSE a.failures + 1 END) >= ${rule.attempts}::bigint
+              THEN ${now}::bigint + ${rule.lockMs}::bigint
+            WHEN ${now}::bigint - a.window_start >= ${rule.windowMs}::bigint THEN 0
+            ELSE a.locked_until END
+        RETURNING address, failures, window_start, locked_until`,
+    );
+    return toAddress(row!);
+  }
+
+  async clearPair(nameKey: string, address: string): Promise<void> {
+    await guarded(
+      () =>
+        this.sql`DELETE FROM login_failures WHERE name_key = ${nameKey} AND address = ${address}`,
+    );
+  }
+
+  async addUnreported(accountId: number, address: string, at: number): Promise<void> {
+    await guarded(
+      () => this.sql`
+        INSERT INTO unreported_failures AS u (account_id, address, count, last_at)
+        VALUES (${accountId}, ${address}, 1, ${at})
+        ON CONFLICT (account_id, address)
+        DO UPDATE SET count = u.count + 1, last_at = excluded.last_at`,
+    );
+  }
+
+  async takeUnreported(accountId: number): Promise<UnreportedFailure[]> {
+    const rows = await guarded(
+      () => this.sql<{ address: string; count: number; last_at: number }[]>`
+        DELETE FROM unreported_failures WHERE account_id = ${accountId}
+        RETURNING address, count, last_at`,
+    );
+    return rows
+      .map((row) => ({ address: row.address, count: row.count, lastAt: row.last_at }))
+      .sort((a, b) => a.lastAt - b.lastAt);
+  }
+
+  async lockedAt(now: number): Promise<{ pairs: PairLockout[]; addresses: AddressLockout[] }> {
+    const [pairs, addresses] = await guarded(() =>
+      Promise.all([
+        this.sql<PairRow[]>`
+          SELECT * FROM login_failures WHERE locked_until > ${now} ORDER BY locked_until`,
+        this.sql<AddressRow[]>`
+          SELECT * FROM address_failures WHERE locked_until > ${now} ORDER BY locked_until`,
+      ]),
+    );
+    return { pairs: pairs.map(toPair), addresses: addresses.map(toAddress) };
+  }
+
+  async prune(now: number, before: number): Promise<void> {
+    await guarded(() =>
+      Promise.all([
+        this.sql`DELETE FROM login_failures WHERE locked_until <= ${now} AND last_at < ${before}`,
+        this
+          .sql`DELETE FROM address_failures WHERE locked_until <= ${now} AND window_start < ${before}`,
+      ]),
+    );
+  }
+}

@@ -1,0 +1,206 @@
+import type { MessageStore, NewMessage, StoredMessage } from '../store.js';
+import { guarded, translateError, type Sql, type TxSql } from './database.js';
+
+interface MessageRow {
+  id: number;
+  ts: number;
+  sender: string;
+  sender_account: number | null;
+  room: string | null;
+  text: string;
+}
+
+interface PendingAppend {
+  readonly message: NewMessage;
+  readonly resolve: (stored: StoredMessage) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/**
+ * Messages in PostgreSQL. Appends are committed in batches: those made during one tick
+ * share one transaction (one WAL flush), and one batch is in flight at a time, so on this
+ * node ids follow the order appends were made and commit order. If a batch fails for a
+ * reason other than the database being unavailable, each append is retried alone, so one
+ * bad message cannot fail its neighbours.
+ */
+export class PostgresMessageStore implements MessageStore {
+  private queue: PendingAppend[] = [];
+  private flushing: Promise<void> | undefined;
+  private scheduled = false;
+
+  constructor(private readonly sql: Sql) {}
+
+  append(message: NewMessage): Promise<StoredMessage> {
+    return new Promise<StoredMessage>((resolve, reject) => {
+      this.queue.push({ message, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves once every append made so far has been committed or has failed. */
+  async drain(): Promise<void> {
+    while (this.flushing || this.queue.length > 0) {
+      if (!this.flushing) this.startFlush();
+      await this.flushing;
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.flushing) this.startFlush();
+    });
+  }
+
+  private startFlush(): void {
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    this.flushing = this.writeBatch(batch).finally(() => {
+      this.flushing = undefined;
+      if (this.queue.length > 0) this.schedule();
+    });
+  }
+
+  private async writeBatch(batch: PendingAppend[]): Promise<void> {
+    let stored: StoredMessage[];
+    try {
+      stored = (await this.sql.begin((tx) =>
+        insertMessages(
+          tx,
+          batch.map((pending) => pending.message),
+        ),
+      )) as StoredMessage[];
+    } catch (error) {
+      const translated = translateError(error);
+      if (batch.length === 1 || translated.name === 'StoreUnavailableError') {
+        for (const pending of batch) pending.reject(translated);
+        return;
+      }
+      for (const pending of batch) await this.writeAlone(pending);
+      return;
+    }
+    batch.forEach((pending, index) => pending.resolve(stored[index]!));
+  }
+
+  private async writeAlone(pending: PendingAppend): Promise<void> {
+    try {
+      const [stored] = (await this.sql.begin((tx) =>
+        insertMessages(tx, [pending.message]),
+      )) as StoredMessage[];
+      pending.resolve(stored!);
+    } catch (error) {
+      pending.reject(translateError(error));
+    }
+  }
+
+  async recentInRoom(
+    room: string,
+    limit: number,
+    beforeId?: number,
+    afterId?: number,
+  ): Promise<StoredMessage[]> {
+    const rows = await guarded(
+      () => this.sql<MessageRow[]>`
+        SELECT * FROM (SELECT id, ts, sender, sender_account, room, text FROM messages
+                        WHERE room = ${room} AND id < ${beforeId ?? Number.MAX_SAFE_INTEGER}
+                          AND id > ${afterId ?? 0}
+                        ORDER BY id DESC LIMIT ${limit}) AS newest
+         ORDER BY id ASC`,
+    );
+    return rows.map(toStoredRoomMessage);
+  }
+
+  async missedInRoom(
+    room: string,
+    window: { sinceTs: number; afterId: number; upToId: number },
+    limit: number,
+  ): Promise<StoredMessage[]> {
+    // As in SQLite: the first message at or after `since` is found on (room, ts), the
+    // newest `limit` from there on (room, id), so neither step scans old history.
+    const rows = await guarded(
+      () => this.sql<MessageRow[]>`
+        SELECT * FROM (SELECT id, ts, sender, sender_account, room, text FROM messages
+                        WHERE room = ${room} AND id > ${window.afterId} AND id <= ${window.upToId}
+                          AND id >= coalesce((SELECT id FROM messages
+                                               WHERE room = ${room} AND ts >= ${window.sinceTs}
+                                               ORDER BY ts, id LIMIT 1), ${window.upToId} + 1)
+                        ORDER BY id DESC LIMIT ${limit}) AS newest
+         ORDER BY id ASC`,
+    );
+    return rows.map(toStoredRoomMessage);
+  }
+
+  async lastId(): Promise<number> {
+    // Appends this node made and has not committed yet are not "committed messages".
+    const [row] = await guarded(
+      () => this.sql<{ id: number | null }[]>`SELECT max(id) AS id FROM messages`,
+    );
+    return row?.id ?? 0;
+  }
+
+  async count(): Promise<number> {
+    const [row] = await guarded(
+      () => this.sql<{ n: number }[]>`SELECT count(*) AS n FROM messages`,
+    );
+    return row?.n ?? 0;
+  }
+}
+
+/**
+ * Inserts messages and their recipients in one transaction. Ids are drawn from the
+ * sequence first (ascending, in the order given), then rows go in as arrays: three
+ * statements whatever the batch size.
+ */
+async function insertMessages(
+  tx: TxSql,
+  messages: readonly NewMessage[],
+): Promise<StoredMessage[]> {
+  const idRows = await tx<{ id: number }[]>`
+    SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id
+      FROM generate_series(1, ${messages.length})`;
+  const ids = idRows.map((row) => row.id).sort((a, b) => a - b);
+  await tx`
+    INSERT INTO messages (id, ts, sender, sender_account, room, text)
+    SELECT * FROM unnest(${ids}::bigint[], ${messages.map((m) => m.ts)}::bigint[],
+                         ${messages.map((m) => m.sender)}::text[],
+                         ${messages.map((m) => m.senderAccountId)}::bigint[],
+                         ${messages.map((m) => m.room)}::text[],
+                         ${messages.map((m) => m.text)}::text[])`;
+  const recipientIds: number[] = [];
+  const nicks: string[] = [];
+  const accounts: (number | null)[] = [];
+  const seenAt: (number | null)[] = [];
+  messages.forEach((message, index) => {
+    for (const recipient of message.recipients) {
+      recipientIds.push(ids[index]!);
+      nicks.push(recipient.nick);
+      accounts.push(recipient.accountId);
+      // A live recipient saw it as it arrived: delivered and read at once.
+      seenAt.push(recipient.delivery === 'live' ? message.ts : null);
+    }
+  });
+  if (recipientIds.length > 0)
+    await tx`
+      INSERT INTO message_recipients
+             (message_id, recipient, recipient_account, delivered_at, read_at)
+      SELECT id, nick, account, at, at
+        FROM unnest(${recipientIds}::bigint[], ${nicks}::text[], ${accounts}::bigint[],
+                    ${seenAt}::bigint[]) AS r(id, nick, account, at)
+      ON CONFLICT DO NOTHING`;
+  return messages.map((message, index) => ({ ...message, id: ids[index]! }));
+}
+
+function toStoredRoomMessage(row: MessageRow): StoredMessage {
+  return {
+    id: row.id,
+    ts: row.ts,
+    sender: row.sender,
+    senderAccountId: row.sender_account,
+    room: row.room,
+    recipients: [],
+    text: row.text,
+  };
+}

@@ -1,0 +1,580 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  StoreConflictError,
+  type NewAccount,
+  type NewFile,
+  type NewMessage,
+  type Store,
+} from '../../src/store/store.js';
+
+/**
+ * The storage contract, as tests: what every backend (SQLite, PostgreSQL) must do for the
+ * core, checked through the `Store` interface alone. Each backend's test file calls this
+ * with a factory that opens an empty store and a cleanup that removes it.
+ */
+export interface OpenedStore {
+  readonly store: Store;
+  cleanup(): Promise<void>;
+}
+
+const account = (name: string, at = 1000): NewAccount => ({
+  name,
+  nameKey: name.toLowerCase(),
+  passwordHash: `hash-of-${name}`,
+  role: 'user',
+  createdAt: at,
+});
+
+const roomMessage = (room: string, text: string, ts = 1000): NewMessage => ({
+  ts,
+  sender: 'alice',
+  senderAccountId: null,
+  room,
+  recipients: [],
+  text,
+});
+
+export function describeStoreContract(backend: string, open: () => Promise<OpenedStore>): void {
+  describe(`storage contract: ${backend}`, () => {
+    let opened: OpenedStore;
+    let store: Store;
+    beforeEach(async () => {
+      opened = await open();
+      store = opened.store;
+    });
+    afterEach(async () => {
+      await opened.cleanup();
+    });
+
+    describe('messages', () => {
+      it('appends give increasing ids in call order, and count and lastId follow', async () => {
+        expect(await store.messages.lastId()).toBe(0);
+        const stored = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => store.messages.append(roomMessage('#a', `m${i}`))),
+        );
+        for (let i = 1; i < stored.length; i++)
+          expect(stored[i]!.id).toBeGreaterThan(stored[i - 1]!.id);
+        expect(stored[3]!.text).toBe('m3');
+        expect(await store.messages.count()).toBe(50);
+        expect(await store.messages.lastId()).toBe(stored[49]!.id);
+      });
+
+      it('recentInRoom: the newest, oldest first, between the bounds, one room only', async () => {
+        const ids: number[] = [];
+        for (let i = 0; i < 10; i++) {
+          ids.push((await store.messages.append(roomMessage('#a', `a${i}`, 1000 + i))).id);
+          await store.messages.append(roomMessage('#b', `b${i}`, 1000 + i));
+        }
+        const recent = await store.messages.recentInRoom('#a', 3);
+        expect(recent.map((m) => m.text)).toEqual(['a7', 'a8', 'a9']);
+        expect(recent[0]).toMatchObject({ room: '#a', sender: 'alice', ts: 1007, id: ids[7] });
+        const before = await store.messages.recentInRoom('#a', 3, ids[5]);
+        expect(before.map((m) => m.text)).toEqual(['a2', 'a3', 'a4']);
+        const floor = await store.messages.recentInRoom('#a', 100, undefined, ids[7]);
+        expect(floor.map((m) => m.text)).toEqual(['a8', 'a9']);
+        expect(await store.messages.recentInRoom('#none', 5)).toEqual([]);
+      });
+
+      it('missedInRoom: since a time, within (afterId, upToId], the newest `limit`', async () => {
+        const ids: number[] = [];
+        for (let i = 0; i < 10; i++)
+          ids.push((await store.messages.append(roomMessage('#a', `a${i}`, 1000 + i * 10))).id);
+        const missed = await store.messages.missedInRoom(
+          '#a',
+          { sinceTs: 1030, afterId: 0, upToId: ids[8]! },
+          100,
+        );
+        expect(missed.map((m) => m.text)).toEqual(['a3', 'a4', 'a5', 'a6', 'a7', 'a8']);
+        const limited = await store.messages.missedInRoom(
+          '#a',
+          { sinceTs: 1030, afterId: ids[4]!, upToId: ids[9]! },
+          2,
+        );
+        expect(limited.map((m) => m.text)).toEqual(['a8', 'a9']);
+        expect(
+          await store.messages.missedInRoom(
+            '#a',
+            { sinceTs: 5000, afterId: 0, upToId: ids[9]! },
+            5,
+          ),
+        ).toEqual([]);
+      });
+
+      it('a private message with stored and live recipients lands in the right inboxes', async () => {
+        const bob = await store.accounts.create(account('Bob'));
+        const carol = await store.accounts.create(account('Carol'));
+        const pm = await store.messages.append({
+          ts: 2000,
+          sender: 'alice',
+          senderAccountId: null,
+          room: null,
+          recipients: [
+            { nick: 'Carol', accountId: carol.id, delivery: 'live' },
+            { nick: 'Bob', accountId: bob.id, delivery: 'stored' },
+          ],
+          text: 'hello both',
+        });
+        expect(await store.inbox.unreadCount(bob.id)).toBe(1);
+        expect(await store.inbox.unreadCount(carol.id)).toBe(0);
+        const [entry] = await store.inbox.undelivered(bob.id, pm.id);
+        expect(entry).toEqual({
+          id: pm.id,
+          ts: 2000,
+          sender: 'alice',
+          to: ['Bob', 'Carol'],
+          text: 'hello both',
+          read: false,
+        });
+        expect(await store.inbox.undelivered(bob.id, pm.id - 1)).toEqual([]);
+        expect(await store.inbox.undelivered(carol.id, pm.id)).toEqual([]);
+        // Private messages are not room history.
+        expect(await store.messages.count()).toBe(1);
+      });
+
+      it('keeps text exactly: unicode, quotes, long lines', async () => {
+        const text = `It's "quoted" — ünïcödé 👋🏽 \\ % _ ${'x'.repeat(5000)}`;
+        const stored = await store.messages.append(roomMessage('#a', text));
+        const [back] = await store.messages.recentInRoom('#a', 1);
+        expect(back!.text).toBe(text);
+        expect(back!.id).toBe(stored.id);
+      });
+
+      it('an append for a deleted account fails alone, not its neighbours', async () => {
+        const gone = await store.accounts.create(account('Gone'));
+        await store.accounts.delete(gone.id);
+        const results = await Promise.allSettled([
+          store.messages.append(roomMessage('#a', 'before')),
+          store.messages.append({
+            ts: 1,
+            sender: 'x',
+            senderAccountId: null,
+            room: null,
+            recipients: [{ nick: 'Gone', accountId: gone.id, delivery: 'stored' }],
+            text: 'to nobody',
+          }),
+          store.messages.append(roomMessage('#a', 'after')),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect((await store.messages.recentInRoom('#a', 10)).map((m) => m.text)).toEqual([
+          'before',
+          'after',
+        ]);
+      });
+    });
+
+    describe('accounts', () => {
+      it('create, find by key and id, list in key order, refuse a taken name', async () => {
+        const zed = await store.accounts.create(account('Zed'));
+        const amy = await store.accounts.create({ ...account('Amy'), role: 'admin' });
+        expect(zed.id).not.toBe(amy.id);
+        expect(await store.accounts.findByKey('zed')).toEqual({ ...zed, lastSeenAt: null });
+        expect(await store.accounts.findById(amy.id)).toMatchObject({ name: 'Amy', role: 'admin' });
+        expect(await store.accounts.findByKey('nobody')).toBeUndefined();
+        expect(await store.accounts.findById(999_999)).toBeUndefined();
+        expect((await store.accounts.list()).map((a) => a.name)).toEqual(['Amy', 'Zed']);
+        await expect(store.accounts.create(account('ZED'))).rejects.toBeInstanceOf(
+          StoreConflictError,
+        );
+      });
+
+      it('password and last seen; a checkpoint never moves last seen back', async () => {
+        const a = await store.accounts.create(account('A'));
+        await store.accounts.setPasswordHash(a.id, 'new-hash');
+        await store.accounts.setLastSeen(a.id, 5000);
+        await store.accounts.touchLastSeen([a.id], 4000);
+        expect(await store.accounts.findById(a.id)).toMatchObject({
+          passwordHash: 'new-hash',
+          lastSeenAt: 5000,
+        });
+        await store.accounts.touchLastSeen([a.id], 6000);
+        await store.accounts.touchLastSeen([], 7000);
+        expect((await store.accounts.findById(a.id))!.lastSeenAt).toBe(6000);
+        expect(await store.presence.accountsSeenSince(5500)).toEqual([
+          { name: 'A', nameKey: 'a', lastSeenAt: 6000 },
+        ]);
+        expect(await store.presence.accountsSeenSince(6001)).toEqual([]);
+      });
+
+      it('deleting an account removes what belongs to it', async () => {
+        const a = await store.accounts.create(account('A'));
+        const room = await store.rooms.create({
+          name: '#r',
+          nameKey: '#r',
+          ownerAccountId: a.id,
+          ownerName: 'A',
+          topic: null,
+          createdAt: 1,
+          historyFloor: 0,
+        });
+        await store.rooms.addMember(room.id, a.id, 2);
+        await store.blocks.add({ accountId: a.id, blockedKey: 'b', blockedName: 'B' }, 3);
+        await store.messages.append({
+          ts: 4,
+          sender: 'b',
+          senderAccountId: null,
+          room: null,
+          recipients: [{ nick: 'A', accountId: a.id, delivery: 'stored' }],
+          text: 'hi',
+        });
+        await store.accounts.delete(a.id);
+        expect(await store.accounts.findById(a.id)).toBeUndefined();
+        expect(await store.blocks.list()).toEqual([]);
+        expect((await store.rooms.list())[0]).toMatchObject({ ownerAccountId: null, members: [] });
+        expect(await store.inbox.unreadCount(a.id)).toBe(0);
+      });
+    });
+
+    describe('rooms', () => {
+      it('create, members, topic, delete; a taken name conflicts', async () => {
+        const a = await store.accounts.create(account('A'));
+        const b = await store.accounts.create(account('B'));
+        const room = await store.rooms.create({
+          name: '#Chat',
+          nameKey: '#chat',
+          ownerAccountId: a.id,
+          ownerName: 'A',
+          topic: null,
+          createdAt: 10,
+          historyFloor: 7,
+        });
+        await store.rooms.addMember(room.id, a.id, 11);
+        await store.rooms.addMember(room.id, b.id, 12);
+        await store.rooms.addMember(room.id, b.id, 13);
+        await store.rooms.setTopic(room.id, 'talk');
+        expect(await store.rooms.list()).toEqual([
+          {
+            ...room,
+            topic: 'talk',
+            members: [
+              { accountId: a.id, name: 'A' },
+              { accountId: b.id, name: 'B' },
+            ],
+          },
+        ]);
+        await expect(
+          store.rooms.create({ ...room, name: '#CHAT', topic: null }),
+        ).rejects.toBeInstanceOf(StoreConflictError);
+        await store.rooms.removeMember(room.id, a.id);
+        expect((await store.rooms.list())[0]!.members).toEqual([{ accountId: b.id, name: 'B' }]);
+        await store.rooms.delete(room.id);
+        expect(await store.rooms.list()).toEqual([]);
+      });
+    });
+
+    describe('blocks', () => {
+      it('add (twice is once), list, remove', async () => {
+        const a = await store.accounts.create(account('A'));
+        await store.blocks.add({ accountId: a.id, blockedKey: 'spam', blockedName: 'Spam' }, 1);
+        await store.blocks.add({ accountId: a.id, blockedKey: 'spam', blockedName: 'Spam' }, 2);
+        await store.blocks.add({ accountId: a.id, blockedKey: 'eve', blockedName: 'Eve' }, 3);
+        expect(await store.blocks.list()).toEqual([
+          { accountId: a.id, blockedKey: 'spam', blockedName: 'Spam' },
+          { accountId: a.id, blockedKey: 'eve', blockedName: 'Eve' },
+        ]);
+        await store.blocks.remove(a.id, 'spam');
+        expect((await store.blocks.list()).map((b) => b.blockedKey)).toEqual(['eve']);
+      });
+    });
+
+    describe('inbox', () => {
+      it('delivered and read state, unread and all listings', async () => {
+        const bob = await store.accounts.create(account('Bob'));
+        const ids: number[] = [];
+        for (let i = 0; i < 5; i++)
+          ids.push(
+            (
+              await store.messages.append({
+                ts: 100 + i,
+                sender: 'alice',
+                senderAccountId: null,
+                room: null,
+                recipients: [{ nick: 'Bob', accountId: bob.id, delivery: 'stored' }],
+                text: `pm${i}`,
+              })
+            ).id,
+          );
+        await store.inbox.markDelivered(bob.id, [ids[0]!, ids[1]!], 200);
+        expect((await store.inbox.undelivered(bob.id, ids[4]!)).map((e) => e.text)).toEqual([
+          'pm2',
+          'pm3',
+          'pm4',
+        ]);
+        expect(await store.inbox.unreadCount(bob.id)).toBe(5);
+        await store.inbox.markRead(bob.id, [ids[0]!, ids[2]!], 300);
+        expect(await store.inbox.unreadCount(bob.id)).toBe(3);
+        expect((await store.inbox.undelivered(bob.id, ids[4]!)).map((e) => e.text)).toEqual([
+          'pm3',
+          'pm4',
+        ]);
+        const unread = await store.inbox.list(bob.id, { all: false, limit: 2 });
+        expect(unread.map((e) => [e.text, e.read])).toEqual([
+          ['pm1', false],
+          ['pm3', false],
+        ]);
+        const all = await store.inbox.list(bob.id, { all: true, limit: 3 });
+        expect(all.map((e) => [e.text, e.read])).toEqual([
+          ['pm2', true],
+          ['pm3', false],
+          ['pm4', false],
+        ]);
+        await store.inbox.markRead(bob.id, [], 400);
+        await store.inbox.markDelivered(bob.id, [], 400);
+      });
+    });
+
+    describe('files', () => {
+      const file = (over: Partial<NewFile> = {}): NewFile => ({
+        storageName: `blob-${Math.random().toString(16).slice(2)}`,
+        name: 'report.pdf',
+        size: 1234,
+        sha256: 'ab'.repeat(32),
+        sender: 'alice',
+        senderParty: { kind: 'guest', sessionId: 's-alice' },
+        recipient: null,
+        createdAt: 1000,
+        ...over,
+      });
+
+      it('uploading files are not listed; ready ones are, by party', async () => {
+        const bob = await store.accounts.create(account('Bob'));
+        const toBob = await store.files.create(
+          file({ recipient: { nick: 'Bob', party: { kind: 'account', accountId: bob.id } } }),
+        );
+        const shared = await store.files.create(file({ name: 'shared.txt' }));
+        expect(toBob.state).toBe('uploading');
+        expect(await store.files.waitingFor({ kind: 'account', accountId: bob.id })).toEqual([]);
+        expect(await store.files.usedBytes({ kind: 'guest', sessionId: 's-alice' })).toBe(2468);
+        await store.files.markReady(toBob.id);
+        await store.files.markReady(shared.id);
+        expect(await store.files.get(toBob.id)).toEqual({ ...toBob, state: 'ready' });
+        expect(
+          (await store.files.waitingFor({ kind: 'account', accountId: bob.id })).map((f) => f.id),
+        ).toEqual([toBob.id]);
+        expect(
+          (await store.files.sentBy({ kind: 'guest', sessionId: 's-alice' })).map((f) => f.id),
+        ).toEqual([toBob.id]);
+        expect((await store.files.shared()).map((f) => f.id)).toEqual([shared.id]);
+        expect((await store.files.createdBefore(1001)).length).toBe(2);
+        expect((await store.files.createdBefore(1000)).length).toBe(0);
+        expect(await store.files.storageNames()).toEqual(
+          new Set([toBob.storageName, shared.storageName]),
+        );
+        await store.files.delete(shared.id);
+        expect(await store.files.get(shared.id)).toBeUndefined();
+      });
+
+      it('a storage name is unique', async () => {
+        await store.files.create(file({ storageName: 'same' }));
+        await expect(store.files.create(file({ storageName: 'same' }))).rejects.toBeInstanceOf(
+          StoreConflictError,
+        );
+      });
+
+      it('retiring leaves a tombstone for an account sender, taken once', async () => {
+        const alice = await store.accounts.create(account('Alice'));
+        const sent = await store.files.create(
+          file({
+            senderParty: { kind: 'account', accountId: alice.id },
+            recipient: { nick: 'Bob', party: { kind: 'guest', sessionId: 's-bob' } },
+          }),
+        );
+        await store.files.markReady(sent.id);
+        await store.files.retire({ ...sent, state: 'ready' }, 'declined', 5000);
+        expect(await store.files.get(sent.id)).toBeUndefined();
+        expect(await store.files.takeTombstones(alice.id)).toEqual([
+          { id: sent.id, name: 'report.pdf', recipient: 'Bob', reason: 'declined', at: 5000 },
+        ]);
+        expect(await store.files.takeTombstones(alice.id)).toEqual([]);
+      });
+
+      it('a guest leaving: files for it go, files from it stay detached', async () => {
+        const forGuest = await store.files.create(
+          file({
+            sender: 'carol',
+            senderParty: { kind: 'guest', sessionId: 's-carol' },
+            recipient: { nick: 'alice', party: { kind: 'guest', sessionId: 's-alice' } },
+          }),
+        );
+        const fromGuest = await store.files.create(
+          file({ recipient: { nick: 'carol', party: { kind: 'guest', sessionId: 's-carol' } } }),
+        );
+        await store.files.markReady(forGuest.id);
+        await store.files.markReady(fromGuest.id);
+        const removed = await store.files.forgetGuest('s-alice');
+        expect(removed.map((f) => f.id)).toEqual([forGuest.id]);
+        const kept = await store.files.get(fromGuest.id);
+        expect(kept!.senderParty).toEqual({ kind: 'guest', sessionId: '' });
+        expect(kept!.recipient).toEqual({
+          nick: 'carol',
+          party: { kind: 'guest', sessionId: 's-carol' },
+        });
+      });
+    });
+
+    describe('moderation', () => {
+      it('bans: add, active until expiry, lift', async () => {
+        const forGood = await store.moderation.addBan({
+          nameKey: 'eve',
+          name: 'Eve',
+          address: '10.0.0.1',
+          reason: 'spam',
+          createdAt: 100,
+          expiresAt: null,
+          createdBy: 'admin',
+        });
+        await store.moderation.addBan({
+          nameKey: 'mal',
+          name: 'Mal',
+          address: null,
+          reason: null,
+          createdAt: 100,
+          expiresAt: 500,
+          createdBy: 'admin',
+        });
+        expect((await store.moderation.activeBans(400)).map((b) => b.name)).toEqual(['Eve', 'Mal']);
+        expect(await store.moderation.activeBans(500)).toEqual([forGood]);
+        expect(await store.moderation.removeBans('eve')).toBe(1);
+        expect(await store.moderation.removeBans('eve')).toBe(0);
+        expect(await store.moderation.activeBans(0)).toEqual([]);
+      });
+
+      it('suspensions, addresses and switches', async () => {
+        await store.moderation.addSuspension({
+          nameKey: 'x',
+          name: 'X',
+          createdAt: 1,
+          createdBy: 'admin',
+        });
+        await store.moderation.addSuspension({
+          nameKey: 'x',
+          name: 'X',
+          createdAt: 2,
+          createdBy: 'other',
+        });
+        expect(await store.moderation.suspensions()).toEqual([
+          { nameKey: 'x', name: 'X', createdAt: 1, createdBy: 'admin' },
+        ]);
+        expect(await store.moderation.removeSuspension('x')).toBe(true);
+        expect(await store.moderation.removeSuspension('x')).toBe(false);
+
+        void store.moderation.recordAddress('x', '10.0.0.1', 1);
+        void store.moderation.recordAddress('x', '10.0.0.2', 2);
+        expect(await store.moderation.lastAddress('x')).toBe('10.0.0.2');
+        expect(await store.moderation.lastAddress('y')).toBeUndefined();
+
+        expect(await store.moderation.switches()).toEqual({ locked: false, monitoring: false });
+        await store.moderation.setSwitch('locked', true);
+        await store.moderation.setSwitch('monitoring', true);
+        await store.moderation.setSwitch('monitoring', false);
+        expect(await store.moderation.switches()).toEqual({ locked: true, monitoring: false });
+      });
+    });
+
+    describe('settings and audit', () => {
+      it('live settings set, replace, remove', async () => {
+        await store.settings.setLive('maxUsers', '10');
+        await store.settings.setLive('flood.burst', '5');
+        await store.settings.setLive('maxUsers', '20');
+        expect(await store.settings.liveValues()).toEqual([
+          { key: 'flood.burst', value: '5' },
+          { key: 'maxUsers', value: '20' },
+        ]);
+        await store.settings.removeLive('maxUsers');
+        expect(await store.settings.liveValues()).toEqual([{ key: 'flood.burst', value: '5' }]);
+      });
+
+      it('audit: the last entries, oldest first', async () => {
+        for (let i = 0; i < 5; i++)
+          await store.audit.record({
+            ts: i,
+            actor: 'admin',
+            action: `a${i}`,
+            target: i % 2 ? 'bob' : null,
+            details: null,
+          });
+        const recent = await store.audit.recent(2);
+        expect(recent.map((e) => [e.action, e.target])).toEqual([
+          ['a3', 'bob'],
+          ['a4', null],
+        ]);
+        expect(recent[1]!.id).toBeGreaterThan(recent[0]!.id);
+      });
+    });
+
+    describe('login guard', () => {
+      it('a pair locks at the attempt count and starts counting again', async () => {
+        const rule = { attempts: 3, lockMs: 1000 };
+        expect(await store.loginGuard.recordPairFailure('bob', '1.2.3.4', 10, rule)).toEqual({
+          nameKey: 'bob',
+          address: '1.2.3.4',
+          failures: 1,
+          lockedUntil: 0,
+        });
+        await store.loginGuard.recordPairFailure('bob', '1.2.3.4', 11, rule);
+        expect(await store.loginGuard.recordPairFailure('bob', '1.2.3.4', 12, rule)).toEqual({
+          nameKey: 'bob',
+          address: '1.2.3.4',
+          failures: 0,
+          lockedUntil: 1012,
+        });
+        expect(await store.loginGuard.pair('bob', '1.2.3.4')).toMatchObject({
+          failures: 0,
+          lockedUntil: 1012,
+        });
+        expect((await store.loginGuard.lockedAt(500)).pairs.map((p) => p.nameKey)).toEqual(['bob']);
+        await store.loginGuard.clearPair('bob', '1.2.3.4');
+        expect(await store.loginGuard.pair('bob', '1.2.3.4')).toBeUndefined();
+      });
+
+      it('an address locks from the attempt count on, within its window', async () => {
+        const rule = { attempts: 2, lockMs: 100, windowMs: 1000 };
+        expect(await store.loginGuard.recordAddressFailure('9.9.9.9', 0, rule)).toEqual({
+          address: '9.9.9.9',
+          failures: 1,
+          windowStart: 0,
+          lockedUntil: 0,
+        });
+        expect(await store.loginGuard.recordAddressFailure('9.9.9.9', 10, rule)).toMatchObject({
+          failures: 2,
+          lockedUntil: 110,
+        });
+        expect(await store.loginGuard.recordAddressFailure('9.9.9.9', 20, rule)).toMatchObject({
+          failures: 3,
+          lockedUntil: 120,
+        });
+        // A new window starts over.
+        expect(await store.loginGuard.recordAddressFailure('9.9.9.9', 2000, rule)).toEqual({
+          address: '9.9.9.9',
+          failures: 1,
+          windowStart: 2000,
+          lockedUntil: 0,
+        });
+        expect(await store.loginGuard.address('9.9.9.9')).toMatchObject({ failures: 1 });
+        await store.loginGuard.prune(5000, 4000);
+        expect(await store.loginGuard.address('9.9.9.9')).toBeUndefined();
+      });
+
+      it('concurrent failures all count', async () => {
+        const rule = { attempts: 1000, lockMs: 1 };
+        await Promise.all(
+          Array.from({ length: 40 }, () =>
+            store.loginGuard.recordPairFailure('bob', '1.1.1.1', 5, rule),
+          ),
+        );
+        expect((await store.loginGuard.pair('bob', '1.1.1.1'))!.failures).toBe(40);
+      });
+
+      it('unreported failures are returned once, oldest first', async () => {
+        const a = await store.accounts.create(account('A'));
+        await store.loginGuard.addUnreported(a.id, '1.1.1.1', 10);
+        await store.loginGuard.addUnreported(a.id, '2.2.2.2', 5);
+        await store.loginGuard.addUnreported(a.id, '1.1.1.1', 20);
+        expect(await store.loginGuard.takeUnreported(a.id)).toEqual([
+          { address: '2.2.2.2', count: 1, lastAt: 5 },
+          { address: '1.1.1.1', count: 2, lastAt: 20 },
+        ]);
+        expect(await store.loginGuard.takeUnreported(a.id)).toEqual([]);
+      });
+    });
+  });
+}
