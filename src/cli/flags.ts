@@ -7,6 +7,7 @@ export interface ServeFlags {
   tlsCert?: string;
   tlsKey?: string;
   loopbackPort?: number;
+  store?: string;
   set: string[];
 }
 

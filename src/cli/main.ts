@@ -36,6 +36,10 @@ program
     portNumber,
   )
   .option(
+    '--store <url>',
+    'where data lives: sqlite (default, in the data directory) or postgres://USER@HOST/DB (cluster)',
+  )
+  .option(
     '--set <key=value>',
     'set a parameter (repeatable)',
     (value: string, previous: string[]) => [...previous, value],

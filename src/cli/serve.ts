@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { ConfigError, ServerConfig } from '../config/config.js';
+import { describeStore } from '../server/open-store.js';
 import { startServer } from '../server/server.js';
 import { startConsole } from './console.js';
 import type { ServeFlags } from './flags.js';
@@ -26,6 +27,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
         tlsCert: flags.tlsCert,
         tlsKey: flags.tlsKey,
         loopbackPort: flags.loopbackPort,
+        store: flags.store,
         set: flags.set,
       },
       env: process.env,
@@ -52,6 +54,8 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   if (server.loopbackAddress)
     console.log(`and plain TCP on loopback: 127.0.0.1:${server.loopbackAddress.port}`);
   console.log(`Data: ${config.server.dataDir}  Logs: ${server.logDir}`);
+  if (config.server.store.kind !== 'sqlite')
+    console.log(`Store: ${describeStore(config.server.store, config.server.dataDir)}`);
   if (server.admin.kind === 'generated') {
     console.log('');
     console.log('Created the admin account. Its password, shown only this once:');

@@ -26,7 +26,20 @@ export interface ServerSettings {
   /** With TLS: a port on 127.0.0.1 that also takes plain TCP (local tools, benchmarks). */
   readonly loopbackPort: number | undefined;
   readonly configFile: string | undefined;
+  /** Where the data lives: the embedded SQLite in `dataDir`, or a shared PostgreSQL. */
+  readonly store: StoreSettings;
 }
+
+export type StoreSettings =
+  | { readonly kind: 'sqlite' }
+  | {
+      readonly kind: 'postgres';
+      /** `postgres://USER@HOST/DB`, optionally `?schema=NAME`. */
+      readonly url: string;
+      /** Most connections this node opens. */
+      readonly poolSize: number;
+      readonly statementTimeoutMs: number;
+    };
 
 export class ConfigError extends Error {
   constructor(
@@ -50,6 +63,7 @@ export interface ConfigInputs {
     tlsCert?: string;
     tlsKey?: string;
     loopbackPort?: string | number;
+    store?: string;
     set?: readonly string[];
   };
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -157,6 +171,12 @@ export class ServerConfig {
         'a plain loopback port is only for a TLS server (--tls-cert and --tls-key)',
       );
 
+    const store = storeSettings(
+      pick(flags.store, 'CONFAB_STORE', 'store') ?? serverFromFile['store.url'],
+      pick(undefined, 'CONFAB_STORE_POOL_SIZE', 'store.poolSize'),
+      pick(undefined, 'CONFAB_STORE_STATEMENT_TIMEOUT_SECONDS', 'store.statementTimeoutSeconds'),
+    );
+
     const server: ServerSettings = {
       host: str(pick(flags.host, 'CONFAB_HOST', 'host'), 'host') ?? '0.0.0.0',
       port,
@@ -167,6 +187,7 @@ export class ServerConfig {
       tlsKey,
       loopbackPort,
       configFile: configFile ? path.resolve(cwd, configFile) : undefined,
+      store,
     };
     return new ServerConfig(server, {
       'command line': cliLayer,
@@ -256,7 +277,44 @@ const SERVER_KEYS = new Set([
   'tls.cert',
   'tls.key',
   'tls.loopbackPort',
+  'store',
+  'store.url',
+  'store.poolSize',
+  'store.statementTimeoutSeconds',
 ]);
+
+/** `store` is `sqlite` (the default) or a `postgres://` URL; the pool settings go with the latter. */
+function storeSettings(url: unknown, poolSize: unknown, timeout: unknown): StoreSettings {
+  if (url === undefined || url === null || url === '' || url === 'sqlite') {
+    if (poolSize !== undefined || timeout !== undefined)
+      throw new ConfigError(
+        'store',
+        'store.poolSize and store.statementTimeoutSeconds are for a PostgreSQL store (--store postgres://...)',
+      );
+    return { kind: 'sqlite' };
+  }
+  if (typeof url !== 'string' || !/^postgres(ql)?:\/\/./.test(url))
+    throw new ConfigError(
+      'store',
+      `store must be "sqlite" or a postgres://USER@HOST/DATABASE URL, got "${String(url)}"`,
+    );
+  const whole = (value: unknown, key: string, fallback: number, max: number): number => {
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > max)
+      throw new ConfigError(
+        key,
+        `${key} must be a whole number from 1 to ${max}, got "${String(value)}"`,
+      );
+    return n;
+  };
+  return {
+    kind: 'postgres',
+    url,
+    poolSize: whole(poolSize, 'store.poolSize', 10, 1000),
+    statementTimeoutMs: whole(timeout, 'store.statementTimeoutSeconds', 5, 3600) * 1000,
+  };
+}
 
 function checked(key: ParameterKey, raw: unknown, where: string): number | boolean {
   const result = parseParameter(key, raw);

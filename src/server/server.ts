@@ -11,7 +11,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { ALL_COMMANDS } from '../core/commands/index.js';
 import { openLogs } from '../logging/logs.js';
 import { DiskBlobStore, type BlobStore } from '../store/blobs.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { openStore } from './open-store.js';
 import { FileService } from '../core/files/file-service.js';
 import { AddressLimits } from '../transport/address-limits.js';
 import { NativeListener } from '../transport/native/listener.js';
@@ -75,7 +75,7 @@ export async function startServer(
   const logs = openLogs(config.server.dataDir);
   const metrics = options.metrics === false ? undefined : new PrometheusTelemetry();
   const telemetry = metrics ?? noTelemetry;
-  const store = options.store ?? SqliteStore.open(config.server.dataDir);
+  const store = options.store ?? (await openStore(config.server.store, config.server.dataDir));
   store.instrument(telemetry);
   const admin = await ensureAdminAccount(store, options.adminPassword, clock.now());
   await loadLiveSettings(store, config, logs.logger);

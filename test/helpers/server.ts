@@ -36,6 +36,8 @@ export interface TestServerOptions extends Omit<StartOptions, 'store'> {
   readonly dataDir?: string;
   /** A fixed port instead of an ephemeral one (to restart on the same address). */
   readonly port?: number;
+  /** `--store`: a `postgres://…?schema=…` URL (default: SQLite in the data directory). */
+  readonly store?: string;
   /** Serve TLS with these PEM files; `open`/`connect` then speak plain TCP to `loopbackPort`. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
@@ -68,6 +70,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         tlsKey: options.tls.keyFile,
         loopbackPort: 0,
       }),
+      ...(options.store && { store: options.store }),
       set: Object.entries(options.set ?? {}).map(([key, value]) => `${key}=${value}`),
     },
     env: {},

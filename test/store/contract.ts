@@ -444,15 +444,17 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
           name: 'X',
           createdAt: 1,
           createdBy: 'admin',
+          expiresAt: 500,
         });
         await store.moderation.addSuspension({
           nameKey: 'x',
           name: 'X',
           createdAt: 2,
           createdBy: 'other',
+          expiresAt: null,
         });
         expect(await store.moderation.suspensions()).toEqual([
-          { nameKey: 'x', name: 'X', createdAt: 1, createdBy: 'admin' },
+          { nameKey: 'x', name: 'X', createdAt: 1, createdBy: 'admin', expiresAt: 500 },
         ]);
         expect(await store.moderation.removeSuspension('x')).toBe(true);
         expect(await store.moderation.removeSuspension('x')).toBe(false);
@@ -467,6 +469,35 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         await store.moderation.setSwitch('monitoring', true);
         await store.moderation.setSwitch('monitoring', false);
         expect(await store.moderation.switches()).toEqual({ locked: true, monitoring: false });
+      });
+    });
+
+    describe('moderation cases', () => {
+      it("a name's entries oldest first, counted and the latest by action", async () => {
+        const entry = (action: 'warn' | 'note' | 'ban', ts: number, nameKey = 'eve') => ({
+          nameKey,
+          name: nameKey.toUpperCase(),
+          action,
+          actor: 'admin',
+          reason: action === 'note' ? null : `r${ts}`,
+          ts,
+          expiresAt: action === 'ban' ? ts + 100 : null,
+        });
+        const first = await store.cases.add(entry('warn', 10));
+        await store.cases.add(entry('note', 20));
+        await store.cases.add(entry('warn', 30));
+        await store.cases.add(entry('ban', 40));
+        await store.cases.add(entry('warn', 50, 'bob'));
+        expect(first).toMatchObject({ nameKey: 'eve', action: 'warn', reason: 'r10' });
+        expect((await store.cases.forName('eve', 3)).map((e) => [e.action, e.ts])).toEqual([
+          ['note', 20],
+          ['warn', 30],
+          ['ban', 40],
+        ]);
+        expect(await store.cases.countSince('eve', 'warn', 10)).toBe(2);
+        expect(await store.cases.countSince('eve', 'warn', 11)).toBe(1);
+        expect(await store.cases.latest('eve', 'ban')).toMatchObject({ ts: 40, expiresAt: 140 });
+        expect(await store.cases.latest('bob', 'ban')).toBeUndefined();
       });
     });
 

@@ -22,6 +22,7 @@ const TABLES = [
   'address_failures',
   'bans',
   'suspensions',
+  'moderation_cases',
   'name_addresses',
   'live_settings',
   'audit_log',

@@ -1,4 +1,5 @@
 import type { MessageStore, NewMessage, StoredMessage } from '../store.js';
+import { noTelemetry, type Telemetry } from '../../telemetry/telemetry.js';
 import { guarded, translateError, type Sql, type TxSql } from './database.js';
 
 interface MessageRow {
@@ -27,6 +28,8 @@ export class PostgresMessageStore implements MessageStore {
   private queue: PendingAppend[] = [];
   private flushing: Promise<void> | undefined;
   private scheduled = false;
+  /** Where each batch's commit time and size are reported (the operator's metrics). */
+  telemetry: Telemetry = noTelemetry;
 
   constructor(private readonly sql: Sql) {}
 
@@ -66,6 +69,7 @@ export class PostgresMessageStore implements MessageStore {
 
   private async writeBatch(batch: PendingAppend[]): Promise<void> {
     let stored: StoredMessage[];
+    const started = performance.now();
     try {
       stored = (await this.sql.begin((tx) =>
         insertMessages(
@@ -82,6 +86,7 @@ export class PostgresMessageStore implements MessageStore {
       for (const pending of batch) await this.writeAlone(pending);
       return;
     }
+    this.telemetry.storeCommitted((performance.now() - started) / 1000, batch.length);
     batch.forEach((pending, index) => pending.resolve(stored[index]!));
   }
 

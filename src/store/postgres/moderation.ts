@@ -24,6 +24,7 @@ interface SuspensionRow {
   name: string;
   created_at: number;
   created_by: string;
+  expires_at: number | null;
 }
 
 function toBan(row: BanRow): Ban {
@@ -72,9 +73,9 @@ export class PostgresModerationStore implements ModerationStore {
   async addSuspension(suspension: Suspension): Promise<void> {
     await guarded(
       () => this.sql`
-        INSERT INTO suspensions (name_key, name, created_at, created_by)
+        INSERT INTO suspensions (name_key, name, created_at, created_by, expires_at)
         VALUES (${suspension.nameKey}, ${suspension.name}, ${suspension.createdAt},
-                ${suspension.createdBy})
+                ${suspension.createdBy}, ${suspension.expiresAt})
         ON CONFLICT (name_key) DO NOTHING`,
     );
   }
@@ -95,6 +96,7 @@ export class PostgresModerationStore implements ModerationStore {
       name: row.name,
       createdAt: row.created_at,
       createdBy: row.created_by,
+      expiresAt: row.expires_at,
     }));
   }
 

@@ -1,7 +1,9 @@
+import type { Telemetry } from '../../telemetry/telemetry.js';
 import type { Store } from '../store.js';
 import { PostgresAccountStore } from './accounts.js';
 import { PostgresAuditStore } from './audit.js';
 import { PostgresBlockStore } from './blocks.js';
+import { PostgresCaseStore } from './cases.js';
 import {
   openPool,
   parsePostgresUrl,
@@ -35,6 +37,7 @@ export class PostgresStore implements Store {
   readonly moderation: PostgresModerationStore;
   readonly settings: PostgresSettingsStore;
   readonly audit: PostgresAuditStore;
+  readonly cases: PostgresCaseStore;
   readonly loginGuard: PostgresLoginGuardStore;
   private closed = false;
 
@@ -52,6 +55,7 @@ export class PostgresStore implements Store {
     this.moderation = new PostgresModerationStore(sql);
     this.settings = new PostgresSettingsStore(sql);
     this.audit = new PostgresAuditStore(sql);
+    this.cases = new PostgresCaseStore(sql);
     this.loginGuard = new PostgresLoginGuardStore(sql);
   }
 
@@ -69,6 +73,10 @@ export class PostgresStore implements Store {
       throw translateError(error);
     }
     return new PostgresStore(sql, parsed.schema);
+  }
+
+  instrument(telemetry: Telemetry): void {
+    this.messages.telemetry = telemetry;
   }
 
   async close(): Promise<void> {
