@@ -9,6 +9,7 @@ import {
   STORE_LATENCY_ENV,
   withLatency,
 } from '../../src/store/latency-store.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 
@@ -53,6 +54,15 @@ export function openTestStore(dataDir: string): { store: Store; backend: SqliteS
   return { store: latency ? withLatency(backend, latency) : backend, backend };
 }
 
+/** The same for a PostgreSQL store (`store` option), latency included. */
+async function openTestPostgresStore(
+  url: string,
+): Promise<{ store: Store; backend: PostgresStore }> {
+  const backend = await PostgresStore.open(url);
+  const latency = parseStoreLatency(process.env[STORE_LATENCY_ENV]);
+  return { store: latency ? withLatency(backend, latency) : backend, backend };
+}
+
 export function makeDataDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'confab-test-'));
 }
@@ -70,12 +80,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         tlsKey: options.tls.keyFile,
         loopbackPort: 0,
       }),
-      ...(options.store && { store: options.store }),
       set: Object.entries(options.set ?? {}).map(([key, value]) => `${key}=${value}`),
     },
     env: {},
   });
-  const { store, backend } = openTestStore(dataDir);
+  const { store, backend } = options.store
+    ? await openTestPostgresStore(options.store)
+    : openTestStore(dataDir);
   const server = await startServer(config, {
     store,
     adminPassword: options.adminPassword ?? TEST_ADMIN_PASSWORD,
@@ -101,7 +112,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     server,
     port,
     dataDir,
-    database: backend.db,
+    get database() {
+      if (!(backend instanceof SqliteStore)) throw new Error('this test server runs on PostgreSQL');
+      return backend.db;
+    },
     open,
     async connect(nick, password) {
       const client = await open();
