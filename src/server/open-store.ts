@@ -1,5 +1,4 @@
 import type { StoreSettings } from '../config/config.js';
-import { PostgresStore } from '../store/postgres/postgres-store.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 
@@ -13,6 +12,8 @@ export async function openStore(
   nodeName = 'confab',
 ): Promise<Store> {
   if (settings.kind === 'sqlite') return SqliteStore.open(dataDir);
+  // Loaded only when asked for: the embedded default starts without the driver.
+  const { PostgresStore } = await import('../store/postgres/postgres-store.js');
   return PostgresStore.open(settings.url, {
     poolSize: settings.poolSize,
     statementTimeoutMs: settings.statementTimeoutMs,
