@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChatEvent } from '../src/core/events.js';
+import type { ServerEvent } from '../src/protocol/events.js';
 import { MAX_REQUESTS_BEFORE_LOGIN } from '../src/core/limits/request-guard.js';
 import { RawClient } from './helpers/raw-client.js';
 import { startTestServer, type TestServer, type TestServerOptions } from './helpers/server.js';
@@ -86,16 +86,40 @@ describe('registration deadline', () => {
 });
 
 describe('keepalive', () => {
-  it('pings a silent connection, then drops it with ping_timeout', async () => {
+  it('pings a silent connection, then drops it with ping_timeout; the session waits for a resume', async () => {
     const srv = await start({ 'ping.intervalSeconds': 1, 'ping.timeoutSeconds': 3 });
+    const watcher = await srv.connect('watcher');
+    const client = await raw(srv.port);
+    await client.login('silent');
+    const reply = client.frames.find((f) => 're' in f && f.ok);
+    const token = (reply as { data: { resumeToken: string } }).data.resumeToken;
+    const events: ServerEvent[] = [];
+    watcher.on('event', (event) => events.push(event));
+    await client.closed(6000);
+    const evs = client.frames.filter((f): f is ServerEvent => 'ev' in f).map((f) => f.ev);
+    expect(evs.indexOf('ping')).toBeGreaterThan(-1);
+    expect(evs.indexOf('ping')).toBeLessThan(evs.indexOf('closing'));
+    expect(client.closingCode).toBe('ping_timeout');
+    // Silence is a lost connection, not a leave: away, then resumed (laptop sleep, NAT).
+    await expect(watcher.request('who')).resolves.toMatchObject({
+      users: expect.arrayContaining([expect.objectContaining({ nick: 'silent', status: 'away' })]),
+    });
+    const again = await srv.open();
+    await expect(again.resume(token)).resolves.toMatchObject({ nick: 'silent', resumed: true });
+    expect(events.filter((e) => e.ev === 'offline')).toEqual([]);
+  });
+
+  it('ends a silent session at once when resume is off', async () => {
+    const srv = await start({
+      'ping.intervalSeconds': 1,
+      'ping.timeoutSeconds': 3,
+      'resume.graceSeconds': 0,
+    });
     const watcher = await srv.connect('watcher');
     const client = await raw(srv.port);
     await client.login('silent');
     const offline = watcher.waitFor((e) => e.ev === 'offline' && e.nick === 'silent', 6000);
     await client.closed(6000);
-    const evs = client.frames.filter((f): f is ChatEvent => 'ev' in f).map((f) => f.ev);
-    expect(evs.indexOf('ping')).toBeGreaterThan(-1);
-    expect(evs.indexOf('ping')).toBeLessThan(evs.indexOf('closing'));
     expect(client.closingCode).toBe('ping_timeout');
     expect(await offline).toMatchObject({ reason: 'dropped' });
   });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RequestError, type ChatClient } from '../src/client/client.js';
-import type { ChatEvent } from '../src/core/events.js';
+import type { ServerEvent } from '../src/protocol/events.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer | undefined;
@@ -15,8 +15,8 @@ function database(srv: TestServer) {
   return srv.database;
 }
 
-function collect(client: ChatClient): ChatEvent[] {
-  const events: ChatEvent[] = [];
+function collect(client: ChatClient): ServerEvent[] {
+  const events: ServerEvent[] = [];
   client.on('event', (event) => events.push(event));
   return events;
 }

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RequestError, type ChatClient } from '../src/client/client.js';
-import { PROTOCOL_VERSION } from '../src/core/chat-core.js';
+import type { CommandInfo } from '../src/protocol/catalog.js';
+import { PROTOCOL_VERSION } from '../src/protocol/version.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
@@ -18,21 +19,40 @@ async function refusal(client: ChatClient, nick: string): Promise<RequestError> 
 }
 
 describe('greeting and nickname step', () => {
-  it('greets with version, limits and the command catalogue', async () => {
+  it('greets with version, limits and the catalogue hash, in under 1 KiB', async () => {
     const client = await server.open();
     expect(client.hello).toMatchObject({
       ev: 'hello',
       protocol: PROTOCOL_VERSION,
+      protocols: [PROTOCOL_VERSION],
+      capabilities: ['files', 'resume'],
       limits: {
         frameMaxBytes: 65536,
+        serverFrameMaxBytes: 4 * 2 ** 20,
         messageMaxLength: 280,
         nickMaxLength: 32,
         fileMaxBytes: 100 * 2 ** 20,
       },
     });
-    const names = client.hello.commands.map((command) => command.name);
+    expect(client.hello).not.toHaveProperty('id');
+    expect(Buffer.byteLength(JSON.stringify(client.hello)) + 1).toBeLessThanOrEqual(1024);
+    const catalogue = await client.request<{ hash: string; commands: CommandInfo[] }>('catalogue');
+    expect(catalogue.hash).toBe(client.hello.catalogue);
+    const names = catalogue.commands.map((command) => command.name);
     expect(names).toEqual(expect.arrayContaining(['nick', 'say', 'msg', 'who', 'whoelse', 'quit']));
-    expect(client.hello.commands.find((c) => c.name === 'who')?.aliases).toContain('list');
+    expect(catalogue.commands.find((c) => c.name === 'who')?.aliases).toContain('list');
+    expect(client.commands).toEqual(catalogue.commands);
+  });
+
+  it('negotiates the protocol version and optional features', async () => {
+    const client = await server.open();
+    await expect(
+      client.request('hello', { protocols: [7, 1], capabilities: ['files', 'teleport'] }),
+    ).resolves.toEqual({ protocol: 1, capabilities: ['files'] });
+    const other = await server.open();
+    const refused = await other.request('hello', { protocols: [7] }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'unsupported_version', details: { protocols: [1] } });
+    await expect(other.closed()).resolves.toMatchObject({ code: 'unsupported_version' });
   });
 
   it('lets a client retry until a nickname is accepted, on the same connection', async () => {

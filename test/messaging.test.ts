@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RequestError, type ChatClient } from '../src/client/client.js';
-import type { ChatEvent } from '../src/core/events.js';
+import type { ServerEvent } from '../src/protocol/events.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
@@ -11,8 +11,8 @@ afterEach(async () => {
   await server.dispose();
 });
 
-function collect(client: ChatClient): ChatEvent[] {
-  const events: ChatEvent[] = [];
+function collect(client: ChatClient): ServerEvent[] {
+  const events: ServerEvent[] = [];
   client.on('event', (event) => events.push(event));
   return events;
 }

@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatClient } from '../src/client/client.js';
-import type { ChatEvent } from '../src/core/events.js';
-import { FLUSH_SLICE, Outbox } from '../src/transport/native/outbox.js';
+import type { ServerEvent } from '../src/protocol/events.js';
+import { FLUSH_SLICE, Outbox } from '../src/transport/layer/outbox.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 // The native transport coalesces each socket's output (one write per event-loop turn, and
@@ -17,8 +17,8 @@ afterEach(async () => {
   await server.dispose();
 });
 
-function collect(client: ChatClient): ChatEvent[] {
-  const events: ChatEvent[] = [];
+function collect(client: ChatClient): ServerEvent[] {
+  const events: ServerEvent[] = [];
   client.on('event', (event) => events.push(event));
   return events;
 }
@@ -50,7 +50,7 @@ describe('coalesced output', () => {
     const names = received.map((event) => event.ev);
     expect(names.indexOf('online')).toBeGreaterThanOrEqual(0);
     expect(names.indexOf('online')).toBeLessThan(names.indexOf('message'));
-    const ids = received.map((event) => event.id);
+    const ids = received.flatMap((event) => ('id' in event ? [event.id] : []));
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
   });
 

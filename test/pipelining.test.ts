@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ChatEvent } from '../src/core/events.js';
+import type { ServerEvent } from '../src/protocol/events.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
@@ -16,7 +16,7 @@ afterEach(async () => {
 describe('pipelined messages', () => {
   it('answer in request order and reach others in send order, errors and all', async () => {
     const reader = await server.connect('reader');
-    const received: ChatEvent[] = [];
+    const received: ServerEvent[] = [];
     reader.on('event', (event) => received.push(event));
 
     const socket = net.connect({ host: '127.0.0.1', port: server.port });

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RequestError, type ChatClient } from '../src/client/client.js';
-import type { ChatEvent } from '../src/core/events.js';
+import type { ServerEvent } from '../src/protocol/events.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer | undefined;
@@ -10,8 +10,8 @@ afterEach(async () => {
   server = undefined;
 });
 
-function collect(client: ChatClient): ChatEvent[] {
-  const events: ChatEvent[] = [];
+function collect(client: ChatClient): ServerEvent[] {
+  const events: ServerEvent[] = [];
   client.on('event', (event) => events.push(event));
   return events;
 }
@@ -35,7 +35,7 @@ async function refusal(promise: Promise<unknown>): Promise<RequestError> {
   return error as RequestError;
 }
 
-const texts = (events: ChatEvent[]) =>
+const texts = (events: ServerEvent[]) =>
   events.flatMap((event) => (event.ev === 'message' || event.ev === 'private' ? [event.text] : []));
 
 describe('session resume', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatClient } from '../src/client/client.js';
-import type { ChatEvent } from '../src/core/events.js';
+import type { ServerEvent } from '../src/protocol/events.js';
 import { PtyScreen } from './helpers/pty-screen.js';
 
 // The real `confab connect` (built by `npm test`'s pretest) in a real pseudo-terminal,
@@ -69,7 +69,7 @@ function clientEnv(configDir: string): NodeJS.ProcessEnv {
   return env;
 }
 
-const isMessage = (text: string) => (event: ChatEvent) =>
+const isMessage = (text: string) => (event: ServerEvent) =>
   (event.ev === 'message' || event.ev === 'private') && event.text === text;
 
 describe('confab connect in a terminal', () => {

@@ -3,7 +3,8 @@ import type { Readable, Writable } from 'node:stream';
 import { formatEvent, formatHelp, formatReply } from '../client/format.js';
 import { parseInput } from '../client/input-parser.js';
 import type { ChatCore } from '../core/chat-core.js';
-import type { Outlet, Reply, ServerFrame } from '../core/session.js';
+import type { Outlet } from '../core/port.js';
+import type { Reply, SessionFrame } from '../protocol/frames.js';
 
 /** Commands the console offers besides the admin ones: seeing who is online. */
 const CONSOLE_EXTRAS = new Set(['who', 'whoelse']);
@@ -31,7 +32,7 @@ export function startConsole(core: ChatCore, input: Readable, output: Writable):
     transport: 'console',
     address: 'console',
     port: 0,
-    send(frame: ServerFrame) {
+    send(frame: SessionFrame) {
       if ('re' in frame) {
         if (frame.re === null) return;
         waiting.get(frame.re)?.(frame);

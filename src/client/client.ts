@@ -1,16 +1,22 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { CommandInfo } from '../core/catalog.js';
-import type { ErrorCode } from '../core/errors.js';
-import type { ChatEvent } from '../core/events.js';
-import type { Reply } from '../core/session.js';
+import type { CommandInfo } from '../protocol/catalog.js';
+import type { ErrorCode } from '../protocol/errors.js';
+import type { HelloEvent, ServerEvent } from '../protocol/events.js';
+import type { Reply } from '../protocol/frames.js';
 import { parseServerFrame } from '../protocol/codec.js';
 import { FrameDecoder } from '../protocol/framing.js';
 import { RoomTracker } from './room-tracker.js';
 
-export type HelloEvent = Extract<ChatEvent, { ev: 'hello' }>;
-export type EventNamed<N extends ChatEvent['ev']> = Extract<ChatEvent, { ev: N }>;
+export type { HelloEvent };
+
+/**
+ * Catalogues already fetched in this process, by hash: many connections to one server (or
+ * a reconnect) ask once. The hash names the exact catalogue, so a cached one never goes stale.
+ */
+const catalogueCache = new Map<string, readonly CommandInfo[]>();
+export type EventNamed<N extends ServerEvent['ev']> = Extract<ServerEvent, { ev: N }>;
 
 /** The server refused a request: `code` is one of the stable protocol error codes. */
 export class RequestError extends Error {
@@ -77,7 +83,7 @@ export interface CloseInfo {
 }
 
 interface ClientEvents {
-  event: [ChatEvent];
+  event: [ServerEvent];
   /** Every reply, matched or not (protocol checkers count them). */
   reply: [Reply];
   close: [CloseInfo];
@@ -102,6 +108,7 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   /** Id of the newest event received: what a resume asks to continue after. */
   lastEventId: number | undefined;
   private nextId = 1;
+  private catalogue: readonly CommandInfo[] = [];
   private readonly pending = new Map<
     number,
     { resolve: (data: Record<string, unknown>) => void; reject: (error: Error) => void }
@@ -198,8 +205,14 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         socket.off('error', onError);
         socket.off('close', onClose);
         const client = new ChatClient(socket, first, decoder);
-        resolve(client);
         for (const text of early.slice(1)) client.onFrame(text);
+        client.loadCatalogue().then(
+          () => resolve(client),
+          (error: unknown) => {
+            client.destroy();
+            reject(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
       };
       socket.on('data', onData);
       socket.on('error', onError);
@@ -207,8 +220,21 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     });
   }
 
+  /** The server's command catalogue (fetched once per catalogue hash, then cached). */
   get commands(): readonly CommandInfo[] {
-    return this.hello.commands;
+    return this.catalogue;
+  }
+
+  /** `hello` carries only the catalogue's hash: ask for the catalogue unless it is cached. */
+  private async loadCatalogue(): Promise<void> {
+    const cached = catalogueCache.get(this.hello.catalogue);
+    if (cached) {
+      this.catalogue = cached;
+      return;
+    }
+    const reply = await this.request<{ hash: string; commands: CommandInfo[] }>('catalogue');
+    catalogueCache.set(reply.hash, reply.commands);
+    this.catalogue = reply.commands;
   }
 
   get isClosed(): boolean {
@@ -287,14 +313,14 @@ export class ChatClient extends EventEmitter<ClientEvents> {
   }
 
   /** Resolves with the next event matching `predicate`, or rejects after `timeoutMs`. */
-  waitFor<E extends ChatEvent = ChatEvent>(
-    predicate: (event: ChatEvent) => event is E,
+  waitFor<E extends ServerEvent = ServerEvent>(
+    predicate: (event: ServerEvent) => event is E,
     timeoutMs?: number,
   ): Promise<E>;
-  waitFor(predicate: (event: ChatEvent) => boolean, timeoutMs?: number): Promise<ChatEvent>;
-  waitFor(predicate: (event: ChatEvent) => boolean, timeoutMs = 5000): Promise<ChatEvent> {
+  waitFor(predicate: (event: ServerEvent) => boolean, timeoutMs?: number): Promise<ServerEvent>;
+  waitFor(predicate: (event: ServerEvent) => boolean, timeoutMs = 5000): Promise<ServerEvent> {
     return new Promise((resolve, reject) => {
-      const onEvent = (event: ChatEvent) => {
+      const onEvent = (event: ServerEvent) => {
         if (!predicate(event)) return;
         cleanup();
         resolve(event);

@@ -1,5 +1,5 @@
-import { usageOf, type CommandInfo } from '../core/catalog.js';
-import type { ChatEvent } from '../core/events.js';
+import { usageOf, type CommandInfo } from '../protocol/catalog.js';
+import type { ServerEvent } from '../protocol/events.js';
 import { formatBytes, type FileEntry } from './transfers.js';
 
 /** Human-readable lines for the line client (and the console): one event, one line. */
@@ -41,7 +41,7 @@ const GONE_TEXT: Record<string, string> = {
   deleted: 'was deleted',
 };
 
-export function formatEvent(event: ChatEvent): string | undefined {
+export function formatEvent(event: ServerEvent): string | undefined {
   // A replayed message shows its original date: it may be from another day.
   const time = 'replay' in event && event.replay ? dateTime(event.ts) : clock(event.ts);
   switch (event.ev) {

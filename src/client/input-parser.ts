@@ -1,4 +1,4 @@
-import { usageOf, type ArgInfo, type CommandInfo } from '../core/catalog.js';
+import { usageOf, type ArgInfo, type CommandInfo } from '../protocol/catalog.js';
 
 /**
  * Turns a line a person typed into a request, using the catalogue the server announced.

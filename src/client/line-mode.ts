@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { ReadStream } from 'node:tty';
-import type { ArgInfo } from '../core/catalog.js';
+import type { ArgInfo } from '../protocol/catalog.js';
 import { ChatClient, ConnectionClosedError, RequestError, type ConnectOptions } from './client.js';
 import { formatEvent, formatHelp, formatReply } from './format.js';
 import {
@@ -12,7 +12,7 @@ import {
   throttledProgress,
 } from './file-commands.js';
 import { parseInput } from './input-parser.js';
-import type { ChatEvent } from '../core/events.js';
+import type { ServerEvent } from '../protocol/events.js';
 import { nameKey } from '../core/names.js';
 
 function sameRoom(a: string, b: string): boolean {
@@ -75,8 +75,8 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
   // messages missed while away) must not be lost.
   let currentRoom = 'lobby';
   // Held until the login line is printed, so the output reads in order.
-  let heldEvents: ChatEvent[] | undefined = [];
-  const show = (event: ChatEvent) => {
+  let heldEvents: ServerEvent[] | undefined = [];
+  const show = (event: ServerEvent) => {
     if (options.json) emit(event);
     else {
       const line = formatEvent(event);

@@ -1,4 +1,4 @@
-import type { ChatEvent } from '../core/events.js';
+import type { ServerEvent } from '../protocol/events.js';
 import { nameKey } from '../core/names.js';
 
 export interface JoinedRoom {
@@ -19,7 +19,7 @@ export class RoomTracker {
   ]);
 
   /** Updates the rooms from one event; returns true when it changed them. */
-  observe(event: ChatEvent): boolean {
+  observe(event: ServerEvent): boolean {
     switch (event.ev) {
       case 'room_entered':
         this.rooms.set(nameKey(event.room), {

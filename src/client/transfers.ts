@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { ChatEvent } from '../core/events.js';
+import type { ServerEvent } from '../protocol/events.js';
 import { ChatClient, ConnectionClosedError, RequestError } from './client.js';
 import { claimDownloadPath, defaultDownloadsDir, type ClaimedPath } from './downloads.js';
 import type { FileEntry } from '../core/files/file-service.js';
@@ -138,7 +138,7 @@ interface DownloadOffer extends Record<string, unknown> {
   chunkBytes: number;
 }
 
-type TransferEvent = Extract<ChatEvent, { ev: 'filedata' } | { ev: 'fileabort' }>;
+type TransferEvent = Extract<ServerEvent, { ev: 'filedata' } | { ev: 'fileabort' }>;
 
 const DEFAULT_WINDOW = 8;
 
@@ -350,7 +350,7 @@ export class FileTransfers {
     const early: TransferEvent[] = [];
     let deliver: ((event: TransferEvent) => void) | undefined;
     let fail: ((error: Error) => void) | undefined;
-    const onEvent = (event: ChatEvent) => {
+    const onEvent = (event: ServerEvent) => {
       if (event.ev !== 'filedata' && event.ev !== 'fileabort') return;
       if (deliver) deliver(event);
       else early.push(event);

@@ -3,7 +3,11 @@ import type { ServerConfig } from '../config/config.js';
 import type { Parameters } from '../config/parameters.js';
 import type { Store } from '../store/store.js';
 import { BlockRegistry } from './blocking/block-registry.js';
-import type { CommandInfo } from './catalog.js';
+import { catalogueHash, type CommandInfo } from './catalog.js';
+import type { ClosingCode } from '../protocol/closing.js';
+import type { Request } from '../protocol/frames.js';
+import { PROTOCOL_VERSION, PROTOCOL_VERSIONS, serverFrameMaxBytes } from '../protocol/version.js';
+import type { ChatPort, ServerDescription } from './port.js';
 import { AdminServices, CONSOLE_ACTOR } from './admin/admin-services.js';
 import type { LoginAttempt } from './admin/moderation.js';
 import type { Clock } from './clock.js';
@@ -26,7 +30,7 @@ import { ResumeRegistry } from './resume/resume-registry.js';
 import { Link, Session, type AccountRef, type Outlet } from './session.js';
 import { noTelemetry, type Telemetry } from '../telemetry/telemetry.js';
 
-export const PROTOCOL_VERSION = 1;
+export { PROTOCOL_VERSION };
 export { LOBBY };
 
 /**
@@ -55,19 +59,14 @@ export interface CoreDeps {
   readonly version: string;
 }
 
-/** A request as the transport hands it over, after its envelope has been checked. */
-export interface Request {
-  readonly id: number;
-  readonly cmd: string;
-  readonly args: unknown;
-}
+export type { Request };
 
 /**
  * The chat core: sessions, presence, delivery and the one place every command is checked
  * and dispatched. It knows nothing of sockets or encodings: transports hand it requests
  * through a `Link` and receive frames through an `Outlet`.
  */
-export class ChatCore {
+export class ChatCore implements ChatPort {
   readonly config: ServerConfig;
   readonly store: Store;
   readonly bus: Bus;
@@ -96,6 +95,8 @@ export class ChatCore {
   private readonly dispatcher: RequestDispatcher;
   private readonly delivery: Delivery;
   private readonly sessions = new SessionTable();
+  /** Hash of the catalogue as sent; every greeting names it, clients cache by it. */
+  readonly catalogueHash: string;
   private readonly links = new Set<Link>();
   private nextSessionNumber = 1;
   private nextLinkNumber = 1;
@@ -127,6 +128,7 @@ export class ChatCore {
       params: () => this.params,
       telemetry: this.telemetry,
     });
+    this.catalogueHash = catalogueHash(this.dispatcher.catalogue);
     this.admin = new AdminServices(this);
   }
 
@@ -154,27 +156,37 @@ export class ChatCore {
 
   // ---- connections -------------------------------------------------------------------
 
-  /** A transport accepted a connection: greet it. */
+  /**
+   * A transport accepted a connection. The core says nothing: the greeting belongs to the
+   * transport's protocol (see `describe`).
+   */
   attach(outlet: Outlet): Link {
     const link = new Link(`c${this.nextLinkNumber++}`, outlet, this.clock.now());
     this.links.add(link);
-    const params = this.params;
-    outlet.send(
-      this.events.make({
-        ev: 'hello',
-        server: this.config.server.serverName,
-        version: this.version,
-        protocol: PROTOCOL_VERSION,
-        limits: {
-          frameMaxBytes: params['frame.maxBytes'],
-          messageMaxLength: params['message.maxLength'],
-          nickMaxLength: NAME_MAX_LENGTH,
-          fileMaxBytes: params['files.maxBytes'],
-        },
-        commands: this.dispatcher.catalogue,
-      }),
-    );
     return link;
+  }
+
+  isRegistered(link: Link): boolean {
+    return link.session !== null;
+  }
+
+  /** What a transport's greeting says about this server; see `ChatPort.describe`. */
+  describe(): ServerDescription {
+    const params = this.params;
+    return {
+      server: this.config.server.serverName,
+      version: this.version,
+      protocols: PROTOCOL_VERSIONS,
+      resume: params['resume.graceSeconds'] > 0,
+      limits: {
+        frameMaxBytes: params['frame.maxBytes'],
+        serverFrameMaxBytes: serverFrameMaxBytes(params['frame.maxBytes']),
+        messageMaxLength: params['message.maxLength'],
+        nickMaxLength: NAME_MAX_LENGTH,
+        fileMaxBytes: params['files.maxBytes'],
+      },
+      catalogue: this.catalogueHash,
+    };
   }
 
   /**
@@ -219,7 +231,7 @@ export class ChatCore {
   }
 
   /** Ends a link from the server side: its session (if any) leaves with `reason`. */
-  closeLink(link: Link, code: string, message: string, reason: LeaveReason = 'dropped'): void {
+  closeLink(link: Link, code: ClosingCode, message: string, reason: LeaveReason = 'dropped'): void {
     const session = link.session;
     if (session && session.link === link) this.endSession(session, reason, message);
     link.outlet.close(code, message);

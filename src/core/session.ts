@@ -1,6 +1,7 @@
 import type { Role } from '../store/store.js';
 import { NO_BLOCKS, type BlockList } from './blocking/block-registry.js';
-import type { ErrorCode } from './errors.js';
+import type { ClosingCode } from '../protocol/closing.js';
+import type { SessionFrame } from '../protocol/frames.js';
 import type { ChatEvent } from './events.js';
 import { CONNECTED_RING_CAPACITY, EventRing } from './resume/event-ring.js';
 import { LOBBY } from './rooms/lobby.js';
@@ -8,20 +9,8 @@ import { LOBBY } from './rooms/lobby.js';
 /** Shared by every session that is in no room but the lobby. */
 const NO_ROOMS: ReadonlySet<string> = new Set();
 
-/** A reply to one request: exactly one per request. */
-export type Reply =
-  | { readonly re: number | null; readonly ok: true; readonly data: object }
-  | {
-      readonly re: number | null;
-      readonly ok: false;
-      readonly error: {
-        readonly code: ErrorCode;
-        readonly message: string;
-        readonly details?: Readonly<Record<string, unknown>>;
-      };
-    };
-
-export type ServerFrame = Reply | ChatEvent;
+export type { Reply, ServerFrame, SessionFrame } from '../protocol/frames.js';
+export { errorReply } from '../protocol/frames.js';
 
 /**
  * What the core needs from a transport connection. The transport owns the bytes: it
@@ -31,9 +20,9 @@ export interface Outlet {
   readonly transport: string;
   readonly address: string;
   readonly port: number;
-  send(frame: ServerFrame): void;
+  send(frame: SessionFrame): void;
   /** Sends a `closing` event with the reason, flushes, then closes. */
-  close(code: string, message: string): void;
+  close(code: ClosingCode, message: string): void;
   /**
    * Bulk data (file chunks), for transports that can carry files; both or neither.
    * `sendBulk` queues a frame that does not count against `sendqBytes`, so a download
@@ -41,7 +30,7 @@ export interface Outlet {
    * after `drained()` resolved, which happens once the connection's outgoing buffer has
    * been handed to the network (at once if it is empty, or when the connection closes).
    */
-  sendBulk?(frame: ServerFrame): void;
+  sendBulk?(frame: SessionFrame): void;
   drained?(): Promise<void>;
 }
 
@@ -200,15 +189,4 @@ export class Link {
   repliesSent(): Promise<void> {
     return this.replies;
   }
-}
-
-export function errorReply(
-  re: number | null,
-  code: ErrorCode,
-  message: string,
-  details?: Readonly<Record<string, unknown>>,
-): Reply {
-  return details
-    ? { re, ok: false, error: { code, message, details } }
-    : { re, ok: false, error: { code, message } };
 }

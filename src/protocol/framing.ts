@@ -23,7 +23,7 @@ export class FrameDecoder {
   /** After an oversize frame, bytes are dropped until the next LF. */
   private discarding = false;
 
-  constructor(private readonly maxFrameBytes: number) {}
+  constructor(readonly maxFrameBytes: number) {}
 
   /** Bytes of an unfinished frame held right now (never above the limit). */
   get bufferedBytes(): number {

@@ -13,7 +13,7 @@ import { openLogs } from '../logging/logs.js';
 import { DiskBlobStore, type BlobStore } from '../store/blobs.js';
 import { openStore } from './open-store.js';
 import { FileService } from '../core/files/file-service.js';
-import { AddressLimits } from '../transport/address-limits.js';
+import { ConnectionSet } from '../transport/layer/connection-set.js';
 import { NativeListener } from '../transport/native/listener.js';
 import { VERSION } from '../version.js';
 import { loadPasswordPolicy } from '../core/accounts/passwords.js';
@@ -104,21 +104,19 @@ export async function startServer(
   );
   await core.admin.start();
   const { tlsCert, tlsKey } = config.server;
-  // One count per address across the TLS and the loopback listener.
-  const addressLimits = new AddressLimits(core.clock, () => core.params);
-  const listener = new NativeListener(core, logs.logger, {
+  // One set of connections across listeners: per-address limits count across them all.
+  const connections = new ConnectionSet(core, logs.logger);
+  const listener = new NativeListener(core, logs.logger, connections, {
     host: config.server.host,
     port: config.server.port,
-    addressLimits,
     ...(tlsCert && tlsKey && { tls: { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } }),
   });
   const loopback =
     config.server.loopbackPort === undefined
       ? undefined
-      : new NativeListener(core, logs.logger, {
+      : new NativeListener(core, logs.logger, connections, {
           host: '127.0.0.1',
           port: config.server.loopbackPort,
-          addressLimits,
         });
   let address: AddressInfo;
   let loopbackAddress: AddressInfo | undefined;
@@ -145,8 +143,7 @@ export async function startServer(
       const accepting = Promise.all([listener.stopAccepting(), loopback?.stopAccepting()]);
       await core.shutdown(seconds, reason);
       await accepting;
-      listener.destroyAll();
-      loopback?.destroyAll();
+      connections.destroyAll();
       await bus.close();
       await store.close();
       logs.logger.info({ event: 'stopped' }, 'stopped');

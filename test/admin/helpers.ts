@@ -1,7 +1,7 @@
 import { RequestError, type ChatClient } from '../../src/client/client.js';
 import type { Clock } from '../../src/core/clock.js';
 import { systemClock } from '../../src/core/clock.js';
-import type { ChatEvent } from '../../src/core/events.js';
+import type { ServerEvent } from '../../src/protocol/events.js';
 import { TEST_ADMIN_PASSWORD, type TestServer } from '../helpers/server.js';
 
 export function loginAdmin(server: TestServer): Promise<ChatClient> {
@@ -18,8 +18,8 @@ export async function errorOf(request: Promise<unknown>): Promise<RequestError> 
   return outcome;
 }
 
-export function collect(client: ChatClient): ChatEvent[] {
-  const events: ChatEvent[] = [];
+export function collect(client: ChatClient): ServerEvent[] {
+  const events: ServerEvent[] = [];
   client.on('event', (event) => events.push(event));
   return events;
 }

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChatEvent } from '../../src/core/events.js';
+import type { ServerEvent } from '../../src/protocol/events.js';
 import { makeDataDir, startTestServer, type TestServer } from '../helpers/server.js';
 import { collect, errorOf, loginAdmin } from './helpers.js';
 
@@ -32,7 +32,7 @@ describe('/shutdown', () => {
     const closed = await bob.closed();
     expect(closed.code).toBe('shutting_down');
     const notices = bobEvents
-      .filter((e): e is Extract<ChatEvent, { ev: 'shutdown' }> => e.ev === 'shutdown')
+      .filter((e): e is Extract<ServerEvent, { ev: 'shutdown' }> => e.ev === 'shutdown')
       .map((e) => [e.seconds, e.reason]);
     // At the start, then at the marks under it, then the final stop.
     expect(notices).toEqual([

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChatClient } from '../../src/client/client.js';
-import type { ChatEvent } from '../../src/core/events.js';
+import type { ServerEvent } from '../../src/protocol/events.js';
 import { FileTransfers } from '../../src/client/transfers.js';
 
 export function tempDir(prefix: string): string {
@@ -35,8 +35,8 @@ export function storedBlobs(dataDir: string): string[] {
   }
 }
 
-export function collect(client: ChatClient): ChatEvent[] {
-  const events: ChatEvent[] = [];
+export function collect(client: ChatClient): ServerEvent[] {
+  const events: ServerEvent[] = [];
   client.on('event', (event) => events.push(event));
   return events;
 }

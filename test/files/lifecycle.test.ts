@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RequestError } from '../../src/client/client.js';
 import { systemClock, type Clock } from '../../src/core/clock.js';
-import type { ChatEvent } from '../../src/core/events.js';
+import type { ServerEvent } from '../../src/protocol/events.js';
 import { filesOf } from '../../src/core/files/file-service.js';
 import { DiskBlobStore, type BlobStore, type BlobWriter } from '../../src/store/blobs.js';
 import { makeDataDir, startTestServer, type TestServer } from '../helpers/server.js';
@@ -35,7 +35,7 @@ class ShiftedClock implements Clock {
   clearTimeout = systemClock.clearTimeout;
 }
 
-const isGone = (event: ChatEvent): event is Extract<ChatEvent, { ev: 'filegone' }> =>
+const isGone = (event: ServerEvent): event is Extract<ServerEvent, { ev: 'filegone' }> =>
   event.ev === 'filegone';
 
 describe('expiry', () => {
@@ -67,7 +67,7 @@ describe('expiry', () => {
 
     // Alice was offline: she hears of it at her next login.
     const again = await server.open();
-    const told: ChatEvent[] = [];
+    const told: ServerEvent[] = [];
     again.on('event', (event) => {
       if (isGone(event)) told.push(event);
     });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RequestError, type ChatClient } from '../../src/client/client.js';
 import { DownloadInterruptedError, UploadInterruptedError } from '../../src/client/transfers.js';
-import type { ChatEvent } from '../../src/core/events.js';
+import type { ServerEvent } from '../../src/protocol/events.js';
 import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../helpers/server.js';
 import {
   collect,
@@ -41,8 +41,8 @@ async function errorOf(promise: Promise<unknown>): Promise<RequestError> {
 }
 
 const isEv =
-  <N extends ChatEvent['ev']>(name: N) =>
-  (event: ChatEvent): event is Extract<ChatEvent, { ev: N }> =>
+  <N extends ServerEvent['ev']>(name: N) =>
+  (event: ServerEvent): event is Extract<ServerEvent, { ev: N }> =>
     event.ev === name;
 
 async function listOf(client: ChatClient) {

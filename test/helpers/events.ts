@@ -1,10 +1,10 @@
 import { RequestError, type ChatClient } from '../../src/client/client.js';
-import type { ChatEvent } from '../../src/core/events.js';
+import type { ServerEvent } from '../../src/protocol/events.js';
 import type { TestServer } from './server.js';
 
 /** Records every event a client receives from now on. */
-export function collect(client: ChatClient): ChatEvent[] {
-  const events: ChatEvent[] = [];
+export function collect(client: ChatClient): ServerEvent[] {
+  const events: ServerEvent[] = [];
   client.on('event', (event) => events.push(event));
   return events;
 }
@@ -17,7 +17,7 @@ export async function connectRecording(
   server: TestServer,
   nick: string,
   password?: string,
-): Promise<{ client: ChatClient; events: ChatEvent[] }> {
+): Promise<{ client: ChatClient; events: ServerEvent[] }> {
   const client = await server.open();
   const events = collect(client);
   await client.login(nick, password);
@@ -46,9 +46,9 @@ export async function makeAccount(server: TestServer, nick: string): Promise<voi
   await client.quit();
 }
 
-export function ofKind<N extends ChatEvent['ev']>(
-  events: readonly ChatEvent[],
+export function ofKind<N extends ServerEvent['ev']>(
+  events: readonly ServerEvent[],
   ev: N,
-): Extract<ChatEvent, { ev: N }>[] {
-  return events.filter((event): event is Extract<ChatEvent, { ev: N }> => event.ev === ev);
+): Extract<ServerEvent, { ev: N }>[] {
+  return events.filter((event): event is Extract<ServerEvent, { ev: N }> => event.ev === ev);
 }

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { ServerFrame } from '../../src/core/session.js';
+import type { ServerFrame } from '../../src/protocol/frames.js';
 import { parseServerFrame } from '../../src/protocol/codec.js';
 import { FrameDecoder } from '../../src/protocol/framing.js';
 

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
 import { RequestError, type ChatClient } from '../../src/client/client.js';
-import type { ChatEvent } from '../../src/core/events.js';
+import type { ServerEvent } from '../../src/protocol/events.js';
 import { nameKey } from '../../src/core/names.js';
-import type { Reply } from '../../src/core/session.js';
+import type { Reply } from '../../src/protocol/frames.js';
 import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from '../helpers/server.js';
 import { VirtualClock } from '../helpers/virtual-clock.js';
 import type { Model } from './steps.js';
@@ -127,7 +127,7 @@ export class Player {
 
   /** Records what arrives on `client` as this session's (set up before it logs in or resumes). */
   listen(client: ChatClient): void {
-    client.on('event', (event: ChatEvent) => {
+    client.on('event', (event: ServerEvent) => {
       if (event.ev === 'hello' || event.ev === 'ping' || event.ev === 'closing') return;
       this.eventIds.push(event.id);
       this.lastEventId = Math.max(this.lastEventId ?? 0, event.id);

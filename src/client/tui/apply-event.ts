@@ -1,4 +1,4 @@
-import type { ChatEvent } from '../../core/events.js';
+import type { ServerEvent } from '../../protocol/events.js';
 import { formatEvent } from '../format.js';
 import { LOBBY_WINDOW, roomWindowId, type ChatState, type ChatWindow } from './chat-state.js';
 
@@ -23,7 +23,7 @@ export function mentions(text: string, nick: string | undefined): boolean {
 }
 
 /** The formatted text of an event without its time (the pane shows times itself). */
-export function eventText(event: ChatEvent): string | undefined {
+export function eventText(event: ServerEvent): string | undefined {
   return formatEvent(event)?.replace(/^\[[^\]]*\] (?:-- |!! )?/, '');
 }
 
@@ -40,7 +40,7 @@ export function conversationPeople(
 }
 
 /** Puts a server event where it belongs: a room's window, a conversation, or a notice. */
-export function applyEvent(state: ChatState, event: ChatEvent): void {
+export function applyEvent(state: ChatState, event: ServerEvent): void {
   const me = state.nick;
   const isMe = (name: string) => me !== undefined && fold(name) === fold(me);
   switch (event.ev) {
@@ -138,7 +138,7 @@ export function applyEvent(state: ChatState, event: ChatEvent): void {
       const room =
         typeof unknown.room === 'string' ? state.findWindow(roomWindowId(unknown.room)) : undefined;
       const text = eventText(event);
-      if (text) state.addNotice(room, text, 'server', (event as ChatEvent).ts);
+      if (text) state.addNotice(room, text, 'server', (event as ServerEvent).ts);
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { Replay } from '../../core/events.js';
+import type { Replay } from '../../protocol/events.js';
 import type { TransferProgress } from './progress.js';
 
 /** One line in a window: a chat message, or a notice set apart from chat. */

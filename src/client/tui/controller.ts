@@ -266,7 +266,8 @@ export class TuiController implements AppActions {
     }
     client.on('event', (event) => {
       if (this.client !== client) return;
-      if (this.loggedIn) this.lastEventId = Math.max(this.lastEventId ?? 0, event.id);
+      if (this.loggedIn && 'id' in event)
+        this.lastEventId = Math.max(this.lastEventId ?? 0, event.id);
       applyEvent(this.state, event);
       // Remembered so a fresh login (when resume is refused) can join them again.
       if (event.ev === 'room_entered' && event.room.toLowerCase() !== 'lobby')

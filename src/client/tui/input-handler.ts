@@ -1,5 +1,5 @@
-import type { ArgInfo, CommandInfo } from '../../core/catalog.js';
-import { usageOf } from '../../core/catalog.js';
+import type { ArgInfo, CommandInfo } from '../../protocol/catalog.js';
+import { usageOf } from '../../protocol/catalog.js';
 import { ConnectionClosedError, RequestError, type ChatClient } from '../client.js';
 import {
   formatTransferResult,

@@ -1,4 +1,4 @@
-import type { ArgInfo } from '../../core/catalog.js';
+import type { ArgInfo } from '../../protocol/catalog.js';
 import type { ChatState, PromptState } from './chat-state.js';
 
 /**

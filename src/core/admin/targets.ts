@@ -1,3 +1,4 @@
+import type { ClosingCode } from '../../protocol/closing.js';
 import type { Account } from '../../store/store.js';
 import type { ChatCore } from '../chat-core.js';
 import { ChatError } from '../errors.js';
@@ -62,7 +63,7 @@ export function removeSession(
   core: ChatCore,
   session: Session,
   leave: { reason: LeaveReason; message?: string },
-  closing: { code: string; message: string },
+  closing: { code: ClosingCode; message: string },
 ): void {
   const link = session.link;
   core.endSession(session, leave.reason, leave.message);

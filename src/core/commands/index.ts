@@ -25,6 +25,7 @@ import { configCommand, shutdownCommand, usersCommand } from './server-admin.js'
 import { deregisterCommand, lockoutsCommand, passwdCommand, registerCommand } from './accounts.js';
 import { resumeCommand } from './resume.js';
 import { nickCommand, pingCommand, quitCommand } from './session-commands.js';
+import { catalogueCommand, helloCommand } from './protocol-commands.js';
 
 /** The command table: every command a client or the console can run, in catalogue order. */
 export const ALL_COMMANDS: readonly CommandDefinition[] = [
@@ -55,6 +56,8 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   lockoutsCommand,
   pingCommand,
   quitCommand,
+  helloCommand,
+  catalogueCommand,
   exemptCommand,
   unexemptCommand,
   ...FILE_COMMANDS,

@@ -1,3 +1,4 @@
+import type { ClosingCode } from '../../protocol/closing.js';
 import type { Clock } from '../clock.js';
 import type { Parameters } from '../../config/parameters.js';
 import type { Link, Session } from '../session.js';
@@ -14,7 +15,7 @@ export type Admission =
   | { readonly kind: 'run' }
   | { readonly kind: 'delay'; readonly until: number }
   | { readonly kind: 'refuse'; readonly retryAfterMs: number; readonly disconnect: boolean }
-  | { readonly kind: 'close'; readonly code: string; readonly message: string };
+  | { readonly kind: 'close'; readonly code: ClosingCode; readonly message: string };
 
 interface FloodState {
   readonly limiter: RateLimiter;

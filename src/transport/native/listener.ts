@@ -1,74 +1,83 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import type { ChatCore } from '../../core/chat-core.js';
+import type { ChatPort } from '../../core/port.js';
 import type { Logger } from '../../core/logger.js';
-import { encodeServerFrame } from '../../protocol/codec.js';
-import { AddressLimits, type AddressVerdict } from '../address-limits.js';
-import { NativeConnection } from './connection.js';
+import type { ClosingCode } from '../../protocol/closing.js';
+import { Connection } from '../layer/connection.js';
+import type { ConnectionSet } from '../layer/connection-set.js';
+import { NativeProtocol } from './native-protocol.js';
 
 export interface ListenOptions {
   readonly host: string;
   readonly port: number;
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
-  /** Per-address counts shared by every listener of one server (else each has its own). */
-  readonly addressLimits?: AddressLimits;
 }
 
-/** How often connection deadlines (registration, keepalive) are checked. */
-const SWEEP_INTERVAL_MS = 1000;
 /** How long a refused connection may take to read why before it is cut. */
 const REFUSE_FLUSH_MS = 1000;
 
 /**
- * Accepts protocol v1 connections on TCP or TLS and hands each to the core. Deadlines are
- * checked by one periodic sweep rather than a timer per connection, which keeps an idle
- * connection cheap.
+ * The connection behind each socket. Socket listeners are shared functions that look it
+ * up, rather than three closures per connection: at ten thousand idle connections, every
+ * hundred bytes per connection is a megabyte.
+ */
+const connections = new WeakMap<net.Socket, Connection>();
+/** The set each socket's connection belongs to, for the shared close listener. */
+const sets = new WeakMap<Connection, ConnectionSet>();
+
+function onSocketData(this: net.Socket, chunk: Buffer): void {
+  const connection = connections.get(this);
+  if (!connection) return;
+  try {
+    connection.onData(chunk);
+  } catch (error) {
+    // A bug while reading one connection ends that connection, never the process.
+    connection.readFailed(error);
+  }
+}
+
+function onSocketClose(this: net.Socket): void {
+  const connection = connections.get(this);
+  if (!connection) return;
+  connections.delete(this);
+  connection.onClosed();
+  sets.get(connection)?.remove(connection);
+}
+
+/**
+ * Accepts native protocol connections on TCP or TLS and hands each to the connection
+ * layer. Everything but the bytes' format and the sockets lives in the layer.
  */
 export class NativeListener {
   private readonly server: net.Server;
-  /**
-   * Open connections, each with the address group it counts against until it closes
-   * (null for TLS, whose raw socket was counted, and released, before its handshake).
-   */
-  private readonly connections = new Map<NativeConnection, string | null>();
-  private sweepTimer: NodeJS.Timeout | undefined;
-  private readonly addressLimits: AddressLimits;
   /** TLS only: the address group each raw socket counts against, until it closes. */
   private readonly rawSocketGroups = new WeakMap<net.Socket, string>();
   /** One shared close listener for raw TLS sockets rather than a closure per socket. */
   private readonly releaseRawSocket: (this: net.Socket) => void;
-  /**
-   * One shared hook for every closed connection: at ten thousand idle connections a
-   * closure and a `close` listener each is a megabyte and more.
-   */
-  private readonly connectionClosed: (connection: NativeConnection) => void;
+  private readonly onSocketError: (this: net.Socket, error: Error) => void;
 
   constructor(
-    private readonly core: ChatCore,
+    private readonly core: ChatPort,
     private readonly logger: Logger,
+    private readonly set: ConnectionSet,
     private readonly options: ListenOptions,
   ) {
-    this.addressLimits = options.addressLimits ?? new AddressLimits(core.clock, () => core.params);
-    const { addressLimits, rawSocketGroups, connections } = this;
+    const { rawSocketGroups } = this;
     this.releaseRawSocket = function (this: net.Socket) {
       const group = rawSocketGroups.get(this);
       if (group === undefined) return;
       rawSocketGroups.delete(this);
-      addressLimits.release(group);
+      set.release(group);
     };
-    this.connectionClosed = (connection) => {
-      const group = connections.get(connection);
-      if (group === undefined) return;
-      connections.delete(connection);
-      if (group !== null) addressLimits.release(group);
+    this.onSocketError = function (this: net.Socket, error: Error) {
       logger.info(
         {
-          event: 'disconnect',
-          address: connection.address,
-          port: connection.port,
-          link: connection.link.id,
+          event: 'socket_error',
+          address: this.remoteAddress,
+          port: this.remotePort,
+          err: error.message,
         },
-        'connection closed',
+        'socket error',
       );
     };
     const onSocket = (socket: net.Socket) => this.accept(socket);
@@ -88,7 +97,7 @@ export class NativeListener {
       // Per-address limits apply before the handshake, so refused peers cost no crypto. A
       // refused TLS peer cannot be told why (that would need the handshake): it is cut off.
       this.server.on('connection', (raw: net.Socket) => {
-        const verdict = this.admitAddress(raw);
+        const verdict = set.admit(raw.remoteAddress ?? 'unknown', raw.remotePort ?? 0, 'tls');
         if (!verdict.ok) {
           raw.destroy();
           return;
@@ -107,8 +116,8 @@ export class NativeListener {
     }
   }
 
-  get connectionCount(): number {
-    return this.connections.size;
+  get transport(): 'tls' | 'tcp' {
+    return this.options.tls ? 'tls' : 'tcp';
   }
 
   listen(): Promise<net.AddressInfo> {
@@ -117,14 +126,7 @@ export class NativeListener {
       this.server.once('error', onError);
       this.server.listen({ host: this.options.host, port: this.options.port }, () => {
         this.server.off('error', onError);
-        this.sweepTimer = setInterval(() => {
-          try {
-            this.sweep();
-          } catch (error) {
-            this.logger.error({ err: error }, 'connection sweep failed');
-          }
-        }, SWEEP_INTERVAL_MS);
-        this.sweepTimer.unref();
+        this.set.start();
         resolve(this.server.address() as net.AddressInfo);
       });
     });
@@ -132,99 +134,52 @@ export class NativeListener {
 
   /** Stops accepting; existing connections stay until the core closes them. */
   stopAccepting(): Promise<void> {
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-
-  destroyAll(): void {
-    for (const connection of this.connections.keys()) connection.destroy();
-  }
-
-  /** Counts a new connection against its address; the caller releases it at close. */
-  private admitAddress(socket: net.Socket): AddressVerdict {
-    const verdict = this.addressLimits.admit(socket.remoteAddress ?? 'unknown');
-    if (!verdict.ok)
-      this.logger.warn(
-        {
-          event: 'connection_refused',
-          code: verdict.code,
-          address: socket.remoteAddress,
-          port: socket.remotePort,
-        },
-        'connection refused',
-      );
-    return verdict;
+    return new Promise((resolve) => {
+      if (!this.server.listening) {
+        resolve();
+        return;
+      }
+      this.set.stop();
+      this.server.close(() => resolve());
+    });
   }
 
   private accept(socket: net.Socket): void {
+    const address = socket.remoteAddress ?? 'unknown';
+    const port = socket.remotePort ?? 0;
     // TLS connections were admitted before their handshake.
     let group: string | null = null;
     if (!this.options.tls) {
-      const verdict = this.admitAddress(socket);
+      const verdict = this.set.admit(address, port, 'tcp');
       if (!verdict.ok) {
         this.refuse(socket, verdict.code, verdict.message);
         return;
       }
       group = verdict.group;
     }
-    const connection = new NativeConnection(
+    socket.setNoDelay(true);
+    const connection = new Connection(
       socket,
       this.core,
+      new NativeProtocol(this.core.params['frame.maxBytes']),
       this.logger,
-      this.options.tls !== undefined,
-      this.connectionClosed,
+      { transport: this.transport, address, port },
     );
-    // 'close' comes in a later turn, so the hook finds the connection here.
-    this.connections.set(connection, group);
-    this.logger.info(
-      {
-        event: 'connect',
-        transport: connection.transport,
-        address: connection.address,
-        port: connection.port,
-        link: connection.link.id,
-      },
-      'connection opened',
-    );
+    connections.set(socket, connection);
+    sets.set(connection, this.set);
+    socket.on('data', onSocketData);
+    socket.on('error', this.onSocketError);
+    socket.on('close', onSocketClose);
+    this.set.add(connection, group);
   }
 
   /**
    * Turns a connection away before it costs anything: instead of `hello` it gets one
    * `closing` event saying why, and the socket is closed.
    */
-  private refuse(socket: net.Socket, code: string, message: string): void {
+  private refuse(socket: net.Socket, code: ClosingCode, message: string): void {
     socket.on('error', () => undefined);
-    socket.end(encodeServerFrame(this.core.events.make({ ev: 'closing', code, message })));
+    socket.end(new NativeProtocol(0).closing(code, message, this.core.clock.now()));
     setTimeout(() => socket.destroy(), REFUSE_FLUSH_MS).unref();
-  }
-
-  private sweep(): void {
-    this.addressLimits.prune();
-    const params = this.core.params;
-    const now = this.core.clock.now();
-    const registrationMs = params.registrationTimeoutSeconds * 1000;
-    const pingMs = params['ping.intervalSeconds'] * 1000;
-    const timeoutMs = params['ping.timeoutSeconds'] * 1000;
-    for (const connection of this.connections.keys()) {
-      if (connection.isClosing) continue;
-      const link = connection.link;
-      if (!link.session && now - link.openedAt > registrationMs) {
-        this.core.closeLink(link, 'registration_timeout', 'No nickname chosen in time');
-        continue;
-      }
-      const silentMs = now - connection.lastReceivedAt;
-      const pinged = connection.lastPingAt >= connection.lastReceivedAt;
-      // Never drop a connection before it was pinged and had the rest of the timeout to
-      // answer: on a busy server a late sweep must not cut off a client it never asked.
-      if (silentMs > timeoutMs && pinged && now - connection.lastPingAt >= timeoutMs - pingMs) {
-        this.core.closeLink(
-          link,
-          'ping_timeout',
-          `No data for ${Math.round(silentMs / 1000)} seconds`,
-        );
-      } else if (silentMs > pingMs && !pinged) {
-        connection.ping();
-      }
-    }
   }
 }

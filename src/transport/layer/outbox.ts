@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { Wire } from './wire.js';
 
 /** Above this, queued frames are handed to the socket one by one rather than copied. */
 const COPY_LIMIT_BYTES = 256 * 1024;
@@ -20,11 +20,18 @@ type Schedule = 'none' | 'lazy' | 'soon';
  */
 export class Outbox {
   /** Null while empty, so an idle connection holds no array. */
-  private chunks: Buffer[] | null = null;
+  private chunks: Uint8Array[] | null = null;
   private bytes = 0;
   private scheduled: Schedule = 'none';
 
-  constructor(private readonly socket: Socket) {}
+  constructor(
+    private readonly socket: Wire,
+    /**
+     * False for message-framed wires (WebSocket): each frame is written alone, as its own
+     * message, though still once per turn.
+     */
+    private readonly coalesce = true,
+  ) {}
 
   /** Output queued here this turn, not yet handed to the socket. */
   get pendingBytes(): number {
@@ -32,7 +39,7 @@ export class Outbox {
   }
 
   /** Queues a frame; `lazy` ones may wait up to LAZY_MS, unless an urgent one follows. */
-  push(chunk: Buffer, lazy = false): void {
+  push(chunk: Uint8Array, lazy = false): void {
     if (lazy) {
       if (this.scheduled === 'none') {
         this.scheduled = 'lazy';
@@ -57,12 +64,12 @@ export class Outbox {
     if (this.socket.destroyed || !this.socket.writable) return;
     if (chunks.length === 1) {
       this.socket.write(chunks[0]!);
-    } else if (bytes <= COPY_LIMIT_BYTES) {
+    } else if (this.coalesce && bytes <= COPY_LIMIT_BYTES) {
       this.socket.write(Buffer.concat(chunks, bytes));
     } else {
-      this.socket.cork();
+      this.socket.cork?.();
       for (const chunk of chunks) this.socket.write(chunk);
-      this.socket.uncork();
+      this.socket.uncork?.();
     }
   }
 }
