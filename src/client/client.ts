@@ -237,6 +237,11 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     this.catalogue = reply.commands;
   }
 
+  /** Requests sent on this connection so far (the library's own `catalogue` included). */
+  get requestsSent(): number {
+    return this.nextId - 1;
+  }
+
   get isClosed(): boolean {
     return this.closeInfo !== undefined;
   }
