@@ -105,7 +105,7 @@ export async function startServer(
   await core.admin.start();
   const { tlsCert, tlsKey } = config.server;
   // One set of connections across listeners: per-address limits count across them all.
-  const connections = new ConnectionSet(core, logs.logger);
+  const connections = new ConnectionSet(core, logs.logger, telemetry);
   const listener = new NativeListener(core, logs.logger, connections, {
     host: config.server.host,
     port: config.server.port,

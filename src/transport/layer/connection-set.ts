@@ -1,5 +1,6 @@
 import type { ChatPort } from '../../core/port.js';
 import type { Logger } from '../../core/logger.js';
+import { noTelemetry, type Telemetry } from '../../telemetry/telemetry.js';
 import { AddressLimits, type AddressVerdict } from '../address-limits.js';
 import type { Connection } from './connection.js';
 
@@ -22,6 +23,7 @@ export class ConnectionSet {
   constructor(
     private readonly port: ChatPort,
     private readonly logger: Logger,
+    readonly telemetry: Telemetry = noTelemetry,
   ) {
     this.addressLimits = new AddressLimits(port.clock, () => port.params);
   }
@@ -37,6 +39,10 @@ export class ConnectionSet {
   admit(address: string, port: number, transport: string): AddressVerdict {
     const verdict = this.addressLimits.admit(address);
     if (!verdict.ok)
+      this.telemetry.connectionRefused(
+        verdict.code === 'too_many_connections' ? 'per_address' : 'rate',
+      );
+    if (!verdict.ok)
       this.logger.warn(
         { event: 'connection_refused', code: verdict.code, address, port, transport },
         'connection refused',
@@ -51,6 +57,7 @@ export class ConnectionSet {
   /** Tracks an open connection; `group` (from `admit`) is released when it is removed. */
   add(connection: Connection, group: string | null): void {
     this.open.set(connection, group);
+    this.telemetry.connectionOpened(connection.family);
     this.logger.info(
       {
         event: 'connect',
@@ -68,6 +75,7 @@ export class ConnectionSet {
     const group = this.open.get(connection);
     if (group === undefined) return;
     this.open.delete(connection);
+    this.telemetry.connectionClosed(connection.family);
     if (group !== null) this.addressLimits.release(group);
     this.logger.info(
       {

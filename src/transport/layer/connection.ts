@@ -4,6 +4,7 @@ import type { ClosingCode } from '../../protocol/closing.js';
 import type { ErrorCode } from '../../protocol/errors.js';
 import { errorReply } from '../../protocol/frames.js';
 import { serverFrameMaxBytes } from '../../protocol/version.js';
+import { noTelemetry, type Telemetry, type TransportName } from '../../telemetry/telemetry.js';
 import { Outbox } from './outbox.js';
 import type { CoreFrame, WireProtocol } from './protocol.js';
 import type { Wire } from './wire.js';
@@ -20,6 +21,9 @@ const TURN_OUTPUT_FACTOR = 4;
 export interface ConnectionOptions {
   /** `tcp`, `tls`, `websocket`, `irc`, ...: shown in logs and `/whois`. */
   readonly transport: string;
+  /** The protocol family, for metrics. */
+  readonly family: TransportName;
+  readonly telemetry?: Telemetry;
   /** The client's address: the peer's, or what a trusted proxy said it is. */
   readonly address: string;
   readonly port: number;
@@ -39,9 +43,11 @@ export interface ConnectionOptions {
  */
 export class Connection implements Outlet {
   readonly transport: string;
+  readonly family: TransportName;
   readonly address: string;
   readonly port: number;
   readonly link: Link;
+  private readonly telemetry: Telemetry;
   /** When the last whole input arrived (bytes of an unfinished frame do not count). */
   lastReceivedAt: number;
   lastPingAt = 0;
@@ -60,6 +66,8 @@ export class Connection implements Outlet {
     options: ConnectionOptions,
   ) {
     this.transport = options.transport;
+    this.family = options.family;
+    this.telemetry = options.telemetry ?? noTelemetry;
     this.address = options.address;
     this.port = options.port;
     this.lastReceivedAt = port_.clock.now();
@@ -246,6 +254,7 @@ export class Connection implements Outlet {
    */
   private dropUnreadingPeer(leftOver: number): void {
     this.closing = true;
+    this.telemetry.sendQueueDropped(this.family);
     this.logger.warn(
       {
         event: 'sendq_exceeded',

@@ -163,7 +163,7 @@ export class NativeListener {
       this.core,
       new NativeProtocol(this.core.params['frame.maxBytes']),
       this.logger,
-      { transport: this.transport, address, port },
+      { transport: this.transport, family: 'native', address, port, telemetry: this.set.telemetry },
     );
     connections.set(socket, connection);
     sets.set(connection, this.set);
