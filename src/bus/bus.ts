@@ -185,6 +185,11 @@ export interface Bus {
   sendTo(node: string, envelope: BusEnvelope): void;
   /** Every envelope this node receives, in arrival order. Returns an unsubscribe. */
   subscribe(handler: (envelope: BusEnvelope) => void): () => void;
+  /**
+   * Resolves when the bus can carry messages now (a broker answers), rejects otherwise
+   * (`/readyz`: a node cut off from the others takes no new clients).
+   */
+  ping(): Promise<void>;
   /** Stops sending and receiving; resolves when pending sends are flushed. */
   close(): Promise<void>;
 }

@@ -86,6 +86,11 @@ export class LocalBus implements Bus {
     return () => this.handlers.delete(handler);
   }
 
+  /** In one process the bus is there as long as it is open. */
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error('The bus is closed');
+  }
+
   /** @internal */
   receive(envelope: BusEnvelope): void {
     for (const handler of this.handlers) handler(envelope);

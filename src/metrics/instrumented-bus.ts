@@ -31,6 +31,7 @@ export function instrumentBus(bus: Bus, telemetry: Telemetry, now: () => number)
         handler(envelope);
       });
     },
+    ping: () => bus.ping(),
     close: () => bus.close(),
   };
 }

@@ -25,7 +25,7 @@ export function parseStoreLatency(value: string | undefined): LatencyRange | und
 }
 
 /** Every sub-store of `Store`: a new one fails to compile until it is listed here. */
-const SUB_STORES: Record<Exclude<keyof Store, 'close' | 'instrument'>, true> = {
+const SUB_STORES: Record<Exclude<keyof Store, 'close' | 'instrument' | 'ping'>, true> = {
   messages: true,
   accounts: true,
   rooms: true,
@@ -74,6 +74,7 @@ export function withLatency(
   for (const name of Object.keys(SUB_STORES) as Array<keyof typeof SUB_STORES>)
     wrapped[name] = delayed(inner[name], late);
   wrapped.instrument = (telemetry: Telemetry) => inner.instrument(telemetry);
+  wrapped.ping = () => late(() => inner.ping());
   wrapped.close = async () => {
     // Calls still waiting to reach the backend run first, as they would over a network.
     while (inFlight.size > 0) await Promise.allSettled([...inFlight]);

@@ -26,6 +26,11 @@ export interface Store {
    * metrics from now on; the composition root calls it once, whatever the backend.
    */
   instrument(telemetry: Telemetry): void;
+  /**
+   * Resolves when the backend answers a trivial query now, rejects when it does not
+   * (`/readyz`: a node whose database is gone takes no new clients).
+   */
+  ping(): Promise<void>;
   /** Flushes pending writes and releases the backend. */
   close(): Promise<void>;
 }

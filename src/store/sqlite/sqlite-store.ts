@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Store } from '../store.js';
+import { StoreUnavailableError, type Store } from '../store.js';
 import { SqliteAccountStore } from './accounts.js';
 import { openDatabase, WriteBatcher } from './database.js';
 import { SqliteBlockStore } from './blocks.js';
@@ -50,6 +50,11 @@ export class SqliteStore implements Store {
 
   static open(dataDir: string): SqliteStore {
     return new SqliteStore(openDatabase(dataDir));
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new StoreUnavailableError('The store is closed');
+    this.db.prepare('SELECT 1').get();
   }
 
   instrument(telemetry: Telemetry): void {
