@@ -1,5 +1,5 @@
 import type { Telemetry } from '../../telemetry/telemetry.js';
-import type { Store } from '../store.js';
+import { StoreUnavailableError, type Store } from '../store.js';
 import { PostgresAccountStore } from './accounts.js';
 import { PostgresAuditStore } from './audit.js';
 import { PostgresBlockStore } from './blocks.js';
@@ -10,6 +10,7 @@ import {
   translateError,
   type PostgresOptions,
   type Sql,
+  guarded,
 } from './database.js';
 import { PostgresFileStore } from './files.js';
 import { PostgresInboxStore } from './inbox.js';
@@ -73,6 +74,11 @@ export class PostgresStore implements Store {
       throw translateError(error);
     }
     return new PostgresStore(sql, parsed.schema);
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new StoreUnavailableError('The store is closed');
+    await guarded(() => this.sql`SELECT 1`);
   }
 
   instrument(telemetry: Telemetry): void {
