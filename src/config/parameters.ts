@@ -62,6 +62,14 @@ export const PARAMETERS = {
     description:
       'failed logins from one address, over all nicknames, within an hour before that address is locked out for lockout.seconds',
   },
+  'lockout.accountAttempts': {
+    kind: 'integer',
+    default: 100,
+    min: 1,
+    max: 100_000,
+    description:
+      'failed logins for one nickname, over all addresses, within an hour; from the 6th on each further guess from an address the account has never logged in from waits twice as long as the last (up to a minute), and at this many until the hour is over',
+  },
   'presence.recentSeconds': {
     kind: 'seconds',
     default: 3600,

@@ -414,6 +414,14 @@ export interface AddressLockout {
   readonly lockedUntil: number;
 }
 
+/** Failed logins for one name over every address, since `windowStart`. */
+export interface NameFailures {
+  readonly nameKey: string;
+  readonly failures: number;
+  readonly windowStart: number;
+  readonly lastAt: number;
+}
+
 export interface UnreportedFailure {
   readonly address: string;
   readonly count: number;
@@ -448,13 +456,35 @@ export interface LoginGuardStore {
   ): Promise<AddressLockout>;
   /** A successful login resets the pair's count. */
   clearPair(nameKey: string, address: string): Promise<void>;
+  nameFailures(nameKey: string): Promise<NameFailures | undefined>;
+  /**
+   * One atomic step: unless `waitUntil(current)` is after `now`, counts an attempt (a
+   * failure until refunded) for the name over every address, in a window of `windowMs`
+   * that starts at the first attempt after the previous window ended; `current` is
+   * undefined when there is no window in force. Counting before the password is checked
+   * is what keeps parallel guesses from all slipping through at once.
+   */
+  takeNameAttempt(
+    nameKey: string,
+    now: number,
+    windowMs: number,
+    waitUntil: (current: NameFailures | undefined) => number,
+  ): Promise<{ taken: true; failures: NameFailures } | { taken: false; until: number }>;
+  /** The attempt succeeded: it was not a failure after all. */
+  refundNameAttempt(nameKey: string): Promise<void>;
+  /** When the name last logged in with its password from `address`, if ever. */
+  knownAddress(nameKey: string, address: string): Promise<number | undefined>;
+  recordKnownAddress(nameKey: string, address: string, at: number): Promise<void>;
   addUnreported(accountId: number, address: string, at: number): Promise<void>;
   /** Returns the account's unreported failures and forgets them. */
   takeUnreported(accountId: number): Promise<UnreportedFailure[]>;
   /** Pairs and addresses locked out at `now`. */
   lockedAt(now: number): Promise<{ pairs: PairLockout[]; addresses: AddressLockout[] }>;
-  /** Forgets state that no longer matters: unlocked and quiet since `before`. */
-  prune(now: number, before: number): Promise<void>;
+  /**
+   * Forgets state that no longer matters: lockouts unlocked and quiet since `before`, name
+   * windows over since `before`, known addresses unused since `knownBefore`.
+   */
+  prune(now: number, before: number, knownBefore?: number): Promise<void>;
 }
 
 /** A uniqueness rule refused a write (for example a name already taken). */

@@ -1,5 +1,11 @@
 import type Database from 'better-sqlite3';
-import type { AddressLockout, LoginGuardStore, PairLockout, UnreportedFailure } from '../store.js';
+import type {
+  AddressLockout,
+  LoginGuardStore,
+  NameFailures,
+  PairLockout,
+  UnreportedFailure,
+} from '../store.js';
 import { prepared, type WriteBatcher } from './database.js';
 
 interface PairRow {
@@ -15,6 +21,20 @@ interface AddressRow {
   window_start: number;
   locked_until: number;
 }
+
+interface NameFailuresRow {
+  name_key: string;
+  failures: number;
+  window_start: number;
+  last_at: number;
+}
+
+const toNameFailures = (row: NameFailuresRow): NameFailures => ({
+  nameKey: row.name_key,
+  failures: row.failures,
+  windowStart: row.window_start,
+  lastAt: row.last_at,
+});
 
 const toPair = (row: PairRow): PairLockout => ({
   nameKey: row.name_key,
@@ -131,6 +151,64 @@ export class SqliteLoginGuardStore implements LoginGuardStore {
     });
   }
 
+  async nameFailures(nameKey: string): Promise<NameFailures | undefined> {
+    const row = prepared(this.db, 'SELECT * FROM name_failures WHERE name_key = ?').get(nameKey) as
+      NameFailuresRow | undefined;
+    return row && toNameFailures(row);
+  }
+
+  takeNameAttempt(
+    nameKey: string,
+    now: number,
+    windowMs: number,
+    waitUntil: (current: NameFailures | undefined) => number,
+  ): Promise<{ taken: true; failures: NameFailures } | { taken: false; until: number }> {
+    return this.batcher.enqueue(() => {
+      const row = prepared(this.db, 'SELECT * FROM name_failures WHERE name_key = ?').get(
+        nameKey,
+      ) as NameFailuresRow | undefined;
+      const fresh = !row || now - row.window_start >= windowMs;
+      const until = waitUntil(fresh ? undefined : toNameFailures(row));
+      if (until > now) return { taken: false as const, until };
+      const failures = fresh ? 1 : row.failures + 1;
+      const windowStart = fresh ? now : row.window_start;
+      prepared(
+        this.db,
+        `INSERT INTO name_failures (name_key, failures, window_start, last_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (name_key) DO UPDATE SET failures = excluded.failures,
+           window_start = excluded.window_start, last_at = excluded.last_at`,
+      ).run(nameKey, failures, windowStart, now);
+      return { taken: true as const, failures: { nameKey, failures, windowStart, lastAt: now } };
+    });
+  }
+
+  refundNameAttempt(nameKey: string): Promise<void> {
+    return this.batcher.enqueue(() => {
+      prepared(
+        this.db,
+        'UPDATE name_failures SET failures = failures - 1 WHERE name_key = ? AND failures > 0',
+      ).run(nameKey);
+    });
+  }
+
+  async knownAddress(nameKey: string, address: string): Promise<number | undefined> {
+    const row = prepared(
+      this.db,
+      'SELECT last_success FROM known_addresses WHERE name_key = ? AND address = ?',
+    ).get(nameKey, address) as { last_success: number } | undefined;
+    return row?.last_success;
+  }
+
+  recordKnownAddress(nameKey: string, address: string, at: number): Promise<void> {
+    return this.batcher.enqueue(() => {
+      prepared(
+        this.db,
+        `INSERT INTO known_addresses (name_key, address, last_success) VALUES (?, ?, ?)
+         ON CONFLICT (name_key, address) DO UPDATE SET last_success = excluded.last_success`,
+      ).run(nameKey, address, at);
+    });
+  }
+
   addUnreported(accountId: number, address: string, at: number): Promise<void> {
     return this.batcher.enqueue(() => {
       this.bumpUnreported.run(accountId, address, at);
@@ -161,7 +239,7 @@ export class SqliteLoginGuardStore implements LoginGuardStore {
     return { pairs, addresses };
   }
 
-  prune(now: number, before: number): Promise<void> {
+  prune(now: number, before: number, knownBefore?: number): Promise<void> {
     return this.batcher.enqueue(() => {
       prepared(this.db, 'DELETE FROM login_failures WHERE locked_until <= ? AND last_at < ?').run(
         now,
@@ -171,6 +249,9 @@ export class SqliteLoginGuardStore implements LoginGuardStore {
         this.db,
         'DELETE FROM address_failures WHERE locked_until <= ? AND window_start < ?',
       ).run(now, before);
+      prepared(this.db, 'DELETE FROM name_failures WHERE window_start < ?').run(before);
+      if (knownBefore !== undefined)
+        prepared(this.db, 'DELETE FROM known_addresses WHERE last_success < ?').run(knownBefore);
     });
   }
 }

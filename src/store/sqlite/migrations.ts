@@ -218,6 +218,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE suspensions ADD COLUMN expires_at INTEGER;
     `,
   },
+  {
+    version: 8,
+    name: 'per-name failed-login throttle; addresses each name logged in from',
+    sql: `
+      -- Failed logins for one name over every address, in a window (OWASP ASVS 2.2.1).
+      CREATE TABLE name_failures (
+        name_key     TEXT    PRIMARY KEY,
+        failures     INTEGER NOT NULL,
+        window_start INTEGER NOT NULL,
+        last_at      INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      -- Addresses (IPv6: /64) a name logged in from with its password: its owner's history.
+      CREATE TABLE known_addresses (
+        name_key     TEXT    NOT NULL,
+        address      TEXT    NOT NULL,
+        last_success INTEGER NOT NULL,
+        PRIMARY KEY (name_key, address)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {
