@@ -585,6 +585,40 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         expect(await store.loginGuard.address('9.9.9.9')).toBeUndefined();
       });
 
+      it('name attempts: counted unless the rule says wait, refunded, windowed, concurrent ones all count', async () => {
+        const guard = store.loginGuard;
+        const waitAfterTwo = (current: { failures: number; lastAt: number } | undefined) =>
+          current && current.failures >= 2 ? current.lastAt + 100 : 0;
+        expect(await guard.takeNameAttempt('ann', 10, 1000, waitAfterTwo)).toEqual({
+          taken: true,
+          failures: { nameKey: 'ann', failures: 1, windowStart: 10, lastAt: 10 },
+        });
+        await guard.takeNameAttempt('ann', 20, 1000, waitAfterTwo);
+        expect(await guard.takeNameAttempt('ann', 30, 1000, waitAfterTwo)).toEqual({
+          taken: false,
+          until: 120,
+        });
+        expect(await guard.nameFailures('ann')).toMatchObject({ failures: 2, windowStart: 10 });
+        await guard.refundNameAttempt('ann');
+        expect(await guard.nameFailures('ann')).toMatchObject({ failures: 1 });
+        // A new window starts over.
+        expect(await guard.takeNameAttempt('ann', 5000, 1000, waitAfterTwo)).toMatchObject({
+          taken: true,
+          failures: { failures: 1, windowStart: 5000 },
+        });
+        await Promise.all(
+          Array.from({ length: 20 }, () => guard.takeNameAttempt('zed', 7, 1000, () => 0)),
+        );
+        expect((await guard.nameFailures('zed'))!.failures).toBe(20);
+        expect(await guard.knownAddress('ann', '1.2.3.4')).toBeUndefined();
+        await guard.recordKnownAddress('ann', '1.2.3.4', 50);
+        await guard.recordKnownAddress('ann', '1.2.3.4', 60);
+        expect(await guard.knownAddress('ann', '1.2.3.4')).toBe(60);
+        await guard.prune(100_000, 90_000, 70);
+        expect(await guard.knownAddress('ann', '1.2.3.4')).toBeUndefined();
+        expect(await guard.nameFailures('ann')).toBeUndefined();
+      });
+
       it('concurrent failures all count', async () => {
         const rule = { attempts: 1000, lockMs: 1 };
         await Promise.all(

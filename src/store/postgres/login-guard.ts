@@ -1,4 +1,10 @@
-import type { AddressLockout, LoginGuardStore, PairLockout, UnreportedFailure } from '../store.js';
+import type {
+  AddressLockout,
+  LoginGuardStore,
+  NameFailures,
+  PairLockout,
+  UnreportedFailure,
+} from '../store.js';
 import { guarded, type Sql } from './database.js';
 
 interface PairRow {
@@ -14,6 +20,20 @@ interface AddressRow {
   window_start: number;
   locked_until: number;
 }
+
+interface NameFailuresRow {
+  name_key: string;
+  failures: number;
+  window_start: number;
+  last_at: number;
+}
+
+const toNameFailures = (row: NameFailuresRow): NameFailures => ({
+  nameKey: row.name_key,
+  failures: Number(row.failures),
+  windowStart: Number(row.window_start),
+  lastAt: Number(row.last_at),
+});
 
 const toPair = (row: PairRow): PairLockout => ({
   nameKey: row.name_key,
@@ -109,6 +129,66 @@ export class PostgresLoginGuardStore implements LoginGuardStore {
     );
   }
 
+  async nameFailures(nameKey: string): Promise<NameFailures | undefined> {
+    const [row] = await guarded(
+      () => this.sql<NameFailuresRow[]>`SELECT * FROM name_failures WHERE name_key = ${nameKey}`,
+    );
+    return row && toNameFailures(row);
+  }
+
+  async takeNameAttempt(
+    nameKey: string,
+    now: number,
+    windowMs: number,
+    waitUntil: (current: NameFailures | undefined) => number,
+  ): Promise<{ taken: true; failures: NameFailures } | { taken: false; until: number }> {
+    // The rule is a function, so the row is locked while it is applied: attempts on
+    // several nodes at once queue on the row.
+    return guarded(() =>
+      this.sql.begin(async (tx) => {
+        await tx`INSERT INTO name_failures (name_key, failures, window_start, last_at)
+                 VALUES (${nameKey}, 0, ${now}, ${now}) ON CONFLICT (name_key) DO NOTHING`;
+        const [row] = await tx<NameFailuresRow[]>`
+          SELECT * FROM name_failures WHERE name_key = ${nameKey} FOR UPDATE`;
+        const current = toNameFailures(row!);
+        const fresh = current.failures === 0 || now - current.windowStart >= windowMs;
+        const until = waitUntil(fresh ? undefined : current);
+        if (until > now) return { taken: false as const, until };
+        const failures = fresh ? 1 : current.failures + 1;
+        const windowStart = fresh ? now : current.windowStart;
+        await tx`UPDATE name_failures SET failures = ${failures}, window_start = ${windowStart},
+                   last_at = ${now} WHERE name_key = ${nameKey}`;
+        return { taken: true as const, failures: { nameKey, failures, windowStart, lastAt: now } };
+      }),
+    ) as Promise<{ taken: true; failures: NameFailures } | { taken: false; until: number }>;
+  }
+
+  async refundNameAttempt(nameKey: string): Promise<void> {
+    await guarded(
+      () => this.sql`
+        UPDATE name_failures SET failures = failures - 1
+        WHERE name_key = ${nameKey} AND failures > 0`,
+    );
+  }
+
+  async knownAddress(nameKey: string, address: string): Promise<number | undefined> {
+    const [row] = await guarded(
+      () => this.sql<{ last_success: number }[]>`
+        SELECT last_success FROM known_addresses
+        WHERE name_key = ${nameKey} AND address = ${address}`,
+    );
+    return row && Number(row.last_success);
+  }
+
+  async recordKnownAddress(nameKey: string, address: string, at: number): Promise<void> {
+    await guarded(
+      () => this.sql`
+        INSERT INTO known_addresses (name_key, address, last_success)
+        VALUES (${nameKey}, ${address}, ${at})
+        ON CONFLICT (name_key, address) DO UPDATE SET last_success = excluded.last_success`,
+    );
+  }
+
   async addUnreported(accountId: number, address: string, at: number): Promise<void> {
     await guarded(
       () => this.sql`
@@ -142,9 +222,13 @@ export class PostgresLoginGuardStore implements LoginGuardStore {
     return { pairs: pairs.map(toPair), addresses: addresses.map(toAddress) };
   }
 
-  async prune(now: number, before: number): Promise<void> {
+  async prune(now: number, before: number, knownBefore?: number): Promise<void> {
     await guarded(() =>
       Promise.all([
+        this.sql`DELETE FROM name_failures WHERE window_start < ${before}`,
+        knownBefore === undefined
+          ? undefined
+          : this.sql`DELETE FROM known_addresses WHERE last_success < ${knownBefore}`,
         this.sql`DELETE FROM login_failures WHERE locked_until <= ${now} AND last_at < ${before}`,
         this
           .sql`DELETE FROM address_failures WHERE locked_until <= ${now} AND window_start < ${before}`,

@@ -188,6 +188,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX file_tombstones_by_sender ON file_tombstones(sender_account);
     `,
   },
+  {
+    version: 2,
+    name: 'per-name failed-login throttle; addresses each name logged in from',
+    sql: `
+      CREATE TABLE name_failures (
+        name_key     TEXT   PRIMARY KEY,
+        failures     BIGINT NOT NULL,
+        window_start BIGINT NOT NULL,
+        last_at      BIGINT NOT NULL
+      );
+      CREATE TABLE known_addresses (
+        name_key     TEXT   NOT NULL,
+        address      TEXT   NOT NULL,
+        last_success BIGINT NOT NULL,
+        PRIMARY KEY (name_key, address)
+      );
+      CREATE INDEX known_addresses_by_last ON known_addresses(last_success);
+    `,
+  },
 ];
 
 /**

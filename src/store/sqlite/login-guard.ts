@@ -167,7 +167,8 @@ export class SqliteLoginGuardStore implements LoginGuardStore {
       const row = prepared(this.db, 'SELECT * FROM name_failures WHERE name_key = ?').get(
         nameKey,
       ) as NameFailuresRow | undefined;
-      const fresh = !row || now - row.window_start >= windowMs;
+      // No failures left (all refunded) starts a new window, as an expired one does.
+      const fresh = !row || row.failures === 0 || now - row.window_start >= windowMs;
       const until = waitUntil(fresh ? undefined : toNameFailures(row));
       if (until > now) return { taken: false as const, until };
       const failures = fresh ? 1 : row.failures + 1;
