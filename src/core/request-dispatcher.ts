@@ -1,3 +1,4 @@
+import { illFormedPath } from './text-rules.js';
 import type { z } from 'zod';
 import { StoreUnavailableError } from '../store/store.js';
 import type { CommandInfo } from './catalog.js';
@@ -129,6 +130,13 @@ export class RequestDispatcher {
     if (refusal) return errorReply(re, refusal.code, refusal.message);
     if (command.admin && !session?.isAdmin)
       return errorReply(re, 'not_authorized', `/${command.info.name} is for admins only`);
+    const illFormed = illFormedPath(request.args);
+    if (illFormed)
+      return errorReply(
+        re,
+        'invalid_args',
+        `Invalid arguments for ${command.info.name}: ${illFormed.join('.') || 'args'}: not well-formed Unicode (a lone surrogate)`,
+      );
     const parsed = command.args.safeParse(request.args ?? {});
     if (!parsed.success)
       return errorReply(re, 'invalid_args', describeArgsError(command.info.name, parsed.error));

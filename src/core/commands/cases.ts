@@ -1,3 +1,4 @@
+import { ruledText } from '../text-rules.js';
 import { z } from 'zod';
 import type { CaseEntry } from '../../store/store.js';
 import { checkMayActOn, findTarget } from '../admin/targets.js';
@@ -33,7 +34,7 @@ export const warnCommand = defineCommand({
     summary: 'warn a user (they see it); the warning goes into their moderation case',
     group: 'admin',
   },
-  args: z.object({ nick: name, reason: z.string().max(500) }),
+  args: z.object({ nick: name, reason: ruledText('reason', z.string().max(500)) }),
   async handle({ core, session }, { nick, reason }) {
     if (reason.trim() === '')
       throw new ChatError('invalid_args', 'A warning needs a reason: /warn NAME REASON');
@@ -92,7 +93,7 @@ export const noteCommand = defineCommand({
     summary: "add a private note to a user's moderation case (admins only see it)",
     group: 'admin',
   },
-  args: z.object({ nick: name, text: z.string().max(2000) }),
+  args: z.object({ nick: name, text: ruledText('reason', z.string().max(2000)) }),
   async handle({ core, session }, { nick, text }) {
     if (text.trim() === '')
       throw new ChatError('invalid_args', 'A note needs some text: /note NAME TEXT');

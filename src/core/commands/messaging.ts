@@ -1,3 +1,4 @@
+import { textProblem } from '../text-rules.js';
 import { z } from 'zod';
 import { ChatError } from '../errors.js';
 import { LOBBY, type ChatCore } from '../chat-core.js';
@@ -7,6 +8,8 @@ import { resolvePrivateRecipients } from './private-recipients.js';
 
 export function checkText(core: ChatCore, text: string): string {
   if (text.trim() === '') throw new ChatError('empty_message');
+  const problem = textProblem(text, 'message');
+  if (problem) throw new ChatError('invalid_args', problem);
   const max = core.params['message.maxLength'];
   if (!withinCharacters(text, max))
     throw new ChatError('message_too_long', `A message has at most ${max} characters`, { max });

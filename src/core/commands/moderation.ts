@@ -1,3 +1,4 @@
+import { ruledText } from '../text-rules.js';
 import { z } from 'zod';
 import { describeDuration, parseDuration } from '../admin/duration.js';
 import { normalizeAddress } from '../admin/moderation.js';
@@ -7,7 +8,7 @@ import { checkName } from '../names.js';
 import { defineCommand } from './command.js';
 
 const name = z.string().min(1).max(64);
-const reason = z.string().max(500).optional();
+const reason = ruledText('reason', z.string().max(500)).optional();
 
 function withReason(text: string, why: string | undefined): string {
   return why ? `${text}: ${why}` : text;
@@ -288,7 +289,7 @@ export const announceCommand = defineCommand({
     summary: 'a server notice to everyone',
     group: 'admin',
   },
-  args: z.object({ text: z.string().max(2000) }),
+  args: z.object({ text: ruledText('message', z.string().max(2000)) }),
   async handle({ core, session }, { text }) {
     if (text.trim() === '') throw new ChatError('empty_message');
     core.publish({ kind: 'everyone' }, { ev: 'notice', text, from: session.nick });

@@ -1,3 +1,4 @@
+import { ruledText } from '../text-rules.js';
 import { z } from 'zod';
 import { LOBBY } from '../chat-core.js';
 import { ChatError } from '../errors.js';
@@ -105,7 +106,7 @@ export const topicCommand = defineCommand({
     summary: 'show the current room topic; its owner sets it (- clears it)',
     group: 'rooms',
   },
-  args: z.object({ room: z.string().default(LOBBY), text: z.string().optional() }),
+  args: z.object({ room: z.string().default(LOBBY), text: ruledText('topic').optional() }),
   async handle({ core, session }, args) {
     const room = findOwnRoomOrThrow(core, args.room, 'given a topic');
     if (args.text === undefined || args.text.trim() === '')

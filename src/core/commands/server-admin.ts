@@ -1,3 +1,4 @@
+import { ruledText } from '../text-rules.js';
 import { z } from 'zod';
 import {
   PARAMETER_KEYS,
@@ -31,7 +32,7 @@ export const shutdownCommand = defineCommand({
   args: z.object({
     action: z.literal('cancel').optional(),
     seconds: z.number().int().min(0).max(MAX_SHUTDOWN_SECONDS).optional(),
-    reason: z.string().max(500).optional(),
+    reason: ruledText('reason', z.string().max(500)).optional(),
   }),
   async handle({ core, session }, { action, seconds, reason }) {
     if (action === 'cancel') {

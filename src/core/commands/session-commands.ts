@@ -1,3 +1,4 @@
+import { ruledText } from '../text-rules.js';
 import { z } from 'zod';
 import { describeFailures, passwordLogin, readyData } from '../accounts/login.js';
 import { ChatError } from '../errors.js';
@@ -67,7 +68,7 @@ export const quitCommand = defineCommand({
     summary: 'leave cleanly; others see it',
     group: 'session',
   },
-  args: z.object({ message: z.string().max(1000).optional() }),
+  args: z.object({ message: ruledText('reason', z.string().max(1000)).optional() }),
   handle({ core, link, session, after }, { message }) {
     after(() => {
       if (session) core.endSession(session, 'quit', message);
