@@ -69,4 +69,16 @@ program
 program.addCommand(adminCommand());
 registerMakeCert(program.commands.find((command) => command.name() === 'admin')!);
 
+/**
+ * Usage errors (unknown option, missing or bad argument) exit 2, as the README says;
+ * commander's own default is 1, which scripts read as "server unreachable".
+ */
+function usageExitsTwo(command: Command): void {
+  command.exitOverride((error) => {
+    process.exit(error.exitCode === 1 ? 2 : error.exitCode);
+  });
+  for (const sub of command.commands) usageExitsTwo(sub);
+}
+usageExitsTwo(program);
+
 await program.parseAsync(process.argv);

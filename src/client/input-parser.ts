@@ -25,6 +25,12 @@ export interface InputContext {
   readonly localCommands?: readonly string[];
   /** Whether the current room is owned by this user (`exit` closes it). */
   readonly ownsCurrentRoom?: boolean;
+  /**
+   * Whether a user of this name is online, as far as this client knows. A seed's bare form
+   * naming someone (`message bob hi`, `block bob`) is a command only when they are; without
+   * this, such lines are always chat.
+   */
+  readonly isOnline?: (name: string) => boolean;
 }
 
 const LOBBY = 'lobby';
@@ -47,23 +53,91 @@ export function parseInput(line: string, context: InputContext): ParsedInput {
   if ((first === '/' || first === '!') && text[1] === first) return say(context, text.slice(1));
   if (text.startsWith('@')) return parseMentions(text, context);
   const word = (/^\S+/.exec(text)?.[0] ?? '').toLowerCase();
+  const whole = text.trim().toLowerCase();
   // Seed-style words inside a room: `bye` leaves it, `exit` closes it when it is yours.
-  if (
-    context.currentRoom !== LOBBY &&
-    text.trim().toLowerCase() === 'bye' &&
-    findCommand(context.commands, 'leave')
-  )
+  if (context.currentRoom !== LOBBY && whole === 'bye' && findCommand(context.commands, 'leave'))
     return parseCommand('leave', context, true);
   if (
     context.currentRoom !== LOBBY &&
     context.ownsCurrentRoom &&
-    text.trim().toLowerCase() === 'exit' &&
+    whole === 'exit' &&
     findCommand(context.commands, 'close')
   )
     return parseCommand('close', context, true);
-  const bare = context.commands.find((command) => command.bare.includes(word));
-  if (bare) return parseCommand(bare.name + text.slice(word.length), context, false);
+  for (const command of context.commands) {
+    if (command.hidden || !command.bare.includes(word)) continue;
+    const parsed = parseBare(command, text.trim().slice(word.length), context);
+    if (parsed) return parsed;
+  }
   return say(context, text);
+}
+
+/**
+ * A seed's bare form (`quit`, `whoelse`, `message NAME TEXT`) is a command only when the
+ * whole line has exactly its shape: every required argument there, no optional text (so
+ * "quit smoking is hard" stays a sentence), and every name a user online. Anything else is
+ * chat: a sentence is never eaten.
+ */
+function parseBare(
+  command: CommandInfo,
+  rest: string,
+  context: InputContext,
+): ParsedInput | undefined {
+  // `fileget` alone lists files; `fileget NAME FILE` fetches one: optional words may be
+  // given, but only all together.
+  const typed = command.args.filter((arg) => arg.kind !== 'secret' && arg.kind !== 'confirm');
+  const required = typed.filter((arg) => !arg.optional);
+  const words = typed.filter((arg) => arg.kind !== 'text');
+  // Free text with nobody named (`broadcast TEXT`) cannot be told from a sentence.
+  const names = (arg: ArgInfo) => arg.kind === 'name' || arg.kind === 'names';
+  if (required.some((arg) => arg.kind === 'text') && !required.some(names)) return undefined;
+  const shapes = [required, words.length > required.length ? words : undefined];
+  for (const shape of shapes) {
+    if (!shape) continue;
+    const args = bareArgs(shape, rest, context);
+    if (!args) continue;
+    const prompts = command.args.filter((arg) => arg.kind === 'secret' || arg.kind === 'confirm');
+    if (args.room === undefined && actsOnCurrentRoom(command)) args.room = context.currentRoom;
+    return { kind: 'request', command, args, prompts };
+  }
+  return undefined;
+}
+
+function bareArgs(
+  shape: readonly ArgInfo[],
+  rest: string,
+  context: InputContext,
+): Record<string, unknown> | undefined {
+  const args: Record<string, unknown> = {};
+  let remaining = rest.trim();
+  const online = (name: string) => context.isOnline?.(name) === true;
+  for (const arg of shape) {
+    if (arg.kind === 'text') {
+      if (remaining === '') return undefined;
+      args[arg.name] = remaining;
+      remaining = '';
+      continue;
+    }
+    const match = /^(\S+)\s*/.exec(remaining);
+    if (!match) return undefined;
+    const value = match[1]!;
+    remaining = remaining.slice(match[0].length);
+    if (arg.kind === 'name') {
+      if (!online(value)) return undefined;
+      args[arg.name] = value;
+    } else if (arg.kind === 'names') {
+      const names = value.split(',').filter(Boolean);
+      if (names.length === 0 || !names.every(online)) return undefined;
+      args[arg.name] = names;
+    } else if (arg.kind === 'integer') {
+      if (!/^\d+$/.test(value)) return undefined;
+      args[arg.name] = Number(value);
+    } else if (arg.choices) {
+      if (!arg.choices.includes(value.toLowerCase())) return undefined;
+      args[arg.name] = value.toLowerCase();
+    } else args[arg.name] = value;
+  }
+  return remaining === '' ? args : undefined;
 }
 
 function say(context: InputContext, text: string): ParsedInput {
@@ -154,6 +228,12 @@ function parseArgs(command: CommandInfo, rest: string, context: InputContext): P
         return { kind: 'error', message: `${arg.name} must be a duration such as 30m, 2h or 7d` };
       }
       args[arg.name] = value;
+    } else if (arg.choices?.length === 1 && arg.choices[0] === arg.name) {
+      // A word that is its own only choice is a switch (`/ban eve address`).
+      args[arg.name] = true;
+    } else if (arg.kind === 'name' && arg.name === 'room') {
+      // Rooms are shown as `#dev`: typing them so must work too.
+      args[arg.name] = stripRoomSign(value);
     } else {
       args[arg.name] = arg.choices ? value.toLowerCase() : value;
     }
@@ -161,6 +241,11 @@ function parseArgs(command: CommandInfo, rest: string, context: InputContext): P
   if (remaining.trim() !== '') return usageError(command);
   if (args.room === undefined && actsOnCurrentRoom(command)) args.room = context.currentRoom;
   return { kind: 'request', command, args, prompts };
+}
+
+/** `#dev` → `dev`: a leading `#` is how rooms are shown, never part of the name. */
+export function stripRoomSign(name: string): string {
+  return name.startsWith('#') ? name.slice(1) : name;
 }
 
 /**

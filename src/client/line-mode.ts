@@ -11,14 +11,41 @@ import {
   runFileCommand,
   throttledProgress,
 } from './file-commands.js';
-import { parseInput } from './input-parser.js';
+import { findCommand, parseInput, stripRoomSign } from './input-parser.js';
 import type { ServerEvent } from '../protocol/events.js';
 import { nameKey } from '../core/names.js';
+import { OnlineTracker } from './online-tracker.js';
+import { FileTransfers } from './transfers.js';
 
 function sameRoom(a: string, b: string): boolean {
   return nameKey(a) === nameKey(b);
 }
-import { FileTransfers } from './transfers.js';
+
+/**
+ * `--json` output: one object per line, each with a `type`. Events come as the server
+ * sent them under `event`; replies, refusals, prompts and progress name the input line
+ * (`line`, counted from 1) that caused them. Times are milliseconds since the epoch.
+ */
+export type JsonLine =
+  | { type: 'event'; event: ServerEvent }
+  | { type: 'ready'; ready: Record<string, unknown> }
+  | {
+      type: 'reply';
+      line: number;
+      command: string;
+      ok: true;
+      data: unknown;
+    }
+  | {
+      type: 'reply';
+      line: number;
+      command: string;
+      ok: false;
+      error: { code: string; message: string; details?: unknown };
+    }
+  | { type: 'error'; line: number; error: { code: 'input'; message: string } }
+  | { type: 'prompt'; line: number; prompt: string; kind: 'secret' | 'confirm' }
+  | { type: 'progress'; line: number; command: string; progress: unknown };
 
 /** Exit codes of `confab connect`, documented in the README. */
 export const EXIT = {
@@ -58,7 +85,7 @@ const LOCAL_HELP = [
  */
 export async function runLineMode(options: LineModeOptions): Promise<number> {
   const print = (line: string) => options.output.write(line + '\n');
-  const emit = (value: object) => print(JSON.stringify(value));
+  const emit = (value: JsonLine) => print(JSON.stringify(value));
   const fail = (line: string) => options.errors.write(line + '\n');
 
   let client: ChatClient;
@@ -68,7 +95,7 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
     fail(`confab: ${(error as Error).message}`);
     return EXIT.disconnected;
   }
-  if (options.json) emit(client.hello);
+  if (options.json) emit({ type: 'event', event: client.hello });
   else print(formatEvent(client.hello)!);
 
   // Listening before the login: what the server sends right after it (rooms restored,
@@ -76,8 +103,9 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
   let currentRoom = 'lobby';
   // Held until the login line is printed, so the output reads in order.
   let heldEvents: ServerEvent[] | undefined = [];
+  const online = new OnlineTracker();
   const show = (event: ServerEvent) => {
-    if (options.json) emit(event);
+    if (options.json) emit({ type: 'event', event });
     else {
       const line = formatEvent(event);
       if (line !== undefined) print(line);
@@ -85,6 +113,7 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
   };
   client.on('event', (event) => {
     if (event.ev === 'ping') return;
+    online.observe(event);
     // A room you join becomes the current one; leaving or losing it returns you to the lobby.
     if (event.ev === 'room_entered' && !event.restored) currentRoom = event.room;
     if (
@@ -98,9 +127,13 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
 
   const lines = createInterface({ input: options.input, crlfDelay: Infinity, terminal: false });
   const iterator = lines[Symbol.asyncIterator]();
+  /** Input lines read so far, prompt answers included: `--json` replies name theirs. */
+  let linesRead = 0;
   const nextLine = async (): Promise<string | undefined> => {
     const next = await iterator.next();
-    return next.done ? undefined : next.value;
+    if (next.done) return undefined;
+    linesRead += 1;
+    return next.value;
   };
   const terminal = (options.input as Partial<ReadStream>).isTTY === true;
   /** Reads a line without echo on a terminal; piped input is read as it comes. */
@@ -148,12 +181,16 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
         !terminal
       )
         throw error;
-      options.output.write(`Password for ${options.nick}: `);
+      if (options.json)
+        emit({ type: 'prompt', line: 0, prompt: `Password for ${options.nick}`, kind: 'secret' });
+      else options.output.write(`Password for ${options.nick}: `);
       const password = await nextSecretLine();
       if (password === undefined) throw error;
       ready = await login(password);
     }
-    if (options.json) emit({ ready });
+    // The resume token is a credential: it never goes to stdout (logs, pipes).
+    const { resumeToken: _token, ...shown } = ready;
+    if (options.json) emit({ type: 'ready', ready: shown });
     else
       print(
         `You are ${ready.nick}${ready.account ? ` (${ready.role})` : ' (guest)'}, session ${ready.session}`,
@@ -161,6 +198,12 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
     const held = heldEvents ?? [];
     heldEvents = undefined;
     for (const event of held) show(event);
+    // Who is online, so `message bob hi` is a command only when bob is here.
+    if (findCommand(client.commands, 'who'))
+      await client
+        .request<{ users?: { nick: string }[] }>('who')
+        .then((reply) => online.seed((reply.users ?? []).map((user) => user.nick)))
+        .catch(() => undefined);
   } catch (error) {
     if (error instanceof RequestError) return refused(error);
     fail(`confab: ${(error as Error).message}`);
@@ -176,17 +219,24 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
   const closed = client.closed();
   let quitting = false;
 
-  const answerPrompt = async (arg: ArgInfo): Promise<string | boolean | undefined> => {
+  const ask = (lineNumber: number, prompt: string, kind: 'secret' | 'confirm') => {
+    if (options.json) emit({ type: 'prompt', line: lineNumber, prompt, kind });
+    else print(prompt);
+  };
+  const answerPrompt = async (
+    arg: ArgInfo,
+    lineNumber: number,
+  ): Promise<string | boolean | undefined> => {
     if (arg.kind === 'confirm') {
-      print(`${arg.prompt ?? 'Are you sure?'} (yes/no)`);
-      const answer = (await nextLine())?.trim().toLowerCase();
-      return answer === 'yes' || answer === 'y';
+      // Destructive: only the word itself confirms (a stray `y` must not delete anything).
+      ask(lineNumber, `${arg.prompt ?? 'Are you sure?'}: type yes to confirm`, 'confirm');
+      return (await nextLine())?.trim().toLowerCase() === 'yes';
     }
-    print(`${arg.prompt ?? 'Password'}:`);
+    ask(lineNumber, `${arg.prompt ?? 'Password'}:`, 'secret');
     const first = await nextSecretLine();
     if (first === undefined) return undefined;
     if (arg.repeat) {
-      print(`${arg.prompt ?? 'Password'} again:`);
+      ask(lineNumber, `${arg.prompt ?? 'Password'} again:`, 'secret');
       if ((await nextSecretLine()) !== first) {
         fail('The two entries differ; nothing was changed');
         return undefined;
@@ -196,24 +246,37 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
   };
 
   const background = new Set<Promise<void>>();
-  const runTransfer = async (name: string, args: Record<string, unknown>): Promise<void> => {
+  const runTransfer = async (
+    name: string,
+    args: Record<string, unknown>,
+    lineNumber: number,
+  ): Promise<void> => {
     const progress = throttledProgress((p) =>
-      options.json ? emit({ progress: p }) : print(formatProgress(p)),
+      options.json
+        ? emit({ type: 'progress', line: lineNumber, command: name, progress: p })
+        : print(formatProgress(p)),
     );
     try {
       const result = await runFileCommand(transfers, name, args, progress);
-      if (options.json) emit({ reply: name, ok: true, data: result });
+      if (options.json)
+        emit({ type: 'reply', line: lineNumber, command: name, ok: true, data: result });
       else print(formatTransferResult(name, result));
     } catch (error) {
       if (error instanceof ConnectionClosedError) return;
       const code = error instanceof RequestError ? error.code : 'local';
       if (options.json)
-        emit({ reply: name, ok: false, error: { code, message: (error as Error).message } });
+        emit({
+          type: 'reply',
+          line: lineNumber,
+          command: name,
+          ok: false,
+          error: { code, message: (error as Error).message },
+        });
       else fail(`error (${code}): ${(error as Error).message}`);
     }
   };
 
-  const handleLine = async (line: string): Promise<void> => {
+  const handleLine = async (line: string, lineNumber: number): Promise<void> => {
     const parsed = parseInput(line, {
       commands: client.commands,
       currentRoom,
@@ -221,28 +284,47 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
       ownsCurrentRoom:
         client.nick !== undefined &&
         sameRoom(client.rooms.get(currentRoom)?.owner ?? '', client.nick),
+      isOnline: (name) => online.has(name),
     });
     switch (parsed.kind) {
       case 'empty':
         return;
       case 'error':
-        if (options.json) emit({ error: { code: 'input', message: parsed.message } });
+        if (options.json)
+          emit({
+            type: 'error',
+            line: lineNumber,
+            error: { code: 'input', message: parsed.message },
+          });
         else fail(parsed.message);
         return;
       case 'local':
         if (parsed.name === 'help') {
-          for (const row of formatHelp(client.commands, LOCAL_HELP)) print(row);
+          const rows = formatHelp(client.commands, LOCAL_HELP);
+          if (options.json)
+            emit({
+              type: 'reply',
+              line: lineNumber,
+              command: 'help',
+              ok: true,
+              data: { lines: rows },
+            });
+          else for (const row of rows) print(row);
         } else if (parsed.name === 'switch') {
-          const room = parsed.rest.trim() || 'lobby';
+          const room = stripRoomSign(parsed.rest.trim()) || 'lobby';
           const joined = client.rooms.get(room);
-          if (!joined) fail(`You are not in ${room}: /join it first`);
-          else currentRoom = joined.name;
+          if (!joined) {
+            const message = `You are not in ${room}: /join it first`;
+            if (options.json)
+              emit({ type: 'error', line: lineNumber, error: { code: 'input', message } });
+            else fail(message);
+          } else currentRoom = joined.name;
         }
         return;
       case 'request': {
         const args = { ...parsed.args };
         for (const prompt of parsed.prompts) {
-          const answer = await answerPrompt(prompt);
+          const answer = await answerPrompt(prompt, lineNumber);
           if (answer === undefined || answer === false) {
             fail('Cancelled');
             return;
@@ -254,18 +336,24 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
         try {
           if (isTransferCommand(name, args)) {
             // In the background: typing (chat) goes on while bytes move.
-            const running = runTransfer(name, args).finally(() => background.delete(running));
+            const running = runTransfer(name, args, lineNumber).finally(() =>
+              background.delete(running),
+            );
             background.add(running);
             return;
           }
           const data = await client.request(name, args);
-          if (options.json) emit({ reply: name, ok: true, data });
+          // Every reply, a message's acknowledgement included, names the line it answers.
+          if (options.json)
+            emit({ type: 'reply', line: lineNumber, command: name, ok: true, data });
           else for (const row of formatReply(name, data)) print(row);
         } catch (error) {
           if (error instanceof RequestError) {
             if (options.json)
               emit({
-                reply: name,
+                type: 'reply',
+                line: lineNumber,
+                command: name,
                 ok: false,
                 error: { code: error.code, message: error.message, details: error.details },
               });
@@ -281,10 +369,11 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
   const inputDone = (async () => {
     for (;;) {
       const line = await nextLine();
+      const lineNumber = linesRead;
       // End of input: let transfers in progress finish before leaving.
       if (line === undefined) await Promise.all([...background]);
       if (line === undefined || client.isClosed) return;
-      await handleLine(line);
+      await handleLine(line, lineNumber);
       if (quitting || client.isClosed) return;
     }
   })();

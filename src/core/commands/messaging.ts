@@ -62,7 +62,8 @@ export const sayCommand = defineCommand({
   handle(ctx, { room, text }) {
     const { core, session } = ctx;
     checkText(core, text);
-    const key = nameKey(room);
+    // `#dev` is how rooms are shown; the sign is not part of the name.
+    const key = nameKey(room.startsWith('#') ? room.slice(1) : room);
     if (!session.isIn(key))
       throw new ChatError('unknown_room', `You are not in a room called "${room}"`);
     const name = key === LOBBY ? LOBBY : (core.rooms.get(key)?.name ?? room);

@@ -4,9 +4,12 @@ import { checkName } from '../names.js';
 import type { Session } from '../session.js';
 import type { Room } from './room.js';
 
-/** Checks a room name as typed: the nickname rules apply to rooms too. */
+/**
+ * Checks a room name as typed: the nickname rules apply to rooms too. A leading `#` is
+ * how rooms are shown (and how IRC spells them), so `#dev` names the room `dev`.
+ */
 export function checkRoomName(raw: string): { name: string; key: string } {
-  const checked = checkName(raw, 'room name');
+  const checked = checkName(raw.startsWith('#') ? raw.slice(1) : raw, 'room name');
   if (!checked.ok) throw new ChatError('invalid_room', checked.reason);
   return { name: checked.name, key: checked.key };
 }
