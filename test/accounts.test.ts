@@ -133,6 +133,9 @@ describe('one session per account', () => {
     const first = await server.connect('gina', PASSWORD);
     const watcher = await server.connect('watcher');
     const second = await server.open();
+    // Without a password, an account online is still an account: the password step, not
+    // "taken" (which sent people to a nickname prompt to type their password there).
+    expect((await refusal(second.login('gina'))).code).toBe('nick_reserved');
     expect((await refusal(second.login('gina', PASSWORD))).code).toBe('already_logged_in');
 
     const notice = first.waitFor((e) => e.ev === 'notice');

@@ -6,7 +6,7 @@ import type { ChatClient } from '../src/client/client.js';
 import { LAST_SEEN_CHECKPOINT_MS } from '../src/core/presence/last-seen-checkpoints.js';
 import { DATABASE_FILE } from '../src/store/sqlite/database.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import { PASSWORD, connectRecording, makeAccount } from './helpers/events.js';
+import { PASSWORD, collect, connectRecording, makeAccount } from './helpers/events.js';
 import { makeDataDir, startTestServer, type TestServer } from './helpers/server.js';
 import { VirtualClock } from './helpers/virtual-clock.js';
 
@@ -113,6 +113,33 @@ describe('last-seen checkpoints', () => {
     const image = await crashImage(dataDir);
     const restarted = await start(image, clockAfter(clock, 60_000));
     expect(await missedAtLogin(restarted)).toEqual(['just before the crash']);
+    await server.stop();
+  });
+
+  it('after a crash, a client that says what it last saw (seenMid) gets only newer messages', async () => {
+    const clock = new VirtualClock();
+    const dataDir = newDataDir();
+    const { server, alice, bob } = await setUp(dataDir, clock);
+    clock.advance(LAST_SEEN_CHECKPOINT_MS);
+    await vi.waitFor(() => expect(lastSeenAt(dataDir, 'alice')).toBe(clock.now()));
+    // After the last checkpoint: seen live by alice (her own message included)...
+    await say(bob, 'ops', 'seen before the crash');
+    const own = await alice.request<{ mid: number }>('say', { room: 'ops', text: 'my own' });
+    const image = await crashImage(dataDir);
+    // ...and, on the restarted server, one she never saw.
+    const restarted = await start(image, clockAfter(clock, 60_000));
+    const carol = await restarted.connect('carol');
+    await carol.request('join', { room: 'ops' });
+    await carol.request('say', { room: 'ops', text: 'said after the restart' });
+
+    const client = await restarted.open();
+    const events = collect(client);
+    await client.request('nick', { nick: 'alice', password: PASSWORD, seenMid: own.mid });
+    await client.request('ping');
+    const missed = events.flatMap((e) =>
+      e.ev === 'message' && e.replay === 'missed' ? [e.text] : [],
+    );
+    expect(missed).toEqual(['said after the restart']);
     await server.stop();
   });
 

@@ -59,7 +59,7 @@ describe('line mode account commands', () => {
     expect(run.out).toContain('New password again:');
     expect(run.out).toContain('Registered: olga is now your account');
     expect(run.out).toContain('Password changed');
-    expect(run.out).toContain('(yes/no)');
+    expect(run.out).toContain('type yes to confirm');
     expect(run.out).toContain('Account deleted');
     expect(run.out).not.toContain(PASSWORD);
     expect(await server.server.core.store.accounts.findByKey('olga')).toBeUndefined();
@@ -76,7 +76,8 @@ describe('line mode account commands', () => {
       PASSWORD,
       'de-register',
       PASSWORD,
-      'no',
+      // Only the word itself confirms a destructive question.
+      'y',
     ]);
     expect(run.err).toContain('The two entries differ');
     expect(run.err).toContain('Cancelled');

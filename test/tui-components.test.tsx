@@ -125,7 +125,8 @@ describe('StatusBar', () => {
         width={100}
       />,
     );
-    expect(lastFrame()).toContain('[away: reconnecting in 4s (try 2)]');
+    expect(lastFrame()).toContain('[reconnecting in 4s (try 2)]');
+    expect(lastFrame()).not.toContain('away');
     expect(lastFrame()).not.toContain('Act:');
   });
 
@@ -310,7 +311,7 @@ describe('App input line', () => {
     await until(lastFrame, (text) => lastRow(text).includes('[#lobby]'));
   });
 
-  it('masks password prompts and answers yes/no prompts with a key', async () => {
+  it('masks password prompts; a destructive question is shown whole and needs the word typed', async () => {
     const state = new ChatState();
     const actions = fakeActions();
     const { stdin, lastFrame } = render(
@@ -325,12 +326,22 @@ describe('App input line', () => {
     stdin.write(KEYS.enter);
     await until(lastFrame, () => actions.answers.length === 1);
     expect(actions.answers).toEqual(['s3cret']);
-    state.prompt = { label: 'Delete your account?', mode: 'confirm' };
+    const question = 'Delete your account and everything stored for it? This cannot be undone.';
+    state.prompt = { label: 'Type yes to confirm', question, mode: 'confirm' };
     state.changed();
-    await until(lastFrame, (text) => lastRow(text).includes('Delete your account? (y/n)'));
+    // Wrapped over two rows of 60 columns, never cut off.
+    const shown = await until(lastFrame, (text) =>
+      lastRow(text).startsWith('Type yes to confirm:'),
+    );
+    expect(shown.replace(/\s*\n\s*/g, ' ')).toContain(question);
+    // A single key does nothing; the word and Enter answer.
     stdin.write('y');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(actions.answers).toHaveLength(1);
+    stdin.write('es');
+    stdin.write(KEYS.enter);
     await until(lastFrame, () => actions.answers.length === 2);
-    expect(actions.answers[1]).toBe(true);
+    expect(actions.answers[1]).toBe('yes');
     expect(actions.submitted).toEqual([]);
   });
 

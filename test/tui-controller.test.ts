@@ -120,20 +120,106 @@ describe('full-screen client session', () => {
     expect(noticeTexts(controller).join('\n')).not.toContain('a-good-password-1');
   });
 
-  it('never waits on a dead prompt: a dropped connection cancels it and the client asks anew', async () => {
+  it('asks the nickname before connecting, so the registration deadline never runs out on a person', async () => {
     const { controller } = await setUp({ set: { registrationTimeoutSeconds: 1 } });
     await until('the nickname prompt', () => controller.state.prompt?.label === 'Nickname');
-    // Nobody answers: the server gives up on the login, the client reconnects and asks again.
-    await until(
-      'the lost connection',
-      () => noticeTexts(controller).some((text) => text.includes('registration_timeout')),
-      5000,
-    );
-    await until('a fresh nickname prompt', () => controller.state.prompt?.label === 'Nickname');
+    // The person takes longer than the server's deadline to type.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     controller.answer('dave');
     await until(
       'logged in',
       () => controller.state.nick === 'dave' && controller.state.connection.kind === 'connected',
     );
+    expect(noticeTexts(controller).join('\n')).not.toContain('registration_timeout');
+    expect(noticeTexts(controller).join('\n')).not.toContain('Connection lost');
+  });
+
+  it('keeps a password prompt open past the registration deadline and logs in with the answer', async () => {
+    const { controller } = await setUp({ nick: 'admin', set: { registrationTimeoutSeconds: 1 } });
+    await until('the password prompt', () => controller.state.prompt?.mode === 'secret');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(controller.state.prompt?.label).toBe('Password for admin');
+    controller.answer(TEST_ADMIN_PASSWORD);
+    await until(
+      'logged in',
+      () => controller.state.nick === 'admin' && controller.state.connection.kind === 'connected',
+    );
+    // The password prompt is the expected path: no red error on the way.
+    const errors = controller.state.windows
+      .flatMap((window) => window.lines)
+      .filter((line) => line.kind === 'notice' && line.level === 'error');
+    expect(errors).toEqual([]);
+  });
+
+  it('asks whether to take over an account online elsewhere, never for a new nickname', async () => {
+    const { server, controller } = await setUp({ nick: 'admin' });
+    const other = await server.connect('admin', TEST_ADMIN_PASSWORD);
+    const replaced = other.closed();
+    await until('the password prompt', () => controller.state.prompt?.mode === 'secret');
+    controller.answer(TEST_ADMIN_PASSWORD);
+    await until('the takeover question', () => controller.state.prompt?.mode === 'confirm');
+    expect(controller.state.prompt?.question).toBe(
+      'admin is logged in elsewhere: take that session over? It ends there.',
+    );
+    controller.answer('yes');
+    await until(
+      'logged in',
+      () => controller.state.nick === 'admin' && controller.state.connection.kind === 'connected',
+    );
+    expect((await replaced).code).toBe('replaced');
+  });
+
+  it('offers --nick again after a refusal, not the nickname used last time', async () => {
+    const { server, controller, configDir } = await setUp({ nick: 'zed' });
+    await until('logged in', () => controller.state.nick === 'zed');
+    controller.exit();
+    await controller.finished;
+    // Next run: --nick bob, but bob is taken; the prompt offers bob (what was asked for).
+    await server.connect('bob');
+    const second = new TuiController({
+      target: { host: '127.0.0.1', port: server.port },
+      defaultPort: 7777,
+      nick: 'bob',
+      password: undefined,
+      connectOptions: (target) => ({ host: target.host, port: target.port }),
+      settings: new SettingsStore(configDir),
+      backoff: { firstMs: 20, maxMs: 100 },
+    });
+    cleanups.push(async () => {
+      second.exit();
+      await second.finished;
+    });
+    void second.start();
+    await until('the nickname prompt', () => second.state.prompt?.label === 'Nickname');
+    expect(second.state.prompt?.initial).toBe('bob');
+    expect(noticeTexts(second).join('\n')).toContain('nick_taken');
+  });
+
+  it('reconnects with the password set by /passwd, not the one it started with', async () => {
+    const { server, controller } = await setUp({ nick: 'admin' });
+    await until('the password prompt', () => controller.state.prompt?.mode === 'secret');
+    controller.answer(TEST_ADMIN_PASSWORD);
+    await until('logged in', () => controller.state.nick === 'admin');
+    controller.submit('/passwd');
+    await until('current password', () => controller.state.prompt?.label === 'Current password');
+    controller.answer(TEST_ADMIN_PASSWORD);
+    await until('new password', () => controller.state.prompt?.label === 'New password');
+    controller.answer('a-brand-new-password-9');
+    await until('again', () => controller.state.prompt?.label === 'New password again');
+    controller.answer('a-brand-new-password-9');
+    await until('changed', () => noticeTexts(controller).includes('Password changed'));
+    // A server restart: the session cannot be resumed, so a fresh login with a password.
+    await server.stop();
+    const restarted = await startTestServer({ dataDir: server.dataDir, port: server.port });
+    cleanups.push(() => restarted.stop());
+    await until(
+      'logged in again',
+      () =>
+        noticeTexts(controller).filter((text) => text.startsWith('You are admin')).length === 2 &&
+        controller.state.connection.kind === 'connected',
+      8000,
+    );
+    expect(noticeTexts(controller).join('\n')).not.toContain('login_failed');
+    expect(controller.state.prompt).toBeUndefined();
   });
 });

@@ -289,7 +289,14 @@ export class ChatCore implements ChatPort {
   }
 
   /** Creates a session for a link that finished the nickname step and tells everyone. */
-  login(link: Link, nick: string, nickKey: string, account: AccountRef | null): Session {
+  login(
+    link: Link,
+    nick: string,
+    nickKey: string,
+    account: AccountRef | null,
+    /** `seenMid`: the client has shown messages up to this id already (login backlog). */
+    options: { readonly seenMid?: number | undefined } = {},
+  ): Session {
     this.checkLoginAllowed(nickKey, { address: link.outlet.address, account });
     this.makeRoom(link.outlet.address);
     const session = new Session({
@@ -323,7 +330,7 @@ export class ChatCore implements ChatPort {
       { exclude: session },
     );
     // Rooms restored and messages missed are sent after the login reply.
-    const backlog = prepareLoginBacklog(this, session, restoredRooms);
+    const backlog = prepareLoginBacklog(this, session, restoredRooms, options.seenMid);
     void link.enqueue(backlog);
     for (const observer of this.observers) observer.loggedIn?.(session);
     link.afterReply(() => this.admin.welcome(session, link.outlet.address));

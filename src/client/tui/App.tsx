@@ -1,11 +1,11 @@
-import { Box, useInput, useStdout, type Key } from 'ink';
+import { Box, Text, useInput, useStdout, type Key } from 'ink';
 import { useEffect, useReducer, useRef, useState, useSyncExternalStore } from 'react';
-import type { ChatState, PromptState } from './chat-state.js';
+import { windowLabel, type ChatState, type PromptState } from './chat-state.js';
 import { InputLine } from './InputLine.js';
 import * as editor from './line-editor.js';
 import { MessagePane } from './MessagePane.js';
 import { ProgressBar } from './ProgressBar.js';
-import { visibleRows } from './render-lines.js';
+import { visibleRows, wrapLine } from './render-lines.js';
 import { StatusBar } from './StatusBar.js';
 import { WindowList } from './WindowList.js';
 
@@ -97,7 +97,12 @@ export function App({ state, actions, size }: AppProps) {
   };
 
   const window = state.currentWindow;
-  const paneHeight = Math.max(1, rows - CHROME_ROWS - state.transfers.length);
+  // A prompt's question is shown whole, wrapped, above the input line.
+  const question = state.prompt?.question ? wrapLine(state.prompt.question, columns) : [];
+  const paneHeight = Math.max(
+    1,
+    rows - CHROME_ROWS - state.transfers.length - Math.min(question.length, rows - CHROME_ROWS - 1),
+  );
   const page = Math.max(1, paneHeight - 1);
 
   useInput((input, key) => {
@@ -144,12 +149,6 @@ export function App({ state, actions, size }: AppProps) {
     const answer = answerRef.current;
     if (prompt) {
       if (key.escape) return actions.answer(undefined);
-      if (prompt.mode === 'confirm') {
-        const letter = input.toLowerCase();
-        if (letter === 'y') return actions.answer(true);
-        if (letter === 'n' || key.return) return actions.answer(false);
-        return;
-      }
       if (key.return) return actions.answer(editor.textOf(answer));
       setAnswer(edit(answer, input, key));
       return;
@@ -183,7 +182,7 @@ export function App({ state, actions, size }: AppProps) {
     .filter(({ item }) => item.id !== window.id && item.unread > 0)
     .map(({ item, number }) => ({
       number,
-      name: item.id,
+      name: windowLabel(item),
       unread: item.unread,
       mentioned: item.mentioned,
     }));
@@ -197,7 +196,7 @@ export function App({ state, actions, size }: AppProps) {
         width={columns}
         windows={state.windows.map((item, index) => ({
           number: index + 1,
-          name: item.id,
+          name: windowLabel(item),
           unread: item.unread,
           mentioned: item.mentioned,
           current: item.id === window.id,
@@ -207,14 +206,19 @@ export function App({ state, actions, size }: AppProps) {
         server={state.server}
         nick={state.nick}
         role={state.role}
-        window={window.id}
+        window={windowLabel(window)}
         connection={state.connection}
         activity={others}
         width={columns}
       />
+      {question.map((row, index) => (
+        <Text key={`question-${index}`} bold color="yellow" wrap="truncate-end">
+          {row}
+        </Text>
+      ))}
       {prompt ? (
         <InputLine
-          label={prompt.mode === 'confirm' ? `${prompt.label} (y/n)` : `${prompt.label}:`}
+          label={`${prompt.label}:`}
           chars={answerRef.current.chars}
           cursor={answerRef.current.cursor}
           width={columns}
@@ -222,7 +226,7 @@ export function App({ state, actions, size }: AppProps) {
         />
       ) : (
         <InputLine
-          label={`[${window.id}]${state.scroll > 0 ? ' (scrolled)' : ''}`}
+          label={`[${windowLabel(window)}]${state.scroll > 0 ? ' (scrolled)' : ''}`}
           chars={mainRef.current.chars}
           cursor={mainRef.current.cursor}
           width={columns}

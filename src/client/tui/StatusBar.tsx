@@ -25,9 +25,9 @@ export function connectionText(connection: ConnectionState): string {
     case 'connected':
       return 'connected';
     case 'resuming':
-      return 'away: resuming…';
+      return 'resuming…';
     case 'reconnecting':
-      return `away: reconnecting in ${connection.inSeconds}s (try ${connection.attempt})`;
+      return `reconnecting in ${connection.inSeconds}s (try ${connection.attempt})`;
     case 'offline':
       return `offline: ${connection.reason}`;
   }

@@ -81,10 +81,15 @@ export function applyEvent(state: ChatState, event: ServerEvent): void {
       });
       return;
     }
-    case 'online':
+    case 'online': {
+      // Someone already known to be online is not news: after a server restart everyone
+      // logs in again, and that must not flood the lobby with "X is online".
+      const known = [...state.nicks].some((nick) => fold(nick) === fold(event.nick));
       state.nicks.add(event.nick);
-      state.addNotice(state.findWindow(LOBBY_WINDOW), eventText(event) ?? '', 'event', event.ts);
+      if (!known)
+        state.addNotice(state.findWindow(LOBBY_WINDOW), eventText(event) ?? '', 'event', event.ts);
       return;
+    }
     case 'offline': {
       state.nicks.delete(event.nick);
       const text = eventText(event) ?? '';

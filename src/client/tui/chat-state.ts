@@ -51,8 +51,13 @@ export type ConnectionState =
 
 export interface PromptState {
   readonly label: string;
-  /** `secret`: typed text is masked; `confirm`: y/n. */
+  /**
+   * `secret`: typed text is masked; `confirm`: a destructive question, answered by typing
+   * the word `yes` and Enter (a stray key or a paste never confirms by accident).
+   */
   readonly mode: 'text' | 'secret' | 'confirm';
+  /** Shown whole above the input line, wrapped (a long question is never cut off). */
+  readonly question?: string;
   readonly initial?: string;
 }
 
@@ -66,6 +71,16 @@ export function roomWindowId(room: string): string {
 export function privateWindowId(people: readonly string[]): string {
   const keys = [...new Set(people.map((nick) => nick.normalize('NFKC').toLowerCase()))].sort();
   return `@${keys.join(',')}`;
+}
+
+/**
+ * How a window is named on screen: `#dev`, `@bob`, and a conversation with several people
+ * by its first person and how many more (`@bob+2`), so the window list stays short.
+ */
+export function windowLabel(window: Pick<ChatWindow, 'id' | 'kind' | 'participants'>): string {
+  if (window.kind === 'room' || window.participants.length <= 1) return window.id;
+  const [first] = [...window.participants].sort((a, b) => a.localeCompare(b));
+  return `@${first}+${window.participants.length - 1}`;
 }
 
 /**

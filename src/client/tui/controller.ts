@@ -14,6 +14,7 @@ import { ChatState, type PromptState } from './chat-state.js';
 import { InputHandler, type SessionAccess } from './input-handler.js';
 import type { CompletionSource } from './line-editor.js';
 import { Prompter } from './prompter.js';
+import type { ServerEvent } from '../../protocol/events.js';
 
 export interface Target {
   readonly host: string;
@@ -61,6 +62,22 @@ type LoginData = {
 };
 
 class Cancelled extends Error {}
+/** Login answers were given after the connection closed: connect again and use them. */
+class RetryLogin extends Error {}
+
+/**
+ * Delay before reconnection attempt `failures` + 1: within the first minute after the
+ * connection was lost, never more than a few seconds (a restarted server is back soon
+ * and people are waiting); after that, exponential up to `maxMs`. Jitter is added later.
+ */
+export function reconnectDelay(
+  failures: number,
+  sinceLostMs: number,
+  backoff: { readonly firstMs: number; readonly maxMs: number } = { firstMs: 1000, maxMs: 30_000 },
+): number {
+  const exponential = Math.min(backoff.maxMs, backoff.firstMs * 2 ** Math.min(failures, 10));
+  return sinceLostMs < 60_000 ? Math.min(exponential, 3 * backoff.firstMs) : exponential;
+}
 
 const sameName = (a: string, b: string) =>
   a.normalize('NFKC').toLowerCase() === b.normalize('NFKC').toLowerCase();
@@ -82,8 +99,14 @@ export class TuiController implements AppActions {
   private target: Target | undefined;
   private nick: string | undefined;
   private password: string | undefined;
+  /** `--nick`: offered again after a refusal, whatever was used last time. */
+  private readonly requestedNick: string | undefined;
+  /** Asked to end the account's session elsewhere (answered yes to the takeover question). */
+  private takeover = false;
   private resumeToken: string | undefined;
   private lastEventId: number | undefined;
+  /** Newest message id seen: a fresh login asks only for what came after it. */
+  private lastMid: number | undefined;
   /** Rooms joined besides the lobby, joined again after a fresh login. */
   private readonly rooms = new Set<string>();
   private exiting = false;
@@ -97,6 +120,7 @@ export class TuiController implements AppActions {
     this.finished = new Promise((resolve) => (this.finish = resolve));
     this.target = options.target;
     this.nick = options.nick;
+    this.requestedNick = options.nick;
     this.password = options.password;
     const session: SessionAccess = {
       state: this.state,
@@ -109,6 +133,10 @@ export class TuiController implements AppActions {
         this.state.nick = nick;
       },
       exit: (message) => this.exit(message),
+      setPassword: (password) => {
+        this.password = password;
+      },
+      sawMessage: (mid) => this.sawMessage(mid),
       reconnectNow: () => {
         this.reconnectNow = true;
         this.wake?.();
@@ -177,14 +205,19 @@ export class TuiController implements AppActions {
   private async connectLoop(): Promise<void> {
     let failures = 0;
     let everConnected = false;
+    /** When the connection was lost: retries stay quick for the first minute after. */
+    let lostAt = Date.now();
     while (!this.exiting) {
       const result = await this.runConnection();
       if (this.exiting) return;
       if (result.kind === 'unreachable' && !everConnected)
         return this.done({ code: EXIT.disconnected, message: `confab: ${result.message}` });
+      // Answers given while the connection timed out: go straight back with them.
+      if (result.kind === 'retry') continue;
       if (result.kind === 'ended') {
         everConnected = true;
         failures = 0;
+        lostAt = Date.now();
       } else failures += 1;
       if (result.kind === 'final' || this.stopReconnecting) {
         this.state.connection = { kind: 'offline', reason: result.message };
@@ -197,8 +230,7 @@ export class TuiController implements AppActions {
         failures = 0;
         continue;
       }
-      const { firstMs, maxMs } = this.options.backoff ?? { firstMs: 1000, maxMs: 30_000 };
-      const delay = Math.min(maxMs, firstMs * 2 ** Math.min(failures, 10));
+      const delay = reconnectDelay(failures, Date.now() - lostAt, this.options.backoff);
       // Jitter spreads out many clients coming back after a server restart.
       const jittered = Math.round(delay * (0.8 + Math.random() * 0.4));
       this.state.connection = {
@@ -235,10 +267,12 @@ export class TuiController implements AppActions {
    * `unreachable`: could not connect; `final`: the server closed it for good.
    */
   private async runConnection(): Promise<{
-    kind: 'ended' | 'unreachable' | 'final' | 'lost';
+    kind: 'ended' | 'unreachable' | 'final' | 'lost' | 'retry';
     message: string;
   }> {
     const target = this.target!;
+    // Asked before connecting: the server's registration deadline does not run meanwhile.
+    if (!this.resumeToken && this.nick === undefined) await this.askNick();
     this.state.connection = { kind: this.resumeToken ? 'resuming' : 'connecting' };
     this.state.changed();
     let client: ChatClient;
@@ -264,10 +298,11 @@ export class TuiController implements AppActions {
       this.state.connection = { kind: 'connected' };
       this.state.changed();
     }
-    client.on('event', (event) => {
-      if (this.client !== client) return;
-      if (this.loggedIn && 'id' in event)
-        this.lastEventId = Math.max(this.lastEventId ?? 0, event.id);
+    // What arrives between the login reply and our handling of it (rooms restored,
+    // messages missed) waits, so it is filed knowing who we are.
+    let held: ServerEvent[] | undefined = [];
+    const apply = (event: ServerEvent) => {
+      if (event.ev === 'message' || event.ev === 'private') this.sawMessage(event.mid);
       applyEvent(this.state, event);
       // Remembered so a fresh login (when resume is refused) can join them again.
       if (event.ev === 'room_entered' && event.room.toLowerCase() !== 'lobby')
@@ -275,14 +310,25 @@ export class TuiController implements AppActions {
       if (event.ev === 'room_left' || event.ev === 'room_closed')
         for (const room of this.rooms) if (sameName(room, event.room)) this.rooms.delete(room);
       if (event.ev === 'renamed' && this.state.nick !== this.nick) this.nick = this.state.nick;
+    };
+    client.on('event', (event) => {
+      if (this.client !== client) return;
+      if (this.loggedIn && 'id' in event)
+        this.lastEventId = Math.max(this.lastEventId ?? 0, event.id);
+      if (held) held.push(event);
+      else apply(event);
       this.state.changed();
     });
     const closed = client.closed();
     try {
-      await this.logIn(client, closed);
+      await this.logIn(client, closed, () => {
+        for (const event of held ?? []) apply(event);
+        held = undefined;
+      });
     } catch (error) {
       client.destroy();
       if (error instanceof Cancelled) throw error;
+      if (error instanceof RetryLogin) return { kind: 'retry', message: error.message };
       if (!(error instanceof ConnectionClosedError)) throw error;
       const info = await closed;
       if (!this.exiting) this.notice(`Connection lost: ${describeClose(info)}`, 'error');
@@ -300,7 +346,11 @@ export class TuiController implements AppActions {
   }
 
   /** Resume when we hold a token; otherwise (or when refused) log in, asking as needed. */
-  private async logIn(client: ChatClient, closed: Promise<CloseInfo>): Promise<void> {
+  private async logIn(
+    client: ChatClient,
+    closed: Promise<CloseInfo>,
+    release: () => void,
+  ): Promise<void> {
     if (this.resumeToken) {
       try {
         const data = await client.request<LoginData>('resume', {
@@ -308,6 +358,7 @@ export class TuiController implements AppActions {
           ...(this.lastEventId !== undefined && { lastEventId: this.lastEventId }),
         });
         this.loggedInAs(client, data);
+        release();
         this.notice('Session resumed: missed messages follow.', 'info');
         return;
       } catch (error) {
@@ -324,46 +375,78 @@ export class TuiController implements AppActions {
     const rejoin = this.lastEventId !== undefined || this.rooms.size > 0;
     for (;;) {
       if (this.nick === undefined) {
-        const remembered = this.options.settings.forServer(
-          this.target!.host,
-          this.target!.port,
-        ).nick;
-        this.nick = await this.askWhileOpen(closed, {
-          label: 'Nickname',
-          mode: 'text',
-          ...(remembered && { initial: remembered }),
-        });
-        if (this.nick === undefined || this.nick.trim() === '') throw new Cancelled();
-        this.nick = this.nick.trim();
+        await this.askNick();
+        // The server's registration deadline may have passed while the person typed.
+        if (client.isClosed) throw new RetryLogin('asked while the connection timed out');
       }
+      const nick = this.nick!;
       try {
-        const data = await client.request<LoginData>(
-          'nick',
-          this.password === undefined
-            ? { nick: this.nick }
-            : { nick: this.nick, password: this.password },
-        );
+        const data = await client.request<LoginData>('nick', {
+          nick,
+          ...(this.password !== undefined && { password: this.password }),
+          ...(this.takeover && { takeover: true }),
+          ...(this.lastMid !== undefined && { seenMid: this.lastMid }),
+        });
+        this.takeover = false;
         this.loggedInAs(client, data);
+        release();
         break;
       } catch (error) {
         if (!(error instanceof RequestError)) throw error;
-        this.notice(`${error.message} (${error.code})`, 'error');
         if (error.code === 'nick_reserved' || error.code === 'login_failed') {
-          this.password = await this.askWhileOpen(closed, {
-            label: `Password for ${this.nick}`,
+          // The password prompt is the expected path for an account: no error for it,
+          // only for a wrong password.
+          if (error.code === 'login_failed')
+            this.notice(`${error.message} (${error.code})`, 'error');
+          this.password = await this.askAnswer(closed, {
+            label: `Password for ${nick}`,
             mode: 'secret',
           });
-          if (this.password === undefined) {
+          if (this.password === undefined) this.nick = undefined;
+          else if (client.isClosed) throw new RetryLogin('asked while the connection timed out');
+          continue;
+        }
+        if (error.code === 'already_logged_in') {
+          const yes = await this.askAnswer(closed, {
+            label: 'Type yes to take it over',
+            question: `${nick} is logged in elsewhere: take that session over? It ends there.`,
+            mode: 'confirm',
+          });
+          if (yes?.trim().toLowerCase() === 'yes') {
+            this.takeover = true;
+            if (client.isClosed) throw new RetryLogin('asked while the connection timed out');
+          } else {
             this.nick = undefined;
+            this.password = undefined;
           }
           continue;
         }
+        this.notice(`${error.message} (${error.code})`, 'error');
         // Taken, invalid, full, locked…: the seeds' RETRY. Ask again; Ctrl+C leaves.
         this.nick = undefined;
         this.password = undefined;
       }
     }
     if (rejoin) await this.rejoinRooms(client);
+  }
+
+  /** Newest message id seen, for a later fresh login's `seenMid`. */
+  private sawMessage(mid: number): void {
+    if (mid > (this.lastMid ?? 0)) this.lastMid = mid;
+  }
+
+  /** Asks for the nickname, offering `--nick` first, else the last one used here. */
+  private async askNick(): Promise<void> {
+    const remembered =
+      this.requestedNick ??
+      this.options.settings.forServer(this.target!.host, this.target!.port).nick;
+    const nick = await this.prompter.ask({
+      label: 'Nickname',
+      mode: 'text',
+      ...(remembered && { initial: remembered }),
+    });
+    if (this.exiting || nick === undefined || nick.trim() === '') throw new Cancelled();
+    this.nick = nick.trim();
   }
 
   private loggedInAs(client: ChatClient, data: LoginData): void {
@@ -383,6 +466,7 @@ export class TuiController implements AppActions {
       );
     this.options.settings.remember(this.target!.host, this.target!.port, { nick: data.nick });
     this.state.changed();
+    this.input.refreshRooms();
     if (findCommand(client.commands, 'who'))
       client
         .request<{ users?: { nick: string }[] }>('who')
@@ -411,17 +495,22 @@ export class TuiController implements AppActions {
 
   // ---- prompts -----------------------------------------------------------------------
 
-  /** A prompt that gives up when the connection closes: nobody answers a dead server. */
-  private async askWhileOpen(
+  /**
+   * A login question. A person may take longer than the server's registration deadline:
+   * the question stays open when the connection closes, and the answer is used on the
+   * next connection. A connection lost for another reason (the server went away) ends it.
+   */
+  private async askAnswer(
     closed: Promise<CloseInfo>,
     prompt: PromptState,
   ): Promise<string | undefined> {
-    const gone = closed.then(() => 'closed' as const);
-    const answer = await Promise.race([this.prompter.ask(prompt), gone]);
-    if (answer === 'closed') {
+    const asked = this.prompter.ask(prompt);
+    const first = await Promise.race([asked, closed.then((info) => ({ closed: info }))]);
+    if (typeof first === 'object' && first.closed.code !== 'registration_timeout') {
       this.prompter.cancel();
       throw new ConnectionClosedError('closed while asking');
     }
+    const answer = await asked;
     if (this.exiting) throw new Cancelled();
     return answer;
   }

@@ -8,7 +8,7 @@ import {
   throttledProgress,
 } from '../file-commands.js';
 import { formatHelp, formatReply } from '../format.js';
-import { actsOnCurrentRoom, findCommand, parseInput } from '../input-parser.js';
+import { actsOnCurrentRoom, findCommand, parseInput, stripRoomSign } from '../input-parser.js';
 import { nameKey } from '../../core/names.js';
 import { LOBBY_WINDOW, type ChatState } from './chat-state.js';
 import type { CompletionSource } from './line-editor.js';
@@ -24,6 +24,10 @@ export interface SessionAccess {
   isLoggedIn(): boolean;
   nick(): string | undefined;
   setNick(nick: string): void;
+  /** The password a later reconnection logs in with (after /register, /passwd). */
+  setPassword(password: string | undefined): void;
+  /** An own message was acknowledged with this id (what a fresh login has seen). */
+  sawMessage(mid: number): void;
   exit(message?: string): void;
   reconnectNow(): void;
   notice(text: string, level: 'info' | 'error'): void;
@@ -48,6 +52,9 @@ const LOCAL_HELP = [
  */
 export class InputHandler {
   private transfers = 0;
+  /** Every room on the server (from `/rooms`), for Tab after `#`; refreshed now and then. */
+  private readonly serverRooms = new Map<string, string>();
+  private roomsAskedAt = 0;
 
   constructor(
     private readonly session: SessionAccess,
@@ -55,6 +62,7 @@ export class InputHandler {
   ) {}
 
   completion(): CompletionSource {
+    this.refreshRooms();
     const commands = this.session.client()?.commands ?? [];
     return {
       commands: [
@@ -63,11 +71,38 @@ export class InputHandler {
           .flatMap((command) => [command.name, ...command.aliases]),
         ...LOCAL_COMMANDS,
       ],
-      rooms: this.session.state.windows
-        .filter((window) => window.kind === 'room')
-        .map((window) => window.name),
+      rooms: [
+        ...this.session.state.windows
+          .filter((window) => window.kind === 'room')
+          .map((window) => window.name),
+        ...this.serverRooms.values(),
+      ],
       nicks: [...this.session.state.nicks],
     };
+  }
+
+  /**
+   * Learns the server's rooms (joined or not) for completion: at login, and again at a Tab
+   * at most every few seconds, so rooms others created since show up on the next Tab.
+   */
+  refreshRooms(): void {
+    const client = this.session.client();
+    if (!client || !this.session.isLoggedIn() || !findCommand(client.commands, 'rooms')) return;
+    if (Date.now() - this.roomsAskedAt < 3000) return;
+    this.roomsAskedAt = Date.now();
+    client
+      .request<{ rooms?: { name: string }[] }>('rooms')
+      .then((reply) => {
+        this.serverRooms.clear();
+        for (const room of reply.rooms ?? []) this.serverRooms.set(nameKey(room.name), room.name);
+      })
+      .catch(() => undefined);
+  }
+
+  private isOnline(name: string): boolean {
+    const key = nameKey(name);
+    for (const nick of this.session.state.nicks) if (nameKey(nick) === key) return true;
+    return false;
   }
 
   submit(line: string): void {
@@ -94,6 +129,7 @@ export class InputHandler {
       // `exit` inside a room you own closes it.
       ownsCurrentRoom:
         owner !== undefined && owner !== null && me !== undefined && nameKey(owner) === nameKey(me),
+      isOnline: (name) => this.isOnline(name),
     });
     if (parsed.kind !== 'local' && parsed.kind !== 'empty' && !this.session.isLoggedIn())
       return this.session.notice('Not connected yet: nothing was sent.', 'error');
@@ -107,6 +143,16 @@ export class InputHandler {
       case 'request': {
         let { command, args } = parsed;
         const window = this.session.state.currentWindow;
+        // `/close` (nothing more) in a conversation's window closes that window.
+        if (
+          window.kind === 'private' &&
+          command.name === 'close' &&
+          /^[/!]\S+\s*$/.test(line.trim())
+        ) {
+          this.session.state.closeWindow(window.id);
+          this.session.state.changed();
+          return;
+        }
         // Plain text in a private conversation goes to its people, not the lobby.
         if (window.kind === 'private' && command.name === 'say' && !/^[/!]/.test(line)) {
           const msg = findCommand(commands, 'msg');
@@ -143,13 +189,17 @@ export class InputHandler {
         'error',
       );
     if (isTransferCommand(name, args)) return this.transfer(client, name, args);
-    const lineKey = this.showOwn(name, args);
+    const own = this.showOwn(name, args);
     try {
       const data = await client.request(name, args);
-      if (lineKey !== undefined) this.session.state.setDelivery(lineKey, 'sent');
+      if (own) this.session.state.setDelivery(own.key, 'sent');
+      if (typeof data.mid === 'number') this.session.sawMessage(data.mid);
       this.afterReply(name, args, data);
     } catch (error) {
-      if (lineKey !== undefined) this.session.state.setDelivery(lineKey, 'failed');
+      if (own?.opened) {
+        // A conversation that never started (`/msg nobody hi`) leaves no window behind.
+        this.session.state.closeWindow(own.window);
+      } else if (own) this.session.state.setDelivery(own.key, 'failed');
       if (error instanceof RequestError)
         this.session.notice(`${error.message} (${error.code})`, 'error');
       else if (error instanceof ConnectionClosedError)
@@ -192,17 +242,26 @@ export class InputHandler {
       });
   }
 
-  /** Own messages appear at once, marked as sending until the server acknowledges them. */
-  private showOwn(name: string, args: Record<string, unknown>): number | undefined {
+  /**
+   * Own messages appear at once, marked as sending until the server acknowledges them.
+   * `opened`: the message opened its window (a conversation's first line).
+   */
+  private showOwn(
+    name: string,
+    args: Record<string, unknown>,
+  ): { key: number; window: string; opened: boolean } | undefined {
     const text = typeof args.text === 'string' ? args.text : undefined;
     if (text === undefined || !this.session.nick()) return undefined;
     let window;
+    let opened = false;
     if (name === 'say')
       window = this.session.state.ensureWindow('room', String(args.room ?? 'lobby'), []);
     else if (name === 'broadcast') window = this.session.state.findWindow(LOBBY_WINDOW);
     else if (name === 'msg' && Array.isArray(args.to)) {
       const to = args.to.map(String);
+      const before = this.session.state.windows.length;
       window = this.session.state.ensureWindow('private', to.join(','), to);
+      opened = this.session.state.windows.length > before;
     }
     if (!window) return undefined;
     const key = this.session.state.addChat(window, {
@@ -216,7 +275,7 @@ export class InputHandler {
       ...(name === 'msg' && Array.isArray(args.to) && { to: args.to.map(String) }),
     });
     this.session.state.changed();
-    return key;
+    return { key, window: window.id, opened };
   }
 
   private afterReply(
@@ -248,6 +307,12 @@ export class InputHandler {
     }
     if (name === 'register' && this.session.state.role === 'guest')
       this.session.state.role = 'user';
+    // A reconnection logs in with the password as it is now, not as it was at start.
+    if (name === 'register' && typeof args.password === 'string')
+      this.session.setPassword(args.password);
+    if (name === 'passwd' && typeof args.newPassword === 'string')
+      this.session.setPassword(args.newPassword);
+    if (name === 'deregister') this.session.setPassword(undefined);
     if (name === 'msg') {
       if (Array.isArray(data.unknown) && data.unknown.length > 0)
         this.session.notice(`Not delivered to: ${data.unknown.join(', ')}`, 'error');
@@ -309,7 +374,7 @@ export class InputHandler {
         this.session.state.ensureWindow('private', people.join(','), people).id,
       );
     } else {
-      const room = word.replace(/^#/, '') || 'lobby';
+      const room = stripRoomSign(word) || 'lobby';
       if (!this.session.state.switchTo(`#${room.normalize('NFKC').toLowerCase()}`))
         return this.session.notice(`You are not in ${room}: /join it first`, 'error');
     }

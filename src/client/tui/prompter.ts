@@ -50,8 +50,12 @@ export class Prompter {
   /** Secret and confirmation arguments: masked, twice when `repeat`; yes/no. */
   async askArg(arg: ArgInfo): Promise<string | boolean | undefined> {
     if (arg.kind === 'confirm') {
-      const yes = await this.askAny({ label: arg.prompt ?? 'Are you sure?', mode: 'confirm' });
-      return yes === true ? true : undefined;
+      const typed = await this.ask({
+        label: 'Type yes to confirm',
+        question: arg.prompt ?? 'Are you sure?',
+        mode: 'confirm',
+      });
+      return typed?.trim().toLowerCase() === 'yes' ? true : undefined;
     }
     const label = arg.prompt ?? 'Password';
     const first = await this.ask({ label, mode: 'secret' });

@@ -41,6 +41,7 @@ export async function passwordLogin(
   nickKey: string,
   password: string,
   takeover: boolean,
+  seenMid?: number,
 ): Promise<{ session: Session; failures: UnreportedFailure[] }> {
   // Cheap refusals (shutting down, full) come before the costly hash.
   core.checkLoginAllowed(nickKey, undefined, core.findSession(nickKey));
@@ -77,7 +78,7 @@ export async function passwordLogin(
     });
     replaceSession(core, existing);
   }
-  const session = core.login(link, account.name, nickKey, accountRef(account));
+  const session = core.login(link, account.name, nickKey, accountRef(account), { seenMid });
   const failures = await core.store.loginGuard.takeUnreported(account.id);
   return { session, failures };
 }

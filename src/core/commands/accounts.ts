@@ -73,7 +73,7 @@ export const deregisterCommand = defineCommand({
       {
         name: 'confirm',
         kind: 'confirm',
-        prompt: 'Delete your account and everything stored for it? This cannot be undone',
+        prompt: 'Delete your account and everything stored for it? This cannot be undone.',
       },
     ],
     summary: 'delete your account and its data (you stay on as a guest)',

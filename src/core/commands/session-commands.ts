@@ -21,8 +21,13 @@ export const nickCommand = defineCommand({
     password: z.string().max(1024).optional(),
     /** An account already logged in elsewhere: end that session instead of refusing. */
     takeover: z.boolean().optional(),
+    /**
+     * The newest message id this client has already shown (from before a lost
+     * connection or a server crash): the login backlog replays only newer ones.
+     */
+    seenMid: z.number().int().min(0).optional(),
   }),
-  async handle({ core, link, session: current, after }, { nick, password, takeover }) {
+  async handle({ core, link, session: current, after }, { nick, password, takeover, seenMid }) {
     const checked = checkName(nick);
     if (!checked.ok) throw new ChatError('invalid_nick', checked.reason);
     if (current) {
@@ -41,6 +46,7 @@ export const nickCommand = defineCommand({
         checked.key,
         password,
         takeover === true,
+        seenMid,
       );
       const report = describeFailures(failures);
       if (report) after(() => core.sendTo(session, { ev: 'notice', text: report }));
@@ -51,7 +57,20 @@ export const nickCommand = defineCommand({
     }
     // With the attempt, so a ban or the lock is answered before the name in use (the
     // documented gate order): a refused client learns nothing of who is online.
-    core.checkLoginAllowed(checked.key, { address: link.outlet.address, account: null });
+    try {
+      core.checkLoginAllowed(checked.key, { address: link.outlet.address, account: null });
+    } catch (error) {
+      // An account online elsewhere is still an account: the answer is its password
+      // step (then `already_logged_in`, to take it over), never "taken", which sends
+      // people to the nickname prompt to type their password there.
+      if (
+        error instanceof ChatError &&
+        error.code === 'nick_taken' &&
+        (await core.store.accounts.findByKey(checked.key))
+      )
+        throw new ChatError('nick_reserved');
+      throw error;
+    }
     if (await core.store.accounts.findByKey(checked.key)) throw new ChatError('nick_reserved');
     if (link.isClosed) throw new ChatError('bad_request', 'The connection closed during login');
     return readyData(core, core.login(link, checked.name, checked.key, null));

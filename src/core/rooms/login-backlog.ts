@@ -26,6 +26,8 @@ export function prepareLoginBacklog(
   core: ChatCore,
   session: Session,
   restoredRooms: readonly Room[],
+  /** Messages up to this id were shown by the client before (a crash, a lost connection). */
+  seenMid = 0,
 ): () => Promise<void> {
   const account = session.account;
   // A guest has no rooms to restore and nothing stored for it.
@@ -77,7 +79,7 @@ export function prepareLoginBacklog(
           if (key !== LOBBY && !room) continue;
           const messages = await core.store.messages.missedInRoom(
             key,
-            { sinceTs: lastSeenAt, afterId: room?.historyFloor ?? 0, upToId },
+            { sinceTs: lastSeenAt, afterId: Math.max(room?.historyFloor ?? 0, seenMid), upToId },
             limit,
           );
           for (const message of messages) missed.push(roomMessage(message, room?.name ?? LOBBY));
@@ -92,6 +94,9 @@ export function prepareLoginBacklog(
       }
       const delivered = missed.filter((item) => item.payload.ev === 'private').map((m) => m.id);
       await core.store.inbox.markDelivered(account.id, delivered, core.clock.now());
+      // Shown as missed is read: `/inbox` lists only what the person has not seen, so a
+      // bot reading both does not handle a message twice.
+      await core.store.inbox.markRead(account.id, delivered, core.clock.now());
       const unread = await core.store.inbox.unreadCount(account.id);
       if (unread > 0)
         core.sendTo(session, {
