@@ -5,6 +5,7 @@ import { parseInput } from '../client/input-parser.js';
 import type { ChatCore } from '../core/chat-core.js';
 import type { Outlet } from '../core/port.js';
 import type { Reply, SessionFrame } from '../protocol/frames.js';
+import { nameKey } from '../core/names.js';
 
 /** Commands the console offers besides the admin ones: seeing who is online. */
 const CONSOLE_EXTRAS = new Set(['who', 'whoelse']);
@@ -59,6 +60,8 @@ export function startConsole(core: ChatCore, input: Readable, output: Writable):
       commands: catalogue,
       currentRoom: 'lobby',
       localCommands: ['help'],
+      // The seed's `kill NAME` works when NAME is online, as in a client.
+      isOnline: (name) => core.findSession(nameKey(name)) !== undefined,
     });
     switch (parsed.kind) {
       case 'empty':
