@@ -90,6 +90,10 @@ export function formatEvent(event: ServerEvent): string | undefined {
     case 'warning':
       return `[${time}] !! Warning from ${event.by}: ${event.reason} (${event.warnings} ${event.warnings === 1 ? 'warning' : 'warnings'} lately)`;
     case 'monitor':
+      if (event.what === 'log')
+        return event.on
+          ? `[${time}] !! Private messages are being written to the server's log (logs.privateMessages is on)`
+          : `[${time}] !! Private messages are no longer written to the server's log`;
       return event.on
         ? `[${time}] !! Private messages are being monitored by the admins${event.by ? ` (turned on by ${event.by})` : ''}`
         : `[${time}] !! Private messages are no longer monitored${event.by ? ` (turned off by ${event.by})` : ''}`;
@@ -335,6 +339,11 @@ function formatFeatureReply(command: string, data: Record<string, unknown>): str
   }
 }
 
+/** `1 other`, `3 others`: counts that read right. */
+export function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
 /** A time that may be missing (an account never seen). */
 function when(ts: unknown): string {
   return typeof ts === 'number' ? dateTime(ts) : 'never';
@@ -408,11 +417,20 @@ function formatAdminReply(command: string, data: Record<string, unknown>): strin
     }
     case 'kick':
       return [`Kicked ${String(data.nick)}`];
-    case 'ban':
-      return [
+    case 'ban': {
+      const lines = [
         `Banned ${String(data.nick)} ${data.until === null ? 'for good' : `until ${when(data.until)}`}` +
-          (typeof data.address === 'string' ? ` (and address ${data.address})` : ''),
+          (typeof data.address === 'string' ? `, and the address ${data.address}` : ''),
       ];
+      const sharing = Array.isArray(data.sharing) ? (data.sharing as string[]) : [];
+      if (typeof data.address === 'string')
+        lines.push(
+          sharing.length === 0
+            ? `Nobody else is online from ${data.address}`
+            : `${plural(sharing.length, 'other')} online from ${data.address} (${sharing.join(', ')}): they stay on, but cannot log in again while the ban lasts`,
+        );
+      return lines;
+    }
     case 'unban':
       return [`Lifted the ban on ${String(data.nick)}`];
     case 'suspend':

@@ -205,6 +205,12 @@ export const PARAMETERS = {
     max: 86_400,
     description: 'silence before the connection is dropped',
   },
+  'logs.privateMessages': {
+    kind: 'boolean',
+    default: false,
+    description:
+      'private messages written to logs/messages.log; while on, every user is told (as with /monitor)',
+  },
   'escalation.warnings': {
     kind: 'integer',
     default: 0,

@@ -107,7 +107,11 @@ export type EventPayload =
   | { ev: 'suspension'; nick: string; suspended: boolean; by: string }
   /** An admin warned you; `warnings` counts yours within the escalation window. */
   | { ev: 'warning'; reason: string; by: string; warnings: number }
-  | { ev: 'monitor'; on: boolean; by?: string }
+  /**
+   * Who else may read private messages: `admins` (the `/monitor` switch; the default when
+   * absent) or `log` (`logs.privateMessages` writes them to the server's message log).
+   */
+  | { ev: 'monitor'; on: boolean; by?: string; what?: 'admins' | 'log' }
   | { ev: 'monitored'; mid: number; from: string; to: readonly string[]; text: string }
   | FileEventPayload;
 

@@ -1,3 +1,4 @@
+import { parseInput } from '../../src/client/input-parser.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/core/accounts/passwords.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -141,7 +142,7 @@ describe('/kick', () => {
 });
 
 describe('/ban', () => {
-  it('kicks the user, tells everyone, refuses the name and address with reason and end time', async () => {
+  it('kicks the user, tells everyone, refuses the name (not the address) with reason and end time', async () => {
     const clock = new OffsetClock();
     const server = await start({ clock });
     const admin = await loginAdmin(server);
@@ -149,7 +150,8 @@ describe('/ban', () => {
     const carol = await server.connect('carol');
     const carolSees = carol.waitFor((e) => e.ev === 'offline');
     const reply = await admin.request('ban', { nick: 'bob', duration: '10m', reason: 'rude' });
-    expect(reply).toMatchObject({ nick: 'bob', address: '127.0.0.1', reason: 'rude' });
+    // A ban covers the name only unless the address is asked for.
+    expect(reply).toMatchObject({ nick: 'bob', address: null, reason: 'rude', sharing: [] });
     expect(reply.until).toBeGreaterThan(clock.now() + 9 * 60_000);
     expect(await bob.closed()).toMatchObject({ code: 'banned' });
     expect(await carolSees).toMatchObject({ nick: 'bob', reason: 'banned', message: 'rude' });
@@ -159,11 +161,10 @@ describe('/ban', () => {
     expect(refused.code).toBe('banned');
     expect(refused.message).toMatch(/rude/);
     expect(refused.details).toMatchObject({ reason: 'rude', until: reply.until });
-    // The address is kept out too (all test clients share 127.0.0.1)…
-    expect((await errorOf(again.login('dave'))).code).toBe('banned');
-    // Sessions already online from that address go on.
+    // Others from the same address (all test clients share 127.0.0.1) are not touched.
+    await expect(again.login('dave')).resolves.toMatchObject({ nick: 'dave' });
+    await again.quit();
     await expect(carol.request('who')).resolves.toBeDefined();
-    // Admins are not kept out by an address ban: they must get in to lift it.
     await admin.quit();
     const adminAgain = await loginAdmin(server);
 
@@ -174,8 +175,55 @@ describe('/ban', () => {
 
     // Expiry: eleven minutes later bob is welcome again.
     clock.offsetMs += 11 * 60_000;
-    await expect(again.login('bob')).resolves.toMatchObject({ nick: 'bob' });
+    const back = await server.open();
+    await expect(back.login('bob')).resolves.toMatchObject({ nick: 'bob' });
     expect((await adminAgain.request<{ bans: unknown[] }>('bans')).bans).toEqual([]);
+  });
+
+  it('bans an address only when asked, says who else is online from it, and spares the admin’s own', async () => {
+    const server = await start();
+    const admin = await loginAdmin(server); // from 127.0.0.1
+    const from2 = async (nick: string) => {
+      const client = await server.open({ localAddress: '127.0.0.2' });
+      await client.login(nick);
+      return client;
+    };
+    const eve = await from2('eve');
+    const carol = await from2('carol');
+    const reply = await admin.request('ban', { nick: 'eve', address: true, reason: 'spam' });
+    expect(reply).toMatchObject({ nick: 'eve', address: '127.0.0.2', sharing: ['carol'] });
+    expect(await eve.closed()).toMatchObject({ code: 'banned' });
+    // carol stays on, but nobody new gets in from that address; 127.0.0.1 is untouched.
+    await expect(carol.request('who')).resolves.toBeDefined();
+    const probe = await server.open({ localAddress: '127.0.0.2' });
+    expect((await errorOf(probe.login('dave'))).code).toBe('banned');
+    await expect(server.connect('frank')).resolves.toBeDefined();
+
+    // The admin's own address is refused unless forced.
+    const mallory = await server.connect('mallory'); // 127.0.0.1, as the admin
+    const refused = await errorOf(admin.request('ban', { nick: 'mallory', address: true }));
+    expect(refused.code).toBe('invalid_target');
+    expect(refused.message).toMatch(/your own address/);
+    expect(mallory.isClosed).toBe(false);
+    const forced = await admin.request<{ address: string; sharing: string[] }>('ban', {
+      nick: 'mallory',
+      address: true,
+      force: true,
+    });
+    expect(forced.address).toBe('127.0.0.1');
+    expect([...forced.sharing].sort()).toEqual(['admin', 'frank']);
+  });
+
+  it('is typed as /ban NAME [address [force]] [DURATION] [REASON]', async () => {
+    const server = await start();
+    const admin = await loginAdmin(server);
+    const context = { commands: admin.commands, currentRoom: 'lobby' };
+    expect(parseInput('/ban eve 2h spamming', context)).toMatchObject({
+      args: { nick: 'eve', duration: '2h', reason: 'spamming' },
+    });
+    expect(parseInput('/ban eve address force 1d', context)).toMatchObject({
+      args: { nick: 'eve', address: true, force: true, duration: '1d' },
+    });
   });
 
   it('survives a restart, until /unban', async () => {
@@ -461,7 +509,8 @@ describe('lock, ban and session resume', () => {
     expect((await errorOf(probe.login('carol'))).code).toBe('server_locked');
     await admin.request('unlock');
     await server.connect('eve');
-    await admin.request('ban', { nick: 'eve' }); // and her address, which everyone shares here
+    // And her address, which everyone here shares, the admin's too.
+    await admin.request('ban', { nick: 'eve', address: true, force: true });
     expect((await errorOf(probe.login('bob'))).code).toBe('banned');
     expect((await errorOf(probe.login('carol'))).code).toBe('banned');
   });

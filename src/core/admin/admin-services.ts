@@ -39,6 +39,14 @@ export class AdminServices {
 
   /** Loads persisted bans, suspensions, the lock and monitoring, and starts the idle sweep. */
   async start(): Promise<void> {
+    // Everyone is told when private messages start or stop going to the log.
+    this.core.config.onChange((keys) => {
+      if (keys.includes('logs.privateMessages'))
+        this.core.publish(
+          { kind: 'everyone' },
+          { ev: 'monitor', on: this.core.params['logs.privateMessages'], what: 'log' },
+        );
+    });
     await this.moderation.load();
     this.idle.start();
     this.expiry.start();
@@ -80,6 +88,8 @@ export class AdminServices {
         this.core.logger.warn({ err: error, nick: session.nick }, 'could not record address'),
       );
     if (this.moderation.isMonitoring) this.core.sendTo(session, { ev: 'monitor', on: true });
+    if (this.core.params['logs.privateMessages'])
+      this.core.sendTo(session, { ev: 'monitor', on: true, what: 'log' });
     if (this.moderation.isSuspended(session))
       this.core.sendTo(session, {
         ev: 'suspension',

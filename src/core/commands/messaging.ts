@@ -147,7 +147,14 @@ export const msgCommand = defineCommand({
     });
     ordered();
     const message = await committing;
-    core.messageLog.record({ ts: message.ts, sender: session.nick, target: names.join(','), text });
+    // Private messages reach the log only when the operator said so, and everyone knows.
+    if (core.params['logs.privateMessages'])
+      core.messageLog.record({
+        ts: message.ts,
+        sender: session.nick,
+        target: names.join(','),
+        text,
+      });
     core.telemetry.messageSent('private');
     if (live.length > 0)
       core.publish(

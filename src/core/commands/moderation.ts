@@ -2,7 +2,15 @@ import { ruledText } from '../text-rules.js';
 import { z } from 'zod';
 import { describeDuration, parseDuration } from '../admin/duration.js';
 import { normalizeAddress } from '../admin/moderation.js';
-import { checkMayActOn, findOnlineTarget, findTarget, removeSession } from '../admin/targets.js';
+import {
+  checkMayActOn,
+  findOnlineTarget,
+  findTarget,
+  removeSession,
+  type Target,
+} from '../admin/targets.js';
+import type { ChatCore } from '../chat-core.js';
+import type { Session } from '../session.js';
 import { ChatError } from '../errors.js';
 import { checkName } from '../names.js';
 import { defineCommand } from './command.js';
@@ -58,18 +66,26 @@ export const banCommand = defineCommand({
     bare: [],
     args: [
       { name: 'nick', kind: 'name' },
+      // Words that are their own only choice: clients send them as `true`.
+      { name: 'address', kind: 'word', optional: true, choices: ['address'] },
+      { name: 'force', kind: 'word', optional: true, choices: ['force'] },
       { name: 'duration', kind: 'duration', optional: true },
       { name: 'reason', kind: 'text', optional: true },
     ],
-    summary: 'keep an account (and its address) out, for a time or for good',
+    summary:
+      'keep an account (or guest nickname) out, for a time or for good; "address" bans its address too',
     group: 'admin',
   },
   args: z.object({
     nick: name,
+    /** Also ban the address the user was last seen from (everyone behind it). */
+    address: z.boolean().optional(),
+    /** Ban the address even when it is the issuing admin's own. */
+    force: z.boolean().optional(),
     duration: z.union([z.string().max(32), z.number().int()]).optional(),
     reason,
   }),
-  async handle({ core, session }, { nick, duration, reason }) {
+  async handle({ core, session }, { nick, address: byAddress, force, duration, reason }) {
     const durationMs = duration === undefined ? null : parseDuration(duration);
     if (durationMs === undefined)
       throw new ChatError(
@@ -80,13 +96,15 @@ export const banCommand = defineCommand({
     checkMayActOn(session, target, 'ban');
     if (core.admin.moderation.activeBans().some((ban) => ban.nameKey === target.key))
       throw new ChatError('no_change', `${target.name} is already banned: /unban first`);
-    const address =
-      target.session?.link?.outlet.address ?? (await core.store.moderation.lastAddress(target.key));
+    // The name by default; an address only when asked, since it shuts out everyone behind
+    // it (a NAT, a classroom, the admin's own machine on a LAN party).
+    const address = byAddress === true ? await addressToBan(core, session, target, force) : null;
+    const sharing = address === null ? [] : onlineFrom(core, address, target.key);
     const now = core.clock.now();
     const ban = await core.admin.moderation.addBan({
       nameKey: target.key,
       name: target.name,
-      address: address === undefined ? null : normalizeAddress(address),
+      address,
       reason: reason ?? null,
       createdAt: now,
       expiresAt: durationMs === null ? null : now + durationMs,
@@ -116,9 +134,52 @@ export const banCommand = defineCommand({
       target.name,
       withReason(`${until}${ban.address ? ` (address ${ban.address})` : ''}`, reason),
     );
-    return { nick: target.name, until: ban.expiresAt, address: ban.address, reason: ban.reason };
+    return {
+      nick: target.name,
+      until: ban.expiresAt,
+      address: ban.address,
+      reason: ban.reason,
+      // Others online from the banned address: they stay, but cannot log in again.
+      sharing,
+    };
   },
 });
+
+/** The address to ban for `target`; refuses the issuing admin's own unless forced. */
+async function addressToBan(
+  core: ChatCore,
+  actor: Session,
+  target: Target,
+  force: boolean | undefined,
+): Promise<string> {
+  const raw =
+    target.session?.link?.outlet.address ?? (await core.store.moderation.lastAddress(target.key));
+  if (raw === undefined)
+    throw new ChatError(
+      'invalid_target',
+      `No address is known for ${target.name}: ban the name alone`,
+    );
+  const address = normalizeAddress(raw);
+  const own = actor.link?.outlet.address;
+  if (!force && own !== undefined && normalizeAddress(own) === address)
+    throw new ChatError(
+      'invalid_target',
+      `${address} is your own address: banning it shuts you out too. Add "force" to do it anyway`,
+      { address },
+    );
+  return address;
+}
+
+/** Nicknames online from `address`, the banned user excepted. */
+function onlineFrom(core: ChatCore, address: string, except: string): string[] {
+  const names: string[] = [];
+  for (const other of core.onlineSessions()) {
+    const from = other.link?.outlet.address;
+    if (other.nickKey !== except && from !== undefined && normalizeAddress(from) === address)
+      names.push(other.nick);
+  }
+  return names;
+}
 
 export const unbanCommand = defineCommand({
   phase: 'session',
