@@ -89,12 +89,12 @@ function loggedIn(m: Model, w: World, player: Player, ready: Ready): void {
 }
 
 /**
- * What the nickname step answers for `nick`, in the documented gate order: a ban (name or
- * address: every player shares one), then the name in use (a session away waiting to be
- * resumed holds its nickname), else success.
+ * What the nickname step answers for `nick`, in the documented gate order: a ban (of the
+ * name: an address is banned only when asked for, which the model never does), then the
+ * name in use (a session away waiting to be resumed holds its nickname), else success.
  */
 function loginRefusal(m: Readonly<Model>, nick: Nick): string | undefined {
-  if (m.banned.size > 0) return 'banned';
+  if (m.banned.has(nick)) return 'banned';
   if (m.online.has(nick)) return 'nick_taken';
   return undefined;
 }
