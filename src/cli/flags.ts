@@ -8,6 +8,8 @@ export interface ServeFlags {
   tlsKey?: string;
   loopbackPort?: number;
   store?: string;
+  ircPort?: number;
+  ircTlsPort?: number;
   set: string[];
 }
 

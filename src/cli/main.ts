@@ -40,6 +40,16 @@ program
     'where data lives: sqlite (default, in the data directory) or postgres://USER@HOST/DB (cluster)',
   )
   .option(
+    '--irc-port <port>',
+    'IRC gateway: accept IRC clients on this port (off by default)',
+    portNumber,
+  )
+  .option(
+    '--irc-tls-port <port>',
+    'IRC gateway over TLS on this port (needs --tls-cert and --tls-key)',
+    portNumber,
+  )
+  .option(
     '--set <key=value>',
     'set a parameter (repeatable)',
     (value: string, previous: string[]) => [...previous, value],

@@ -28,6 +28,8 @@ export async function runServe(flags: ServeFlags): Promise<number> {
         tlsKey: flags.tlsKey,
         loopbackPort: flags.loopbackPort,
         store: flags.store,
+        ircPort: flags.ircPort,
+        ircTlsPort: flags.ircTlsPort,
         set: flags.set,
       },
       env: process.env,
@@ -53,6 +55,12 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   for (const address of reachableAddresses(config.server.host, port)) console.log(`  ${address}`);
   if (server.loopbackAddress)
     console.log(`and plain TCP on loopback: 127.0.0.1:${server.loopbackAddress.port}`);
+  if (server.ircAddress)
+    for (const address of reachableAddresses(config.server.host, server.ircAddress.port))
+      console.log(`IRC: ${address}`);
+  if (server.ircTlsAddress)
+    for (const address of reachableAddresses(config.server.host, server.ircTlsAddress.port))
+      console.log(`IRC over TLS: ${address}`);
   console.log(`Data: ${config.server.dataDir}  Logs: ${server.logDir}`);
   if (config.server.store.kind !== 'sqlite')
     console.log(`Store: ${describeStore(config.server.store, config.server.dataDir)}`);

@@ -25,6 +25,10 @@ export interface ServerSettings {
   readonly tlsKey: string | undefined;
   /** With TLS: a port on 127.0.0.1 that also takes plain TCP (local tools, benchmarks). */
   readonly loopbackPort: number | undefined;
+  /** The IRC gateway's plain port, off unless set (`--irc-port`, `irc.port`). */
+  readonly ircPort: number | undefined;
+  /** The IRC gateway over TLS (`--irc-tls-port`, `irc.tlsPort`); needs the certificate. */
+  readonly ircTlsPort: number | undefined;
   readonly configFile: string | undefined;
   /** Where the data lives: the embedded SQLite in `dataDir`, or a shared PostgreSQL. */
   readonly store: StoreSettings;
@@ -64,6 +68,8 @@ export interface ConfigInputs {
     tlsKey?: string;
     loopbackPort?: string | number;
     store?: string;
+    ircPort?: string | number;
+    ircTlsPort?: string | number;
     set?: readonly string[];
   };
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -176,6 +182,26 @@ export class ServerConfig {
       pick(undefined, 'CONFAB_STORE_POOL_SIZE', 'store.poolSize'),
       pick(undefined, 'CONFAB_STORE_STATEMENT_TIMEOUT_SECONDS', 'store.statementTimeoutSeconds'),
     );
+    const optionalPort = (raw: unknown, key: string): number | undefined => {
+      if (raw === undefined || raw === null || raw === '') return undefined;
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < 0 || value > 65535)
+        throw new ConfigError(
+          key,
+          `${key} must be a whole number from 0 to 65535, got "${String(raw)}"`,
+        );
+      return value;
+    };
+    const ircPort = optionalPort(pick(flags.ircPort, 'CONFAB_IRC_PORT', 'irc.port'), 'irc.port');
+    const ircTlsPort = optionalPort(
+      pick(flags.ircTlsPort, 'CONFAB_IRC_TLS_PORT', 'irc.tlsPort'),
+      'irc.tlsPort',
+    );
+    if (ircTlsPort !== undefined && tlsCert === undefined)
+      throw new ConfigError(
+        'irc.tlsPort',
+        'IRC over TLS needs the server certificate (--tls-cert and --tls-key)',
+      );
 
     const server: ServerSettings = {
       host: str(pick(flags.host, 'CONFAB_HOST', 'host'), 'host') ?? '0.0.0.0',
@@ -186,6 +212,8 @@ export class ServerConfig {
       tlsCert,
       tlsKey,
       loopbackPort,
+      ircPort,
+      ircTlsPort,
       configFile: configFile ? path.resolve(cwd, configFile) : undefined,
       store,
     };
@@ -281,6 +309,8 @@ const SERVER_KEYS = new Set([
   'store.url',
   'store.poolSize',
   'store.statementTimeoutSeconds',
+  'irc.port',
+  'irc.tlsPort',
 ]);
 
 /** `store` is `sqlite` (the default) or a `postgres://` URL; the pool settings go with the latter. */

@@ -255,6 +255,11 @@ export const PARAMETERS = {
     max: 86_400 * 3650,
     description: 'how long a ban made by the escalation ladder lasts; 0 bans for good',
   },
+  'irc.createOnJoin': {
+    kind: 'boolean',
+    default: true,
+    description: 'an IRC JOIN of a room that does not exist creates it, owned by the joiner',
+  },
 } as const satisfies Record<string, ParameterSpec>;
 
 export type ParameterKey = keyof typeof PARAMETERS;

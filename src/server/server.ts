@@ -15,6 +15,7 @@ import { openStore } from './open-store.js';
 import { FileService } from '../core/files/file-service.js';
 import { ConnectionSet } from '../transport/layer/connection-set.js';
 import { NativeListener } from '../transport/native/listener.js';
+import { createIrcShared, IrcListener } from '../transport/irc/listener.js';
 import { VERSION } from '../version.js';
 import { loadPasswordPolicy } from '../core/accounts/passwords.js';
 import { ensureAdminAccount, type AdminBootstrap } from './admin-bootstrap.js';
@@ -44,6 +45,9 @@ export interface RunningServer {
   readonly address: AddressInfo;
   /** The plain-TCP loopback listener next to a TLS one (`--loopback-port`), if any. */
   readonly loopbackAddress: AddressInfo | undefined;
+  /** The IRC gateway's listeners (`--irc-port`, `--irc-tls-port`), if on. */
+  readonly ircAddress: AddressInfo | undefined;
+  readonly ircTlsAddress: AddressInfo | undefined;
   readonly core: ChatCore;
   /** The Prometheus metrics, when on. */
   readonly metrics: PrometheusTelemetry | undefined;
@@ -118,13 +122,32 @@ export async function startServer(
           host: '127.0.0.1',
           port: config.server.loopbackPort,
         });
+  const ircShared = createIrcShared(config.server.serverName, clock.now());
+  const ircListener = (port: number | undefined, secure: boolean) =>
+    port === undefined
+      ? undefined
+      : new IrcListener(core, logs.logger, {
+          host: config.server.host,
+          port,
+          connections,
+          shared: ircShared,
+          ...(secure &&
+            tlsCert &&
+            tlsKey && { tls: { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } }),
+        });
+  const irc = ircListener(config.server.ircPort, false);
+  const ircTls = ircListener(config.server.ircTlsPort, true);
   let address: AddressInfo;
   let loopbackAddress: AddressInfo | undefined;
+  let ircAddress: AddressInfo | undefined;
+  let ircTlsAddress: AddressInfo | undefined;
   try {
     address = await listener.listen();
     loopbackAddress = await loopback?.listen();
+    ircAddress = await irc?.listen();
+    ircTlsAddress = await ircTls?.listen();
   } catch (error) {
-    await listener.stopAccepting();
+    await Promise.all([listener, loopback, irc, ircTls].map((each) => each?.stopAccepting()));
     await store.close();
     throw error;
   }
@@ -140,10 +163,14 @@ export async function startServer(
   const stopped = new Promise<void>((resolve) => (markStopped = resolve));
   const stop = (seconds = 0, reason?: string): Promise<void> => {
     stopping ??= (async () => {
-      const accepting = Promise.all([listener.stopAccepting(), loopback?.stopAccepting()]);
+      const accepting = Promise.all(
+        [listener, loopback, irc, ircTls].map((each) => each?.stopAccepting()),
+      );
       await core.shutdown(seconds, reason);
       await accepting;
       connections.destroyAll();
+      irc?.destroyAll();
+      ircTls?.destroyAll();
       await bus.close();
       await store.close();
       logs.logger.info({ event: 'stopped' }, 'stopped');
@@ -164,6 +191,8 @@ export async function startServer(
   return {
     address,
     loopbackAddress,
+    ircAddress,
+    ircTlsAddress,
     core,
     metrics,
     config,

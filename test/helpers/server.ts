@@ -41,6 +41,8 @@ export interface TestServerOptions extends Omit<StartOptions, 'store'> {
   readonly store?: string;
   /** Serve TLS with these PEM files; `open`/`connect` then speak plain TCP to `loopbackPort`. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** Start the IRC gateway too (0: an ephemeral port). */
+  readonly ircPort?: number;
 }
 
 /**
@@ -80,6 +82,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         tlsKey: options.tls.keyFile,
         loopbackPort: 0,
       }),
+      ...(options.ircPort !== undefined && { ircPort: options.ircPort }),
       set: Object.entries(options.set ?? {}).map(([key, value]) => `${key}=${value}`),
     },
     env: {},
