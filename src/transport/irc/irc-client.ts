@@ -92,9 +92,9 @@ export class IrcClient implements Outlet {
     return this.shared.serverName;
   }
 
-  /** The nickname IRC addresses this client by: `*` until it has one. */
+  /** The nickname IRC addresses this client by: `*` until registration completes. */
   get nick(): string {
-    return this.link.session?.nick ?? this.wantedNick ?? '*';
+    return this.registered ? (this.link.session?.nick ?? '*') : '*';
   }
 
   /** `nick!user@host` of a Confab user as IRC clients see it. */
@@ -228,7 +228,7 @@ export class IrcClient implements Outlet {
 
   /** A numeric from the server to this client: `:server NNN <nick> params…`. */
   numeric(code: string, ...params: string[]): void {
-    this.out(formatMessage(this.serverName, code, [this.nick, ...params.map(lineSafe)], [], true));
+    this.out(formatMessage(this.serverName, code, [this.nick, ...params.map(lineSafe)]));
   }
 
   /** A server NOTICE to this client. */
