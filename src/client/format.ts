@@ -66,11 +66,15 @@ export function formatEvent(event: ServerEvent): string | undefined {
       return `[${time}] -- ${what} ${roomTag(event.room)}${owner}${topic}`;
     }
     case 'room_left':
-      return `[${time}] -- You left ${roomTag(event.room)}`;
+      return event.reason === 'removed'
+        ? `[${time}] -- ${event.by ?? 'Someone'} removed you from ${roomTag(event.room)}${event.message ? `: ${event.message}` : ''}`
+        : `[${time}] -- You left ${roomTag(event.room)}`;
     case 'room_join':
       return `[${time}] -- ${event.nick} joined ${roomTag(event.room)}`;
     case 'room_leave':
-      return `[${time}] -- ${event.nick} left ${roomTag(event.room)}`;
+      return event.by === undefined
+        ? `[${time}] -- ${event.nick} left ${roomTag(event.room)}`
+        : `[${time}] -- ${event.by} removed ${event.nick} from ${roomTag(event.room)}${event.reason ? `: ${event.reason}` : ''}`;
     case 'room_closed':
       return `[${time}] -- ${roomTag(event.room)} was closed by ${event.by}; you are back in the lobby`;
     case 'room_topic':

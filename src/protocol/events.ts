@@ -92,12 +92,21 @@ export type EventPayload =
       topic: string | null;
       restored: boolean;
     }
-  /** You are no longer in a room: you left it, or it was closed. */
-  | { ev: 'room_left'; room: string; reason: 'left' | 'closed' }
+  /** You are no longer in a room: you left it, it was closed, or `by` removed you. */
+  | {
+      ev: 'room_left';
+      room: string;
+      reason: 'left' | 'closed' | 'removed';
+      by?: string;
+      message?: string;
+    }
   /** Someone joined a room you are in. */
   | { ev: 'room_join'; room: string; nick: string }
-  /** Someone left a room you are in (logging out is not leaving: see `offline`). */
-  | { ev: 'room_leave'; room: string; nick: string }
+  /**
+   * Someone left a room you are in (logging out is not leaving: see `offline`); with `by`,
+   * they were removed by the room's owner or an admin.
+   */
+  | { ev: 'room_leave'; room: string; nick: string; by?: string; reason?: string }
   /** A room you were in was closed; you are back in the lobby. */
   | { ev: 'room_closed'; room: string; by: string }
   | { ev: 'room_topic'; room: string; topic: string | null; by: string }

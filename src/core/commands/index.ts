@@ -8,6 +8,7 @@ import { inboxCommand } from './inbox.js';
 import { whoCommand, whoelseCommand } from './presence.js';
 import { historyCommand, membersCommand, roomsCommand, topicCommand } from './room-info.js';
 import { closeCommand, createCommand, joinCommand, leaveCommand } from './rooms.js';
+import { removeCommand } from './room-removal.js';
 import { whoisCommand, wholasthrCommand } from './whois.js';
 import {
   announceCommand,
@@ -44,6 +45,7 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   joinCommand,
   leaveCommand,
   closeCommand,
+  removeCommand,
   topicCommand,
   membersCommand,
   blockCommand,

@@ -174,7 +174,7 @@ export async function handleKick(client: IrcClient, message: IrcMessage): Promis
   if (room === undefined) return client.numeric(ERR.NOSUCHCHANNEL, channel, 'No such channel');
   const target = nick.split(',')[0]!;
   const args =
-    reason === undefined || reason === '' ? { room, name: target } : { room, name: target, reason };
+    reason === undefined || reason === '' ? { room, nick: target } : { room, nick: target, reason };
   const reply = await client.request('remove', args);
   if (reply.ok) return;
   const code = reply.error.code;

@@ -52,13 +52,33 @@ export function translateEvent(client: IrcClient, event: ChatEvent): void {
       renderJoin(client, event.room, event.owner, event.topic);
       return;
     case 'room_left':
-      client.out(formatMessage(client.mask(me), 'PART', [channelOf(event.room)]));
+      if (event.reason === 'removed' && event.by !== undefined)
+        client.out(
+          formatMessage(
+            client.mask(event.by),
+            'KICK',
+            [channelOf(event.room), me, lineSafe(event.message ?? event.by)],
+            [],
+            true,
+          ),
+        );
+      else client.out(formatMessage(client.mask(me), 'PART', [channelOf(event.room)]));
       return;
     case 'room_join':
       client.out(joinLine(client, event.nick, channelOf(event.room)));
       return;
     case 'room_leave':
-      client.out(formatMessage(client.mask(event.nick), 'PART', [channelOf(event.room)]));
+      if (event.by !== undefined)
+        client.out(
+          formatMessage(
+            client.mask(event.by),
+            'KICK',
+            [channelOf(event.room), event.nick, lineSafe(event.reason ?? event.by)],
+            [],
+            true,
+          ),
+        );
+      else client.out(formatMessage(client.mask(event.nick), 'PART', [channelOf(event.room)]));
       return;
     case 'room_closed':
       client.out(
