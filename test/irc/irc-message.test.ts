@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   escapeTagValue,
@@ -105,7 +106,14 @@ describe('CAP and error tables', () => {
     expect(splitTokens(['aaaa', 'bbbb', 'cccc'], 10)).toEqual([['aaaa', 'bbbb'], ['cccc']]);
   });
 
-  it('has an IRC form for every Confab error code', () => {
+  it('has an IRC form for every Confab error code, each tabled in docs/irc.md', () => {
     expect(Object.keys(IRC_ERROR_FORMS).sort()).toEqual(Object.keys(ERROR_CODES).sort());
+    const doc = readFileSync(new URL('../../docs/irc.md', import.meta.url), 'utf8');
+    for (const [code, form] of Object.entries(IRC_ERROR_FORMS)) {
+      const row = doc.split('\n').find((line) => line.startsWith(`| \`${code}\``));
+      expect(row, code).toBeDefined();
+      expect(row).toContain(form.fail);
+      if (form.numeric) expect(row).toContain(form.numeric);
+    }
   });
 });
