@@ -139,6 +139,12 @@ export function translateEvent(client: IrcClient, event: ChatEvent): void {
           : `Private messages are no longer monitored${event.by ? ` (turned off by ${event.by})` : ''}`,
       );
       return;
+    case 'warning':
+      serviceNotice(
+        client,
+        `Warning from ${event.by}: ${event.reason} (warning ${event.warnings})`,
+      );
+      return;
     case 'monitored':
       serviceNotice(client, `[monitor] ${event.from} → ${event.to.join(', ')}: ${event.text}`);
       return;
@@ -150,7 +156,14 @@ export function translateEvent(client: IrcClient, event: ChatEvent): void {
     case 'filedata':
     case 'fileabort':
       return;
+    default:
+      // A new Confab event: the compiler asks for its IRC form here.
+      return assertNever(event);
   }
+}
+
+function assertNever(value: never): void {
+  void value;
 }
 
 function quitReason(reason: string, message: string | undefined): string {
