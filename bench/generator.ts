@@ -6,7 +6,14 @@ import type {
   WorkerCommand,
   WorkerReply,
 } from './ipc.js';
-import { LeanClient, markerText, nowMicros, type Receiver } from './lean-client.js';
+import { IrcLeanClient } from './irc-lean-client.js';
+import {
+  LeanClient,
+  markerText,
+  nowMicros,
+  type BenchClient,
+  type Receiver,
+} from './lean-client.js';
 import { LatencyHistogram, SequenceTracker } from './stats.js';
 
 /**
@@ -20,11 +27,11 @@ const PADDING = 'lorem ipsum dolor sit amet consectetur';
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 const DRAIN_TIMEOUT_MS = 30_000;
 
-const clients = new Map<number, LeanClient>();
+const clients = new Map<number, BenchClient>();
 const trackers = new Map<number, SequenceTracker>();
 const histogram = new LatencyHistogram();
 let lastAt = 0;
-let senderHooks = new Map<LeanClient, (re: number, ok: boolean, line: string) => void>();
+let senderHooks = new Map<BenchClient, (re: number, ok: boolean, line: string) => void>();
 
 const receiver: Receiver = {
   onMarked(client, sender, seq, sentAt, now) {
@@ -59,14 +66,18 @@ async function connectAll(
   let firstError: string | undefined;
   const one = async (spec: ClientSpec) => {
     try {
-      const client = await LeanClient.connect({
+      const options = {
         index: spec.index,
         host,
         port,
         localAddress: spec.localAddress,
         receiver,
         timeoutMs: HANDSHAKE_TIMEOUT_MS,
-      });
+      };
+      const client: BenchClient =
+        spec.protocol === 'irc'
+          ? await IrcLeanClient.connect(options)
+          : await LeanClient.connect(options);
       const login = await client.call('nick', { nick: spec.nick });
       if (!login.ok) throw new Error(`login refused: ${login.line}`);
       clients.set(spec.index, client);
@@ -111,17 +122,9 @@ function runLoad(plans: readonly SenderPlan[], durationMs: number): Promise<Work
       firstError ??= `sender client ${plan.client} is not connected here`;
       return Promise.resolve(result);
     }
-    const argsPrefix =
-      plan.target.kind === 'room'
-        ? `{"room":${JSON.stringify(plan.target.room)},"text":"`
-        : `{"to":[${JSON.stringify(plan.target.to)}],"text":"`;
-    const cmd = plan.target.kind === 'room' ? 'say' : 'msg';
     const sendOne = () => {
       result.sent++;
-      client.send(
-        cmd,
-        argsPrefix + markerText(plan.senderNo, result.sent, nowMicros(), PADDING) + '"}',
-      );
+      client.sendMessage(plan.target, markerText(plan.senderNo, result.sent, nowMicros(), PADDING));
     };
     const outstanding = () => result.sent - result.acked - result.failed;
     const mayStart = () =>

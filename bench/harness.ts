@@ -62,6 +62,8 @@ export class ServerProcess {
     readonly port: number,
     readonly skipped: readonly string[],
     private readonly dataDir: string,
+    /** The IRC gateway's port (not for the floor server). */
+    readonly ircPort: number | undefined,
   ) {}
 
   static async start(options: {
@@ -79,7 +81,7 @@ export class ServerProcess {
       { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     );
     const ready = await nextMessage<ServerReply, 'ready'>(child, 'ready', 30_000);
-    return new ServerProcess(child, ready.port, ready.skipped, dataDir);
+    return new ServerProcess(child, ready.port, ready.skipped, dataDir, ready.ircPort);
   }
 
   get pid(): number {

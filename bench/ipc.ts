@@ -6,6 +6,8 @@ export interface ClientSpec {
   readonly index: number;
   readonly nick: string;
   readonly localAddress: string;
+  /** The protocol the client speaks (native protocol v1 unless `irc`). */
+  readonly protocol?: 'native' | 'irc';
 }
 
 /** One benchmark sender: a client sending marked messages, paced or as fast as acked. */
@@ -101,7 +103,12 @@ export type ServerCommand =
   { readonly type: 'stats'; readonly gc: boolean } | { readonly type: 'exit' };
 
 export type ServerReply =
-  | { readonly type: 'ready'; readonly port: number; readonly skipped: readonly string[] }
+  | {
+      readonly type: 'ready';
+      readonly port: number;
+      readonly ircPort?: number;
+      readonly skipped: readonly string[];
+    }
   | {
       readonly type: 'stats';
       readonly rss: number;

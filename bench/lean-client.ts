@@ -13,10 +13,27 @@ import net from 'node:net';
  */
 export interface Receiver {
   /** A benchmark message arrived at `client` at `now` (µs). */
-  onMarked(client: LeanClient, sender: number, seq: number, sentAt: number, now: number): void;
+  onMarked(client: BenchClient, sender: number, seq: number, sentAt: number, now: number): void;
   /** A reply to this client's request `re`. */
-  onReply(client: LeanClient, re: number, ok: boolean, line: string): void;
+  onReply(client: BenchClient, re: number, ok: boolean, line: string): void;
 }
+
+/** What the generator needs of a client, whatever protocol it speaks. */
+export interface BenchClient {
+  readonly index: number;
+  readonly isClosed: boolean;
+  bytesIn: number;
+  framesIn: number;
+  /** Sends one benchmark message; its acknowledgement comes through `Receiver.onReply`. */
+  sendMessage(target: MessageTarget, text: string): void;
+  /** A setup step (`nick`, `create`, `join`), resolved when the server has answered. */
+  call(cmd: string, args: object): Promise<{ ok: boolean; line: string }>;
+  destroy(): void;
+}
+
+export type MessageTarget =
+  | { readonly kind: 'room'; readonly room: string }
+  | { readonly kind: 'private'; readonly to: string };
 
 const MARK = '"text":"~';
 
@@ -38,10 +55,14 @@ export function markerText(sender: number, seq: number, sentAt: number, padding:
 }
 
 /** Reads the marker at `from` in a frame: [sender, seq, sentAt], or undefined. */
-export function parseMarker(line: string, from = 0): [number, number, number] | undefined {
-  const at = line.indexOf(MARK, from);
+export function parseMarker(
+  line: string,
+  from = 0,
+  mark = MARK,
+): [number, number, number] | undefined {
+  const at = line.indexOf(mark, from);
   if (at < 0) return undefined;
-  let index = at + MARK.length;
+  let index = at + mark.length;
   const fields: number[] = [0, 0, 0];
   for (let field = 0; field < 3; field++) {
     let value = 0;
@@ -61,7 +82,7 @@ export function parseMarker(line: string, from = 0): [number, number, number] | 
   return fields as [number, number, number];
 }
 
-export class LeanClient {
+export class LeanClient implements BenchClient {
   bytesIn = 0;
   framesIn = 0;
   private partial: Buffer | undefined;
@@ -151,6 +172,12 @@ export class LeanClient {
     if (this.outgoing !== undefined) this.outgoing += frame;
     else this.socket.write(frame);
     return id;
+  }
+
+  sendMessage(target: MessageTarget, text: string): void {
+    if (target.kind === 'room')
+      this.send('say', `{"room":${JSON.stringify(target.room)},"text":"${text}"}`);
+    else this.send('msg', `{"to":[${JSON.stringify(target.to)}],"text":"${text}"}`);
   }
 
   /** Sends a request and resolves with whether it succeeded and the reply frame. */

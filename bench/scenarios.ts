@@ -35,6 +35,7 @@ import {
   type ScenarioResult,
 } from './measure.js';
 import { formatCount, formatMicros, LatencyHistogram, quantileOf } from './stats.js';
+import { irc } from './irc-scenario.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -43,7 +44,7 @@ const LOBBY = 'lobby';
 /** The room the fan-out runs in (everyone is also in the lobby, which stays quiet). */
 const ROOM = 'bench';
 
-function latencyRows(label: string, outcome: LoadOutcome, p99Target?: number): Row[] {
+export function latencyRows(label: string, outcome: LoadOutcome, p99Target?: number): Row[] {
   const p99 = outcome.latency.quantile(0.99);
   return [
     {
@@ -57,7 +58,7 @@ function latencyRows(label: string, outcome: LoadOutcome, p99Target?: number): R
   ];
 }
 
-function cpuRow(label: string, outcome: LoadOutcome): Row {
+export function cpuRow(label: string, outcome: LoadOutcome): Row {
   return {
     metric: `${label}: CPU server / generator`,
     value:
@@ -66,7 +67,7 @@ function cpuRow(label: string, outcome: LoadOutcome): Row {
   };
 }
 
-function integrityRow(label: string, outcome: LoadOutcome): Row {
+export function integrityRow(label: string, outcome: LoadOutcome): Row {
   const check = integrity(outcome);
   return {
     metric: `${label}: integrity`,
@@ -241,16 +242,16 @@ export async function capacity(ctx: RunContext): Promise<ScenarioResult> {
 
 // ---- 2. room fan-out ----------------------------------------------------------------
 
-const SENDERS = 10;
+export const SENDERS = 10;
 /** The rate the latency target is set at: deliveries per second across the room. */
-const FIXED_DELIVERIES_PER_SECOND = 50_000;
+export const FIXED_DELIVERIES_PER_SECOND = 50_000;
 
 /**
  * The room's senders. Paced ones are spread over their period (`evenly`), so the room gets
  * one message every 1/(SENDERS × rate) seconds, or all start in step, so the room gets
  * SENDERS messages at once every 1/rate seconds: the same average rate as bursts.
  */
-function roomSenders(
+export function roomSenders(
   room: string,
   rate: number | 'max',
   window: number,
@@ -344,7 +345,7 @@ export async function fanout(ctx: RunContext): Promise<ScenarioResult> {
  * Every client sends to its partner (0↔1, 2↔3…); paced ones are spread over their period.
  * 2,000 requests in flight in all, at least 2 per client.
  */
-function pairSenders(specs: readonly ClientSpec[], rate: number | 'max'): SenderPlan[] {
+export function pairSenders(specs: readonly ClientSpec[], rate: number | 'max'): SenderPlan[] {
   const window = Math.max(2, Math.floor(2000 / specs.length));
   return specs.map((spec) => ({
     client: spec.index,
@@ -874,6 +875,7 @@ export const SCENARIOS = {
   logins: loginStorm,
   storage,
   files,
+  irc,
 } as const satisfies Record<string, (ctx: RunContext) => Promise<ScenarioResult>>;
 
 export type ScenarioName = keyof typeof SCENARIOS;

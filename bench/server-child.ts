@@ -19,6 +19,8 @@ const config = ServerConfig.load({
     host: '127.0.0.1',
     port: 0,
     data: dataDir,
+    // The IRC gateway is on for every run: an idle listener costs nothing measurable.
+    ircPort: 0,
     set: Object.entries(wanted)
       .filter(([key]) => isParameterKey(key))
       .map(([key, value]) => `${key}=${value}`),
@@ -47,4 +49,4 @@ process.on('message', (message: ServerCommand) => {
     .then((storedMessages) => send(processStats(server.core.onlineCount, storedMessages)));
 });
 process.on('disconnect', () => process.exit(0));
-send({ type: 'ready', port: server.address.port, skipped });
+send({ type: 'ready', port: server.address.port, ircPort: server.ircAddress?.port, skipped });

@@ -41,8 +41,9 @@ export interface TestServerOptions extends Omit<StartOptions, 'store'> {
   readonly store?: string;
   /** Serve TLS with these PEM files; `open`/`connect` then speak plain TCP to `loopbackPort`. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
-  /** Start the IRC gateway too (0: an ephemeral port). */
+  /** Start the IRC gateway too (0: an ephemeral port); `ircTlsPort` needs `tls`. */
   readonly ircPort?: number;
+  readonly ircTlsPort?: number;
 }
 
 /**
@@ -83,6 +84,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         loopbackPort: 0,
       }),
       ...(options.ircPort !== undefined && { ircPort: options.ircPort }),
+      ...(options.ircTlsPort !== undefined && { ircTlsPort: options.ircTlsPort }),
       set: Object.entries(options.set ?? {}).map(([key, value]) => `${key}=${value}`),
     },
     env: {},
