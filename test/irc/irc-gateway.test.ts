@@ -193,9 +193,13 @@ describe('IRC channels', () => {
     const native = await server.connect('ola');
     await native.request('join', { room: 'den' });
     await irc.next(':ola!ola@confab JOIN #den');
-    await native.request('say', { room: 'den', text: 'hello from native\nsecond line' });
-    await irc.next(/:ola!ola@confab PRIVMSG #den :hello from native$/);
-    await irc.next(/:ola!ola@confab PRIVMSG #den :second line$/);
+    // 270 characters, 540 bytes: more than one IRC line holds, so it arrives cut in two.
+    await native.request('say', { room: 'den', text: 'é'.repeat(270) });
+    const first = await irc.next(/:ola!ola@confab PRIVMSG #den :é+$/);
+    const second = await irc.next(/:ola!ola@confab PRIVMSG #den :é+$/);
+    const length = (line: string) => line.slice(line.indexOf(' :') + 2).length;
+    expect(length(first) + length(second)).toBe(270);
+    expect(Buffer.byteLength(first) + 2).toBeLessThanOrEqual(512);
     const heard = new Promise<string>((resolve) =>
       native.on('event', (event) => {
         if (event.ev === 'message' && event.from === 'ned') resolve(event.text);
