@@ -120,6 +120,13 @@ export const PARAMETERS = {
     max: 1024 * 1024 * GiB,
     description: "one user's stored files",
   },
+  'files.totalBytes': {
+    kind: 'bytes',
+    default: 10 * GiB,
+    min: 0,
+    max: 1024 * 1024 * GiB,
+    description: 'all stored files together, every user and guest; an upload past it is refused',
+  },
   'files.minFreeBytes': {
     kind: 'bytes',
     default: 256 * MiB,

@@ -254,6 +254,8 @@ export interface FileStore {
   shared(): Promise<StoredFile[]>;
   /** Bytes this party stores or is uploading. */
   usedBytes(party: FileParty): Promise<number>;
+  /** Bytes every party together stores or is uploading. */
+  totalBytes(): Promise<number>;
   /** Ready files created before `ts`. */
   createdBefore(ts: number): Promise<StoredFile[]>;
   delete(id: number): Promise<void>;

@@ -137,6 +137,26 @@ describe('sending a file to a user', () => {
     expect((await listOf(alice)).sent).toEqual([]);
   });
 
+  it('refuses an upload past files.totalBytes, every sender together, before a byte is stored', async () => {
+    await server.dispose();
+    server = await startTestServer({ set: { 'files.totalBytes': 5000 } });
+    const alice = await server.connect('alice');
+    const bob = await server.connect('bob');
+    const first = randomFile(folder('src'), 'first.bin', 3000);
+    await transfersFor(alice, folder('a')).upload(first.file);
+    // Bob has his whole quota, but the server as a whole is full.
+    const second = randomFile(folder('src'), 'second.bin', 3000);
+    const refused = await errorOf(
+      bob.request('upload', { name: 'second.bin', size: 3000, sha256: second.sha256 }),
+    );
+    expect(refused.code).toBe('storage_full');
+    expect(refused.message).toMatch(/file storage is full \(5000 bytes for everyone\)/);
+    expect(storedBlobs(server.dataDir)).toHaveLength(1);
+    await expect(
+      bob.request('upload', { name: 'small.bin', size: 2000, sha256: second.sha256 }),
+    ).resolves.toMatchObject({ size: 2000 });
+  });
+
   it('lets the recipient decline; the sender is told and the bytes are deleted', async () => {
     const alice = await server.connect('alice');
     const bob = await server.connect('bob');

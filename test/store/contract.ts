@@ -344,6 +344,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         expect(toBob.state).toBe('uploading');
         expect(await store.files.waitingFor({ kind: 'account', accountId: bob.id })).toEqual([]);
         expect(await store.files.usedBytes({ kind: 'guest', sessionId: 's-alice' })).toBe(2468);
+        expect(await store.files.totalBytes()).toBe(2468);
         await store.files.markReady(toBob.id);
         await store.files.markReady(shared.id);
         expect(await store.files.get(toBob.id)).toEqual({ ...toBob, state: 'ready' });

@@ -70,6 +70,13 @@ export class Uploads {
         `You store ${used} bytes of your ${quota}; ${name} (${offer.size} bytes) does not fit`,
         { quota, used, size: offer.size },
       );
+    const total = core.params['files.totalBytes'];
+    const stored = await core.store.files.totalBytes();
+    if (stored + offer.size > total)
+      throw new ChatError(
+        'storage_full',
+        `The server's file storage is full (${total} bytes for everyone): ${name} (${offer.size} bytes) does not fit`,
+      );
     await this.checkDiskReserve(name, offer.size);
     const storageName = blobs.newName();
     creating.add(storageName);

@@ -123,6 +123,13 @@ export class PostgresFileStore implements FileStore {
     return row?.n ?? 0;
   }
 
+  async totalBytes(): Promise<number> {
+    const [row] = await guarded(
+      () => this.sql<{ n: number }[]>`SELECT coalesce(sum(size), 0)::bigint AS n FROM files`,
+    );
+    return Number(row?.n ?? 0);
+  }
+
   async createdBefore(ts: number): Promise<StoredFile[]> {
     return this.select(this.sql`state = 'ready' AND created_at < ${ts}`);
   }

@@ -128,6 +128,13 @@ export class SqliteFileStore implements FileStore {
     return row.n;
   }
 
+  async totalBytes(): Promise<number> {
+    const row = prepared(this.db, 'SELECT coalesce(sum(size), 0) AS n FROM files').get() as {
+      n: number;
+    };
+    return row.n;
+  }
+
   async createdBefore(ts: number): Promise<StoredFile[]> {
     return this.select(`state = 'ready' AND created_at < ?`, ts);
   }
