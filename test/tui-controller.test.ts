@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatClient } from '../src/client/client.js';
 import { SettingsStore } from '../src/client/settings.js';
-import { TuiController } from '../src/client/tui/controller.js';
+import { reconnectDelay, TuiController } from '../src/client/tui/controller.js';
 import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from './helpers/server.js';
 
 // The full-screen client's session logic against a real server, without a terminal:
@@ -221,5 +221,16 @@ describe('full-screen client session', () => {
     );
     expect(noticeTexts(controller).join('\n')).not.toContain('login_failed');
     expect(controller.state.prompt).toBeUndefined();
+  });
+});
+
+describe('reconnection delays', () => {
+  it('stay within a few seconds for the first minute after a loss, then back off', () => {
+    const backoff = { firstMs: 1000, maxMs: 30_000 };
+    const early = [0, 1, 2, 3, 5, 8].map((failures) => reconnectDelay(failures, 20_000, backoff));
+    expect(Math.max(...early)).toBeLessThanOrEqual(3000);
+    expect(reconnectDelay(0, 0, backoff)).toBe(1000);
+    expect(reconnectDelay(8, 61_000, backoff)).toBe(30_000);
+    expect(reconnectDelay(3, 61_000, backoff)).toBe(8000);
   });
 });
