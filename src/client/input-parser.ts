@@ -118,10 +118,11 @@ function bareArgs(
       remaining = '';
       continue;
     }
-    const match = /^(\S+)\s*/.exec(remaining);
-    if (!match) return undefined;
-    const value = match[1]!;
-    remaining = remaining.slice(match[0].length);
+    // A path may be quoted (`file bob "my notes.txt"`), as in the `/` forms.
+    const token = nextToken(remaining);
+    if (!token) return undefined;
+    const value = token.value;
+    remaining = token.rest;
     if (arg.kind === 'name') {
       if (!online(value)) return undefined;
       args[arg.name] = value;
