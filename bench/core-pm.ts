@@ -46,7 +46,10 @@ async function main(): Promise<void> {
     },
     env: {},
   });
-  const server = await startServer(config, { adminPassword: 'core-pm-bench-password-x' });
+  const server = await startServer(config, {
+    adminPassword: 'core-pm-bench-password-x',
+    webPort: false,
+  });
   const core = server.core;
   let replies = 0;
   let delivered = 0;

@@ -18,6 +18,7 @@ const config = ServerConfig.load({
   flags: {
     host: '127.0.0.1',
     port: 0,
+    webPort: 0,
     data: dataDir,
     // The IRC gateway is on for every run: an idle listener costs nothing measurable.
     ircPort: 0,

@@ -56,6 +56,39 @@ describe('ServerConfig', () => {
     expect(config.params.maxUsers).toBe(10);
   });
 
+  it('reads the web settings: port (0 off), allowed origins normalised, trusted proxies', () => {
+    expect(ServerConfig.load({ env: {} }).server.webPort).toBe(7780);
+    const file = configFile(
+      'web:\n  port: 8080\n  allowedOrigins:\n    - HTTPS://Chat.Example:443/\n' +
+        'net:\n  trustedProxies: [10.0.0.0/8, "::1"]\n',
+    );
+    const config = ServerConfig.load({ flags: { config: file }, env: {} });
+    expect(config.server.webPort).toBe(8080);
+    expect(config.server.allowedOrigins).toEqual(['https://chat.example']);
+    expect(config.server.trustedProxies).toEqual(['10.0.0.0/8', '::1']);
+    expect(ServerConfig.load({ flags: { webPort: 0 }, env: {} }).server.webPort).toBe(0);
+    const bad = (run: () => unknown) => {
+      try {
+        run();
+      } catch (error) {
+        return (error as ConfigError).key;
+      }
+      return undefined;
+    };
+    expect(bad(() => ServerConfig.load({ env: { CONFAB_WEB_PORT: 'web' } }))).toBe('web.port');
+    expect(bad(() => ServerConfig.load({ flags: { port: 7000, webPort: 7000 }, env: {} }))).toBe(
+      'web.port',
+    );
+    expect(
+      bad(() =>
+        ServerConfig.load({ env: { CONFAB_WEB_ALLOWED_ORIGINS: 'https://x.example/app' } }),
+      ),
+    ).toBe('web.allowedOrigins');
+    expect(bad(() => ServerConfig.load({ env: { CONFAB_TRUSTED_PROXIES: '10.0.0.0/33' } }))).toBe(
+      'net.trustedProxies',
+    );
+  });
+
   it('refuses bad values, naming the key', () => {
     const attempt = (run: () => unknown) => {
       try {

@@ -47,7 +47,11 @@ function startServer(): Promise<{ child: ChildProcess; port: number }> {
       ),
     ],
     {
-      env: { ...process.env, CONFAB_ADMIN_PASSWORD: 'crash-test-admin-password-1' },
+      env: {
+        ...process.env,
+        CONFAB_ADMIN_PASSWORD: 'crash-test-admin-password-1',
+        CONFAB_WEB_PORT: '0',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

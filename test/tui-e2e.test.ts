@@ -23,7 +23,7 @@ async function startServerProcess(dataDir: string, port: number): Promise<Server
     process.execPath,
     [MAIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir],
     {
-      env: { ...process.env, CONFAB_ADMIN_PASSWORD: 'e2e-admin-password-1' },
+      env: { ...process.env, CONFAB_ADMIN_PASSWORD: 'e2e-admin-password-1', CONFAB_WEB_PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

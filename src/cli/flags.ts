@@ -10,6 +10,7 @@ export interface ServeFlags {
   store?: string;
   ircPort?: number;
   ircTlsPort?: number;
+  webPort?: number;
   set: string[];
 }
 

@@ -50,6 +50,11 @@ program
     portNumber,
   )
   .option(
+    '--web-port <port>',
+    'the browser client and its WebSocket endpoint (default 7780; 0 turns it off)',
+    portNumber,
+  )
+  .option(
     '--set <key=value>',
     'set a parameter (repeatable)',
     (value: string, previous: string[]) => [...previous, value],

@@ -30,6 +30,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
         store: flags.store,
         ircPort: flags.ircPort,
         ircTlsPort: flags.ircTlsPort,
+        webPort: flags.webPort,
         set: flags.set,
       },
       env: process.env,
@@ -61,6 +62,11 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   if (server.ircTlsAddress)
     for (const address of reachableAddresses(config.server.host, server.ircTlsAddress.port))
       console.log(`IRC over TLS: ${address}`);
+  if (server.webAddress) {
+    const scheme = server.web?.isSecure ? 'https' : 'http';
+    const urls = reachableAddresses(config.server.host, server.webAddress.port);
+    console.log(`Browser: open ${urls.map((url) => `${scheme}://${url}`).join('  or  ')}`);
+  }
   console.log(`Data: ${config.server.dataDir}  Logs: ${server.logDir}`);
   if (config.server.store.kind !== 'sqlite')
     console.log(`Store: ${describeStore(config.server.store, config.server.dataDir)}`);

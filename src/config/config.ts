@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import {
@@ -29,6 +30,15 @@ export interface ServerSettings {
   readonly ircPort: number | undefined;
   /** The IRC gateway over TLS (`--irc-tls-port`, `irc.tlsPort`); needs the certificate. */
   readonly ircTlsPort: number | undefined;
+  /** The browser client and `/ws` (HTTPS with the TLS certificate); 0 turns it off. */
+  readonly webPort: number;
+  /**
+   * Origins (`scheme://host[:port]`) whose pages may open the WebSocket, besides the
+   * server's own; empty allows only the server's own.
+   */
+  readonly allowedOrigins: readonly string[];
+  /** `net.trustedProxies`: addresses or CIDR blocks whose `X-Forwarded-For` is believed. */
+  readonly trustedProxies: readonly string[];
   readonly configFile: string | undefined;
   /** Where the data lives: the embedded SQLite in `dataDir`, or a shared PostgreSQL. */
   readonly store: StoreSettings;
@@ -70,6 +80,7 @@ export interface ConfigInputs {
     store?: string;
     ircPort?: string | number;
     ircTlsPort?: string | number;
+    webPort?: string | number;
     set?: readonly string[];
   };
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -202,6 +213,26 @@ export class ServerConfig {
         'irc.tlsPort',
         'IRC over TLS needs the server certificate (--tls-cert and --tls-key)',
       );
+    const webRaw = pick(flags.webPort, 'CONFAB_WEB_PORT', 'web.port') ?? DEFAULT_WEB_PORT;
+    const webPort = Number(webRaw);
+    if (!Number.isInteger(webPort) || webPort < 0 || webPort > 65535)
+      throw new ConfigError(
+        'web.port',
+        `the web port must be a whole number from 0 (off) to 65535, got "${String(webRaw)}"`,
+      );
+    if (webPort !== 0 && webPort === port)
+      throw new ConfigError('web.port', `the web port and the chat port are both ${port}`);
+    const originsRaw = env.CONFAB_WEB_ALLOWED_ORIGINS ?? serverFromFile['web.allowedOrigins'];
+    const allowedOrigins = parseOrigins(
+      typeof originsRaw === 'string' ? originsRaw.split(',') : originsRaw,
+    );
+    const proxiesRaw = env.CONFAB_TRUSTED_PROXIES ?? serverFromFile['net.trustedProxies'];
+    const trustedProxies = stringList(
+      'net.trustedProxies',
+      typeof proxiesRaw === 'string' ? proxiesRaw.split(',') : proxiesRaw,
+    );
+    const badProxy = invalidProxyEntry(trustedProxies);
+    if (badProxy) throw new ConfigError('net.trustedProxies', badProxy);
 
     const server: ServerSettings = {
       host: str(pick(flags.host, 'CONFAB_HOST', 'host'), 'host') ?? '0.0.0.0',
@@ -214,6 +245,9 @@ export class ServerConfig {
       loopbackPort,
       ircPort,
       ircTlsPort,
+      webPort,
+      allowedOrigins,
+      trustedProxies,
       configFile: configFile ? path.resolve(cwd, configFile) : undefined,
       store,
     };
@@ -311,6 +345,9 @@ const SERVER_KEYS = new Set([
   'store.statementTimeoutSeconds',
   'irc.port',
   'irc.tlsPort',
+  'web.port',
+  'web.allowedOrigins',
+  'net.trustedProxies',
 ]);
 
 /** `store` is `sqlite` (the default) or a `postgres://` URL; the pool settings go with the latter. */
@@ -344,6 +381,44 @@ function storeSettings(url: unknown, poolSize: unknown, timeout: unknown): Store
     poolSize: whole(poolSize, 'store.poolSize', 10, 1000),
     statementTimeoutMs: whole(timeout, 'store.statementTimeoutSeconds', 5, 3600) * 1000,
   };
+}
+
+function stringList(key: string, raw: unknown): readonly string[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw new ConfigError(key, `${key} must be a list`);
+  return Object.freeze(
+    (raw as unknown[]).map((entry) => String(entry).trim()).filter((entry) => entry !== ''),
+  );
+}
+
+export const DEFAULT_WEB_PORT = 7780;
+
+/**
+ * `web.allowedOrigins`: a list of origins as a browser sends them, so each is checked and
+ * normalised once here (`HTTPS://Chat.Example:443/` becomes `https://chat.example`).
+ */
+function parseOrigins(raw: unknown): readonly string[] {
+  const origins: string[] = [];
+  for (const text of stringList('web.allowedOrigins', raw)) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new ConfigError('web.allowedOrigins', `"${text}" is not an origin like https://host`);
+    }
+    if (
+      (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+      (url.pathname !== '/' && url.pathname !== '') ||
+      url.search ||
+      url.username
+    )
+      throw new ConfigError(
+        'web.allowedOrigins',
+        `"${text}" is not an origin: only http(s)://host[:port], nothing after it`,
+      );
+    origins.push(url.origin);
+  }
+  return Object.freeze(origins);
 }
 
 function checked(key: ParameterKey, raw: unknown, where: string): number | boolean {
@@ -385,4 +460,23 @@ function flatten(object: Record<string, unknown>, prefix = ''): Record<string, u
     else out[full] = value;
   }
   return out;
+}
+
+/**
+ * Checks `net.trustedProxies` entries once, at start: an address or `address/bits`.
+ * Returns the message for the first bad one.
+ */
+function invalidProxyEntry(cidrs: readonly string[]): string | undefined {
+  for (const cidr of cidrs) {
+    const [address = '', bits, extra] = cidr.split('/');
+    const family = net.isIP(address);
+    const maxBits = family === 6 ? 128 : 32;
+    if (
+      family === 0 ||
+      extra !== undefined ||
+      (bits !== undefined && (!/^\d+$/.test(bits) || Number(bits) > maxBits))
+    )
+      return `"${cidr}" is not an address or CIDR block (like 10.0.0.0/8 or fd00::/8)`;
+  }
+  return undefined;
 }

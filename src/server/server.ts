@@ -16,7 +16,10 @@ import { FileService } from '../core/files/file-service.js';
 import { ConnectionSet } from '../transport/layer/connection-set.js';
 import { NativeListener } from '../transport/native/listener.js';
 import { createIrcShared, IrcListener } from '../transport/irc/listener.js';
+import { WebSocketEndpoint } from '../transport/websocket/endpoint.js';
 import { VERSION } from '../version.js';
+import { defaultWebRoot } from '../web/static-files.js';
+import { WebListener } from '../web/web-listener.js';
 import { loadPasswordPolicy } from '../core/accounts/passwords.js';
 import { ensureAdminAccount, type AdminBootstrap } from './admin-bootstrap.js';
 import { instrumentBus } from '../metrics/instrumented-bus.js';
@@ -39,6 +42,13 @@ export interface StartOptions {
    * metrics cost (`npm run bench`).
    */
   readonly metrics?: boolean;
+  /**
+   * Tests: the web listener's port instead of `config.server.webPort` (0 here means any
+   * free port, where the setting's 0 means off); `false` turns it off.
+   */
+  readonly webPort?: number | false;
+  /** The built web client to serve; default `dist/web` of this package. */
+  readonly webRoot?: string;
 }
 
 export interface RunningServer {
@@ -48,6 +58,9 @@ export interface RunningServer {
   /** The IRC gateway's listeners (`--irc-port`, `--irc-tls-port`), if on. */
   readonly ircAddress: AddressInfo | undefined;
   readonly ircTlsAddress: AddressInfo | undefined;
+  /** The web listener (browser client, `/ws`), unless `--web-port 0` turned it off. */
+  readonly web: WebListener | undefined;
+  readonly webAddress: AddressInfo | undefined;
   readonly core: ChatCore;
   /** The Prometheus metrics, when on. */
   readonly metrics: PrometheusTelemetry | undefined;
@@ -108,12 +121,14 @@ export async function startServer(
   );
   await core.admin.start();
   const { tlsCert, tlsKey } = config.server;
+  const tls =
+    tlsCert && tlsKey ? { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } : undefined;
   // One set of connections across listeners: per-address limits count across them all.
   const connections = new ConnectionSet(core, logs.logger, telemetry);
   const listener = new NativeListener(core, logs.logger, connections, {
     host: config.server.host,
     port: config.server.port,
-    ...(tlsCert && tlsKey && { tls: { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } }),
+    ...(tls && { tls }),
   });
   const loopback =
     config.server.loopbackPort === undefined
@@ -137,17 +152,43 @@ export async function startServer(
         });
   const irc = ircListener(config.server.ircPort, false);
   const ircTls = ircListener(config.server.ircTlsPort, true);
+  const webPort = options.webPort ?? (config.server.webPort || false);
+  const web =
+    webPort === false
+      ? undefined
+      : new WebListener(
+          {
+            host: config.server.host,
+            port: webPort,
+            webRoot: options.webRoot ?? defaultWebRoot(),
+            trustedProxies: config.server.trustedProxies,
+            ...(tls && { tls }),
+          },
+          logs.logger,
+        );
+  const webSockets =
+    web &&
+    new WebSocketEndpoint(core, logs.logger, connections, {
+      allowedOrigins: config.server.allowedOrigins,
+      secure: web.isSecure,
+    });
+  if (web && webSockets) web.onUpgrade('/ws', webSockets.handleUpgrade);
   let address: AddressInfo;
   let loopbackAddress: AddressInfo | undefined;
   let ircAddress: AddressInfo | undefined;
   let ircTlsAddress: AddressInfo | undefined;
+  let webAddress: AddressInfo | undefined;
   try {
     address = await listener.listen();
     loopbackAddress = await loopback?.listen();
     ircAddress = await irc?.listen();
     ircTlsAddress = await ircTls?.listen();
+    webAddress = await web?.listen();
   } catch (error) {
-    await Promise.all([listener, loopback, irc, ircTls].map((each) => each?.stopAccepting()));
+    webSockets?.stopAccepting();
+    await Promise.all(
+      [listener, loopback, irc, ircTls, web].map((each) => each?.stopAccepting()),
+    ).catch(() => undefined);
     await store.close();
     throw error;
   }
@@ -163,14 +204,16 @@ export async function startServer(
   const stopped = new Promise<void>((resolve) => (markStopped = resolve));
   const stop = (seconds = 0, reason?: string): Promise<void> => {
     stopping ??= (async () => {
+      webSockets?.stopAccepting();
       const accepting = Promise.all(
-        [listener, loopback, irc, ircTls].map((each) => each?.stopAccepting()),
+        [listener, loopback, irc, ircTls, web].map((each) => each?.stopAccepting()),
       );
       await core.shutdown(seconds, reason);
       await accepting;
       connections.destroyAll();
       irc?.destroyAll();
       ircTls?.destroyAll();
+      web?.destroyAll();
       await bus.close();
       await store.close();
       logs.logger.info({ event: 'stopped' }, 'stopped');
@@ -193,6 +236,8 @@ export async function startServer(
     loopbackAddress,
     ircAddress,
     ircTlsAddress,
+    web,
+    webAddress,
     core,
     metrics,
     config,

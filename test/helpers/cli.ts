@@ -16,7 +16,9 @@ export interface CliRun {
 
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliRun {
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, ...env },
+    // Servers started here leave the web port (7780) alone unless a test asks for it:
+    // tests run side by side, and a developer may have a server of their own running.
+    env: { ...process.env, CONFAB_WEB_PORT: '0', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';

@@ -44,6 +44,12 @@ export interface TestServerOptions extends Omit<StartOptions, 'store'> {
   /** Start the IRC gateway too (0: an ephemeral port); `ircTlsPort` needs `tls`. */
   readonly ircPort?: number;
   readonly ircTlsPort?: number;
+  /** Also start the web listener (browser client, `/ws`) on a free port. */
+  readonly web?: boolean;
+  /** Environment the config reads (`CONFAB_WEB_ALLOWED_ORIGINS`, …). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** With `web`: this port instead (to restart on the same address). */
+  readonly webPort?: number;
 }
 
 /**
@@ -87,7 +93,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       ...(options.ircTlsPort !== undefined && { ircTlsPort: options.ircTlsPort }),
       set: Object.entries(options.set ?? {}).map(([key, value]) => `${key}=${value}`),
     },
-    env: {},
+    env: { ...options.env },
   });
   const { store, backend } = options.store
     ? await openTestPostgresStore(options.store)
@@ -97,6 +103,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     adminPassword: options.adminPassword ?? TEST_ADMIN_PASSWORD,
     ...(options.clock && { clock: options.clock }),
     ...(options.blobs && { blobs: options.blobs }),
+    webPort: options.web ? (options.webPort ?? 0) : false,
+    ...(options.webRoot && { webRoot: options.webRoot }),
   });
   const port = server.address.port;
   const plainPort = server.loopbackAddress?.port ?? port;
