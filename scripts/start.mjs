@@ -37,5 +37,19 @@ if (!existsSync(built) || statSync(built).mtimeMs < sources) {
   });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
+// The browser client (web/, and the shared src/ modules it bundles) has its own build.
+const page = path.join(root, 'dist', 'web', 'index.html');
+const webSources = existsSync(path.join(root, 'web'))
+  ? Math.max(newestSource(path.join(root, 'web', 'src')), sources)
+  : 0;
+if (webSources > 0 && (!existsSync(page) || statSync(page).mtimeMs < webSources)) {
+  console.log('confab: building the web client…');
+  const result = spawnSync('npm', ['run', 'build:web', '--silent'], {
+    cwd: root,
+    stdio: 'inherit',
+    shell: process.platform === 'win32',
+  });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
 process.argv = [process.argv[0], built, 'serve', ...process.argv.slice(2)];
 await import(pathToFileURL(built).href);

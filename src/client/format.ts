@@ -1,6 +1,7 @@
 import { usageOf, type CommandInfo } from '../protocol/catalog.js';
 import type { ServerEvent } from '../protocol/events.js';
-import { formatBytes, type FileEntry } from './transfers.js';
+import { formatBytes } from './bytes.js';
+import type { FileEntry } from './transfers.js';
 
 /** Human-readable lines for the line client (and the console): one event, one line. */
 export function clock(ts: number): string {

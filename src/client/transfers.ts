@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+export { formatBytes } from './bytes.js';
 import type { ServerEvent } from '../protocol/events.js';
 import { ChatClient, ConnectionClosedError, RequestError } from './client.js';
 import { claimDownloadPath, defaultDownloadsDir, type ClaimedPath } from './downloads.js';
@@ -535,16 +536,4 @@ function speed(bytes: number, elapsedMs: number): number {
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new Error('Transfer cancelled');
-}
-
-/** `1.5 MiB`, `312 KiB`, `17 B`: sizes and speeds for people. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
 }

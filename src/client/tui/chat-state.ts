@@ -189,6 +189,16 @@ export class ChatState {
     return key;
   }
 
+  /** Older messages fetched while scrolling back (the browser client), oldest first. */
+  prependChat(
+    window: ChatWindow,
+    lines: readonly Omit<Extract<ChatLine, { kind: 'chat' }>, 'key' | 'kind'>[],
+  ): void {
+    const older: ChatLine[] = lines.map((line) => ({ kind: 'chat', key: this.nextKey++, ...line }));
+    window.lines.unshift(...older);
+    if (window.lines.length > SCROLLBACK) window.lines.length = SCROLLBACK;
+  }
+
   addNotice(
     window: ChatWindow | undefined,
     text: string,

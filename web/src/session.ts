@@ -1,0 +1,716 @@
+import type { ArgInfo, CommandInfo } from '../../src/core/catalog.js';
+import type { ChatEvent } from '../../src/core/events.js';
+import { formatReply } from '../../src/client/format.js';
+import { findCommand, parseInput } from '../../src/client/input-parser.js';
+import { applyEvent, eventText, mentions } from '../../src/client/tui/apply-event.js';
+import { ChatState, LOBBY_WINDOW, roomWindowId } from '../../src/client/tui/chat-state.js';
+import { downloadFile, saveBlob, uploadFile, type WebTransfer } from './files.js';
+import { ConnectionClosedError, RequestError, WsClient, type CloseInfo } from './ws-client.js';
+import { localCommand, LOCAL_COMMANDS } from './local-commands.js';
+
+/** A question the page asks in a dialog (a password, a confirmation, a reason). */
+export interface Question {
+  readonly label: string;
+  readonly mode: 'text' | 'secret' | 'confirm';
+  /** For a typed confirmation: the word to type. */
+  readonly confirmWord?: string;
+  readonly answer: (value: string | boolean | undefined) => void;
+}
+
+export interface LoginData {
+  readonly nick: string;
+  readonly role: string;
+  readonly account: boolean;
+  readonly resumeToken?: string;
+  readonly resumed?: boolean;
+  readonly failedLogins?: readonly { address: string; count: number; lastAt: number }[];
+}
+
+export interface FileOffer {
+  readonly file: string;
+  readonly name: string;
+  readonly size: number;
+  readonly from: string;
+  readonly shared: boolean;
+}
+
+type Phase = 'connecting' | 'login' | 'chat';
+
+/** Resume tokens live for the tab only: never in a URL or localStorage. */
+const TOKEN_KEY = 'confab.resume';
+const NICK_KEY = 'confab.nick';
+const MAX_BACKOFF_MS = 8000;
+const fold = (name: string) => name.normalize('NFKC').toLowerCase();
+
+/**
+ * The browser client's session: one connection at a time, the login, resume after a
+ * lost connection or a server restart (the screen is kept), and what people type turned
+ * into requests through the shared parser and the server's catalogue. The window model
+ * (`ChatState`, `applyEvent`) is the terminal client's own.
+ */
+export class WebSession {
+  readonly state = new ChatState();
+  phase: Phase = 'connecting';
+  loginError: string | undefined;
+  /** Set while the server asks whether to end the account's other session. */
+  takeoverOffer: { nick: string; password: string } | undefined;
+  question: Question | undefined;
+  /** Online members of each room (by window id); the lobby holds everyone online. */
+  readonly members = new Map<string, Map<string, string>>();
+  readonly topics = new Map<string, string | null>();
+  readonly owners = new Map<string, string | null>();
+  /** Oldest message id shown per room window, for scrolling back; undefined: none older. */
+  readonly oldest = new Map<string, number | undefined>();
+  offers: FileOffer[] = [];
+  transfers: WebTransfer[] = [];
+  notifications = false;
+  private client: WsClient | undefined;
+  private password: string | undefined;
+  private nick: string | undefined;
+  /** Rooms joined besides the lobby, joined again after a fresh login. */
+  private readonly rooms = new Set<string>();
+  private attempt = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+
+  constructor(private readonly url: string) {
+    this.nick = sessionStorage.getItem(NICK_KEY) ?? undefined;
+  }
+
+  get commands(): readonly CommandInfo[] {
+    return this.client?.commands ?? [];
+  }
+
+  get isAdmin(): boolean {
+    return this.state.role === 'admin';
+  }
+
+  get limits() {
+    return this.client?.hello.limits;
+  }
+
+  changed(): void {
+    this.state.changed();
+  }
+
+  /** First connection: resume the tab's session if it has one, else show the login. */
+  async start(): Promise<void> {
+    const client = await this.open();
+    if (!client) return;
+    if (sessionStorage.getItem(TOKEN_KEY) && (await this.resume(client))) return;
+    this.phase = 'login';
+    this.changed();
+  }
+
+  async login(nick: string, password: string, takeover = false): Promise<void> {
+    this.loginError = undefined;
+    this.takeoverOffer = undefined;
+    let client = this.client;
+    if (!client?.isOpen) client = await this.open();
+    if (!client) {
+      this.loginError = 'Cannot reach the server';
+      return this.changed();
+    }
+    try {
+      const args: Record<string, unknown> = { nick };
+      if (password) args.password = password;
+      if (takeover) args.takeover = true;
+      const data = await client.request<LoginData>('nick', args);
+      this.password = password || undefined;
+      await this.ready(client, data, false);
+    } catch (error) {
+      if (error instanceof RequestError && error.code === 'already_logged_in' && password)
+        this.takeoverOffer = { nick, password };
+      else this.loginError = describe(error);
+      this.changed();
+    }
+  }
+
+  /** Leaves for good: `quit`, the token forgotten, back to the login form. */
+  async quit(message?: string): Promise<void> {
+    this.stopped = true;
+    sessionStorage.removeItem(TOKEN_KEY);
+    await this.client?.quit(message);
+    this.phase = 'login';
+    this.rooms.clear();
+    this.changed();
+    this.stopped = false;
+    void this.open();
+  }
+
+  private async open(): Promise<WsClient | undefined> {
+    this.state.connection = { kind: 'connecting' };
+    this.changed();
+    try {
+      const client = await WsClient.connect(this.url);
+      this.client = client;
+      this.attempt = 0;
+      client.onEvent((event) => this.onEvent(event));
+      client.onClose((info) => this.onClose(client, info));
+      this.state.server = client.hello.server;
+      this.state.connection = { kind: 'connected' };
+      this.changed();
+      return client;
+    } catch (error) {
+      const code = error instanceof ConnectionClosedError ? error.code : undefined;
+      this.scheduleReconnect(describe(error), code);
+      return undefined;
+    }
+  }
+
+  private async resume(client: WsClient): Promise<boolean> {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (!token) return false;
+    this.state.connection = { kind: 'resuming' };
+    this.changed();
+    try {
+      const args: Record<string, unknown> = { token };
+      if (this.lastEventId !== undefined) args.lastEventId = this.lastEventId;
+      const data = await client.request<LoginData>('resume', args);
+      await this.ready(client, data, true);
+      return true;
+    } catch (error) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      if (!(error instanceof RequestError)) return false;
+      // The server restarted (or the grace period passed): log in again, as the terminal
+      // client does, with the nickname and any password this page still holds.
+      if (this.nick && (this.password || this.state.role === 'guest') && this.phase === 'chat') {
+        this.notice(`Could not resume (${error.message}): logging in again.`, 'info');
+        try {
+          const args: Record<string, unknown> = { nick: this.nick };
+          if (this.password) args.password = this.password;
+          await this.ready(client, await client.request<LoginData>('nick', args), false);
+          return true;
+        } catch (again) {
+          this.loginError = describe(again);
+        }
+      }
+      this.phase = 'login';
+      this.changed();
+      return false;
+    }
+  }
+
+  private lastEventId: number | undefined;
+
+  private async ready(client: WsClient, data: LoginData, resumed: boolean): Promise<void> {
+    this.nick = data.nick;
+    this.state.nick = data.nick;
+    this.state.role = data.role;
+    sessionStorage.setItem(NICK_KEY, data.nick);
+    if (data.resumeToken) sessionStorage.setItem(TOKEN_KEY, data.resumeToken);
+    this.phase = 'chat';
+    this.loginError = undefined;
+    this.state.connection = { kind: 'connected' };
+    if (resumed) this.notice('Session resumed: missed messages follow.', 'info');
+    for (const failed of data.failedLogins ?? [])
+      this.notice(
+        `${failed.count} failed login${failed.count === 1 ? '' : 's'} from ${failed.address} since your last visit (last ${new Date(failed.lastAt).toLocaleString()})`,
+        'error',
+      );
+    this.changed();
+    await this.refreshWho(client);
+    // An account is back in its rooms by itself (`room_entered`, restored); a guest asks.
+    if (!resumed && !data.account)
+      for (const room of [...this.rooms])
+        await client.request('join', { room }).catch((error: unknown) => {
+          if (!(error instanceof RequestError && error.code === 'already_in_room'))
+            this.notice(`Could not rejoin ${room}: ${describe(error)}`, 'error');
+        });
+  }
+
+  private async refreshWho(client: WsClient): Promise<void> {
+    const who = await client
+      .request<{ users: { nick: string }[] }>('who')
+      .catch(() => ({ users: [] }));
+    const lobby = new Map(who.users.map((user) => [fold(user.nick), user.nick]));
+    this.members.set(LOBBY_WINDOW, lobby);
+    for (const user of who.users) this.state.nicks.add(user.nick);
+    this.changed();
+  }
+
+  private async refreshMembers(room: string): Promise<void> {
+    const data = await this.client
+      ?.request<{ owner: string | null; members: { nick: string; online: boolean }[] }>('members', {
+        room,
+      })
+      .catch(() => undefined);
+    if (!data) return;
+    const id = roomWindowId(room);
+    this.owners.set(id, data.owner);
+    this.members.set(
+      id,
+      new Map(data.members.filter((m) => m.online).map((m) => [fold(m.nick), m.nick])),
+    );
+    const topic = await this.client
+      ?.request<{ topic: string | null }>('topic', { room })
+      .catch(() => undefined);
+    if (topic) this.topics.set(id, topic.topic);
+    this.changed();
+  }
+
+  private onEvent(event: ChatEvent): void {
+    if (this.client) this.lastEventId = this.client.lastEventId;
+    applyEvent(this.state, event);
+    this.track(event);
+    this.notify(event);
+    this.updateTitle();
+    this.changed();
+  }
+
+  /** What the terminal's model leaves out and a page shows: members, topics, files. */
+  private track(event: ChatEvent): void {
+    const lobby = this.members.get(LOBBY_WINDOW);
+    switch (event.ev) {
+      case 'message':
+        if (!this.oldest.has(roomWindowId(event.room)) || event.replay === 'history')
+          this.setOldest(roomWindowId(event.room), event.mid);
+        return;
+      case 'online':
+        lobby?.set(fold(event.nick), event.nick);
+        return;
+      case 'offline':
+        for (const members of this.members.values()) members.delete(fold(event.nick));
+        return;
+      case 'renamed':
+        for (const members of this.members.values())
+          if (members.delete(fold(event.from))) members.set(fold(event.to), event.to);
+        return;
+      case 'room_entered': {
+        this.rooms.add(event.room);
+        void this.refreshMembers(event.room);
+        // A reloaded page learns its rooms again: show their recent past too.
+        const window = this.state.findWindow(roomWindowId(event.room));
+        if (event.restored && window && !window.lines.some((line) => line.kind === 'chat'))
+          void this.loadOlder(window.id);
+        return;
+      }
+      case 'room_left':
+      case 'room_closed':
+        for (const room of [...this.rooms])
+          if (fold(room) === fold(event.room)) this.rooms.delete(room);
+        this.members.delete(roomWindowId(event.room));
+        return;
+      case 'room_join':
+        this.members.get(roomWindowId(event.room))?.set(fold(event.nick), event.nick);
+        return;
+      case 'room_leave':
+        this.members.get(roomWindowId(event.room))?.delete(fold(event.nick));
+        return;
+      case 'room_topic':
+        this.topics.set(roomWindowId(event.room), event.topic);
+        return;
+      case 'file':
+        this.offers = [
+          ...this.offers.filter((offer) => offer.file !== event.file),
+          { file: event.file, name: event.name, size: event.size, from: event.from, shared: false },
+        ];
+        return;
+      case 'shared':
+        this.offers = [
+          ...this.offers.filter((offer) => offer.file !== event.file),
+          { file: event.file, name: event.name, size: event.size, from: event.from, shared: true },
+        ];
+        return;
+      case 'filegone':
+        this.offers = this.offers.filter((offer) => offer.file !== event.file);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private setOldest(id: string, mid: number): void {
+    const current = this.oldest.get(id);
+    if (current === undefined || mid < current) this.oldest.set(id, mid);
+  }
+
+  /** Scrolls a room back: the messages before the oldest one shown. */
+  async loadOlder(id = this.state.current): Promise<boolean> {
+    const window = this.state.findWindow(id);
+    if (window?.kind !== 'room' || !this.client) return false;
+    const before = this.oldest.get(window.id);
+    if (before === undefined && this.oldest.has(window.id)) return false;
+    const data = await this.client
+      .request<{
+        messages: { mid: number; ts: number; from: string; text: string }[];
+        more: boolean;
+      }>('history', { room: window.name, count: 50, ...(before !== undefined && { before }) })
+      .catch(() => undefined);
+    if (!data) return false;
+    this.state.prependChat(
+      window,
+      data.messages.map((message) => ({
+        ts: message.ts,
+        from: message.from,
+        text: message.text,
+        own: this.nick !== undefined && fold(message.from) === fold(this.nick),
+        delivery: 'received' as const,
+        replay: 'history' as const,
+        mention: mentions(message.text, this.nick),
+      })),
+    );
+    const oldest = data.messages[0]?.mid;
+    this.oldest.set(window.id, data.more && oldest !== undefined ? oldest : undefined);
+    if (!data.more) this.oldest.set(window.id, undefined);
+    this.changed();
+    return data.more;
+  }
+
+  private notify(event: ChatEvent): void {
+    if (!this.notifications || !document.hidden || !('Notification' in window)) return;
+    if ('replay' in event && event.replay) return;
+    let body: string | undefined;
+    if (event.ev === 'private' && this.nick && fold(event.from) !== fold(this.nick))
+      body = `${event.from}: ${event.text}`;
+    else if (
+      event.ev === 'message' &&
+      this.nick &&
+      fold(event.from) !== fold(this.nick) &&
+      mentions(event.text, this.nick)
+    )
+      body = `${event.from} in ${event.room}: ${event.text}`;
+    if (body) new Notification('Confab', { body, tag: 'confab' });
+  }
+
+  async enableNotifications(): Promise<void> {
+    if (!('Notification' in window))
+      return this.notice('This browser has no notifications', 'error');
+    const permission = await Notification.requestPermission();
+    this.notifications = permission === 'granted';
+    this.notice(
+      this.notifications
+        ? 'Notifications on for mentions and private messages'
+        : 'Notifications were not allowed',
+      'info',
+    );
+  }
+
+  updateTitle(): void {
+    const unread = this.state.windows.reduce((sum, window) => sum + window.unread, 0);
+    document.title = unread > 0 ? `(${unread}) Confab` : 'Confab';
+  }
+
+  switchTo(id: string): void {
+    this.state.switchTo(id);
+    this.updateTitle();
+    this.changed();
+  }
+
+  openPrivate(nick: string): void {
+    this.switchTo(this.state.ensureWindow('private', nick, [nick]).id);
+  }
+
+  closeWindow(id: string): void {
+    const window = this.state.findWindow(id);
+    if (!window) return;
+    if (window.kind === 'private') {
+      this.state.closeWindow(id);
+      this.changed();
+    } else void this.submit(`/leave ${window.name}`);
+  }
+
+  notice(text: string, level: 'info' | 'error'): void {
+    this.state.addNotice(undefined, text, level);
+    this.changed();
+  }
+
+  ask(question: Omit<Question, 'answer'>): Promise<string | boolean | undefined> {
+    return new Promise((resolve) => {
+      this.question = {
+        ...question,
+        answer: (value) => {
+          this.question = undefined;
+          this.changed();
+          resolve(value);
+        },
+      };
+      this.changed();
+    });
+  }
+
+  /** A typed line: a message, a `/command`, or one of the page's own commands. */
+  async submit(line: string): Promise<void> {
+    const client = this.client;
+    const window = this.state.currentWindow;
+    const room = window.kind === 'room' ? window.name : 'lobby';
+    const owner = this.owners.get(window.id);
+    const word = /^[/!](\S+)/.exec(line)?.[1];
+    const pathCommand = word ? findCommand(this.commands, word) : undefined;
+    // In a private conversation's window `/close` closes the window (product.md).
+    if (
+      window.kind === 'private' &&
+      pathCommand?.name === 'close' &&
+      line.trim().split(/\s+/).length === 1
+    )
+      return this.closeWindow(window.id);
+    if (pathCommand?.args.some((arg) => arg.kind === 'path'))
+      return this.pickAndSend(pathCommand, line);
+    const parsed = parseInput(line, {
+      commands: this.commands,
+      currentRoom: room,
+      localCommands: LOCAL_COMMANDS,
+      ownsCurrentRoom:
+        typeof owner === 'string' && this.nick !== undefined && fold(owner) === fold(this.nick),
+    });
+    switch (parsed.kind) {
+      case 'empty':
+        return;
+      case 'error':
+        return this.notice(parsed.message, 'error');
+      case 'local':
+        return localCommand(this, parsed.name, parsed.rest.trim());
+      case 'request': {
+        let { command, args } = parsed;
+        if (window.kind === 'private' && command.name === 'say' && !/^[/!]/.test(line)) {
+          const msg = findCommand(this.commands, 'msg');
+          if (!msg) return this.notice('This server has no private messages', 'error');
+          command = msg;
+          args = { to: window.participants, text: args.text };
+        }
+        if (!client?.isOpen || this.phase !== 'chat')
+          return this.notice('Not connected: nothing was sent. Reconnecting…', 'error');
+        for (const prompt of parsed.prompts) {
+          const value = await this.askArg(prompt, command);
+          if (value === undefined) return this.notice('Cancelled', 'info');
+          args[prompt.name] = value;
+        }
+        return this.run(command.name, args);
+      }
+    }
+  }
+
+  private askArg(arg: ArgInfo, command: CommandInfo): Promise<string | boolean | undefined> {
+    if (arg.kind === 'confirm')
+      return this.ask({
+        label: arg.prompt ?? `Really ${command.name}? Type "${command.name}" to confirm`,
+        mode: 'confirm',
+        confirmWord: command.name,
+      });
+    return this.askSecret(arg);
+  }
+
+  private async askSecret(arg: ArgInfo): Promise<string | undefined> {
+    const first = await this.ask({ label: arg.prompt ?? arg.name, mode: 'secret' });
+    if (typeof first !== 'string') return undefined;
+    if (!arg.repeat) return first;
+    const again = await this.ask({ label: 'Type it again', mode: 'secret' });
+    if (again !== first) {
+      this.notice('The two entries differ: nothing was changed', 'error');
+      return undefined;
+    }
+    return first;
+  }
+
+  /** Runs one request, showing own messages at once and the reply when it comes. */
+  async run(name: string, args: Record<string, unknown>): Promise<void> {
+    const client = this.client;
+    if (name === 'quit')
+      return this.quit(typeof args.message === 'string' ? args.message : undefined);
+    if (!client) return;
+    const key = this.showOwn(name, args);
+    try {
+      const data = await client.request(name, args);
+      if (key !== undefined) this.state.setDelivery(key, 'sent');
+      this.afterReply(name, args, data);
+    } catch (error) {
+      if (key !== undefined) this.state.setDelivery(key, 'failed');
+      this.notice(describe(error), 'error');
+    }
+    this.changed();
+  }
+
+  private showOwn(name: string, args: Record<string, unknown>): number | undefined {
+    const text = typeof args.text === 'string' ? args.text : undefined;
+    if (text === undefined || !this.nick) return undefined;
+    let window;
+    if (name === 'say') window = this.state.ensureWindow('room', String(args.room ?? 'lobby'), []);
+    else if (name === 'broadcast') window = this.state.findWindow(LOBBY_WINDOW);
+    else if (name === 'msg' && Array.isArray(args.to)) {
+      const to = args.to.map(String);
+      window = this.state.ensureWindow('private', to.join(','), to);
+    }
+    if (!window) return undefined;
+    return this.state.addChat(window, {
+      ts: Date.now(),
+      from: this.nick,
+      text,
+      own: true,
+      delivery: 'sending',
+      replay: undefined,
+      mention: false,
+      ...(name === 'msg' && Array.isArray(args.to) && { to: args.to.map(String) }),
+    });
+  }
+
+  private afterReply(name: string, args: Record<string, unknown>, data: Record<string, unknown>) {
+    const room =
+      typeof data.room === 'string'
+        ? data.room
+        : typeof args.room === 'string'
+          ? args.room
+          : undefined;
+    if ((name === 'join' || name === 'create') && room) {
+      this.rooms.add(room);
+      this.state.switchTo(this.state.ensureWindow('room', room, []).id);
+    }
+    if (name === 'nick' && typeof data.nick === 'string') {
+      this.nick = data.nick;
+      this.state.nick = data.nick;
+    }
+    if (name === 'register') {
+      this.state.role = typeof data.role === 'string' ? data.role : 'user';
+      if (typeof args.password === 'string') this.password = args.password;
+    }
+    if (name === 'deregister') {
+      this.state.role = 'guest';
+      this.password = undefined;
+    }
+    if (name === 'passwd' && typeof args.newPassword === 'string') this.password = args.newPassword;
+    if (name === 'say' || name === 'broadcast') return;
+    for (const row of formatReply(name, data)) this.notice(row.trimEnd(), 'info');
+  }
+
+  /** The sidebar's room field: join the room, or create it when there is none. */
+  async joinOrCreate(room: string): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    try {
+      await client.request('join', { room });
+      this.rooms.add(room);
+    } catch (error) {
+      if (error instanceof RequestError && error.code === 'unknown_room')
+        return this.run('create', { room });
+      if (error instanceof RequestError && error.code === 'already_in_room')
+        return this.switchTo(roomWindowId(room));
+      this.notice(describe(error), 'error');
+    }
+  }
+
+  /** `/send NAME` and `/upload`: the path is a file the person picks. */
+  private async pickAndSend(command: CommandInfo, line: string): Promise<void> {
+    const words = line.trim().split(/\s+/).slice(1);
+    const to = command.args.some((arg) => arg.name === 'to') ? words[0] : undefined;
+    if (command.args.some((arg) => arg.name === 'to') && !to)
+      return this.notice(`Usage: /${command.name} NAME (then pick the file)`, 'error');
+    const file = await pickFile();
+    if (file) await this.sendFile(file, to);
+  }
+
+  /** Sends a picked or dropped file: to `to`, or to the shared area. */
+  async sendFile(file: File, to: string | undefined): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    const max = client.hello.limits.fileMaxBytes;
+    if (max !== undefined && file.size > max)
+      return this.notice(`${file.name} is larger than the server takes (${max} bytes)`, 'error');
+    try {
+      const result = await uploadFile(client, file, to, (transfer) => this.progress(transfer));
+      this.notice(
+        `Sent ${result.name} (${result.size} bytes) ${to ? `to ${to}` : 'to the shared area'}; SHA-256 ${result.sha256}`,
+        'info',
+      );
+    } catch (error) {
+      this.notice(`${file.name}: ${describe(error)}`, 'error');
+    } finally {
+      this.endTransfer(file.name);
+    }
+  }
+
+  async fetchOffer(offer: FileOffer): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    try {
+      const result = await downloadFile(
+        client,
+        offer.shared
+          ? { cmd: 'download', file: offer.file }
+          : { cmd: 'get', from: offer.from, file: offer.file },
+        (transfer) => this.progress(transfer),
+      );
+      if (!offer.shared) this.offers = this.offers.filter((o) => o.file !== offer.file);
+      saveBlob(result.name, result.blob);
+      this.notice(`Downloaded ${result.name}: SHA-256 ${result.sha256} checked`, 'info');
+    } catch (error) {
+      this.notice(`${offer.name}: ${describe(error)}`, 'error');
+    } finally {
+      this.endTransfer(offer.name);
+    }
+  }
+
+  async declineOffer(offer: FileOffer): Promise<void> {
+    await this.run('decline', { from: offer.from, file: offer.file });
+    this.offers = this.offers.filter((o) => o.file !== offer.file);
+    this.changed();
+  }
+
+  private progress(transfer: WebTransfer): void {
+    this.transfers = [...this.transfers.filter((t) => t.id !== transfer.id), { ...transfer }];
+    this.changed();
+  }
+
+  private endTransfer(name: string): void {
+    this.transfers = this.transfers.filter((t) => t.name !== name);
+    this.changed();
+  }
+
+  private onClose(client: WsClient, info: CloseInfo): void {
+    if (client !== this.client) return;
+    this.client = undefined;
+    if (this.stopped || info.byClient) return;
+    // Told to go: say why and do not come back by ourselves.
+    if (info.code && ['kicked', 'banned', 'replaced', 'quit'].includes(info.code)) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      this.phase = 'login';
+      this.loginError = info.message;
+      this.notice(info.message, 'error');
+      void this.open();
+      return;
+    }
+    this.state.addNotice(undefined, `Connection lost (${info.message}): reconnecting…`, 'error');
+    this.scheduleReconnect(info.message, info.code);
+  }
+
+  private scheduleReconnect(reason: string, code?: string): void {
+    if (this.stopped) return;
+    clearTimeout(this.reconnectTimer);
+    const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** this.attempt);
+    this.attempt++;
+    this.state.connection = {
+      kind: 'reconnecting',
+      attempt: this.attempt,
+      inSeconds: Math.ceil(delay / 1000),
+    };
+    if (code) this.loginError = reason;
+    this.changed();
+    this.reconnectTimer = setTimeout(() => void this.reconnect(), delay);
+  }
+
+  async reconnect(): Promise<void> {
+    const client = await this.open();
+    if (!client) return;
+    if (this.phase === 'chat' && (await this.resume(client))) return;
+    if (this.phase !== 'chat') this.phase = 'login';
+    this.changed();
+  }
+}
+
+export function describe(error: unknown): string {
+  if (error instanceof RequestError) return `${error.message} (${error.code})`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+export function eventLine(event: ChatEvent): string {
+  return eventText(event) ?? '';
+}
+
+function pickFile(): Promise<File | undefined> {
+  return new Promise((resolve) => {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.addEventListener('change', () => resolve(input.files?.[0] ?? undefined));
+    input.addEventListener('cancel', () => resolve(undefined));
+    input.click();
+  });
+}
