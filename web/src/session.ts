@@ -210,13 +210,10 @@ export class WebSession {
       );
     this.changed();
     await this.refreshWho(client);
-    // An account is back in its rooms by itself (`room_entered`, restored); a guest asks.
+    // An account is back in its rooms by itself (`room_entered`, restored); a guest asks,
+    // and brings back a guest room that a server restart ended.
     if (!resumed && !data.account)
-      for (const room of [...this.rooms])
-        await client.request('join', { room }).catch((error: unknown) => {
-          if (!(error instanceof RequestError && error.code === 'already_in_room'))
-            this.notice(`Could not rejoin ${room}: ${describe(error)}`, 'error');
-        });
+      for (const room of [...this.rooms]) await this.joinOrCreate(room, true);
   }
 
   private async refreshWho(client: WsClient): Promise<void> {
@@ -571,19 +568,28 @@ export class WebSession {
     for (const row of formatReply(name, data)) this.notice(row.trimEnd(), 'info');
   }
 
-  /** The sidebar's room field: join the room, or create it when there is none. */
-  async joinOrCreate(room: string): Promise<void> {
+  /**
+   * The sidebar's room field, and rejoining after a fresh login: join the room, or create
+   * it when there is none (someone else may create it at the same moment: then join).
+   */
+  async joinOrCreate(room: string, quietly = false): Promise<void> {
     const client = this.client;
     if (!client) return;
-    try {
-      await client.request('join', { room });
-      this.rooms.add(room);
-    } catch (error) {
-      if (error instanceof RequestError && error.code === 'unknown_room')
-        return this.run('create', { room });
-      if (error instanceof RequestError && error.code === 'already_in_room')
-        return this.switchTo(roomWindowId(room));
-      this.notice(describe(error), 'error');
+    for (const cmd of ['join', 'create', 'join']) {
+      try {
+        await client.request(cmd, { room });
+        this.rooms.add(room);
+        if (!quietly) this.switchTo(roomWindowId(room));
+        return;
+      } catch (error) {
+        if (error instanceof RequestError && error.code === 'already_in_room')
+          return quietly ? undefined : this.switchTo(roomWindowId(room));
+        const retry =
+          error instanceof RequestError &&
+          ((cmd === 'join' && error.code === 'unknown_room') ||
+            (cmd === 'create' && error.code === 'room_exists'));
+        if (!retry) return this.notice(`Could not join ${room}: ${describe(error)}`, 'error');
+      }
     }
   }
 
