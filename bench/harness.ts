@@ -64,6 +64,8 @@ export class ServerProcess {
     private readonly dataDir: string,
     /** The IRC gateway's port (not for the floor server). */
     readonly ircPort: number | undefined,
+    /** The web listener's port (`web: true` only). */
+    readonly webPort: number | undefined,
   ) {}
 
   static async start(options: {
@@ -71,6 +73,8 @@ export class ServerProcess {
     profileDir?: string;
     /** `floor`: the minimal forwarder of bench/floor-server.ts instead of Confab. */
     kind?: 'confab' | 'floor';
+    /** Also start the web listener (browser client, `/ws`). */
+    web?: boolean;
   }): Promise<ServerProcess> {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'confab-bench-'));
     const execArgv = ['--expose-gc'];
@@ -78,10 +82,21 @@ export class ServerProcess {
     const child = fork(
       path.join(here, options.kind === 'floor' ? 'floor-server.js' : 'server-child.js'),
       [dataDir, JSON.stringify({ ...BENCH_PARAMETERS, ...options.parameters })],
-      { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+      {
+        execArgv,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        env: { ...process.env, CONFAB_BENCH_WEB: options.web ? '1' : '0' },
+      },
     );
     const ready = await nextMessage<ServerReply, 'ready'>(child, 'ready', 30_000);
-    return new ServerProcess(child, ready.port, ready.skipped, dataDir, ready.ircPort);
+    return new ServerProcess(
+      child,
+      ready.port,
+      ready.skipped,
+      dataDir,
+      ready.ircPort,
+      ready.webPort,
+    );
   }
 
   get pid(): number {

@@ -107,6 +107,8 @@ export type ServerReply =
       readonly type: 'ready';
       readonly port: number;
       readonly ircPort?: number;
+      /** The web listener's port, when the runner asked for it (`CONFAB_BENCH_WEB=1`). */
+      readonly webPort?: number;
       readonly skipped: readonly string[];
     }
   | {

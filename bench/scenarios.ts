@@ -36,6 +36,7 @@ import {
 } from './measure.js';
 import { formatCount, formatMicros, LatencyHistogram, quantileOf } from './stats.js';
 import { irc } from './irc-scenario.js';
+import { webSockets } from './ws-scenario.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -876,6 +877,7 @@ export const SCENARIOS = {
   storage,
   files,
   irc,
+  ws: webSockets,
 } as const satisfies Record<string, (ctx: RunContext) => Promise<ScenarioResult>>;
 
 export type ScenarioName = keyof typeof SCENARIOS;

@@ -32,6 +32,8 @@ const config = ServerConfig.load({
 const server = await startServer(config, {
   adminPassword: 'bench-admin-password-not-secret',
   metrics: process.env.CONFAB_BENCH_METRICS !== 'off',
+  // The WebSocket scenario needs the web listener, on a free port; the others leave it off.
+  webPort: process.env.CONFAB_BENCH_WEB === '1' ? 0 : false,
 });
 const send = (message: ServerReply) => process.send!(message);
 
@@ -50,4 +52,10 @@ process.on('message', (message: ServerCommand) => {
     .then((storedMessages) => send(processStats(server.core.onlineCount, storedMessages)));
 });
 process.on('disconnect', () => process.exit(0));
-send({ type: 'ready', port: server.address.port, ircPort: server.ircAddress?.port, skipped });
+send({
+  type: 'ready',
+  port: server.address.port,
+  ircPort: server.ircAddress?.port,
+  ...(server.webAddress && { webPort: server.webAddress.port }),
+  skipped,
+});

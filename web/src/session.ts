@@ -1,12 +1,16 @@
-import type { ArgInfo, CommandInfo } from '../../src/core/catalog.js';
+import type { CommandInfo } from '../../src/core/catalog.js';
 import type { ChatEvent } from '../../src/core/events.js';
-import { formatReply } from '../../src/client/format.js';
-import { findCommand, parseInput } from '../../src/client/input-parser.js';
 import { applyEvent, eventText, mentions } from '../../src/client/tui/apply-event.js';
 import { ChatState, LOBBY_WINDOW, roomWindowId } from '../../src/client/tui/chat-state.js';
 import { downloadFile, saveBlob, uploadFile, type WebTransfer } from './files.js';
-import { ConnectionClosedError, RequestError, WsClient, type CloseInfo } from './ws-client.js';
-import { localCommand, LOCAL_COMMANDS } from './local-commands.js';
+import {
+  ConnectionClosedError,
+  describe,
+  RequestError,
+  WsClient,
+  type CloseInfo,
+} from './ws-client.js';
+import { CommandInput } from './input.js';
 
 /** A question the page asks in a dialog (a password, a confirmation, a reason). */
 export interface Question {
@@ -65,8 +69,13 @@ export class WebSession {
   transfers: WebTransfer[] = [];
   notifications = false;
   private client: WsClient | undefined;
-  private password: string | undefined;
+  /**
+   * Kept in memory only (never in storage) to log in again after a server restart, as the
+   * terminal client does; dropped at logout.
+   */
+  password: string | undefined;
   private nick: string | undefined;
+  private readonly input = new CommandInput(this);
   /** Rooms joined besides the lobby, joined again after a fresh login. */
   private readonly rooms = new Set<string>();
   private attempt = 0;
@@ -75,6 +84,34 @@ export class WebSession {
 
   constructor(private readonly url: string) {
     this.nick = sessionStorage.getItem(NICK_KEY) ?? undefined;
+  }
+
+  /** The open connection, if any. */
+  get connection(): WsClient | undefined {
+    return this.client;
+  }
+
+  get me(): string | undefined {
+    return this.nick;
+  }
+
+  set me(nick: string | undefined) {
+    this.nick = nick;
+    this.state.nick = nick;
+  }
+
+  rememberRoom(room: string): void {
+    this.rooms.add(room);
+  }
+
+  /** A typed line: a message, a `/command`, or one of the page's own commands. */
+  submit(line: string): Promise<void> {
+    return this.input.submit(line);
+  }
+
+  /** Runs one request, showing own messages at once and the reply when it comes. */
+  run(name: string, args: Record<string, unknown>): Promise<void> {
+    return this.input.run(name, args);
   }
 
   get commands(): readonly CommandInfo[] {
@@ -426,148 +463,6 @@ export class WebSession {
     });
   }
 
-  /** A typed line: a message, a `/command`, or one of the page's own commands. */
-  async submit(line: string): Promise<void> {
-    const client = this.client;
-    const window = this.state.currentWindow;
-    const room = window.kind === 'room' ? window.name : 'lobby';
-    const owner = this.owners.get(window.id);
-    const word = /^[/!](\S+)/.exec(line)?.[1];
-    const pathCommand = word ? findCommand(this.commands, word) : undefined;
-    // In a private conversation's window `/close` closes the window (product.md).
-    if (
-      window.kind === 'private' &&
-      pathCommand?.name === 'close' &&
-      line.trim().split(/\s+/).length === 1
-    )
-      return this.closeWindow(window.id);
-    if (pathCommand?.args.some((arg) => arg.kind === 'path'))
-      return this.pickAndSend(pathCommand, line);
-    const parsed = parseInput(line, {
-      commands: this.commands,
-      currentRoom: room,
-      localCommands: LOCAL_COMMANDS,
-      ownsCurrentRoom:
-        typeof owner === 'string' && this.nick !== undefined && fold(owner) === fold(this.nick),
-    });
-    switch (parsed.kind) {
-      case 'empty':
-        return;
-      case 'error':
-        return this.notice(parsed.message, 'error');
-      case 'local':
-        return localCommand(this, parsed.name, parsed.rest.trim());
-      case 'request': {
-        let { command, args } = parsed;
-        if (window.kind === 'private' && command.name === 'say' && !/^[/!]/.test(line)) {
-          const msg = findCommand(this.commands, 'msg');
-          if (!msg) return this.notice('This server has no private messages', 'error');
-          command = msg;
-          args = { to: window.participants, text: args.text };
-        }
-        if (!client?.isOpen || this.phase !== 'chat')
-          return this.notice('Not connected: nothing was sent. Reconnecting…', 'error');
-        for (const prompt of parsed.prompts) {
-          const value = await this.askArg(prompt, command);
-          if (value === undefined) return this.notice('Cancelled', 'info');
-          args[prompt.name] = value;
-        }
-        return this.run(command.name, args);
-      }
-    }
-  }
-
-  private askArg(arg: ArgInfo, command: CommandInfo): Promise<string | boolean | undefined> {
-    if (arg.kind === 'confirm')
-      return this.ask({
-        label: arg.prompt ?? `Really ${command.name}? Type "${command.name}" to confirm`,
-        mode: 'confirm',
-        confirmWord: command.name,
-      });
-    return this.askSecret(arg);
-  }
-
-  private async askSecret(arg: ArgInfo): Promise<string | undefined> {
-    const first = await this.ask({ label: arg.prompt ?? arg.name, mode: 'secret' });
-    if (typeof first !== 'string') return undefined;
-    if (!arg.repeat) return first;
-    const again = await this.ask({ label: 'Type it again', mode: 'secret' });
-    if (again !== first) {
-      this.notice('The two entries differ: nothing was changed', 'error');
-      return undefined;
-    }
-    return first;
-  }
-
-  /** Runs one request, showing own messages at once and the reply when it comes. */
-  async run(name: string, args: Record<string, unknown>): Promise<void> {
-    const client = this.client;
-    if (name === 'quit')
-      return this.quit(typeof args.message === 'string' ? args.message : undefined);
-    if (!client) return;
-    const key = this.showOwn(name, args);
-    try {
-      const data = await client.request(name, args);
-      if (key !== undefined) this.state.setDelivery(key, 'sent');
-      this.afterReply(name, args, data);
-    } catch (error) {
-      if (key !== undefined) this.state.setDelivery(key, 'failed');
-      this.notice(describe(error), 'error');
-    }
-    this.changed();
-  }
-
-  private showOwn(name: string, args: Record<string, unknown>): number | undefined {
-    const text = typeof args.text === 'string' ? args.text : undefined;
-    if (text === undefined || !this.nick) return undefined;
-    let window;
-    if (name === 'say') window = this.state.ensureWindow('room', String(args.room ?? 'lobby'), []);
-    else if (name === 'broadcast') window = this.state.findWindow(LOBBY_WINDOW);
-    else if (name === 'msg' && Array.isArray(args.to)) {
-      const to = args.to.map(String);
-      window = this.state.ensureWindow('private', to.join(','), to);
-    }
-    if (!window) return undefined;
-    return this.state.addChat(window, {
-      ts: Date.now(),
-      from: this.nick,
-      text,
-      own: true,
-      delivery: 'sending',
-      replay: undefined,
-      mention: false,
-      ...(name === 'msg' && Array.isArray(args.to) && { to: args.to.map(String) }),
-    });
-  }
-
-  private afterReply(name: string, args: Record<string, unknown>, data: Record<string, unknown>) {
-    const room =
-      typeof data.room === 'string'
-        ? data.room
-        : typeof args.room === 'string'
-          ? args.room
-          : undefined;
-    if ((name === 'join' || name === 'create') && room) {
-      this.rooms.add(room);
-      this.state.switchTo(this.state.ensureWindow('room', room, []).id);
-    }
-    if (name === 'nick' && typeof data.nick === 'string') {
-      this.nick = data.nick;
-      this.state.nick = data.nick;
-    }
-    if (name === 'register') {
-      this.state.role = typeof data.role === 'string' ? data.role : 'user';
-      if (typeof args.password === 'string') this.password = args.password;
-    }
-    if (name === 'deregister') {
-      this.state.role = 'guest';
-      this.password = undefined;
-    }
-    if (name === 'passwd' && typeof args.newPassword === 'string') this.password = args.newPassword;
-    if (name === 'say' || name === 'broadcast') return;
-    for (const row of formatReply(name, data)) this.notice(row.trimEnd(), 'info');
-  }
-
   /**
    * The sidebar's room field, and rejoining after a fresh login: join the room, or create
    * it when there is none (someone else may create it at the same moment: then join).
@@ -591,16 +486,6 @@ export class WebSession {
         if (!retry) return this.notice(`Could not join ${room}: ${describe(error)}`, 'error');
       }
     }
-  }
-
-  /** `/send NAME` and `/upload`: the path is a file the person picks. */
-  private async pickAndSend(command: CommandInfo, line: string): Promise<void> {
-    const words = line.trim().split(/\s+/).slice(1);
-    const to = command.args.some((arg) => arg.name === 'to') ? words[0] : undefined;
-    if (command.args.some((arg) => arg.name === 'to') && !to)
-      return this.notice(`Usage: /${command.name} NAME (then pick the file)`, 'error');
-    const file = await pickFile();
-    if (file) await this.sendFile(file, to);
   }
 
   /** Sends a picked or dropped file: to `to`, or to the shared area. */
@@ -701,22 +586,6 @@ export class WebSession {
   }
 }
 
-export function describe(error: unknown): string {
-  if (error instanceof RequestError) return `${error.message} (${error.code})`;
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
-
 export function eventLine(event: ChatEvent): string {
   return eventText(event) ?? '';
-}
-
-function pickFile(): Promise<File | undefined> {
-  return new Promise((resolve) => {
-    const input = document.createElement('input');
-    input.type = 'file';
-    input.addEventListener('change', () => resolve(input.files?.[0] ?? undefined));
-    input.addEventListener('cancel', () => resolve(undefined));
-    input.click();
-  });
 }

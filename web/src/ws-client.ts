@@ -202,3 +202,10 @@ function parseFrame(data: unknown): (Reply | ChatEvent) | undefined {
 export function endpointUrl(location: Location): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
 }
+
+/** An error as a line for people: the server's message with its stable code. */
+export function describe(error: unknown): string {
+  if (error instanceof RequestError) return `${error.message} (${error.code})`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
