@@ -1,6 +1,6 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import type { ChatEvent } from '../../src/core/events.js';
+import type { ServerEvent } from '../../src/protocol/index.js';
 import type { WsClient } from './ws-client.js';
 
 /** What the UI shows of a transfer in progress. */
@@ -119,8 +119,8 @@ export async function downloadFile(
   const chunks: Uint8Array[] = [];
   let received = 0;
   let transferId: string | undefined;
-  const early: Extract<ChatEvent, { ev: 'filedata' }>[] = [];
-  let onChunk: ((event: Extract<ChatEvent, { ev: 'filedata' }>) => void) | undefined;
+  const early: Extract<ServerEvent, { ev: 'filedata' }>[] = [];
+  let onChunk: ((event: Extract<ServerEvent, { ev: 'filedata' }>) => void) | undefined;
   let fail: ((error: Error) => void) | undefined;
   const stop = client.onEvent((event) => {
     if (event.ev === 'filedata') {

@@ -1,4 +1,4 @@
-import type { ArgInfo, CommandInfo } from '../../src/core/catalog.js';
+import type { ArgInfo, CommandInfo } from '../../src/protocol/index.js';
 import { formatReply } from '../../src/client/format.js';
 import { findCommand, parseInput } from '../../src/client/input-parser.js';
 import { LOBBY_WINDOW } from '../../src/client/tui/chat-state.js';

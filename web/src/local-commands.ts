@@ -1,4 +1,4 @@
-import { usageOf } from '../../src/core/catalog.js';
+import { usageOf } from '../../src/protocol/index.js';
 import { formatHelp } from '../../src/client/format.js';
 import { findCommand } from '../../src/client/input-parser.js';
 import { roomWindowId } from '../../src/client/tui/chat-state.js';

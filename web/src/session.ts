@@ -1,5 +1,5 @@
-import type { CommandInfo } from '../../src/core/catalog.js';
-import type { ChatEvent } from '../../src/core/events.js';
+import type { CommandInfo } from '../../src/protocol/index.js';
+import type { ServerEvent } from '../../src/protocol/index.js';
 import { applyEvent, eventText, mentions } from '../../src/client/tui/apply-event.js';
 import { ChatState, LOBBY_WINDOW, roomWindowId } from '../../src/client/tui/chat-state.js';
 import { downloadFile, saveBlob, uploadFile, type WebTransfer } from './files.js';
@@ -283,7 +283,7 @@ export class WebSession {
     this.changed();
   }
 
-  private onEvent(event: ChatEvent): void {
+  private onEvent(event: ServerEvent): void {
     if (this.client) this.lastEventId = this.client.lastEventId;
     applyEvent(this.state, event);
     this.track(event);
@@ -293,7 +293,7 @@ export class WebSession {
   }
 
   /** What the terminal's model leaves out and a page shows: members, topics, files. */
-  private track(event: ChatEvent): void {
+  private track(event: ServerEvent): void {
     const lobby = this.members.get(LOBBY_WINDOW);
     switch (event.ev) {
       case 'message':
@@ -391,7 +391,7 @@ export class WebSession {
     return data.more;
   }
 
-  private notify(event: ChatEvent): void {
+  private notify(event: ServerEvent): void {
     if (!this.notifications || !document.hidden || !('Notification' in window)) return;
     if ('replay' in event && event.replay) return;
     let body: string | undefined;
@@ -586,6 +586,6 @@ export class WebSession {
   }
 }
 
-export function eventLine(event: ChatEvent): string {
+export function eventLine(event: ServerEvent): string {
   return eventText(event) ?? '';
 }

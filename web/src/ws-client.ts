@@ -1,9 +1,18 @@
-import type { CommandInfo } from '../../src/core/catalog.js';
-import type { ErrorCode } from '../../src/core/errors.js';
-import type { ChatEvent } from '../../src/core/events.js';
-import type { Reply } from '../../src/core/session.js';
+import type {
+  CommandInfo,
+  ErrorCode,
+  HelloEvent,
+  Reply,
+  ServerEvent,
+} from '../../src/protocol/index.js';
 
-export type HelloEvent = Extract<ChatEvent, { ev: 'hello' }>;
+export type { HelloEvent };
+
+/**
+ * Catalogues fetched on this page, by hash: `hello` carries only the hash, so a reconnect
+ * to the same server asks for nothing.
+ */
+const catalogues = new Map<string, readonly CommandInfo[]>();
 
 /** The server refused a request: `code` is one of the stable protocol error codes. */
 export class RequestError extends Error {
@@ -53,7 +62,7 @@ export class WsClient {
     number,
     { resolve: (data: unknown) => void; reject: (error: Error) => void }
   >();
-  private readonly eventListeners = new Set<(event: ChatEvent) => void>();
+  private readonly eventListeners = new Set<(event: ServerEvent) => void>();
   private readonly closeListeners = new Set<(info: CloseInfo) => void>();
   private closing: { code: string; message: string } | undefined;
   private closedByClient = false;
@@ -68,8 +77,22 @@ export class WsClient {
     socket.addEventListener('close', () => this.handleClose());
   }
 
+  private catalogue: readonly CommandInfo[] = [];
+
   get commands(): readonly CommandInfo[] {
-    return this.hello.commands;
+    return this.catalogue;
+  }
+
+  /** The server's command catalogue, once per hash (the shared parser and /help use it). */
+  private async loadCatalogue(): Promise<void> {
+    const cached = catalogues.get(this.hello.catalogue);
+    if (cached) {
+      this.catalogue = cached;
+      return;
+    }
+    const reply = await this.request<{ hash: string; commands: CommandInfo[] }>('catalogue');
+    catalogues.set(reply.hash, reply.commands);
+    this.catalogue = reply.commands;
   }
 
   get isOpen(): boolean {
@@ -98,7 +121,11 @@ export class WsClient {
           settled = true;
           clearTimeout(timer);
           socket.removeEventListener('message', onFirst);
-          resolve(new WsClient(socket, frame));
+          const client = new WsClient(socket, frame);
+          client.loadCatalogue().then(
+            () => resolve(client),
+            (error: unknown) => reject(error as Error),
+          );
         } else if (frame && 'ev' in frame && frame.ev === 'closing') {
           fail(new ConnectionClosedError(frame.message, frame.code));
         } else fail(new ConnectionClosedError('The server did not greet us'));
@@ -113,7 +140,7 @@ export class WsClient {
     });
   }
 
-  onEvent(listener: (event: ChatEvent) => void): () => void {
+  onEvent(listener: (event: ServerEvent) => void): () => void {
     this.eventListeners.add(listener);
     return () => this.eventListeners.delete(listener);
   }
@@ -158,13 +185,13 @@ export class WsClient {
         waiter.reject(new RequestError(reply.error.code, reply.error.message, reply.error.details));
       return;
     }
-    const event = frame as ChatEvent;
+    const event = frame as ServerEvent;
     if (event.ev === 'ping') {
       this.request('ping').catch(() => undefined);
       return;
     }
     if (event.ev === 'closing') this.closing = { code: event.code, message: event.message };
-    if (!UNCOUNTED.has(event.ev)) this.lastEventId = event.id;
+    if ('id' in event && !UNCOUNTED.has(event.ev)) this.lastEventId = event.id;
     for (const listener of this.eventListeners) listener(event);
   }
 
@@ -186,12 +213,12 @@ export class WsClient {
   }
 }
 
-function parseFrame(data: unknown): (Reply | ChatEvent) | undefined {
+function parseFrame(data: unknown): (Reply | ServerEvent) | undefined {
   if (typeof data !== 'string') return undefined;
   try {
     const value: unknown = JSON.parse(data);
     if (typeof value !== 'object' || value === null) return undefined;
-    if ('ev' in value || 're' in value) return value as Reply | ChatEvent;
+    if ('ev' in value || 're' in value) return value as Reply | ServerEvent;
   } catch {
     // Not a frame: ignored, as the protocol asks of clients.
   }
