@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { ChatClient } from '../src/client/client.js';
+import { CHROMIUM, launchBrowser } from '../test/helpers/browser.js';
 import { ServerProcess, sourceAddress } from './harness.js';
 import { nowMicros } from './lean-client.js';
 import {
@@ -187,19 +188,10 @@ function gzippedBundle(): { js: number; css: number } | undefined {
 
 /** Median time from navigation to the login form on screen, in a fresh context each time. */
 async function firstRender(loads: number): Promise<number[] | string> {
-  if (!existsSync('/usr/bin/chromium')) return 'Chromium missing (apt-get install chromium)';
-  const { chromium } = await import('playwright-core');
+  if (!existsSync(CHROMIUM)) return 'Chromium missing (apt-get install chromium)';
   const server = await ServerProcess.start({ web: true });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  // The browser tests' launch: Debian's Chromium, kept off the network.
+  const browser = await launchBrowser();
   try {
     const times: number[] = [];
     for (let i = 0; i < loads; i++) {

@@ -38,11 +38,17 @@ function track(child: ChildProcessWithoutNullStreams): Run {
   };
 }
 
+/**
+ * Servers started here leave the web port (7780) alone unless a test asks for it: tests
+ * run side by side, and a developer may have a server of their own running.
+ */
+const NO_WEB = { CONFAB_WEB_PORT: '0' };
+
 /** `confab ARGS` with plain pipes (no terminal). */
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Run {
   return track(
     spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...NO_WEB, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     }),
   );
@@ -52,7 +58,7 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Ru
 export function runCliOnPty(args: readonly string[], env: NodeJS.ProcessEnv = {}): Run {
   return track(
     spawn('python3', [PTY_RELAY, process.execPath, CLI, ...args], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...NO_WEB, ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     }),
   );
