@@ -1,4 +1,5 @@
 import type { ChatEvent, LeaveReason } from '../core/events.js';
+import type { ClosingCode } from '../protocol/closing.js';
 
 /**
  * The bus: everything that crosses between server nodes. A node holds its own sessions;
@@ -25,6 +26,8 @@ export type BusTarget =
   | { readonly kind: 'rooms'; readonly rooms: readonly string[] }
   | { readonly kind: 'nicks'; readonly keys: readonly string[] }
   | { readonly kind: 'sessions'; readonly ids: readonly string[] }
+  /** Admins online, but for these sessions (monitor copies of private messages). */
+  | { readonly kind: 'admins'; readonly except: readonly string[] }
   | { readonly kind: 'everyone' };
 
 export interface EventEnvelope {
@@ -44,14 +47,16 @@ export type BusMessage = EventEnvelope;
 
 // ---- control: to the node that owns a session (or every node's copy of shared state) ---
 
-/** Ends a session on its own node (kick, ban, suspension, an account logging in again). */
+/** Ends a session on its own node (kick, ban, an account logging in again elsewhere). */
 export interface EndSessionControl {
   readonly type: 'end-session';
   readonly session: string;
-  readonly reason: Extract<LeaveReason, 'kicked' | 'banned' | 'replaced' | 'suspended'>;
-  /** Said to everyone with the leave, and to the session as its goodbye. */
+  readonly reason: Extract<LeaveReason, 'kicked' | 'banned' | 'replaced'>;
+  /** Said to everyone with the leave. */
   readonly message?: string;
-  /** A notice the session gets before it ends (`replaced`: "logged in elsewhere"). */
+  /** What the session's connection is told as it is closed. */
+  readonly close: { readonly code: ClosingCode; readonly message: string };
+  /** A notice the session gets first ("your account logged in elsewhere"). */
   readonly notice?: string;
 }
 
@@ -62,13 +67,29 @@ export interface ExemptControl {
   readonly exempt: boolean;
 }
 
-/** Rooms changed: each node updates its copy (members it holds leave a closed room). */
-export interface RoomControl {
-  readonly type: 'room';
-  readonly change: 'created' | 'closed' | 'topic';
-  /** Room key. */
-  readonly room: string;
+/** A room as every node keeps it (its members are each node's own sessions). */
+export interface RoomInfo {
+  readonly key: string;
+  readonly name: string;
+  readonly ownerName: string | null;
+  readonly ownerAccountId: number | null;
+  readonly storeId: number | null;
+  readonly historyFloor: number;
+  readonly createdAt: number;
+  readonly topic: string | null;
 }
+
+/** Rooms changed on one node: every other node updates its copy. */
+export type RoomControl =
+  | { readonly type: 'room-created'; readonly room: RoomInfo }
+  /** Members each node holds leave it and are told (`room_closed`). */
+  | {
+      readonly type: 'room-closed';
+      readonly room: string;
+      readonly name: string;
+      readonly by: string;
+    }
+  | { readonly type: 'room-topic'; readonly room: string; readonly topic: string | null };
 
 export type Control = EndSessionControl | ExemptControl | RoomControl;
 

@@ -1,6 +1,7 @@
+import { randomInt } from 'node:crypto';
 import type { Bus, BusTarget } from '../bus/bus.js';
 import type { ServerConfig } from '../config/config.js';
-import type { Parameters } from '../config/parameters.js';
+import { isParameterKey, type Parameters } from '../config/parameters.js';
 import type { Store } from '../store/store.js';
 import { BlockRegistry } from './blocking/block-registry.js';
 import { catalogueHash, type CommandInfo } from './catalog.js';
@@ -13,6 +14,11 @@ import type { LoginAttempt } from './admin/moderation.js';
 import type { Clock } from './clock.js';
 import type { CommandDefinition } from './commands/command.js';
 import { Delivery } from './delivery.js';
+import {
+  LocalDirectory,
+  type DirectoryEntry,
+  type SessionDirectory,
+} from './directory/directory.js';
 import { SessionTable } from './directory/session-table.js';
 import { ChatError } from './errors.js';
 import { EventFactory, type ChatEvent, type EventPayload, type LeaveReason } from './events.js';
@@ -24,6 +30,7 @@ import { RecentPresence } from './presence/recent-presence.js';
 import { prepareLoginBacklog } from './rooms/login-backlog.js';
 import { LOBBY } from './rooms/lobby.js';
 import { RoomRegistry } from './rooms/room-registry.js';
+import { NodeLink } from './nodes/node-link.js';
 import { RequestDispatcher } from './request-dispatcher.js';
 import { SessionsByAddress } from './limits/sessions-by-address.js';
 import { ResumeRegistry } from './resume/resume-registry.js';
@@ -57,6 +64,8 @@ export interface CoreDeps {
   readonly telemetry?: Telemetry;
   readonly commands: readonly CommandDefinition[];
   readonly version: string;
+  /** Who is online on every node; default: this process only. */
+  readonly directory?: SessionDirectory;
 }
 
 export type { Request };
@@ -91,6 +100,10 @@ export class ChatCore implements ChatPort {
   readonly resume: ResumeRegistry;
   /** Sessions per address, online and away (the ghost-session limits). */
   readonly addresses = new SessionsByAddress();
+  /** Who is online on which node: nickname claims and cross-node lookups. */
+  readonly directory: SessionDirectory;
+  /** Requests, control messages and invalidations to and from the other nodes. */
+  readonly nodes: NodeLink;
 
   private readonly dispatcher: RequestDispatcher;
   private readonly delivery: Delivery;
@@ -98,7 +111,11 @@ export class ChatCore implements ChatPort {
   /** Hash of the catalogue as sent; every greeting names it, clients cache by it. */
   readonly catalogueHash: string;
   private readonly links = new Set<Link>();
-  private nextSessionNumber = 1;
+  /**
+   * Session ids are `s<number>`; each node starts counting at a random point so that
+   * nodes sharing a directory, and runs one after another, do not hand out the same id.
+   */
+  private nextSessionNumber = randomInt(1, 2 ** 40);
   private nextLinkNumber = 1;
   private shuttingDown = false;
   private readonly observers: SessionObserver[] = [];
@@ -126,16 +143,27 @@ export class ChatCore implements ChatPort {
       sessions: this.sessions,
       rooms: this.rooms,
       params: () => this.params,
+      otherwise: (envelope) => this.nodes.receive(envelope),
       telemetry: this.telemetry,
     });
     this.catalogueHash = catalogueHash(this.dispatcher.catalogue);
     this.admin = new AdminServices(this);
+    this.directory = deps.directory ?? new LocalDirectory();
+    this.nodes = new NodeLink(this);
   }
 
   /** Loads the state the core keeps in memory (rooms, blocks); once, before connections. */
   async restore(): Promise<void> {
     await this.rooms.load();
     await this.blocks.load();
+  }
+
+  /** Another node changed a live setting: take the stored value (or its absence). */
+  async reloadLiveSetting(key: string): Promise<void> {
+    if (!isParameterKey(key)) return;
+    const stored = (await this.store.settings.liveValues()).find((each) => each.key === key);
+    if (stored) this.config.setLive(key, stored.value);
+    else this.config.resetLive(key);
   }
 
   get params(): Parameters {
@@ -244,6 +272,20 @@ export class ChatCore implements ChatPort {
     return this.sessions.findByNick(nickKey);
   }
 
+  /** A session this node holds, by id. */
+  sessionById(id: string): Session | undefined {
+    return this.sessions.get(id);
+  }
+
+  /**
+   * The session holding `nickKey` on another node, from the directory. Ask after
+   * `findSession` (this node's own, answered without waiting) found nothing.
+   */
+  async findRemote(nickKey: string): Promise<DirectoryEntry | undefined> {
+    const entry = await this.directory.find(nickKey);
+    return entry && entry.node !== this.bus.nodeId ? entry : undefined;
+  }
+
   onlineSessions(): IterableIterator<Session> {
     return this.sessions.values();
   }
@@ -288,19 +330,42 @@ export class ChatCore implements ChatPort {
       );
   }
 
-  /** Creates a session for a link that finished the nickname step and tells everyone. */
-  login(
+  /**
+   * Creates a session for a link that finished the nickname step and tells everyone. The
+   * nickname is claimed in the directory first (on every node at once); the checks run
+   * again once the claim is held, synchronously with the session's creation.
+   * `replacing` is the id of a session this login takes over (its claim may be taken).
+   */
+  async login(
     link: Link,
     nick: string,
     nickKey: string,
     account: AccountRef | null,
     /** `seenMid`: the client has shown messages up to this id already (login backlog). */
-    options: { readonly seenMid?: number | undefined } = {},
-  ): Session {
-    this.checkLoginAllowed(nickKey, { address: link.outlet.address, account });
+    options: {
+      readonly seenMid?: number | undefined;
+      /** A session this login takes over: its claim on the nickname may be taken. */
+      readonly replacing?: string | undefined;
+    } = {},
+  ): Promise<Session> {
+    const attempt = { address: link.outlet.address, account };
+    this.checkLoginAllowed(nickKey, attempt);
     this.makeRoom(link.outlet.address);
+    const id = `s${this.nextSessionNumber++}`;
+    const holder = await this.directory.claim(
+      this.entryOf({ id, nick, nickKey, account }),
+      options.replacing,
+    );
+    if (holder) throw new ChatError('nick_taken');
+    try {
+      if (link.isClosed) throw new ChatError('bad_request', 'The connection closed during login');
+      this.checkLoginAllowed(nickKey, attempt);
+    } catch (error) {
+      void this.directory.release(id);
+      throw error;
+    }
     const session = new Session({
-      id: `s${this.nextSessionNumber++}`,
+      id,
       nick,
       nickKey,
       account,
@@ -369,9 +434,39 @@ export class ChatCore implements ChatPort {
     );
   }
 
+  /** A session registered or deleted its account: the directory shows it as it is now. */
+  async accountChanged(session: Session): Promise<void> {
+    await this.directory.claim(this.entryOf(session), session.id);
+  }
+
+  private entryOf(session: {
+    id: string;
+    nick: string;
+    nickKey: string;
+    account: AccountRef | null;
+  }) {
+    return {
+      session: session.id,
+      node: this.bus.nodeId,
+      nick: session.nick,
+      nickKey: session.nickKey,
+      accountId: session.account?.id ?? null,
+      admin: session.account?.role === 'admin',
+    };
+  }
+
   /** Renames a session (a guest's `/nick`, or a guest registering keeps the same key). */
-  rename(session: Session, nick: string, nickKey: string): void {
-    if (!this.sessions.rekey(session, nickKey)) throw new ChatError('nick_taken');
+  async rename(session: Session, nick: string, nickKey: string): Promise<void> {
+    if (nickKey !== session.nickKey) {
+      if (this.sessions.findByNick(nickKey)) throw new ChatError('nick_taken');
+      if (await this.directory.rename(session.id, nick, nickKey)) throw new ChatError('nick_taken');
+      if (!this.sessions.rekey(session, nickKey)) {
+        await this.directory.rename(session.id, session.nick, session.nickKey);
+        throw new ChatError('nick_taken');
+      }
+    } else {
+      await this.directory.rename(session.id, nick, nickKey);
+    }
     session.nick = nick;
     session.nickKey = nickKey;
   }
@@ -386,6 +481,9 @@ export class ChatCore implements ChatPort {
         ? { kind: 'everyone' }
         : this.presenceAudience(session);
     this.sessions.remove(session);
+    this.directory.release(session.id).catch((error: unknown) => {
+      this.logger.warn({ err: error, session: session.id }, 'could not release the nickname');
+    });
     const link = session.link;
     if (link) link.session = null;
     this.rooms.sessionEnded(session);
@@ -435,6 +533,15 @@ export class ChatCore implements ChatPort {
     this.delivery.sendTo(session, payload);
   }
 
+  /** Sends an event to one session wherever it is: here, or on the directory's node. */
+  notify(target: Session | DirectoryEntry, payload: EventPayload): void {
+    if (target instanceof Session) this.delivery.sendTo(target, payload);
+    else if (target.node === this.bus.nodeId) {
+      const session = this.sessions.get(target.session);
+      if (session) this.delivery.sendTo(session, payload);
+    } else this.delivery.sendToRemote(target.node, target.session, payload);
+  }
+
   /** True when `recipient` blocks the sender with nickname key `senderKey`. */
   isBlocking(recipient: Session, senderKey: string): boolean {
     return recipient.blocks.has(senderKey);
@@ -470,6 +577,7 @@ export class ChatCore implements ChatPort {
       this.detach(link);
     }
     for (const observer of this.observers) observer.stopping?.();
+    this.nodes.stop();
     this.delivery.stop();
   }
 }

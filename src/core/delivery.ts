@@ -14,6 +14,8 @@ export interface DeliveryDeps {
   readonly rooms: RoomRegistry;
   readonly params: () => Parameters;
   readonly telemetry: Telemetry;
+  /** What the bus brings that is not an event (control, requests, heartbeats…). */
+  readonly otherwise: (envelope: Exclude<BusEnvelope, EventEnvelope>) => void;
 }
 
 /**
@@ -25,8 +27,10 @@ export class Delivery {
   private readonly unsubscribe: () => void;
 
   constructor(private readonly deps: DeliveryDeps) {
+    // One subscription per core: events here, everything else to the node link.
     this.unsubscribe = deps.bus.subscribe((envelope: BusEnvelope) => {
       if (envelope.type === 'event') this.deliverLocally(envelope);
+      else deps.otherwise(envelope);
     });
   }
 
@@ -64,6 +68,17 @@ export class Delivery {
   /** Sends an event to one session only. */
   sendTo(session: Session, payload: EventPayload): void {
     session.deliver(this.deps.events.make(payload));
+  }
+
+  /** Sends an event to one session of another node, through the bus to that node only. */
+  sendToRemote(node: string, session: string, payload: EventPayload): void {
+    const { bus, events } = this.deps;
+    bus.sendTo(node, {
+      type: 'event',
+      origin: bus.nodeId,
+      target: { kind: 'sessions', ids: [session] },
+      event: events.make(payload),
+    });
   }
 
   /** Stops taking the bus's messages (the core is shutting down). */
@@ -109,6 +124,10 @@ export class Delivery {
           const session = sessions.findByNick(key);
           if (session) yield session;
         }
+        return;
+      case 'admins':
+        for (const session of sessions.values())
+          if (session.isAdmin && !target.except.includes(session.id)) yield session;
         return;
       case 'sessions':
         for (const id of target.ids) {

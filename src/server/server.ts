@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { Bus } from '../bus/bus.js';
 import { LocalBus } from '../bus/local-bus.js';
 import { ConfigError, type ServerConfig } from '../config/config.js';
 import { isParameterKey } from '../config/parameters.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../store/store.js';
 import { ChatCore } from '../core/chat-core.js';
+import type { SessionDirectory } from '../core/directory/directory.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ALL_COMMANDS } from '../core/commands/index.js';
 import { openLogs } from '../logging/logs.js';
@@ -49,6 +51,16 @@ export interface StartOptions {
   readonly webPort?: number | false;
   /** The built web client to serve; default `dist/web` of this package. */
   readonly webRoot?: string;
+  /**
+   * The store is shared with other nodes in this process (the multi-node test): the
+   * server leaves closing it to its owner.
+   */
+  readonly sharedStore?: boolean;
+  /** The bus to the other nodes; default an in-process bus of this node alone (the server
+   * closes only a bus it made). */
+  readonly bus?: Bus;
+  /** Who is online on every node; default this process's memory. */
+  readonly directory?: SessionDirectory;
 }
 
 export interface RunningServer {
@@ -94,11 +106,13 @@ export async function startServer(
   const telemetry = metrics ?? noTelemetry;
   const store = options.store ?? (await openStore(config.server.store, config.server.dataDir));
   store.instrument(telemetry);
+  const ownsStore = options.sharedStore !== true;
   const admin = await ensureAdminAccount(store, options.adminPassword, clock.now());
   await loadLiveSettings(store, config, logs.logger);
-  const localBus = new LocalBus();
-  const bus = metrics ? instrumentBus(localBus, metrics, clock.now) : localBus;
+  const givenBus = options.bus ?? new LocalBus();
+  const bus = metrics ? instrumentBus(givenBus, metrics, clock.now) : givenBus;
   const core = new ChatCore({
+    ...(options.directory && { directory: options.directory }),
     config,
     store,
     bus,
@@ -189,11 +203,13 @@ export async function startServer(
     await Promise.all(
       [listener, loopback, irc, ircTls, web].map((each) => each?.stopAccepting()),
     ).catch(() => undefined);
-    await store.close();
+    if (ownsStore) await store.close();
     throw error;
   }
   // Stopped by `core.shutdown`, once every session's logout is recorded.
   core.lastSeen.start();
+  // Other nodes learn of this one (and it of them) from its first heartbeat.
+  core.nodes.start();
   logs.logger.info(
     { event: 'listening', address: address.address, port: address.port },
     'listening',
@@ -214,8 +230,9 @@ export async function startServer(
       irc?.destroyAll();
       ircTls?.destroyAll();
       web?.destroyAll();
-      await bus.close();
-      await store.close();
+      // What was given (a bus, a shared store) is closed by its owner.
+      if (!options.bus) await bus.close();
+      if (ownsStore) await store.close();
       logs.logger.info({ event: 'stopped' }, 'stopped');
       await logs.flush();
     })();

@@ -62,12 +62,7 @@ export async function passwordLogin(
     { address: link.outlet.address, account: accountRef(account) },
     existing,
   );
-  if (existing && existing.link && !takeover)
-    throw new ChatError(
-      'already_logged_in',
-      `${account.name} is logged in elsewhere (session ${existing.id}); log in with takeover to end that session`,
-      { session: existing.id },
-    );
+  if (existing && existing.link && !takeover) throw alreadyLoggedIn(account, existing.id);
   if (existing) {
     recordSecurityEvent(core, 'takeover', {
       target: account.name,
@@ -78,9 +73,33 @@ export async function passwordLogin(
     });
     replaceSession(core, existing);
   }
-  const session = core.login(link, account.name, nickKey, accountRef(account), { seenMid });
+  // The account may be online on another node: that node ends its session first.
+  const elsewhere = existing ? undefined : await core.directory.find(nickKey);
+  if (elsewhere && elsewhere.node !== core.bus.nodeId) {
+    const remote = await core.nodes.whois(elsewhere);
+    if (remote?.connected && !takeover) throw alreadyLoggedIn(account, elsewhere.session);
+    recordSecurityEvent(core, 'takeover', {
+      target: account.name,
+      address: link.outlet.address,
+      details: `${remote?.connected ? 'ended' : 'replaced away'} session ${elsewhere.session} on node ${elsewhere.node}`,
+    });
+    if (!(await core.nodes.takeover(elsewhere)))
+      throw new ChatError('storage_failed', 'The node holding your session did not answer');
+  }
+  const session = await core.login(link, account.name, nickKey, accountRef(account), {
+    seenMid,
+    replacing: existing?.id ?? elsewhere?.session,
+  });
   const failures = await core.store.loginGuard.takeUnreported(account.id);
   return { session, failures };
+}
+
+function alreadyLoggedIn(account: Account, session: string): ChatError {
+  return new ChatError(
+    'already_logged_in',
+    `${account.name} is logged in elsewhere (session ${session}); log in with takeover to end that session`,
+    { session },
+  );
 }
 
 /** Ends a session because its account logged in again elsewhere. */

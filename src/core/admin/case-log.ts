@@ -1,7 +1,7 @@
 import type { CaseAction, CaseEntry } from '../../store/store.js';
 import type { ChatCore } from '../chat-core.js';
 import { describeDuration } from './duration.js';
-import { removeSession } from './targets.js';
+import { removeTarget } from './targets.js';
 
 /** The name the ladder's own steps are recorded and announced under. */
 export const ESCALATION_ACTOR = '(escalation)';
@@ -161,13 +161,13 @@ export class CaseLog {
     await this.record(subject, 'ban', ESCALATION_ACTOR, why, until);
     const span = durationMs === null ? 'for good' : `for ${describeDuration(durationMs)}`;
     const session = this.core.findSession(subject.key);
-    if (session)
-      removeSession(
-        this.core,
-        session,
-        { reason: 'banned', message: why },
-        { code: 'banned', message: `You are banned ${span} (${why})` },
-      );
+    const remote = session ? undefined : await this.core.findRemote(subject.key);
+    removeTarget(
+      this.core,
+      { session, remote },
+      { reason: 'banned', message: why },
+      { code: 'banned', message: `You are banned ${span} (${why})` },
+    );
     await this.core.admin.auditAs(ESCALATION_ACTOR, 'ban', subject.name, `${span}: ${why}`);
     return until;
   }

@@ -40,6 +40,18 @@ export class Moderation {
       );
   }
 
+  /** Another node changed one of the cached states in the store: read it again. */
+  async reload(what: 'bans' | 'suspensions' | 'switches'): Promise<void> {
+    const { store, clock } = this.core;
+    if (what === 'bans') this.bans = await store.moderation.activeBans(clock.now());
+    else if (what === 'switches') this.switches = await store.moderation.switches();
+    else {
+      const suspensions = await store.moderation.suspensions();
+      this.suspended.clear();
+      for (const suspension of suspensions) this.suspended.set(suspension.nameKey, suspension);
+    }
+  }
+
   // ---- the login gate ------------------------------------------------------------------
 
   /**
@@ -90,6 +102,7 @@ export class Moderation {
   async addBan(ban: Omit<Ban, 'id'>): Promise<Ban> {
     const stored = await this.core.store.moderation.addBan(ban);
     this.bans.push(stored);
+    this.core.nodes.invalidate({ what: 'bans' });
     return stored;
   }
 
@@ -98,6 +111,7 @@ export class Moderation {
     const removed = await this.core.store.moderation.removeBans(nameKey);
     const cached = this.bans.length;
     this.bans = this.bans.filter((ban) => ban.nameKey !== nameKey);
+    this.core.nodes.invalidate({ what: 'bans' });
     return removed > 0 || cached !== this.bans.length;
   }
 
@@ -126,6 +140,7 @@ export class Moderation {
       this.suspended.delete(suspension.nameKey);
       await this.core.store.moderation.removeSuspension(suspension.nameKey);
     }
+    if (ended.length > 0) this.core.nodes.invalidate({ what: 'suspensions' });
     return ended;
   }
 
@@ -136,11 +151,13 @@ export class Moderation {
   async suspend(suspension: Suspension): Promise<void> {
     await this.core.store.moderation.addSuspension(suspension);
     this.suspended.set(suspension.nameKey, suspension);
+    this.core.nodes.invalidate({ what: 'suspensions' });
   }
 
   async forgive(nameKey: string): Promise<void> {
     await this.core.store.moderation.removeSuspension(nameKey);
     this.suspended.delete(nameKey);
+    this.core.nodes.invalidate({ what: 'suspensions' });
   }
 
   // ---- monitoring ----------------------------------------------------------------------
@@ -160,12 +177,13 @@ export class Moderation {
     involved: ReadonlySet<string>,
   ): void {
     if (!this.switches.monitoring) return;
-    const ids: string[] = [];
-    for (const session of this.core.onlineSessions())
-      if (session.isAdmin && !involved.has(session.id)) ids.push(session.id);
-    if (ids.length === 0) return;
     const { ts, ...fields } = message;
-    this.core.publish({ kind: 'sessions', ids }, { ev: 'monitored', ...fields }, { ts });
+    // Each node copies to the admins it holds.
+    this.core.publish(
+      { kind: 'admins', except: [...involved] },
+      { ev: 'monitored', ...fields },
+      { ts },
+    );
   }
 
   // ---- switches ------------------------------------------------------------------------
@@ -180,6 +198,7 @@ export class Moderation {
     // Another admin may have made the same change while this one was being stored.
     if (this.switches[name] === on) return false;
     this.switches = { ...this.switches, [name]: on };
+    this.core.nodes.invalidate({ what: 'switches' });
     return true;
   }
 }

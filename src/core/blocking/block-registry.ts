@@ -73,6 +73,19 @@ export class BlockRegistry {
     session.blocks.delete(key);
   }
 
+  /**
+   * Another node changed an account's blocks: read them again. The list is refilled in
+   * place, so a session of that account online here sees the change at once.
+   */
+  async reloadAccount(accountId: number): Promise<void> {
+    const blocks = (await this.store.blocks.list()).filter(
+      (block) => block.accountId === accountId,
+    );
+    const list = this.listOfAccount(accountId);
+    list.clear();
+    for (const block of blocks) list.set(block.blockedKey, block.blockedName);
+  }
+
   /** An account was deleted (the store removed its blocks): drop them from memory. */
   forgetAccount(accountId: number): void {
     this.byAccount.delete(accountId);

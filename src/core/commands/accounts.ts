@@ -52,6 +52,7 @@ export const registerCommand = defineCommand({
         throw error instanceof StoreConflictError ? new ChatError('nick_taken') : error;
       });
     session.account = accountRef(account);
+    await core.accountChanged(session);
     await core.blocks.accountCreated(session, core.clock.now());
     core.logger.info({ event: 'register', account: account.id, nick: account.name }, 'register');
     recordSecurityEvent(core, 'register', {
@@ -90,6 +91,7 @@ export const deregisterCommand = defineCommand({
     core.rooms.forgetAccount(account.id);
     core.blocks.forgetAccount(account.id);
     session.account = null;
+    await core.accountChanged(session);
     // Blocks were the account's list; the guest keeps a copy for this session only.
     session.blocks = new Map(session.blocks);
     core.logger.info(

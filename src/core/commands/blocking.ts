@@ -12,7 +12,7 @@ function checkTarget(raw: string): { name: string; key: string } {
 
 /** The spelling of someone online or an account, or `unknown_user`. */
 async function existingUser(core: ChatCore, raw: string, key: string): Promise<string> {
-  const online = core.findSession(key);
+  const online = core.findSession(key) ?? (await core.findRemote(key));
   if (online) return online.nick;
   const account = await core.store.accounts.findByKey(key);
   if (account) return account.name;
@@ -35,6 +35,7 @@ export const blockCommand = defineCommand({
     if (key === session.nickKey) throw new ChatError('cannot_block_self');
     const name = await existingUser(core, args.name, key);
     await core.blocks.block(session, key, name, core.clock.now());
+    if (session.account) core.nodes.invalidate({ what: 'blocks', accountId: session.account.id });
     return { blocked: name };
   },
 });
@@ -54,6 +55,7 @@ export const unblockCommand = defineCommand({
     const { key } = checkTarget(args.name);
     const name = session.blocks.get(key) ?? args.name;
     await core.blocks.unblock(session, key, name);
+    if (session.account) core.nodes.invalidate({ what: 'blocks', accountId: session.account.id });
     return { unblocked: name };
   },
 });

@@ -43,14 +43,14 @@ export const warnCommand = defineCommand({
     const subject = { name: target.name, key: target.key };
     await core.admin.cases.record(subject, 'warn', session.nick, reason);
     const warnings = await core.admin.cases.warningsCounted(target.key);
-    if (target.session)
-      core.sendTo(target.session, { ev: 'warning', reason, by: session.nick, warnings });
+    const online = target.session ?? target.remote;
+    if (online) core.notify(online, { ev: 'warning', reason, by: session.nick, warnings });
     await core.admin.audit(session, 'warn', target.name, reason);
     const escalation = await core.admin.cases.afterWarning(subject);
     return {
       nick: target.name,
       warnings,
-      online: target.session !== undefined,
+      online: online !== undefined,
       escalation: escalation ?? null,
     };
   },

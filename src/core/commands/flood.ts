@@ -1,15 +1,26 @@
 import { z } from 'zod';
 import type { ChatCore } from '../chat-core.js';
-import { ChatError } from '../errors.js';
-import { checkName } from '../names.js';
+import { findOnlineTarget } from '../admin/targets.js';
 import type { Session } from '../session.js';
 import { defineCommand } from './command.js';
 
-function onlineSession(core: ChatCore, nick: string): Session {
-  const checked = checkName(nick);
-  const session = checked.ok ? core.findSession(checked.key) : undefined;
-  if (!session) throw new ChatError('unknown_user', `No such user online: ${nick}`);
-  return session;
+/** Sets a session's flood exemption on whichever node holds it. */
+async function setExempt(core: ChatCore, admin: Session, nick: string, exempt: boolean) {
+  const target = await findOnlineTarget(core, nick);
+  if (target.session) core.requestGuard.setExempt(target.session, exempt);
+  else if (target.remote)
+    core.nodes.control(target.remote, { type: 'exempt', session: target.remote.session, exempt });
+  const id = target.session?.id ?? target.remote?.session;
+  core.logger.info(
+    {
+      event: exempt ? 'flood_exempt' : 'flood_unexempt',
+      session: id,
+      nick: target.name,
+      by: admin.nick,
+    },
+    exempt ? 'flood control lifted' : 'flood control restored',
+  );
+  return { nick: target.name, exempt };
 }
 
 /** Admin: lift flood control for one session (a bot, a bridge, a load test). */
@@ -26,13 +37,7 @@ export const exemptCommand = defineCommand({
   },
   args: z.object({ nick: z.string() }),
   handle({ core, session: admin }, { nick }) {
-    const session = onlineSession(core, nick);
-    core.requestGuard.setExempt(session, true);
-    core.logger.info(
-      { event: 'flood_exempt', session: session.id, nick: session.nick, by: admin.nick },
-      'flood control lifted',
-    );
-    return { nick: session.nick, exempt: true };
+    return setExempt(core, admin, nick, true);
   },
 });
 
@@ -49,12 +54,6 @@ export const unexemptCommand = defineCommand({
   },
   args: z.object({ nick: z.string() }),
   handle({ core, session: admin }, { nick }) {
-    const session = onlineSession(core, nick);
-    core.requestGuard.setExempt(session, false);
-    core.logger.info(
-      { event: 'flood_unexempt', session: session.id, nick: session.nick, by: admin.nick },
-      'flood control restored',
-    );
-    return { nick: session.nick, exempt: false };
+    return setExempt(core, admin, nick, false);
   },
 });

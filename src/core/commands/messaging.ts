@@ -134,7 +134,7 @@ export const msgCommand = defineCommand({
       recipients: [
         ...live.map((target) => ({
           nick: target.nick,
-          accountId: target.account?.id ?? null,
+          accountId: target.accountId,
           delivery: 'live' as const,
         })),
         ...offline.map((account) => ({

@@ -6,7 +6,7 @@ import {
   checkMayActOn,
   findOnlineTarget,
   findTarget,
-  removeSession,
+  removeTarget,
   type Target,
 } from '../admin/targets.js';
 import type { ChatCore } from '../chat-core.js';
@@ -38,22 +38,22 @@ export const kickCommand = defineCommand({
   },
   args: z.object({ nick: name, reason }),
   async handle({ core, session }, { nick, reason }) {
-    const target = findOnlineTarget(core, nick);
-    checkMayActOn(session, { key: target.nickKey, session: target }, 'kick');
-    removeSession(
+    const target = await findOnlineTarget(core, nick);
+    checkMayActOn(session, target, 'kick');
+    removeTarget(
       core,
       target,
       reason === undefined ? { reason: 'kicked' } : { reason: 'kicked', message: reason },
       { code: 'kicked', message: withReason(`You were kicked by ${session.nick}`, reason) },
     );
     await core.admin.cases.recordTaken(
-      { name: target.nick, key: target.nickKey },
+      { name: target.name, key: target.key },
       'kick',
       session.nick,
       reason ?? null,
     );
-    await core.admin.audit(session, 'kick', target.nick, reason ?? null);
-    return { nick: target.nick };
+    await core.admin.audit(session, 'kick', target.name, reason ?? null);
+    return { nick: target.name };
   },
 });
 
@@ -111,16 +111,15 @@ export const banCommand = defineCommand({
       createdBy: session.nick,
     });
     const until = ban.expiresAt === null ? 'for good' : `for ${describeDuration(durationMs!)}`;
-    if (target.session)
-      removeSession(
-        core,
-        target.session,
-        reason === undefined ? { reason: 'banned' } : { reason: 'banned', message: reason },
-        {
-          code: 'banned',
-          message: withReason(`You were banned by ${session.nick} ${until}`, reason),
-        },
-      );
+    removeTarget(
+      core,
+      target,
+      reason === undefined ? { reason: 'banned' } : { reason: 'banned', message: reason },
+      {
+        code: 'banned',
+        message: withReason(`You were banned by ${session.nick} ${until}`, reason),
+      },
+    );
     await core.admin.cases.recordTaken(
       { name: target.name, key: target.key },
       'ban',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ChatCore } from '../chat-core.js';
+import type { SessionSummary } from '../../bus/bus.js';
 import type { Session } from '../session.js';
 import { defineCommand } from './command.js';
 
@@ -8,12 +9,13 @@ export const IDLE_AFTER_MS = 5 * 60 * 1000;
 
 export type PresenceStatus = 'active' | 'idle' | 'away' | 'suspended';
 
-export function describe(core: ChatCore, session: Session) {
+/** How `/who` and `/whois` show a session online, on this node or another. */
+export function describe(core: ChatCore, session: SessionSummary) {
   const now = core.clock.now();
   const idleMs = now - session.lastInputAt;
-  const status: PresenceStatus = core.admin.moderation.isSuspended(session)
+  const status: PresenceStatus = core.admin.moderation.isNameSuspended(session.nickKey)
     ? 'suspended'
-    : session.link === null
+    : !session.connected
       ? 'away'
       : idleMs >= IDLE_AFTER_MS
         ? 'idle'
@@ -24,15 +26,16 @@ export function describe(core: ChatCore, session: Session) {
     status,
     role: session.account?.role ?? 'guest',
     account: session.account !== null,
-    since: session.connectedAt,
+    since: session.loginAt,
     idleSeconds: Math.floor(idleMs / 1000),
   };
 }
 
-function listOnline(core: ChatCore, except?: Session) {
+/** Everyone online on every node (but `except`), by nickname. */
+async function listOnline(core: ChatCore, except?: Session) {
   const users = [];
-  for (const session of core.onlineSessions())
-    if (session !== except) users.push(describe(core, session));
+  for (const session of await core.nodes.who())
+    if (session.id !== except?.id) users.push(describe(core, session));
   users.sort((a, b) => a.nick.localeCompare(b.nick));
   return { users };
 }

@@ -2,9 +2,16 @@ import type { ChatCore } from '../chat-core.js';
 import { checkName } from '../names.js';
 import type { Session } from '../session.js';
 
+/** A recipient online now, on this node or another. */
+export interface LiveRecipient {
+  readonly id: string;
+  readonly nick: string;
+  readonly accountId: number | null;
+}
+
 export interface PrivateRecipients {
-  /** Online now: delivered at once. */
-  readonly live: Session[];
+  /** Online now (on any node): delivered at once. */
+  readonly live: LiveRecipient[];
   /** Offline accounts with room in their inbox: stored for their next login. */
   readonly stored: { readonly id: number; readonly name: string }[];
   /** Recipients who block the sender: the sender is told it was delivered or stored. */
@@ -42,7 +49,22 @@ export async function resolvePrivateRecipients(
     const online = core.findSession(checked.key);
     if (online) {
       if (core.isBlocking(online, sender.nickKey)) result.hiddenLive.push(online.nick);
-      else result.live.push(online);
+      else
+        result.live.push({
+          id: online.id,
+          nick: online.nick,
+          accountId: online.account?.id ?? null,
+        });
+      continue;
+    }
+    const remote = await core.findRemote(checked.key);
+    if (remote) {
+      // Another node's session: an account's blocks are known here too; a guest's are
+      // checked where it is, when the message is delivered (blocking is silent).
+      const { session: id, nick, accountId } = remote;
+      if (accountId !== null && core.blocks.accountBlocks(accountId, sender.nickKey))
+        result.hiddenLive.push(nick);
+      else result.live.push({ id, nick, accountId });
       continue;
     }
     const account = await core.store.accounts.findByKey(checked.key);

@@ -1,5 +1,6 @@
 import { ruledText } from '../text-rules.js';
 import { z } from 'zod';
+import type { SessionSummary } from '../../bus/bus.js';
 import { LOBBY } from '../chat-core.js';
 import { ChatError } from '../errors.js';
 import { nameKey, withinCharacters } from '../names.js';
@@ -9,6 +10,7 @@ import {
   requireMember,
   requireOwnerOrAdmin,
 } from '../rooms/room-lookup.js';
+import type { Room } from '../rooms/room.js';
 import { defineCommand } from './command.js';
 
 /** Most messages one `/history` reply may hold. */
@@ -65,24 +67,24 @@ export const membersCommand = defineCommand({
     group: 'rooms',
   },
   args: z.object({ room: z.string().default(LOBBY) }),
-  handle({ core }, args) {
+  async handle({ core }, args) {
     const found = findRoom(core, args.room);
     if (found.lobby) {
-      const members = [...core.onlineSessions()]
+      const members = (await core.nodes.who())
         .map((member) => ({ nick: member.nick, online: true, owner: false }))
         .sort((a, b) => a.nick.localeCompare(b.nick));
       return { room: LOBBY, owner: null, members };
     }
     const room = found.room;
-    const members = [...room.members.values()].map((member) => ({
+    // Members online on every node.
+    const online = await core.nodes.members(room.key);
+    const members = online.map((member) => ({
       nick: member.nick,
       online: true,
-      owner: room.isOwnedBy(member),
+      owner: isOwner(room, member),
     }));
     const onlineAccounts = new Set(
-      [...room.members.values()]
-        .map((member) => member.account?.id)
-        .filter((id) => id !== undefined),
+      online.map((member) => member.account?.id).filter((id) => id !== undefined),
     );
     for (const [accountId, name] of room.accountMembers)
       if (!onlineAccounts.has(accountId))
@@ -120,6 +122,7 @@ export const topicCommand = defineCommand({
     const topic = text === NO_TOPIC ? null : text;
     if (room.storeId !== null) await core.store.rooms.setTopic(room.storeId, topic);
     room.topic = topic;
+    core.nodes.broadcast({ type: 'room-topic', room: room.key, topic });
     core.publish(
       { kind: 'room', room: room.key },
       { ev: 'room_topic', room: room.name, topic, by: session.nick },
@@ -168,3 +171,12 @@ export const historyCommand = defineCommand({
     return { room: room?.name ?? LOBBY, messages, more };
   },
 });
+
+/** Whether `member` (on any node) owns `room`. */
+function isOwner(room: Room, member: SessionSummary): boolean {
+  const owner = room.owner;
+  if (owner.kind === 'guest') return owner.session.id === member.id;
+  // Another node's copy of a guest's room knows its owner by name (held once at a time).
+  if (owner.accountId === null) return member.account === null && owner.name === member.nick;
+  return owner.accountId === member.account?.id;
+}

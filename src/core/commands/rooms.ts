@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LOBBY } from '../chat-core.js';
+import { roomInfo } from '../nodes/node-link.js';
 import { ChatError } from '../errors.js';
 import type { EventPayload } from '../events.js';
 import { nameKey } from '../names.js';
@@ -59,6 +60,7 @@ export const createCommand = defineCommand({
     if (key === LOBBY) throw new ChatError('room_exists', 'The lobby exists already');
     const now = core.clock.now();
     const room = await core.rooms.create(session, name, key, now);
+    core.nodes.broadcast({ type: 'room-created', room: roomInfo(room) });
     await core.rooms.join(room, session, now);
     after(() => core.sendTo(session, entered(room)));
     return roomSummary(room);
@@ -151,6 +153,12 @@ export const closeCommand = defineCommand({
     const room = findOwnRoomOrThrow(core, args.room, 'closed');
     requireOwnerOrAdmin(session, room, 'close');
     const members = await core.rooms.close(room);
+    core.nodes.broadcast({
+      type: 'room-closed',
+      room: room.key,
+      name: room.name,
+      by: session.nick,
+    });
     if (members.length > 0)
       core.publish(
         { kind: 'sessions', ids: members.map((member) => member.id) },

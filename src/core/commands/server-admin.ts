@@ -101,6 +101,7 @@ export const configCommand = defineCommand({
         throw new ChatError('no_change', `${checkedKey} has no live value to reset`);
       await core.store.settings.removeLive(checkedKey);
       core.config.resetLive(checkedKey);
+      core.nodes.invalidate({ what: 'config', key: checkedKey });
       await core.admin.audit(session, 'config reset', checkedKey);
       return describeParameter(core, checkedKey);
     }
@@ -111,6 +112,7 @@ export const configCommand = defineCommand({
     // Stored first: a change that could not be kept is not applied either.
     await core.store.settings.setLive(checkedKey, String(parsed.value));
     core.config.setLive(checkedKey, parsed.value);
+    core.nodes.invalidate({ what: 'config', key: checkedKey });
     await core.admin.audit(session, 'config', checkedKey, String(parsed.value));
     return describeParameter(core, checkedKey);
   },
@@ -130,13 +132,17 @@ export const usersCommand = defineCommand({
   args: z.object({}),
   async handle({ core }) {
     const accounts = await core.store.accounts.list();
+    // Online on any node.
+    const online = new Set(
+      (await core.directory.list()).map((entry) => entry.accountId).filter((id) => id !== null),
+    );
     return {
       accounts: accounts.map((account) => ({
         name: account.name,
         role: account.role,
         createdAt: account.createdAt,
         lastSeenAt: account.lastSeenAt,
-        online: core.findSession(account.nameKey)?.account?.id === account.id,
+        online: online.has(account.id),
       })),
     };
   },

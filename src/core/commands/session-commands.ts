@@ -35,7 +35,7 @@ export const nickCommand = defineCommand({
         throw new ChatError('already_registered', 'An account keeps its nickname');
       if (await core.store.accounts.findByKey(checked.key)) throw new ChatError('nick_reserved');
       const old = current.nick;
-      core.rename(current, checked.name, checked.key);
+      await core.rename(current, checked.name, checked.key);
       core.publish(core.presenceAudience(current), { ev: 'renamed', from: old, to: current.nick });
       return { nick: current.nick, session: current.id, account: false, role: 'guest' };
     }
@@ -73,7 +73,7 @@ export const nickCommand = defineCommand({
     }
     if (await core.store.accounts.findByKey(checked.key)) throw new ChatError('nick_reserved');
     if (link.isClosed) throw new ChatError('bad_request', 'The connection closed during login');
-    return readyData(core, core.login(link, checked.name, checked.key, null));
+    return readyData(core, await core.login(link, checked.name, checked.key, null));
   },
 });
 

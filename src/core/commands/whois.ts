@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LOBBY } from '../chat-core.js';
 import { ChatError } from '../errors.js';
 import { checkName } from '../names.js';
+import { summarize } from '../nodes/node-link.js';
 import { describe } from './presence.js';
 import { defineCommand } from './command.js';
 
@@ -33,7 +34,7 @@ export const wholasthrCommand = defineCommand({
       if (key !== session.nickKey && (!known || (!known.online && known.lastSeen < entry.lastSeen)))
         seen.set(key, entry);
     };
-    for (const online of core.onlineSessions())
+    for (const online of await core.nodes.who())
       add(online.nickKey, {
         nick: online.nick,
         online: true,
@@ -79,14 +80,16 @@ export const whoisCommand = defineCommand({
       new ChatError('unknown_user', `No such user: ${args.name}`, { unknown: [args.name] });
     if (!checked.ok) throw unknown();
     const roomName = (key: string) => (key === LOBBY ? LOBBY : (core.rooms.get(key)?.name ?? key));
-    const online = core.findSession(checked.key);
+    const local = core.findSession(checked.key);
+    const remote = local ? undefined : await core.findRemote(checked.key);
+    const online = local ? summarize(core, local) : remote && (await core.nodes.whois(remote));
     if (online) {
       const presence = describe(core, online);
       return {
         ...presence,
         online: true,
         lastSeen: core.clock.now(),
-        rooms: [LOBBY, ...online.joinedRooms].map(roomName),
+        rooms: [LOBBY, ...online.rooms].map(roomName),
       };
     }
     const sighting = core.recentPresence.find(checked.key);

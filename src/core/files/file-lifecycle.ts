@@ -3,6 +3,7 @@ import type { TimerHandle } from '../clock.js';
 import { ChatError } from '../errors.js';
 import type { EventPayload } from '../events.js';
 import { nameKey } from '../names.js';
+import type { DirectoryEntry } from '../directory/directory.js';
 import type { Session } from '../session.js';
 import type { Downloads } from './downloads.js';
 import { DAY_MS, partyOf, pick, publicFileId, sameParty, type FileContext } from './file-common.js';
@@ -170,13 +171,13 @@ export class FileLifecycle {
   /** Deletes a sent file and tells its sender why, now or at next login. */
   async retire(file: StoredFile, reason: FileGoneReason, by?: string): Promise<void> {
     const { core, blobs } = this.ctx;
-    const sender = this.sessionOf(file.senderParty);
+    const sender = await this.sessionOf(file.senderParty);
     this.downloads.abortDownloadsOf(file);
     if (sender || file.senderParty.kind !== 'account') await core.store.files.delete(file.id);
     else await core.store.files.retire(file, reason, core.clock.now());
     await blobs.remove(file.storageName);
     if (sender)
-      core.sendTo(sender, {
+      core.notify(sender, {
         ev: 'filegone',
         file: publicFileId(file),
         name: file.name,
@@ -192,10 +193,16 @@ export class FileLifecycle {
     await this.ctx.blobs.remove(file.storageName);
   }
 
-  sessionOf(party: FileParty): Session | undefined {
-    for (const session of this.ctx.core.onlineSessions())
+  /** The session of a file's party online now, on this node or another. */
+  async sessionOf(party: FileParty): Promise<Session | DirectoryEntry | undefined> {
+    const { core } = this.ctx;
+    for (const session of core.onlineSessions())
       if (sameParty(party, partyOf(session))) return session;
-    return undefined;
+    const entry =
+      party.kind === 'account'
+        ? await core.directory.findAccount(party.accountId)
+        : await core.directory.findSession(party.sessionId);
+    return entry && entry.node !== core.bus.nodeId ? entry : undefined;
   }
 
   offerEvent(file: StoredFile): EventPayload & { ev: 'file' } {

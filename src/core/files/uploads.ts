@@ -194,7 +194,8 @@ export class Uploads {
       throw this.storageError(error, 'commit');
     }
     this.uploads.delete(upload.id);
-    const recipientSession = file.recipient && this.lifecycle.sessionOf(file.recipient.party);
+    const recipientSession =
+      file.recipient && (await this.lifecycle.sessionOf(file.recipient.party));
     if (file.recipient?.party.kind === 'guest' && !recipientSession) {
       await this.lifecycle.removeFile(file);
       throw new ChatError('unknown_user', `${file.recipient.nick} left before the file arrived`);
@@ -208,7 +209,7 @@ export class Uploads {
         { exclude: session, senderKey: session.nickKey },
       );
     } else if (recipientSession) {
-      core.sendTo(recipientSession, this.lifecycle.offerEvent({ ...file, state: 'ready' }));
+      core.notify(recipientSession, this.lifecycle.offerEvent({ ...file, state: 'ready' }));
     }
     return { file: id, name: file.name, size: file.size, sha256: file.sha256 };
   }
@@ -277,6 +278,17 @@ export class Uploads {
       if (refusesFilesFrom(core, { online, accountId: online.account?.id }, session))
         throw refused(online.nick);
       return { nick: online.nick, party: partyOf(online) };
+    }
+    const remote = await core.findRemote(checked.key);
+    if (remote) {
+      const accountId = remote.accountId ?? undefined;
+      if (refusesFilesFrom(core, { online: undefined, accountId }, session))
+        throw refused(remote.nick);
+      const party: FileParty =
+        remote.accountId !== null
+          ? { kind: 'account', accountId: remote.accountId }
+          : { kind: 'guest', sessionId: remote.session };
+      return { nick: remote.nick, party };
     }
     const account = await core.store.accounts.findByKey(checked.key);
     if (!account) throw new ChatError('unknown_user', `No such user: ${to}`);

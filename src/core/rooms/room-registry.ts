@@ -1,3 +1,4 @@
+import type { RoomInfo } from '../../bus/bus.js';
 import { StoreConflictError, type Store } from '../../store/store.js';
 import { ChatError } from '../errors.js';
 import type { Session } from '../session.js';
@@ -84,6 +85,39 @@ export class RoomRegistry {
     const room = new Room({ key, name, owner, storeId, historyFloor, createdAt: now, topic: null });
     this.rooms.set(key, room);
     return room;
+  }
+
+  /** Another node created a room: this node knows it too (its members here join here). */
+  adopt(info: RoomInfo): void {
+    if (this.rooms.has(info.key)) return;
+    this.rooms.set(
+      info.key,
+      new Room({
+        key: info.key,
+        name: info.name,
+        owner: { kind: 'account', accountId: info.ownerAccountId, name: info.ownerName ?? '' },
+        storeId: info.storeId,
+        historyFloor: info.historyFloor,
+        createdAt: info.createdAt,
+        topic: info.topic,
+      }),
+    );
+  }
+
+  /**
+   * Another node closed a room (and stored that): the members this node holds leave it.
+   * Returns them.
+   */
+  dropCopy(key: string): Session[] {
+    const room = this.rooms.get(key);
+    if (!room) return [];
+    const members = [...room.members.values()];
+    this.rooms.delete(key);
+    for (const session of room.members.values()) session.left(key);
+    room.members.clear();
+    for (const accountId of room.accountMembers.keys())
+      this.roomKeysOfAccount.get(accountId)?.delete(key);
+    return members;
   }
 
   /** Adds an online member; for a persistent room, also makes its account a member. */

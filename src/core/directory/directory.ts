@@ -1,0 +1,110 @@
+/**
+ * The session directory: who is online on which node, and which session holds which
+ * nickname. Each node keeps its own sessions (their links, rooms, queues); the directory
+ * is the one record all nodes share, so that a nickname is held once across the cluster
+ * and any node can find the node that owns a session. The in-process implementation
+ * (LocalDirectory) serves one server, or several cores in one process (the multi-node
+ * test); a cluster implements this port over a shared store (Redis).
+ *
+ * Contract:
+ * - `claim` is atomic: of two claims of one nickname key, at most one succeeds, whatever
+ *   the nodes. A claim naming `replacing` may take the key from that session (a takeover).
+ * - An entry lives until `release`, `forgetNode` (its node stopped or was declared dead),
+ *   or a later claim that replaces it. `release` of a session that no longer holds its key
+ *   (it was replaced) removes nothing of the newer holder.
+ * - Reads answer what was claimed and not released when they run: another node's claim
+ *   may be seen a moment late, never out of order with that node's release.
+ */
+export interface DirectoryEntry {
+  readonly session: string;
+  /** Node that owns the session: where control messages for it go. */
+  readonly node: string;
+  readonly nick: string;
+  readonly nickKey: string;
+  readonly accountId: number | null;
+  readonly admin: boolean;
+}
+
+export interface SessionDirectory {
+  /** Claims `entry.nickKey`; resolves null when claimed, else the entry that holds it. */
+  claim(entry: DirectoryEntry, replacing?: string): Promise<DirectoryEntry | null>;
+  /** Moves a session to another nickname; resolves null when done, else the holder. */
+  rename(session: string, nick: string, nickKey: string): Promise<DirectoryEntry | null>;
+  release(session: string): Promise<void>;
+  find(nickKey: string): Promise<DirectoryEntry | undefined>;
+  findSession(session: string): Promise<DirectoryEntry | undefined>;
+  findAccount(accountId: number): Promise<DirectoryEntry | undefined>;
+  /** Every session online, on every node. */
+  list(): Promise<readonly DirectoryEntry[]>;
+  /** Removes every entry of `node`; resolves how many. */
+  forgetNode(node: string): Promise<number>;
+}
+
+/**
+ * The directory in this process's memory. Its operations take effect when called (the
+ * promise only reports), which a single server relies on for nothing but is cheap.
+ */
+export class LocalDirectory implements SessionDirectory {
+  private readonly bySession = new Map<string, DirectoryEntry>();
+  private readonly byNick = new Map<string, DirectoryEntry>();
+
+  claim(entry: DirectoryEntry, replacing?: string): Promise<DirectoryEntry | null> {
+    const holder = this.byNick.get(entry.nickKey);
+    if (holder && holder.session !== entry.session && holder.session !== replacing)
+      return Promise.resolve(holder);
+    if (holder) this.bySession.delete(holder.session);
+    this.bySession.set(entry.session, entry);
+    this.byNick.set(entry.nickKey, entry);
+    return Promise.resolve(null);
+  }
+
+  rename(session: string, nick: string, nickKey: string): Promise<DirectoryEntry | null> {
+    const entry = this.bySession.get(session);
+    if (!entry) return Promise.resolve(null);
+    const holder = this.byNick.get(nickKey);
+    if (holder && holder.session !== session) return Promise.resolve(holder);
+    if (this.byNick.get(entry.nickKey) === entry) this.byNick.delete(entry.nickKey);
+    const renamed = { ...entry, nick, nickKey };
+    this.bySession.set(session, renamed);
+    this.byNick.set(nickKey, renamed);
+    return Promise.resolve(null);
+  }
+
+  release(session: string): Promise<void> {
+    const entry = this.bySession.get(session);
+    if (entry) {
+      this.bySession.delete(session);
+      if (this.byNick.get(entry.nickKey) === entry) this.byNick.delete(entry.nickKey);
+    }
+    return Promise.resolve();
+  }
+
+  find(nickKey: string): Promise<DirectoryEntry | undefined> {
+    return Promise.resolve(this.byNick.get(nickKey));
+  }
+
+  findSession(session: string): Promise<DirectoryEntry | undefined> {
+    return Promise.resolve(this.bySession.get(session));
+  }
+
+  findAccount(accountId: number): Promise<DirectoryEntry | undefined> {
+    for (const entry of this.bySession.values())
+      if (entry.accountId === accountId) return Promise.resolve(entry);
+    return Promise.resolve(undefined);
+  }
+
+  list(): Promise<readonly DirectoryEntry[]> {
+    return Promise.resolve([...this.bySession.values()]);
+  }
+
+  forgetNode(node: string): Promise<number> {
+    let removed = 0;
+    for (const entry of [...this.bySession.values()])
+      if (entry.node === node) {
+        this.bySession.delete(entry.session);
+        if (this.byNick.get(entry.nickKey) === entry) this.byNick.delete(entry.nickKey);
+        removed++;
+      }
+    return Promise.resolve(removed);
+  }
+}

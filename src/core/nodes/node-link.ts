@@ -1,0 +1,250 @@
+import type {
+  Answer,
+  BusEnvelope,
+  EventEnvelope,
+  Control,
+  Invalidation,
+  Query,
+  RoomInfo,
+  SessionSummary,
+} from '../../bus/bus.js';
+import { NodeLiveness } from '../../bus/liveness.js';
+import { BusRequests } from '../../bus/requests.js';
+import { replaceSession } from '../accounts/login.js';
+import { removeSession } from '../admin/targets.js';
+import type { ChatCore } from '../chat-core.js';
+import type { DirectoryEntry } from '../directory/directory.js';
+import type { Room } from '../rooms/room.js';
+import type { Session } from '../session.js';
+
+/** What a node tells about one of its sessions. */
+export function summarize(core: ChatCore, session: Session): SessionSummary {
+  return {
+    id: session.id,
+    node: core.bus.nodeId,
+    nick: session.nick,
+    nickKey: session.nickKey,
+    account: session.account,
+    loginAt: session.connectedAt,
+    lastInputAt: session.lastInputAt,
+    away: null,
+    connected: session.link !== null,
+    address: session.link?.outlet.address ?? null,
+    rooms: [...session.joinedRooms],
+  };
+}
+
+export function roomInfo(room: Room): RoomInfo {
+  return {
+    key: room.key,
+    name: room.name,
+    ownerName: room.ownerName,
+    ownerAccountId: room.owner.kind === 'account' ? room.owner.accountId : null,
+    storeId: room.storeId,
+    historyFloor: room.historyFloor,
+    createdAt: room.createdAt,
+    topic: room.topic,
+  };
+}
+
+/**
+ * This node's end of the bus, past events: requests to other nodes (who, whois, members,
+ * takeover) and the answers to theirs, control messages for the sessions this node owns,
+ * invalidated caches reloaded from the store, and heartbeats. Alone on its bus, a node
+ * asks and answers itself, so one code path serves one node and many.
+ */
+export class NodeLink {
+  readonly liveness: NodeLiveness;
+  private readonly requests: BusRequests;
+
+  constructor(private readonly core: ChatCore) {
+    this.liveness = new NodeLiveness(core.bus, core.clock, () => core.onlineCount);
+    this.requests = new BusRequests(core.bus, core.clock, (query) => this.answer(query));
+    this.liveness.onNodeLost((node) => {
+      core.logger.warn({ event: 'node_lost', node }, 'a node stopped answering');
+      void core.directory.forgetNode(node);
+    });
+  }
+
+  start(): void {
+    this.liveness.start();
+  }
+
+  stop(): void {
+    this.liveness.stop();
+    this.requests.stop();
+  }
+
+  // ---- asking ------------------------------------------------------------------------
+
+  /** Every session online, on every node that answers. */
+  async who(): Promise<SessionSummary[]> {
+    return sessionsOf(await this.requests.askAll(this.liveness.liveNodes(), { type: 'who' }));
+  }
+
+  async whois(entry: DirectoryEntry): Promise<SessionSummary | undefined> {
+    const answer = await this.askOwner(entry, { type: 'whois', nickKey: entry.nickKey });
+    return answer ? sessionsOf([answer])[0] : undefined;
+  }
+
+  /** The online members of a room, on every node. */
+  async members(room: string): Promise<SessionSummary[]> {
+    const nodes = this.liveness.liveNodes();
+    return sessionsOf(await this.requests.askAll(nodes, { type: 'members', room }));
+  }
+
+  /** Ends another node's session so its account may log in here; false if it could not. */
+  async takeover(entry: DirectoryEntry): Promise<boolean> {
+    const answer = await this.askOwner(entry, { type: 'takeover', session: entry.session });
+    return answer?.type === 'done' && answer.ok;
+  }
+
+  // ---- telling -----------------------------------------------------------------------
+
+  /** A control message for the node that owns `entry`'s session. */
+  control(entry: DirectoryEntry, control: Control): void {
+    const { bus } = this.core;
+    bus.sendTo(entry.node, { type: 'control', origin: bus.nodeId, control });
+  }
+
+  /** A change to shared state (rooms) for every other node. */
+  broadcast(control: Control): void {
+    const { bus } = this.core;
+    bus.publish({ type: 'control', origin: bus.nodeId, control });
+  }
+
+  /** This node changed something in the store that other nodes keep a copy of. */
+  invalidate(invalidation: Invalidation): void {
+    const { bus } = this.core;
+    bus.publish({ type: 'invalidate', origin: bus.nodeId, invalidation });
+  }
+
+  // ---- receiving ---------------------------------------------------------------------
+
+  /** What the bus brought this node, but events (the core's delivery takes those). */
+  receive(envelope: Exclude<BusEnvelope, EventEnvelope>): void {
+    switch (envelope.type) {
+      case 'heartbeat':
+        this.liveness.handle(envelope);
+        return;
+      case 'request':
+      case 'response':
+        this.requests.handle(envelope);
+        return;
+      case 'control':
+        this.onControl(envelope.control, envelope.origin);
+        return;
+      case 'invalidate':
+        // The sender changed its own copy when it wrote the store.
+        if (envelope.origin !== this.core.bus.nodeId)
+          void this.reload(envelope.invalidation).catch((error: unknown) =>
+            this.core.logger.error(
+              { err: error, invalidation: envelope.invalidation },
+              'could not reload after a change on another node',
+            ),
+          );
+        return;
+    }
+  }
+
+  private async askOwner(entry: DirectoryEntry, query: Query): Promise<Answer | undefined> {
+    try {
+      return await this.requests.ask(entry.node, query);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private answer(query: Query): Answer {
+    const { core } = this;
+    switch (query.type) {
+      case 'who':
+        return {
+          type: 'sessions',
+          sessions: [...core.onlineSessions()].map((session) => summarize(core, session)),
+        };
+      case 'whois': {
+        const session = core.findSession(query.nickKey);
+        return { type: 'sessions', sessions: session ? [summarize(core, session)] : [] };
+      }
+      case 'members': {
+        const room = core.rooms.get(query.room);
+        const members = room ? [...room.members.values()] : [...core.onlineSessions()];
+        return { type: 'sessions', sessions: members.map((session) => summarize(core, session)) };
+      }
+      case 'takeover': {
+        const session = core.sessionById(query.session);
+        if (session) replaceSession(core, session);
+        return { type: 'done', ok: true };
+      }
+      case 'resume-takeover':
+        // Sessions are resumed on the node that holds them (see docs/architecture.md).
+        return { type: 'handed-over', session: null };
+    }
+  }
+
+  private onControl(control: Control, origin: string): void {
+    const { core } = this;
+    switch (control.type) {
+      case 'end-session': {
+        const session = core.sessionById(control.session);
+        if (!session) return;
+        if (control.notice !== undefined)
+          core.sendTo(session, { ev: 'notice', text: control.notice });
+        removeSession(
+          core,
+          session,
+          control.message === undefined
+            ? { reason: control.reason }
+            : { reason: control.reason, message: control.message },
+          control.close,
+        );
+        return;
+      }
+      case 'exempt': {
+        const session = core.sessionById(control.session);
+        if (session) core.requestGuard.setExempt(session, control.exempt);
+        return;
+      }
+      case 'room-created':
+        if (origin !== core.bus.nodeId) core.rooms.adopt(control.room);
+        return;
+      case 'room-closed': {
+        if (origin === core.bus.nodeId) return;
+        for (const member of core.rooms.dropCopy(control.room))
+          core.sendTo(member, { ev: 'room_closed', room: control.name, by: control.by });
+        return;
+      }
+      case 'room-topic': {
+        const room = core.rooms.get(control.room);
+        if (room && origin !== core.bus.nodeId) room.topic = control.topic;
+        return;
+      }
+    }
+  }
+
+  private async reload(invalidation: Invalidation): Promise<void> {
+    const { core } = this;
+    switch (invalidation.what) {
+      case 'bans':
+      case 'suspensions':
+      case 'switches':
+        await core.admin.moderation.reload(invalidation.what);
+        return;
+      case 'blocks':
+        await core.blocks.reloadAccount(invalidation.accountId);
+        return;
+      case 'rooms':
+        return;
+      case 'config':
+        await core.reloadLiveSetting(invalidation.key);
+        return;
+    }
+  }
+}
+
+function sessionsOf(answers: readonly Answer[]): SessionSummary[] {
+  const sessions: SessionSummary[] = [];
+  for (const answer of answers) if (answer.type === 'sessions') sessions.push(...answer.sessions);
+  return sessions;
+}

@@ -1,0 +1,82 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { LocalBusNetwork } from '../../src/bus/local-bus.js';
+import { ChatClient } from '../../src/client/client.js';
+import { ServerConfig } from '../../src/config/config.js';
+import { LocalDirectory } from '../../src/core/directory/directory.js';
+import { startServer, type RunningServer } from '../../src/server/server.js';
+import { DiskBlobStore } from '../../src/store/blobs.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { makeDataDir, TEST_ADMIN_PASSWORD } from './server.js';
+
+/** Several server nodes in one process, sharing one store, one bus and one directory. */
+export interface TestNodes {
+  readonly nodes: readonly RunningServer[];
+  /** A connected client of node `node` that has not logged in yet. */
+  open(node: number): Promise<ChatClient>;
+  /** A connected, logged-in client of node `node`. */
+  connect(node: number, nick: string, password?: string): Promise<ChatClient>;
+  /** Stops every node, closes the shared store and deletes the data. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Builds `count` nodes as a cluster would run them: each its own core, listener, config
+ * and logs; all on one in-process bus network, one session directory, one SQLite store
+ * and one files folder (what PostgreSQL, Redis and a shared volume are to a cluster).
+ */
+export async function startTestNodes(
+  count: number,
+  options: { readonly set?: Readonly<Record<string, string | number>> } = {},
+): Promise<TestNodes> {
+  const root = makeDataDir();
+  const store = SqliteStore.open(root);
+  const network = new LocalBusNetwork();
+  const directory = new LocalDirectory();
+  const blobs = new DiskBlobStore(path.join(root, 'files'));
+  const nodes: RunningServer[] = [];
+  for (let i = 0; i < count; i++) {
+    const dataDir = path.join(root, `node-${i}`);
+    mkdirSync(dataDir);
+    const config = ServerConfig.load({
+      flags: {
+        host: '127.0.0.1',
+        port: 0,
+        data: dataDir,
+        set: Object.entries(options.set ?? {}).map(([key, value]) => `${key}=${value}`),
+      },
+      env: {},
+    });
+    nodes.push(
+      await startServer(config, {
+        adminPassword: TEST_ADMIN_PASSWORD,
+        store,
+        sharedStore: true,
+        bus: network.join(`node-${i}`),
+        directory,
+        blobs,
+      }),
+    );
+  }
+  const clients: ChatClient[] = [];
+  const open = async (node: number) => {
+    const client = await ChatClient.connect({ host: '127.0.0.1', port: nodes[node]!.address.port });
+    clients.push(client);
+    return client;
+  };
+  return {
+    nodes,
+    open,
+    async connect(node, nick, password) {
+      const client = await open(node);
+      await client.login(nick, password);
+      return client;
+    },
+    async dispose() {
+      for (const client of clients) client.destroy();
+      for (const node of nodes) await node.stop(0);
+      await store.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}

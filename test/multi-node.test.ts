@@ -1,0 +1,191 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RequestError, type ChatClient } from '../src/client/client.js';
+import type { ServerEvent } from '../src/protocol/events.js';
+import { eventually, randomFile, tempDir, transfersFor } from './files/helpers.js';
+import { startTestNodes, type TestNodes } from './helpers/nodes.js';
+import { TEST_ADMIN_PASSWORD } from './helpers/server.js';
+
+const PASSWORD = 'correct horse battery staple 9';
+
+let cluster: TestNodes;
+beforeEach(async () => {
+  cluster = await startTestNodes(3);
+});
+afterEach(async () => {
+  await cluster.dispose();
+});
+
+function collect(client: ChatClient): ServerEvent[] {
+  const events: ServerEvent[] = [];
+  client.on('event', (event) => events.push(event));
+  return events;
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<RequestError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RequestError);
+  return error as RequestError;
+}
+
+/** Every event sent before now has arrived: each node answered a ping after it. */
+async function settled(...clients: ChatClient[]): Promise<void> {
+  for (const client of clients) await client.request('ping');
+}
+
+/** An account on node `node`, logged in. */
+async function account(node: number, nick: string): Promise<ChatClient> {
+  const client = await cluster.connect(node, nick);
+  await client.request('register', { password: PASSWORD });
+  return client;
+}
+
+const texts = (events: ServerEvent[], ev: string) =>
+  events.filter((event) => event.ev === ev).map((event) => (event as { text?: string }).text);
+
+describe('three nodes, one chat', () => {
+  it('carries lobby, room and private messages across nodes, each once and in order', async () => {
+    const alice = await cluster.connect(0, 'alice');
+    const bob = await cluster.connect(1, 'bob');
+    const carol = await cluster.connect(2, 'carol');
+    const atBob = collect(bob);
+    const atCarol = collect(carol);
+    const sent = Array.from({ length: 30 }, (_, i) => `lobby ${i}`);
+    await Promise.all(sent.map((text) => alice.request('say', { text })));
+
+    await alice.request('create', { room: 'games' });
+    await bob.request('join', { room: 'games' });
+    await carol.request('join', { room: 'games' });
+    await alice.request('say', { room: 'games', text: 'in the room' });
+    await alice.request('msg', { to: ['bob', 'carol'], text: 'to both of you' });
+    await bob.request('msg', { to: ['carol'], text: 'just carol' });
+    await eventually(() => texts(atCarol, 'private').length === 2);
+    await settled(alice, bob, carol);
+
+    for (const events of [atBob, atCarol])
+      expect(texts(events, 'message')).toEqual([...sent, 'in the room']);
+    expect(texts(atBob, 'private')).toEqual(['to both of you']);
+    expect(texts(atCarol, 'private')).toEqual(['to both of you', 'just carol']);
+    // Nicknames are held once across nodes.
+    const taken = await cluster.open(2);
+    expect((await errorOf(taken.login('Alice'))).code).toBe('nick_taken');
+  });
+
+  it('answers who, whois and members from every node', async () => {
+    const alice = await cluster.connect(0, 'alice');
+    const bob = await cluster.connect(1, 'bob');
+    const carol = await cluster.connect(2, 'carol');
+    await alice.request('create', { room: 'games' });
+    await bob.request('join', { room: 'games' });
+    const who = await carol.request<{ users: { nick: string; status: string }[] }>('who');
+    expect(who.users.map((user) => user.nick)).toEqual(['alice', 'bob', 'carol']);
+    expect(who.users.every((user) => user.status === 'active')).toBe(true);
+    const whois = await alice.request<{ online: boolean; rooms: string[] }>('whois', {
+      name: 'bob',
+    });
+    expect(whois).toMatchObject({ online: true, rooms: ['lobby', 'games'] });
+    const members = await carol.request<{ members: { nick: string; owner: boolean }[] }>(
+      'members',
+      { room: 'games' },
+    );
+    expect(members.members).toEqual([
+      { nick: 'alice', online: true, owner: true },
+      { nick: 'bob', online: true, owner: false },
+    ]);
+  });
+
+  it('kicks, bans (refused on every node) and suspends users of other nodes', async () => {
+    const admin = await cluster.connect(0, 'admin', TEST_ADMIN_PASSWORD);
+    const bob = await cluster.connect(1, 'bob');
+    const dave = await account(1, 'dave');
+    const erin = await cluster.connect(2, 'erin');
+    const bobClosed = bob.closed();
+    const erinSees = erin.waitFor((e) => e.ev === 'offline' && e.nick === 'bob');
+    await admin.request('kick', { nick: 'bob', reason: 'spam' });
+    expect(await bobClosed).toMatchObject({ code: 'kicked' });
+    expect(await erinSees).toMatchObject({ reason: 'kicked', message: 'spam' });
+    // The name is free again, on any node.
+    await cluster.connect(2, 'bob');
+
+    const daveClosed = dave.closed();
+    await admin.request('ban', { nick: 'dave' });
+    expect(await daveClosed).toMatchObject({ code: 'banned' });
+    for (const node of [0, 1, 2]) {
+      const again = await cluster.open(node);
+      expect((await errorOf(again.login('dave', PASSWORD))).code, `node ${node}`).toBe('banned');
+    }
+
+    await admin.request('suspend', { nick: 'erin' });
+    expect((await errorOf(erin.request('say', { text: 'hello?' }))).code).toBe('suspended');
+    await admin.request('forgive', { nick: 'erin' });
+    await expect(erin.request('say', { text: 'thanks' })).resolves.toBeDefined();
+  });
+
+  it('takes an account over from another node', async () => {
+    const first = await account(0, 'frank');
+    const watcher = await cluster.connect(2, 'gina');
+    const second = await cluster.open(1);
+    expect((await errorOf(second.login('frank', PASSWORD))).code).toBe('already_logged_in');
+    const firstClosed = first.closed();
+    const seen = watcher.waitFor((e) => e.ev === 'offline' && e.nick === 'frank');
+    await expect(second.login('frank', PASSWORD, { takeover: true })).resolves.toMatchObject({
+      nick: 'frank',
+    });
+    expect(await firstClosed).toMatchObject({ code: 'replaced' });
+    expect(await seen).toMatchObject({ reason: 'replaced' });
+    const who = await watcher.request<{ users: { nick: string }[] }>('who');
+    expect(who.users.map((user) => user.nick)).toEqual(['frank', 'gina']);
+  });
+
+  it('closes a room for its members on every node', async () => {
+    const owner = await account(0, 'olga');
+    const bob = await cluster.connect(1, 'bob');
+    const carol = await cluster.connect(2, 'carol');
+    await owner.request('create', { room: 'club' });
+    await owner.request('topic', { room: 'club', text: 'members only' });
+    await bob.request('join', { room: 'club' });
+    await carol.request('join', { room: 'club' });
+    expect(await carol.request('topic', { room: 'club' })).toMatchObject({
+      topic: 'members only',
+    });
+    const bobTold = bob.waitFor((e) => e.ev === 'room_closed');
+    const carolTold = carol.waitFor((e) => e.ev === 'room_closed');
+    await owner.request('close', { room: 'club' });
+    expect(await bobTold).toMatchObject({ room: 'club', by: 'olga' });
+    expect(await carolTold).toMatchObject({ room: 'club', by: 'olga' });
+    expect((await errorOf(bob.request('say', { room: 'club', text: 'hi' }))).code).toBe(
+      'unknown_room',
+    );
+    expect((await errorOf(carol.request('join', { room: 'club' }))).code).toBe('unknown_room');
+  });
+
+  it('applies a live configuration change on every node', async () => {
+    const admin = await cluster.connect(0, 'admin', TEST_ADMIN_PASSWORD);
+    const bob = await cluster.connect(1, 'bob');
+    const carol = await cluster.connect(2, 'carol');
+    await expect(bob.request('say', { text: 'abcdef' })).resolves.toBeDefined();
+    await admin.request('config', { key: 'message.maxLength', value: 5 });
+    for (const client of [bob, carol])
+      expect((await errorOf(client.request('say', { text: 'abcdef' }))).code).toBe(
+        'message_too_long',
+      );
+    await admin.request('config', { action: 'reset', key: 'message.maxLength' });
+    await expect(carol.request('say', { text: 'abcdef' })).resolves.toBeDefined();
+  });
+
+  it('sends a file through one node and fetches it through another', async () => {
+    const dir = tempDir('multi-node');
+    const alice = await account(0, 'alice');
+    const bob = await account(1, 'bob');
+    const source = randomFile(dir, 'notes.bin', 300 * 1024);
+    const offered = bob.waitFor((e) => e.ev === 'file');
+    const sent = await transfersFor(alice, dir).send('bob', source.file);
+    expect(await offered).toMatchObject({ from: 'alice', name: 'notes.bin' });
+    const fetchedNotice = alice.waitFor((e) => e.ev === 'filegone');
+    const got = await transfersFor(bob, dir).get('alice', sent.file);
+    expect(got.sha256).toBe(source.sha256);
+    expect(await fetchedNotice).toMatchObject({ reason: 'fetched', by: 'bob' });
+  });
+});
