@@ -55,6 +55,8 @@ export async function startTestNodes(
         bus: network.join(`node-${i}`),
         directory,
         blobs,
+        // Several servers in one process: none takes the fixed web port.
+        webPort: false,
       }),
     );
   }
