@@ -91,3 +91,49 @@ describe('the instrumented bus', () => {
     await here.close();
   });
 });
+
+describe('/metrics, /healthz and /readyz on the web listener', () => {
+  it('answer metrics to loopback only, and say when the server is ready', async () => {
+    const server = await startTestServer({ web: true });
+    servers.push(server);
+    const base = `http://127.0.0.1:${server.server.webAddress!.port}`;
+    await server.connect('alice');
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toContain('text/plain');
+    const text = await metrics.text();
+    expect(sample(text, 'confab_logins_total', 'result="ok"')).toBe(1);
+    expect(sample(text, 'confab_connections', 'transport="native"')).toBe(1);
+    // A client the balancer says is elsewhere is refused: X-Forwarded-For is believed from
+    // trusted proxies only, so this one is still loopback.
+    expect(
+      (await fetch(`${base}/metrics`, { headers: { 'X-Forwarded-For': '203.0.113.9' } })).status,
+    ).toBe(200);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.text()).toBe('ready\n');
+  });
+
+  it('refuse /metrics to an address outside metrics.allow', async () => {
+    const server = await startTestServer({
+      web: true,
+      env: { CONFAB_METRICS_ALLOW: '10.0.0.0/8' },
+    });
+    servers.push(server);
+    const base = `http://127.0.0.1:${server.server.webAddress!.port}`;
+    const refused = await fetch(`${base}/metrics`);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('metrics.allow');
+  });
+
+  it('/readyz answers 503 once the store is gone', async () => {
+    const server = await startTestServer({ web: true });
+    servers.push(server);
+    const base = `http://127.0.0.1:${server.server.webAddress!.port}`;
+    await server.server.core.store.close();
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.text()).toContain('store');
+  });
+});

@@ -39,6 +39,8 @@ export interface ServerSettings {
   readonly allowedOrigins: readonly string[];
   /** `net.trustedProxies`: addresses or CIDR blocks whose `X-Forwarded-For` is believed. */
   readonly trustedProxies: readonly string[];
+  /** `metrics.allow`: addresses or CIDR blocks that may read `/metrics` (loopback by default). */
+  readonly metricsAllow: readonly string[];
   readonly configFile: string | undefined;
   /** Where the data lives: the embedded SQLite in `dataDir`, or a shared PostgreSQL. */
   readonly store: StoreSettings;
@@ -233,6 +235,16 @@ export class ServerConfig {
     );
     const badProxy = invalidProxyEntry(trustedProxies);
     if (badProxy) throw new ConfigError('net.trustedProxies', badProxy);
+    const metricsRaw = env.CONFAB_METRICS_ALLOW ?? serverFromFile['metrics.allow'];
+    const metricsAllow =
+      metricsRaw === undefined
+        ? DEFAULT_METRICS_ALLOW
+        : stringList(
+            'metrics.allow',
+            typeof metricsRaw === 'string' ? metricsRaw.split(',') : metricsRaw,
+          );
+    const badMetrics = invalidProxyEntry(metricsAllow);
+    if (badMetrics) throw new ConfigError('metrics.allow', badMetrics);
 
     const server: ServerSettings = {
       host: str(pick(flags.host, 'CONFAB_HOST', 'host'), 'host') ?? '0.0.0.0',
@@ -248,6 +260,7 @@ export class ServerConfig {
       webPort,
       allowedOrigins,
       trustedProxies,
+      metricsAllow,
       configFile: configFile ? path.resolve(cwd, configFile) : undefined,
       store,
     };
@@ -348,6 +361,7 @@ const SERVER_KEYS = new Set([
   'web.port',
   'web.allowedOrigins',
   'net.trustedProxies',
+  'metrics.allow',
 ]);
 
 /** `store` is `sqlite` (the default) or a `postgres://` URL; the pool settings go with the latter. */
@@ -462,8 +476,12 @@ function flatten(object: Record<string, unknown>, prefix = ''): Record<string, u
   return out;
 }
 
+/** Loopback only: metrics say how busy the server is, which is nobody else's business. */
+const DEFAULT_METRICS_ALLOW: readonly string[] = Object.freeze(['127.0.0.0/8', '::1']);
+
 /**
- * Checks `net.trustedProxies` entries once, at start: an address or `address/bits`.
+ * Checks `net.trustedProxies` and `metrics.allow` entries once, at start: an address or
+ * `address/bits`.
  * Returns the message for the first bad one.
  */
 function invalidProxyEntry(cidrs: readonly string[]): string | undefined {

@@ -27,6 +27,8 @@ import { ensureAdminAccount, type AdminBootstrap } from './admin-bootstrap.js';
 import { instrumentBus } from '../metrics/instrumented-bus.js';
 import { PrometheusTelemetry } from '../metrics/prometheus.js';
 import { noTelemetry } from '../telemetry/telemetry.js';
+import { livenessRoute, metricsRoute, readinessRoute } from '../metrics/routes.js';
+import { TrustedProxies } from '../web/client-address.js';
 
 export interface StartOptions {
   readonly clock?: Clock;
@@ -187,6 +189,28 @@ export async function startServer(
       secure: web.isSecure,
     });
   if (web && webSockets) web.onUpgrade('/ws', webSockets.handleUpgrade);
+  if (web) {
+    if (metrics) {
+      const allowed = new TrustedProxies(config.server.metricsAllow);
+      web.routes.add(
+        'GET',
+        '/metrics',
+        metricsRoute(metrics, (address) => allowed.trusts(address)),
+      );
+    }
+    web.routes.add('GET', '/healthz', livenessRoute());
+    web.routes.add(
+      'GET',
+      '/readyz',
+      readinessRoute(
+        [
+          { name: 'store', check: () => store.ping() },
+          { name: 'bus', check: () => bus.ping() },
+        ],
+        () => core.isShuttingDown,
+      ),
+    );
+  }
   let address: AddressInfo;
   let loopbackAddress: AddressInfo | undefined;
   let ircAddress: AddressInfo | undefined;

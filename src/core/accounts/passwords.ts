@@ -1,4 +1,4 @@
-import { Algorithm, hash, verify } from '@node-rs/argon2';
+import { hash, verify, type Algorithm } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { ChatError } from '../errors.js';
@@ -9,8 +9,14 @@ import { ChatError } from '../errors.js';
  * later and old hashes upgraded at the next login (`needsRehash`). Hashing runs on libuv's
  * thread pool, never on the event loop, through a bounded queue (`PasswordHasher`).
  */
+/**
+ * `Algorithm.Argon2id`, spelled as its value: `Algorithm` is a const enum, which builds of
+ * isolated modules (the web client's type check reaches this file) cannot read.
+ */
+const ARGON2ID = 2 as Algorithm.Argon2id;
+
 export const PASSWORD_PARAMS = Object.freeze({
-  algorithm: Algorithm.Argon2id,
+  algorithm: ARGON2ID,
   memoryCost: 19 * 1024,
   timeCost: 2,
   parallelism: 1,
