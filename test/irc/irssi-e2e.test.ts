@@ -41,7 +41,8 @@ describe.skipIf(!hasIrssi())('irssi, a real IRC client, in a pseudo-terminal', (
     try {
       await irssi.waitFor('the lobby', (text) => text.includes('#lobby'), 15_000);
       await irssi.type('/join #tea\r');
-      await irssi.waitFor('#tea joined', (text) => text.includes('#tea'), 10_000);
+      // The typed command shows "#tea" at once: wait for the server's JOIN, which creates it.
+      await irssi.waitFor('#tea joined', (text) => text.includes('has joined #tea'), 10_000);
 
       const line = runCli(['connect', `127.0.0.1:${server.port}`, '--nick', 'lina']);
       await line.waitForOutput('You are lina');
