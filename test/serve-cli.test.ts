@@ -1,4 +1,6 @@
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatClient } from '../src/client/client.js';
 import { runCli, type CliRun } from './helpers/cli.js';
@@ -67,6 +69,39 @@ describe('confab serve', () => {
     expect(second.run.stdout()).toContain('The server is locked: new logins are refused (/unlock)');
     expect(second.run.stdout()).toContain('Monitoring is on');
     second.run.child.kill('SIGKILL');
+  });
+
+  it('says when it listens on every interface, how to keep it local, and a hint that works as typed', async () => {
+    const dataDir = makeDataDir();
+    dirs.push(dataDir);
+    // A PATH without a global `confab`: the hint must then go through npx.
+    const everywhere = runCli(['serve', '0', '--host', '0.0.0.0', '--data', dataDir], {
+      CONFAB_ADMIN_PASSWORD: '',
+      PATH: path.dirname(process.execPath),
+    });
+    running.push(everywhere);
+    await everywhere.waitForOutput('Connect with');
+    const out = everywhere.stdout();
+    expect(out).toContain('listening (TCP) on every network interface:');
+    expect(out).toMatch(/^ {2}127\.0\.0\.1:\d+$/m);
+    expect(out).toContain('to keep it to this one: --host 127.0.0.1');
+    expect(out).toMatch(/Connect with: npx confab connect 127\.0\.0\.1 \d+ --nick NAME/);
+    everywhere.child.kill('SIGKILL');
+    await everywhere.exit();
+
+    // With a `confab` on the PATH (installed globally), the hint names it bare.
+    const bin = mkdtempSync(path.join(tmpdir(), 'confab-bin-'));
+    dirs.push(bin);
+    writeFileSync(path.join(bin, 'confab'), '#!/bin/sh\n', { mode: 0o755 });
+    const local = runCli(['serve', '0', '--host', '127.0.0.1', '--data', dataDir], {
+      CONFAB_ADMIN_PASSWORD: '',
+      PATH: `${bin}${path.delimiter}${path.dirname(process.execPath)}`,
+    });
+    running.push(local);
+    await local.waitForOutput('Connect with');
+    expect(local.stdout()).toContain('listening (TCP) on 127.0.0.1:');
+    expect(local.stdout()).not.toContain('every network interface');
+    expect(local.stdout()).toMatch(/Connect with: confab connect 127\.0\.0\.1 \d+/);
   });
 
   it('stops with a message naming the key when a parameter is bad', async () => {

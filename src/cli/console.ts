@@ -6,11 +6,15 @@ import type { ChatCore } from '../core/chat-core.js';
 import type { Outlet } from '../core/port.js';
 import type { Reply, SessionFrame } from '../protocol/frames.js';
 import { nameKey } from '../core/names.js';
+import type { LogWatcher } from '../logging/logs.js';
+import { describeActivity } from './console-activity.js';
 
 /** Commands the console offers besides the admin ones: seeing who is online. */
 const CONSOLE_EXTRAS = new Set(['who', 'whoelse']);
 
 export interface ServerConsole {
+  /** Shows a line above the prompt, keeping what the operator was typing. */
+  print(line: string): void;
   close(): void;
 }
 
@@ -20,7 +24,12 @@ export interface ServerConsole {
  * and run through the same command table as an internal admin identity; replies are
  * printed as the line client prints them.
  */
-export function startConsole(core: ChatCore, input: Readable, output: Writable): ServerConsole {
+export function startConsole(
+  core: ChatCore,
+  input: Readable,
+  output: Writable,
+  watchLogs?: (watcher: LogWatcher) => () => void,
+): ServerConsole {
   const print = (line: string) => {
     // Clear the prompt, print, then redraw the prompt with what was being typed.
     output.write(`\r\x1b[K${line}\n`);
@@ -97,9 +106,16 @@ export function startConsole(core: ChatCore, input: Readable, output: Writable):
   });
   // Ctrl-C on a raw terminal reaches readline, not the process: treat it as the signal.
   lines.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
+  // Logins, kicks and errors as they happen, above the prompt.
+  const unwatch = watchLogs?.((record) => {
+    const line = describeActivity(record);
+    if (line !== undefined) print(line);
+  });
   lines.prompt();
   return {
+    print,
     close() {
+      unwatch?.();
       lines.close();
     },
   };

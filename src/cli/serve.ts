@@ -1,13 +1,32 @@
+import { existsSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { ConfigError, ServerConfig } from '../config/config.js';
 import { describeStore } from '../server/open-store.js';
-import { startServer } from '../server/server.js';
+import { startServer, type RunningServer } from '../server/server.js';
 import { startConsole } from './console.js';
 import type { ServeFlags } from './flags.js';
 
+function listensEverywhere(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
+}
+
+/**
+ * How to run the client from where the operator stands: `confab` when it is on the PATH
+ * (installed globally), otherwise `npx confab`, which finds this checkout's own bin.
+ */
+function confabCommand(): string {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    for (const name of process.platform === 'win32' ? ['confab.cmd', 'confab.exe'] : ['confab'])
+      if (existsSync(path.join(dir, name))) return 'confab';
+  }
+  return 'npx confab';
+}
+
 /** The addresses a client on this or another machine can use to reach the server. */
 function reachableAddresses(host: string, port: number): string[] {
-  if (host !== '0.0.0.0' && host !== '::') return [`${host}:${port}`];
+  if (!listensEverywhere(host)) return [`${host}:${port}`];
   const addresses = ['127.0.0.1'];
   for (const list of Object.values(os.networkInterfaces()))
     for (const entry of list ?? [])
@@ -52,8 +71,13 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   }
   const { port } = server.address;
   const scheme = config.server.tlsCert ? 'TLS' : 'TCP';
-  console.log(`Confab ${server.core.version} listening (${scheme}) on:`);
+  const everyInterface = listensEverywhere(config.server.host);
+  console.log(
+    `Confab ${server.core.version} listening (${scheme}) on ${everyInterface ? 'every network interface' : config.server.host}:`,
+  );
   for (const address of reachableAddresses(config.server.host, port)) console.log(`  ${address}`);
+  if (everyInterface)
+    console.log('  (other machines can connect; to keep it to this one: --host 127.0.0.1)');
   if (server.loopbackAddress)
     console.log(`and plain TCP on loopback: 127.0.0.1:${server.loopbackAddress.port}`);
   if (server.ircAddress)
@@ -82,11 +106,11 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   if (moderation.isMonitoring)
     console.log('Monitoring is on: admins get copies of private messages (/monitor off)');
   console.log(
-    `Connect with: confab connect 127.0.0.1 ${port}${config.server.tlsCert ? ' --tls' : ''} --nick NAME`,
+    `Connect with: ${confabCommand()} connect 127.0.0.1 ${port}${config.server.tlsCert ? ' --tls' : ''} --nick NAME`,
   );
 
   const serverConsole = process.stdin.isTTY
-    ? startConsole(server.core, process.stdin, process.stdout)
+    ? startConsole(server.core, process.stdin, process.stdout, server.watchLogs)
     : undefined;
 
   let signalled = false;
@@ -106,7 +130,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   // SIGTERM and SIGHUP do not exist on Windows.
   if (process.platform !== 'win32') {
     process.on('SIGTERM', () => onSignal('SIGTERM'));
-    process.on('SIGHUP', () => reloadConfigFile(config));
+    process.on('SIGHUP', () => reloadConfigFile(config, server));
   }
 
   await server.stopped;
@@ -116,7 +140,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
 }
 
 /** SIGHUP: re-read the config file; a bad file leaves the values in force unchanged. */
-function reloadConfigFile(config: ServerConfig): void {
+function reloadConfigFile(config: ServerConfig, server: RunningServer): void {
   if (!config.server.configFile) {
     console.log('SIGHUP: no config file to re-read (start with --config FILE)');
     return;
@@ -127,6 +151,15 @@ function reloadConfigFile(config: ServerConfig): void {
       `SIGHUP: re-read ${config.server.configFile}` +
         (changed.length > 0 ? `; changed: ${changed.join(', ')}` : '; nothing changed'),
     );
+    // A change of settings is an admin action, whichever way it came: it is audited as
+    // `/config` is, with the file as the actor.
+    if (changed.length > 0)
+      void server.core.admin.auditAs(
+        '(config file)',
+        'config',
+        changed.join(', '),
+        `SIGHUP: re-read ${config.server.configFile}`,
+      );
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`SIGHUP: kept the previous values: ${error.message}`);

@@ -25,7 +25,7 @@ function roomTag(room: string): string {
   return room === 'lobby' ? 'the lobby' : `#${room}`;
 }
 
-const LEAVE_TEXT: Record<string, string> = {
+const LEAVE_TEXT: Readonly<Record<string, string>> = {
   quit: 'left',
   dropped: 'lost connection',
   kicked: 'was kicked',
@@ -34,6 +34,11 @@ const LEAVE_TEXT: Record<string, string> = {
   shutdown: 'left (server shutdown)',
   replaced: 'logged in elsewhere',
 };
+
+/** "left", "lost connection", "was kicked", … for a session's end reason. */
+export function leaveText(reason: string): string {
+  return LEAVE_TEXT[reason] ?? 'left';
+}
 
 const GONE_TEXT: Record<string, string> = {
   declined: 'was declined',
@@ -57,7 +62,7 @@ export function formatEvent(event: ServerEvent): string | undefined {
     case 'online':
       return `[${time}] -- ${event.nick} is online${event.account ? '' : ' (guest)'}`;
     case 'offline':
-      return `[${time}] -- ${event.nick} ${LEAVE_TEXT[event.reason] ?? 'left'}${event.message ? `: ${event.message}` : ''}`;
+      return `[${time}] -- ${event.nick} ${leaveText(event.reason)}${event.message ? `: ${event.message}` : ''}`;
     case 'renamed':
       return `[${time}] -- ${event.from} is now known as ${event.to}`;
     case 'room_entered': {

@@ -4,8 +4,23 @@ import pino from 'pino';
 import type { AuditLog, Logger, MessageLog } from '../core/logger.js';
 import { LogFile, type LogFileOptions } from './log-file.js';
 
+/** One line of the server log, as a watcher sees it (the server console shows some). */
+export interface LogRecord {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly time: number;
+  readonly fields: Readonly<Record<string, unknown>>;
+  readonly message: string | undefined;
+}
+
+export type LogWatcher = (record: LogRecord) => void;
+
 export interface ServerLogs {
   readonly logger: Logger;
+  /**
+   * Calls `watcher` with every server-log line from now on, until the returned function
+   * is called. The server console uses it to show logins, kicks and errors as they happen.
+   */
+  watch(watcher: LogWatcher): () => void;
   readonly messageLog: MessageLog;
   readonly auditLog: AuditLog;
   readonly dir: string;
@@ -33,7 +48,7 @@ export function openLogs(dataDir: string, options: LogFileOptions = {}): ServerL
     auditDestination.writeOutSync();
   };
   process.on('exit', writeOutOnExit);
-  const logger = pino(
+  const fileLogger = pino(
     {
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
@@ -57,7 +72,28 @@ export function openLogs(dataDir: string, options: LogFileOptions = {}): ServerL
     },
     serverDestination,
   );
-  // Lines of one event-loop turn go to the file as one write: handing sonic-boom a line
+  const watchers = new Set<LogWatcher>();
+  const tee =
+    (level: LogRecord['level']) =>
+    (fields: object, message?: string): void => {
+      fileLogger[level](fields, message);
+      if (watchers.size === 0) return;
+      const record: LogRecord = {
+        level,
+        time: Date.now(),
+        fields: fields as Record<string, unknown>,
+        message,
+      };
+      // A broken watcher must not break the caller that only wanted to log.
+      for (const watcher of watchers)
+        try {
+          watcher(record);
+        } catch {
+          watchers.delete(watcher);
+        }
+    };
+  const logger: Logger = { info: tee('info'), warn: tee('warn'), error: tee('error') };
+  // Lines of one event-loop turn go to the file as one write: handing the file a line
   // per message costs more than the message's own storage at tens of thousands a second.
   let lines: string[] = [];
   let scheduled: NodeJS.Immediate | undefined;
@@ -91,6 +127,10 @@ export function openLogs(dataDir: string, options: LogFileOptions = {}): ServerL
   };
   return {
     logger,
+    watch(watcher) {
+      watchers.add(watcher);
+      return () => watchers.delete(watcher);
+    },
     messageLog,
     auditLog,
     dir,

@@ -11,7 +11,7 @@ import { ChatCore } from '../core/chat-core.js';
 import type { SessionDirectory } from '../core/directory/directory.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { ALL_COMMANDS } from '../core/commands/index.js';
-import { openLogs } from '../logging/logs.js';
+import { openLogs, type LogWatcher } from '../logging/logs.js';
 import { DiskBlobStore, type BlobStore } from '../store/blobs.js';
 import { openStore } from './open-store.js';
 import { FileService } from '../core/files/file-service.js';
@@ -81,6 +81,8 @@ export interface RunningServer {
   readonly config: ServerConfig;
   readonly admin: AdminBootstrap;
   readonly logDir: string;
+  /** Server-log lines as they are written (the server console shows logins, kicks, errors). */
+  watchLogs(watcher: LogWatcher): () => void;
   /** Countdown to everyone, then a clean stop: sessions closed, store flushed. */
   stop(seconds?: number, reason?: string): Promise<void>;
   /**
@@ -284,6 +286,7 @@ export async function startServer(
     config,
     admin,
     logDir: logs.dir,
+    watchLogs: (watcher) => logs.watch(watcher),
     stop,
     beginShutdown,
     stopped,

@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatClient } from '../../src/client/client.js';
@@ -30,7 +30,7 @@ async function serve(
     CONFAB_ADMIN_PASSWORD: ADMIN_PASSWORD,
   });
   running.push(run);
-  const match = await run.waitFor(/Connect with: confab connect 127\.0\.0\.1 (\d+)/);
+  const match = await run.waitFor(/Connect with: (?:npx )?confab connect 127\.0\.0\.1 (\d+)/);
   return { run, port: Number(match[1]) };
 }
 
@@ -47,6 +47,15 @@ describe('the server console', () => {
     await run.waitFor(/Server console/);
     const bob = await connect(port, 'bob');
     const carol = await connect(port, 'carol');
+    // What happens is shown above the prompt as it happens, in local time.
+    await run.waitFor(/\[\d\d:\d\d:\d\d\] bob logged in from 127\.0\.0\.1 \(guest\)/);
+    await run.waitFor(/carol logged in from 127\.0\.0\.1/);
+    const intruder = await ChatClient.connect({ host: '127.0.0.1', port });
+    clients.push(intruder);
+    await expect(intruder.login('admin', 'wrong-password')).rejects.toMatchObject({
+      code: 'login_failed',
+    });
+    await run.waitFor(/failed password for admin from 127\.0\.0\.1/);
 
     const notice = bob.waitFor((e) => e.ev === 'notice');
     run.write('/announce Hello from the console\r');
@@ -61,6 +70,8 @@ describe('the server console', () => {
     expect(await bob.closed()).toMatchObject({ code: 'kicked' });
     expect(await carolSees).toMatchObject({ nick: 'bob', reason: 'kicked' });
     await run.waitFor(/Kicked bob/);
+    await run.waitFor(/\(console\): kick bob/);
+    await run.waitFor(/bob was kicked/);
 
     run.write('/kick nobody\r');
     await run.waitFor(/error \(unknown_user\): Nobody called "nobody" is online/);
@@ -124,6 +135,20 @@ describe('signals', () => {
     const client = await ChatClient.connect({ host: '127.0.0.1', port });
     clients.push(client);
     expect(client.hello.limits.messageMaxLength).toBe(100);
+    // Audited like `/config`, with the file as the actor.
+    const auditLines = () =>
+      readFileSync(path.join(dir, 'logs', 'audit.log'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    await expect.poll(auditLines, { timeout: 5000 }).toContainEqual(
+      expect.objectContaining({
+        kind: 'admin',
+        action: 'config',
+        actor: '(config file)',
+        target: 'message.maxLength',
+      }),
+    );
 
     writeFileSync(file, 'message:\n  maxLength: none\n');
     run.child.kill('SIGHUP');
