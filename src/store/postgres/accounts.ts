@@ -1,27 +1,6 @@
-import type { Account, AccountStore, NewAccount, Role } from '../store.js';
+import type { Account, AccountStore, NewAccount } from '../store.js';
+import { type AccountRow, toAccount } from '../rows.js';
 import { guarded, type Sql } from './database.js';
-
-interface AccountRow {
-  id: number;
-  name: string;
-  name_key: string;
-  password_hash: string;
-  role: Role;
-  created_at: number;
-  last_seen_at: number | null;
-}
-
-function toAccount(row: AccountRow): Account {
-  return {
-    id: row.id,
-    name: row.name,
-    nameKey: row.name_key,
-    passwordHash: row.password_hash,
-    role: row.role,
-    createdAt: row.created_at,
-    lastSeenAt: row.last_seen_at,
-  };
-}
 
 export class PostgresAccountStore implements AccountStore {
   constructor(private readonly sql: Sql) {}

@@ -1,11 +1,6 @@
 import type { BlockStore, StoredBlock } from '../store.js';
+import { type BlockRow, toBlock } from '../rows.js';
 import { guarded, type Sql } from './database.js';
-
-interface BlockRow {
-  account_id: number;
-  blocked_key: string;
-  blocked_name: string;
-}
 
 /** Accounts' blocks: who an account does not want to hear from. */
 export class PostgresBlockStore implements BlockStore {
@@ -17,11 +12,7 @@ export class PostgresBlockStore implements BlockStore {
         SELECT account_id, blocked_key, blocked_name FROM blocks
          ORDER BY created_at, account_id, blocked_key`,
     );
-    return rows.map((row) => ({
-      accountId: row.account_id,
-      blockedKey: row.blocked_key,
-      blockedName: row.blocked_name,
-    }));
+    return rows.map(toBlock);
   }
 
   async add(block: StoredBlock, at: number): Promise<void> {

@@ -1,29 +1,6 @@
 import type { CaseAction, CaseEntry, CaseStore, NewCaseEntry } from '../store.js';
+import { type CaseRow, toCaseEntry } from '../rows.js';
 import { guarded, type Sql } from './database.js';
-
-interface CaseRow {
-  id: number;
-  name_key: string;
-  name: string;
-  action: CaseAction;
-  actor: string;
-  reason: string | null;
-  ts: number;
-  expires_at: number | null;
-}
-
-function toEntry(row: CaseRow): CaseEntry {
-  return {
-    id: row.id,
-    nameKey: row.name_key,
-    name: row.name,
-    action: row.action,
-    actor: row.actor,
-    reason: row.reason,
-    ts: row.ts,
-    expiresAt: row.expires_at,
-  };
-}
 
 /** The moderation case log: history, only ever added to. */
 export class PostgresCaseStore implements CaseStore {
@@ -47,7 +24,7 @@ export class PostgresCaseStore implements CaseStore {
                         ORDER BY id DESC LIMIT ${limit}) AS newest
          ORDER BY id ASC`,
     );
-    return rows.map(toEntry);
+    return rows.map(toCaseEntry);
   }
 
   async countSince(nameKey: string, action: CaseAction, since: number): Promise<number> {
@@ -65,6 +42,6 @@ export class PostgresCaseStore implements CaseStore {
         SELECT * FROM moderation_cases WHERE name_key = ${nameKey} AND action = ${action}
          ORDER BY id DESC LIMIT 1`,
     );
-    return row && toEntry(row);
+    return row && toCaseEntry(row);
   }
 }

@@ -1,65 +1,13 @@
 import type {
   FileGoneReason,
   FileParty,
-  FileState,
   FileStore,
   FileTombstone,
   NewFile,
   StoredFile,
 } from '../store.js';
+import { type FileRow, type TombstoneRow, toFile, toTombstone } from '../rows.js';
 import { guarded, type Sql } from './database.js';
-
-interface FileRow {
-  id: number;
-  storage_name: string;
-  name: string;
-  size: number;
-  sha256: string;
-  state: FileState;
-  sender: string;
-  sender_account: number | null;
-  sender_session: string | null;
-  recipient: string | null;
-  recipient_account: number | null;
-  recipient_session: string | null;
-  created_at: number;
-}
-
-interface TombstoneRow {
-  file_id: number;
-  name: string;
-  recipient: string;
-  reason: FileGoneReason;
-  at: number;
-}
-
-function party(account: number | null, session: string | null): FileParty | undefined {
-  if (account !== null) return { kind: 'account', accountId: account };
-  if (session !== null) return { kind: 'guest', sessionId: session };
-  return undefined;
-}
-
-/** A guest sender who left owns nothing any more: a sentinel no session id can match. */
-const DETACHED: FileParty = { kind: 'guest', sessionId: '' };
-
-function toFile(row: FileRow): StoredFile {
-  const recipientParty = party(row.recipient_account, row.recipient_session);
-  return {
-    id: row.id,
-    storageName: row.storage_name,
-    name: row.name,
-    size: row.size,
-    sha256: row.sha256,
-    state: row.state,
-    sender: row.sender,
-    senderParty: party(row.sender_account, row.sender_session) ?? DETACHED,
-    recipient:
-      row.recipient === null || !recipientParty
-        ? null
-        : { nick: row.recipient, party: recipientParty },
-    createdAt: row.created_at,
-  };
-}
 
 /** File metadata; the bytes live in a `BlobStore`. */
 export class PostgresFileStore implements FileStore {
@@ -158,15 +106,7 @@ export class PostgresFileStore implements FileStore {
         DELETE FROM file_tombstones WHERE sender_account = ${accountId}
         RETURNING id, file_id, name, recipient, reason, at`,
     );
-    return rows
-      .sort((a, b) => a.id - b.id)
-      .map((row) => ({
-        id: row.file_id,
-        name: row.name,
-        recipient: row.recipient,
-        reason: row.reason,
-        at: row.at,
-      }));
+    return rows.sort((a, b) => a.id - b.id).map(toTombstone);
   }
 
   async forgetGuest(sessionId: string): Promise<StoredFile[]> {

@@ -1,25 +1,6 @@
 import type { InboxEntry, InboxStore } from '../store.js';
+import { type InboxRow, toInboxEntry } from '../rows.js';
 import { guarded, type Sql } from './database.js';
-
-interface InboxRow {
-  id: number;
-  ts: number;
-  sender: string;
-  text: string;
-  read_at: number | null;
-  recipients: string[];
-}
-
-function toEntry(row: InboxRow): InboxEntry {
-  return {
-    id: row.id,
-    ts: row.ts,
-    sender: row.sender,
-    to: row.recipients,
-    text: row.text,
-    read: row.read_at !== null,
-  };
-}
 
 /** Each account's private messages and their delivered/read state. */
 export class PostgresInboxStore implements InboxStore {
@@ -67,7 +48,7 @@ export class PostgresInboxStore implements InboxStore {
   }
 
   async undelivered(accountId: number, upToId: number): Promise<InboxEntry[]> {
-    return (await this.entries(accountId, 'undelivered', upToId)).map(toEntry);
+    return (await this.entries(accountId, 'undelivered', upToId)).map(toInboxEntry);
   }
 
   async markDelivered(accountId: number, ids: readonly number[], at: number): Promise<void> {
@@ -82,7 +63,7 @@ export class PostgresInboxStore implements InboxStore {
 
   async list(accountId: number, options: { all: boolean; limit: number }): Promise<InboxEntry[]> {
     return (await this.entries(accountId, options.all ? 'all' : 'unread', options.limit)).map(
-      toEntry,
+      toInboxEntry,
     );
   }
 

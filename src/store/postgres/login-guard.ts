@@ -5,49 +5,15 @@ import type {
   PairLockout,
   UnreportedFailure,
 } from '../store.js';
+import {
+  type AddressRow,
+  type NameFailuresRow,
+  type PairRow,
+  toAddressLockout,
+  toNameFailures,
+  toPairLockout,
+} from '../rows.js';
 import { guarded, type Sql } from './database.js';
-
-interface PairRow {
-  name_key: string;
-  address: string;
-  failures: number;
-  locked_until: number;
-}
-
-interface AddressRow {
-  address: string;
-  failures: number;
-  window_start: number;
-  locked_until: number;
-}
-
-interface NameFailuresRow {
-  name_key: string;
-  failures: number;
-  window_start: number;
-  last_at: number;
-}
-
-const toNameFailures = (row: NameFailuresRow): NameFailures => ({
-  nameKey: row.name_key,
-  failures: Number(row.failures),
-  windowStart: Number(row.window_start),
-  lastAt: Number(row.last_at),
-});
-
-const toPair = (row: PairRow): PairLockout => ({
-  nameKey: row.name_key,
-  address: row.address,
-  failures: row.failures,
-  lockedUntil: row.locked_until,
-});
-
-const toAddress = (row: AddressRow): AddressLockout => ({
-  address: row.address,
-  failures: row.failures,
-  windowStart: row.window_start,
-  lockedUntil: row.locked_until,
-});
 
 /**
  * Lockout state in PostgreSQL. Each count is one atomic upsert that applies the rule in
@@ -61,14 +27,14 @@ export class PostgresLoginGuardStore implements LoginGuardStore {
       () => this.sql<PairRow[]>`
         SELECT * FROM login_failures WHERE name_key = ${nameKey} AND address = ${address}`,
     );
-    return row && toPair(row);
+    return row && toPairLockout(row);
   }
 
   async address(address: string): Promise<AddressLockout | undefined> {
     const [row] = await guarded(
       () => this.sql<AddressRow[]>`SELECT * FROM address_failures WHERE address = ${address}`,
     );
-    return row && toAddress(row);
+    return row && toAddressLockout(row);
   }
 
   async recordPairFailure(
@@ -92,7 +58,7 @@ export class PostgresLoginGuardStore implements LoginGuardStore {
           last_at = excluded.last_at
         RETURNING name_key, address, failures, locked_until`,
     );
-    return toPair(row!);
+    return toPairLockout(row!);
   }
 
   async recordAddressFailure(
@@ -119,7 +85,7 @@ export class PostgresLoginGuardStore implements LoginGuardStore {
             ELSE a.locked_until END
         RETURNING address, failures, window_start, locked_until`,
     );
-    return toAddress(row!);
+    return toAddressLockout(row!);
   }
 
   async clearPair(nameKey: string, address: string): Promise<void> {
@@ -219,7 +185,7 @@ export class PostgresLoginGuardStore implements LoginGuardStore {
           SELECT * FROM address_failures WHERE locked_until > ${now} ORDER BY locked_until`,
       ]),
     );
-    return { pairs: pairs.map(toPair), addresses: addresses.map(toAddress) };
+    return { pairs: pairs.map(toPairLockout), addresses: addresses.map(toAddressLockout) };
   }
 
   async prune(now: number, before: number, knownBefore?: number): Promise<void> {

@@ -1,15 +1,7 @@
 import type { MessageStore, NewMessage, StoredMessage } from '../store.js';
+import { type MessageRow, toStoredRoomMessage } from '../rows.js';
 import { noTelemetry, type Telemetry } from '../../telemetry/telemetry.js';
 import { guarded, translateError, type Sql, type TxSql } from './database.js';
-
-interface MessageRow {
-  id: number;
-  ts: number;
-  sender: string;
-  sender_account: number | null;
-  room: string | null;
-  text: string;
-}
 
 interface PendingAppend {
   readonly message: NewMessage;
@@ -196,16 +188,4 @@ async function insertMessages(
                     ${seenAt}::bigint[]) AS r(id, nick, account, at)
       ON CONFLICT DO NOTHING`;
   return messages.map((message, index) => ({ ...message, id: ids[index]! }));
-}
-
-function toStoredRoomMessage(row: MessageRow): StoredMessage {
-  return {
-    id: row.id,
-    ts: row.ts,
-    sender: row.sender,
-    senderAccountId: row.sender_account,
-    room: row.room,
-    recipients: [],
-    text: row.text,
-  };
 }

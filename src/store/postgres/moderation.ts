@@ -6,39 +6,8 @@ import type {
   NewBan,
   Suspension,
 } from '../store.js';
+import { type BanRow, type SuspensionRow, toBan, toSuspension } from '../rows.js';
 import { guarded, type Sql } from './database.js';
-
-interface BanRow {
-  id: number;
-  name_key: string;
-  name: string;
-  address: string | null;
-  reason: string | null;
-  created_at: number;
-  expires_at: number | null;
-  created_by: string;
-}
-
-interface SuspensionRow {
-  name_key: string;
-  name: string;
-  created_at: number;
-  created_by: string;
-  expires_at: number | null;
-}
-
-function toBan(row: BanRow): Ban {
-  return {
-    id: row.id,
-    nameKey: row.name_key,
-    name: row.name,
-    address: row.address,
-    reason: row.reason,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    createdBy: row.created_by,
-  };
-}
 
 export class PostgresModerationStore implements ModerationStore {
   /** Address writes not yet committed, per name: a ban reading the address waits for them. */
@@ -91,13 +60,7 @@ export class PostgresModerationStore implements ModerationStore {
     const rows = await guarded(
       () => this.sql<SuspensionRow[]>`SELECT * FROM suspensions ORDER BY name_key COLLATE "C"`,
     );
-    return rows.map((row) => ({
-      nameKey: row.name_key,
-      name: row.name,
-      createdAt: row.created_at,
-      createdBy: row.created_by,
-      expiresAt: row.expires_at,
-    }));
+    return rows.map(toSuspension);
   }
 
   recordAddress(nameKey: string, address: string, at: number): Promise<void> {

@@ -1,22 +1,6 @@
 import type { NewRoom, RoomStore, StoredRoom } from '../store.js';
+import { type MemberRow, type RoomRow, toRooms } from '../rows.js';
 import { guarded, type Sql } from './database.js';
-
-interface RoomRow {
-  id: number;
-  name: string;
-  name_key: string;
-  owner_account: number | null;
-  owner_name: string;
-  topic: string | null;
-  created_at: number;
-  history_floor: number;
-}
-
-interface MemberRow {
-  room_id: number;
-  account_id: number;
-  name: string;
-}
 
 /** Rooms made by accounts, and which accounts belong to them. */
 export class PostgresRoomStore implements RoomStore {
@@ -32,23 +16,7 @@ export class PostgresRoomStore implements RoomStore {
            ORDER BY room_members.joined_at, room_members.account_id`,
       ]),
     );
-    const byRoom = new Map<number, { accountId: number; name: string }[]>();
-    for (const member of members) {
-      let list = byRoom.get(member.room_id);
-      if (!list) byRoom.set(member.room_id, (list = []));
-      list.push({ accountId: member.account_id, name: member.name });
-    }
-    return rooms.map((row) => ({
-      id: row.id,
-      name: row.name,
-      nameKey: row.name_key,
-      ownerAccountId: row.owner_account,
-      ownerName: row.owner_name,
-      topic: row.topic,
-      createdAt: row.created_at,
-      historyFloor: row.history_floor,
-      members: byRoom.get(row.id) ?? [],
-    }));
+    return toRooms(rooms, members);
   }
 
   async create(room: NewRoom): Promise<StoredRoom> {

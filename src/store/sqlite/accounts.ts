@@ -1,28 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { Account, AccountStore, NewAccount, Role } from '../store.js';
+import type { Account, AccountStore, NewAccount } from '../store.js';
+import { type AccountRow, toAccount } from '../rows.js';
 import { prepared, runStatement, type WriteBatcher } from './database.js';
-
-interface AccountRow {
-  id: number;
-  name: string;
-  name_key: string;
-  password_hash: string;
-  role: Role;
-  created_at: number;
-  last_seen_at: number | null;
-}
-
-function toAccount(row: AccountRow): Account {
-  return {
-    id: row.id,
-    name: row.name,
-    nameKey: row.name_key,
-    passwordHash: row.password_hash,
-    role: row.role,
-    createdAt: row.created_at,
-    lastSeenAt: row.last_seen_at,
-  };
-}
 
 export class SqliteAccountStore implements AccountStore {
   constructor(

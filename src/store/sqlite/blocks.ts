@@ -1,12 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { BlockStore, StoredBlock } from '../store.js';
+import { type BlockRow, toBlock } from '../rows.js';
 import { prepared, runStatement } from './database.js';
-
-interface BlockRow {
-  account_id: number;
-  blocked_key: string;
-  blocked_name: string;
-}
 
 /** Accounts' blocks: who an account does not want to hear from. */
 export class SqliteBlockStore implements BlockStore {
@@ -17,11 +12,7 @@ export class SqliteBlockStore implements BlockStore {
       this.db,
       'SELECT account_id, blocked_key, blocked_name FROM blocks ORDER BY created_at',
     ).all() as BlockRow[];
-    return rows.map((row) => ({
-      accountId: row.account_id,
-      blockedKey: row.blocked_key,
-      blockedName: row.blocked_name,
-    }));
+    return rows.map(toBlock);
   }
 
   async add(block: StoredBlock, at: number): Promise<void> {

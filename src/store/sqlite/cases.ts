@@ -1,30 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { CaseAction, CaseEntry, CaseStore, NewCaseEntry } from '../store.js';
+import { type CaseRow, toCaseEntry } from '../rows.js';
 import { prepared, runStatement } from './database.js';
-
-interface CaseRow {
-  id: number;
-  name_key: string;
-  name: string;
-  action: CaseAction;
-  actor: string;
-  reason: string | null;
-  ts: number;
-  expires_at: number | null;
-}
-
-function toEntry(row: CaseRow): CaseEntry {
-  return {
-    id: row.id,
-    nameKey: row.name_key,
-    name: row.name,
-    action: row.action,
-    actor: row.actor,
-    reason: row.reason,
-    ts: row.ts,
-    expiresAt: row.expires_at,
-  };
-}
 
 export class SqliteCaseStore implements CaseStore {
   constructor(private readonly db: Database.Database) {}
@@ -51,7 +28,7 @@ export class SqliteCaseStore implements CaseStore {
       `SELECT * FROM (SELECT * FROM moderation_cases WHERE name_key = ? ORDER BY id DESC LIMIT ?)
          ORDER BY id ASC`,
     ).all(nameKey, limit) as CaseRow[];
-    return rows.map(toEntry);
+    return rows.map(toCaseEntry);
   }
 
   async countSince(nameKey: string, action: CaseAction, since: number): Promise<number> {
@@ -67,6 +44,6 @@ export class SqliteCaseStore implements CaseStore {
       this.db,
       'SELECT * FROM moderation_cases WHERE name_key = ? AND action = ? ORDER BY id DESC LIMIT 1',
     ).get(nameKey, action) as CaseRow | undefined;
-    return row && toEntry(row);
+    return row && toCaseEntry(row);
   }
 }

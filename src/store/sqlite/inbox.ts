@@ -1,15 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { InboxEntry, InboxStore } from '../store.js';
+import { type InboxRow, toInboxEntry } from '../rows.js';
 import { translateError } from './database.js';
-
-interface InboxRow {
-  id: number;
-  ts: number;
-  sender: string;
-  text: string;
-  read_at: number | null;
-  recipients: string;
-}
 
 interface UpdateParams {
   at: number;
@@ -26,23 +18,18 @@ const SELECT_ENTRY = `
            WHERE everyone.message_id = messages.id) AS recipients
     FROM message_recipients mine JOIN messages ON messages.id = mine.message_id`;
 
-function toEntry(row: InboxRow): InboxEntry {
-  return {
-    id: row.id,
-    ts: row.ts,
-    sender: row.sender,
-    to: row.recipients.split(SEPARATOR),
-    text: row.text,
-    read: row.read_at !== null,
-  };
-}
+/** An inbox row as SQLite returns it: the recipients in one string. */
+type JoinedInboxRow = Omit<InboxRow, 'recipients'> & { recipients: string };
+
+const toEntry = (row: JoinedInboxRow): InboxEntry =>
+  toInboxEntry({ ...row, recipients: row.recipients.split(SEPARATOR) });
 
 /** Each account's private messages and their delivered/read state. */
 export class SqliteInboxStore implements InboxStore {
   private readonly countUnread: Database.Statement<[number], { n: number }>;
-  private readonly selectUndelivered: Database.Statement<[number, number], InboxRow>;
-  private readonly selectUnread: Database.Statement<[number, number], InboxRow>;
-  private readonly selectAll: Database.Statement<[number, number], InboxRow>;
+  private readonly selectUndelivered: Database.Statement<[number, number], JoinedInboxRow>;
+  private readonly selectUnread: Database.Statement<[number, number], JoinedInboxRow>;
+  private readonly selectAll: Database.Statement<[number, number], JoinedInboxRow>;
   private readonly updateDelivered: Database.Statement<[UpdateParams]>;
   private readonly updateRead: Database.Statement<[UpdateParams]>;
 

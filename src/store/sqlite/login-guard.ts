@@ -6,49 +6,15 @@ import type {
   PairLockout,
   UnreportedFailure,
 } from '../store.js';
+import {
+  type AddressRow,
+  type NameFailuresRow,
+  type PairRow,
+  toAddressLockout,
+  toNameFailures,
+  toPairLockout,
+} from '../rows.js';
 import { prepared, type WriteBatcher } from './database.js';
-
-interface PairRow {
-  name_key: string;
-  address: string;
-  failures: number;
-  locked_until: number;
-}
-
-interface AddressRow {
-  address: string;
-  failures: number;
-  window_start: number;
-  locked_until: number;
-}
-
-interface NameFailuresRow {
-  name_key: string;
-  failures: number;
-  window_start: number;
-  last_at: number;
-}
-
-const toNameFailures = (row: NameFailuresRow): NameFailures => ({
-  nameKey: row.name_key,
-  failures: row.failures,
-  windowStart: row.window_start,
-  lastAt: row.last_at,
-});
-
-const toPair = (row: PairRow): PairLockout => ({
-  nameKey: row.name_key,
-  address: row.address,
-  failures: row.failures,
-  lockedUntil: row.locked_until,
-});
-
-const toAddress = (row: AddressRow): AddressLockout => ({
-  address: row.address,
-  failures: row.failures,
-  windowStart: row.window_start,
-  lockedUntil: row.locked_until,
-});
 
 /**
  * Lockout state in SQLite. Writes go through the group-commit batcher: a storm of failed
@@ -103,12 +69,12 @@ export class SqliteLoginGuardStore implements LoginGuardStore {
 
   async pair(nameKey: string, address: string): Promise<PairLockout | undefined> {
     const row = this.selectPair.get(nameKey, address);
-    return row && toPair(row);
+    return row && toPairLockout(row);
   }
 
   async address(address: string): Promise<AddressLockout | undefined> {
     const row = this.selectAddress.get(address);
-    return row && toAddress(row);
+    return row && toAddressLockout(row);
   }
 
   recordPairFailure(
@@ -121,7 +87,7 @@ export class SqliteLoginGuardStore implements LoginGuardStore {
       const { failures } = this.bumpPair.get(nameKey, address, now)!;
       if (failures < rule.attempts) {
         const row = this.selectPair.get(nameKey, address)!;
-        return toPair(row);
+        return toPairLockout(row);
       }
       this.lockPair.run(now + rule.lockMs, nameKey, address);
       return { nameKey, address, failures: 0, lockedUntil: now + rule.lockMs };
@@ -230,13 +196,13 @@ export class SqliteLoginGuardStore implements LoginGuardStore {
         'SELECT * FROM login_failures WHERE locked_until > ? ORDER BY locked_until',
       )
       .all(now)
-      .map(toPair);
+      .map(toPairLockout);
     const addresses = this.db
       .prepare<[number], AddressRow>(
         'SELECT * FROM address_failures WHERE locked_until > ? ORDER BY locked_until',
       )
       .all(now)
-      .map(toAddress);
+      .map(toAddressLockout);
     return { pairs, addresses };
   }
 

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { MessageStore, NewMessage, StoredMessage } from '../store.js';
+import { type MessageRow, toStoredRoomMessage } from '../rows.js';
 import type { WriteBatcher } from './database.js';
 
 interface MissedParams {
@@ -8,15 +9,6 @@ interface MissedParams {
   afterId: number;
   upToId: number;
   limit: number;
-}
-
-interface MessageRow {
-  id: number;
-  ts: number;
-  sender: string;
-  sender_account: number | null;
-  room: string | null;
-  text: string;
 }
 
 export class SqliteMessageStore implements MessageStore {
@@ -103,16 +95,4 @@ export class SqliteMessageStore implements MessageStore {
   async count(): Promise<number> {
     return this.countAll.get()!.n;
   }
-}
-
-function toStoredRoomMessage(row: MessageRow): StoredMessage {
-  return {
-    id: row.id,
-    ts: row.ts,
-    sender: row.sender,
-    senderAccountId: row.sender_account,
-    room: row.room,
-    recipients: [],
-    text: row.text,
-  };
 }

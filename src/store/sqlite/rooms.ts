@@ -1,23 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { NewRoom, RoomStore, StoredRoom } from '../store.js';
+import { type MemberRow, type RoomRow, toRooms } from '../rows.js';
 import { prepared, runStatement } from './database.js';
-
-interface RoomRow {
-  id: number;
-  name: string;
-  name_key: string;
-  owner_account: number | null;
-  owner_name: string;
-  topic: string | null;
-  created_at: number;
-  history_floor: number;
-}
-
-interface MemberRow {
-  room_id: number;
-  account_id: number;
-  name: string;
-}
 
 /** Rooms made by accounts, and which accounts belong to them. */
 export class SqliteRoomStore implements RoomStore {
@@ -31,23 +15,7 @@ export class SqliteRoomStore implements RoomStore {
            FROM room_members JOIN accounts ON accounts.id = room_members.account_id
           ORDER BY room_members.joined_at`,
     ).all() as MemberRow[];
-    const byRoom = new Map<number, { accountId: number; name: string }[]>();
-    for (const member of members) {
-      let list = byRoom.get(member.room_id);
-      if (!list) byRoom.set(member.room_id, (list = []));
-      list.push({ accountId: member.account_id, name: member.name });
-    }
-    return rooms.map((row) => ({
-      id: row.id,
-      name: row.name,
-      nameKey: row.name_key,
-      ownerAccountId: row.owner_account,
-      ownerName: row.owner_name,
-      topic: row.topic,
-      createdAt: row.created_at,
-      historyFloor: row.history_floor,
-      members: byRoom.get(row.id) ?? [],
-    }));
+    return toRooms(rooms, members);
   }
 
   async create(room: NewRoom): Promise<StoredRoom> {
