@@ -253,8 +253,6 @@ export async function startServer(
       await core.shutdown(seconds, reason);
       await accepting;
       connections.destroyAll();
-      irc?.destroyAll();
-      ircTls?.destroyAll();
       web?.destroyAll();
       // What was given (a bus, a shared store) is closed by its owner.
       if (!options.bus) await bus.close();

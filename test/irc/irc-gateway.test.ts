@@ -136,11 +136,11 @@ describe('IRC lines and text', () => {
     const client = await register('fay', ['standard-replies']);
     const other = await register('gus');
     client.send(Buffer.from('PRIVMSG gus :a\0b\r\n'));
-    await client.next(/FAIL \* INVALID_TEXT/);
+    await client.next(/FAIL PRIVMSG INVALID_PARAMS :NUL/);
     client.send(
       Buffer.concat([Buffer.from('PRIVMSG gus :'), Buffer.from([0xff, 0xfe]), Buffer.from('\r\n')]),
     );
-    await client.next(/FAIL \* INVALID_UTF8/);
+    await client.next(/FAIL PRIVMSG INVALID_UTF8 /);
     const seen = await other.sync();
     expect(seen.some((line) => line.includes('PRIVMSG gus'))).toBe(false);
   });

@@ -2,21 +2,15 @@ import type { ChatCore } from '../../core/chat-core.js';
 import { ERROR_CODES, type ErrorCode } from '../../core/errors.js';
 import type { ChatEvent } from '../../core/events.js';
 import { nameKey } from '../../core/names.js';
-import type { Link, Outlet, Reply, SessionFrame } from '../../core/session.js';
-import type { ClosingCode } from '../../protocol/closing.js';
+import type { Link, Reply, SessionFrame } from '../../core/session.js';
 import type { Capability } from './capabilities.js';
 import { IRC_ERROR_FORMS } from './error-replies.js';
 import { formatMessage, lineSafe, type IrcMessage, type OutgoingTags } from './message.js';
 
-/** The byte side of an IRC connection: lines out, and the end of it. */
+/** The byte side of an IRC connection: lines out, through the connection's send queue. */
 export interface IrcWire {
-  readonly transport: string;
-  readonly address: string;
-  readonly port: number;
   /** Queues one line (without CR-LF). */
   write(line: string): void;
-  /** Flushes what is queued, then closes. */
-  end(): void;
 }
 
 /** What one IRC client's gateway state shares with every other client of one listener. */
@@ -35,12 +29,11 @@ const MAX_HELD_EVENTS = 10_000;
 
 /**
  * One IRC client as the gateway sees it: the state IRC keeps per connection (nickname
- * before login, capabilities, labels) and the core's `Outlet` for this connection.
- * Requests go to the core as Confab commands; what comes back is turned into IRC lines by
- * the handlers and event translators that take this object.
+ * before login, capabilities, labels). Requests go to the core as Confab commands; what
+ * comes back (through the connection layer, see irc-protocol.ts) is turned into IRC lines
+ * by the handlers and event translators that take this object.
  */
-export class IrcClient implements Outlet {
-  readonly link: Link;
+export class IrcClient {
   readonly caps = new Set<Capability>();
   capVersion = 0;
   /** CAP LS or REQ before registration holds it until CAP END. */
@@ -70,23 +63,10 @@ export class IrcClient implements Outlet {
 
   constructor(
     readonly core: ChatCore,
-    readonly wire: IrcWire,
+    readonly link: Link,
+    private readonly wire: IrcWire,
     readonly shared: IrcGatewayShared,
-  ) {
-    this.link = core.attach(this);
-  }
-
-  get transport(): string {
-    return this.wire.transport;
-  }
-
-  get address(): string {
-    return this.wire.address;
-  }
-
-  get port(): number {
-    return this.wire.port;
-  }
+  ) {}
 
   get serverName(): string {
     return this.shared.serverName;
@@ -116,9 +96,10 @@ export class IrcClient implements Outlet {
     return answered;
   }
 
-  // ---- Outlet (from the core) ----------------------------------------------------------
+  // ---- from the core ------------------------------------------------------------------
 
-  send(frame: SessionFrame): void {
+  /** A reply or event for this connection (the connection layer hands it over). */
+  fromCore(frame: SessionFrame): void {
     if ('ev' in frame) {
       if (this.held !== null) {
         this.held.push(frame);
@@ -151,13 +132,12 @@ export class IrcClient implements Outlet {
     return new Promise((wake) => (this.pendingWaiter = { below: count, wake }));
   }
 
-  close(_code: ClosingCode, message: string): void {
-    if (this.closing) return;
+  /** The connection is closing: what a labeled command said so far goes out, then ERROR. */
+  closingLine(message: string): string {
     this.closing = true;
     this.held = null;
     this.flushCapture(undefined);
-    this.wire.write(formatMessage(undefined, 'ERROR', [lineSafe(`Closing link: ${message}`)]));
-    this.wire.end();
+    return formatMessage(undefined, 'ERROR', [lineSafe(`Closing link: ${message}`)]);
   }
 
   // ---- lines out -----------------------------------------------------------------------

@@ -2,9 +2,10 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { ChatCore } from '../../core/chat-core.js';
 import type { Logger } from '../../core/logger.js';
+import { Connection } from '../layer/connection.js';
 import type { ConnectionSet } from '../layer/connection-set.js';
-import { IrcConnection } from './connection.js';
 import type { IrcGatewayShared } from './irc-client.js';
+import { IrcProtocol } from './irc-protocol.js';
 import { formatMessage } from './message.js';
 
 export interface IrcListenOptions {
@@ -17,7 +18,6 @@ export interface IrcListenOptions {
   readonly shared: IrcGatewayShared;
 }
 
-const SWEEP_INTERVAL_MS = 1000;
 const REFUSE_FLUSH_MS = 1000;
 
 /** The MOTD: where Confab's own commands are, since IRC has no word for most of them. */
@@ -38,11 +38,15 @@ export function createIrcShared(serverName: string, now: number): IrcGatewayShar
   };
 }
 
-/** Accepts IRC clients on TCP or TLS; deadlines checked by one periodic sweep. */
+/**
+ * Accepts IRC clients on TCP or TLS and hands each to the shared connection layer (send
+ * queue, backpressure, bad-input counting, deadlines, per-address admission, telemetry),
+ * speaking IRC through `IrcProtocol`, as native and WebSocket clients are handed to it.
+ */
 export class IrcListener {
   private readonly server: net.Server;
-  private readonly connections = new Map<IrcConnection, string>();
-  private sweepTimer: NodeJS.Timeout | undefined;
+  /** TLS only: the address group each raw socket counts against, until it closes. */
+  private readonly rawSocketGroups = new WeakMap<net.Socket, string>();
 
   constructor(
     private readonly core: ChatCore,
@@ -50,6 +54,7 @@ export class IrcListener {
     private readonly options: IrcListenOptions,
   ) {
     const onSocket = (socket: net.Socket) => this.accept(socket);
+    const set = options.connections;
     this.server = options.tls
       ? tls.createServer(
           {
@@ -61,7 +66,22 @@ export class IrcListener {
         )
       : net.createServer(onSocket);
     this.server.on('error', (error) => this.logger.error({ err: error }, 'IRC listener error'));
-    if (options.tls)
+    if (options.tls) {
+      // Per-address limits apply before the handshake, so refused peers cost no crypto.
+      this.server.on('connection', (raw: net.Socket) => {
+        const verdict = set.admit(raw.remoteAddress ?? 'unknown', raw.remotePort ?? 0, 'irc+tls');
+        if (!verdict.ok) {
+          raw.destroy();
+          return;
+        }
+        this.rawSocketGroups.set(raw, verdict.group);
+        raw.on('close', () => {
+          const group = this.rawSocketGroups.get(raw);
+          if (group === undefined) return;
+          this.rawSocketGroups.delete(raw);
+          set.release(group);
+        });
+      });
       this.server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
         this.logger.info(
           { event: 'tls_error', address: socket.remoteAddress, err: error.message },
@@ -69,10 +89,7 @@ export class IrcListener {
         );
         socket.destroy();
       });
-  }
-
-  get connectionCount(): number {
-    return this.connections.size;
+    }
   }
 
   listen(): Promise<net.AddressInfo> {
@@ -81,87 +98,73 @@ export class IrcListener {
       this.server.once('error', onError);
       this.server.listen({ host: this.options.host, port: this.options.port }, () => {
         this.server.off('error', onError);
-        this.sweepTimer = setInterval(() => {
-          try {
-            this.sweep();
-          } catch (error) {
-            this.logger.error({ err: error }, 'IRC connection sweep failed');
-          }
-        }, SWEEP_INTERVAL_MS);
-        this.sweepTimer.unref();
+        this.options.connections.start();
         resolve(this.server.address() as net.AddressInfo);
       });
     });
   }
 
+  /** Stops accepting; open connections stay until the core closes them (see ConnectionSet). */
   stopAccepting(): Promise<void> {
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-
-  destroyAll(): void {
-    for (const connection of this.connections.keys()) connection.destroy();
+    return new Promise((resolve) => {
+      if (!this.server.listening) {
+        resolve();
+        return;
+      }
+      this.options.connections.stop();
+      this.server.close(() => resolve());
+    });
   }
 
   private accept(socket: net.Socket): void {
-    const verdict = this.options.connections.admit(
-      socket.remoteAddress ?? 'unknown',
-      socket.remotePort ?? 0,
-      'irc',
-    );
-    if (!verdict.ok) {
-      socket.on('error', () => undefined);
-      socket.end(formatMessage(undefined, 'ERROR', [`Closing link: ${verdict.message}`]) + '\r\n');
-      setTimeout(() => socket.destroy(), REFUSE_FLUSH_MS).unref();
-      return;
-    }
-    const connection = new IrcConnection(
-      socket,
-      this.core,
-      this.logger,
-      this.options.shared,
-      this.options.tls !== undefined,
-      (closed) => {
-        const group = this.connections.get(closed);
-        if (group === undefined) return;
-        this.connections.delete(closed);
-        this.options.connections.release(group);
-      },
-    );
-    this.connections.set(connection, verdict.group);
-    this.logger.info(
-      {
-        event: 'connect',
-        transport: connection.transport,
-        address: connection.address,
-        link: connection.client.link.id,
-      },
-      'IRC connection opened',
-    );
-  }
-
-  private sweep(): void {
-    const params = this.core.params;
-    const now = this.core.clock.now();
-    const registrationMs = params.registrationTimeoutSeconds * 1000;
-    const pingMs = params['ping.intervalSeconds'] * 1000;
-    const timeoutMs = params['ping.timeoutSeconds'] * 1000;
-    for (const connection of this.connections.keys()) {
-      if (connection.isClosing) continue;
-      const { link } = connection.client;
-      if (!connection.client.registered && now - link.openedAt > registrationMs) {
-        this.core.closeLink(link, 'registration_timeout', 'Registration timed out');
-        continue;
-      }
-      const silentMs = now - connection.lastReceivedAt;
-      const pinged = connection.lastPingAt >= connection.lastReceivedAt;
-      if (silentMs > timeoutMs && pinged && now - connection.lastPingAt >= timeoutMs - pingMs)
-        this.core.closeLink(
-          link,
-          'ping_timeout',
-          `Ping timeout: ${Math.round(silentMs / 1000)} seconds`,
+    const address = socket.remoteAddress ?? 'unknown';
+    const port = socket.remotePort ?? 0;
+    const set = this.options.connections;
+    // TLS connections were admitted before their handshake.
+    let group: string | null = null;
+    if (!this.options.tls) {
+      const verdict = set.admit(address, port, 'irc');
+      if (!verdict.ok) {
+        socket.on('error', () => undefined);
+        socket.end(
+          formatMessage(undefined, 'ERROR', [`Closing link: ${verdict.message}`]) + '\r\n',
         );
-      else if (silentMs > pingMs && !pinged) connection.ping();
+        setTimeout(() => socket.destroy(), REFUSE_FLUSH_MS).unref();
+        return;
+      }
+      group = verdict.group;
     }
+    socket.setNoDelay(true);
+    const protocol = new IrcProtocol(this.core, this.options.shared);
+    const connection = new Connection(socket, this.core, protocol, this.logger, {
+      transport: this.options.tls ? 'irc+tls' : 'irc',
+      family: 'irc',
+      address,
+      port,
+      telemetry: set.telemetry,
+      // File data does not travel over IRC: offers arrive as notices (service.ts).
+      bulk: false,
+    });
+    protocol.bind(connection);
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        connection.onData(chunk);
+      } catch (error) {
+        // A bug while reading one connection ends that connection, never the process.
+        connection.readFailed(error);
+      }
+    });
+    socket.on('error', (error) =>
+      this.logger.info(
+        { event: 'socket_error', address, port, err: error.message },
+        'socket error',
+      ),
+    );
+    socket.on('close', () => {
+      protocol.closed();
+      connection.onClosed();
+      set.remove(connection);
+    });
+    set.add(connection, group);
   }
 }

@@ -86,13 +86,34 @@ export class Connection implements Outlet {
     return this.closing;
   }
 
-  /** True once the nickname step is done (the registration deadline no longer applies). */
+  /**
+   * True once the nickname step is done (the registration deadline no longer applies), and
+   * the protocol's own registration too where it has one (IRC's CAP END and USER).
+   */
   get isRegistered(): boolean {
-    return this.port_.isRegistered(this.link);
+    return this.port_.isRegistered(this.link) && (this.protocol.isRegistered?.() ?? true);
   }
 
   send(frame: CoreFrame): void {
-    if (this.closing || this.wire.destroyed) return;
+    if (!this.roomInSendQueue()) return;
+    let bytes = this.protocol.encode(frame);
+    if (bytes === null) return;
+    if (!('ev' in frame) && bytes.length > this.serverFrameLimit()) bytes = this.tooLarge(frame);
+    // Frames of one event-loop turn (a fan-out, a replay) leave in one write.
+    this.outbox.push(bytes, this.protocol.isLazy?.(frame) ?? false);
+  }
+
+  /**
+   * Bytes a protocol produced on its own time rather than in `decode` or `encode` (an IRC
+   * gateway's answer once the core replied): the same send queue and cap as frames.
+   */
+  write(bytes: Uint8Array): void {
+    if (this.roomInSendQueue()) this.outbox.push(bytes);
+  }
+
+  /** False (and the peer dropped) when it stopped reading; false too once closing. */
+  private roomInSendQueue(): boolean {
+    if (this.closing || this.wire.destroyed) return false;
     // The SendQ is output left over from earlier turns, which a reading peer drains; this
     // turn's own output (one fan-out, one commit's worth of messages) does not count, up to
     // a hard cap that bounds memory. File data is paced by drained(), so it never counts.
@@ -100,13 +121,9 @@ export class Connection implements Outlet {
     const leftOver = this.wire.writableLength - this.bulkBytes;
     if (leftOver > limit || this.outbox.pendingBytes > TURN_OUTPUT_FACTOR * limit) {
       this.dropUnreadingPeer(leftOver);
-      return;
+      return false;
     }
-    let bytes = this.protocol.encode(frame);
-    if (bytes === null) return;
-    if (!('ev' in frame) && bytes.length > this.serverFrameLimit()) bytes = this.tooLarge(frame);
-    // Frames of one event-loop turn (a fan-out, a replay) leave in one write.
-    this.outbox.push(bytes, this.protocol.isLazy?.(frame) ?? false);
+    return true;
   }
 
   sendBulk?(frame: CoreFrame): void {
@@ -194,6 +211,9 @@ export class Connection implements Outlet {
           return;
         case 'send':
           this.outbox.push(input.bytes);
+          break;
+        case 'accepted':
+          this.consecutiveErrors = 0;
           break;
         case 'alive':
           break;

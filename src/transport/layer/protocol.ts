@@ -29,7 +29,12 @@ export type Input =
   /** Bytes the protocol answers by itself, without the core (an IRC `PONG`, `CAP LS`). */
   | { readonly kind: 'send'; readonly bytes: Uint8Array }
   /** Anything else that shows the peer alive (a keepalive the core need not see). */
-  | { readonly kind: 'alive' };
+  | { readonly kind: 'alive' }
+  /**
+   * Good input the protocol handles itself (an IRC line, which its gateway turns into
+   * requests): alive, and it ends a run of bad inputs as a request does.
+   */
+  | { readonly kind: 'accepted' };
 
 /**
  * One protocol spoken on a connection (native JSON lines, JSON over WebSocket, IRC): how
@@ -50,4 +55,9 @@ export interface WireProtocol {
   closing(code: ClosingCode, message: string, now: number): Uint8Array | null;
   /** Frames nobody waits for (presence notices) may be held briefly to share a write. */
   isLazy?(frame: CoreFrame): boolean;
+  /**
+   * For protocols with a registration of their own beyond the core's nickname step (IRC:
+   * USER and CAP END): false until it is done, so the registration deadline still applies.
+   */
+  isRegistered?(): boolean;
 }
