@@ -5,6 +5,7 @@ import { ServerConfig } from '../src/config/config.js';
 import type { Link, Outlet, ServerFrame } from '../src/core/session.js';
 import { encodeServerFrame } from '../src/protocol/codec.js';
 import { startServer } from '../src/server/server.js';
+import { LOAD_END, LOAD_START } from './gc-trace.js';
 
 /**
  * The private-message path without sockets or a generator: clients in pairs call
@@ -100,12 +101,15 @@ async function main(): Promise<void> {
       };
     }
   });
+  // Under --trace-gc-nvp, the collections between these lines are the load's.
+  console.log(LOAD_START);
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   for (const client of clients) client.onReply();
   await finished;
   const ms = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
+  console.log(LOAD_END);
   const result: CorePmResult = {
     messages,
     pairs,

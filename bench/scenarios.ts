@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChatClient } from '../src/client/client.js';
 import type { CorePmResult } from './core-pm.js';
+import { sumGcTrace, type GcTotals } from './gc-trace.js';
 import type { FileClientReport } from './file-client.js';
 import { hashPassword, verifyPassword } from '../src/core/accounts/passwords.js';
 import type { ClientSpec, SenderPlan } from './ipc.js';
@@ -450,7 +451,7 @@ export async function privateMessageFloor(ctx: RunContext): Promise<ScenarioResu
  */
 export async function corePrivateMessages(ctx: RunContext): Promise<ScenarioResult> {
   const messages = ctx.quick ? 30_000 : 100_000;
-  const runs: CorePmResult[] = [];
+  const runs: CorePmRun[] = [];
   for (let run = 1; run <= (ctx.quick ? 1 : 3); run++) {
     ctx.log(`  run ${run}: ${formatCount(messages)} private messages through the core…`);
     runs.push(await runCorePm(messages));
@@ -475,6 +476,7 @@ export async function corePrivateMessages(ctx: RunContext): Promise<ScenarioResu
         metric: 'CPU time per message, all threads (median)',
         value: medianWithRange(cpu, micros).text,
       },
+      ...gcRows(runs),
       {
         metric: 'delivered',
         value: lost ? 'some messages were not delivered' : 'every message, once',
@@ -488,20 +490,62 @@ export async function corePrivateMessages(ctx: RunContext): Promise<ScenarioResu
   };
 }
 
-function runCorePm(messages: number): Promise<CorePmResult> {
+/** What each message leaves for the collector, and the collector's share of the time. */
+function gcRows(runs: readonly CorePmRun[]): Row[] {
+  const traced = runs.filter((run) => run.gc !== undefined);
+  if (traced.length === 0) return [];
+  const kib = (value: number) => `${(value / 1024).toFixed(1)} KiB`;
+  const percent = (value: number) => `${value.toFixed(0)}%`;
+  return [
+    {
+      metric: 'allocated / promoted to the old generation, per message (median)',
+      value: `${
+        medianWithRange(
+          traced.map((run) => run.gc!.allocatedBytes / run.messages),
+          kib,
+        ).text
+      } / ${
+        medianWithRange(
+          traced.map((run) => run.gc!.promotedBytes / run.messages),
+          kib,
+        ).text
+      }`,
+    },
+    {
+      metric: 'garbage-collection pauses, share of wall time (median)',
+      value: medianWithRange(
+        traced.map((run) => (100 * run.gc!.pauseMs) / run.ms),
+        percent,
+      ).text,
+    },
+  ];
+}
+
+interface CorePmRun extends CorePmResult {
+  readonly gc: GcTotals | undefined;
+}
+
+function runCorePm(messages: number): Promise<CorePmRun> {
   return new Promise((resolve, reject) => {
+    // --trace-gc-nvp: one line per collection, summed over the load (bench/gc-trace.ts).
     const child = fork(path.join(here, 'core-pm.js'), [String(messages)], {
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      execArgv: ['--trace-gc-nvp'],
     });
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      const line = output.trim().split('\n').pop() ?? '';
+      // GC trace lines may follow the result; it is the last JSON line.
+      const line =
+        output
+          .trim()
+          .split('\n')
+          .findLast((text) => text.startsWith('{')) ?? '';
       if (code !== 0 || !line.startsWith('{'))
         reject(new Error(`core-pm exited with ${code}: ${output.slice(-200)}`));
-      else resolve(JSON.parse(line) as CorePmResult);
+      else resolve({ ...(JSON.parse(line) as CorePmResult), gc: sumGcTrace(output) });
     });
   });
 }
