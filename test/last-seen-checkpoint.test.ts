@@ -9,6 +9,7 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { PASSWORD, collect, connectRecording, makeAccount } from './helpers/events.js';
 import { makeDataDir, startTestServer, type TestServer } from './helpers/server.js';
 import { VirtualClock } from './helpers/virtual-clock.js';
+import { nameSkeleton } from '../src/core/accounts/confusables.js';
 
 const servers: TestServer[] = [];
 const dirs: string[] = [];
@@ -209,6 +210,7 @@ describe('AccountStore.touchLastSeen', () => {
       store.accounts.create({
         name,
         nameKey: name,
+        nameSkeleton: nameSkeleton(name),
         passwordHash: 'x',
         role: 'user',
         createdAt: 0,

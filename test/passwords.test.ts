@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { needsRehash, PasswordHasher, passwordProblem } from '../src/core/accounts/passwords.js';
 import { ChatError } from '../src/core/errors.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { nameSkeleton } from '../src/core/accounts/confusables.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -56,6 +57,7 @@ describe('password hashing', () => {
     await accounts.create({
       name: 'sam',
       nameKey: 'sam',
+      nameSkeleton: nameSkeleton('sam'),
       passwordHash: old,
       role: 'user',
       createdAt: Date.now(),

@@ -1,3 +1,4 @@
+import { nameSkeleton } from './accounts/confusables.js';
 import { randomInt } from 'node:crypto';
 import type { Bus, BusTarget } from '../bus/bus.js';
 import type { ServerConfig } from '../config/config.js';
@@ -154,6 +155,8 @@ export class ChatCore implements ChatPort {
 
   /** Loads the state the core keeps in memory (rooms, blocks); once, before connections. */
   async restore(): Promise<void> {
+    // Accounts made before skeletons were kept get theirs now (once; then none lack one).
+    await this.store.accounts.fillSkeletons(nameSkeleton);
     await this.rooms.load();
     await this.blocks.load();
   }

@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   unknown_user: 'No such user',
   unknown_room: 'No such room',
   nick_reserved: 'That nickname belongs to an account: log in with its password',
+  nick_confusable: 'That nickname looks like an account or a name the server uses',
   login_failed: 'Wrong nickname or password',
   weak_password: 'That password is not allowed',
   already_registered: 'You already have an account',

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hashPassword, passwordProblem } from '../core/accounts/passwords.js';
 import { nameKey } from '../core/names.js';
 import type { Store } from '../store/store.js';
+import { nameSkeleton } from '../core/accounts/confusables.js';
 
 export const ADMIN_NAME = 'admin';
 
@@ -34,6 +35,7 @@ export async function ensureAdminAccount(
   await store.accounts.create({
     name: ADMIN_NAME,
     nameKey: nameKey(ADMIN_NAME),
+    nameSkeleton: nameSkeleton(ADMIN_NAME),
     passwordHash: await hashPassword(password),
     role: 'admin',
     createdAt: now,

@@ -176,6 +176,12 @@ export interface Account {
 export interface NewAccount {
   readonly name: string;
   readonly nameKey: string;
+  /**
+   * The name's confusable skeleton (`nameSkeleton` in the core): names that look alike
+   * share one, so a guest cannot pass as `аdmin` with a Cyrillic а. Not unique: accounts
+   * made before it was kept may share one.
+   */
+  readonly nameSkeleton: string;
   readonly passwordHash: string;
   readonly role: Role;
   readonly createdAt: number;
@@ -185,6 +191,13 @@ export interface AccountStore {
   /** Rejects with `StoreConflictError` when the name is taken. */
   create(account: NewAccount): Promise<Account>;
   findByKey(nameKey: string): Promise<Account | undefined>;
+  /** An account (the oldest, if several) whose name has this confusable skeleton. */
+  findBySkeleton(nameSkeleton: string): Promise<Account | undefined>;
+  /**
+   * Gives every account stored without a skeleton (made before skeletons were kept) the
+   * one `skeletonOf` computes from its name key; returns how many. Run once at start.
+   */
+  fillSkeletons(skeletonOf: (nameKey: string) => string): Promise<number>;
   findById(id: number): Promise<Account | undefined>;
   list(): Promise<Account[]>;
   setPasswordHash(id: number, passwordHash: string): Promise<void>;

@@ -6,6 +6,7 @@ import { makeDataDir, startTestServer, type TestServer } from '../helpers/server
 import { collect, errorOf, loginAdmin, OffsetClock } from './helpers.js';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { nameSkeleton } from '../../src/core/accounts/confusables.js';
 
 const servers: TestServer[] = [];
 const dirs: string[] = [];
@@ -127,6 +128,7 @@ describe('/kick', () => {
       await store.accounts.create({
         name,
         nameKey: name,
+        nameSkeleton: nameSkeleton(name),
         passwordHash: await hashPassword('a-long-password-1'),
         role: name === 'root' ? 'admin' : 'user',
         createdAt: Date.now(),

@@ -6,6 +6,7 @@ import {
   type NewMessage,
   type Store,
 } from '../../src/store/store.js';
+import { nameSkeleton } from '../../src/core/accounts/confusables.js';
 
 /**
  * The storage contract, as tests: what every backend (SQLite, PostgreSQL) must do for the
@@ -20,6 +21,7 @@ export interface OpenedStore {
 const account = (name: string, at = 1000): NewAccount => ({
   name,
   nameKey: name.toLowerCase(),
+  nameSkeleton: nameSkeleton(name),
   passwordHash: `hash-of-${name}`,
   role: 'user',
   createdAt: at,
@@ -163,6 +165,18 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
     });
 
     describe('accounts', () => {
+      it('finds an account by its confusable skeleton and fills skeletons it lacks', async () => {
+        const bob = await store.accounts.create(account('Bob'));
+        await store.accounts.create(account('Carol'));
+        expect(await store.accounts.findBySkeleton(nameSkeleton('b0b'))).toEqual({
+          ...bob,
+          lastSeenAt: null,
+        });
+        expect(await store.accounts.findBySkeleton(nameSkeleton('nobody'))).toBeUndefined();
+        // Every account has one from its creation: nothing to fill.
+        expect(await store.accounts.fillSkeletons(() => 'unused')).toBe(0);
+      });
+
       it('create, find by key and id, list in key order, refuse a taken name', async () => {
         const zed = await store.accounts.create(account('Zed'));
         const amy = await store.accounts.create({ ...account('Amy'), role: 'admin' });

@@ -6,6 +6,7 @@ import { parsePostgresUrl, translateError } from '../../src/store/postgres/datab
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { StoreConflictError, StoreUnavailableError } from '../../src/store/store.js';
 import { dropSchema, freshSchemaName, TEST_PG_URL } from '../helpers/postgres.js';
+import { nameSkeleton } from '../../src/core/accounts/confusables.js';
 
 /** What is particular to PostgreSQL: migrations, the pool, failures and recovery. */
 let admin: postgres.Sql;
@@ -39,6 +40,7 @@ describe('PostgreSQL store', () => {
         store.accounts.create({
           name: `n${i}`,
           nameKey: `n${i}`,
+          nameSkeleton: nameSkeleton(`n${i}`),
           passwordHash: 'h',
           role: 'user',
           createdAt: i,
@@ -106,6 +108,7 @@ describe('PostgreSQL store', () => {
     const account = (name: string) => ({
       name,
       nameKey: name,
+      nameSkeleton: nameSkeleton(name),
       passwordHash: 'h',
       role: 'user' as const,
       createdAt: 1,

@@ -5,6 +5,7 @@ import { checkName } from '../../core/names.js';
 import { promptSecret } from '../prompt.js';
 import { dataDirOf, exitWith, type AdminFlags } from './data-dir.js';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
+import { nameSkeleton } from '../../core/accounts/confusables.js';
 
 interface SetPasswordFlags extends AdminFlags {
   passwordFile?: string;
@@ -46,6 +47,7 @@ export async function runSetPassword(name: string, flags: SetPasswordFlags): Pro
       await store.accounts.create({
         name: checked.name,
         nameKey: checked.key,
+        nameSkeleton: nameSkeleton(checked.key),
         passwordHash,
         role: 'admin',
         createdAt: Date.now(),

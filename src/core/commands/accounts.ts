@@ -8,6 +8,7 @@ import type { ChatCore } from '../chat-core.js';
 import { ChatError } from '../errors.js';
 import type { Session } from '../session.js';
 import { defineCommand } from './command.js';
+import { nameSkeleton, refuseLookalike } from '../accounts/confusables.js';
 
 /** Re-checks the password of the account a session is logged in as (lockout rules apply). */
 async function confirmOwnPassword(core: ChatCore, session: Session, password: string) {
@@ -39,11 +40,14 @@ export const registerCommand = defineCommand({
   async handle({ core, session }, { password }) {
     if (session.account) throw new ChatError('already_registered');
     checkNewPassword(password, session.nick);
+    // A guest name from before look-alikes were refused, or an account made meanwhile.
+    await refuseLookalike(core.store.accounts, session.nick, session.nickKey);
     const passwordHash = await hashPassword(password);
     const account = await core.store.accounts
       .create({
         name: session.nick,
         nameKey: session.nickKey,
+        nameSkeleton: nameSkeleton(session.nickKey),
         passwordHash,
         role: 'user',
         createdAt: core.clock.now(),

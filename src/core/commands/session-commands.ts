@@ -1,5 +1,6 @@
 import { ruledText } from '../text-rules.js';
 import { z } from 'zod';
+import { refuseLookalike } from '../accounts/confusables.js';
 import { describeFailures, passwordLogin, readyData } from '../accounts/login.js';
 import { ChatError } from '../errors.js';
 import { checkName } from '../names.js';
@@ -34,6 +35,7 @@ export const nickCommand = defineCommand({
       if (current.account)
         throw new ChatError('already_registered', 'An account keeps its nickname');
       if (await core.store.accounts.findByKey(checked.key)) throw new ChatError('nick_reserved');
+      await refuseLookalike(core.store.accounts, checked.name, checked.key);
       const old = current.nick;
       await core.rename(current, checked.name, checked.key);
       core.publish(core.presenceAudience(current), { ev: 'renamed', from: old, to: current.nick });
@@ -72,6 +74,7 @@ export const nickCommand = defineCommand({
       throw error;
     }
     if (await core.store.accounts.findByKey(checked.key)) throw new ChatError('nick_reserved');
+    await refuseLookalike(core.store.accounts, checked.name, checked.key);
     if (link.isClosed) throw new ChatError('bad_request', 'The connection closed during login');
     return readyData(core, await core.login(link, checked.name, checked.key, null));
   },

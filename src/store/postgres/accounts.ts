@@ -8,12 +8,14 @@ export class PostgresAccountStore implements AccountStore {
   async create(account: NewAccount): Promise<Account> {
     const [row] = await guarded(
       () => this.sql<{ id: number }[]>`
-        INSERT INTO accounts (name, name_key, password_hash, role, created_at)
-        VALUES (${account.name}, ${account.nameKey}, ${account.passwordHash}, ${account.role},
-                ${account.createdAt})
+        INSERT INTO accounts (name, name_key, name_skeleton, password_hash, role, created_at)
+        VALUES (${account.name}, ${account.nameKey}, ${account.nameSkeleton},
+                ${account.passwordHash}, ${account.role}, ${account.createdAt})
         RETURNING id`,
     );
-    return { ...account, id: row!.id, lastSeenAt: null };
+    // The skeleton is for lookups only; an account reads back as it was created.
+    const { nameSkeleton: _skeleton, ...created } = account;
+    return { ...created, id: row!.id, lastSeenAt: null };
   }
 
   async findByKey(nameKey: string): Promise<Account | undefined> {
@@ -21,6 +23,30 @@ export class PostgresAccountStore implements AccountStore {
       () => this.sql<AccountRow[]>`SELECT * FROM accounts WHERE name_key = ${nameKey}`,
     );
     return row && toAccount(row);
+  }
+
+  async findBySkeleton(nameSkeleton: string): Promise<Account | undefined> {
+    const [row] = await guarded(
+      () => this.sql<AccountRow[]>`
+        SELECT * FROM accounts WHERE name_skeleton = ${nameSkeleton} ORDER BY id LIMIT 1`,
+    );
+    return row && toAccount(row);
+  }
+
+  async fillSkeletons(skeletonOf: (nameKey: string) => string): Promise<number> {
+    const rows = await guarded(
+      () => this.sql<{ id: number; name_key: string }[]>`
+        SELECT id, name_key FROM accounts WHERE name_skeleton IS NULL`,
+    );
+    if (rows.length === 0) return 0;
+    await guarded(() =>
+      this.sql.begin(async (tx) => {
+        for (const row of rows)
+          await tx`UPDATE accounts SET name_skeleton = ${skeletonOf(row.name_key)}
+                   WHERE id = ${row.id} AND name_skeleton IS NULL`;
+      }),
+    );
+    return rows.length;
   }
 
   async findById(id: number): Promise<Account | undefined> {

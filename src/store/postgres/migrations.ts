@@ -207,6 +207,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX known_addresses_by_last ON known_addresses(last_success);
     `,
   },
+  {
+    version: 3,
+    name: 'confusable skeletons of account names',
+    sql: `
+      ALTER TABLE accounts ADD COLUMN name_skeleton TEXT;
+      CREATE INDEX accounts_by_skeleton ON accounts(name_skeleton);
+    `,
+  },
 ];
 
 /**

@@ -12,20 +12,44 @@ export class SqliteAccountStore implements AccountStore {
   async create(account: NewAccount): Promise<Account> {
     const { lastInsertRowid } = runStatement(
       this.db,
-      'INSERT INTO accounts (name, name_key, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO accounts (name, name_key, name_skeleton, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       account.name,
       account.nameKey,
+      account.nameSkeleton,
       account.passwordHash,
       account.role,
       account.createdAt,
     );
-    return { ...account, id: Number(lastInsertRowid), lastSeenAt: null };
+    // The skeleton is for lookups only; an account reads back as it was created.
+    const { nameSkeleton: _skeleton, ...created } = account;
+    return { ...created, id: Number(lastInsertRowid), lastSeenAt: null };
   }
 
   async findByKey(nameKey: string): Promise<Account | undefined> {
     const row = prepared(this.db, 'SELECT * FROM accounts WHERE name_key = ?').get(nameKey) as
       AccountRow | undefined;
     return row && toAccount(row);
+  }
+
+  async findBySkeleton(nameSkeleton: string): Promise<Account | undefined> {
+    const row = prepared(
+      this.db,
+      'SELECT * FROM accounts WHERE name_skeleton = ? ORDER BY id LIMIT 1',
+    ).get(nameSkeleton) as AccountRow | undefined;
+    return row && toAccount(row);
+  }
+
+  async fillSkeletons(skeletonOf: (nameKey: string) => string): Promise<number> {
+    const rows = prepared(
+      this.db,
+      'SELECT id, name_key FROM accounts WHERE name_skeleton IS NULL',
+    ).all() as { id: number; name_key: string }[];
+    if (rows.length === 0) return 0;
+    const update = prepared(this.db, 'UPDATE accounts SET name_skeleton = ? WHERE id = ?');
+    this.db.transaction(() => {
+      for (const row of rows) update.run(skeletonOf(row.name_key), row.id);
+    })();
+    return rows.length;
   }
 
   async findById(id: number): Promise<Account | undefined> {

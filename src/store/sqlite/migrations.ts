@@ -238,6 +238,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 9,
+    name: 'confusable skeletons of account names',
+    sql: `
+      -- Filled at start for accounts made before (the skeleton is computed in the core).
+      ALTER TABLE accounts ADD COLUMN name_skeleton TEXT;
+      CREATE INDEX accounts_by_skeleton ON accounts(name_skeleton);
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

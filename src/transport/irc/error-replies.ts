@@ -37,6 +37,7 @@ export const IRC_ERROR_FORMS: Readonly<Record<ErrorCode, IrcErrorForm>> = {
   unknown_user: { numeric: ERR.NOSUCHNICK, target: true, fail: 'NO_SUCH_NICK' },
   unknown_room: { numeric: ERR.NOSUCHCHANNEL, target: true, fail: 'NO_SUCH_CHANNEL' },
   nick_reserved: { numeric: ERR.NICKNAMEINUSE, target: true, fail: 'NICKNAME_RESERVED' },
+  nick_confusable: { numeric: ERR.ERRONEUSNICKNAME, target: true, fail: 'NICKNAME_CONFUSABLE' },
   login_failed: { numeric: ERR.PASSWDMISMATCH, fail: 'LOGIN_FAILED', close: true },
   weak_password: { fail: 'WEAK_PASSWORD' },
   already_registered: { fail: 'ALREADY_REGISTERED' },

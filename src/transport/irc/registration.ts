@@ -136,6 +136,7 @@ async function login(client: IrcClient, nick: string): Promise<void> {
     code === 'nick_taken' ||
     code === 'invalid_nick' ||
     code === 'nick_reserved' ||
+    code === 'nick_confusable' ||
     code === 'already_logged_in'
   ) {
     const message =
