@@ -9,6 +9,7 @@ import { launchBrowser } from '../helpers/browser.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { freePort } from '../helpers/free-port.js';
 import { makeDataDir } from '../helpers/server.js';
+import { login, openPage as openWebPage, say, sees, startWebServer } from '../helpers/web-page.js';
 
 /**
  * The browser client against a real `confab serve` (a child process, so it can be killed
@@ -29,53 +30,9 @@ const contexts: BrowserContext[] = [];
 const lineClients: CliRun[] = [];
 const dialogs: string[] = [];
 
-async function startServer(): Promise<CliRun> {
-  const run = runCli(
-    [
-      'serve',
-      String(chatPort),
-      '--host',
-      '127.0.0.1',
-      '--data',
-      dataDir,
-      '--web-port',
-      String(webPort),
-    ],
-    { CONFAB_ADMIN_PASSWORD: ADMIN_PASSWORD, CONFAB_WEB_PORT: '' },
-  );
-  await run.waitForOutput('Browser: open', 20_000);
-  return run;
-}
-
-async function openPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('dialog', (dialog) => {
-    dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
-  await page.goto(url);
-  return page;
-}
-
-async function login(page: Page, nick: string, password = ''): Promise<void> {
-  await page.getByLabel('Nickname', { exact: true }).fill(nick);
-  if (password) await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('textbox', { name: 'Message', exact: true }).waitFor();
-}
-
-async function say(page: Page, text: string): Promise<void> {
-  const box = page.getByRole('textbox', { name: 'Message', exact: true });
-  await box.fill(text);
-  await box.press('Enter');
-}
-
-/** Waits until the conversation on screen shows `text`. */
-async function sees(page: Page, text: string): Promise<void> {
-  await page.locator('.messages li', { hasText: text }).first().waitFor({ timeout: 10_000 });
-}
+const startServer = () =>
+  startWebServer({ chatPort, webPort, dataDir, adminPassword: ADMIN_PASSWORD });
+const openPage = () => openWebPage(browser, url, contexts, dialogs);
 
 function lineClient(nick: string, downloads?: string): CliRun {
   const run = runCli([

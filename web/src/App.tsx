@@ -9,7 +9,7 @@ export function App({ session }: { session: WebSession }) {
   return (
     <>
       {session.phase === 'chat' ? <ChatView session={session} /> : <LoginView session={session} />}
-      {session.question && <QuestionDialog question={session.question} />}
+      {session.question && <QuestionDialog key={session.question.id} question={session.question} />}
     </>
   );
 }

@@ -1,12 +1,51 @@
-import { useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { complete, textOf, type EditorState } from '../../src/client/tui/line-editor.js';
+import { graphemes } from '../../src/client/tui/text-width.js';
 import type { WebSession } from './session.js';
 
-/** The message box: text, `/commands`, Up/Down for what was typed before. */
+/**
+ * The message box: text, `/commands`, Up/Down for what was typed before, and Tab to
+ * complete the word before the cursor (the terminal client's rules: commands after `/`,
+ * rooms after `#`, nicknames elsewhere; Tab again cycles). With nothing to complete, Tab
+ * moves the focus as usual, so the page stays reachable by keyboard.
+ */
 export function Composer({ session }: { session: WebSession }) {
   const [text, setText] = useState('');
   const history = useRef<string[]>([]);
   const position = useRef(-1);
   const fileInput = useRef<HTMLInputElement>(null);
+  const box = useRef<HTMLInputElement>(null);
+  /** The completion in progress, while the box still holds what it wrote. */
+  const completing = useRef<{ text: string; state: EditorState } | undefined>(undefined);
+  /** Where the caret goes after the next render (a code-unit offset). */
+  const caret = useRef<number | undefined>(undefined);
+  useLayoutEffect(() => {
+    if (caret.current === undefined || !box.current) return;
+    box.current.setSelectionRange(caret.current, caret.current);
+    caret.current = undefined;
+  });
+  const completeWord = (event: KeyboardEvent): void => {
+    const element = event.currentTarget as HTMLInputElement;
+    const value = element.value;
+    const units = element.selectionStart ?? value.length;
+    const before =
+      completing.current?.text === value
+        ? completing.current.state
+        : {
+            chars: graphemes(value),
+            cursor: graphemes(value.slice(0, units)).length,
+            history: [],
+            browsing: undefined,
+            completion: undefined,
+          };
+    const after = complete(before, session.completion());
+    if (after === before) return;
+    event.preventDefault();
+    const completed = textOf(after);
+    completing.current = after.completion ? { text: completed, state: after } : undefined;
+    caret.current = after.chars.slice(0, after.cursor).join('').length;
+    setText(completed);
+  };
   const current = session.state.currentWindow;
   const submit = (event: Event) => {
     event.preventDefault();
@@ -18,6 +57,11 @@ export function Composer({ session }: { session: WebSession }) {
     void session.submit(line);
   };
   const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key === 'Tab' && !event.shiftKey && !event.altKey && !event.ctrlKey) {
+      completeWord(event);
+      return;
+    }
+    if (event.key !== 'Shift') completing.current = undefined;
     if (event.key === 'ArrowUp' && history.current.length > 0) {
       position.current = Math.min(position.current + 1, history.current.length - 1);
       setText(history.current[position.current] ?? '');
@@ -39,6 +83,7 @@ export function Composer({ session }: { session: WebSession }) {
         Message
       </label>
       <input
+        ref={box}
         id="message"
         name="message"
         autocomplete="off"
@@ -47,7 +92,7 @@ export function Composer({ session }: { session: WebSession }) {
             ? `Message ${current.participants.join(', ')}`
             : `Message ${current.name === 'lobby' ? 'the lobby' : `#${current.name}`} or type /help`
         }
-        aria-describedby={max ? 'message-limit' : undefined}
+        aria-describedby={max ? 'message-limit message-hint' : 'message-hint'}
         value={text}
         onInput={(event) => setText(event.currentTarget.value)}
         onKeyDown={onKeyDown}
@@ -57,6 +102,9 @@ export function Composer({ session }: { session: WebSession }) {
           At most {max} characters
         </span>
       )}
+      <span id="message-hint" class="visually-hidden">
+        Tab completes commands, #rooms and nicknames; /menu lists the commands
+      </span>
       <input
         ref={fileInput}
         type="file"

@@ -1,3 +1,4 @@
+import { Fragment } from 'preact';
 import { useLayoutEffect, useRef } from 'preact/hooks';
 import type { ChatLine, ChatWindow } from '../../src/client/tui/chat-state.js';
 import { linkify } from './linkify.js';
@@ -52,12 +53,30 @@ export function MessageList({ session, window }: { session: WebSession; window: 
       onScroll={onScroll}
     >
       <ol>
-        {window.lines.map((line) => (
-          <Line key={line.key} line={line} />
-        ))}
+        {window.lines.map((line, index) => {
+          const divider = dividerBefore(line, window.lines[index - 1]);
+          return divider ? (
+            <Fragment key={line.key}>
+              <li class="divider">{divider}</li>
+              <Line line={line} />
+            </Fragment>
+          ) : (
+            <Line key={line.key} line={line} />
+          );
+        })}
       </ol>
     </div>
   );
+}
+
+/**
+ * Replayed messages are marked once, by a line before the first of a run: what you missed
+ * while away (or offline), or the room's earlier messages shown on joining and scrolling back.
+ */
+function dividerBefore(line: ChatLine, previous: ChatLine | undefined): string | undefined {
+  if (line.kind !== 'chat' || !line.replay) return undefined;
+  if (previous?.kind === 'chat' && previous.replay === line.replay) return undefined;
+  return line.replay === 'missed' ? 'Missed while you were away' : 'Earlier messages';
 }
 
 function Line({ line }: { line: ChatLine }) {
@@ -73,9 +92,7 @@ function Line({ line }: { line: ChatLine }) {
   if (line.replay) classes.push('replayed');
   return (
     <li class={classes.join(' ')}>
-      <time>{time(line.ts, line.replay !== undefined)}</time>{' '}
-      {line.replay && <span class="replay">({line.replay})</span>}{' '}
-      <bdi class="from">{line.from}</bdi>
+      <time>{time(line.ts, line.replay !== undefined)}</time> <bdi class="from">{line.from}</bdi>
       {line.to && line.to.length > 1 && <span class="to"> → {line.to.join(', ')}</span>}:{' '}
       <bdi class="text">{linkify(line.text)}</bdi>
       {line.own && line.delivery !== 'received' && (

@@ -1,7 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Question } from './session.js';
+import type { Choice, Question } from './session.js';
 
-/** A modal question: a password (masked), a typed confirmation, or a line of text. */
+/**
+ * A modal question: a password (masked), a typed confirmation, a line of text, or a pick
+ * from a list (the `/menu`: type to narrow it, Enter takes the first match, or Tab to a row).
+ */
 export function QuestionDialog({ question }: { question: Question }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [value, setValue] = useState('');
@@ -10,16 +13,21 @@ export function QuestionDialog({ question }: { question: Question }) {
     if (element && !element.open) element.showModal();
     return () => element?.close();
   }, [question]);
-  const confirmOk = question.mode !== 'confirm' || value.trim() === question.confirmWord;
+  const matches = question.mode === 'choice' ? narrow(question.choices ?? [], value) : [];
+  const confirmOk =
+    question.mode === 'confirm'
+      ? value.trim() === question.confirmWord
+      : question.mode !== 'choice' || matches.length > 0;
   const submit = (event: Event) => {
     event.preventDefault();
     if (!confirmOk) return;
+    if (question.mode === 'choice') return question.answer(matches[0]!.value);
     question.answer(question.mode === 'confirm' ? true : value);
   };
   return (
     <dialog
       ref={dialog}
-      class="question"
+      class={`question ${question.mode}`}
       aria-labelledby="question-label"
       onCancel={(event) => {
         event.preventDefault();
@@ -43,9 +51,30 @@ export function QuestionDialog({ question }: { question: Question }) {
             id="question-input"
             type="text"
             autocomplete="off"
+            aria-describedby={question.mode === 'confirm' ? 'question-hint' : undefined}
+            aria-controls={question.mode === 'choice' ? 'question-choices' : undefined}
+            placeholder={question.mode === 'choice' ? 'Type to narrow the list' : undefined}
             value={value}
             onInput={(event) => setValue(event.currentTarget.value)}
           />
+        )}
+        {question.mode === 'confirm' && (
+          <p id="question-hint" class="hint">
+            Type <kbd>{question.confirmWord}</kbd> to confirm.
+          </p>
+        )}
+        {question.mode === 'choice' && (
+          <ul id="question-choices" class="choices" aria-label="Commands">
+            {matches.map((choice) => (
+              <li key={choice.value}>
+                <button type="button" onClick={() => question.answer(choice.value)}>
+                  <span class="usage">{choice.label}</span>{' '}
+                  <span class="detail">{choice.detail}</span>
+                </button>
+              </li>
+            ))}
+            {matches.length === 0 && <li class="none">Nothing matches</li>}
+          </ul>
         )}
         <div class="buttons">
           <button type="submit" disabled={!confirmOk}>
@@ -58,4 +87,16 @@ export function QuestionDialog({ question }: { question: Question }) {
       </form>
     </dialog>
   );
+}
+
+/** Choices whose name starts with the typed text first, then those that mention it. */
+function narrow(choices: readonly Choice[], typed: string): readonly Choice[] {
+  const word = typed.trim().replace(/^[/!]/, '').toLowerCase();
+  if (word === '') return choices;
+  const starts = choices.filter((choice) => choice.value.toLowerCase().startsWith(word));
+  const mentions = choices.filter(
+    (choice) =>
+      !starts.includes(choice) && `${choice.label} ${choice.detail}`.toLowerCase().includes(word),
+  );
+  return [...starts, ...mentions];
 }

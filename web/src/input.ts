@@ -1,9 +1,12 @@
 import type { ArgInfo, CommandInfo } from '../../src/protocol/index.js';
+import { usageOf } from '../../src/protocol/index.js';
 import { formatReply } from '../../src/client/format.js';
-import { findCommand, parseInput } from '../../src/client/input-parser.js';
+import { actsOnCurrentRoom, findCommand, parseInput } from '../../src/client/input-parser.js';
+import { menuArgLabel, menuArgValue, menuCommands, menuQuestions } from '../../src/client/menu.js';
 import { LOBBY_WINDOW } from '../../src/client/tui/chat-state.js';
+import type { CompletionSource } from '../../src/client/tui/line-editor.js';
 import { localCommand, LOCAL_COMMANDS } from './local-commands.js';
-import type { WebSession } from './session.js';
+import { messageKey, privateKey, type WebSession } from './session.js';
 import { describe } from './ws-client.js';
 
 const fold = (name: string) => name.normalize('NFKC').toLowerCase();
@@ -15,7 +18,94 @@ const fold = (name: string) => name.normalize('NFKC').toLowerCase();
  * shown at once, replies worded by the shared `formatReply`.
  */
 export class CommandInput {
+  /** Every room on the server (from `/rooms`), for Tab after `#`; refreshed now and then. */
+  private readonly serverRooms = new Map<string, string>();
+  private roomsAskedAt = 0;
+
   constructor(private readonly session: WebSession) {}
+
+  /** Tab completion's words: the catalogue's commands, joined and known rooms, people online. */
+  completion(): CompletionSource {
+    this.refreshRooms();
+    const state = this.session.state;
+    return {
+      commands: [
+        ...menuCommands(this.session.commands, this.session.isAdmin).flatMap((command) => [
+          command.name,
+          ...command.aliases,
+        ]),
+        ...LOCAL_COMMANDS,
+      ],
+      rooms: [
+        ...state.windows.filter((window) => window.kind === 'room').map((window) => window.name),
+        ...this.serverRooms.values(),
+      ],
+      nicks: [...state.nicks, ...(this.session.members.get(LOBBY_WINDOW)?.values() ?? [])],
+    };
+  }
+
+  /**
+   * Learns the server's rooms (joined or not): at login, and again at a Tab at most every
+   * few seconds, so rooms others created since complete on the next Tab.
+   */
+  refreshRooms(): void {
+    const client = this.session.connection;
+    if (!client?.isOpen || this.session.phase !== 'chat') return;
+    if (!findCommand(client.commands, 'rooms') || Date.now() - this.roomsAskedAt < 3000) return;
+    this.roomsAskedAt = Date.now();
+    client
+      .request<{ rooms?: { name: string }[] }>('rooms')
+      .then((reply) => {
+        this.serverRooms.clear();
+        for (const room of reply.rooms ?? []) this.serverRooms.set(fold(room.name), room.name);
+      })
+      .catch(() => undefined);
+  }
+
+  /** `/menu`: the catalogue in a dialog; the picked command's arguments asked one by one. */
+  async menu(): Promise<void> {
+    const offered = menuCommands(this.session.commands, this.session.isAdmin);
+    if (offered.length === 0) return this.session.notice('Not connected: no commands yet', 'error');
+    const picked = await this.session.ask({
+      label: 'Command',
+      mode: 'choice',
+      choices: offered.map((command) => ({
+        value: command.name,
+        label: usageOf(command),
+        detail: command.summary,
+      })),
+    });
+    const command = offered.find((candidate) => candidate.name === picked);
+    if (!command) return;
+    const { asked, prompts } = menuQuestions(command);
+    const args: Record<string, unknown> = {};
+    for (const arg of asked) {
+      if (arg.kind === 'path') continue;
+      const value = await this.session.ask({
+        label: `/${command.name}: ${menuArgLabel(arg)}`,
+        mode: 'text',
+      });
+      if (typeof value !== 'string') return this.session.notice('Cancelled', 'info');
+      const answer = menuArgValue(arg, value);
+      if (answer.kind === 'error') return this.session.notice(answer.message, 'error');
+      if (answer.kind === 'value') args[arg.name] = answer.value;
+    }
+    if (command.args.some((arg) => arg.kind === 'path')) {
+      const file = await pickFile();
+      if (file)
+        await this.session.sendFile(file, typeof args.to === 'string' ? args.to : undefined);
+      return;
+    }
+    const window = this.session.state.currentWindow;
+    if (args.room === undefined && actsOnCurrentRoom(command))
+      args.room = window.kind === 'room' ? window.name : 'lobby';
+    for (const prompt of prompts) {
+      const value = await this.askArg(prompt, command);
+      if (value === undefined) return this.session.notice('Cancelled', 'info');
+      args[prompt.name] = value;
+    }
+    return this.run(command.name, args);
+  }
 
   /** A typed line: a message, a `/command`, or one of the page's own commands. */
   async submit(line: string): Promise<void> {
@@ -102,6 +192,12 @@ export class CommandInput {
     try {
       const data = await client.request(name, args);
       if (key !== undefined) this.session.state.setDelivery(key, 'sent');
+      // Own messages are on screen already: a later replay of them is not shown again.
+      if (typeof data.mid === 'number') {
+        if (name === 'say')
+          this.session.markShown(messageKey(String(args.room ?? 'lobby'), data.mid));
+        if (name === 'msg') this.session.markShown(privateKey(data.mid));
+      }
       this.afterReply(name, args, data);
     } catch (error) {
       if (key !== undefined) this.session.state.setDelivery(key, 'failed');

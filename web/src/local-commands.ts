@@ -9,6 +9,7 @@ export const LOCAL_COMMANDS = ['help', 'menu', 'switch', 'clear', 'reconnect', '
 
 const LOCAL_HELP = [
   { usage: '/help [COMMAND]', summary: 'this list, or one command' },
+  { usage: '/menu', summary: 'pick a command from a list; you are asked for what it needs' },
   { usage: '/switch ROOM|@NICK', summary: 'show another window (also the list on the left)' },
   { usage: '/clear', summary: 'clear this window' },
   { usage: '/reconnect', summary: 'connect again now' },
@@ -22,8 +23,9 @@ export function localCommand(
 ): void | Promise<void> {
   const commands = session.commands;
   switch (name) {
-    case 'help':
-    case 'menu': {
+    case 'menu':
+      return session.menu();
+    case 'help': {
       if (rest) {
         const command = findCommand(commands, rest.replace(/^[/!]/, ''));
         if (!command) return session.notice(`No command ${rest}`, 'error');

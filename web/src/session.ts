@@ -11,14 +11,25 @@ import {
   type CloseInfo,
 } from './ws-client.js';
 import { CommandInput } from './input.js';
+import type { CompletionSource } from '../../src/client/tui/line-editor.js';
 
 /** A question the page asks in a dialog (a password, a confirmation, a reason). */
 export interface Question {
+  /** Each question its own dialog: nothing typed for one carries over to the next. */
+  readonly id: number;
   readonly label: string;
-  readonly mode: 'text' | 'secret' | 'confirm';
+  readonly mode: 'text' | 'secret' | 'confirm' | 'choice';
   /** For a typed confirmation: the word to type. */
   readonly confirmWord?: string;
+  /** For a choice: what can be picked (the answer is the picked `value`). */
+  readonly choices?: readonly Choice[];
   readonly answer: (value: string | boolean | undefined) => void;
+}
+
+export interface Choice {
+  readonly value: string;
+  readonly label: string;
+  readonly detail: string;
 }
 
 export interface LoginData {
@@ -112,6 +123,16 @@ export class WebSession {
   /** Runs one request, showing own messages at once and the reply when it comes. */
   run(name: string, args: Record<string, unknown>): Promise<void> {
     return this.input.run(name, args);
+  }
+
+  /** `/menu`: pick a command from the server's catalogue, then answer what it needs. */
+  menu(): Promise<void> {
+    return this.input.menu();
+  }
+
+  /** What Tab completes in the message box: commands, rooms after `#`, nicknames. */
+  completion(): CompletionSource {
+    return this.input.completion();
   }
 
   get commands(): readonly CommandInfo[] {
@@ -238,7 +259,9 @@ export class WebSession {
     if (data.resumeToken) sessionStorage.setItem(TOKEN_KEY, data.resumeToken);
     this.phase = 'chat';
     this.loginError = undefined;
-    this.state.connection = { kind: 'connected' };
+    // A guest's rooms are joined again below: until then the page says it is resuming.
+    const rejoin = !resumed && !data.account && this.rooms.size > 0;
+    this.state.connection = { kind: rejoin ? 'resuming' : 'connected' };
     if (resumed) this.notice('Session resumed: missed messages follow.', 'info');
     for (const failed of data.failedLogins ?? [])
       this.notice(
@@ -249,8 +272,12 @@ export class WebSession {
     await this.refreshWho(client);
     // An account is back in its rooms by itself (`room_entered`, restored); a guest asks,
     // and brings back a guest room that a server restart ended.
-    if (!resumed && !data.account)
+    // The window on screen stays on screen: a rejoined room does not come to the front.
+    if (rejoin) {
       for (const room of [...this.rooms]) await this.joinOrCreate(room, true);
+      if (this.client === client) this.state.connection = { kind: 'connected' };
+      this.changed();
+    }
   }
 
   private async refreshWho(client: WsClient): Promise<void> {
@@ -283,9 +310,32 @@ export class WebSession {
     this.changed();
   }
 
+  /**
+   * Messages on screen, by room or private + `mid`: a replay after a resume, a server
+   * restart or a rejoin can hold messages already shown live (docs/protocol.md, "Missed
+   * messages"); each is shown once. Bounded: the oldest keys go first.
+   */
+  private readonly shown = new Set<string>();
+
+  /** Records a message as shown; false when it already was. */
+  markShown(key: string): boolean {
+    if (this.shown.has(key)) return false;
+    this.shown.add(key);
+    if (this.shown.size > 20_000) this.shown.delete(this.shown.values().next().value!);
+    return true;
+  }
+
   private onEvent(event: ServerEvent): void {
     if (this.client) this.lastEventId = this.client.lastEventId;
+    if (event.ev === 'message' && !this.markShown(messageKey(event.room, event.mid))) return;
+    if (event.ev === 'private' && !this.markShown(privateKey(event.mid))) return;
+    // A room joined again by the page itself stays in the list, not in front.
+    const keep =
+      event.ev === 'room_entered' && this.quietRooms.delete(fold(event.room))
+        ? this.state.current
+        : undefined;
     applyEvent(this.state, event);
+    if (keep !== undefined && this.state.findWindow(keep)) this.state.switchTo(keep);
     this.track(event);
     this.notify(event);
     this.updateTitle();
@@ -374,15 +424,17 @@ export class WebSession {
     if (!data) return false;
     this.state.prependChat(
       window,
-      data.messages.map((message) => ({
-        ts: message.ts,
-        from: message.from,
-        text: message.text,
-        own: this.nick !== undefined && fold(message.from) === fold(this.nick),
-        delivery: 'received' as const,
-        replay: 'history' as const,
-        mention: mentions(message.text, this.nick),
-      })),
+      data.messages
+        .filter((message) => this.markShown(messageKey(window.name, message.mid)))
+        .map((message) => ({
+          ts: message.ts,
+          from: message.from,
+          text: message.text,
+          own: this.nick !== undefined && fold(message.from) === fold(this.nick),
+          delivery: 'received' as const,
+          replay: 'history' as const,
+          mention: mentions(message.text, this.nick),
+        })),
     );
     const oldest = data.messages[0]?.mid;
     this.oldest.set(window.id, data.more && oldest !== undefined ? oldest : undefined);
@@ -449,10 +501,13 @@ export class WebSession {
     this.changed();
   }
 
-  ask(question: Omit<Question, 'answer'>): Promise<string | boolean | undefined> {
+  private questionsAsked = 0;
+
+  ask(question: Omit<Question, 'answer' | 'id'>): Promise<string | boolean | undefined> {
     return new Promise((resolve) => {
       this.question = {
         ...question,
+        id: ++this.questionsAsked,
         answer: (value) => {
           this.question = undefined;
           this.changed();
@@ -470,6 +525,19 @@ export class WebSession {
   async joinOrCreate(room: string, quietly = false): Promise<void> {
     const client = this.client;
     if (!client) return;
+    if (quietly) this.quietRooms.add(fold(room));
+    try {
+      await this.joinOrCreateOn(client, room, quietly);
+    } finally {
+      // Its `room_entered` (sent after the reply) has been applied by now, or never comes.
+      setTimeout(() => this.quietRooms.delete(fold(room)), 5000);
+    }
+  }
+
+  /** Rooms the page is joining again by itself (folded names). */
+  private readonly quietRooms = new Set<string>();
+
+  private async joinOrCreateOn(client: WsClient, room: string, quietly: boolean): Promise<void> {
     for (const cmd of ['join', 'create', 'join']) {
       try {
         await client.request(cmd, { room });
@@ -584,6 +652,15 @@ export class WebSession {
     if (this.phase !== 'chat') this.phase = 'login';
     this.changed();
   }
+}
+
+/** A room message's key for showing it once (a room's `mid`s are its own). */
+export function messageKey(room: string, mid: number): string {
+  return `${roomWindowId(room)}:${mid}`;
+}
+
+export function privateKey(mid: number): string {
+  return `pm:${mid}`;
 }
 
 export function eventLine(event: ServerEvent): string {

@@ -14,6 +14,7 @@ import { LOBBY_WINDOW, type ChatState } from './chat-state.js';
 import type { CompletionSource } from './line-editor.js';
 import type { Prompter } from './prompter.js';
 import { FileTransfers } from '../transfers.js';
+import { menuArgLabel, menuArgValue, menuCommands, menuQuestions } from '../menu.js';
 
 /** What the input handler needs of the session that owns the connection. */
 export interface SessionAccess {
@@ -383,8 +384,7 @@ export class InputHandler {
 
   /** A numbered menu from the catalogue (seed 002): pick a number, answer each argument. */
   private async menu(commands: readonly CommandInfo[]): Promise<void> {
-    const isAdmin = this.session.state.role === 'admin';
-    const offered = commands.filter((command) => !command.hidden && (!command.admin || isAdmin));
+    const offered = menuCommands(commands, this.session.state.role === 'admin');
     offered.forEach((command, index) =>
       this.session.notice(
         `${String(index + 1).padStart(3)}. ${usageOf(command).padEnd(28)} ${command.summary}`,
@@ -399,39 +399,15 @@ export class InputHandler {
     const command = offered[Number(choice.trim()) - 1];
     if (!command) return this.session.notice(`No command number ${choice.trim()}`, 'error');
     const args: Record<string, unknown> = {};
-    const prompts: ArgInfo[] = [];
-    for (const arg of command.args) {
-      if (arg.kind === 'secret' || arg.kind === 'confirm') {
-        prompts.push(arg);
-        continue;
-      }
-      const hint = arg.choices
-        ? ` (${arg.choices.join('/')})`
-        : arg.kind === 'names'
-          ? ' (comma-separated)'
-          : '';
-      const value = await this.prompter.ask({
-        label: `${arg.name}${hint}${arg.optional ? ' [optional]' : ''}`,
-        mode: 'text',
-      });
+    const { asked, prompts } = menuQuestions(command);
+    for (const arg of asked) {
+      const value = await this.prompter.ask({ label: menuArgLabel(arg), mode: 'text' });
       if (value === undefined) return this.session.notice('Cancelled', 'info');
-      const text = value.trim();
-      if (text === '') {
-        if (arg.optional) continue;
-        return this.session.notice(`${arg.name} is needed: cancelled`, 'error');
-      }
-      if (arg.kind === 'integer') {
-        if (!/^-?\d+$/.test(text))
-          return this.session.notice(`${arg.name} must be a whole number`, 'error');
-        args[arg.name] = Number(text);
-      } else if (arg.kind === 'names')
-        args[arg.name] = text
-          .split(',')
-          .map((name) => name.trim())
-          .filter(Boolean);
-      else args[arg.name] = arg.kind === 'text' ? value : text;
+      const answer = menuArgValue(arg, value);
+      if (answer.kind === 'error') return this.session.notice(answer.message, 'error');
+      if (answer.kind === 'value') args[arg.name] = answer.value;
     }
     if (args.room === undefined && actsOnCurrentRoom(command)) args.room = this.currentRoom();
-    await this.runCommand(command, args, prompts);
+    await this.runCommand(command, args, [...prompts]);
   }
 }

@@ -1,0 +1,73 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { runCli, type CliRun } from './cli.js';
+
+/**
+ * `confab serve` as a child process (so a test can kill it and start it again) with its
+ * web listener on `webPort`, and the few page steps every browser test takes.
+ */
+export function startWebServer(options: {
+  readonly chatPort: number;
+  readonly webPort: number;
+  readonly dataDir: string;
+  readonly adminPassword: string;
+  readonly env?: NodeJS.ProcessEnv;
+}): Promise<CliRun> {
+  const run = runCli(
+    [
+      'serve',
+      String(options.chatPort),
+      '--host',
+      '127.0.0.1',
+      '--data',
+      options.dataDir,
+      '--web-port',
+      String(options.webPort),
+    ],
+    { CONFAB_ADMIN_PASSWORD: options.adminPassword, CONFAB_WEB_PORT: '', ...options.env },
+  );
+  return run.waitForOutput('Browser: open', 20_000).then(() => run);
+}
+
+/** A fresh browser context (its own sessionStorage) on the page; dialogs are recorded. */
+export async function openPage(
+  browser: Browser,
+  url: string,
+  contexts: BrowserContext[],
+  dialogs: string[] = [],
+): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  await page.goto(url);
+  return page;
+}
+
+export async function login(page: Page, nick: string, password = ''): Promise<void> {
+  await submitLogin(page, nick, password);
+  await messageBox(page).waitFor();
+}
+
+export async function submitLogin(page: Page, nick: string, password = ''): Promise<void> {
+  await page.getByLabel('Nickname', { exact: true }).fill(nick);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+export function messageBox(page: Page) {
+  return page.getByRole('textbox', { name: 'Message', exact: true });
+}
+
+export async function say(page: Page, text: string): Promise<void> {
+  const box = messageBox(page);
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+/** Waits until the conversation on screen shows `text`. */
+export async function sees(page: Page, text: string, timeout = 10_000): Promise<void> {
+  await page.locator('.messages li', { hasText: text }).first().waitFor({ timeout });
+}
