@@ -8,6 +8,8 @@ export interface ServeFlags {
   tlsKey?: string;
   loopbackPort?: number;
   store?: string;
+  bus?: string;
+  nodeId?: string;
   ircPort?: number;
   ircTlsPort?: number;
   webPort?: number;

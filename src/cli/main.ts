@@ -40,6 +40,11 @@ program
     'where data lives: sqlite (default, in the data directory) or postgres://USER@HOST/DB (cluster)',
   )
   .option(
+    '--bus <url>',
+    'how nodes reach each other: local (default, one process) or redis://HOST:6379/N (cluster)',
+  )
+  .option('--node-id <name>', "this node's name in a cluster (default: random per start)")
+  .option(
     '--irc-port <port>',
     'IRC gateway: accept IRC clients on this port (off by default)',
     portNumber,

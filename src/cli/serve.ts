@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, ServerConfig } from '../config/config.js';
-import { describeStore } from '../server/open-store.js';
+import { describeBus, describeStore } from '../server/open-store.js';
 import { startServer, type RunningServer } from '../server/server.js';
 import { startConsole } from './console.js';
 import type { ServeFlags } from './flags.js';
@@ -47,6 +47,8 @@ export async function runServe(flags: ServeFlags): Promise<number> {
         tlsKey: flags.tlsKey,
         loopbackPort: flags.loopbackPort,
         store: flags.store,
+        bus: flags.bus,
+        nodeId: flags.nodeId,
         ircPort: flags.ircPort,
         ircTlsPort: flags.ircTlsPort,
         webPort: flags.webPort,
@@ -94,6 +96,8 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   console.log(`Data: ${config.server.dataDir}  Logs: ${server.logDir}`);
   if (config.server.store.kind !== 'sqlite')
     console.log(`Store: ${describeStore(config.server.store, config.server.dataDir)}`);
+  if (config.server.bus.kind === 'redis')
+    console.log(`Bus: ${describeBus(config.server.bus.url)}  Node: ${server.core.bus.nodeId}`);
   if (server.admin.kind === 'generated') {
     console.log('');
     console.log('Created the admin account. Its password, shown only this once:');

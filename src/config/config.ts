@@ -44,7 +44,19 @@ export interface ServerSettings {
   readonly configFile: string | undefined;
   /** Where the data lives: the embedded SQLite in `dataDir`, or a shared PostgreSQL. */
   readonly store: StoreSettings;
+  /** How nodes reach each other: in-process (one node) or Redis (a cluster). */
+  readonly bus: BusSettings;
+  /**
+   * This node's name among the cluster's (`--node-id`); unset: a random one per start.
+   * In every log line and the Redis connection names.
+   */
+  readonly nodeId: string | undefined;
 }
+
+export type BusSettings =
+  | { readonly kind: 'local' }
+  /** `redis://HOST:PORT/DB`, optionally `?prefix=NAME:` (several clusters on one Redis). */
+  | { readonly kind: 'redis'; readonly url: string };
 
 export type StoreSettings =
   | { readonly kind: 'sqlite' }
@@ -80,6 +92,8 @@ export interface ConfigInputs {
     tlsKey?: string;
     loopbackPort?: string | number;
     store?: string;
+    bus?: string;
+    nodeId?: string;
     ircPort?: string | number;
     ircTlsPort?: string | number;
     webPort?: string | number;
@@ -195,6 +209,8 @@ export class ServerConfig {
       pick(undefined, 'CONFAB_STORE_POOL_SIZE', 'store.poolSize'),
       pick(undefined, 'CONFAB_STORE_STATEMENT_TIMEOUT_SECONDS', 'store.statementTimeoutSeconds'),
     );
+    const bus = busSettings(pick(flags.bus, 'CONFAB_BUS', 'bus') ?? serverFromFile['bus.url']);
+    const nodeId = nodeIdSetting(pick(flags.nodeId, 'CONFAB_NODE_ID', 'nodeId'));
     const optionalPort = (raw: unknown, key: string): number | undefined => {
       if (raw === undefined || raw === null || raw === '') return undefined;
       const value = Number(raw);
@@ -263,6 +279,8 @@ export class ServerConfig {
       metricsAllow,
       configFile: configFile ? path.resolve(cwd, configFile) : undefined,
       store,
+      bus,
+      nodeId,
     };
     return new ServerConfig(server, {
       'command line': cliLayer,
@@ -356,6 +374,9 @@ const SERVER_KEYS = new Set([
   'store.url',
   'store.poolSize',
   'store.statementTimeoutSeconds',
+  'bus',
+  'bus.url',
+  'nodeId',
   'irc.port',
   'irc.tlsPort',
   'web.port',
@@ -395,6 +416,28 @@ function storeSettings(url: unknown, poolSize: unknown, timeout: unknown): Store
     poolSize: whole(poolSize, 'store.poolSize', 10, 1000),
     statementTimeoutMs: whole(timeout, 'store.statementTimeoutSeconds', 5, 3600) * 1000,
   };
+}
+
+/** `bus` is `local` (the default: this process alone) or a `redis://` URL (a cluster). */
+function busSettings(url: unknown): BusSettings {
+  if (url === undefined || url === null || url === '' || url === 'local') return { kind: 'local' };
+  if (typeof url !== 'string' || !/^rediss?:\/\/./.test(url))
+    throw new ConfigError(
+      'bus',
+      `bus must be "local" or a redis://HOST:PORT/DB URL, got "${String(url)}"`,
+    );
+  return { kind: 'redis', url };
+}
+
+/** A node id names keys, channels and log lines: short, and nothing that needs quoting. */
+function nodeIdSetting(raw: unknown): string | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  if (typeof raw !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(raw))
+    throw new ConfigError(
+      'nodeId',
+      `node id must be 1 to 64 letters, digits and _ . -, got "${String(raw)}"`,
+    );
+  return raw;
 }
 
 function stringList(key: string, raw: unknown): readonly string[] {

@@ -491,6 +491,17 @@ export class ChatCore implements ChatPort {
     if (link) link.session = null;
     this.rooms.sessionEnded(session);
     this.recentPresence.left(session, this.clock.now());
+    // Every node's /wholasthr and /whois see the leave, not only this node's.
+    this.directory
+      .recordDeparture({
+        nick: session.nick,
+        key: session.nickKey,
+        account: session.account !== null,
+        lastSeen: this.clock.now(),
+      })
+      .catch((error: unknown) => {
+        this.logger.warn({ err: error, session: session.id }, 'could not record the departure');
+      });
     this.resume.forget(session);
     this.addresses.removed(session);
     this.logger.info(

@@ -28,3 +28,10 @@ export function describeStore(settings: StoreSettings, dataDir: string): string 
   if (url.password) url.password = '***';
   return `PostgreSQL ${url.toString()}`;
 }
+
+/** The bus's location as the start-up text shows it: never a password. */
+export function describeBus(raw: string): string {
+  const url = new URL(raw);
+  if (url.password) url.password = '***';
+  return `Redis ${url.toString()}`;
+}

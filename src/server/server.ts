@@ -29,6 +29,7 @@ import { PrometheusTelemetry } from '../metrics/prometheus.js';
 import { noTelemetry } from '../telemetry/telemetry.js';
 import { livenessRoute, metricsRoute, readinessRoute } from '../metrics/routes.js';
 import { TrustedProxies } from '../web/client-address.js';
+import { joinCluster, randomNodeId, type ClusterMembership } from './cluster.js';
 
 export interface StartOptions {
   readonly clock?: Clock;
@@ -113,10 +114,22 @@ export async function startServer(
   const ownsStore = options.sharedStore !== true;
   const admin = await ensureAdminAccount(store, options.adminPassword, clock.now());
   await loadLiveSettings(store, config, logs.logger);
-  const givenBus = options.bus ?? new LocalBus();
+  const nodeId = config.server.nodeId ?? randomNodeId();
+  // `--bus redis://…`: this node joins a cluster (a bus and directory given by a test win).
+  let cluster: ClusterMembership | undefined;
+  if (!options.bus && config.server.bus.kind === 'redis') {
+    try {
+      cluster = await joinCluster(config.server.bus, nodeId, clock, logs.logger);
+    } catch (error) {
+      if (ownsStore) await store.close();
+      throw error;
+    }
+  }
+  const givenBus = options.bus ?? cluster?.bus ?? new LocalBus(undefined, nodeId);
   const bus = metrics ? instrumentBus(givenBus, metrics, clock.now) : givenBus;
+  const directory = options.directory ?? cluster?.directory;
   const core = new ChatCore({
-    ...(options.directory && { directory: options.directory }),
+    ...(directory && { directory }),
     config,
     store,
     bus,
@@ -133,6 +146,7 @@ export async function startServer(
     () => core.sessionCounts(),
   );
   await core.restore();
+  if (cluster) followCluster(core, cluster);
   await FileService.install(
     core,
     options.blobs ?? new DiskBlobStore(path.join(config.server.dataDir, 'files')),
@@ -208,6 +222,17 @@ export async function startServer(
         [
           { name: 'store', check: () => store.ping() },
           { name: 'bus', check: () => bus.ping() },
+          ...(cluster
+            ? [
+                {
+                  name: 'lease',
+                  check: () =>
+                    cluster.holdsLease
+                      ? Promise.resolve()
+                      : Promise.reject(new Error('this node holds no lease in the cluster')),
+                },
+              ]
+            : []),
         ],
         () => core.isShuttingDown,
       ),
@@ -229,6 +254,7 @@ export async function startServer(
     await Promise.all(
       [listener, loopback, irc, ircTls, web].map((each) => each?.stopAccepting()),
     ).catch(() => undefined);
+    await cluster?.close();
     if (ownsStore) await store.close();
     throw error;
   }
@@ -255,7 +281,8 @@ export async function startServer(
       connections.destroyAll();
       web?.destroyAll();
       // What was given (a bus, a shared store) is closed by its owner.
-      if (!options.bus) await bus.close();
+      if (cluster) await cluster.close();
+      else if (!options.bus) await bus.close();
       if (ownsStore) await store.close();
       logs.logger.info({ event: 'stopped' }, 'stopped');
       await logs.flush();
@@ -289,6 +316,41 @@ export async function startServer(
     beginShutdown,
     stopped,
   };
+}
+
+/**
+ * A cluster node's reactions to its membership: a node that lost its lease holds no
+ * session (another node may have taken their nicknames, and bans made meanwhile never
+ * reached it), and a node back in touch reads every cache again, since the invalidations
+ * published while it was away never reached it.
+ */
+function followCluster(core: ChatCore, cluster: ClusterMembership): void {
+  cluster.onLeaseLost(() => {
+    const message = 'This server node lost contact with the cluster; connect again';
+    for (const session of [...core.onlineSessions()]) {
+      const link = session.link;
+      core.endSession(session, 'dropped', message);
+      link?.outlet.close('shutting_down', message);
+    }
+  });
+  cluster.onRejoined(() => {
+    void resyncCaches(core).catch((error: unknown) =>
+      core.logger.error({ err: error }, 'could not read the caches again after rejoining'),
+    );
+  });
+}
+
+async function resyncCaches(core: ChatCore): Promise<void> {
+  await core.admin.moderation.reload('bans');
+  await core.admin.moderation.reload('suspensions');
+  await core.admin.moderation.reload('switches');
+  const keys = new Set<string>(Object.keys(core.config.liveValues()));
+  for (const { key } of await core.store.settings.liveValues()) keys.add(key);
+  for (const key of keys) await core.reloadLiveSetting(key);
+  const accounts = new Set<number>();
+  for (const session of core.onlineSessions())
+    if (session.account) accounts.add(session.account.id);
+  for (const account of accounts) await core.blocks.reloadAccount(account);
 }
 
 /** Live changes made with `/config` before a restart go back into the live layer. */

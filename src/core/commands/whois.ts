@@ -41,7 +41,9 @@ export const wholasthrCommand = defineCommand({
         account: online.account !== null,
         lastSeen: now,
       });
-    for (const gone of core.recentPresence.since(since))
+    // This node's own leavers first (known without waiting), then every node's.
+    const departures = await core.directory.departures(since).catch(() => []);
+    for (const gone of [...core.recentPresence.since(since), ...departures])
       add(gone.key, {
         nick: gone.nick,
         online: false,
@@ -92,7 +94,9 @@ export const whoisCommand = defineCommand({
         rooms: [LOBBY, ...online.rooms].map(roomName),
       };
     }
-    const sighting = core.recentPresence.find(checked.key);
+    const sighting =
+      core.recentPresence.find(checked.key) ??
+      (await core.directory.departure(checked.key).catch(() => undefined));
     const account = await core.store.accounts.findByKey(checked.key);
     if (!account && !sighting) throw unknown();
     const lastSeen = Math.max(sighting?.lastSeen ?? 0, account?.lastSeenAt ?? 0) || null;

@@ -25,6 +25,14 @@ export interface DirectoryEntry {
   readonly admin: boolean;
 }
 
+/** Someone who left, for `/wholasthr` and `/whois` on every node. */
+export interface Departure {
+  readonly nick: string;
+  readonly key: string;
+  readonly account: boolean;
+  readonly lastSeen: number;
+}
+
 export interface SessionDirectory {
   /** Claims `entry.nickKey`; resolves null when claimed, else the entry that holds it. */
   claim(entry: DirectoryEntry, replacing?: string): Promise<DirectoryEntry | null>;
@@ -38,7 +46,15 @@ export interface SessionDirectory {
   list(): Promise<readonly DirectoryEntry[]>;
   /** Removes every entry of `node`; resolves how many. */
   forgetNode(node: string): Promise<number>;
+  /** Records a session's leave (the newest per nickname key is kept). */
+  recordDeparture(departure: Departure): Promise<void>;
+  /** Departures at or after `since`, newest first. */
+  departures(since: number): Promise<readonly Departure[]>;
+  departure(key: string): Promise<Departure | undefined>;
 }
+
+/** The most departures the in-process directory keeps before dropping the oldest. */
+const LOCAL_DEPARTURES_MAX = 10_000;
 
 /**
  * The directory in this process's memory. Its operations take effect when called (the
@@ -47,6 +63,8 @@ export interface SessionDirectory {
 export class LocalDirectory implements SessionDirectory {
   private readonly bySession = new Map<string, DirectoryEntry>();
   private readonly byNick = new Map<string, DirectoryEntry>();
+  /** In leaving order, oldest first. */
+  private readonly departed = new Map<string, Departure>();
 
   claim(entry: DirectoryEntry, replacing?: string): Promise<DirectoryEntry | null> {
     const holder = this.byNick.get(entry.nickKey);
@@ -106,5 +124,24 @@ export class LocalDirectory implements SessionDirectory {
         removed++;
       }
     return Promise.resolve(removed);
+  }
+
+  recordDeparture(departure: Departure): Promise<void> {
+    this.departed.delete(departure.key);
+    this.departed.set(departure.key, departure);
+    if (this.departed.size > LOCAL_DEPARTURES_MAX) {
+      const oldest = this.departed.keys().next();
+      if (!oldest.done) this.departed.delete(oldest.value);
+    }
+    return Promise.resolve();
+  }
+
+  departures(since: number): Promise<readonly Departure[]> {
+    const seen = [...this.departed.values()].filter((departure) => departure.lastSeen >= since);
+    return Promise.resolve(seen.reverse());
+  }
+
+  departure(key: string): Promise<Departure | undefined> {
+    return Promise.resolve(this.departed.get(key));
   }
 }

@@ -1,0 +1,434 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Clock, TimerHandle } from '../clock.js';
+import { ChatError } from '../errors.js';
+import type { Departure, DirectoryEntry, SessionDirectory } from './directory.js';
+
+/**
+ * The session directory of a cluster, in Redis: one record of who holds which nickname
+ * and which account, shared by every node.
+ *
+ * Leases. Every entry belongs to a node, and a node's entries count only while that node
+ * holds its lease: a key `lease:<node>` with a time to live (`leaseMs`, 6 s by default)
+ * that the node renews every third of it. A node that dies stops renewing; once the lease
+ * expires, its claims are dead everywhere at once, with nothing to clean up first (every
+ * script below checks the holder's lease). So a dead node's nicknames and account
+ * sessions are free within `leaseMs` of its last renewal, well inside the 10 s the cluster
+ * promises, and whether or not the heartbeats have noticed yet.
+ *
+ * Fencing (no split brain). A node that cannot renew its lease (cut off from Redis) counts
+ * it lost `FENCE_MARGIN_MS` before Redis would expire it, measured from when it *sent* its
+ * last confirmed renewal (Redis received it later, so expires it later): by then the node
+ * has closed every session it holds (`onLost`), so no nickname is ever held by two live
+ * sessions, and a ban made elsewhere meanwhile is never ignored by a session of the
+ * cut-off node. A fenced node refuses logins until it holds a lease again; re-acquiring
+ * removes whatever entries it left behind first.
+ *
+ * Layout under the prefix: `dir:s` (session id → entry JSON), `dir:n` (nickname key →
+ * session id), `dir:a` (account id → session id), `dir:node:<node>` (a node's session ids),
+ * `lease:<node>` (the node's lease token), `departed` (sorted set, nickname key by time)
+ * and `departed:info` (nickname key → departure JSON).
+ */
+
+/** A node not heard from by Redis for this long has no claims any more. */
+export const DEFAULT_LEASE_MS = 6_000;
+/** How long before its lease's expiry a node that could not renew gives up its sessions. */
+const FENCE_MARGIN_MS = 1_000;
+/** Departures older than this are forgotten (`presence.recentSeconds` is at most a day). */
+const DEPARTED_KEEP_MS = 24 * 3_600_000;
+const DEPARTED_MAX = 10_000;
+
+/** Drops one session's entry and its indexes, where they still point at it. */
+const LUA_COMMON = `
+local P = ARGV[1]
+local S, N, A = P .. 'dir:s', P .. 'dir:n', P .. 'dir:a'
+local function alive(node) return redis.call('EXISTS', P .. 'lease:' .. node) == 1 end
+local function drop(id)
+  local json = redis.call('HGET', S, id)
+  if not json then return 0 end
+  local e = cjson.decode(json)
+  redis.call('HDEL', S, id)
+  if redis.call('HGET', N, e.nickKey) == id then redis.call('HDEL', N, e.nickKey) end
+  if e.accountId ~= cjson.null then
+    local a = tostring(e.accountId)
+    if redis.call('HGET', A, a) == id then redis.call('HDEL', A, a) end
+  end
+  redis.call('SREM', P .. 'dir:node:' .. e.node, id)
+  return 1
+end
+-- The live entry of session id, or nil (an entry of a node without a lease is dead).
+local function live(id)
+  if not id then return nil end
+  local json = redis.call('HGET', S, id)
+  if not json then return nil end
+  if not alive(cjson.decode(json).node) then return nil end
+  return json
+end
+`;
+
+/** ARGV: prefix, entry JSON, session, nickKey, accountId or '', replacing or '', node, token. */
+const LUA_CLAIM = `${LUA_COMMON}
+local entry, sid, key, acct, replacing, node, token =
+  ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+if redis.call('GET', P .. 'lease:' .. node) ~= token then return {'fenced'} end
+local holder = redis.call('HGET', N, key)
+if holder and holder ~= sid then
+  local json = live(holder)
+  if json and holder ~= replacing then return {'held', json} end
+  drop(holder)
+  redis.call('HDEL', N, key)
+end
+drop(sid)
+redis.call('HSET', S, sid, entry)
+redis.call('HSET', N, key, sid)
+if acct ~= '' then redis.call('HSET', A, acct, sid) end
+redis.call('SADD', P .. 'dir:node:' .. node, sid)
+return {'ok'}
+`;
+
+/** ARGV: prefix, session, nick, nickKey. */
+const LUA_RENAME = `${LUA_COMMON}
+local sid, nick, key = ARGV[2], ARGV[3], ARGV[4]
+local json = redis.call('HGET', S, sid)
+if not json then return {'ok'} end
+local holder = redis.call('HGET', N, key)
+if holder and holder ~= sid then
+  local held = live(holder)
+  if held then return {'held', held} end
+  drop(holder)
+  redis.call('HDEL', N, key)
+end
+local e = cjson.decode(json)
+if redis.call('HGET', N, e.nickKey) == sid then redis.call('HDEL', N, e.nickKey) end
+e.nick = nick
+e.nickKey = key
+redis.call('HSET', S, sid, cjson.encode(e))
+redis.call('HSET', N, key, sid)
+return {'ok'}
+`;
+
+/** ARGV: prefix, session. */
+const LUA_RELEASE = `${LUA_COMMON}
+return drop(ARGV[2])
+`;
+
+/** ARGV: prefix, index ('n' or 'a' or 's'), key. */
+const LUA_FIND = `${LUA_COMMON}
+local index, key = ARGV[2], ARGV[3]
+if index == 's' then return live(key) end
+return live(redis.call('HGET', P .. 'dir:' .. index, key))
+`;
+
+/** ARGV: prefix. Every live entry. */
+const LUA_LIST = `${LUA_COMMON}
+local out, known = {}, {}
+local all = redis.call('HGETALL', S)
+for i = 2, #all, 2 do
+  local node = cjson.decode(all[i]).node
+  if known[node] == nil then known[node] = alive(node) end
+  if known[node] then out[#out + 1] = all[i] end
+end
+return out
+`;
+
+/** ARGV: prefix, node. */
+const LUA_FORGET = `${LUA_COMMON}
+local set = P .. 'dir:node:' .. ARGV[2]
+local removed = 0
+for _, id in ipairs(redis.call('SMEMBERS', set)) do removed = removed + drop(id) end
+redis.call('DEL', set)
+return removed
+`;
+
+/**
+ * ARGV: prefix, node, token, ttl. Takes the node's lease if no other process holds it,
+ * after removing every entry of this node id: a node acquires at start and after a loss,
+ * both times holding no session. 1 when taken, 0 when another process holds it.
+ */
+const LUA_ACQUIRE = `${LUA_COMMON}
+local node, token, ttl = ARGV[2], ARGV[3], ARGV[4]
+local lease = P .. 'lease:' .. node
+local current = redis.call('GET', lease)
+if current and current ~= token then return 0 end
+local set = P .. 'dir:node:' .. node
+for _, id in ipairs(redis.call('SMEMBERS', set)) do drop(id) end
+redis.call('DEL', set)
+redis.call('SET', lease, token, 'PX', ttl)
+return 1
+`;
+
+/** ARGV: prefix, node, token, ttl. 1 when renewed, 0 when the lease was lost. */
+const LUA_RENEW = `
+local lease = ARGV[1] .. 'lease:' .. ARGV[2]
+if redis.call('GET', lease) ~= ARGV[3] then return 0 end
+redis.call('PEXPIRE', lease, ARGV[4])
+return 1
+`;
+
+/** ARGV: prefix, node, token. */
+const LUA_RESIGN = `
+local lease = ARGV[1] .. 'lease:' .. ARGV[2]
+if redis.call('GET', lease) == ARGV[3] then redis.call('DEL', lease) end
+return 1
+`;
+
+/** ARGV: prefix, key, departure JSON, at, oldest kept, most kept. */
+const LUA_DEPART = `
+local Z, H = ARGV[1] .. 'departed', ARGV[1] .. 'departed:info'
+redis.call('ZADD', Z, ARGV[4], ARGV[2])
+redis.call('HSET', H, ARGV[2], ARGV[3])
+local old = redis.call('ZRANGEBYSCORE', Z, '-inf', '(' .. ARGV[5])
+local over = redis.call('ZCARD', Z) - tonumber(ARGV[6])
+if over > 0 then
+  for _, k in ipairs(redis.call('ZRANGE', Z, 0, over - 1)) do old[#old + 1] = k end
+end
+for _, k in ipairs(old) do
+  redis.call('ZREM', Z, k)
+  redis.call('HDEL', H, k)
+end
+return 1
+`;
+
+export interface RedisDirectoryOptions {
+  /** Key prefix shared by the cluster (the bus's). */
+  readonly prefix: string;
+  /** This node's id. */
+  readonly nodeId: string;
+  readonly clock: Clock;
+  readonly leaseMs?: number;
+  /** The lease is lost (cut off too long, or taken): close every session now. */
+  readonly onLost?: (reason: string) => void;
+  /** The lease is held again after a loss. */
+  readonly onRegained?: () => void;
+}
+
+type ScriptName =
+  | 'claim'
+  | 'rename'
+  | 'release'
+  | 'find'
+  | 'list'
+  | 'forget'
+  | 'acquire'
+  | 'renew'
+  | 'resign'
+  | 'depart';
+
+const SCRIPTS: Record<ScriptName, string> = {
+  claim: LUA_CLAIM,
+  rename: LUA_RENAME,
+  release: LUA_RELEASE,
+  find: LUA_FIND,
+  list: LUA_LIST,
+  forget: LUA_FORGET,
+  acquire: LUA_ACQUIRE,
+  renew: LUA_RENEW,
+  resign: LUA_RESIGN,
+  depart: LUA_DEPART,
+};
+
+/** What `claim` throws while this node holds no lease: it may not hold sessions now. */
+function fenced(): ChatError {
+  return new ChatError(
+    'shutting_down',
+    'This server node is cut off from the cluster; connect again to reach another',
+  );
+}
+
+export class RedisDirectory implements SessionDirectory {
+  readonly leaseMs: number;
+  private readonly prefix: string;
+  private readonly nodeId: string;
+  private readonly clock: Clock;
+  private readonly token = randomBytes(12).toString('base64url');
+  /** Send time of the newest renewal Redis confirmed: the lease holds until this + leaseMs. */
+  private confirmedAt = 0;
+  private held = false;
+  private timer: TimerHandle | null = null;
+  private stopped = false;
+  private renewing = false;
+
+  private constructor(
+    private readonly redis: Redis,
+    private readonly options: RedisDirectoryOptions,
+  ) {
+    this.prefix = options.prefix;
+    this.nodeId = options.nodeId;
+    this.clock = options.clock;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    for (const [name, lua] of Object.entries(SCRIPTS))
+      redis.defineCommand(`confabDir_${name}`, { numberOfKeys: 0, lua });
+  }
+
+  /**
+   * Takes this node's lease and starts renewing it. A node id whose lease another process
+   * holds is waited for up to one lease time (a node restarted after a crash), then refused.
+   */
+  static async open(redis: Redis, options: RedisDirectoryOptions): Promise<RedisDirectory> {
+    const directory = new RedisDirectory(redis, options);
+    const deadline = options.clock.now() + directory.leaseMs + 1_000;
+    while (!(await directory.acquire())) {
+      if (options.clock.now() > deadline)
+        throw new Error(`another running node holds the node id "${options.nodeId}"`);
+      await new Promise<void>((resolve) => options.clock.setTimeout(resolve, 250));
+    }
+    directory.schedule();
+    return directory;
+  }
+
+  /** True while this node may hold sessions (its lease is confirmed and not about to lapse). */
+  get holdsLease(): boolean {
+    return this.held && this.clock.now() < this.confirmedAt + this.leaseMs - FENCE_MARGIN_MS;
+  }
+
+  async claim(entry: DirectoryEntry, replacing?: string): Promise<DirectoryEntry | null> {
+    if (!this.holdsLease) throw fenced();
+    const [status, holder] = (await this.call(
+      'claim',
+      JSON.stringify(entry),
+      entry.session,
+      entry.nickKey,
+      entry.accountId === null ? '' : String(entry.accountId),
+      replacing ?? '',
+      this.nodeId,
+      this.token,
+    )) as [string, string?];
+    if (status === 'fenced') throw fenced();
+    return status === 'held' && holder ? (JSON.parse(holder) as DirectoryEntry) : null;
+  }
+
+  async rename(session: string, nick: string, nickKey: string): Promise<DirectoryEntry | null> {
+    const [status, holder] = (await this.call('rename', session, nick, nickKey)) as [
+      string,
+      string?,
+    ];
+    return status === 'held' && holder ? (JSON.parse(holder) as DirectoryEntry) : null;
+  }
+
+  async release(session: string): Promise<void> {
+    await this.call('release', session);
+  }
+
+  find(nickKey: string): Promise<DirectoryEntry | undefined> {
+    return this.findBy('n', nickKey);
+  }
+
+  findSession(session: string): Promise<DirectoryEntry | undefined> {
+    return this.findBy('s', session);
+  }
+
+  findAccount(accountId: number): Promise<DirectoryEntry | undefined> {
+    return this.findBy('a', String(accountId));
+  }
+
+  async list(): Promise<readonly DirectoryEntry[]> {
+    const rows = (await this.call('list')) as string[];
+    return rows.map((row) => JSON.parse(row) as DirectoryEntry);
+  }
+
+  async forgetNode(node: string): Promise<number> {
+    return Number(await this.call('forget', node));
+  }
+
+  async recordDeparture(departure: Departure): Promise<void> {
+    await this.call(
+      'depart',
+      departure.key,
+      JSON.stringify(departure),
+      String(departure.lastSeen),
+      String(departure.lastSeen - DEPARTED_KEEP_MS),
+      String(DEPARTED_MAX),
+    );
+  }
+
+  async departures(since: number): Promise<readonly Departure[]> {
+    const keys = await this.redis.zrevrangebyscore(`${this.prefix}departed`, '+inf', since);
+    if (keys.length === 0) return [];
+    const rows = await this.redis.hmget(`${this.prefix}departed:info`, ...keys);
+    return rows.flatMap((row) => (row ? [JSON.parse(row) as Departure] : []));
+  }
+
+  async departure(key: string): Promise<Departure | undefined> {
+    const row = await this.redis.hget(`${this.prefix}departed:info`, key);
+    return row ? (JSON.parse(row) as Departure) : undefined;
+  }
+
+  /** Stops renewing and gives the lease up: this node's claims end at once. */
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+    if (this.redis.status !== 'ready') return;
+    await this.forgetNode(this.nodeId).catch(() => undefined);
+    await this.call('resign', this.nodeId, this.token).catch(() => undefined);
+  }
+
+  private async findBy(index: 'n' | 'a' | 's', key: string): Promise<DirectoryEntry | undefined> {
+    const row = (await this.call('find', index, key)) as string | null;
+    return row ? (JSON.parse(row) as DirectoryEntry) : undefined;
+  }
+
+  private async acquire(): Promise<boolean> {
+    const sentAt = this.clock.now();
+    const taken =
+      Number(await this.call('acquire', this.nodeId, this.token, String(this.leaseMs))) === 1;
+    if (taken) {
+      this.confirmedAt = sentAt;
+      this.held = true;
+    }
+    return taken;
+  }
+
+  /** Renews every third of the lease; checks for a lapse every 250 ms. */
+  private schedule(): void {
+    const tick = Math.min(250, Math.floor(this.leaseMs / 6));
+    let sinceRenewal = 0;
+    const step = () => {
+      if (this.stopped) return;
+      sinceRenewal += tick;
+      if (this.held && !this.holdsLease) this.lose('no renewal confirmed in time');
+      if (sinceRenewal >= this.leaseMs / 3 && !this.renewing) {
+        sinceRenewal = 0;
+        void this.renew();
+      }
+      this.timer = this.clock.setTimeout(step, tick);
+    };
+    this.timer = this.clock.setTimeout(step, tick);
+  }
+
+  private async renew(): Promise<void> {
+    this.renewing = true;
+    try {
+      if (!this.held) {
+        // Lost earlier: take it again (the script first removes what this node left).
+        if (await this.acquire()) this.options.onRegained?.();
+        return;
+      }
+      const sentAt = this.clock.now();
+      const renewed =
+        Number(await this.call('renew', this.nodeId, this.token, String(this.leaseMs))) === 1;
+      if (renewed) {
+        if (this.held) this.confirmedAt = Math.max(this.confirmedAt, sentAt);
+      } else this.lose('the lease expired in Redis');
+    } catch {
+      // Redis away: the lapse check above decides when this becomes a loss.
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private lose(reason: string): void {
+    if (!this.held) return;
+    this.held = false;
+    this.options.onLost?.(reason);
+  }
+
+  private call(name: ScriptName, ...args: string[]): Promise<unknown> {
+    const command = (this.redis as unknown as Record<string, (...a: string[]) => Promise<unknown>>)[
+      `confabDir_${name}`
+    ];
+    if (!command) throw new Error(`script ${name} is not defined`);
+    return command.call(this.redis, this.prefix, ...args);
+  }
+}

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import type { BusSettings } from '../config/config.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Bus } from '../bus/bus.js';
+import type { SessionDirectory } from '../core/directory/directory.js';
+import type { RedisDirectory } from '../core/directory/redis-directory.js';
+
+/**
+ * A node's place in a cluster (`--bus redis://…`): the Redis bus and the Redis session
+ * directory with this node's lease. Loaded only when asked for: the embedded default
+ * starts without ioredis.
+ */
+export interface ClusterMembership {
+  readonly bus: Bus;
+  readonly directory: SessionDirectory;
+  /** The lease was lost (cut off from Redis too long): the node must hold no session. */
+  onLeaseLost(handler: (reason: string) => void): void;
+  /** Back in the cluster (lease held again, or the bus reconnected): caches are stale. */
+  onRejoined(handler: () => void): void;
+  /** True while the node may take logins. */
+  readonly holdsLease: boolean;
+  close(): Promise<void>;
+}
+
+/** A random node id, short enough to read in logs: `n-` and 8 hex digits. */
+export function randomNodeId(): string {
+  return `n-${randomBytes(4).toString('hex')}`;
+}
+
+export async function joinCluster(
+  settings: Extract<BusSettings, { kind: 'redis' }>,
+  nodeId: string,
+  clock: Clock,
+  logger: Logger,
+): Promise<ClusterMembership> {
+  const [{ RedisBus }, directoryModule] = await Promise.all([
+    import('../bus/redis/redis-bus.js'),
+    import('../core/directory/redis-directory.js'),
+  ]);
+  const lost: Array<(reason: string) => void> = [];
+  const rejoined: Array<() => void> = [];
+  let wasDown = false;
+  const bus = await RedisBus.open({
+    url: settings.url,
+    nodeId,
+    onStatus: (status) => {
+      if (status.kind === 'down') {
+        wasDown = true;
+        logger.warn({ event: 'bus_down', reason: status.reason }, 'lost the connection to Redis');
+      } else if (status.kind === 'up') {
+        logger.info({ event: 'bus_up' }, 'connected to Redis again');
+        // Invalidations published meanwhile were missed: every cache is read again.
+        if (wasDown) for (const handler of rejoined) handler();
+        wasDown = false;
+      } else
+        logger.warn(
+          { event: 'bus_dropped', count: status.count },
+          'envelopes dropped while Redis was away (the store has what they carried)',
+        );
+    },
+  });
+  let directory: RedisDirectory;
+  try {
+    directory = await directoryModule.RedisDirectory.open(bus.commands, {
+      prefix: bus.prefix,
+      nodeId,
+      clock,
+      onLost: (reason) => {
+        logger.error({ event: 'lease_lost', reason }, 'lost this node’s lease: closing sessions');
+        for (const handler of lost) handler(reason);
+      },
+      onRegained: () => {
+        logger.info({ event: 'lease_regained' }, 'holds its lease again: taking logins');
+        for (const handler of rejoined) handler();
+      },
+    });
+  } catch (error) {
+    await bus.close();
+    throw error;
+  }
+  return {
+    bus,
+    directory,
+    onLeaseLost: (handler) => lost.push(handler),
+    onRejoined: (handler) => rejoined.push(handler),
+    get holdsLease() {
+      return directory.holdsLease;
+    },
+    async close() {
+      await directory.close();
+      await bus.close();
+    },
+  };
+}

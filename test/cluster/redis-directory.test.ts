@@ -1,0 +1,190 @@
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/core/clock.js';
+import type { DirectoryEntry } from '../../src/core/directory/directory.js';
+import { RedisDirectory } from '../../src/core/directory/redis-directory.js';
+import { ChatError } from '../../src/core/errors.js';
+import { deletePrefix, freshPrefix, TEST_REDIS_URL } from '../helpers/redis.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+
+const prefixes: string[] = [];
+const connections: Redis[] = [];
+const directories: RedisDirectory[] = [];
+const proxies: TcpProxy[] = [];
+afterEach(async () => {
+  for (const directory of directories.splice(0)) await directory.close().catch(() => undefined);
+  for (const redis of connections.splice(0)) redis.disconnect();
+  for (const proxy of proxies.splice(0)) await proxy.close();
+});
+afterAll(async () => {
+  for (const prefix of prefixes) await deletePrefix(prefix);
+});
+
+interface Node {
+  readonly directory: RedisDirectory;
+  readonly redis: Redis;
+  readonly lost: number[];
+  readonly regained: number[];
+}
+
+async function node(prefix: string, nodeId: string, url = TEST_REDIS_URL): Promise<Node> {
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: null,
+    retryStrategy: () => 100,
+    connectTimeout: 1_000,
+  });
+  redis.on('error', () => undefined);
+  connections.push(redis);
+  const lost: number[] = [];
+  const regained: number[] = [];
+  const directory = await RedisDirectory.open(redis, {
+    prefix,
+    nodeId,
+    clock: systemClock,
+    onLost: () => lost.push(Date.now()),
+    onRegained: () => regained.push(Date.now()),
+  });
+  directories.push(directory);
+  return { directory, redis, lost, regained };
+}
+
+function newPrefix(): string {
+  const prefix = freshPrefix();
+  prefixes.push(prefix);
+  return prefix;
+}
+
+const entry = (
+  session: string,
+  node: string,
+  nickKey: string,
+  accountId: number | null = null,
+): DirectoryEntry => ({
+  session,
+  node,
+  nick: nickKey.toUpperCase(),
+  nickKey,
+  accountId,
+  admin: false,
+});
+
+async function until(done: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (!(await done())) {
+    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return Date.now() - started;
+}
+
+describe('the Redis session directory', () => {
+  it('holds each nickname once across nodes, and indexes sessions and accounts', async () => {
+    const prefix = newPrefix();
+    const a = await node(prefix, 'a');
+    const b = await node(prefix, 'b');
+    // Forty races for one key each: exactly one winner every time.
+    for (let i = 0; i < 40; i++) {
+      const results = await Promise.all([
+        a.directory.claim(entry(`sa${i}`, 'a', `k${i}`)),
+        b.directory.claim(entry(`sb${i}`, 'b', `k${i}`)),
+      ]);
+      expect(results.filter((result) => result === null)).toHaveLength(1);
+    }
+    expect(await a.directory.claim(entry('s1', 'a', 'alice', 7))).toBeNull();
+    expect(await b.directory.claim(entry('s2', 'b', 'alice'))).toMatchObject({
+      session: 's1',
+      node: 'a',
+    });
+    expect(await b.directory.find('alice')).toMatchObject({ session: 's1', node: 'a' });
+    expect(await b.directory.findAccount(7)).toMatchObject({ session: 's1' });
+    expect(await b.directory.findSession('s1')).toMatchObject({ nickKey: 'alice' });
+    // A takeover names the session it replaces.
+    expect(await b.directory.claim(entry('s3', 'b', 'alice', 7), 's1')).toBeNull();
+    expect(await a.directory.findSession('s1')).toBeUndefined();
+    expect(await a.directory.findAccount(7)).toMatchObject({ session: 's3', node: 'b' });
+    // The replaced session's late release removes nothing of its successor's.
+    await a.directory.release('s1');
+    expect(await a.directory.find('alice')).toMatchObject({ session: 's3' });
+    // Renames: refused onto a held key, free keys follow.
+    await a.directory.claim(entry('s4', 'a', 'bob'));
+    expect(await a.directory.rename('s4', 'ALICE', 'alice')).toMatchObject({ session: 's3' });
+    expect(await a.directory.rename('s4', 'Robert', 'robert')).toBeNull();
+    expect(await b.directory.find('bob')).toBeUndefined();
+    expect(await b.directory.find('robert')).toMatchObject({ session: 's4', nick: 'Robert' });
+    const listed = await b.directory.list();
+    expect(listed.map((each) => each.session)).toEqual(expect.arrayContaining(['s3', 's4']));
+    expect(listed).toHaveLength(42);
+    const onA = listed.filter((each) => each.node === 'a').length;
+    expect(await b.directory.forgetNode('a')).toBe(onA);
+    expect(await b.directory.find('robert')).toBeUndefined();
+    expect(await b.directory.list()).toHaveLength(42 - onA);
+  });
+
+  it('records departures for every node, newest first', async () => {
+    const prefix = newPrefix();
+    const a = await node(prefix, 'a');
+    const b = await node(prefix, 'b');
+    await a.directory.recordDeparture({ nick: 'Zed', key: 'zed', account: false, lastSeen: 1_000 });
+    await a.directory.recordDeparture({ nick: 'Amy', key: 'amy', account: true, lastSeen: 2_000 });
+    await a.directory.recordDeparture({ nick: 'ZED', key: 'zed', account: false, lastSeen: 3_000 });
+    expect((await b.directory.departures(1_500)).map((each) => each.nick)).toEqual(['ZED', 'Amy']);
+    expect(await b.directory.departure('amy')).toMatchObject({ account: true, lastSeen: 2_000 });
+  });
+
+  it("frees a dead node's claims within 10 s, and that node fences itself first", async () => {
+    const prefix = newPrefix();
+    const a = await node(prefix, 'a');
+    const b = await node(prefix, 'b');
+    await a.directory.claim(entry('s1', 'a', 'carol', 3));
+    // Node a dies: its connection goes and its lease is never renewed again.
+    a.redis.disconnect();
+    const died = Date.now();
+    expect(await b.directory.claim(entry('s2', 'b', 'carol'))).not.toBeNull();
+    await until(
+      async () => (await b.directory.claim(entry('s2', 'b', 'carol', 3))) === null,
+      12_000,
+    );
+    const freedAfter = Date.now() - died;
+    expect(freedAfter).toBeLessThan(10_000);
+    expect(await b.directory.findAccount(3)).toMatchObject({ session: 's2', node: 'b' });
+    // Node a stopped counting on its sessions before they were given away.
+    expect(a.lost).toHaveLength(1);
+    expect(a.lost[0]!).toBeLessThanOrEqual(died + freedAfter);
+    expect(a.directory.holdsLease).toBe(false);
+    await expect(a.directory.claim(entry('s9', 'a', 'dan'))).rejects.toBeInstanceOf(ChatError);
+  }, 20_000);
+
+  it('fences a node cut off from Redis before its nicknames go, and takes it back after', async () => {
+    const prefix = newPrefix();
+    const port = Number(new URL(TEST_REDIS_URL).port || 6379);
+    const proxy = await startTcpProxy(port);
+    proxies.push(proxy);
+    const dbPath = new URL(TEST_REDIS_URL).pathname;
+    const a = await node(prefix, 'a', `redis://127.0.0.1:${proxy.port}${dbPath}`);
+    const b = await node(prefix, 'b');
+    await a.directory.claim(entry('s1', 'a', 'erin'));
+    proxy.cut();
+    const cutAt = Date.now();
+    await until(async () => (await b.directory.claim(entry('s2', 'b', 'erin'))) === null, 12_000);
+    const takenAt = Date.now();
+    // At no moment did two live sessions hold "erin": a gave up before b took it.
+    expect(a.lost).toHaveLength(1);
+    expect(a.lost[0]!).toBeLessThan(takenAt);
+    expect(a.lost[0]! - cutAt).toBeGreaterThan(3_000);
+    proxy.heal();
+    await until(() => Promise.resolve(a.regained.length === 1), 10_000);
+    expect(a.directory.holdsLease).toBe(true);
+    // What a left behind is gone; b's claim stands.
+    expect(await a.directory.find('erin')).toMatchObject({ session: 's2', node: 'b' });
+    expect(await a.directory.findSession('s1')).toBeUndefined();
+    expect(await a.directory.claim(entry('s3', 'a', 'fay'))).toBeNull();
+  }, 30_000);
+
+  it('refuses a second running node with the same id', async () => {
+    const prefix = newPrefix();
+    await node(prefix, 'same');
+    const started = Date.now();
+    await expect(node(prefix, 'same')).rejects.toThrow(/holds the node id/);
+    expect(Date.now() - started).toBeGreaterThan(5_000);
+  }, 15_000);
+});
