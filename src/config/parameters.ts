@@ -127,6 +127,12 @@ export const PARAMETERS = {
     max: 1024 * 1024 * GiB,
     description: 'all stored files together, every user and guest; an upload past it is refused',
   },
+  'files.guestUploads': {
+    kind: 'boolean',
+    default: true,
+    description:
+      "guests may send and share files; their uploads count against their address's quota (files.quotaBytes)",
+  },
   'files.minFreeBytes': {
     kind: 'bytes',
     default: 256 * MiB,

@@ -263,6 +263,7 @@ export interface FileRow {
   sender: string;
   sender_account: number | null;
   sender_session: string | null;
+  sender_address: string | null;
   recipient: string | null;
   recipient_account: number | null;
   recipient_session: string | null;
@@ -297,6 +298,7 @@ export function toFile(row: FileRow): StoredFile {
     state: row.state,
     sender: row.sender,
     senderParty: party(row.sender_account, row.sender_session) ?? DETACHED,
+    senderAddress: row.sender_address,
     recipient:
       row.recipient === null || !recipientParty
         ? null

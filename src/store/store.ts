@@ -236,6 +236,12 @@ export interface NewFile {
   readonly sha256: string;
   readonly sender: string;
   readonly senderParty: FileParty;
+  /**
+   * For a guest's upload, the address it came from (an IPv6 address by its /64): guests'
+   * files count against their address's quota, since a guest can always come back as a
+   * new guest. Null for an account's.
+   */
+  readonly senderAddress: string | null;
   /** null: the shared area. */
   readonly recipient: { readonly nick: string; readonly party: FileParty } | null;
   readonly createdAt: number;
@@ -267,6 +273,8 @@ export interface FileStore {
   shared(): Promise<StoredFile[]>;
   /** Bytes this party stores or is uploading. */
   usedBytes(party: FileParty): Promise<number>;
+  /** Bytes guests who uploaded from this address (see `senderAddress`) store or are uploading. */
+  guestBytesFrom(address: string): Promise<number>;
   /** Bytes every party together stores or is uploading. */
   totalBytes(): Promise<number>;
   /** Ready files created before `ts`. */

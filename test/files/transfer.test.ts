@@ -137,6 +137,47 @@ describe('sending a file to a user', () => {
     expect((await listOf(alice)).sent).toEqual([]);
   });
 
+  it("counts guests' shared uploads against their address, after they leave too", async () => {
+    await server.dispose();
+    server = await startTestServer({ set: { 'files.quotaBytes': 4000 } });
+    const piece = randomFile(folder('src'), 'piece.bin', 1500);
+    // Guests from one address, one after another: each shares, then leaves.
+    for (const nick of ['guest1', 'guest2']) {
+      const guest = await server.connect(nick);
+      await transfersFor(guest, folder(nick)).upload(piece.file);
+      await guest.quit();
+    }
+    const third = await server.connect('guest3');
+    const refused = await errorOf(transfersFor(third, folder('g3')).upload(piece.file));
+    expect(refused.code).toBe('quota_exceeded');
+    expect(refused.details).toMatchObject({ quota: 4000, used: 3000 });
+    expect(refused.message).toMatch(/Guests from your address/);
+    expect(storedBlobs(server.dataDir)).toHaveLength(2);
+
+    // Another address has its own quota; an account has its own, whatever its address.
+    const elsewhere = await server.open({ localAddress: '127.0.0.2' });
+    await elsewhere.login('visitor');
+    await transfersFor(elsewhere, folder('v')).upload(piece.file);
+    const member = await server.connect('member');
+    await member.request('register', { password: 'a long enough password for member' });
+    await transfersFor(member, folder('m')).upload(piece.file);
+    expect(storedBlobs(server.dataDir)).toHaveLength(4);
+  });
+
+  it('refuses every guest upload when files.guestUploads is off', async () => {
+    await server.dispose();
+    server = await startTestServer({ set: { 'files.guestUploads': 'false' } });
+    const guest = await server.connect('guest');
+    await server.connect('bob');
+    const small = randomFile(folder('src'), 'small.bin', 100);
+    for (const offer of [
+      guest.request('upload', { name: 'small.bin', size: 100, sha256: small.sha256 }),
+      guest.request('send', { to: 'bob', name: 'small.bin', size: 100, sha256: small.sha256 }),
+    ])
+      expect(await errorOf(offer)).toMatchObject({ code: 'account_required' });
+    expect(storedBlobs(server.dataDir)).toEqual([]);
+  });
+
   it('refuses an upload past files.totalBytes, every sender together, before a byte is stored', async () => {
     await server.dispose();
     server = await startTestServer({ set: { 'files.totalBytes': 5000 } });

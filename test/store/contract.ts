@@ -344,9 +344,32 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         sha256: 'ab'.repeat(32),
         sender: 'alice',
         senderParty: { kind: 'guest', sessionId: 's-alice' },
+        senderAddress: '192.0.2.7',
         recipient: null,
         createdAt: 1000,
         ...over,
+      });
+
+      it("guests' bytes are counted by the address they uploaded from, after they leave too", async () => {
+        const alice = await store.accounts.create(account('Alice'));
+        await store.files.create(file({ size: 100 }));
+        await store.files.create(
+          file({ size: 20, senderParty: { kind: 'guest', sessionId: 's-other' } }),
+        );
+        await store.files.create(file({ size: 5, senderAddress: '2001:db8:1:2::/64' }));
+        // An account's upload counts against the account, never the address.
+        await store.files.create(
+          file({
+            size: 1000,
+            senderParty: { kind: 'account', accountId: alice.id },
+            senderAddress: null,
+          }),
+        );
+        expect(await store.files.guestBytesFrom('192.0.2.7')).toBe(120);
+        expect(await store.files.guestBytesFrom('2001:db8:1:2::/64')).toBe(5);
+        expect(await store.files.guestBytesFrom('198.51.100.1')).toBe(0);
+        await store.files.forgetGuest('s-alice');
+        expect(await store.files.guestBytesFrom('192.0.2.7')).toBe(120);
       });
 
       it('uploading files are not listed; ready ones are, by party', async () => {
@@ -390,6 +413,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         const sent = await store.files.create(
           file({
             senderParty: { kind: 'account', accountId: alice.id },
+            senderAddress: null,
             recipient: { nick: 'Bob', party: { kind: 'guest', sessionId: 's-bob' } },
           }),
         );

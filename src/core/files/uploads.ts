@@ -1,3 +1,4 @@
+import { addressKey } from '../accounts/lockout.js';
 import { createHash, type Hash } from 'node:crypto';
 import type { BlobWriter } from '../../store/blobs.js';
 import type { FileParty, StoredFile } from '../../store/store.js';
@@ -70,6 +71,7 @@ export class Uploads {
         `You store ${used} bytes of your ${quota}; ${name} (${offer.size} bytes) does not fit`,
         { quota, used, size: offer.size },
       );
+    const guestAddress = session.account ? null : await this.checkGuestQuota(session, name, offer);
     const total = core.params['files.totalBytes'];
     const stored = await core.store.files.totalBytes();
     if (stored + offer.size > total)
@@ -93,6 +95,7 @@ export class Uploads {
         sha256: offer.sha256,
         sender: session.nick,
         senderParty: owner,
+        senderAddress: guestAddress,
         recipient,
         createdAt: core.clock.now(),
       });
@@ -126,6 +129,30 @@ export class Uploads {
    * Uploads stop while the disk still has `files.minFreeBytes` left, counting what uploads
    * in progress will still write: a full disk fails chat's own writes too.
    */
+  /**
+   * A guest can leave and come back as a new guest at once, so its quota is its address's:
+   * every guest upload from there counts, also after those guests left (shared files stay
+   * for `files.expiryDays`). Returns the address key to record with the file.
+   */
+  private async checkGuestQuota(session: Session, name: string, offer: FileOffer): Promise<string> {
+    const { core } = this.ctx;
+    if (!core.params['files.guestUploads'])
+      throw new ChatError(
+        'account_required',
+        'Guests may not upload files on this server: /register to send or share files',
+      );
+    const address = addressKey(session.link?.outlet.address ?? 'unknown');
+    const quota = core.params['files.quotaBytes'];
+    const used = await core.store.files.guestBytesFrom(address);
+    if (used + offer.size > quota)
+      throw new ChatError(
+        'quota_exceeded',
+        `Guests from your address store ${used} bytes of their ${quota}; ${name} (${offer.size} bytes) does not fit (an account has a quota of its own)`,
+        { quota, used, size: offer.size },
+      );
+    return address;
+  }
+
   private async checkDiskReserve(name: string, size: number): Promise<void> {
     const reserve = this.ctx.core.params['files.minFreeBytes'];
     const free = await this.ctx.blobs.freeBytes();

@@ -27,11 +27,11 @@ export class PostgresFileStore implements FileStore {
     const [row] = await guarded(
       () => this.sql<{ id: number }[]>`
         INSERT INTO files (storage_name, name, size, sha256, state, sender, sender_account,
-                           sender_session, recipient, recipient_account, recipient_session,
-                           created_at)
+                           sender_session, sender_address, recipient, recipient_account,
+                           recipient_session, created_at)
         VALUES (${file.storageName}, ${file.name}, ${file.size}, ${file.sha256}, 'uploading',
                 ${file.sender}, ${sender.kind === 'account' ? sender.accountId : null},
-                ${sender.kind === 'guest' ? sender.sessionId : null},
+                ${sender.kind === 'guest' ? sender.sessionId : null}, ${file.senderAddress},
                 ${file.recipient?.nick ?? null},
                 ${recipient?.kind === 'account' ? recipient.accountId : null},
                 ${recipient?.kind === 'guest' ? recipient.sessionId : null}, ${file.createdAt})
@@ -69,6 +69,15 @@ export class PostgresFileStore implements FileStore {
         SELECT coalesce(sum(size), 0)::bigint AS n FROM files WHERE ${this.partyIs('sender', who)}`,
     );
     return row?.n ?? 0;
+  }
+
+  async guestBytesFrom(address: string): Promise<number> {
+    const [row] = await guarded(
+      () => this.sql<{ n: number }[]>`
+        SELECT coalesce(sum(size), 0)::bigint AS n FROM files
+        WHERE sender_address = ${address} AND sender_account IS NULL`,
+    );
+    return Number(row?.n ?? 0);
   }
 
   async totalBytes(): Promise<number> {

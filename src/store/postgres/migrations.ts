@@ -215,6 +215,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX accounts_by_skeleton ON accounts(name_skeleton);
     `,
   },
+  {
+    version: 4,
+    name: "guests' uploads counted by address",
+    sql: `
+      ALTER TABLE files ADD COLUMN sender_address TEXT;
+      CREATE INDEX files_by_guest_address ON files(sender_address) WHERE sender_address IS NOT NULL;
+    `,
+  },
 ];
 
 /**

@@ -26,8 +26,9 @@ export class SqliteFileStore implements FileStore {
     const { lastInsertRowid } = runStatement(
       this.db,
       `INSERT INTO files (storage_name, name, size, sha256, state, sender, sender_account,
-         sender_session, recipient, recipient_account, recipient_session, created_at)
-       VALUES (?, ?, ?, ?, 'uploading', ?, ?, ?, ?, ?, ?, ?)`,
+         sender_session, sender_address, recipient, recipient_account, recipient_session,
+         created_at)
+       VALUES (?, ?, ?, ?, 'uploading', ?, ?, ?, ?, ?, ?, ?, ?)`,
       file.storageName,
       file.name,
       file.size,
@@ -35,6 +36,7 @@ export class SqliteFileStore implements FileStore {
       file.sender,
       sender.kind === 'account' ? sender.accountId : null,
       sender.kind === 'guest' ? sender.sessionId : null,
+      file.senderAddress,
       file.recipient?.nick ?? null,
       recipient?.kind === 'account' ? recipient.accountId : null,
       recipient?.kind === 'guest' ? recipient.sessionId : null,
@@ -73,6 +75,15 @@ export class SqliteFileStore implements FileStore {
       this.db,
       `SELECT coalesce(sum(size), 0) AS n FROM files WHERE ${clause}`,
     ).get(value) as { n: number };
+    return row.n;
+  }
+
+  async guestBytesFrom(address: string): Promise<number> {
+    const row = prepared(
+      this.db,
+      `SELECT coalesce(sum(size), 0) AS n FROM files
+       WHERE sender_address = ? AND sender_account IS NULL`,
+    ).get(address) as { n: number };
     return row.n;
   }
 
