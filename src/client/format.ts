@@ -65,6 +65,14 @@ export function formatEvent(event: ServerEvent): string | undefined {
       return `[${time}] -- ${event.nick} ${leaveText(event.reason)}${event.message ? `: ${event.message}` : ''}`;
     case 'renamed':
       return `[${time}] -- ${event.from} is now known as ${event.to}`;
+    case 'away':
+      return event.message === null
+        ? `[${time}] -- ${event.nick} is back`
+        : `[${time}] -- ${event.nick} is away: ${event.message}`;
+    case 'account':
+      return event.account === null
+        ? `[${time}] -- ${event.nick} is a guest now (account deleted)`
+        : `[${time}] -- ${event.nick} registered the account ${event.account}`;
     case 'room_entered': {
       const what = event.restored ? 'You are back in' : 'You joined';
       const owner = event.owner ? ` (owner ${event.owner})` : '';
@@ -140,12 +148,15 @@ interface UserRow {
   status: string;
   role: string;
   idleSeconds: number;
+  awayMessage?: string;
 }
 
 /** Reply data worth showing; acknowledgements of plain messages print nothing. */
 export function formatReply(command: string, data: Record<string, unknown>): string[] {
   if (command === 'say' || command === 'broadcast' || command === 'ping' || command === 'quit')
     return [];
+  if (command === 'away')
+    return [typeof data.away === 'string' ? `You are marked away: ${data.away}` : 'You are back'];
   if (command === 'msg') {
     const list = (key: string) => (data[key] as string[] | undefined) ?? [];
     const lines: string[] = [];
@@ -164,7 +175,8 @@ export function formatReply(command: string, data: Record<string, unknown>): str
     return users.map(
       (user) =>
         `  ${user.nick.padEnd(20)} ${user.session.padEnd(8)} ${user.status.padEnd(9)} ${user.role}` +
-        (user.idleSeconds >= 60 ? ` (idle ${Math.floor(user.idleSeconds / 60)}m)` : ''),
+        (user.idleSeconds >= 60 ? ` (idle ${Math.floor(user.idleSeconds / 60)}m)` : '') +
+        (user.awayMessage === undefined ? '' : ` away: ${user.awayMessage}`),
     );
   }
   if (Array.isArray(data.waiting) && Array.isArray(data.shared)) return formatFiles(data);
@@ -340,6 +352,7 @@ function formatFeatureReply(command: string, data: Record<string, unknown>): str
               ? `offline, last seen ${dateTime(data.lastSeen)}`
               : 'offline, never seen'),
       ];
+      if (typeof data.awayMessage === 'string') lines.push(`  away: ${data.awayMessage}`);
       const rooms = data.rooms as string[];
       if (rooms.length > 0) lines.push(`  rooms: ${rooms.map(roomTag).join(', ')}`);
       return lines;

@@ -440,6 +440,12 @@ export class ChatCore implements ChatPort {
   /** A session registered or deleted its account: the directory shows it as it is now. */
   async accountChanged(session: Session): Promise<void> {
     await this.directory.claim(this.entryOf(session), session.id);
+    // IRC's account-notify, and any client that shows who is an account.
+    this.publish(this.presenceAudience(session), {
+      ev: 'account',
+      nick: session.nick,
+      account: session.account?.name ?? null,
+    });
   }
 
   private entryOf(session: {

@@ -64,6 +64,8 @@ export class Session {
   blocks: BlockList = NO_BLOCKS;
   /** The last events sent, for a resume; allocated on the first event. */
   recent: EventRing | null = null;
+  /** Set with `/away TEXT`: shown in `/who`, `/whois` and to IRC clients; null when here. */
+  awayMessage: string | null = null;
 
   constructor(init: {
     id: string;

@@ -84,6 +84,10 @@ export type EventPayload =
   | { ev: 'online'; nick: string; account: boolean }
   | { ev: 'offline'; nick: string; reason: LeaveReason; message?: string }
   | { ev: 'renamed'; from: string; to: string }
+  /** Someone set an away message (`/away TEXT`), or cleared it (`message: null`). */
+  | { ev: 'away'; nick: string; message: string | null }
+  /** A guest registered the nickname (`account`: its name), or deleted the account (null). */
+  | { ev: 'account'; nick: string; account: string | null }
   | {
       /** You are now in a room: after `/join` or `/create`, or restored at login. */
       ev: 'room_entered';

@@ -27,7 +27,11 @@ export interface TestNodes {
  */
 export async function startTestNodes(
   count: number,
-  options: { readonly set?: Readonly<Record<string, string | number>> } = {},
+  options: {
+    readonly set?: Readonly<Record<string, string | number>>;
+    /** Each node also listens for IRC clients on an ephemeral port. */
+    readonly irc?: boolean;
+  } = {},
 ): Promise<TestNodes> {
   const root = makeDataDir();
   const store = SqliteStore.open(root);
@@ -43,6 +47,7 @@ export async function startTestNodes(
         host: '127.0.0.1',
         port: 0,
         data: dataDir,
+        ...(options.irc && { ircPort: 0 }),
         set: Object.entries(options.set ?? {}).map(([key, value]) => `${key}=${value}`),
       },
       env: {},

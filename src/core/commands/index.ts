@@ -5,7 +5,7 @@ import { FILE_COMMANDS } from './files.js';
 import { broadcastCommand, msgCommand, sayCommand } from './messaging.js';
 import { blockCommand, blockedCommand, unblockCommand } from './blocking.js';
 import { inboxCommand } from './inbox.js';
-import { whoCommand, whoelseCommand } from './presence.js';
+import { awayCommand, whoCommand, whoelseCommand } from './presence.js';
 import { historyCommand, membersCommand, roomsCommand, topicCommand } from './room-info.js';
 import { closeCommand, createCommand, joinCommand, leaveCommand } from './rooms.js';
 import { removeCommand } from './room-removal.js';
@@ -38,6 +38,7 @@ export const ALL_COMMANDS: readonly CommandDefinition[] = [
   whoelseCommand,
   wholasthrCommand,
   whoisCommand,
+  awayCommand,
   inboxCommand,
   historyCommand,
   roomsCommand,

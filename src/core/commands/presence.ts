@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ruledText } from '../text-rules.js';
 import type { ChatCore } from '../chat-core.js';
 import type { SessionSummary } from '../../bus/bus.js';
 import type { Session } from '../session.js';
@@ -6,6 +7,8 @@ import { defineCommand } from './command.js';
 
 /** No input for this long shows a session as idle in `/who`. */
 export const IDLE_AFTER_MS = 5 * 60 * 1000;
+/** Longest away message, in characters (IRC's AWAYLEN says the same). */
+export const AWAY_MAX_LENGTH = 200;
 
 export type PresenceStatus = 'active' | 'idle' | 'away' | 'suspended';
 
@@ -15,7 +18,7 @@ export function describe(core: ChatCore, session: SessionSummary) {
   const idleMs = now - session.lastInputAt;
   const status: PresenceStatus = core.admin.moderation.isNameSuspended(session.nickKey)
     ? 'suspended'
-    : !session.connected
+    : !session.connected || session.away !== null
       ? 'away'
       : idleMs >= IDLE_AFTER_MS
         ? 'idle'
@@ -28,8 +31,35 @@ export function describe(core: ChatCore, session: SessionSummary) {
     account: session.account !== null,
     since: session.loginAt,
     idleSeconds: Math.floor(idleMs / 1000),
+    ...(session.away !== null && { awayMessage: session.away }),
   };
 }
+
+export const awayCommand = defineCommand({
+  phase: 'session',
+  info: {
+    name: 'away',
+    aliases: [],
+    bare: [],
+    args: [{ name: 'message', kind: 'text', optional: true }],
+    summary: 'say you are away (shown in /who and /whois); without a message, back again',
+    group: 'presence',
+  },
+  args: z.object({ message: ruledText('reason', z.string().max(AWAY_MAX_LENGTH)).optional() }),
+  handle({ core, session }, { message }) {
+    const away = message === undefined || message.trim() === '' ? null : message.trim();
+    if (away !== session.awayMessage) {
+      session.awayMessage = away;
+      // Everyone who hears of this user's logins hears of it (IRC's away-notify too).
+      core.publish(core.presenceAudience(session), {
+        ev: 'away',
+        nick: session.nick,
+        message: away,
+      });
+    }
+    return { away };
+  },
+});
 
 /** Everyone online on every node (but `except`), by nickname. */
 async function listOnline(core: ChatCore, except?: Session) {

@@ -27,7 +27,7 @@ export function summarize(core: ChatCore, session: Session): SessionSummary {
     account: session.account,
     loginAt: session.connectedAt,
     lastInputAt: session.lastInputAt,
-    away: null,
+    away: session.awayMessage,
     connected: session.link !== null,
     address: session.link?.outlet.address ?? null,
     rooms: [...session.joinedRooms],

@@ -1,4 +1,5 @@
 import { LOBBY } from '../../core/rooms/lobby.js';
+import { nameKey } from '../../core/names.js';
 import type { ChatEvent } from '../../core/events.js';
 import type { IrcClient } from './irc-client.js';
 import { formatMessage, lineSafe, type OutgoingTags } from './message.js';
@@ -34,6 +35,7 @@ export function translateEvent(client: IrcClient, event: ChatEvent): void {
       client.out(joinLine(client, event.nick, channelOf(LOBBY)));
       return;
     case 'offline':
+      client.shared.away.delete(nameKey(event.nick));
       if (event.nick === me) return;
       client.out(
         formatMessage(
@@ -46,7 +48,26 @@ export function translateEvent(client: IrcClient, event: ChatEvent): void {
       );
       return;
     case 'renamed':
+      moveAway(client, event.from, event.to);
       client.out(formatMessage(client.mask(event.from), 'NICK', [event.to]));
+      return;
+    case 'away':
+      rememberAway(client, event.nick, event.message);
+      // The user hears 305/306 in answer to AWAY; others with away-notify get AWAY.
+      if (event.nick === me || !client.has('away-notify')) return;
+      client.out(
+        formatMessage(
+          client.mask(event.nick),
+          'AWAY',
+          event.message === null ? [] : [lineSafe(event.message)],
+          [],
+          true,
+        ),
+      );
+      return;
+    case 'account':
+      if (client.has('account-notify'))
+        client.out(formatMessage(client.mask(event.nick), 'ACCOUNT', [event.account ?? '*']));
       return;
     case 'room_entered':
       renderJoin(client, event.room, event.owner, event.topic);
@@ -66,6 +87,7 @@ export function translateEvent(client: IrcClient, event: ChatEvent): void {
       return;
     case 'room_join':
       client.out(joinLine(client, event.nick, channelOf(event.room)));
+      awayOnJoin(client, event.nick);
       return;
     case 'room_leave':
       if (event.by !== undefined)
@@ -211,6 +233,28 @@ export function sendText(
       ? `\x01ACTION ${text.slice(action.length)}\x01`
       : text;
   for (const line of textLines(tags, client.mask(from), command, target, body)) client.out(line);
+}
+
+/** away-notify: a user who joins while away is followed by their AWAY (the spec asks it). */
+function awayOnJoin(client: IrcClient, nick: string): void {
+  if (!client.has('away-notify')) return;
+  const away = client.awayOf(nick);
+  if (away !== undefined)
+    client.out(formatMessage(client.mask(nick), 'AWAY', [lineSafe(away)], [], true));
+}
+
+/** Away messages of users on other nodes are known only from their `away` events. */
+function rememberAway(client: IrcClient, nick: string, message: string | null): void {
+  if (client.core.findSession(nameKey(nick))) return;
+  if (message === null) client.shared.away.delete(nameKey(nick));
+  else client.shared.away.set(nameKey(nick), message);
+}
+
+function moveAway(client: IrcClient, from: string, to: string): void {
+  const away = client.shared.away.get(nameKey(from));
+  if (away === undefined) return;
+  client.shared.away.delete(nameKey(from));
+  client.shared.away.set(nameKey(to), away);
 }
 
 function joinLine(client: IrcClient, nick: string, channel: string): string {

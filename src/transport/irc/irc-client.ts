@@ -18,10 +18,11 @@ export interface IrcGatewayShared {
   readonly serverName: string;
   readonly createdAt: Date;
   readonly motd: readonly string[];
-  /** Away messages of IRC users, by nickname key (Confab itself has no away message). */
+  /**
+   * Away messages (Confab's `/away`) by nickname key, as `away` events told them: for users
+   * on other nodes of a cluster, whose sessions this node cannot read.
+   */
   readonly away: Map<string, string>;
-  /** Every registered IRC client of this gateway, for away-notify. */
-  readonly clients: Set<IrcClient>;
 }
 
 /** Events waiting while something must come first (the welcome, a join's names). */
@@ -259,6 +260,14 @@ export class IrcClient {
     if (msgid !== undefined && this.has('message-tags')) tags.push(['msgid', msgid]);
     if (account && this.has('account-tag')) tags.push(['account', account]);
     return tags;
+  }
+
+  /** The away message of a user online (on any node), if they set one with AWAY or /away. */
+  awayOf(nick: string): string | undefined {
+    const key = nameKey(nick);
+    const session = this.core.findSession(key);
+    if (session) return session.awayMessage ?? undefined;
+    return this.shared.away.get(key);
   }
 
   /** The account of an online Confab user, for account-tag and extended-join. */

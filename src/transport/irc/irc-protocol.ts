@@ -120,9 +120,8 @@ export class IrcProtocol implements WireProtocol {
     return this.client?.registered ?? false;
   }
 
-  /** The connection is gone: it no longer gets away-notify and the like. */
+  /** The connection is gone: lines still queued are dropped. */
   closed(): void {
-    if (this.client) this.shared.clients.delete(this.client);
     this.lines.length = 0;
   }
 

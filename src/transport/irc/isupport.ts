@@ -1,12 +1,13 @@
 import type { Parameters } from '../../config/parameters.js';
+import { AWAY_MAX_LENGTH } from '../../core/commands/presence.js';
 import { NAME_MAX_LENGTH } from '../../core/names.js';
 
 /** Targets one PRIVMSG or NOTICE may name (TARGMAX). */
 export const MAX_MESSAGE_TARGETS = 4;
 /** Messages one CHATHISTORY request may return. */
 export const CHATHISTORY_MAX = 100;
-/** Longest AWAY message kept. */
-export const AWAY_MAX_LENGTH = 200;
+/** Longest AWAY message kept: Confab's `/away` limit. */
+export { AWAY_MAX_LENGTH };
 
 /**
  * RPL_ISUPPORT tokens. CASEMAPPING is `rfc7613`: Confab folds names by NFKC then Unicode

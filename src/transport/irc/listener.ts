@@ -34,7 +34,6 @@ export function createIrcShared(serverName: string, now: number): IrcGatewayShar
     createdAt: new Date(now),
     motd: DEFAULT_MOTD,
     away: new Map(),
-    clients: new Set(),
   };
 }
 

@@ -103,6 +103,6 @@ function reportStored(client: IrcClient, target: string, data: object): void {
   const stored = (data as { stored?: string[] }).stored ?? [];
   if (stored.length > 0)
     client.numeric(RPL.AWAY, target, 'Offline: your message is kept for their next login');
-  const away = client.shared.away.get(nameKey(target));
+  const away = client.awayOf(target);
   if (away !== undefined && stored.length === 0) client.numeric(RPL.AWAY, target, away);
 }

@@ -157,7 +157,6 @@ function welcome(client: IrcClient): void {
   const session = client.link.session;
   if (!session) return;
   client.registered = true;
-  client.shared.clients.add(client);
   const server = client.serverName;
   const nick = session.nick;
   const user = client.user?.username ?? nick;

@@ -4,7 +4,8 @@ import { roomOf } from './channels.js';
 import { channelOf, lobbyIsQuiet } from './events.js';
 import type { IrcClient } from './irc-client.js';
 import { AWAY_MAX_LENGTH } from './isupport.js';
-import { formatMessage, lineSafe, type IrcMessage } from './message.js';
+import { lineSafe, type IrcMessage } from './message.js';
+import { textFromIrc } from './text.js';
 import { ERR, RPL } from './numerics.js';
 
 interface WhoisData {
@@ -17,6 +18,7 @@ interface WhoisData {
   since?: number;
   idleSeconds?: number;
   status?: string;
+  awayMessage?: string;
 }
 
 interface MemberRow {
@@ -28,7 +30,7 @@ interface MemberRow {
 /** `H` here or `G` gone (away), `*` for an admin, `@` for a room's owner. */
 function whoFlags(client: IrcClient, nick: string, owner: boolean): string {
   const session = client.core.findSession(nameKey(nick));
-  const away = client.shared.away.has(nameKey(nick)) || session?.link === null;
+  const away = client.awayOf(nick) !== undefined || session?.link === null;
   return (away ? 'G' : 'H') + (session?.isAdmin ? '*' : '') + (owner ? '@' : '');
 }
 
@@ -87,7 +89,7 @@ export async function handleWhois(client: IrcClient, message: IrcMessage): Promi
   if (channels.length > 0) client.numeric(RPL.WHOISCHANNELS, who, channels.join(' '));
   client.numeric(RPL.WHOISSERVER, who, s, 'Confab');
   if (data.role === 'admin') client.numeric(RPL.WHOISOPERATOR, who, 'is a server administrator');
-  const away = client.shared.away.get(nameKey(who));
+  const away = data.awayMessage ?? client.awayOf(who);
   if (away !== undefined) client.numeric(RPL.AWAY, who, away);
   else if (data.status === 'away')
     client.numeric(RPL.AWAY, who, 'Connection lost: waiting to resume');
@@ -130,7 +132,7 @@ export function handleUserhost(client: IrcClient, message: IrcMessage): void {
   const replies = message.params.slice(0, 5).flatMap((nick) => {
     const session = client.core.findSession(nameKey(nick));
     if (!session) return [];
-    const away = client.shared.away.has(session.nickKey) ? '-' : '+';
+    const away = session.awayMessage !== null || session.link === null ? '-' : '+';
     return [
       `${session.nick}${session.isAdmin ? '*' : ''}=${away}${session.nick}@${client.serverName}`,
     ];
@@ -139,35 +141,24 @@ export function handleUserhost(client: IrcClient, message: IrcMessage): void {
 }
 
 /**
- * AWAY is kept by the gateway: Confab has no away message of its own, so it is seen by
- * IRC users (WHOIS, RPL_AWAY, away-notify), not by terminal or browser users.
+ * AWAY is Confab's `/away`: kept on the session, so terminal and browser users see it in
+ * `/who` and `/whois`, and every node's IRC users get it through the `away` event
+ * (away-notify, see events.ts).
  */
-export function handleAway(client: IrcClient, message: IrcMessage): void {
-  const session = client.link.session!;
+export async function handleAway(client: IrcClient, message: IrcMessage): Promise<void> {
   const text = message.params[0];
   const away =
-    text === undefined || text === '' ? undefined : lineSafe(text).slice(0, AWAY_MAX_LENGTH);
-  if (away === undefined) {
-    client.shared.away.delete(session.nickKey);
+    text === undefined || text.trim() === ''
+      ? undefined
+      : (textFromIrc(lineSafe(text), client.nick) ?? '').slice(0, AWAY_MAX_LENGTH);
+  const reply = await client.request('away', away === undefined ? {} : { message: away });
+  if (!reply.ok) {
+    client.replyError('AWAY', reply.error);
+    return;
+  }
+  if ((reply.data as { away: string | null }).away === null)
     client.numeric(RPL.UNAWAY, 'You are no longer marked as being away');
-  } else {
-    client.shared.away.set(session.nickKey, away);
-    client.numeric(RPL.NOWAWAY, 'You have been marked as being away');
-  }
-  for (const other of client.shared.clients) {
-    if (!other.has('away-notify') || other.link.session === null) continue;
-    if (other !== client && !shareRoom(other, client)) continue;
-    other.out(
-      formatMessage(other.mask(session.nick), 'AWAY', away === undefined ? [] : [away], [], true),
-    );
-  }
-}
-
-function shareRoom(a: IrcClient, b: IrcClient): boolean {
-  if (!lobbyIsQuiet(a)) return true;
-  const mine = a.link.session?.joinedRooms;
-  for (const key of b.link.session?.joinedRooms ?? []) if (mine?.has(key)) return true;
-  return false;
+  else client.numeric(RPL.NOWAWAY, 'You have been marked as being away');
 }
 
 export async function handleKill(client: IrcClient, message: IrcMessage): Promise<void> {
