@@ -1,7 +1,7 @@
 import { illFormedPath } from './text-rules.js';
 import type { z } from 'zod';
 import { StoreUnavailableError } from '../store/store.js';
-import type { CommandInfo } from './catalog.js';
+import { paramsOf, type CommandInfo } from './catalog.js';
 import type { ChatCore, Request } from './chat-core.js';
 import type { CommandDefinition, LoginContext } from './commands/command.js';
 import { ChatError, ERROR_CODES } from './errors.js';
@@ -44,7 +44,14 @@ export class RequestDispatcher {
       this.table.set(command.info.name, command);
     }
     this.catalogue = Object.freeze(
-      commands.map((command) => Object.freeze({ ...command.info, admin: command.admin === true })),
+      commands.map((command) =>
+        Object.freeze({
+          ...command.info,
+          // From the schema requests are checked with, never a list kept by hand.
+          params: paramsOf(command.args),
+          admin: command.admin === true,
+        }),
+      ),
     );
   }
 

@@ -38,6 +38,38 @@ export interface ArgInfo {
   readonly prompt?: string;
 }
 
+/**
+ * One key of a request's `args` as the server validates it: derived from the very schema
+ * the server checks requests with, so it cannot drift from what the server accepts.
+ * `args` (above) is how people type a command; `params` is what goes on the wire.
+ */
+export interface ParamInfo {
+  /** The key in the request's `args`. */
+  readonly name: string;
+  /**
+   * The JSON type: `string`, `integer`, `number`, `boolean`, `string[]`, `integer[]`, or
+   * alternatives joined with `|` (`string|integer`).
+   */
+  readonly type: string;
+  /** Whether the request may leave it out. */
+  readonly optional: boolean;
+  /** The value the server uses when it is left out. */
+  readonly default?: unknown;
+  /** The only values allowed. */
+  readonly values?: readonly unknown[];
+  /** Smallest and largest value (numbers). */
+  readonly min?: number;
+  readonly max?: number;
+  /** Shortest and longest string, in UTF-16 code units as JavaScript counts them. */
+  readonly minLength?: number;
+  readonly maxLength?: number;
+  /** Fewest and most items (arrays). */
+  readonly minItems?: number;
+  readonly maxItems?: number;
+  /** A regular expression (ECMAScript syntax) the whole string must match. */
+  readonly pattern?: string;
+}
+
 export interface CommandInfo {
   /** The request name on the wire, and the `/name` users type. */
   readonly name: string;
@@ -45,7 +77,10 @@ export interface CommandInfo {
   readonly aliases: readonly string[];
   /** Spellings that work without `/` or `!`, as in the seeds (`quit`, `whoelse`). */
   readonly bare: readonly string[];
+  /** The arguments as people type them, in order (the line parser's view). */
   readonly args: readonly ArgInfo[];
+  /** Every key the request's `args` may hold on the wire, with its type. */
+  readonly params: readonly ParamInfo[];
   readonly summary: string;
   readonly admin: boolean;
   /** Feature area, for grouping in help and menus. */

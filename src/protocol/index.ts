@@ -10,3 +10,5 @@ export * from './events.js';
 export * from './frames.js';
 export * from './version.js';
 export * from './parse.js';
+// Types only: the schemas themselves stay out of the browser bundle (see replies.ts).
+export type { ReplyCommand, ReplyData } from './replies.js';

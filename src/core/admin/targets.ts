@@ -24,13 +24,14 @@ export type OnlineTarget = Target & ({ session: Session } | { remote: DirectoryE
 /** Finds a user by name, online or registered; a name that is neither is a clear error. */
 export async function findTarget(core: ChatCore, name: string): Promise<Target> {
   const checked = checkName(name);
-  if (!checked.ok) throw new ChatError('unknown_user', `No user called "${name}"`, { name });
+  if (!checked.ok)
+    throw new ChatError('unknown_user', `No user called "${name}"`, { unknown: [name] });
   const session = core.findSession(checked.key);
   const remote = session ? undefined : await core.findRemote(checked.key);
   const account = await core.store.accounts.findByKey(checked.key);
   if (!session && !remote && !account)
     throw new ChatError('unknown_user', `No user called "${name}" is online or registered`, {
-      name,
+      unknown: [name],
     });
   return {
     name: session?.nick ?? remote?.nick ?? account?.name ?? checked.name,
@@ -57,7 +58,9 @@ export async function findOnlineTarget(core: ChatCore, name: string): Promise<On
         account: undefined,
       };
   }
-  throw new ChatError('unknown_user', `Nobody called "${name}" is online`, { name });
+  throw new ChatError('unknown_user', `Nobody called "${name}" is online`, {
+    unknown: [name],
+  });
 }
 
 /**

@@ -21,7 +21,7 @@ export interface SessionContext extends LoginContext {
 }
 
 interface BaseCommand<S extends z.ZodType> {
-  readonly info: Omit<CommandInfo, 'admin'>;
+  readonly info: Omit<CommandInfo, 'admin' | 'params'>;
   readonly args: S;
   /** Admin-only commands are refused with `not_authorized` to everyone else, in one place. */
   readonly admin?: boolean;
