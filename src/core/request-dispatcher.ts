@@ -66,8 +66,15 @@ export class RequestDispatcher {
       ? ({ kind: 'run' } as const)
       : core.requestGuard.admit(link);
     if (admission.kind === 'close') {
-      core.closeLink(link, admission.code, admission.message);
-      return Promise.resolve();
+      const { code, message } = admission;
+      // Every request gets exactly one reply: the ones before this still get theirs, this
+      // one is refused in its turn, and only then is the connection closed.
+      return link.enqueue(async () => {
+        await link.repliesSent();
+        if (link.isClosed) return;
+        link.outlet.send(errorReply(request.id, 'too_many_requests', message));
+        core.closeLink(link, code, message);
+      });
     }
     return link.enqueue(async (release) => {
       try {

@@ -64,6 +64,7 @@ export const ERROR_CODES = {
   confirmation_required: 'Nothing was done: that needs an explicit yes',
   reply_too_large: 'The reply would exceed the largest frame the server sends',
   unsupported_version: 'The server speaks none of those protocol versions',
+  too_many_requests: 'Too many requests before logging in: the connection is closed',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

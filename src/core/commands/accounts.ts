@@ -84,12 +84,14 @@ export const deregisterCommand = defineCommand({
     summary: 'delete your account and its data (you stay on as a guest)',
     group: 'account',
   },
-  args: z.object({ password: z.string().max(1024), confirm: z.boolean() }),
+  // `confirm` left out is a deletion not confirmed (`confirmation_required`), not a
+  // malformed request: nothing is deleted without an explicit `true`.
+  args: z.object({ password: z.string().max(1024), confirm: z.boolean().optional() }),
   async handle({ core, session }, { password, confirm }) {
     if (!session.account) throw new ChatError('account_required');
     if (session.account.role === 'admin')
       throw new ChatError('not_authorized', 'The admin account cannot be deleted');
-    if (!confirm) throw new ChatError('confirmation_required');
+    if (confirm !== true) throw new ChatError('confirmation_required');
     const account = await confirmOwnPassword(core, session, password);
     await core.store.accounts.delete(account.id);
     core.rooms.forgetAccount(account.id);

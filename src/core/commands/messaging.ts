@@ -104,8 +104,13 @@ export const msgCommand = defineCommand({
     group: 'messaging',
   },
   args: z.object({ to: z.array(z.string()).min(1).max(100), text: z.string() }),
-  async handle({ core, session, ordered }, { to, text }) {
+  async handle({ core, session, ordered }, { to: named, text }) {
     checkText(core, text);
+    // The sender is never a recipient (it would be reported delivered, and the sender's
+    // copy is the reply): left out of a group, refused alone.
+    const to = named.filter((name) => nameKey(name) !== session.nickKey);
+    if (to.length === 0)
+      throw new ChatError('invalid_target', 'You cannot send a private message to yourself');
     const resolved = await resolvePrivateRecipients(core, session, to);
     const { live, stored: offline, unknown, full } = resolved;
     const delivered = [...live.map((target) => target.nick), ...resolved.hiddenLive];

@@ -78,4 +78,5 @@ export const IRC_ERROR_FORMS: Readonly<Record<ErrorCode, IrcErrorForm>> = {
   confirmation_required: { fail: 'CONFIRMATION_REQUIRED' },
   unsupported_version: { fail: 'UNSUPPORTED_VERSION' },
   reply_too_large: { fail: 'REPLY_TOO_LARGE' },
+  too_many_requests: { fail: 'TOO_MANY_REQUESTS' },
 };
