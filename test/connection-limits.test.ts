@@ -81,7 +81,8 @@ describe('registration deadline', () => {
     client.send({ id: 99, cmd: 'ping' });
     await client.closed();
     expect(client.closingCode).toBe('too_many_requests');
-    expect(client.replyTo(99)).toBeUndefined();
+    // Every request gets exactly one reply, this one included (issue 14).
+    expect(client.replyTo(99)).toMatchObject({ ok: false, error: { code: 'too_many_requests' } });
   });
 });
 
