@@ -143,7 +143,10 @@ describe('protocol contract (real server)', () => {
     await ok(alice, 'who');
     await ok(alice, 'whoelse');
     await ok(alice, 'wholasthr');
+    await ok(bob, 'away', { message: 'at lunch' });
     await ok(alice, 'whois', { name: 'bob' });
+    await ok(alice, 'who');
+    await ok(bob, 'away');
     await ok(alice, 'inbox');
     await ok(alice, 'inbox', { which: 'all' });
     await ok(alice, 'history', { room: 'lobby', count: 10 });

@@ -45,6 +45,8 @@ const userLine = z.strictObject({
   account: z.boolean(),
   since: millis,
   idleSeconds: count,
+  /** While an away message is set (`away`). */
+  awayMessage: z.string().optional(),
 });
 
 const whoisReply = z.union([
@@ -187,6 +189,7 @@ export const REPLY_SCHEMAS = {
     windowSeconds: z.number().int().positive(),
   }),
   whois: whoisReply,
+  away: z.strictObject({ away: z.string().nullable() }),
   // rooms
   create: roomInfo,
   join: roomInfo,
