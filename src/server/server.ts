@@ -21,6 +21,7 @@ import { createIrcShared, IrcListener } from '../transport/irc/listener.js';
 import { WebSocketEndpoint } from '../transport/websocket/endpoint.js';
 import { VERSION } from '../version.js';
 import { defaultWebRoot } from '../web/static-files.js';
+import { FILE_ROUTE, fileRoutes } from '../web/file-route.js';
 import { WebListener } from '../web/web-listener.js';
 import { loadPasswordPolicy } from '../core/accounts/passwords.js';
 import { ensureAdminAccount, type AdminBootstrap } from './admin-bootstrap.js';
@@ -214,6 +215,8 @@ export async function startServer(
         metricsRoute(metrics, (address) => allowed.trusts(address)),
       );
     }
+    const fileRoute = fileRoutes(core);
+    web.routes.add('GET', FILE_ROUTE, fileRoute.get).add('PUT', FILE_ROUTE, fileRoute.put);
     web.routes.add('GET', '/healthz', livenessRoute());
     web.routes.add(
       'GET',

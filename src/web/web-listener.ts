@@ -27,7 +27,13 @@ export interface WebListenerOptions {
 
 /** A request's head must arrive within this; a slowloris holds nothing for long. */
 const HEADERS_TIMEOUT_MS = 10_000;
-const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * A connection that moves no byte for this long is closed. Bodies are bounded by
+ * inactivity, not by a total time: a file upload (PUT /file) may take minutes, but a
+ * client that stops sending, or stops reading a download, is let go. (`ws` clears this
+ * on an upgraded connection, which keeps its own ping deadlines.)
+ */
+const IDLE_TIMEOUT_MS = 30_000;
 
 /**
  * The HTTP(S) listener: the browser client's files, `/ws`, and whatever other modules
@@ -58,13 +64,14 @@ export class WebListener {
       );
     const serverOptions: http.ServerOptions = {
       headersTimeout: HEADERS_TIMEOUT_MS,
-      requestTimeout: REQUEST_TIMEOUT_MS,
+      requestTimeout: 0,
     };
     const onRequest = (request: http.IncomingMessage, response: http.ServerResponse) =>
       this.handle(request, response);
     this.server = options.tls
       ? https.createServer({ ...serverOptions, ...options.tls }, onRequest)
       : http.createServer(serverOptions, onRequest);
+    this.server.setTimeout(IDLE_TIMEOUT_MS, (socket) => socket.destroy());
     this.server.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) =>
       this.upgrade(request, socket, head),
     );

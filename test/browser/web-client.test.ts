@@ -145,6 +145,11 @@ describe('the web client in Chromium', () => {
 
   it('sends a dropped file to the line user with the right SHA-256, and takes one back', async () => {
     const bytes = Buffer.from(Array.from({ length: 150_000 }, (_, i) => (i * 7919) % 251));
+    // The bytes go over HTTP (PUT and GET on short-lived /file links), not as frames.
+    const fileRequests: string[] = [];
+    alice.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/file') fileRequests.push(request.method());
+    });
     await alice.getByRole('button', { name: /^Lobby/ }).click();
     carol.child.stdin.write('/msg alice file coming your way\n');
     const withCarol = alice.getByRole('button', { name: /@carol/ });
@@ -176,6 +181,9 @@ describe('the web client in Chromium', () => {
     const fetched = readFileSync((await download.path())!);
     expect(sha256(fetched)).toBe(sha256(readFileSync(reply)));
     await sees(alice, 'SHA-256');
+    expect(fileRequests).toEqual(['PUT', 'GET']);
+    // Fetched and checked: the file left the server, and its sender was told.
+    await carol.waitForOutput(/reply\.txt \(f\d+\) was fetched by alice/);
   }, 60_000);
 
   it('renders a corpus of hostile messages as text: no markup, no script, no dialog', async () => {

@@ -1,6 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import type { ServerEvent } from '../../src/protocol/index.js';
 import type { WsClient } from './ws-client.js';
 
 /** What the UI shows of a transfer in progress. */
@@ -23,9 +22,6 @@ interface StartReply {
   readonly sha256?: string;
 }
 
-/** Chunks asked for at once while downloading (the server allows up to 32). */
-const DOWNLOAD_WINDOW = 8;
-
 /**
  * SHA-256 of a file, as 64 hex digits. SubtleCrypto where the page is a secure context
  * (HTTPS or localhost); elsewhere (plain HTTP on a LAN address, where browsers withhold
@@ -44,25 +40,33 @@ export async function sha256Hex(blob: Blob): Promise<string> {
   return bytesToHex(hash.digest());
 }
 
-function toBase64(bytes: Uint8Array): string {
-  let binary = '';
-  const step = 0x8000;
-  for (let index = 0; index < bytes.length; index += step)
-    binary += String.fromCharCode(...bytes.subarray(index, index + step));
-  return btoa(binary);
+interface LinkReply {
+  readonly token: string;
+  readonly expiresAt: number;
 }
 
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let index = 0; index < binary.length; index++) bytes[index] = binary.charCodeAt(index);
-  return bytes;
+/** A file link from `filelink` as a URL on this page's own server (`/file?t=TOKEN`). */
+function linkUrl(token: string): string {
+  return new URL(`/file?t=${encodeURIComponent(token)}`, location.href).href;
+}
+
+/** The server's JSON answer to a file request, or its error as an `Error`. */
+function parseAnswer(status: number, text: string): Record<string, unknown> {
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // Not JSON: a proxy's page or a cut connection; the status says enough.
+  }
+  if (status >= 200 && status < 300) return body;
+  throw new Error(typeof body.message === 'string' ? body.message : `HTTP ${status}`);
 }
 
 /**
  * Sends a file: to a user (`send`) or to the shared area (`upload`). The server checks
- * size, quota and recipient before any byte moves; chunks then go with at most `window`
- * unanswered, and `filedone` makes the server compare the SHA-256.
+ * size, quota and recipient before any byte moves; the bytes then go in one HTTP PUT to a
+ * short-lived link (streamed from disk by the browser, with upload progress), and the
+ * server compares the SHA-256 when the last byte is in.
  */
 export async function uploadFile(
   client: WsClient,
@@ -81,98 +85,77 @@ export async function uploadFile(
     direction: 'up',
     name: start.name,
     size: file.size,
-    done: start.offset,
+    done: 0,
   };
   progress(transfer);
-  const window = Math.max(1, start.window ?? 8);
-  const inFlight = new Set<Promise<unknown>>();
-  for (let offset = start.offset; offset < file.size; offset += start.chunkBytes) {
-    const bytes = new Uint8Array(await file.slice(offset, offset + start.chunkBytes).arrayBuffer());
-    const sent = client
-      .request('filechunk', { transfer: start.transfer, offset, data: toBase64(bytes) })
-      .then(() => {
-        transfer.done += bytes.length;
+  try {
+    const link = await client.request<LinkReply>('filelink', { transfer: start.transfer });
+    const answer = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      // XMLHttpRequest, not fetch: only it reports upload progress.
+      const request = new XMLHttpRequest();
+      request.open('PUT', linkUrl(link.token));
+      request.upload.onprogress = (event) => {
+        transfer.done = event.loaded;
         progress(transfer);
-      });
-    inFlight.add(sent);
-    void sent.finally(() => inFlight.delete(sent)).catch(() => undefined);
-    if (inFlight.size >= window) await Promise.race(inFlight);
+      };
+      request.onload = () => {
+        try {
+          resolve(parseAnswer(request.status, request.responseText));
+        } catch (error) {
+          reject(error as Error);
+        }
+      };
+      request.onerror = () => reject(new Error('The upload was cut off'));
+      request.send(file);
+    });
+    if (answer.received !== file.size || typeof answer.sha256 !== 'string')
+      throw new Error(`Only ${String(answer.received)} of ${file.size} bytes arrived`);
+    return { name: String(answer.name), size: Number(answer.size), sha256: answer.sha256 };
+  } catch (error) {
+    await client.request('filecancel', { transfer: start.transfer }).catch(() => undefined);
+    throw error;
   }
-  await Promise.all(inFlight);
-  const done = await client.request<{ name: string; size: number; sha256: string }>('filedone', {
-    transfer: start.transfer,
-  });
-  return done;
 }
 
 /**
- * Fetches a file sent to you (`get`) or a shared one (`download`) into memory, grants
- * credit as chunks arrive, checks the SHA-256 in the browser, and only then confirms
- * with `filedone` (which deletes a file sent to you from the server).
+ * Fetches a file sent to you or a shared one over HTTP (a short-lived link from
+ * `filelink`) into memory with progress, checks the SHA-256 in the browser, and only
+ * then confirms with `filedone` (which deletes a file sent to you from the server).
  */
 export async function downloadFile(
   client: WsClient,
-  request: { cmd: 'get'; from: string; file: string } | { cmd: 'download'; file: string },
+  request: { from?: string; file: string },
   progress: (transfer: WebTransfer) => void,
 ): Promise<{ name: string; blob: Blob; sha256: string }> {
-  const { cmd, ...args } = request;
+  const link = await client.request<LinkReply & { name: string; size: number; sha256: string }>(
+    'filelink',
+    request,
+  );
+  const transfer: WebTransfer = {
+    id: link.token,
+    direction: 'down',
+    name: link.name,
+    size: link.size,
+    done: 0,
+  };
+  progress(transfer);
+  const response = await fetch(linkUrl(link.token), { cache: 'no-store' });
+  if (!response.ok || !response.body) parseAnswer(response.status, await response.text());
   const chunks: Uint8Array[] = [];
-  let received = 0;
-  let transferId: string | undefined;
-  const early: Extract<ServerEvent, { ev: 'filedata' }>[] = [];
-  let onChunk: ((event: Extract<ServerEvent, { ev: 'filedata' }>) => void) | undefined;
-  let fail: ((error: Error) => void) | undefined;
-  const stop = client.onEvent((event) => {
-    if (event.ev === 'filedata') {
-      if (transferId === undefined) early.push(event);
-      else if (event.transfer === transferId) onChunk?.(event);
-    } else if (event.ev === 'fileabort' && event.transfer === transferId) {
-      fail?.(new Error(event.message));
-    }
-  });
-  try {
-    const start = await client.request<StartReply>(cmd, { ...args, window: DOWNLOAD_WINDOW });
-    transferId = start.transfer;
-    const transfer: WebTransfer = {
-      id: start.transfer,
-      direction: 'down',
-      name: start.name,
-      size: start.size,
-      done: 0,
-    };
+  const reader = response.body!.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    transfer.done += value.length;
     progress(transfer);
-    await new Promise<void>((resolve, reject) => {
-      fail = reject;
-      let credit = 0;
-      onChunk = (event) => {
-        if (event.offset !== received) return reject(new Error('A chunk arrived out of order'));
-        const bytes = fromBase64(event.data);
-        chunks.push(bytes);
-        received += bytes.length;
-        transfer.done = received;
-        progress(transfer);
-        if (received >= start.size) return resolve();
-        // Credit back in batches of half the window: fewer requests, never a stall.
-        if (++credit >= DOWNLOAD_WINDOW / 2) {
-          client.request('filecredit', { transfer: start.transfer, chunks: credit }).catch(reject);
-          credit = 0;
-        }
-      };
-      if (start.size === 0) resolve();
-      for (const event of early.splice(0)) if (event.transfer === transferId) onChunk(event);
-      client.onClose(() => reject(new Error('The connection closed during the download')));
-    });
-    const blob = new Blob(chunks as BlobPart[]);
-    const digest = await sha256Hex(blob);
-    if (start.sha256 && digest !== start.sha256) {
-      await client.request('filecancel', { transfer: start.transfer }).catch(() => undefined);
-      throw new Error(`${start.name}: the SHA-256 does not match; the file was discarded`);
-    }
-    await client.request('filedone', { transfer: start.transfer });
-    return { name: start.name, blob, sha256: digest };
-  } finally {
-    stop();
   }
+  const blob = new Blob(chunks as BlobPart[]);
+  const digest = await sha256Hex(blob);
+  if (blob.size !== link.size || digest !== link.sha256)
+    throw new Error(`${link.name}: the SHA-256 does not match; the file was discarded`);
+  await client.request('filedone', { transfer: link.token });
+  return { name: link.name, blob, sha256: digest };
 }
 
 /** Hands a downloaded file to the browser's own download (saved where the user chose). */

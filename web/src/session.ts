@@ -582,9 +582,7 @@ export class WebSession {
     try {
       const result = await downloadFile(
         client,
-        offer.shared
-          ? { cmd: 'download', file: offer.file }
-          : { cmd: 'get', from: offer.from, file: offer.file },
+        offer.shared ? { file: offer.file } : { from: offer.from, file: offer.file },
         (transfer) => this.progress(transfer),
       );
       if (!offer.shared) this.offers = this.offers.filter((o) => o.file !== offer.file);

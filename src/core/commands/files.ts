@@ -230,6 +230,32 @@ export const fileResumeCommand = defineCommand({
   },
 });
 
+export const fileLinkCommand = defineCommand({
+  phase: 'session',
+  unmetered: hasTransferUnderWay,
+  info: hidden(
+    'filelink',
+    'a short-lived HTTP link: GET a file sent to you or shared, or PUT an upload you opened',
+  ),
+  args: z.object({
+    transfer: transferId.optional(),
+    from: z.string().max(64).optional(),
+    file: fileRef.optional(),
+  }),
+  async handle({ core, session }, { transfer, from, file }) {
+    const files = filesOf(core);
+    if (transfer !== undefined && from === undefined && file === undefined)
+      return files.uploadLink(session, transfer);
+    if (transfer !== undefined || file === undefined)
+      throw new ChatError('invalid_args', 'Give transfer (an upload), or file (and from)');
+    const stored =
+      from === undefined
+        ? await files.findShared(file)
+        : await files.findWaiting(session, from, file);
+    return files.downloadLink(session, stored);
+  },
+});
+
 export const FILE_COMMANDS = [
   sendCommand,
   filesCommand,
@@ -243,4 +269,5 @@ export const FILE_COMMANDS = [
   fileDoneCommand,
   fileCancelCommand,
   fileResumeCommand,
+  fileLinkCommand,
 ];

@@ -6,11 +6,13 @@ import type { Link, Session } from '../session.js';
 import { Downloads } from './downloads.js';
 import { publicFileId, type FileContext } from './file-common.js';
 import { FileLifecycle } from './file-lifecycle.js';
+import { HttpLinks, type HttpLink } from './http-links.js';
 import { Uploads, type FileOffer } from './uploads.js';
 
 export { chunkBytesFor, partyOf, publicFileId } from './file-common.js';
 export { MAX_DOWNLOAD_CREDIT, MAX_DOWNLOADS_PER_LINK } from './downloads.js';
 export type { FileEntry } from './file-lifecycle.js';
+export { HTTP_LINK_MS, type HttpLink } from './http-links.js';
 export { MAX_UPLOADS_PER_SESSION, UPLOAD_WINDOW, type FileOffer } from './uploads.js';
 
 const services = new WeakMap<ChatCore, FileService>();
@@ -42,7 +44,10 @@ export class FileService implements SessionObserver {
   private readonly uploads: Uploads;
   private readonly downloads: Downloads;
   private readonly lifecycle: FileLifecycle;
+  private readonly links: HttpLinks;
   private nextTransfer = 1;
+
+  private readonly ctx: FileContext;
 
   private constructor(
     private readonly core: ChatCore,
@@ -54,9 +59,11 @@ export class FileService implements SessionObserver {
       creating: new Set(),
       newTransferId: () => `t${this.nextTransfer++}`,
     };
+    this.ctx = ctx;
     this.downloads = new Downloads(ctx);
     this.lifecycle = new FileLifecycle(ctx, this.downloads);
     this.uploads = new Uploads(ctx, this.lifecycle);
+    this.links = new HttpLinks(() => core.clock.now());
   }
 
   /** Cleans up what a previous run left, then follows the core's sessions. */
@@ -110,9 +117,13 @@ export class FileService implements SessionObserver {
     this.downloads.grantCredit(session, transfer, chunks);
   }
 
-  /** The client has the whole file and its hash matched: a sent file is done with. */
+  /**
+   * The client has the whole file and its hash matched: a sent file is done with.
+   * `transfer` is a native download's id, or the token of a GET link that served it all.
+   */
   async finishDownload(session: Session, transfer: string) {
-    const file = this.downloads.finish(session, transfer);
+    const file =
+      this.links.delivered(session, transfer)?.file ?? this.downloads.finish(session, transfer);
     if (file.recipient) await this.lifecycle.retire(file, 'fetched', session.nick);
     return { file: publicFileId(file) };
   }
@@ -121,6 +132,58 @@ export class FileService implements SessionObserver {
     const upload = this.uploads.cancel(session, transfer);
     if (upload !== false) return upload;
     this.downloads.cancel(session, transfer);
+  }
+
+  // ---- bytes over HTTP (the web listener's /file route) --------------------------------
+
+  /** A GET link for a file this session may fetch (found by `findWaiting`/`findShared`). */
+  downloadLink(session: Session, file: StoredFile) {
+    const { token, expiresAt } = this.links.issue(session, 'GET', file);
+    return {
+      token,
+      expiresAt,
+      file: publicFileId(file),
+      name: file.name,
+      size: file.size,
+      sha256: file.sha256,
+      from: file.sender,
+    };
+  }
+
+  /** A PUT link for an upload of this session that `send` or `upload` opened. */
+  uploadLink(session: Session, transfer: string) {
+    const upload = this.uploads.resume(session, transfer);
+    const file = this.uploads.fileOf(session, transfer);
+    const { token, expiresAt } = this.links.issue(session, 'PUT', file, transfer);
+    return { token, expiresAt, transfer, size: upload.size, offset: upload.offset };
+  }
+
+  /** The link `token` names, checked live (unknown or expired: `unknown_transfer`). */
+  redeemLink(token: string, method: 'GET' | 'PUT'): HttpLink {
+    return this.links.redeem(token, method);
+  }
+
+  /** Opens a GET link's blob for reading; the caller closes it. */
+  openLinkBlob(link: HttpLink) {
+    return this.ctx.blobs.open(link.file.storageName).catch(() => {
+      throw new ChatError('unknown_file', `${link.file.name} is no longer on the server`);
+    });
+  }
+
+  /** Counts bytes a GET link sent (`filedone` needs them all) and reports them. */
+  linkServed(link: HttpLink, bytes: number): void {
+    link.served += bytes;
+    this.core.telemetry.fileBytes('out', bytes);
+  }
+
+  /** The next bytes of a PUT link's upload: the native transfer's checks, without base64. */
+  putLinkBytes(link: HttpLink, offset: number, bytes: Buffer) {
+    return this.uploads.putBytes(link.session, link.transfer!, offset, bytes);
+  }
+
+  /** Where a PUT link's upload stands (bytes stored, size, largest piece per write). */
+  linkUploadState(link: HttpLink) {
+    return this.uploads.resume(link.session, link.transfer!);
   }
 
   // ---- files at rest -----------------------------------------------------------------
@@ -167,11 +230,13 @@ export class FileService implements SessionObserver {
 
   stopping(): void {
     this.lifecycle.stop();
+    this.links.forgetAll();
     this.downloads.endAll();
     this.uploads.dropAll();
   }
 
   private async cleanUpSession(session: Session): Promise<void> {
+    this.links.forget(session);
     this.downloads.endAll(session);
     await this.uploads.sessionEnded(session);
     if (!session.account) await this.lifecycle.forgetGuest(session);
