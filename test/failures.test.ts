@@ -44,6 +44,9 @@ describe('durability settings', () => {
     const db = database(server);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    // The connection that writes, on the writer thread, as well.
+    expect(await server.writerPragma('journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+    expect(await server.writerPragma('synchronous')).toEqual([{ synchronous: 2 }]);
   });
 });
 
@@ -56,9 +59,9 @@ describe('a full disk', () => {
     const alice = await server.connect('alice');
     const bob = await server.connect('bob');
     const bobSees = collect(bob);
-    const db = database(server);
-    const pages = db.pragma('page_count', { simple: true }) as number;
-    db.pragma(`max_page_count = ${pages}`);
+    const pages = database(server).pragma('page_count', { simple: true }) as number;
+    // On the connection that writes: the writer thread's.
+    await server.writerPragma(`max_page_count = ${pages}`);
 
     const text = 'y'.repeat(200);
     let error: RequestError | undefined;
@@ -82,7 +85,7 @@ describe('a full disk', () => {
     );
 
     // Space returns.
-    db.pragma('max_page_count = 1073741823');
+    await server.writerPragma('max_page_count = 1073741823');
     const toBob = bob.waitFor((e) => e.ev === 'message' && e.text === 'space again');
     const ack = await alice.request<{ mid: number }>('say', { text: 'space again' });
     expect(await toBob).toMatchObject({ mid: ack.mid, from: 'alice' });
@@ -98,15 +101,14 @@ describe('a read-only database', () => {
     const alice = await server.connect('alice');
     const bob = await server.connect('bob');
     const bobSees = collect(bob);
-    const db = database(server);
-    db.pragma('query_only = ON');
+    await server.writerPragma('query_only = ON');
     expect((await failure(alice.request('say', { text: 'lost?' }))).code).toBe('storage_failed');
     expect((await failure(alice.request('msg', { to: ['bob'], text: 'lost?' }))).code).toBe(
       'storage_failed',
     );
     await bob.request('ping');
     expect(bobSees.filter((e) => e.ev === 'message' || e.ev === 'private')).toEqual([]);
-    db.pragma('query_only = OFF');
+    await server.writerPragma('query_only = OFF');
     await expect(alice.request('msg', { to: ['bob'], text: 'back' })).resolves.toMatchObject({
       delivered: ['bob'],
     });

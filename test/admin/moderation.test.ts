@@ -344,12 +344,11 @@ describe('/lock and /unlock', () => {
     const admin = await loginAdmin(server);
     const bob = await server.connect('bob');
     const bobSees = collect(bob);
-    const db = server.database;
     // As a read-only database file would (see test/failures.test.ts).
-    db.pragma('query_only = ON');
+    await server.writerPragma('query_only = ON');
     expect((await errorOf(admin.request('lock'))).code).toBe('storage_failed');
     expect((await errorOf(admin.request('monitor', { state: 'on' }))).code).toBe('storage_failed');
-    db.pragma('query_only = OFF');
+    await server.writerPragma('query_only = OFF');
     await expect(server.connect('carol')).resolves.toBeDefined();
     await bob.request('ping');
     expect(bobSees.filter((e) => e.ev === 'notice' || e.ev === 'monitor')).toEqual([]);

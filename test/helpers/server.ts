@@ -19,8 +19,13 @@ export interface TestServer {
   readonly server: RunningServer;
   readonly port: number;
   readonly dataDir: string;
-  /** The SQLite database under the store (tests that inject faults reach it here). */
+  /** The SQLite database under the store: the main thread's connection, which reads. */
   readonly database: SqliteStore['db'];
+  /**
+   * A pragma on the connection that writes (the writer thread's): tests inject faults there,
+   * a full disk (`max_page_count`) or a read-only file (`query_only`).
+   */
+  writerPragma(text: string): Promise<unknown>;
   /** A connected client that has not logged in yet (from `localAddress`, e.g. 127.0.0.2). */
   open(options?: { localAddress?: string }): Promise<ChatClient>;
   /** A connected, logged-in client. */
@@ -128,6 +133,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     get database() {
       if (!(backend instanceof SqliteStore)) throw new Error('this test server runs on PostgreSQL');
       return backend.db;
+    },
+    writerPragma(text) {
+      if (!(backend instanceof SqliteStore)) throw new Error('this test server runs on PostgreSQL');
+      return backend.writerPragma(text);
     },
     open,
     async connect(nick, password) {

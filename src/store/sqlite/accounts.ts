@@ -1,28 +1,23 @@
 import type Database from 'better-sqlite3';
 import type { Account, AccountStore, NewAccount } from '../store.js';
 import { type AccountRow, toAccount } from '../rows.js';
-import { prepared, runStatement, type WriteBatcher } from './database.js';
+import { prepared } from './database.js';
+import type { SqliteWriter } from './writer.js';
 
 export class SqliteAccountStore implements AccountStore {
   constructor(
     private readonly db: Database.Database,
-    private readonly batcher: WriteBatcher,
+    private readonly writer: SqliteWriter,
   ) {}
 
-  async create(account: NewAccount): Promise<Account> {
-    const { lastInsertRowid } = runStatement(
-      this.db,
-      'INSERT INTO accounts (name, name_key, name_skeleton, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      account.name,
-      account.nameKey,
-      account.nameSkeleton,
-      account.passwordHash,
-      account.role,
-      account.createdAt,
-    );
+  create(account: NewAccount): Promise<Account> {
     // The skeleton is for lookups only; an account reads back as it was created.
     const { nameSkeleton: _skeleton, ...created } = account;
-    return { ...created, id: Number(lastInsertRowid), lastSeenAt: null };
+    return this.writer.write('accounts.create', [account], (id) => ({
+      ...created,
+      id,
+      lastSeenAt: null,
+    }));
   }
 
   async findByKey(nameKey: string): Promise<Account | undefined> {
@@ -40,15 +35,16 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async fillSkeletons(skeletonOf: (nameKey: string) => string): Promise<number> {
+    // The skeleton is computed here (a function does not cross threads); the writer sets
+    // it only where it is still missing.
     const rows = prepared(
       this.db,
       'SELECT id, name_key FROM accounts WHERE name_skeleton IS NULL',
     ).all() as { id: number; name_key: string }[];
     if (rows.length === 0) return 0;
-    const update = prepared(this.db, 'UPDATE accounts SET name_skeleton = ? WHERE id = ?');
-    this.db.transaction(() => {
-      for (const row of rows) update.run(skeletonOf(row.name_key), row.id);
-    })();
+    await this.writer.write('accounts.setSkeletons', [
+      rows.map((row) => [row.id, skeletonOf(row.name_key)] as const),
+    ]);
     return rows.length;
   }
 
@@ -66,31 +62,21 @@ export class SqliteAccountStore implements AccountStore {
     return rows.map(toAccount);
   }
 
-  async setPasswordHash(id: number, passwordHash: string): Promise<void> {
-    runStatement(this.db, 'UPDATE accounts SET password_hash = ? WHERE id = ?', passwordHash, id);
+  setPasswordHash(id: number, passwordHash: string): Promise<void> {
+    return this.writer.write('accounts.setPasswordHash', [id, passwordHash]);
   }
 
-  async setLastSeen(id: number, at: number): Promise<void> {
-    runStatement(this.db, 'UPDATE accounts SET last_seen_at = ? WHERE id = ?', at, id);
+  setLastSeen(id: number, at: number): Promise<void> {
+    return this.writer.write('accounts.setLastSeen', [id, at]);
   }
 
   touchLastSeen(ids: readonly number[], at: number): Promise<void> {
     if (ids.length === 0) return Promise.resolve();
-    const list = JSON.stringify(ids);
-    // One statement for every account online, whatever their number (no bound-variable
-    // limit), joining the next commit. A logout is written at once, so it may land first:
-    // `last_seen_at < ?` keeps it rather than moving the time back to this checkpoint.
-    return this.batcher.enqueueLazy(() => {
-      prepared(
-        this.db,
-        `UPDATE accounts SET last_seen_at = ?
-          WHERE id IN (SELECT value FROM json_each(?))
-            AND (last_seen_at IS NULL OR last_seen_at < ?)`,
-      ).run(at, list, at);
-    });
+    // Nothing waits on a checkpoint: it joins the next commit.
+    return this.writer.writeLazy('accounts.touchLastSeen', [ids, at]);
   }
 
-  async delete(id: number): Promise<void> {
-    runStatement(this.db, 'DELETE FROM accounts WHERE id = ?', id);
+  delete(id: number): Promise<void> {
+    return this.writer.write('accounts.delete', [id]);
   }
 }

@@ -1,20 +1,16 @@
 import type Database from 'better-sqlite3';
 import type { AuditEntry, AuditStore } from '../store.js';
-import { prepared, runStatement } from './database.js';
+import { prepared } from './database.js';
+import type { SqliteWriter } from './writer.js';
 
 export class SqliteAuditStore implements AuditStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writer: SqliteWriter,
+  ) {}
 
-  async record(entry: AuditEntry): Promise<void> {
-    runStatement(
-      this.db,
-      'INSERT INTO audit_log (ts, actor, action, target, details) VALUES (?, ?, ?, ?, ?)',
-      entry.ts,
-      entry.actor,
-      entry.action,
-      entry.target,
-      entry.details,
-    );
+  record(entry: AuditEntry): Promise<void> {
+    return this.writer.write('audit.record', [entry]);
   }
 
   async recent(limit: number): Promise<Array<AuditEntry & { readonly id: number }>> {

@@ -1,11 +1,15 @@
 import type Database from 'better-sqlite3';
 import type { BlockStore, StoredBlock } from '../store.js';
 import { type BlockRow, toBlock } from '../rows.js';
-import { prepared, runStatement } from './database.js';
+import { prepared } from './database.js';
+import type { SqliteWriter } from './writer.js';
 
 /** Accounts' blocks: who an account does not want to hear from. */
 export class SqliteBlockStore implements BlockStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writer: SqliteWriter,
+  ) {}
 
   async list(): Promise<StoredBlock[]> {
     const rows = prepared(
@@ -15,24 +19,11 @@ export class SqliteBlockStore implements BlockStore {
     return rows.map(toBlock);
   }
 
-  async add(block: StoredBlock, at: number): Promise<void> {
-    runStatement(
-      this.db,
-      `INSERT OR IGNORE INTO blocks (account_id, blocked_key, blocked_name, created_at)
-       VALUES (?, ?, ?, ?)`,
-      block.accountId,
-      block.blockedKey,
-      block.blockedName,
-      at,
-    );
+  add(block: StoredBlock, at: number): Promise<void> {
+    return this.writer.write('blocks.add', [block, at]);
   }
 
-  async remove(accountId: number, blockedKey: string): Promise<void> {
-    runStatement(
-      this.db,
-      'DELETE FROM blocks WHERE account_id = ? AND blocked_key = ?',
-      accountId,
-      blockedKey,
-    );
+  remove(accountId: number, blockedKey: string): Promise<void> {
+    return this.writer.write('blocks.remove', [accountId, blockedKey]);
   }
 }

@@ -1,25 +1,17 @@
 import type Database from 'better-sqlite3';
 import type { CaseAction, CaseEntry, CaseStore, NewCaseEntry } from '../store.js';
 import { type CaseRow, toCaseEntry } from '../rows.js';
-import { prepared, runStatement } from './database.js';
+import { prepared } from './database.js';
+import type { SqliteWriter } from './writer.js';
 
 export class SqliteCaseStore implements CaseStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writer: SqliteWriter,
+  ) {}
 
-  async add(entry: NewCaseEntry): Promise<CaseEntry> {
-    const { lastInsertRowid } = runStatement(
-      this.db,
-      `INSERT INTO moderation_cases (name_key, name, action, actor, reason, ts, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      entry.nameKey,
-      entry.name,
-      entry.action,
-      entry.actor,
-      entry.reason,
-      entry.ts,
-      entry.expiresAt,
-    );
-    return { ...entry, id: Number(lastInsertRowid) };
+  add(entry: NewCaseEntry): Promise<CaseEntry> {
+    return this.writer.write('cases.add', [entry], (id) => ({ ...entry, id }));
   }
 
   async forName(nameKey: string, limit: number): Promise<CaseEntry[]> {

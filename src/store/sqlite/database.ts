@@ -3,7 +3,6 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { StoreConflictError, StoreUnavailableError } from '../store.js';
 import { migrate } from './migrations.js';
-import { noTelemetry, type Telemetry } from '../../telemetry/telemetry.js';
 
 export const DATABASE_FILE = 'confab.db';
 
@@ -15,21 +14,30 @@ export function openDatabase(dataDir: string): Database.Database {
   mkdirSync(dataDir, { recursive: true });
   const db = new Database(path.join(dataDir, DATABASE_FILE));
   try {
-    db.pragma('journal_mode = WAL');
-    // FULL: a commit is on disk before it is acknowledged, even across a power cut.
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
-    const mode = db.pragma('journal_mode', { simple: true });
-    const sync = db.pragma('synchronous', { simple: true });
-    if (mode !== 'wal' || sync !== 2)
-      throw new Error(`SQLite refused WAL/synchronous=FULL (got ${String(mode)}/${String(sync)})`);
+    configureConnection(db);
     migrate(db);
     return db;
   } catch (error) {
     db.close();
     throw error;
   }
+}
+
+/**
+ * The settings every connection to the database gets (the main thread's, which reads and
+ * migrates, and the writer thread's), checked: a connection SQLite would not put in WAL
+ * with synchronous=FULL is refused rather than run with weaker durability.
+ */
+export function configureConnection(db: Database.Database): void {
+  db.pragma('journal_mode = WAL');
+  // FULL: a commit is on disk before it is acknowledged, even across a power cut.
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  const mode = db.pragma('journal_mode', { simple: true });
+  const sync = db.pragma('synchronous', { simple: true });
+  if (mode !== 'wal' || sync !== 2)
+    throw new Error(`SQLite refused WAL/synchronous=FULL (got ${String(mode)}/${String(sync)})`);
 }
 
 const statementCache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
@@ -56,91 +64,4 @@ export function translateError(error: unknown): Error {
       return new StoreUnavailableError((error as Error).message, { cause: error });
   }
   return error instanceof Error ? error : new Error(String(error));
-}
-
-interface PendingWrite {
-  readonly run: () => unknown;
-  readonly resolve: (value: never) => void;
-  readonly reject: (error: Error) => void;
-}
-
-/** Runs one statement, with the driver's errors mapped onto the store's (`translateError`). */
-export function runStatement(
-  db: Database.Database,
-  sql: string,
-  ...params: unknown[]
-): Database.RunResult {
-  try {
-    return prepared(db, sql).run(...params);
-  } catch (error) {
-    throw translateError(error);
-  }
-}
-
-/** How long a write nobody waits on (a login's address) may wait for company. */
-export const LAZY_WRITE_MS = 250;
-
-/**
- * Group commit: writes queued during one tick of the event loop share one transaction,
- * so a burst of messages costs one fsync rather than one each. If the shared transaction
- * fails, each write is retried alone so one bad write cannot fail its neighbours.
- * Bookkeeping that nothing is acknowledged on (`enqueueLazy`) rides with the next commit,
- * or goes after LAZY_WRITE_MS: at a thousand logins a second, a commit each would spend
- * the event loop on fsync.
- */
-export class WriteBatcher {
-  private queue: PendingWrite[] = [];
-  private scheduled: NodeJS.Immediate | undefined;
-  private lazyTimer: NodeJS.Timeout | undefined;
-
-  /** Where commits are reported (`Store.instrument`). */
-  telemetry: Telemetry = noTelemetry;
-
-  constructor(private readonly db: Database.Database) {}
-
-  enqueue<T>(run: () => T): Promise<T> {
-    const done = this.push(run);
-    this.scheduled ??= setImmediate(() => this.flush());
-    return done;
-  }
-
-  enqueueLazy<T>(run: () => T): Promise<T> {
-    const done = this.push(run);
-    this.lazyTimer ??= setTimeout(() => this.flush(), LAZY_WRITE_MS);
-    return done;
-  }
-
-  private push<T>(run: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (value: never) => void, reject });
-    });
-  }
-
-  flush(): void {
-    if (this.scheduled) clearImmediate(this.scheduled);
-    if (this.lazyTimer) clearTimeout(this.lazyTimer);
-    this.scheduled = undefined;
-    this.lazyTimer = undefined;
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0) return;
-    let results: unknown[];
-    const started = performance.now();
-    try {
-      results = this.db.transaction(() => batch.map((write) => write.run()))();
-    } catch {
-      for (const write of batch) this.runAlone(write);
-      return;
-    }
-    this.telemetry.storeCommitted((performance.now() - started) / 1000, batch.length);
-    batch.forEach((write, index) => write.resolve(results[index] as never));
-  }
-
-  private runAlone(write: PendingWrite): void {
-    try {
-      write.resolve(this.db.transaction(write.run)() as never);
-    } catch (error) {
-      write.reject(translateError(error));
-    }
-  }
 }

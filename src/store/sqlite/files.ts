@@ -7,8 +7,9 @@ import type {
   NewFile,
   StoredFile,
 } from '../store.js';
-import { type FileRow, type TombstoneRow, toFile, toTombstone } from '../rows.js';
-import { translateError, prepared, runStatement } from './database.js';
+import { type FileRow, toFile } from '../rows.js';
+import { prepared } from './database.js';
+import type { SqliteWriter } from './writer.js';
 
 /** `column_account = ?` or `column_session = ?`, whichever the party is. */
 function partyClause(column: 'sender' | 'recipient', who: FileParty): [string, number | string] {
@@ -18,35 +19,21 @@ function partyClause(column: 'sender' | 'recipient', who: FileParty): [string, n
 }
 
 export class SqliteFileStore implements FileStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writer: SqliteWriter,
+  ) {}
 
-  async create(file: NewFile): Promise<StoredFile> {
-    const sender = file.senderParty;
-    const recipient = file.recipient?.party;
-    const { lastInsertRowid } = runStatement(
-      this.db,
-      `INSERT INTO files (storage_name, name, size, sha256, state, sender, sender_account,
-         sender_session, sender_address, recipient, recipient_account, recipient_session,
-         created_at)
-       VALUES (?, ?, ?, ?, 'uploading', ?, ?, ?, ?, ?, ?, ?, ?)`,
-      file.storageName,
-      file.name,
-      file.size,
-      file.sha256,
-      file.sender,
-      sender.kind === 'account' ? sender.accountId : null,
-      sender.kind === 'guest' ? sender.sessionId : null,
-      file.senderAddress,
-      file.recipient?.nick ?? null,
-      recipient?.kind === 'account' ? recipient.accountId : null,
-      recipient?.kind === 'guest' ? recipient.sessionId : null,
-      file.createdAt,
-    );
-    return { ...file, id: Number(lastInsertRowid), state: 'uploading' };
+  create(file: NewFile): Promise<StoredFile> {
+    return this.writer.write('files.create', [file], (id) => ({
+      ...file,
+      id,
+      state: 'uploading' as const,
+    }));
   }
 
-  async markReady(id: number): Promise<void> {
-    runStatement(this.db, `UPDATE files SET state = 'ready' WHERE id = ?`, id);
+  markReady(id: number): Promise<void> {
+    return this.writer.write('files.markReady', [id]);
   }
 
   async get(id: number): Promise<StoredFile | undefined> {
@@ -98,78 +85,24 @@ export class SqliteFileStore implements FileStore {
     return this.select(`state = 'ready' AND created_at < ?`, ts);
   }
 
-  async delete(id: number): Promise<void> {
-    runStatement(this.db, 'DELETE FROM files WHERE id = ?', id);
+  delete(id: number): Promise<void> {
+    return this.writer.write('files.delete', [id]);
   }
 
-  async retire(file: StoredFile, reason: FileGoneReason, at: number): Promise<void> {
-    try {
-      this.db.transaction(() => {
-        prepared(this.db, 'DELETE FROM files WHERE id = ?').run(file.id);
-        // recipient '' marks a shared file.
-        if (file.senderParty.kind === 'account')
-          prepared(
-            this.db,
-            `INSERT INTO file_tombstones (sender_account, file_id, name, recipient, reason, at)
-               VALUES (?, ?, ?, ?, ?, ?)`,
-          ).run(
-            file.senderParty.accountId,
-            file.id,
-            file.name,
-            file.recipient?.nick ?? '',
-            reason,
-            at,
-          );
-      })();
-    } catch (error) {
-      throw translateError(error);
-    }
+  retire(file: StoredFile, reason: FileGoneReason, at: number): Promise<void> {
+    return this.writer.write('files.retire', [file, reason, at]);
   }
 
-  async takeTombstones(accountId: number): Promise<FileTombstone[]> {
-    try {
-      return this.db.transaction(() => {
-        const rows = prepared(
-          this.db,
-          'SELECT * FROM file_tombstones WHERE sender_account = ? ORDER BY id',
-        ).all(accountId) as TombstoneRow[];
-        prepared(this.db, 'DELETE FROM file_tombstones WHERE sender_account = ?').run(accountId);
-        return rows.map(toTombstone);
-      })();
-    } catch (error) {
-      throw translateError(error);
-    }
+  takeTombstones(accountId: number): Promise<FileTombstone[]> {
+    return this.writer.write('files.takeTombstones', [accountId]);
   }
 
-  async forgetGuest(sessionId: string): Promise<StoredFile[]> {
-    try {
-      return this.db.transaction(() => {
-        const rows = prepared(this.db, 'SELECT * FROM files WHERE recipient_session = ?').all(
-          sessionId,
-        ) as FileRow[];
-        prepared(this.db, 'DELETE FROM files WHERE recipient_session = ?').run(sessionId);
-        prepared(this.db, 'UPDATE files SET sender_session = NULL WHERE sender_session = ?').run(
-          sessionId,
-        );
-        return rows.map(toFile);
-      })();
-    } catch (error) {
-      throw translateError(error);
-    }
+  forgetGuest(sessionId: string): Promise<StoredFile[]> {
+    return this.writer.write('files.forgetGuest', [sessionId]);
   }
 
-  async recoverAfterRestart(): Promise<StoredFile[]> {
-    try {
-      return this.db.transaction(() => {
-        const where = `state = 'uploading' OR recipient_session IS NOT NULL`;
-        const rows = prepared(this.db, `SELECT * FROM files WHERE ${where}`).all() as FileRow[];
-        prepared(this.db, `DELETE FROM files WHERE ${where}`).run();
-        prepared(this.db, 'UPDATE files SET sender_session = NULL').run();
-        return rows.map(toFile);
-      })();
-    } catch (error) {
-      throw translateError(error);
-    }
+  recoverAfterRestart(): Promise<StoredFile[]> {
+    return this.writer.write('files.recoverAfterRestart', []);
   }
 
   async storageNames(): Promise<Set<string>> {

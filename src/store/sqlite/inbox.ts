@@ -1,13 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { InboxEntry, InboxStore } from '../store.js';
 import { type InboxRow, toInboxEntry } from '../rows.js';
-import { translateError } from './database.js';
-
-interface UpdateParams {
-  at: number;
-  id: number;
-  account: number;
-}
+import type { SqliteWriter } from './writer.js';
 
 /** Recipients are joined with a separator no nickname can contain. */
 const SEPARATOR = ' ';
@@ -30,10 +24,11 @@ export class SqliteInboxStore implements InboxStore {
   private readonly selectUndelivered: Database.Statement<[number, number], JoinedInboxRow>;
   private readonly selectUnread: Database.Statement<[number, number], JoinedInboxRow>;
   private readonly selectAll: Database.Statement<[number, number], JoinedInboxRow>;
-  private readonly updateDelivered: Database.Statement<[UpdateParams]>;
-  private readonly updateRead: Database.Statement<[UpdateParams]>;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly writer: SqliteWriter,
+  ) {
     this.countUnread = db.prepare(
       'SELECT count(*) AS n FROM message_recipients WHERE recipient_account = ? AND read_at IS NULL',
     );
@@ -49,14 +44,6 @@ export class SqliteInboxStore implements InboxStore {
       `SELECT * FROM (${SELECT_ENTRY} WHERE mine.recipient_account = ?
                        ORDER BY messages.id DESC LIMIT ?) ORDER BY id`,
     );
-    this.updateDelivered = db.prepare(
-      `UPDATE message_recipients SET delivered_at = @at
-        WHERE message_id = @id AND recipient_account = @account AND delivered_at IS NULL`,
-    );
-    this.updateRead = db.prepare(
-      `UPDATE message_recipients SET read_at = @at, delivered_at = coalesce(delivered_at, @at)
-        WHERE message_id = @id AND recipient_account = @account AND read_at IS NULL`,
-    );
   }
 
   async unreadCount(accountId: number): Promise<number> {
@@ -67,8 +54,9 @@ export class SqliteInboxStore implements InboxStore {
     return this.selectUndelivered.all(accountId, upToId).map(toEntry);
   }
 
-  async markDelivered(accountId: number, ids: readonly number[], at: number): Promise<void> {
-    this.updateEach(this.updateDelivered, accountId, ids, at);
+  markDelivered(accountId: number, ids: readonly number[], at: number): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    return this.writer.write('inbox.markDelivered', [accountId, ids, at]);
   }
 
   async list(accountId: number, options: { all: boolean; limit: number }): Promise<InboxEntry[]> {
@@ -76,23 +64,8 @@ export class SqliteInboxStore implements InboxStore {
     return statement.all(accountId, options.limit).map(toEntry);
   }
 
-  async markRead(accountId: number, ids: readonly number[], at: number): Promise<void> {
-    this.updateEach(this.updateRead, accountId, ids, at);
-  }
-
-  private updateEach(
-    statement: Database.Statement<[UpdateParams]>,
-    accountId: number,
-    ids: readonly number[],
-    at: number,
-  ): void {
-    if (ids.length === 0) return;
-    try {
-      this.db.transaction(() => {
-        for (const id of ids) statement.run({ at, id, account: accountId });
-      })();
-    } catch (error) {
-      throw translateError(error);
-    }
+  markRead(accountId: number, ids: readonly number[], at: number): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    return this.writer.write('inbox.markRead', [accountId, ids, at]);
   }
 }

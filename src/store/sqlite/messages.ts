@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { MessageStore, NewMessage, StoredMessage } from '../store.js';
 import { type MessageRow, toStoredRoomMessage } from '../rows.js';
-import type { WriteBatcher } from './database.js';
+import type { SqliteWriter } from './writer.js';
 
 interface MissedParams {
   room: string;
@@ -12,24 +12,16 @@ interface MissedParams {
 }
 
 export class SqliteMessageStore implements MessageStore {
-  private readonly insertMessage: Database.Statement;
-  private readonly insertRecipient: Database.Statement;
   private readonly selectRecent: Database.Statement<[string, number, number, number], MessageRow>;
   private readonly selectMissed: Database.Statement<[MissedParams], MessageRow>;
   private readonly selectLastId: Database.Statement<[], { id: number | null }>;
   private readonly countAll: Database.Statement<[], { n: number }>;
+  private newestId: number;
 
   constructor(
     db: Database.Database,
-    private readonly batcher: WriteBatcher,
+    private readonly writer: SqliteWriter,
   ) {
-    this.insertMessage = db.prepare(
-      'INSERT INTO messages (ts, sender, sender_account, room, text) VALUES (?, ?, ?, ?, ?)',
-    );
-    this.insertRecipient = db.prepare(
-      `INSERT OR IGNORE INTO message_recipients
-         (message_id, recipient, recipient_account, delivered_at, read_at) VALUES (?, ?, ?, ?, ?)`,
-    );
     this.selectRecent = db.prepare(
       `SELECT * FROM (SELECT * FROM messages WHERE room = ? AND id < ? AND id > ?
                       ORDER BY id DESC LIMIT ?)
@@ -48,23 +40,12 @@ export class SqliteMessageStore implements MessageStore {
     );
     this.selectLastId = db.prepare('SELECT max(id) AS id FROM messages');
     this.countAll = db.prepare('SELECT count(*) AS n FROM messages');
+    this.newestId = this.selectLastId.get()?.id ?? 0;
   }
 
   append(message: NewMessage): Promise<StoredMessage> {
-    return this.batcher.enqueue(() => {
-      const { lastInsertRowid } = this.insertMessage.run(
-        message.ts,
-        message.sender,
-        message.senderAccountId,
-        message.room,
-        message.text,
-      );
-      const id = Number(lastInsertRowid);
-      for (const recipient of message.recipients) {
-        // A live recipient saw it as it arrived: delivered and read at once.
-        const at = recipient.delivery === 'live' ? message.ts : null;
-        this.insertRecipient.run(id, recipient.nick, recipient.accountId, at, at);
-      }
+    return this.writer.write('messages.append', [message], (id) => {
+      if (id > this.newestId) this.newestId = id;
       return { ...message, id };
     });
   }
@@ -88,8 +69,13 @@ export class SqliteMessageStore implements MessageStore {
     return this.selectMissed.all({ room, ...window, limit }).map(toStoredRoomMessage);
   }
 
+  /**
+   * The newest message whose commit the main thread has been told of: a message the writer
+   * has committed but whose append has not resolved yet is not delivered yet either, so a
+   * login taking this as its horizon gets it live, not in its replay as well.
+   */
   async lastId(): Promise<number> {
-    return this.selectLastId.get()?.id ?? 0;
+    return this.newestId;
   }
 
   async count(): Promise<number> {

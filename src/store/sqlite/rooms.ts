@@ -1,11 +1,15 @@
 import type Database from 'better-sqlite3';
 import type { NewRoom, RoomStore, StoredRoom } from '../store.js';
 import { type MemberRow, type RoomRow, toRooms } from '../rows.js';
-import { prepared, runStatement } from './database.js';
+import { prepared } from './database.js';
+import type { SqliteWriter } from './writer.js';
 
 /** Rooms made by accounts, and which accounts belong to them. */
 export class SqliteRoomStore implements RoomStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writer: SqliteWriter,
+  ) {}
 
   async list(): Promise<StoredRoom[]> {
     const rooms = prepared(this.db, 'SELECT * FROM rooms ORDER BY id').all() as RoomRow[];
@@ -18,46 +22,23 @@ export class SqliteRoomStore implements RoomStore {
     return toRooms(rooms, members);
   }
 
-  async create(room: NewRoom): Promise<StoredRoom> {
-    const { lastInsertRowid } = runStatement(
-      this.db,
-      `INSERT INTO rooms (name, name_key, owner_account, owner_name, topic, created_at, history_floor)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      room.name,
-      room.nameKey,
-      room.ownerAccountId,
-      room.ownerName,
-      room.topic,
-      room.createdAt,
-      room.historyFloor,
-    );
-    return { ...room, id: Number(lastInsertRowid), members: [] };
+  create(room: NewRoom): Promise<StoredRoom> {
+    return this.writer.write('rooms.create', [room], (id) => ({ ...room, id, members: [] }));
   }
 
-  async delete(id: number): Promise<void> {
-    runStatement(this.db, 'DELETE FROM rooms WHERE id = ?', id);
+  delete(id: number): Promise<void> {
+    return this.writer.write('rooms.delete', [id]);
   }
 
-  async setTopic(id: number, topic: string | null): Promise<void> {
-    runStatement(this.db, 'UPDATE rooms SET topic = ? WHERE id = ?', topic, id);
+  setTopic(id: number, topic: string | null): Promise<void> {
+    return this.writer.write('rooms.setTopic', [id, topic]);
   }
 
-  async addMember(roomId: number, accountId: number, at: number): Promise<void> {
-    runStatement(
-      this.db,
-      'INSERT OR IGNORE INTO room_members (room_id, account_id, joined_at) VALUES (?, ?, ?)',
-      roomId,
-      accountId,
-      at,
-    );
+  addMember(roomId: number, accountId: number, at: number): Promise<void> {
+    return this.writer.write('rooms.addMember', [roomId, accountId, at]);
   }
 
-  async removeMember(roomId: number, accountId: number): Promise<void> {
-    runStatement(
-      this.db,
-      'DELETE FROM room_members WHERE room_id = ? AND account_id = ?',
-      roomId,
-      accountId,
-    );
+  removeMember(roomId: number, accountId: number): Promise<void> {
+    return this.writer.write('rooms.removeMember', [roomId, accountId]);
   }
 }

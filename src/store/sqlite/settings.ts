@@ -1,9 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { SettingsStore } from '../store.js';
-import { prepared, runStatement } from './database.js';
+import { prepared } from './database.js';
+import type { SqliteWriter } from './writer.js';
 
 export class SqliteSettingsStore implements SettingsStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writer: SqliteWriter,
+  ) {}
 
   async liveValues(): Promise<Array<{ key: string; value: string }>> {
     return prepared(this.db, 'SELECT key, value FROM live_settings ORDER BY key').all() as Array<{
@@ -12,16 +16,11 @@ export class SqliteSettingsStore implements SettingsStore {
     }>;
   }
 
-  async setLive(key: string, value: string): Promise<void> {
-    runStatement(
-      this.db,
-      'INSERT INTO live_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      key,
-      value,
-    );
+  setLive(key: string, value: string): Promise<void> {
+    return this.writer.write('settings.setLive', [key, value]);
   }
 
-  async removeLive(key: string): Promise<void> {
-    runStatement(this.db, 'DELETE FROM live_settings WHERE key = ?', key);
+  removeLive(key: string): Promise<void> {
+    return this.writer.write('settings.removeLive', [key]);
   }
 }
