@@ -6,6 +6,7 @@ import type { Link, Outlet, ServerFrame } from '../src/core/session.js';
 import { encodeServerFrame } from '../src/protocol/codec.js';
 import { startServer } from '../src/server/server.js';
 import { LOAD_END, LOAD_START } from './gc-trace.js';
+import { mainThreadCpuMicros } from './process-stats.js';
 
 /**
  * The private-message path without sockets or a generator: clients in pairs call
@@ -21,6 +22,8 @@ export interface CorePmResult {
   readonly window: number;
   readonly ms: number;
   readonly cpuMicros: number;
+  /** The main thread alone (the event loop), where Linux says. */
+  readonly mainThreadCpuMicros: number | undefined;
   readonly delivered: number;
 }
 
@@ -104,11 +107,13 @@ async function main(): Promise<void> {
   // Under --trace-gc-nvp, the collections between these lines are the load's.
   console.log(LOAD_START);
   const cpuBefore = process.cpuUsage();
+  const mainBefore = mainThreadCpuMicros();
   const started = performance.now();
   for (const client of clients) client.onReply();
   await finished;
   const ms = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
+  const mainAfter = mainThreadCpuMicros();
   console.log(LOAD_END);
   const result: CorePmResult = {
     messages,
@@ -116,6 +121,8 @@ async function main(): Promise<void> {
     window,
     ms,
     cpuMicros: cpu.user + cpu.system,
+    mainThreadCpuMicros:
+      mainBefore === undefined || mainAfter === undefined ? undefined : mainAfter - mainBefore,
     delivered,
   };
   console.log(JSON.stringify(result));

@@ -121,7 +121,10 @@ export type ServerReply =
       /** Peak RSS of the process so far. */
       readonly maxRss: number;
       readonly external: number;
+      /** Every thread of the process. */
       readonly cpuMicros: number;
+      /** The main thread (the event loop) alone, where Linux says. */
+      readonly mainThreadCpuMicros: number | undefined;
       readonly online: number;
       readonly storedMessages: number;
     };

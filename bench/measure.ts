@@ -102,6 +102,8 @@ export interface LoadOutcome {
   readonly generatorCpu: number;
   /** CPU time per delivery, in µs: unlike rates, barely affected by other load on the machine. */
   readonly serverMicrosPerDelivery: number;
+  /** The server's main thread (its event loop) alone, when known. */
+  readonly serverMainThreadMicrosPerDelivery: number | undefined;
   readonly generatorMicrosPerDelivery: number;
   readonly seconds: number;
 }
@@ -158,6 +160,12 @@ export async function runLoad(
     generatorCpu: (collected.cpuMicros - generatorBefore.cpuMicros) / 1e6 / wallSeconds,
     serverMicrosPerDelivery:
       (serverAfter.cpuMicros - serverBefore.cpuMicros) / Math.max(1, collected.received),
+    serverMainThreadMicrosPerDelivery:
+      serverAfter.mainThreadCpuMicros === undefined ||
+      serverBefore.mainThreadCpuMicros === undefined
+        ? undefined
+        : (serverAfter.mainThreadCpuMicros - serverBefore.mainThreadCpuMicros) /
+          Math.max(1, collected.received),
     generatorMicrosPerDelivery:
       (collected.cpuMicros - generatorBefore.cpuMicros) / Math.max(1, collected.received),
     seconds: activeSeconds,
