@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hashPassword, passwordProblem } from '../core/accounts/passwords.js';
 import { nameKey } from '../core/names.js';
-import type { Store } from '../store/store.js';
+import { StoreConflictError, type Store } from '../store/store.js';
 import { nameSkeleton } from '../core/accounts/confusables.js';
 
 export const ADMIN_NAME = 'admin';
@@ -32,13 +32,21 @@ export async function ensureAdminAccount(
     const problem = passwordProblem(password, ADMIN_NAME);
     if (problem) throw new Error(`CONFAB_ADMIN_PASSWORD is not acceptable: ${problem}`);
   }
-  await store.accounts.create({
-    name: ADMIN_NAME,
-    nameKey: nameKey(ADMIN_NAME),
-    nameSkeleton: nameSkeleton(ADMIN_NAME),
-    passwordHash: await hashPassword(password),
-    role: 'admin',
-    createdAt: now,
-  });
+  try {
+    await store.accounts.create({
+      name: ADMIN_NAME,
+      nameKey: nameKey(ADMIN_NAME),
+      nameSkeleton: nameSkeleton(ADMIN_NAME),
+      passwordHash: await hashPassword(password),
+      role: 'admin',
+      createdAt: now,
+    });
+  } catch (error) {
+    // Cluster nodes starting together on a new database: another node made it first.
+    if (!(error instanceof StoreConflictError)) throw error;
+    const again = await store.accounts.list();
+    if (again.some((account) => account.role === 'admin')) return { kind: 'existing' };
+    throw error;
+  }
   return kind === 'generated' ? { kind, password } : { kind };
 }
