@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TrustedProxies, clientAddress } from '../src/web/client-address.js';
+import { AddressList } from '../src/transport/address-list.js';
+import { clientAddress } from '../src/web/client-address.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { TestWsClient } from './helpers/ws-client.js';
 
@@ -132,7 +133,7 @@ describe('WebSocket transport', () => {
 
 describe('X-Forwarded-For', () => {
   it('is believed only from trusted proxies, read from the right', () => {
-    const trusted = new TrustedProxies(['10.0.0.0/8', '::1']);
+    const trusted = new AddressList(['10.0.0.0/8', '::1']);
     expect(clientAddress('203.0.113.5', '198.51.100.7', trusted)).toBe('203.0.113.5');
     expect(clientAddress('10.1.2.3', '198.51.100.7', trusted)).toBe('198.51.100.7');
     expect(clientAddress('::ffff:10.1.2.3', '198.51.100.7', trusted)).toBe('198.51.100.7');
@@ -141,6 +142,6 @@ describe('X-Forwarded-For', () => {
     // Chained trusted proxies are walked through.
     expect(clientAddress('::1', '198.51.100.7, 10.9.9.9', trusted)).toBe('198.51.100.7');
     expect(clientAddress('10.1.2.3', 'garbage', trusted)).toBe('10.1.2.3');
-    expect(clientAddress('10.1.2.3', undefined, new TrustedProxies([]))).toBe('10.1.2.3');
+    expect(clientAddress('10.1.2.3', undefined, new AddressList([]))).toBe('10.1.2.3');
   });
 });

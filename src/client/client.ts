@@ -58,6 +58,11 @@ export interface ConnectOptions {
   readonly timeoutMs?: number;
   /** Client's own frame limit for what the server sends (events can exceed a request). */
   readonly maxFrameBytes?: number;
+  /**
+   * Bytes written on the TCP connection before anything else, TLS included: a PROXY
+   * protocol header, for tools and tests that stand in for a balancer.
+   */
+  readonly preface?: Uint8Array;
 }
 
 /** What the server replies when a login (`nick`) or a `resume` succeeds. */
@@ -142,7 +147,16 @@ export class ChatClient extends EventEmitter<ClientEvents> {
         port: options.port,
         ...(options.localAddress !== undefined && { localAddress: options.localAddress }),
       };
-      const socket = options.tls ? tls.connect({ ...where, ...options.tls }) : net.connect(where);
+      let socket: net.Socket;
+      if (options.preface) {
+        const raw = net.connect(where);
+        raw.write(options.preface);
+        socket = options.tls
+          ? tls.connect({ host: options.host, ...options.tls, socket: raw })
+          : raw;
+      } else {
+        socket = options.tls ? tls.connect({ ...where, ...options.tls }) : net.connect(where);
+      }
       if (options.verifyTls && socket instanceof tls.TLSSocket) {
         const verify = options.verifyTls;
         socket.once('secureConnect', () => {

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import {
@@ -11,6 +10,7 @@ import {
   isParameterKey,
   parseParameter,
 } from './parameters.js';
+import { invalidAddressEntry } from '../transport/address-list.js';
 
 /** Where a parameter's value came from, highest precedence first. */
 export const CONFIG_SOURCES = ['command line', 'environment', 'live', 'file', 'default'] as const;
@@ -37,7 +37,10 @@ export interface ServerSettings {
    * server's own; empty allows only the server's own.
    */
   readonly allowedOrigins: readonly string[];
-  /** `net.trustedProxies`: addresses or CIDR blocks whose `X-Forwarded-For` is believed. */
+  /**
+   * `net.trustedProxies`: addresses or CIDR blocks of balancers whose word on the client's
+   * address is believed: a PROXY header on native listeners, `X-Forwarded-For` on the web one.
+   */
   readonly trustedProxies: readonly string[];
   /** `metrics.allow`: addresses or CIDR blocks that may read `/metrics` (loopback by default). */
   readonly metricsAllow: readonly string[];
@@ -522,22 +525,11 @@ function flatten(object: Record<string, unknown>, prefix = ''): Record<string, u
 /** Loopback only: metrics say how busy the server is, which is nobody else's business. */
 const DEFAULT_METRICS_ALLOW: readonly string[] = Object.freeze(['127.0.0.0/8', '::1']);
 
-/**
- * Checks `net.trustedProxies` and `metrics.allow` entries once, at start: an address or
- * `address/bits`.
- * Returns the message for the first bad one.
- */
+/** Checks `net.trustedProxies` and `metrics.allow` entries once, at start; the first bad one's message. */
 function invalidProxyEntry(cidrs: readonly string[]): string | undefined {
   for (const cidr of cidrs) {
-    const [address = '', bits, extra] = cidr.split('/');
-    const family = net.isIP(address);
-    const maxBits = family === 6 ? 128 : 32;
-    if (
-      family === 0 ||
-      extra !== undefined ||
-      (bits !== undefined && (!/^\d+$/.test(bits) || Number(bits) > maxBits))
-    )
-      return `"${cidr}" is not an address or CIDR block (like 10.0.0.0/8 or fd00::/8)`;
+    const problem = invalidAddressEntry(cidr);
+    if (problem) return problem;
   }
   return undefined;
 }

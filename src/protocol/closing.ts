@@ -23,6 +23,8 @@ export const CLOSING_CODES = {
   resume_failed: 'the session ended while it was being resumed',
   too_many_connections: 'sent instead of `hello`: `maxConnectionsPerIp` connections are open',
   connecting_too_fast: 'sent instead of `hello`: more than `connectionsPerMinutePerIp` a minute',
+  proxy_refused:
+    'a PROXY protocol header from an address not in `net.trustedProxies`, or a missing or malformed one from a trusted balancer',
   unsupported_version: 'the client speaks no protocol version this server speaks',
 } as const;
 

@@ -29,7 +29,7 @@ import { instrumentBus } from '../metrics/instrumented-bus.js';
 import { PrometheusTelemetry } from '../metrics/prometheus.js';
 import { noTelemetry } from '../telemetry/telemetry.js';
 import { livenessRoute, metricsRoute, readinessRoute } from '../metrics/routes.js';
-import { TrustedProxies } from '../web/client-address.js';
+import { AddressList } from '../transport/address-list.js';
 import { joinCluster, randomNodeId, type ClusterMembership } from './cluster.js';
 
 export interface StartOptions {
@@ -158,11 +158,15 @@ export async function startServer(
     tlsCert && tlsKey ? { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } : undefined;
   // One set of connections across listeners: per-address limits count across them all.
   const connections = new ConnectionSet(core, logs.logger, telemetry);
+  const trustedProxies = new AddressList(config.server.trustedProxies);
   const listener = new NativeListener(core, logs.logger, connections, {
     host: config.server.host,
     port: config.server.port,
+    trustedProxies,
     ...(tls && { tls }),
   });
+  // The loopback listener is for local tools, never a balancer: it takes no PROXY header,
+  // so a balancer on this host (trusted at 127.0.0.1) leaves it usable.
   const loopback =
     config.server.loopbackPort === undefined
       ? undefined
@@ -208,11 +212,11 @@ export async function startServer(
   if (web && webSockets) web.onUpgrade('/ws', webSockets.handleUpgrade);
   if (web) {
     if (metrics) {
-      const allowed = new TrustedProxies(config.server.metricsAllow);
+      const allowed = new AddressList(config.server.metricsAllow);
       web.routes.add(
         'GET',
         '/metrics',
-        metricsRoute(metrics, (address) => allowed.trusts(address)),
+        metricsRoute(metrics, (address) => allowed.includes(address)),
       );
     }
     const fileRoute = fileRoutes(core);

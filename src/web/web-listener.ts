@@ -3,7 +3,8 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../core/logger.js';
-import { clientAddress, TrustedProxies } from './client-address.js';
+import { AddressList } from '../transport/address-list.js';
+import { clientAddress } from './client-address.js';
 import { Router, type RequestContext } from './router.js';
 import { setSecurityHeaders } from './security-headers.js';
 import { StaticFiles } from './static-files.js';
@@ -46,7 +47,7 @@ export class WebListener {
   private readonly upgrades = new Map<string, UpgradeHandler>();
   private readonly server: http.Server;
   private readonly staticFiles: StaticFiles;
-  private readonly trustedProxies: TrustedProxies;
+  private readonly trustedProxies: AddressList;
   private readonly secure: boolean;
   private readonly sockets = new Set<Socket>();
 
@@ -55,7 +56,7 @@ export class WebListener {
     private readonly logger: Logger,
   ) {
     this.secure = options.tls !== undefined;
-    this.trustedProxies = new TrustedProxies(options.trustedProxies);
+    this.trustedProxies = new AddressList(options.trustedProxies);
     this.staticFiles = new StaticFiles(options.webRoot);
     if (!this.staticFiles.isBuilt)
       logger.warn(
@@ -142,7 +143,7 @@ export class WebListener {
       clientAddress: clientAddress(peer, request.headers['x-forwarded-for'], this.trustedProxies),
       secure:
         this.secure ||
-        (this.trustedProxies.trusts(peer) && request.headers['x-forwarded-proto'] === 'https'),
+        (this.trustedProxies.includes(peer) && request.headers['x-forwarded-proto'] === 'https'),
     };
   }
 

@@ -33,12 +33,14 @@ export class RawClient {
     );
   }
 
-  static connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
+  /** `host` is also the source address unless `localAddress` says otherwise. */
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
+      const from = localAddress ?? (host !== '127.0.0.1' ? host : undefined);
       const socket = net.connect({
         port,
         host,
-        ...(host !== '127.0.0.1' && { localAddress: host }),
+        ...(from !== undefined && { localAddress: from }),
       });
       socket.once('connect', () => resolve(new RawClient(socket)));
       socket.once('error', reject);
