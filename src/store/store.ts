@@ -79,6 +79,16 @@ export interface MessageStore {
     afterId?: number,
   ): Promise<StoredMessage[]>;
   /**
+   * The first `limit` messages of a room with ids above `afterId` and below `beforeId`,
+   * oldest first: history read forwards from a point (IRC's `CHATHISTORY AFTER`).
+   */
+  firstInRoom(
+    room: string,
+    limit: number,
+    afterId: number,
+    beforeId?: number,
+  ): Promise<StoredMessage[]>;
+  /**
    * The last `limit` messages of a room sent at or after `sinceTs` with ids in
    * (`afterId`, `upToId`], oldest first: what an account missed while away.
    */

@@ -77,6 +77,21 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         expect(await store.messages.recentInRoom('#none', 5)).toEqual([]);
       });
 
+      it('firstInRoom: the oldest after a point, oldest first, below a bound, one room only', async () => {
+        const ids: number[] = [];
+        for (let i = 0; i < 10; i++) {
+          ids.push((await store.messages.append(roomMessage('#a', `a${i}`, 1000 + i))).id);
+          await store.messages.append(roomMessage('#b', `b${i}`, 1000 + i));
+        }
+        const after = await store.messages.firstInRoom('#a', 3, ids[2]!);
+        expect(after.map((m) => m.text)).toEqual(['a3', 'a4', 'a5']);
+        expect(after[0]).toMatchObject({ room: '#a', sender: 'alice', ts: 1003, id: ids[3] });
+        const between = await store.messages.firstInRoom('#a', 100, ids[6]!, ids[9]);
+        expect(between.map((m) => m.text)).toEqual(['a7', 'a8']);
+        expect(await store.messages.firstInRoom('#a', 5, ids[9]!)).toEqual([]);
+        expect(await store.messages.firstInRoom('#none', 5, 0)).toEqual([]);
+      });
+
       it('missedInRoom: since a time, within (afterId, upToId], the newest `limit`', async () => {
         const ids: number[] = [];
         for (let i = 0; i < 10; i++)

@@ -145,6 +145,10 @@ export const historyCommand = defineCommand({
     room: z.string().default(LOBBY),
     count: z.number().int().min(1).max(HISTORY_MAX).optional(),
     before: z.number().int().min(1).optional(),
+    /** Only messages after this id (IRC's CHATHISTORY AFTER, BETWEEN, AROUND). */
+    after: z.number().int().min(0).optional(),
+    /** With more than `count` in range, the oldest rather than the newest. */
+    oldest: z.boolean().optional(),
   }),
   async handle({ core, session }, args) {
     const found = findRoom(core, args.room);
@@ -152,15 +156,14 @@ export const historyCommand = defineCommand({
     if (room) requireMember(session, room);
     const key = room?.key ?? LOBBY;
     const count = args.count ?? (core.params['history.replay'] || HISTORY_FALLBACK);
-    // One more than asked tells whether older messages remain.
-    const rows = await core.store.messages.recentInRoom(
-      key,
-      count + 1,
-      args.before,
-      room?.historyFloor ?? 0,
-    );
+    const lower = Math.max(room?.historyFloor ?? 0, args.after ?? 0);
+    // One more than asked tells whether more remain (older ones, or newer with `oldest`).
+    const rows = args.oldest
+      ? await core.store.messages.firstInRoom(key, count + 1, lower, args.before)
+      : await core.store.messages.recentInRoom(key, count + 1, args.before, lower);
     const more = rows.length > count;
-    const messages = (more ? rows.slice(1) : rows)
+    const kept = more ? (args.oldest ? rows.slice(0, count) : rows.slice(1)) : rows;
+    const messages = kept
       .filter((message) => !session.blocks.has(nameKey(message.sender)))
       .map((message) => ({
         mid: message.id,

@@ -110,6 +110,21 @@ export class PostgresMessageStore implements MessageStore {
     return rows.map(toStoredRoomMessage);
   }
 
+  async firstInRoom(
+    room: string,
+    limit: number,
+    afterId: number,
+    beforeId?: number,
+  ): Promise<StoredMessage[]> {
+    const rows = await guarded(
+      () => this.sql<MessageRow[]>`
+        SELECT id, ts, sender, sender_account, room, text FROM messages
+         WHERE room = ${room} AND id > ${afterId} AND id < ${beforeId ?? Number.MAX_SAFE_INTEGER}
+         ORDER BY id ASC LIMIT ${limit}`,
+    );
+    return rows.map(toStoredRoomMessage);
+  }
+
   async missedInRoom(
     room: string,
     window: { sinceTs: number; afterId: number; upToId: number },

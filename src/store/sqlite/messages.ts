@@ -13,6 +13,7 @@ interface MissedParams {
 
 export class SqliteMessageStore implements MessageStore {
   private readonly selectRecent: Database.Statement<[string, number, number, number], MessageRow>;
+  private readonly selectFirst: Database.Statement<[string, number, number, number], MessageRow>;
   private readonly selectMissed: Database.Statement<[MissedParams], MessageRow>;
   private readonly selectLastId: Database.Statement<[], { id: number | null }>;
   private readonly countAll: Database.Statement<[], { n: number }>;
@@ -26,6 +27,9 @@ export class SqliteMessageStore implements MessageStore {
       `SELECT * FROM (SELECT * FROM messages WHERE room = ? AND id < ? AND id > ?
                       ORDER BY id DESC LIMIT ?)
        ORDER BY id ASC`,
+    );
+    this.selectFirst = db.prepare(
+      `SELECT * FROM messages WHERE room = ? AND id > ? AND id < ? ORDER BY id ASC LIMIT ?`,
     );
     // The first message at or after `since` is found on (room, ts); the newest `limit`
     // from there on (room, id). Ids follow time, so neither step scans old history.
@@ -58,6 +62,17 @@ export class SqliteMessageStore implements MessageStore {
   ): Promise<StoredMessage[]> {
     return this.selectRecent
       .all(room, beforeId ?? Number.MAX_SAFE_INTEGER, afterId ?? 0, limit)
+      .map(toStoredRoomMessage);
+  }
+
+  async firstInRoom(
+    room: string,
+    limit: number,
+    afterId: number,
+    beforeId?: number,
+  ): Promise<StoredMessage[]> {
+    return this.selectFirst
+      .all(room, afterId, beforeId ?? Number.MAX_SAFE_INTEGER, limit)
       .map(toStoredRoomMessage);
   }
 
