@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandInfo } from '../src/protocol/catalog.js';
 import { CLOSING_CODES, isClosingCode } from '../src/protocol/closing.js';
@@ -99,6 +99,25 @@ describe('protocol contract (real server)', () => {
     return reply;
   };
   /** Sends, records, and requires an ok reply. */
+  /** Every connection of the scenario still open: each is settled after every command. */
+  const open = new Set<Wire>();
+  const connect = async () => {
+    const wire = await Wire.connect(server.port);
+    open.add(wire);
+    return wire;
+  };
+  const drop = (wire: Wire) => {
+    open.delete(wire);
+    wire.destroy();
+  };
+  /** The events each command brought, by command: to its sender before and after the reply, and to others. */
+  const order = new Map<string, { before: Set<string>; after: Set<string>; others: Set<string> }>();
+  const eventNames = (frames: readonly object[]) =>
+    frames.flatMap((frame) =>
+      // File data flows as the server reads the file, at no fixed place (documented apart).
+      'ev' in frame && frame.ev !== 'ping' && frame.ev !== 'filedata' ? [String(frame.ev)] : [],
+    );
+
   const ok = async (wire: Wire, cmd: string, args?: object) => {
     const command = catalogue?.find((entry) => entry.name === cmd);
     if (catalogue && !command) nonConforming.push(`${cmd}: not in the catalogue`);
@@ -106,7 +125,22 @@ describe('protocol contract (real server)', () => {
       nonConforming.push(
         ...checkAgainstCatalogue(command, (args ?? {}) as Record<string, unknown>),
       );
-    const reply = record(cmd, await wire.call(cmd, args));
+    const marks = new Map([...open].map((other) => [other, other.mark]));
+    const sent = wire.send(cmd, args);
+    const reply = record(cmd, await wire.reply(sent));
+    const replyAt = wire.frames.findIndex((frame) => 're' in frame && frame.re === sent);
+    // Nothing else happens meanwhile, so whatever reaches anyone until all are settled
+    // came from this command.
+    await Promise.all([...open].map((other) => other.settle()));
+    const seen = order.get(cmd) ?? { before: new Set(), after: new Set(), others: new Set() };
+    order.set(cmd, seen);
+    const mark = marks.get(wire) ?? 0;
+    for (const name of eventNames(wire.frames.slice(mark, replyAt))) seen.before.add(name);
+    for (const name of eventNames(wire.frames.slice(replyAt + 1))) seen.after.add(name);
+    for (const [other, otherMark] of marks)
+      if (other !== wire)
+        for (const name of eventNames(other.frames.slice(otherMark))) seen.others.add(name);
+    if (wire.raw.isClosed) open.delete(wire);
     if (!reply.ok)
       throw new Error(`${cmd} ${JSON.stringify(args)} failed: ${JSON.stringify(reply.error)}`);
     return reply.data as Record<string, unknown> & { [key: string]: never };
@@ -123,7 +157,7 @@ describe('protocol contract (real server)', () => {
   });
 
   it('sends every command in the catalogue with valid arguments; each reply matches its schema', async () => {
-    const alice = await Wire.connect(server.port);
+    const alice = await connect();
     await ok(alice, 'hello', { protocols: [1], capabilities: ['files', 'resume'] });
     const cat = await ok(alice, 'catalogue');
     catalogue = cat.commands as unknown as CommandInfo[];
@@ -131,9 +165,9 @@ describe('protocol contract (real server)', () => {
     await ok(alice, 'nick', { nick: 'alice' });
     await ok(alice, 'register', { password: 'alice-password-1' });
 
-    const bob = await Wire.connect(server.port);
+    const bob = await connect();
     await ok(bob, 'nick', { nick: 'bob' });
-    const admin = await Wire.connect(server.port);
+    const admin = await connect();
     await ok(admin, 'nick', { nick: 'admin', password: TEST_ADMIN_PASSWORD });
 
     // Messaging, presence, inbox.
@@ -218,7 +252,7 @@ describe('protocol contract (real server)', () => {
     // Administration, on guests made for it.
     const targets: Wire[] = [];
     for (const nick of ['dave', 'eve', 'frank']) {
-      const wire = await Wire.connect(server.port);
+      const wire = await connect();
       await ok(wire, 'nick', { nick });
       targets.push(wire);
     }
@@ -246,17 +280,22 @@ describe('protocol contract (real server)', () => {
     await ok(admin, 'shutdown', { action: 'cancel' });
 
     // Resume, on a connection that was lost.
-    const carol = await Wire.connect(server.port);
+    const carol = await connect();
     const login = await ok(carol, 'nick', { nick: 'carol' });
-    carol.destroy();
+    await ok(carol, 'create', { room: 'den' });
+    drop(carol);
     await ok(alice, 'msg', { to: ['carol'], text: 'while you were away' });
-    const back = await Wire.connect(server.port);
-    await ok(back, 'resume', { token: login.resumeToken });
+    const back = await connect();
+    // The last event carol saw: the replay starts after it.
+    const seenIds = carol.frames.flatMap((frame) =>
+      'ev' in frame && 'id' in frame ? [frame.id] : [],
+    );
+    await ok(back, 'resume', { token: login.resumeToken, lastEventId: Math.max(0, ...seenIds) });
 
     await ok(alice, 'deregister', { password: 'alice-password-2', confirm: true });
     await ok(bob, 'quit', { message: 'bye' });
     await bob.raw.closed();
-    for (const wire of [alice, admin, back, ...targets]) wire.destroy();
+    for (const wire of [...open]) drop(wire);
 
     if (process.env.CONTRACT_DUMP)
       for (const [cmd, replies] of okReplies) console.log(cmd, JSON.stringify(replies));
@@ -273,6 +312,7 @@ describe('protocol contract (real server)', () => {
       }
     }
   });
+
   it('has a reply schema for exactly the commands in the catalogue', () => {
     expect(Object.keys(REPLY_SCHEMAS).sort()).toEqual(catalogue.map((c) => c.name).sort());
   });
@@ -398,5 +438,43 @@ describe('protocol contract (real server)', () => {
     expect(documented.filter((code, i) => documented.indexOf(code) !== i)).toEqual([]);
     expect([...documented].sort()).toEqual(Object.keys(CLOSING_CODES).sort());
     expect(Object.keys(CLOSING_CODES).every(isClosingCode)).toBe(true);
+  });
+  it('documents the order of the reply and the events of every command', () => {
+    const cell = (names: Set<string> | undefined) =>
+      [...(names ?? [])]
+        .sort()
+        .map((name) => `\`${name}\``)
+        .join(', ') || '—';
+    const rows = catalogue.map((command) => {
+      const seen = order.get(command.name);
+      return [`\`${command.name}\``, cell(seen?.before), cell(seen?.after), cell(seen?.others)];
+    });
+    const start = '<!-- order-table:start -->';
+    const end = '<!-- order-table:end -->';
+    const table = [
+      '| cmd | to you, before the reply | to you, after the reply | to others |',
+      '| --- | --- | --- | --- |',
+      ...rows.map((row) => `| ${row.join(' | ')} |`),
+    ].join('\n');
+    if (process.env.CONTRACT_WRITE) {
+      const from = doc.indexOf(start) + start.length;
+      writeFileSync(
+        new URL('../docs/protocol.md', import.meta.url),
+        doc.slice(0, from) + '\n\n' + table + '\n\n' + doc.slice(doc.indexOf(end)),
+      );
+      return; // written: `npx prettier --write docs/protocol.md`, then run again to check
+    }
+    const section = doc.slice(doc.indexOf(start), doc.indexOf(end));
+    expect(section.length, 'order-table markers in docs/protocol.md').toBeGreaterThan(start.length);
+    const documented = section
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .map((line) =>
+        line
+          .slice(1, -1)
+          .split('|')
+          .map((cellText) => cellText.trim()),
+      );
+    expect(documented).toEqual(rows);
   });
 });

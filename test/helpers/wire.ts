@@ -85,6 +85,21 @@ export class Wire {
     return this.raw.frames.length;
   }
 
+  /**
+   * Waits until the server has sent this connection everything it had for it: a `ping`
+   * answered means every earlier frame is out (replies and events leave in order).
+   */
+  async settle(timeoutMs = 5000): Promise<void> {
+    if (this.raw.isClosed) return;
+    const id = this.send('ping');
+    await this.raw.until(
+      () => this.raw.isClosed || this.raw.replyTo(id) !== undefined,
+      timeoutMs,
+      'a settling ping',
+    );
+    this.sync();
+  }
+
   destroy(): void {
     this.raw.destroy();
   }
