@@ -238,12 +238,14 @@ describe('protocol contract (real server)', () => {
       data: half.toString('base64'),
     });
     await ok(alice, 'fileresume', { transfer: shared.transfer });
+    await ok(alice, 'filelink', { transfer: shared.transfer });
     await ok(alice, 'filechunk', {
       transfer: shared.transfer,
       offset: 1000,
       data: content.subarray(1000).toString('base64'),
     });
     const sharedDone = await ok(alice, 'filedone', { transfer: shared.transfer });
+    await ok(bob, 'filelink', { file: sharedDone.file });
     const down = await ok(bob, 'download', { file: sharedDone.file, window: 1 });
     await ok(bob, 'filecancel', { transfer: down.transfer });
     await ok(alice, 'get');
@@ -396,10 +398,12 @@ describe('protocol contract (real server)', () => {
   });
 
   it('documents each command with every wire argument in docs/protocol.md', () => {
-    const rows = [...tableRows('Commands'), ...tableRows('Administration')];
+    const rows = ['Commands', 'Administration', 'HTTP file transfer'].flatMap(tableRows);
     const problems: string[] = [];
     for (const command of catalogue) {
-      const row = rows.find((cells) => cells[0] === `\`${command.name}\``);
+      // A command may have several rows (one per form): its arguments are all of them.
+      const forms = rows.filter((cells) => cells[0] === `\`${command.name}\``);
+      const row = forms.length > 0 ? ['', forms.map((cells) => cells[1]).join(' ')] : undefined;
       if (!row) {
         problems.push(`${command.name}: no row`);
         continue;

@@ -257,6 +257,25 @@ export const REPLY_SCHEMAS = {
   filecredit: empty,
   filecancel: empty,
   fileresume: uploadStarted,
+  /** A short-lived HTTP link: for an upload of yours, or to fetch a file. */
+  filelink: z.union([
+    z.strictObject({
+      token: z.string().min(1),
+      expiresAt: millis,
+      transfer: transferId,
+      size: count,
+      offset: count,
+    }),
+    z.strictObject({
+      token: z.string().min(1),
+      expiresAt: millis,
+      file: z.string().regex(/^f\d+$/),
+      name: z.string(),
+      size: count,
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      from: nick,
+    }),
+  ]),
   // administration
   kick: z.strictObject({ nick }),
   ban: z.strictObject({
