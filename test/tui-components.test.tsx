@@ -1,7 +1,7 @@
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App, type AppActions } from '../src/client/tui/App.js';
-import { ChatState, type ChatLine } from '../src/client/tui/chat-state.js';
+import { ChatState, type ChatLine, type NoticeLevel } from '../src/client/tui/chat-state.js';
 import { InputLine } from '../src/client/tui/InputLine.js';
 import { MessagePane } from '../src/client/tui/MessagePane.js';
 import { ProgressBar } from '../src/client/tui/ProgressBar.js';
@@ -78,9 +78,9 @@ describe('MessagePane', () => {
   ];
 
   it('shows the newest lines at the bottom, wrapped to the width, wide characters counted', () => {
-    const { lastFrame } = render(<MessagePane lines={lines} width={40} height={6} scroll={0} />);
+    const { lastFrame } = render(<MessagePane lines={lines} width={40} height={8} scroll={0} />);
     const rows = lastFrame()!.split('\n');
-    expect(rows).toHaveLength(6);
+    expect(rows).toHaveLength(8);
     for (const row of rows) expect(columns(row)).toBeLessThanOrEqual(40);
     expect(rows.join('\n')).toContain('<bob> 李雷 says hello');
     expect(rows.join(' ')).toContain('least');
@@ -91,10 +91,72 @@ describe('MessagePane', () => {
   });
 
   it('scrolls back', () => {
-    const { lastFrame } = render(<MessagePane lines={lines} width={40} height={2} scroll={6} />);
+    // Far enough up to reach the top: the scroll stops at the first line.
+    const { lastFrame } = render(<MessagePane lines={lines} width={40} height={2} scroll={50} />);
     expect(lastFrame()).toContain('first');
     expect(lastFrame()).toContain('bob is online');
     expect(lastFrame()).not.toContain('mine');
+  });
+});
+
+describe('MessagePane looks', () => {
+  const at = new Date(2026, 0, 1, 12, 0, 0).getTime();
+  const notice = (key: number, level: NoticeLevel, text: string, continued = false): ChatLine => ({
+    kind: 'notice',
+    key,
+    ts: at,
+    text,
+    level,
+    ...(continued && { continued }),
+  });
+
+  it('gives errors, announcements, server notices, file offers and replies each their own mark', () => {
+    const { lastFrame } = render(
+      <MessagePane
+        lines={[
+          notice(1, 'error', 'could not send'),
+          notice(2, 'announce', 'admin: pizza at noon'),
+          notice(3, 'notice', '3 unread private messages'),
+          notice(4, 'file', 'bob sent you a.txt'),
+          notice(5, 'info', 'Online: 2 users'),
+          notice(6, 'event', 'bob is online'),
+        ]}
+        width={60}
+        height={6}
+        scroll={0}
+      />,
+    );
+    const rows = stripAnsi(lastFrame()!).split('\n');
+    expect(rows[0]).toMatch(/^12:00:00 !! could not send/);
+    expect(rows[1]).toMatch(/^12:00:00 \*\* admin: pizza at noon/);
+    expect(rows[2]).toMatch(/^12:00:00 :: 3 unread private messages/);
+    expect(rows[3]).toMatch(/^12:00:00 >> bob sent you a.txt/);
+    expect(rows[4]).toMatch(/^12:00:00 {4}Online: 2 users/);
+    expect(rows[5]).toMatch(/^12:00:00 -- bob is online/);
+    // Only the error carries the error mark.
+    expect(rows.filter((row) => row.includes('!!'))).toHaveLength(1);
+  });
+
+  it('indents wrapped lines under the text, and shows a reply block with one time', () => {
+    const { lastFrame } = render(
+      <MessagePane
+        lines={[
+          chat(1, 'bob', 'one two three four five six seven eight nine ten eleven'),
+          notice(2, 'info', 'Online: 2 users'),
+          notice(3, 'info', '  alice', true),
+        ]}
+        width={30}
+        height={6}
+        scroll={0}
+      />,
+    );
+    const rows = stripAnsi(lastFrame()!).split('\n');
+    const lead = '12:00:01 <bob> ';
+    expect(rows[0]!.startsWith(lead)).toBe(true);
+    for (const row of rows.slice(1, 4)) expect(row.startsWith(' '.repeat(lead.length))).toBe(true);
+    expect(rows.slice(0, 4).join(' ')).toMatch(/eleven/);
+    expect(rows.at(-2)).toMatch(/^12:00:00 {4}Online: 2 users/);
+    expect(rows.at(-1)).toMatch(/^ {14}alice/);
   });
 });
 
@@ -202,15 +264,25 @@ describe('InputLine', () => {
   });
 });
 
-function fakeActions(): AppActions & { submitted: string[]; answers: unknown[] } {
+function fakeActions(
+  state?: ChatState,
+): AppActions & { submitted: string[]; answers: unknown[]; membersAsked: string[] } {
   const submitted: string[] = [];
   const answers: unknown[] = [];
+  const membersAsked: string[] = [];
   return {
     submitted,
     answers,
+    membersAsked,
     submit: (line) => submitted.push(line),
     answer: (value) => answers.push(value),
     exit: vi.fn(),
+    toggleMembers: () => {
+      if (!state) return;
+      state.showMembers = !state.showMembers;
+      state.changed();
+    },
+    loadMembers: (room) => membersAsked.push(room),
     completion: () => ({
       commands: ['who', 'whoelse', 'join'],
       rooms: ['lobby', 'dev'],
@@ -343,6 +415,40 @@ describe('App input line', () => {
     await until(lastFrame, () => actions.answers.length === 2);
     expect(actions.answers[1]).toBe('yes');
     expect(actions.submitted).toEqual([]);
+  });
+
+  it("shows a room's topic in a bar, and a member list toggled by Alt+N", async () => {
+    const state = new ChatState();
+    state.nick = 'me';
+    const dev = state.ensureWindow('room', 'dev', []);
+    dev.topic = 'release on Friday';
+    state.switchTo(dev.id);
+    state.addNotice(dev, 'You joined #dev', 'event', 0);
+    const actions = fakeActions(state);
+    const { stdin, lastFrame } = render(
+      <App state={state} actions={actions} size={{ columns: 60, rows: 10 }} />,
+    );
+    const withTopic = await until(lastFrame, (text) => text.includes('release on Friday'));
+    expect(stripAnsi(withTopic.split('\n')[0]!)).toMatch(/^ #dev — release on Friday/);
+    expect(withTopic).not.toContain('Members');
+
+    stdin.write('\x1bn');
+    // Shown: the room's members are asked for once, then listed beside the messages.
+    await until(lastFrame, (text) => text.includes('Members…'));
+    expect(actions.membersAsked).toEqual(['dev']);
+    dev.members = ['zed', 'amy', 'me'];
+    state.changed();
+    const listed = await until(lastFrame, (text) => text.includes('Members (3)'));
+    const rows = stripAnsi(listed).split('\n');
+    const paneRows = rows.filter((row) => /\b(amy|me|zed)\s*$/.test(row));
+    expect(paneRows.map((row) => row.trim().split(/\s+/).at(-1))).toEqual(['amy', 'me', 'zed']);
+
+    // A topic change shows at once; Alt+N hides the list again.
+    state.findWindow(dev.id)!.topic = null;
+    state.changed();
+    await until(lastFrame, (text) => text.includes('(no topic'));
+    stdin.write('\x1bn');
+    await until(lastFrame, (text) => !text.includes('Members'));
   });
 
   it('scrolls with PgUp and says so', async () => {

@@ -79,7 +79,9 @@ export function startConsole(
         print(parsed.message);
         return;
       case 'local':
-        for (const row of formatHelp(commands, [{ usage: '/help', summary: 'this list' }]))
+        for (const row of formatHelp(commands, [{ usage: '/help', summary: 'this list' }], {
+          admin: true,
+        }))
           print(row);
         return;
       case 'request': {

@@ -96,25 +96,29 @@ export function formatEvent(event: ServerEvent): string | undefined {
         ? `[${time}] -- ${event.by} cleared the topic of ${roomTag(event.room)}`
         : `[${time}] -- ${event.by} set the topic of ${roomTag(event.room)}: ${event.topic}`;
     case 'notice':
-      return `[${time}] !! ${event.from ? `${event.from}: ` : ''}${event.text}`;
+      // An admin's announcement (`from`) is not the server's own notice (unread counts,
+      // failed logins): each has its mark, and neither looks like an error (`!!`).
+      return event.from
+        ? `[${time}] ** ${event.from}: ${event.text}`
+        : `[${time}] :: ${event.text}`;
     case 'shutdown':
-      return `[${time}] !! Server shutting down in ${event.seconds} seconds${event.reason ? `: ${event.reason}` : ''}`;
+      return `[${time}] ** Server shutting down in ${plural(event.seconds, 'second')}${event.reason ? `: ${event.reason}` : ''}`;
     case 'shutdown_cancelled':
-      return `[${time}] !! Shutdown cancelled by ${event.by}`;
+      return `[${time}] ** Shutdown cancelled by ${event.by}`;
     case 'suspension':
       return event.suspended
         ? `[${time}] -- ${event.nick} is suspended by ${event.by} (can read and quit, nothing else)`
         : `[${time}] -- ${event.nick} is no longer suspended (forgiven by ${event.by})`;
     case 'warning':
-      return `[${time}] !! Warning from ${event.by}: ${event.reason} (${event.warnings} ${event.warnings === 1 ? 'warning' : 'warnings'} lately)`;
+      return `[${time}] ** Warning from ${event.by}: ${event.reason} (${event.warnings} ${event.warnings === 1 ? 'warning' : 'warnings'} lately)`;
     case 'monitor':
       if (event.what === 'log')
         return event.on
-          ? `[${time}] !! Private messages are being written to the server's log (logs.privateMessages is on)`
-          : `[${time}] !! Private messages are no longer written to the server's log`;
+          ? `[${time}] ** Private messages are being written to the server's log (logs.privateMessages is on)`
+          : `[${time}] ** Private messages are no longer written to the server's log`;
       return event.on
-        ? `[${time}] !! Private messages are being monitored by the admins${event.by ? ` (turned on by ${event.by})` : ''}`
-        : `[${time}] !! Private messages are no longer monitored${event.by ? ` (turned off by ${event.by})` : ''}`;
+        ? `[${time}] ** Private messages are being monitored by the admins${event.by ? ` (turned on by ${event.by})` : ''}`
+        : `[${time}] ** Private messages are no longer monitored${event.by ? ` (turned off by ${event.by})` : ''}`;
     case 'monitored':
       return `[${time}] (monitor) *${event.from}* → ${event.to.join(', ')}: ${event.text}`;
     case 'closing':
@@ -171,13 +175,18 @@ export function formatReply(command: string, data: Record<string, unknown>): str
   if (special) return special;
   if (Array.isArray(data.users)) {
     const users = data.users as UserRow[];
-    if (users.length === 0) return ['(nobody)'];
-    return users.map(
-      (user) =>
-        `  ${user.nick.padEnd(20)} ${user.session.padEnd(8)} ${user.status.padEnd(9)} ${user.role}` +
-        (user.idleSeconds >= 60 ? ` (idle ${Math.floor(user.idleSeconds / 60)}m)` : '') +
-        (user.awayMessage === undefined ? '' : ` away: ${user.awayMessage}`),
-    );
+    const title = command === 'whoelse' ? 'Others online' : 'Online';
+    if (users.length === 0) return [`${title}: nobody`];
+    return [
+      `${title}: ${plural(users.length, 'user')}`,
+      `  ${'Nick'.padEnd(20)} ${'Session'.padEnd(8)} ${'Status'.padEnd(9)} Role`,
+      ...users.map(
+        (user) =>
+          `  ${user.nick.padEnd(20)} ${user.session.padEnd(8)} ${user.status.padEnd(9)} ${user.role}` +
+          (user.idleSeconds >= 60 ? ` (idle ${Math.floor(user.idleSeconds / 60)}m)` : '') +
+          (user.awayMessage === undefined ? '' : ` away: ${user.awayMessage}`),
+      ),
+    ];
   }
   if (Array.isArray(data.waiting) && Array.isArray(data.shared)) return formatFiles(data);
   if (command === 'decline') return [`Declined ${String(data.name)}`];
@@ -217,7 +226,7 @@ function formatFiles(data: Record<string, unknown>): string[] {
           `${title}:`,
           ...files.map(
             (file) =>
-              `  ${file.file.padEnd(6)} ${file.name}  ${formatBytes(file.size)}  ${who(file)}  until ${new Date(file.expiresAt).toISOString().slice(0, 16).replace('T', ' ')}`,
+              `  ${file.file.padEnd(6)} ${file.name}  ${formatBytes(file.size)}  ${who(file)}  until ${dateTime(file.expiresAt)}`,
           ),
         ];
   return [
@@ -231,21 +240,45 @@ function formatFiles(data: Record<string, unknown>): string[] {
   ];
 }
 
+const GROUP_TITLES: Readonly<Record<string, string>> = {
+  session: 'Session',
+  messaging: 'Messages',
+  rooms: 'Rooms',
+  presence: 'Who is here',
+  blocking: 'Blocking',
+  files: 'Files',
+  account: 'Your account',
+  admin: 'Administration',
+};
+
+/**
+ * `/help`: the commands this user may use (admin ones only for admins), grouped by feature
+ * area in catalogue order, then the client's own. Rows under a heading are indented.
+ */
 export function formatHelp(
   commands: readonly CommandInfo[],
   local: readonly { usage: string; summary: string }[],
+  options: { readonly admin: boolean },
 ): string[] {
-  const rows = [
-    ...commands
-      .filter((command) => !command.hidden)
-      .map((command) => ({
-        usage: usageOf(command) + (command.admin ? ' (admin)' : ''),
-        summary: command.summary,
-      })),
-    ...local,
-  ];
-  const width = Math.min(40, Math.max(...rows.map((row) => row.usage.length)));
-  return rows.map((row) => `  ${row.usage.padEnd(width)}  ${row.summary}`);
+  const offered = commands.filter(
+    (command) => !command.hidden && (options.admin || !command.admin),
+  );
+  const groups = new Map<string, { usage: string; summary: string }[]>();
+  for (const command of offered) {
+    const title = GROUP_TITLES[command.group] ?? command.group;
+    const rows = groups.get(title) ?? [];
+    rows.push({ usage: usageOf(command), summary: command.summary });
+    groups.set(title, rows);
+  }
+  if (local.length > 0) groups.set('This client', [...local]);
+  const all = [...groups.values()].flat();
+  const width = Math.min(40, Math.max(...all.map((row) => row.usage.length)));
+  const lines: string[] = [];
+  for (const [title, rows] of groups) {
+    lines.push(`${title}:`);
+    for (const row of rows) lines.push(`  ${row.usage.padEnd(width)}  ${row.summary}`);
+  }
+  return lines;
 }
 
 interface RoomRow {
@@ -335,13 +368,14 @@ function formatFeatureReply(command: string, data: Record<string, unknown>): str
     }
     case 'wholasthr': {
       const seen = data.seen as SeenRow[];
-      if (seen.length === 0) return ['(nobody else seen recently)'];
+      if (seen.length === 0) return ['Seen in the last hour: nobody else'];
       const now = Date.now();
-      return seen.map(
+      const rows = seen.map(
         (user) =>
           `  ${user.nick.padEnd(20)} ${user.online ? 'online' : `last seen ${clock(user.lastSeen)} (${ago(now - user.lastSeen)})`}` +
           (user.account ? '' : ' (guest)'),
       );
+      return [`Seen in the last hour: ${plural(seen.length, 'user')}`, ...rows];
     }
     case 'whois': {
       const lines = [
@@ -489,11 +523,36 @@ function formatAdminReply(command: string, data: Record<string, unknown>): strin
       return [`Monitoring is ${data.monitor ? 'on' : 'off'}`];
     case 'shutdown':
       return [
-        data.cancelled ? 'Shutdown cancelled' : `Shutting down in ${String(data.seconds)} seconds`,
+        data.cancelled
+          ? 'Shutdown cancelled'
+          : `Shutting down in ${plural(Number(data.seconds), 'second')}`,
       ];
     case 'announce':
       return [];
     default:
       return undefined;
   }
+}
+
+const FILE_ERRORS: Readonly<Record<string, (path: string) => string>> = {
+  ENOENT: (path) => `There is no file ${path}`,
+  EACCES: (path) => `You may not read or write ${path}`,
+  EPERM: (path) => `You may not read or write ${path}`,
+  EISDIR: (path) => `${path} is a folder, not a file`,
+  ENOTDIR: (path) => `A part of ${path} is not a folder`,
+  ENOSPC: (path) => `The disk is full: ${path} could not be written`,
+  EROFS: (path) => `${path} is on a read-only disk`,
+  EMFILE: () => 'Too many files are open: try again',
+};
+
+/**
+ * A failure as a sentence: the file system's errors (`ENOENT: no such file or directory,
+ * stat 'x'`) in words, with the path; others as their message.
+ */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const { code, path } = error as NodeJS.ErrnoException;
+  const describe = code ? FILE_ERRORS[code] : undefined;
+  if (describe) return describe(path ?? 'that file');
+  return error.message;
 }

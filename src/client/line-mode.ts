@@ -3,7 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { ReadStream } from 'node:tty';
 import type { ArgInfo } from '../protocol/catalog.js';
 import { ChatClient, ConnectionClosedError, RequestError, type ConnectOptions } from './client.js';
-import { formatEvent, formatHelp, formatReply } from './format.js';
+import { describeError, formatEvent, formatHelp, formatReply } from './format.js';
 import {
   formatProgress,
   formatTransferResult,
@@ -152,6 +152,8 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
     }
   };
 
+  // Admin commands are listed in /help only for admins.
+  let role = 'guest';
   const refused = (error: RequestError): number => {
     if (error.code === 'nick_reserved')
       fail(
@@ -188,6 +190,7 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
       if (password === undefined) throw error;
       ready = await login(password);
     }
+    role = ready.role;
     // The resume token is a credential: it never goes to stdout (logs, pipes).
     const { resumeToken: _token, ...shown } = ready;
     if (options.json) emit({ type: 'ready', ready: shown });
@@ -270,9 +273,9 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
           line: lineNumber,
           command: name,
           ok: false,
-          error: { code, message: (error as Error).message },
+          error: { code, message: describeError(error) },
         });
-      else fail(`error (${code}): ${(error as Error).message}`);
+      else fail(`error (${code}): ${describeError(error)}`);
     }
   };
 
@@ -300,7 +303,7 @@ export async function runLineMode(options: LineModeOptions): Promise<number> {
         return;
       case 'local':
         if (parsed.name === 'help') {
-          const rows = formatHelp(client.commands, LOCAL_HELP);
+          const rows = formatHelp(client.commands, LOCAL_HELP, { admin: role === 'admin' });
           if (options.json)
             emit({
               type: 'reply',

@@ -31,8 +31,8 @@ export function localCommand(
         if (!command) return session.notice(`No command ${rest}`, 'error');
         return session.notice(`${usageOf(command)}: ${command.summary}`, 'info');
       }
-      const offered = commands.filter((command) => !command.admin || session.isAdmin);
-      for (const row of formatHelp(offered, LOCAL_HELP)) session.notice(row.trimEnd(), 'info');
+      for (const row of formatHelp(commands, LOCAL_HELP, { admin: session.isAdmin }))
+        session.notice(row.trimEnd(), 'info');
       return;
     }
     case 'switch': {

@@ -1,11 +1,18 @@
 import { Box, Text, useInput, useStdout, type Key } from 'ink';
 import { useEffect, useReducer, useRef, useState, useSyncExternalStore } from 'react';
-import { windowLabel, type ChatState, type PromptState } from './chat-state.js';
+import {
+  LOBBY_WINDOW,
+  windowLabel,
+  type ChatState,
+  type ChatWindow,
+  type PromptState,
+} from './chat-state.js';
 import { InputLine } from './InputLine.js';
 import * as editor from './line-editor.js';
 import { MessagePane } from './MessagePane.js';
 import { ProgressBar } from './ProgressBar.js';
 import { visibleRows, wrapLine } from './render-lines.js';
+import { MEMBER_PANE_WIDTH, MemberPane, TopicBar } from './SidePanels.js';
 import { StatusBar } from './StatusBar.js';
 import { WindowList } from './WindowList.js';
 
@@ -17,6 +24,10 @@ export interface AppActions {
   answer(value: string | boolean | undefined): void;
   /** Ctrl+C: leave cleanly, now. */
   exit(): void;
+  /** Alt+N: show or hide the member list. */
+  toggleMembers(): void;
+  /** The member list is shown for a room whose members are not known yet. */
+  loadMembers(room: string): void;
   completion(): editor.CompletionSource;
 }
 
@@ -98,11 +109,26 @@ export function App({ state, actions, size }: AppProps) {
 
   const window = state.currentWindow;
   // A prompt's question is shown whole, wrapped, above the input line.
-  const question = state.prompt?.question ? wrapLine(state.prompt.question, columns) : [];
+  const question = state.prompt?.question
+    ? wrapLine({ lead: '', body: state.prompt.question }, columns)
+    : [];
+  // Rooms other than the lobby show their topic in a bar above the messages.
+  const topicBar = window.kind === 'room' && window.id !== LOBBY_WINDOW && rows >= 8;
+  const chrome = CHROME_ROWS + (topicBar ? 1 : 0);
   const paneHeight = Math.max(
     1,
-    rows - CHROME_ROWS - state.transfers.length - Math.min(question.length, rows - CHROME_ROWS - 1),
+    rows - chrome - state.transfers.length - Math.min(question.length, rows - chrome - 1),
   );
+  // The member list takes the right edge when shown and the screen is wide enough.
+  const memberPane = state.showMembers && columns >= 50;
+  const paneWidth = memberPane ? columns - MEMBER_PANE_WIDTH : columns;
+  const roomToList =
+    memberPane && window.kind === 'room' && window.id !== LOBBY_WINDOW && !window.members
+      ? window.name
+      : undefined;
+  useEffect(() => {
+    if (roomToList !== undefined) actions.loadMembers(roomToList);
+  }, [roomToList, actions]);
   const page = Math.max(1, paneHeight - 1);
 
   useInput((input, key) => {
@@ -120,7 +146,7 @@ export function App({ state, actions, size }: AppProps) {
 
   const scroll = (rows: number) => {
     const reach = state.scroll + Math.max(rows, 0);
-    const { maxScroll } = visibleRows(window.lines, columns, paneHeight, reach);
+    const { maxScroll } = visibleRows(window.lines, paneWidth, paneHeight, reach);
     state.scrollBy(rows, maxScroll);
     state.changed();
   };
@@ -154,6 +180,10 @@ export function App({ state, actions, size }: AppProps) {
       return;
     }
     if (key.pageUp || key.pageDown) return scroll(key.pageUp ? page : -page);
+    if (key.meta && input === 'n') {
+      actions.toggleMembers();
+      return;
+    }
     if (key.meta && /^[0-9]$/.test(input)) {
       state.switchToNumber(input === '0' ? 10 : Number(input));
       state.changed();
@@ -188,7 +218,16 @@ export function App({ state, actions, size }: AppProps) {
     }));
   return (
     <Box flexDirection="column" width={columns} height={rows}>
-      <MessagePane lines={window.lines} width={columns} height={paneHeight} scroll={state.scroll} />
+      {topicBar && <TopicBar window={window} width={columns} />}
+      <Box flexDirection="row" width={columns} height={paneHeight}>
+        <MessagePane
+          lines={window.lines}
+          width={paneWidth}
+          height={paneHeight}
+          scroll={state.scroll}
+        />
+        {memberPane && <MemberPane names={membersOf(state, window)} height={paneHeight} />}
+      </Box>
       {state.transfers.map((progress) => (
         <ProgressBar key={progress.id} progress={progress} width={columns} />
       ))}
@@ -234,6 +273,14 @@ export function App({ state, actions, size }: AppProps) {
       )}
     </Box>
   );
+}
+
+/** Who the member list shows for a window. */
+function membersOf(state: ChatState, window: ChatWindow): readonly string[] | undefined {
+  if (window.kind === 'private')
+    return [...(state.nick ? [state.nick] : []), ...window.participants];
+  if (window.id === LOBBY_WINDOW) return [...state.nicks];
+  return window.members;
 }
 
 interface KeyInfo {

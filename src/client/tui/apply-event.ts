@@ -1,6 +1,12 @@
 import type { ServerEvent } from '../../protocol/events.js';
 import { formatEvent } from '../format.js';
-import { LOBBY_WINDOW, roomWindowId, type ChatState, type ChatWindow } from './chat-state.js';
+import {
+  LOBBY_WINDOW,
+  roomWindowId,
+  type ChatState,
+  type ChatWindow,
+  type NoticeLevel,
+} from './chat-state.js';
 
 const fold = (name: string) => name.normalize('NFKC').toLowerCase();
 
@@ -24,7 +30,28 @@ export function mentions(text: string, nick: string | undefined): boolean {
 
 /** The formatted text of an event without its time (the pane shows times itself). */
 export function eventText(event: ServerEvent): string | undefined {
-  return formatEvent(event)?.replace(/^\[[^\]]*\] (?:-- |!! )?/, '');
+  return formatEvent(event)?.replace(/^\[[^\]]*\] (?:(?:--|!!|\*\*|::|>>) )?/, '');
+}
+
+/** The look of an event that is not chat: what kind of news it is. */
+export function noticeLevel(event: ServerEvent): NoticeLevel {
+  switch (event.ev) {
+    case 'notice':
+      return event.from ? 'announce' : 'notice';
+    case 'shutdown':
+    case 'shutdown_cancelled':
+    case 'warning':
+    case 'monitor':
+      return 'announce';
+    case 'file':
+    case 'shared':
+    case 'filegone':
+      return 'file';
+    case 'fileabort':
+      return 'error';
+    default:
+      return 'notice';
+  }
 }
 
 /** Other people in a private conversation (you alone when writing to yourself). */
@@ -100,6 +127,7 @@ export function applyEvent(state: ChatState, event: ServerEvent): void {
     case 'renamed': {
       state.nicks.delete(event.from);
       state.nicks.add(event.to);
+      for (const window of state.windows) renameMember(window, event.from, event.to);
       if (isMe(event.from)) state.nick = event.to;
       const text = eventText(event) ?? '';
       for (const window of windowsWith(state, event.from))
@@ -108,6 +136,7 @@ export function applyEvent(state: ChatState, event: ServerEvent): void {
     }
     case 'room_entered': {
       const window = state.ensureWindow('room', event.room, []);
+      window.topic = event.topic ?? null;
       state.addNotice(window, eventText(event) ?? '', 'event', event.ts);
       // A room you join comes to the front; rooms restored at login wait in the list.
       if (!event.restored) state.switchTo(window.id);
@@ -131,11 +160,14 @@ export function applyEvent(state: ChatState, event: ServerEvent): void {
         event.ts,
       );
       if (event.ev === 'room_join') state.nicks.add(event.nick);
+      if (window?.members && event.ev === 'room_join') addMember(window, event.nick);
+      if (window?.members && event.ev === 'room_leave') removeMember(window, event.nick);
+      if (window && event.ev === 'room_topic') window.topic = event.topic;
       return;
     }
     case 'notice':
     case 'shutdown':
-      state.addNotice(undefined, eventText(event) ?? '', 'server', event.ts);
+      state.addNotice(undefined, eventText(event) ?? '', noticeLevel(event), event.ts);
       return;
     default: {
       // Events this client version does not know yet still show, in their room if any.
@@ -143,9 +175,23 @@ export function applyEvent(state: ChatState, event: ServerEvent): void {
       const room =
         typeof unknown.room === 'string' ? state.findWindow(roomWindowId(unknown.room)) : undefined;
       const text = eventText(event);
-      if (text) state.addNotice(room, text, 'server', (event as ServerEvent).ts);
+      if (text)
+        state.addNotice(room, text, noticeLevel(event as ServerEvent), (event as ServerEvent).ts);
     }
   }
+}
+
+function addMember(window: ChatWindow, nick: string): void {
+  if (!window.members!.some((name) => fold(name) === fold(nick))) window.members!.push(nick);
+}
+
+function removeMember(window: ChatWindow, nick: string): void {
+  window.members = window.members!.filter((name) => fold(name) !== fold(nick));
+}
+
+function renameMember(window: ChatWindow, from: string, to: string): void {
+  if (window.members)
+    window.members = window.members.map((name) => (fold(name) === fold(from) ? to : name));
 }
 
 /** The lobby plus any private conversation with `nick`: where their comings and goings show. */

@@ -23,16 +23,31 @@ export type ChatLine =
       readonly key: number;
       readonly ts: number;
       readonly text: string;
-      /** `event`: joins, leaves and the like; `server`: notices from the server; `info`:
-       * replies to your commands; `error`: something went wrong. */
-      readonly level: 'event' | 'server' | 'info' | 'error';
+      /**
+       * Each has its own look: `event`, joins, leaves and the like; `announce`, an admin's
+       * announcement, a shutdown, a warning or a change of monitoring; `notice`, the server's
+       * own notices (unread counts, failed logins); `file`, offers and fates of files;
+       * `info`, replies to your commands; `error`, something went wrong.
+       */
+      readonly level: NoticeLevel;
+      /** A row of the same reply as the line before: shown without its own time. */
+      readonly continued?: boolean;
     };
+
+export type NoticeLevel = 'event' | 'announce' | 'notice' | 'file' | 'info' | 'error';
 
 export type WindowKind = 'room' | 'private';
 
 export interface ChatWindow {
   /** `#room` or `@nick[,nick…]` (sorted, case-folded for private conversations). */
   readonly id: string;
+  /** A room's topic, shown in the bar above its messages (null: none set). */
+  topic?: string | null;
+  /**
+   * A room's members as the server last listed them, kept up to date by joins and leaves;
+   * undefined until asked for (the member list asks when it is shown).
+   */
+  members?: string[];
   readonly kind: WindowKind;
   /** The room name, or the other people in a private conversation. */
   readonly name: string;
@@ -99,6 +114,8 @@ export class ChatState {
   prompt: PromptState | undefined;
   /** Whether the terminal reports the mouse (the wheel scrolls); `/mouse` toggles it. */
   mouse = true;
+  /** The member list beside the messages (`/nicklist`, Alt+N). */
+  showMembers = false;
   transfers: TransferProgress[] = [];
   /** People known to be online, for completion. */
   readonly nicks = new Set<string>();
@@ -202,8 +219,9 @@ export class ChatState {
   addNotice(
     window: ChatWindow | undefined,
     text: string,
-    level: Extract<ChatLine, { kind: 'notice' }>['level'],
+    level: NoticeLevel,
     ts = Date.now(),
+    continued = false,
   ): void {
     this.push(window ?? this.currentWindow, {
       kind: 'notice',
@@ -211,7 +229,17 @@ export class ChatState {
       ts,
       text,
       level,
+      ...(continued && { continued }),
     });
+  }
+
+  /**
+   * A reply of several rows (`/help`, `/who`): its first row carries the time, the rest
+   * line up under it without one.
+   */
+  addBlock(rows: readonly string[], level: NoticeLevel = 'info'): void {
+    const ts = Date.now();
+    rows.forEach((row, index) => this.addNotice(undefined, row, level, ts, index > 0));
   }
 
   /** Marks an own message as acknowledged (or failed) by its line key. */

@@ -10,7 +10,7 @@ import { EXIT } from '../line-mode.js';
 import type { SettingsStore } from '../settings.js';
 import type { AppActions } from './App.js';
 import { applyEvent } from './apply-event.js';
-import { ChatState, type PromptState } from './chat-state.js';
+import { ChatState, roomWindowId, type PromptState } from './chat-state.js';
 import { InputHandler, type SessionAccess } from './input-handler.js';
 import type { CompletionSource } from './line-editor.js';
 import { Prompter } from './prompter.js';
@@ -537,6 +537,27 @@ export class TuiController implements AppActions {
         return { host: host.trim(), port: number };
       this.notice('A port is a whole number from 1 to 65535', 'error');
     }
+  }
+
+  toggleMembers(): void {
+    this.state.showMembers = !this.state.showMembers;
+    this.state.changed();
+  }
+
+  /** Asks the server for a room's members, for the member list (kept current by events). */
+  loadMembers(room: string): void {
+    const client = this.client;
+    if (!client || !this.loggedIn) return;
+    client
+      .request<{ members: { nick: string }[] }>('members', { room })
+      .then((data) => {
+        const window = this.state.findWindow(roomWindowId(room));
+        if (!window) return;
+        window.members = data.members.map((member) => member.nick);
+        this.state.changed();
+      })
+      // Not a member any more, or the connection went: the list stays as it was.
+      .catch(() => undefined);
   }
 
   private notice(text: string, level: 'info' | 'error'): void {

@@ -7,7 +7,7 @@ import {
   runFileCommand,
   throttledProgress,
 } from '../file-commands.js';
-import { formatHelp, formatReply } from '../format.js';
+import { describeError, formatHelp, formatReply } from '../format.js';
 import { actsOnCurrentRoom, findCommand, parseInput, stripRoomSign } from '../input-parser.js';
 import { nameKey } from '../../core/names.js';
 import { LOBBY_WINDOW, type ChatState } from './chat-state.js';
@@ -36,7 +36,7 @@ export interface SessionAccess {
   readonly downloadsDir?: string | undefined;
 }
 
-export const LOCAL_COMMANDS = ['help', 'menu', 'switch', 'clear', 'reconnect', 'mouse'];
+export const LOCAL_COMMANDS = ['help', 'menu', 'switch', 'clear', 'reconnect', 'mouse', 'nicklist'];
 const LOCAL_HELP = [
   { usage: '/help [COMMAND]', summary: 'this list, or one command' },
   { usage: '/menu', summary: 'pick a command by number; you are asked for what it needs' },
@@ -44,6 +44,7 @@ const LOCAL_HELP = [
   { usage: '/clear', summary: 'clear this window' },
   { usage: '/reconnect', summary: 'connect again now' },
   { usage: '/mouse [on|off]', summary: 'wheel scrolling (off: the terminal selects text)' },
+  { usage: '/nicklist', summary: 'show or hide the member list (also Alt+N)' },
 ];
 
 /**
@@ -235,7 +236,7 @@ export class InputHandler {
       .then((result) => this.session.notice(formatTransferResult(name, result), 'info'))
       .catch((error: unknown) => {
         const code = error instanceof RequestError ? ` (${error.code})` : '';
-        this.session.notice(`/${name} failed: ${(error as Error).message}${code}`, 'error');
+        this.session.notice(`/${name} failed: ${describeError(error)}${code}`, 'error');
       })
       .finally(() => {
         state.endTransfer(id);
@@ -320,7 +321,14 @@ export class InputHandler {
       // Stored for an offline account, or refused by a full inbox: say so.
       for (const row of formatReply(name, data))
         if (!row.startsWith('(not delivered')) this.session.notice(row, 'info');
-    } else for (const row of formatReply(name, data)) this.session.notice(row.trimEnd(), 'info');
+    } else this.showBlock(formatReply(name, data));
+  }
+
+  /** A reply of several rows, shown as one block: the time once, the rows lined up. */
+  private showBlock(rows: readonly string[]): void {
+    if (rows.length === 0) return;
+    this.session.state.addBlock(rows.map((row) => row.trimEnd()));
+    this.session.state.changed();
   }
 
   private runLocal(name: string, rest: string): Promise<void> | void {
@@ -336,9 +344,9 @@ export class InputHandler {
               : '';
           return this.session.notice(`${usageOf(command)}${aliases}: ${command.summary}`, 'info');
         }
-        for (const row of formatHelp(commands, LOCAL_HELP))
-          this.session.notice(row.trimEnd(), 'info');
-        return;
+        return this.showBlock(
+          formatHelp(commands, LOCAL_HELP, { admin: this.session.state.role === 'admin' }),
+        );
       }
       case 'menu':
         return this.menu(commands);
@@ -347,6 +355,10 @@ export class InputHandler {
       case 'clear':
         this.session.state.currentWindow.lines = [];
         this.session.state.scroll = 0;
+        this.session.state.changed();
+        return;
+      case 'nicklist':
+        this.session.state.showMembers = !this.session.state.showMembers;
         this.session.state.changed();
         return;
       case 'mouse':

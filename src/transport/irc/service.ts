@@ -42,7 +42,7 @@ export async function handleServiceMessage(
         (isAdmin || !command.admin) &&
         !command.args.some((arg) => arg.kind === 'path'),
     );
-    for (const line of formatHelp(useful, [])) notice(line);
+    for (const line of formatHelp(useful, [], { admin: isAdmin })) notice(line);
     return;
   }
   const info = commands.find((command) => command.name === word || command.aliases.includes(word));
