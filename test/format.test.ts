@@ -11,7 +11,16 @@ import { ChatState, roomWindowId } from '../src/client/tui/chat-state.js';
 import type { CommandInfo } from '../src/protocol/catalog.js';
 
 function command(name: string, group: string, admin = false): CommandInfo {
-  return { name, aliases: [], bare: [], args: [], summary: `${name} things`, admin, group };
+  return {
+    name,
+    aliases: [],
+    bare: [],
+    args: [],
+    params: [],
+    summary: `${name} things`,
+    admin,
+    group,
+  };
 }
 
 const CATALOGUE = [

@@ -158,7 +158,7 @@ describe('confab connect (line mode)', () => {
     const client = runCli(['connect', `127.0.0.1:${server.port}`, '--nick', 'stayer']);
     await client.waitForOutput('You are stayer');
     const stopping = server.server.stop(1, 'upgrade');
-    await client.waitForOutput('Server shutting down in 1 seconds: upgrade');
+    await client.waitForOutput('Server shutting down in 1 second: upgrade');
     expect(await client.exit()).toBe(1);
     expect(client.stderr()).toMatch(/closed the connection \(shutting_down\)/);
     await stopping;
