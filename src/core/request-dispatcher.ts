@@ -160,14 +160,23 @@ export class RequestDispatcher {
       core,
       link,
       after: (action) => afterReply.push(action),
-      ordered,
     };
     try {
       const data =
         command.phase === 'login'
           ? await command.handle(ctx, parsed.data)
           : command.phase === 'session'
-            ? await command.handle({ ...ctx, session: session! }, parsed.data)
+            ? await command.handle(
+                {
+                  ...ctx,
+                  session: session!,
+                  commitInOrder: (committing, then) => {
+                    ordered();
+                    return session!.sendOrder.after(committing, then);
+                  },
+                },
+                parsed.data,
+              )
             : await command.handle({ ...ctx, session }, parsed.data);
       return { re, ok: true, data };
     } catch (error) {

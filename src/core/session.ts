@@ -6,6 +6,16 @@ import type { ChatEvent } from './events.js';
 import { CONNECTED_RING_CAPACITY, EventRing } from './resume/event-ring.js';
 import { LOBBY } from './rooms/lobby.js';
 
+/** Shared by every idle link and sender, rather than fresh promises each. */
+const SETTLED: Promise<void> = Promise.resolve();
+
+/**
+ * How long after a replay a live copy of a replayed message may still arrive: a message
+ * visible to the replay's read is fanned out once its sender's store call resolves, which
+ * takes at most a store call's time (statement timeouts are far shorter).
+ */
+const REPLAY_OVERLAP_MS = 60_000;
+
 /** Shared by every session that is in no room but the lobby. */
 const NO_ROOMS: ReadonlySet<string> = new Set();
 
@@ -66,6 +76,13 @@ export class Session {
   recent: EventRing | null = null;
   /** Set with `/away TEXT`: shown in `/who`, `/whois` and to IRC clients; null when here. */
   awayMessage: string | null = null;
+  /** Live events held back while a replay is read (see `holdEvents`); null when none is. */
+  private held: ChatEvent[] | null = null;
+  private holds = 0;
+  /** Ids of messages a replay carried whose live copy may still come, until `until`. */
+  private replayed: { mids: Set<number>; until: number } | null = null;
+  /** The sender's messages release their effects in the order they were sent. */
+  readonly sendOrder = new SenderOrder();
 
   constructor(init: {
     id: string;
@@ -109,13 +126,124 @@ export class Session {
   }
 
   deliver(event: ChatEvent): void {
+    if (this.replayed !== null && this.isReplayed(event)) return;
+    if (this.held) {
+      this.held.push(event);
+      return;
+    }
     (this.recent ??= new EventRing(CONNECTED_RING_CAPACITY)).push(event);
     this.link?.outlet.send(event);
   }
+
+  /**
+   * Subscribe first, then read: a replay (history on join, the login backlog) calls this
+   * once the session receives the live traffic it will replay, and only then reads the
+   * store. Live events are held from now on; `release` delivers the replay, then the held
+   * events. A live copy of a replayed message (the same id) is dropped, held or yet to
+   * come: a message may be visible to the read before its sender's fan-out arrives. So
+   * whatever the store's latency, nothing committed meanwhile is missed and nothing comes
+   * twice. Holds may nest; the outermost release lets events flow again.
+   */
+  holdEvents(): (replay: readonly ChatEvent[], replayedMids: Iterable<number>) => void {
+    this.holds++;
+    this.held ??= [];
+    let released = false;
+    return (replay, replayedMids) => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      const mids = this.replayed?.mids ?? new Set<number>();
+      for (const mid of replayedMids) mids.add(mid);
+      this.replayed = mids.size > 0 ? { mids, until: Date.now() + REPLAY_OVERLAP_MS } : null;
+      const waiting = (this.held ?? []).filter((event) => !this.isReplayed(event));
+      if (this.holds > 0) {
+        this.held = [...replay, ...waiting];
+        return;
+      }
+      this.held = null;
+      for (const event of replay) this.deliver(event);
+      for (const event of waiting) this.deliver(event);
+    };
+  }
+
+  /** True (once) for the live copy of a message a replay carried already. */
+  private isReplayed(event: ChatEvent): boolean {
+    if ((event.ev !== 'message' && event.ev !== 'private') || event.replay !== undefined)
+      return false;
+    const replayed = this.replayed!;
+    if (Date.now() > replayed.until) {
+      this.replayed = null;
+      return false;
+    }
+    if (!replayed.mids.delete(event.mid)) return false;
+    if (replayed.mids.size === 0) this.replayed = null;
+    return true;
+  }
 }
 
-/** Shared by every idle link, rather than two fresh promises each. */
-const SETTLED: Promise<void> = Promise.resolve();
+/**
+ * Per-sender order, kept by the core rather than by the store: the store promises nothing
+ * about the order in which concurrent calls complete (src/store/store.ts). A sender's
+ * messages are appended concurrently (so many share one commit), but what follows each
+ * commit (fan-out, monitor copies, the acknowledgement) runs in the order they were sent.
+ */
+export class SenderOrder {
+  /** Steps not yet run, in the order they were taken; null while there are none. */
+  private steps: SenderStep[] | null = null;
+
+  /**
+   * Runs `then` with `committing`'s value once it has settled and every earlier step
+   * taken through this order has run. A failed commit fails only its own step.
+   */
+  after<T, R>(committing: Promise<T>, then: (value: T) => R): Promise<R> {
+    const step: SenderStep = { run: null };
+    (this.steps ??= []).push(step);
+    return committing.then(
+      (value) => {
+        // Usually its turn at once: run it here, without a promise of its own.
+        if (this.steps![0] === step) {
+          this.steps!.shift();
+          try {
+            return then(value);
+          } finally {
+            this.runReady();
+          }
+        }
+        return new Promise<R>((resolve, reject) => {
+          step.run = () => {
+            try {
+              resolve(then(value));
+            } catch (error) {
+              reject(error);
+            }
+          };
+        });
+      },
+      (error: unknown) => {
+        if (this.steps![0] === step) {
+          this.steps!.shift();
+          this.runReady();
+          throw error;
+        }
+        return new Promise<R>((_, reject) => {
+          step.run = () => reject(error);
+        });
+      },
+    );
+  }
+
+  /** Runs the settled steps at the head, in order; a step still waiting stops the rest. */
+  private runReady(): void {
+    const steps = this.steps!;
+    while (steps.length > 0 && steps[0]!.run) steps.shift()!.run!();
+    if (steps.length === 0) this.steps = null;
+  }
+}
+
+interface SenderStep {
+  /** What to do once it is this step's turn; null until its commit has settled. */
+  run: (() => void) | null;
+}
 
 /** One connection as the core sees it: before login it has no session. */
 export class Link {

@@ -8,6 +8,7 @@ import {
   parseStoreLatency,
   STORE_LATENCY_ENV,
   withLatency,
+  type LatencyRange,
 } from '../../src/store/latency-store.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -55,6 +56,8 @@ export interface TestServerOptions extends Omit<StartOptions, 'store'> {
   readonly env?: Readonly<Record<string, string>>;
   /** With `web`: this port instead (to restart on the same address). */
   readonly webPort?: number;
+  /** Wrap the store with this latency whatever `CONFAB_TEST_STORE_LATENCY` says. */
+  readonly storeLatency?: LatencyRange;
 }
 
 /**
@@ -62,18 +65,20 @@ export interface TestServerOptions extends Omit<StartOptions, 'store'> {
  * `CONFAB_TEST_STORE_LATENCY=MIN:MAX` is set (every call takes MIN to MAX ms), so the
  * suite can show that nothing relies on a store answering at once or in call order.
  */
-export function openTestStore(dataDir: string): { store: Store; backend: SqliteStore } {
+export function openTestStore(
+  dataDir: string,
+  latency = parseStoreLatency(process.env[STORE_LATENCY_ENV]),
+): { store: Store; backend: SqliteStore } {
   const backend = SqliteStore.open(dataDir);
-  const latency = parseStoreLatency(process.env[STORE_LATENCY_ENV]);
   return { store: latency ? withLatency(backend, latency) : backend, backend };
 }
 
 /** The same for a PostgreSQL store (`store` option), latency included. */
 async function openTestPostgresStore(
   url: string,
+  latency = parseStoreLatency(process.env[STORE_LATENCY_ENV]),
 ): Promise<{ store: Store; backend: PostgresStore }> {
   const backend = await PostgresStore.open(url);
-  const latency = parseStoreLatency(process.env[STORE_LATENCY_ENV]);
   return { store: latency ? withLatency(backend, latency) : backend, backend };
 }
 
@@ -101,8 +106,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     env: { ...options.env },
   });
   const { store, backend } = options.store
-    ? await openTestPostgresStore(options.store)
-    : openTestStore(dataDir);
+    ? await openTestPostgresStore(options.store, options.storeLatency)
+    : openTestStore(dataDir, options.storeLatency);
   const server = await startServer(config, {
     store,
     adminPassword: options.adminPassword ?? TEST_ADMIN_PASSWORD,

@@ -9,15 +9,18 @@ export interface LoginContext {
   readonly link: Link;
   /** Runs after the reply has been sent (for example: close the connection after `quit`). */
   after(action: () => void): void;
-  /**
-   * A pipelined handler calls this as soon as its place in the sender's order is fixed
-   * (right after queueing its message for commit): the link's next request may then start.
-   */
-  ordered(): void;
 }
 
 export interface SessionContext extends LoginContext {
   readonly session: Session;
+  /**
+   * A pipelined handler calls this right after handing its message to the store
+   * (`committing`): the link's next request may start at once, and `then` (fan-out, the
+   * acknowledgement's data) runs once the commit is done and every earlier message of
+   * this sender has had its `then`. The store completes concurrent calls in any order;
+   * this is what keeps a sender's messages in the order sent, for everyone.
+   */
+  commitInOrder<T, R>(committing: Promise<T>, then: (stored: T) => R): Promise<R>;
 }
 
 interface BaseCommand<S extends z.ZodType> {
@@ -31,10 +34,10 @@ interface BaseCommand<S extends z.ZodType> {
    */
   readonly unmetered?: (core: ChatCore, link: Link) => boolean;
   /**
-   * The handler calls `ctx.ordered()` once its message is queued for commit, so a sender's
-   * next message need not wait for this one's commit (group commit then carries many
-   * messages of one sender in one transaction). Per-sender order is kept because commits
-   * complete in queue order.
+   * The handler calls `ctx.commitInOrder` once its message is handed to the store, so a
+   * sender's next message need not wait for this one's commit (group commit then carries
+   * many messages of one sender in one transaction). Per-sender order is kept by the core
+   * (`SenderOrder`), not by the order in which the store completes calls.
    */
   readonly pipelined?: boolean;
 }

@@ -1,7 +1,8 @@
 import { textProblem } from '../text-rules.js';
 import { z } from 'zod';
 import { ChatError } from '../errors.js';
-import { LOBBY, type ChatCore } from '../chat-core.js';
+import type { ChatCore } from '../chat-core.js';
+import { LOBBY } from '../rooms/lobby.js';
 import { nameKey, withinCharacters } from '../names.js';
 import { defineCommand, type SessionContext } from './command.js';
 import { resolvePrivateRecipients } from './private-recipients.js';
@@ -20,13 +21,16 @@ export function checkText(core: ChatCore, text: string): string {
  * Stores, then fans out, a room message: nothing is delivered or acknowledged unstored.
  * `room` is the room's key (messages are stored and routed by key), `roomName` its spelling.
  */
-async function sayInRoom(
-  { core, session, ordered }: SessionContext,
+function sayInRoom(
+  { core, session, commitInOrder }: SessionContext,
   room: string,
   roomName: string,
   text: string,
   kind: 'room' | 'broadcast' = 'room',
 ) {
+  // The room as it is now: if it is closed (and perhaps made again) before the commit,
+  // the message belongs to the room that was, and is not fanned out to the new one.
+  const incarnation = room === LOBBY ? undefined : core.rooms.get(room);
   const committing = core.store.messages.append({
     ts: core.clock.now(),
     sender: session.nick,
@@ -35,16 +39,17 @@ async function sayInRoom(
     recipients: [],
     text,
   });
-  ordered();
-  const stored = await committing;
-  core.messageLog.record({ ts: stored.ts, sender: session.nick, target: `#${room}`, text });
-  core.telemetry.messageSent(kind);
-  core.publish(
-    { kind: 'room', room },
-    { ev: 'message', mid: stored.id, room: roomName, from: session.nick, text },
-    { exclude: session, senderKey: session.nickKey, ts: stored.ts },
-  );
-  return { mid: stored.id, ts: stored.ts };
+  return commitInOrder(committing, (stored) => {
+    core.messageLog.record({ ts: stored.ts, sender: session.nick, target: `#${room}`, text });
+    core.telemetry.messageSent(kind);
+    if (room === LOBBY || core.rooms.get(room) === incarnation)
+      core.publish(
+        { kind: 'room', room },
+        { ev: 'message', mid: stored.id, room: roomName, from: session.nick, text },
+        { exclude: session, senderKey: session.nickKey, ts: stored.ts },
+      );
+    return { mid: stored.id, ts: stored.ts };
+  });
 }
 
 export const sayCommand = defineCommand({
@@ -104,7 +109,7 @@ export const msgCommand = defineCommand({
     group: 'messaging',
   },
   args: z.object({ to: z.array(z.string()).min(1).max(100), text: z.string() }),
-  async handle({ core, session, ordered }, { to: named, text }) {
+  async handle({ core, session, commitInOrder }, { to: named, text }) {
     checkText(core, text);
     // The sender is never a recipient (it would be reported delivered, and the sender's
     // copy is the reply): left out of a group, refused alone.
@@ -150,28 +155,28 @@ export const msgCommand = defineCommand({
       ],
       text,
     });
-    ordered();
-    const message = await committing;
-    // Private messages reach the log only when the operator said so, and everyone knows.
-    if (core.params['logs.privateMessages'])
-      core.messageLog.record({
-        ts: message.ts,
-        sender: session.nick,
-        target: names.join(','),
-        text,
-      });
-    core.telemetry.messageSent('private');
-    if (live.length > 0)
-      core.publish(
-        { kind: 'sessions', ids: live.map((recipient) => recipient.id) },
-        { ev: 'private', mid: message.id, from: session.nick, to: names, text },
-        { exclude: session, senderKey: session.nickKey, ts: message.ts },
-      );
-    if (core.admin.moderation.isMonitoring)
-      core.admin.moderation.copyToMonitors(
-        { mid: message.id, from: session.nick, to: names, text, ts: message.ts },
-        new Set([session.id, ...live.map((recipient) => recipient.id)]),
-      );
-    return { mid: message.id, ts: message.ts, delivered, stored: storedFor, unknown, full };
+    return commitInOrder(committing, (message) => {
+      // Private messages reach the log only when the operator said so, and everyone knows.
+      if (core.params['logs.privateMessages'])
+        core.messageLog.record({
+          ts: message.ts,
+          sender: session.nick,
+          target: names.join(','),
+          text,
+        });
+      core.telemetry.messageSent('private');
+      if (live.length > 0)
+        core.publish(
+          { kind: 'sessions', ids: live.map((recipient) => recipient.id) },
+          { ev: 'private', mid: message.id, from: session.nick, to: names, text },
+          { exclude: session, senderKey: session.nickKey, ts: message.ts },
+        );
+      if (core.admin.moderation.isMonitoring)
+        core.admin.moderation.copyToMonitors(
+          { mid: message.id, from: session.nick, to: names, text, ts: message.ts },
+          new Set([session.id, ...live.map((recipient) => recipient.id)]),
+        );
+      return { mid: message.id, ts: message.ts, delivered, stored: storedFor, unknown, full };
+    });
   },
 });

@@ -164,6 +164,8 @@ export const historyCommand = defineCommand({
     const more = rows.length > count;
     const kept = more ? (args.oldest ? rows.slice(0, count) : rows.slice(1)) : rows;
     const messages = kept
+      // An append to an earlier room of that name may commit after this one's floor.
+      .filter((message) => !room || message.ts >= room.createdAt)
       .filter((message) => !session.blocks.has(nameKey(message.sender)))
       .map((message) => ({
         mid: message.id,

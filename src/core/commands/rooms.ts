@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { LOBBY } from '../chat-core.js';
+import { LOBBY } from '../rooms/lobby.js';
+import type { StoredMessage } from '../../store/store.js';
 import { roomInfo } from '../nodes/node-link.js';
 import { ChatError } from '../errors.js';
 import type { EventPayload } from '../events.js';
@@ -31,7 +32,12 @@ function roomSummary(room: Room) {
   return { room: room.name, owner: room.ownerName, topic: room.topic, members: room.members.size };
 }
 
-/** Sends a new member the room's recent messages, marked as history, after its reply. */
+/**
+ * The room's recent messages for a new member, oldest first. Messages of an earlier room
+ * of that name are left out: those at or below the floor (the newest id when the room was
+ * made) and, since an append to the old room may commit after the floor was read, those
+ * sent before the room was made.
+ */
 async function loadHistory(core: ChatCore, session: Session, room: Room) {
   const limit = core.params['history.replay'];
   if (limit === 0) return [];
@@ -41,7 +47,9 @@ async function loadHistory(core: ChatCore, session: Session, room: Room) {
     undefined,
     room.historyFloor,
   );
-  return messages.filter((message) => !session.blocks.has(nameKey(message.sender)));
+  return messages.filter(
+    (message) => message.ts >= room.createdAt && !session.blocks.has(nameKey(message.sender)),
+  );
 }
 
 export const createCommand = defineCommand({
@@ -84,25 +92,37 @@ export const joinCommand = defineCommand({
     const room = found.room;
     if (session.isIn(room.key))
       throw new ChatError('already_in_room', `You are in "${room.name}" already`);
-    await core.rooms.join(room, session, core.clock.now());
-    // Read synchronously right after joining: older messages are in it, newer ones arrive live.
-    const history = await loadHistory(core, session, room);
+    // Subscribe first, then read: from the join on, the room's live messages are held,
+    // so one committed while history is read comes once, as history, and none is missed.
+    const release = session.holdEvents();
+    let history: StoredMessage[];
+    try {
+      await core.rooms.join(room, session, core.clock.now());
+      history = await loadHistory(core, session, room);
+    } catch (error) {
+      release([], []);
+      throw error;
+    }
     after(() => {
-      core.sendTo(session, entered(room));
-      for (const message of history)
-        session.deliver(
-          core.events.make(
-            {
-              ev: 'message',
-              mid: message.id,
-              room: room.name,
-              from: message.sender,
-              text: message.text,
-              replay: 'history',
-            },
-            message.ts,
+      release(
+        [
+          core.events.make(entered(room)),
+          ...history.map((message) =>
+            core.events.make(
+              {
+                ev: 'message',
+                mid: message.id,
+                room: room.name,
+                from: message.sender,
+                text: message.text,
+                replay: 'history',
+              },
+              message.ts,
+            ),
           ),
-        );
+        ],
+        history.map((message) => message.id),
+      );
       core.publish(
         { kind: 'room', room: room.key },
         { ev: 'room_join', room: room.name, nick: session.nick },

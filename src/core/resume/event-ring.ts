@@ -10,8 +10,6 @@ export class EventRing {
   private slots: Array<ChatEvent | undefined>;
   private head = 0;
   private size = 0;
-  /** Id of the newest event that fell out of the ring, 0 when none did. */
-  lostUpToId = 0;
   /** How many events fell out. */
   lostCount = 0;
 
@@ -36,37 +34,43 @@ export class EventRing {
       this.size++;
       return;
     }
-    const oldest = this.slots[this.head]!;
-    this.lostUpToId = oldest.id;
     this.lostCount++;
     this.slots[this.head] = event;
     this.head = (this.head + 1) % capacity;
   }
 
-  /** The events held, oldest first, with an id above `afterId`. */
-  after(afterId: number): ChatEvent[] {
-    const out: ChatEvent[] = [];
-    for (let i = 0; i < this.size; i++) {
-      const event = this.slots[(this.head + i) % this.slots.length]!;
-      if (event.id > afterId) out.push(event);
-    }
-    return out;
+  /**
+   * What follows the event with id `lastId` in this session's log, by position: ids are
+   * stamped by whichever node published an event and a replay is delivered after events
+   * held back while it was read, so ids do not grow along the log and are only ever
+   * compared for equality. When `lastId` is not held (0, never sent, or fallen out), every
+   * held event is returned, and `lost` says whether some had fallen out before them.
+   */
+  after(lastId: number): { events: ChatEvent[]; lost: boolean } {
+    const held = this.all();
+    for (let index = held.length - 1; index >= 0; index--)
+      if (held[index]!.id === lastId) return { events: held.slice(index + 1), lost: false };
+    return { events: held, lost: this.lostCount > 0 };
   }
 
   /** Changes the capacity, keeping the newest events that fit. */
   resize(capacity: number): void {
     if (capacity === this.slots.length) return;
-    const kept = this.after(0);
+    const kept = this.all();
     const dropped = Math.max(0, kept.length - capacity);
-    if (dropped > 0) {
-      this.lostUpToId = kept[dropped - 1]!.id;
-      this.lostCount += dropped;
-    }
+    this.lostCount += dropped;
     this.slots = new Array<ChatEvent | undefined>(capacity);
     const fresh = kept.slice(dropped);
     fresh.forEach((event, index) => (this.slots[index] = event));
     this.head = 0;
     this.size = fresh.length;
+  }
+
+  /** The events held, oldest first. */
+  private all(): ChatEvent[] {
+    const out: ChatEvent[] = [];
+    for (let i = 0; i < this.size; i++) out.push(this.slots[(this.head + i) % this.slots.length]!);
+    return out;
   }
 }
 

@@ -120,8 +120,7 @@ export class ResumeRegistry {
       return;
     }
     const ring = session.recent;
-    const missed = ring ? ring.after(afterId) : [];
-    const lost = ring && ring.lostUpToId > afterId;
+    const { events: missed, lost } = ring ? ring.after(afterId) : { events: [], lost: false };
     session.link = link;
     link.session = session;
     this.core.addresses.connected(session, link.outlet.address);

@@ -1,5 +1,6 @@
 import type { StoredMessage } from '../../store/store.js';
-import { LOBBY, type ChatCore } from '../chat-core.js';
+import type { ChatCore } from '../chat-core.js';
+import { LOBBY } from './lobby.js';
 import type { EventPayload } from '../events.js';
 import { nameKey } from '../names.js';
 import type { Session } from '../session.js';
@@ -16,11 +17,16 @@ interface Missed {
  * What a session is told right after its login reply: the rooms it is back in, then, for
  * an account, the private messages stored while it was away and what was said in its rooms
  * (the lobby included) since it was last seen, each room capped at `history.replay`, all
- * in the order they were sent and marked `replay: 'missed'`.
+ * in the order of their ids and marked `replay: 'missed'`.
  *
- * Called synchronously at login: the store is asked for the account's last-seen time and
- * the newest message id at that instant, so messages after the login arrive live and the
- * backlog stops where live delivery began (nothing twice, nothing lost in between).
+ * Called at login once the session receives live events (subscribe first, then read):
+ * live events are held from then on, the store is read, and the backlog goes out before
+ * the held events, minus those the backlog carried already (the same message id). The
+ * horizon (the newest id the store shows after the session subscribed) keeps messages
+ * sent after the login live rather than replayed; any message it lets into the backlog
+ * that also came live is dropped as a duplicate. So nothing is missed and nothing comes
+ * twice whatever the store's latency, relying only on the store contract: what committed
+ * before a read began is visible to it, and ids are unique.
  */
 export function prepareLoginBacklog(
   core: ChatCore,
@@ -32,6 +38,7 @@ export function prepareLoginBacklog(
   const account = session.account;
   // A guest has no rooms to restore and nothing stored for it.
   if (!account) return async () => undefined;
+  const release = session.holdEvents();
   const horizon = core.store.messages.lastId();
   const stored = core.store.accounts.findById(account.id);
   // Never left unobserved: a failure is reported by the backlog below.
@@ -46,52 +53,35 @@ export function prepareLoginBacklog(
     () => undefined,
   );
   return async () => {
-    for (const room of restoredRooms)
-      core.sendTo(session, {
+    const entered = restoredRooms.map((room) =>
+      core.events.make({
         ev: 'room_entered',
         room: room.name,
         owner: room.ownerName,
         topic: room.topic,
         restored: true,
-      });
+      }),
+    );
+    let missed: Missed[];
     try {
-      const upToId = await horizon;
-      const lastSeenAt = (await stored)?.lastSeenAt ?? null;
-      const missed: Missed[] = [];
-      for (const entry of await core.store.inbox.undelivered(account.id, upToId))
-        missed.push({
-          id: entry.id,
-          ts: entry.ts,
-          from: entry.sender,
-          payload: {
-            ev: 'private',
-            mid: entry.id,
-            from: entry.sender,
-            to: entry.to,
-            text: entry.text,
-            replay: 'missed',
-          },
-        });
-      const limit = core.params['history.replay'];
-      if (lastSeenAt !== null && limit > 0) {
-        for (const key of [LOBBY, ...session.joinedRooms]) {
-          const room = key === LOBBY ? undefined : core.rooms.get(key);
-          if (key !== LOBBY && !room) continue;
-          const messages = await core.store.messages.missedInRoom(
-            key,
-            { sinceTs: lastSeenAt, afterId: Math.max(room?.historyFloor ?? 0, seenMid), upToId },
-            limit,
-          );
-          for (const message of messages) missed.push(roomMessage(message, room?.name ?? LOBBY));
-        }
-      }
-      missed.sort((a, b) => a.id - b.id);
-      // A session that ended meanwhile gets its private messages at the next login.
-      if (core.findSession(session.nickKey) !== session) return;
-      for (const item of missed) {
-        if (session.blocks.has(nameKey(item.from))) continue;
-        session.deliver(core.events.make(item.payload, item.ts));
-      }
+      missed = await readBacklog(core, session, account.id, await horizon, await stored, seenMid);
+    } catch (error) {
+      release(entered, []);
+      core.logger.error({ err: error, session: session.id }, 'could not deliver the login backlog');
+      core.sendTo(session, {
+        ev: 'notice',
+        text: 'Messages you missed could not be loaded now; /inbox and /history show them',
+      });
+      return;
+    }
+    const replay = missed.filter((item) => !session.blocks.has(nameKey(item.from)));
+    release(
+      [...entered, ...replay.map((item) => core.events.make(item.payload, item.ts))],
+      replay.map((item) => item.id),
+    );
+    // A session that ended meanwhile gets its private messages at the next login.
+    if (core.findSession(session.nickKey) !== session) return;
+    try {
       const delivered = missed.filter((item) => item.payload.ev === 'private').map((m) => m.id);
       await core.store.inbox.markDelivered(account.id, delivered, core.clock.now());
       // Shown as missed is read: `/inbox` lists only what the person has not seen, so a
@@ -104,13 +94,52 @@ export function prepareLoginBacklog(
           text: `You have ${unread} unread private message${unread === 1 ? '' : 's'}: /inbox lists them`,
         });
     } catch (error) {
-      core.logger.error({ err: error, session: session.id }, 'could not deliver the login backlog');
-      core.sendTo(session, {
-        ev: 'notice',
-        text: 'Messages you missed could not be loaded now; /inbox and /history show them',
-      });
+      core.logger.error({ err: error, session: session.id }, 'could not mark the backlog read');
     }
   };
+}
+
+/** The account's stored private messages and its rooms' messages since it was last seen. */
+async function readBacklog(
+  core: ChatCore,
+  session: Session,
+  accountId: number,
+  upToId: number,
+  before: { lastSeenAt: number | null } | undefined,
+  seenMid: number,
+): Promise<Missed[]> {
+  const lastSeenAt = before?.lastSeenAt ?? null;
+  const missed: Missed[] = [];
+  for (const entry of await core.store.inbox.undelivered(accountId, upToId))
+    missed.push({
+      id: entry.id,
+      ts: entry.ts,
+      from: entry.sender,
+      payload: {
+        ev: 'private',
+        mid: entry.id,
+        from: entry.sender,
+        to: entry.to,
+        text: entry.text,
+        replay: 'missed',
+      },
+    });
+  const limit = core.params['history.replay'];
+  if (lastSeenAt !== null && limit > 0) {
+    for (const key of [LOBBY, ...session.joinedRooms]) {
+      const room = key === LOBBY ? undefined : core.rooms.get(key);
+      if (key !== LOBBY && !room) continue;
+      const messages = await core.store.messages.missedInRoom(
+        key,
+        { sinceTs: lastSeenAt, afterId: Math.max(room?.historyFloor ?? 0, seenMid), upToId },
+        limit,
+      );
+      for (const message of messages)
+        if (!room || message.ts >= room.createdAt)
+          missed.push(roomMessage(message, room?.name ?? LOBBY));
+    }
+  }
+  return missed.sort((a, b) => a.id - b.id);
 }
 
 function roomMessage(message: StoredMessage, roomName: string): Missed {
