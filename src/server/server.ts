@@ -150,7 +150,7 @@ export async function startServer(
   if (cluster) followCluster(core, cluster);
   await FileService.install(
     core,
-    options.blobs ?? new DiskBlobStore(path.join(config.server.dataDir, 'files')),
+    options.blobs ?? store.blobs ?? new DiskBlobStore(path.join(config.server.dataDir, 'files')),
   );
   await core.admin.start();
   const { tlsCert, tlsKey } = config.server;

@@ -25,7 +25,7 @@ export function parseStoreLatency(value: string | undefined): LatencyRange | und
 }
 
 /** Every sub-store of `Store`: a new one fails to compile until it is listed here. */
-const SUB_STORES: Record<Exclude<keyof Store, 'close' | 'instrument' | 'ping'>, true> = {
+const SUB_STORES: Record<Exclude<keyof Store, 'close' | 'instrument' | 'ping' | 'blobs'>, true> = {
   messages: true,
   accounts: true,
   rooms: true,
@@ -73,6 +73,8 @@ export function withLatency(
   const wrapped = {} as Record<string, unknown>;
   for (const name of Object.keys(SUB_STORES) as Array<keyof typeof SUB_STORES>)
     wrapped[name] = delayed(inner[name], late);
+  // File bytes are not rows: the core's ordering never depends on them.
+  if (inner.blobs) wrapped.blobs = inner.blobs;
   wrapped.instrument = (telemetry: Telemetry) => inner.instrument(telemetry);
   wrapped.ping = () => late(() => inner.ping());
   wrapped.close = async () => {

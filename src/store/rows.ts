@@ -268,6 +268,8 @@ export interface FileRow {
   recipient_account: number | null;
   recipient_session: string | null;
   created_at: number;
+  node: string;
+  recipient_node: string | null;
 }
 
 export interface TombstoneRow {
@@ -304,6 +306,8 @@ export function toFile(row: FileRow): StoredFile {
         ? null
         : { nick: row.recipient, party: recipientParty },
     createdAt: row.created_at,
+    node: row.node,
+    recipientNode: row.recipient_node,
   };
 }
 

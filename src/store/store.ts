@@ -1,4 +1,5 @@
 import type { Telemetry } from '../telemetry/telemetry.js';
+import type { BlobStore } from './blobs.js';
 
 /**
  * The persistence contract. The chat core talks only to these interfaces; each backend
@@ -33,6 +34,11 @@ export interface Store {
   ping(): Promise<void>;
   /** Flushes pending writes and releases the backend. */
   close(): Promise<void>;
+  /**
+   * Where file bytes go when this backend can hold them for every node sharing it (the
+   * cluster). Absent: the server keeps them in the data directory's `files` folder.
+   */
+  readonly blobs?: BlobStore;
 }
 
 export type Role = 'user' | 'admin';
@@ -255,6 +261,13 @@ export interface NewFile {
   /** null: the shared area. */
   readonly recipient: { readonly nick: string; readonly party: FileParty } | null;
   readonly createdAt: number;
+  /**
+   * The node that takes the upload; a guest sender's session lives there too. Restart
+   * recovery on a node touches only its own rows: others' uploads go on.
+   */
+  readonly node: string;
+  /** The node holding a guest recipient's session; null for an account or the shared area. */
+  readonly recipientNode: string | null;
 }
 
 export interface StoredFile extends NewFile {
@@ -303,10 +316,12 @@ export interface FileStore {
    */
   forgetGuest(sessionId: string): Promise<StoredFile[]>;
   /**
-   * At start-up: sessions did not survive the restart, so removes unfinished uploads and
-   * files waiting for guests (returned), and detaches guest senders.
+   * At start-up of `node`: its sessions did not survive the restart, so removes its
+   * unfinished uploads and the files waiting for its guests (returned), and detaches its
+   * guest senders. Rows of other nodes sharing the store are left as they are (rows from
+   * before nodes were recorded, `node` empty, count as the caller's).
    */
-  recoverAfterRestart(): Promise<StoredFile[]>;
+  recoverAfterRestart(node: string): Promise<StoredFile[]>;
   /** Every storage name the store knows, to find orphaned bytes on disk. */
   storageNames(): Promise<Set<string>>;
 }

@@ -362,6 +362,8 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         senderAddress: '192.0.2.7',
         recipient: null,
         createdAt: 1000,
+        node: 'node-a',
+        recipientNode: null,
         ...over,
       });
 
@@ -462,6 +464,45 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
           nick: 'carol',
           party: { kind: 'guest', sessionId: 's-carol' },
         });
+      });
+
+      it("restart recovery takes only the restarting node's uploads and guests", async () => {
+        const guest = (sessionId: string) => ({ kind: 'guest', sessionId }) as const;
+        // Node A: an upload in progress, a ready file for one of its guests, a ready file
+        // sent by one of its guests to an account.
+        const bob = await store.accounts.create(account('Bob'));
+        const toBob = { nick: 'Bob', party: { kind: 'account', accountId: bob.id } } as const;
+        const uploadingA = await store.files.create(file({ node: 'node-a' }));
+        const forGuestOfA = await store.files.create(
+          file({
+            node: 'node-b',
+            senderParty: guest('s-b1'),
+            recipient: { nick: 'dave', party: guest('s-a1') },
+            recipientNode: 'node-a',
+          }),
+        );
+        const fromGuestOfA = await store.files.create(
+          file({ node: 'node-a', senderParty: guest('s-a2'), recipient: toBob }),
+        );
+        // Node B: an upload in progress and a ready file sent by one of its guests.
+        const uploadingB = await store.files.create(file({ node: 'node-b' }));
+        const fromGuestOfB = await store.files.create(
+          file({ node: 'node-b', senderParty: guest('s-b2'), recipient: toBob }),
+        );
+        for (const ready of [forGuestOfA, fromGuestOfA, fromGuestOfB])
+          await store.files.markReady(ready.id);
+
+        const removed = await store.files.recoverAfterRestart('node-a');
+
+        expect(removed.map((f) => f.id).sort((x, y) => x - y)).toEqual(
+          [uploadingA.id, forGuestOfA.id].sort((x, y) => x - y),
+        );
+        expect(await store.files.get(uploadingA.id)).toBeUndefined();
+        expect(await store.files.get(forGuestOfA.id)).toBeUndefined();
+        expect((await store.files.get(fromGuestOfA.id))!.senderParty).toEqual(guest(''));
+        expect(await store.files.get(uploadingB.id)).toEqual(uploadingB);
+        expect(await store.files.get(fromGuestOfB.id)).toEqual({ ...fromGuestOfB, state: 'ready' });
+        expect(removed.find((f) => f.id === forGuestOfA.id)!.recipientNode).toBe('node-a');
       });
     });
 

@@ -17,6 +17,7 @@ const TABLES = [
   'unreported_failures',
   'file_tombstones',
   'files',
+  'blobs',
   'accounts',
   'login_failures',
   'address_failures',

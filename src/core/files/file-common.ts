@@ -14,8 +14,6 @@ const MAX_CHUNK_BYTES = 48 * 1024;
 export interface FileContext {
   readonly core: ChatCore;
   readonly blobs: BlobStore;
-  /** Storage names whose bytes exist before their record does (an offer in progress). */
-  readonly creating: Set<string>;
   newTransferId(): string;
 }
 

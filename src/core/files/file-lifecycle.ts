@@ -130,7 +130,9 @@ export class FileLifecycle {
 
   /** Cleans up what a previous run left. */
   async recover(): Promise<void> {
-    for (const file of await this.ctx.core.store.files.recoverAfterRestart())
+    for (const file of await this.ctx.core.store.files.recoverAfterRestart(
+      this.ctx.core.bus.nodeId,
+    ))
       await this.ctx.blobs.remove(file.storageName);
     await this.removeOrphans();
   }
@@ -138,14 +140,17 @@ export class FileLifecycle {
   /**
    * Deletes bytes no file record owns: left by a crash, or by records that went with a
    * deleted account (the store cascades; the bytes are ours to remove). Returns how many.
+   * Safe with blobs every node shares: an upload's record is written before its bytes, and
+   * the bytes are listed before the records are read, so bytes of another node's upload in
+   * progress always have their record here.
    */
   async removeOrphans(): Promise<number> {
-    const { blobs, creating, core } = this.ctx;
+    const { blobs, core } = this.ctx;
     const names = await blobs.list();
     const known = await core.store.files.storageNames();
     let removed = 0;
     for (const name of names) {
-      if (known.has(name) || creating.has(name)) continue;
+      if (known.has(name)) continue;
       await blobs.remove(name);
       removed++;
     }

@@ -56,7 +56,6 @@ export class FileService implements SessionObserver {
     const ctx: FileContext = {
       core,
       blobs,
-      creating: new Set(),
       newTransferId: () => `t${this.nextTransfer++}`,
     };
     this.ctx = ctx;

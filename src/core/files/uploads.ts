@@ -46,7 +46,7 @@ export class Uploads {
   ) {}
 
   async offer(session: Session, offer: FileOffer) {
-    const { core, blobs, creating } = this.ctx;
+    const { core, blobs } = this.ctx;
     if (this.uploadsOf(session).length >= MAX_UPLOADS_PER_SESSION)
       throw new ChatError(
         'too_many_transfers',
@@ -80,30 +80,27 @@ export class Uploads {
         `The server's file storage is full (${total} bytes for everyone): ${name} (${offer.size} bytes) does not fit`,
       );
     await this.checkDiskReserve(name, offer.size);
-    const storageName = blobs.newName();
-    creating.add(storageName);
-    const writer = await blobs.create(storageName).catch((error: unknown) => {
-      creating.delete(storageName);
-      throw this.storageError(error, 'create');
+    // The record comes first, then the bytes: blobs are shared by every node, and a node
+    // sweeping orphans removes bytes no record owns, so bytes must never exist without one.
+    const file = await core.store.files.create({
+      storageName: blobs.newName(),
+      name,
+      size: offer.size,
+      sha256: offer.sha256,
+      sender: session.nick,
+      senderParty: owner,
+      senderAddress: guestAddress,
+      recipient: recipient && { nick: recipient.nick, party: recipient.party },
+      createdAt: core.clock.now(),
+      node: core.bus.nodeId,
+      recipientNode: recipient?.party.kind === 'guest' ? recipient.node : null,
     });
-    let file: StoredFile;
+    let writer: BlobWriter;
     try {
-      file = await core.store.files.create({
-        storageName,
-        name,
-        size: offer.size,
-        sha256: offer.sha256,
-        sender: session.nick,
-        senderParty: owner,
-        senderAddress: guestAddress,
-        recipient,
-        createdAt: core.clock.now(),
-      });
+      writer = await blobs.create(file.storageName);
     } catch (error) {
-      await writer.abort();
-      throw error;
-    } finally {
-      creating.delete(storageName);
+      await core.store.files.delete(file.id).catch(() => undefined);
+      throw this.storageError(error, 'create');
     }
     const upload: Upload = {
       id: this.ctx.newTransferId(),
@@ -314,7 +311,7 @@ export class Uploads {
     if (online) {
       if (refusesFilesFrom(core, { online, accountId: online.account?.id }, session))
         throw refused(online.nick);
-      return { nick: online.nick, party: partyOf(online) };
+      return { nick: online.nick, party: partyOf(online), node: core.bus.nodeId };
     }
     const remote = await core.findRemote(checked.key);
     if (remote) {
@@ -325,14 +322,14 @@ export class Uploads {
         remote.accountId !== null
           ? { kind: 'account', accountId: remote.accountId }
           : { kind: 'guest', sessionId: remote.session };
-      return { nick: remote.nick, party };
+      return { nick: remote.nick, party, node: remote.node };
     }
     const account = await core.store.accounts.findByKey(checked.key);
     if (!account) throw new ChatError('unknown_user', `No such user: ${to}`);
     if (refusesFilesFrom(core, { online: undefined, accountId: account.id }, session))
       throw refused(account.name);
     const party: FileParty = { kind: 'account', accountId: account.id };
-    return { nick: account.name, party };
+    return { nick: account.name, party, node: null };
   }
 
   private uploadsOf(session: Session): Upload[] {

@@ -28,13 +28,14 @@ export class PostgresFileStore implements FileStore {
       () => this.sql<{ id: number }[]>`
         INSERT INTO files (storage_name, name, size, sha256, state, sender, sender_account,
                            sender_session, sender_address, recipient, recipient_account,
-                           recipient_session, created_at)
+                           recipient_session, created_at, node, recipient_node)
         VALUES (${file.storageName}, ${file.name}, ${file.size}, ${file.sha256}, 'uploading',
                 ${file.sender}, ${sender.kind === 'account' ? sender.accountId : null},
                 ${sender.kind === 'guest' ? sender.sessionId : null}, ${file.senderAddress},
                 ${file.recipient?.nick ?? null},
                 ${recipient?.kind === 'account' ? recipient.accountId : null},
-                ${recipient?.kind === 'guest' ? recipient.sessionId : null}, ${file.createdAt})
+                ${recipient?.kind === 'guest' ? recipient.sessionId : null}, ${file.createdAt},
+                ${file.node}, ${recipient?.kind === 'guest' ? file.recipientNode : null})
         RETURNING id`,
     );
     return { ...file, id: row!.id, state: 'uploading' };
@@ -130,13 +131,19 @@ export class PostgresFileStore implements FileStore {
     return (rows as FileRow[]).sort((a, b) => a.id - b.id).map(toFile);
   }
 
-  async recoverAfterRestart(): Promise<StoredFile[]> {
+  async recoverAfterRestart(node: string): Promise<StoredFile[]> {
+    const mine = [node, ''];
     const rows = await guarded(() =>
       this.sql.begin(async (tx) => {
         const removed = await tx<FileRow[]>`
-          DELETE FROM files WHERE state = 'uploading' OR recipient_session IS NOT NULL
+          DELETE FROM files
+           WHERE (state = 'uploading' AND node = ANY(${mine}::text[]))
+              OR (recipient_session IS NOT NULL
+                  AND coalesce(recipient_node, '') = ANY(${mine}::text[]))
           RETURNING *`;
-        await tx`UPDATE files SET sender_session = NULL WHERE sender_session IS NOT NULL`;
+        await tx`
+          UPDATE files SET sender_session = NULL
+           WHERE sender_session IS NOT NULL AND node = ANY(${mine}::text[])`;
         return [...removed];
       }),
     );

@@ -223,6 +223,35 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX files_by_guest_address ON files(sender_address) WHERE sender_address IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'file bytes in the database; the node taking each upload and holding each guest',
+    sql: `
+      -- Restart recovery touches only its own node's rows: other nodes' uploads go on.
+      ALTER TABLE files ADD COLUMN node TEXT NOT NULL DEFAULT '';
+      ALTER TABLE files ADD COLUMN recipient_node TEXT;
+      CREATE INDEX files_uploading_by_node ON files(node) WHERE state = 'uploading';
+      CREATE INDEX files_by_recipient_node ON files(recipient_node)
+        WHERE recipient_node IS NOT NULL;
+
+      -- File bytes, for every node: a blob is a row, its bytes fixed-size chunks. 'writing'
+      -- blobs are never read; a blob appears by turning 'ready' in one statement.
+      CREATE TABLE blobs (
+        name       TEXT   PRIMARY KEY,
+        state      TEXT   NOT NULL CHECK (state IN ('writing', 'ready')),
+        size       BIGINT NOT NULL DEFAULT 0,
+        created_at BIGINT NOT NULL
+      );
+      CREATE TABLE blob_chunks (
+        name TEXT    NOT NULL REFERENCES blobs(name) ON DELETE CASCADE,
+        seq  INTEGER NOT NULL,
+        data BYTEA   NOT NULL,
+        PRIMARY KEY (name, seq)
+      );
+      -- Out of line, uncompressed: files are mostly compressed already, and trying costs CPU.
+      ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+    `,
+  },
 ];
 
 /**

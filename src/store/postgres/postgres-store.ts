@@ -2,6 +2,7 @@ import type { Telemetry } from '../../telemetry/telemetry.js';
 import { StoreUnavailableError, type Store } from '../store.js';
 import { PostgresAccountStore } from './accounts.js';
 import { PostgresAuditStore } from './audit.js';
+import { PostgresBlobStore } from './blobs.js';
 import { PostgresBlockStore } from './blocks.js';
 import { PostgresCaseStore } from './cases.js';
 import {
@@ -40,6 +41,8 @@ export class PostgresStore implements Store {
   readonly audit: PostgresAuditStore;
   readonly cases: PostgresCaseStore;
   readonly loginGuard: PostgresLoginGuardStore;
+  /** File bytes in the database, so any node serves a file any node took. */
+  readonly blobs: PostgresBlobStore;
   private closed = false;
 
   private constructor(
@@ -58,6 +61,7 @@ export class PostgresStore implements Store {
     this.audit = new PostgresAuditStore(sql);
     this.cases = new PostgresCaseStore(sql);
     this.loginGuard = new PostgresLoginGuardStore(sql);
+    this.blobs = new PostgresBlobStore(sql);
   }
 
   /**

@@ -101,8 +101,8 @@ export class SqliteFileStore implements FileStore {
     return this.writer.write('files.forgetGuest', [sessionId]);
   }
 
-  recoverAfterRestart(): Promise<StoredFile[]> {
-    return this.writer.write('files.recoverAfterRestart', []);
+  recoverAfterRestart(node: string): Promise<StoredFile[]> {
+    return this.writer.write('files.recoverAfterRestart', [node]);
   }
 
   async storageNames(): Promise<Set<string>> {

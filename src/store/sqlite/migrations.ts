@@ -255,6 +255,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX files_by_guest_address ON files(sender_address) WHERE sender_address IS NOT NULL;
     `,
   },
+  {
+    version: 11,
+    name: 'files: the node taking each upload and holding each guest party',
+    sql: `
+      -- Restart recovery and sweeps touch only their own node's rows (a shared store).
+      ALTER TABLE files ADD COLUMN node TEXT NOT NULL DEFAULT '';
+      ALTER TABLE files ADD COLUMN recipient_node TEXT;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

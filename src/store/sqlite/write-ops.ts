@@ -290,8 +290,8 @@ export const WRITE_OPS = {
         db,
         `INSERT INTO files (storage_name, name, size, sha256, state, sender, sender_account,
            sender_session, sender_address, recipient, recipient_account, recipient_session,
-           created_at)
-         VALUES (?, ?, ?, ?, 'uploading', ?, ?, ?, ?, ?, ?, ?, ?)`,
+           created_at, node, recipient_node)
+         VALUES (?, ?, ?, ?, 'uploading', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         file.storageName,
         file.name,
@@ -305,6 +305,8 @@ export const WRITE_OPS = {
         recipient?.kind === 'account' ? recipient.accountId : null,
         recipient?.kind === 'guest' ? recipient.sessionId : null,
         file.createdAt,
+        file.node,
+        recipient?.kind === 'guest' ? file.recipientNode : null,
       ).lastInsertRowid,
     );
   },
@@ -340,11 +342,19 @@ export const WRITE_OPS = {
     prepared(db, 'UPDATE files SET sender_session = NULL WHERE sender_session = ?').run(sessionId);
     return rows.map(toFile);
   },
-  'files.recoverAfterRestart': (db: Database.Database): StoredFile[] => {
-    const where = `state = 'uploading' OR recipient_session IS NOT NULL`;
-    const rows = prepared(db, `SELECT * FROM files WHERE ${where}`).all() as FileRow[];
-    prepared(db, `DELETE FROM files WHERE ${where}`).run();
-    prepared(db, 'UPDATE files SET sender_session = NULL').run();
+  // Only the restarting node's rows (and rows from before nodes were recorded, node '').
+  'files.recoverAfterRestart': (db: Database.Database, node: string): StoredFile[] => {
+    const where = `(state = 'uploading' AND node IN (:node, ''))
+      OR (recipient_session IS NOT NULL AND coalesce(recipient_node, '') IN (:node, ''))`;
+    const rows = prepared(db, `SELECT * FROM files WHERE ${where} ORDER BY id`).all({
+      node,
+    }) as FileRow[];
+    prepared(db, `DELETE FROM files WHERE ${where}`).run({ node });
+    prepared(
+      db,
+      `UPDATE files SET sender_session = NULL
+        WHERE sender_session IS NOT NULL AND node IN (:node, '')`,
+    ).run({ node });
     return rows.map(toFile);
   },
 
