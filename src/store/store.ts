@@ -322,6 +322,12 @@ export interface FileStore {
    * before nodes were recorded, `node` empty, count as the caller's).
    */
   recoverAfterRestart(node: string): Promise<StoredFile[]>;
+  /**
+   * The same for every node not in `live` (dead, or this installation's earlier runs under
+   * another node id): removes their uploads begun before `uploadsBefore` and their guests'
+   * files (returned), and detaches their guest senders.
+   */
+  releaseNodes(live: readonly string[], uploadsBefore: number): Promise<StoredFile[]>;
   /** Every storage name the store knows, to find orphaned bytes on disk. */
   storageNames(): Promise<Set<string>>;
 }

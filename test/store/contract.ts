@@ -504,6 +504,42 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         expect(await store.files.get(fromGuestOfB.id)).toEqual({ ...fromGuestOfB, state: 'ready' });
         expect(removed.find((f) => f.id === forGuestOfA.id)!.recipientNode).toBe('node-a');
       });
+
+      it("releasing dead nodes takes their old uploads and guests, never a live node's", async () => {
+        const guest = (sessionId: string) => ({ kind: 'guest', sessionId }) as const;
+        const bob = await store.accounts.create(account('Bob'));
+        const toBob = { nick: 'Bob', party: { kind: 'account', accountId: bob.id } } as const;
+        const liveOld = await store.files.create(file({ node: 'node-a', createdAt: 1000 }));
+        const deadOld = await store.files.create(file({ node: 'node-b', createdAt: 1000 }));
+        const deadRecent = await store.files.create(file({ node: 'node-b', createdAt: 9000 }));
+        const forDeadGuest = await store.files.create(
+          file({
+            node: 'node-a',
+            senderParty: guest('s-a1'),
+            recipient: { nick: 'erin', party: guest('s-b1') },
+            recipientNode: 'node-b',
+            createdAt: 9000,
+          }),
+        );
+        const fromDeadGuest = await store.files.create(
+          file({ node: 'node-b', senderParty: guest('s-b2'), recipient: toBob, createdAt: 9000 }),
+        );
+        for (const ready of [forDeadGuest, fromDeadGuest]) await store.files.markReady(ready.id);
+
+        const released = await store.files.releaseNodes(['node-a'], 5000);
+
+        expect(released.map((f) => f.id).sort((x, y) => x - y)).toEqual(
+          [deadOld.id, forDeadGuest.id].sort((x, y) => x - y),
+        );
+        expect(await store.files.get(liveOld.id)).toEqual(liveOld);
+        // A recent upload stays; its guest sender, whose node is gone, is detached.
+        expect(await store.files.get(deadRecent.id)).toEqual({
+          ...deadRecent,
+          senderParty: guest(''),
+        });
+        expect((await store.files.get(fromDeadGuest.id))!.senderParty).toEqual(guest(''));
+        expect(await store.files.releaseNodes(['node-a'], 5000)).toEqual([]);
+      });
     });
 
     describe('moderation', () => {

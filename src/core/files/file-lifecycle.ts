@@ -9,6 +9,8 @@ import type { Downloads } from './downloads.js';
 import { DAY_MS, partyOf, pick, publicFileId, sameParty, type FileContext } from './file-common.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
+/** Well past the three missed heartbeats (15 s) that make a node dead. */
+const DEAD_NODE_GRACE_MS = 60_000;
 
 export interface FileEntry {
   readonly file: string;
@@ -28,11 +30,14 @@ export interface FileEntry {
 export class FileLifecycle {
   private sweepTimer: TimerHandle | undefined;
   private stopped = false;
+  private readonly startedAt: number;
 
   constructor(
     private readonly ctx: FileContext,
     private readonly downloads: Downloads,
-  ) {}
+  ) {
+    this.startedAt = ctx.core.clock.now();
+  }
 
   async list(session: Session) {
     const store = this.ctx.core.store.files;
@@ -157,11 +162,34 @@ export class FileLifecycle {
     return removed;
   }
 
+  /**
+   * Frees what nodes no longer alive left: their unfinished uploads and their guests'
+   * files. That covers a cluster node that died for good, and this installation's own
+   * earlier run after a crash when node ids are random per start (the embedded default).
+   * Only once this node has run long enough to have heard every live node's heartbeat, and
+   * only uploads older than that, so a node that just started is never taken for dead.
+   */
+  async releaseDeadNodes(): Promise<number> {
+    const { core } = this.ctx;
+    const now = core.clock.now();
+    if (now - this.startedAt < DEAD_NODE_GRACE_MS) return 0;
+    const released = await core.store.files.releaseNodes(
+      core.nodes.liveness.liveNodes(),
+      now - DEAD_NODE_GRACE_MS,
+    );
+    for (const file of released) {
+      this.downloads.abortDownloadsOf(file);
+      await this.ctx.blobs.remove(file.storageName);
+    }
+    return released.length;
+  }
+
   scheduleSweep(): void {
     if (this.stopped) return;
     const { core } = this.ctx;
     this.sweepTimer = core.clock.setTimeout(() => {
       void this.sweepExpired()
+        .then(() => this.releaseDeadNodes())
         .then(() => this.removeOrphans())
         .catch((error: unknown) => core.logger.warn({ err: error }, 'file sweep failed'))
         .finally(() => this.scheduleSweep());

@@ -150,6 +150,26 @@ export class PostgresFileStore implements FileStore {
     return (rows as FileRow[]).sort((a, b) => a.id - b.id).map(toFile);
   }
 
+  async releaseNodes(live: readonly string[], uploadsBefore: number): Promise<StoredFile[]> {
+    const alive = [...live];
+    const rows = await guarded(() =>
+      this.sql.begin(async (tx) => {
+        const removed = await tx<FileRow[]>`
+          DELETE FROM files
+           WHERE (state = 'uploading' AND created_at < ${uploadsBefore}
+                  AND node <> ALL(${alive}::text[]))
+              OR (recipient_session IS NOT NULL
+                  AND coalesce(recipient_node, '') <> ALL(${alive}::text[]))
+          RETURNING *`;
+        await tx`
+          UPDATE files SET sender_session = NULL
+           WHERE sender_session IS NOT NULL AND node <> ALL(${alive}::text[])`;
+        return [...removed];
+      }),
+    );
+    return (rows as FileRow[]).sort((a, b) => a.id - b.id).map(toFile);
+  }
+
   async storageNames(): Promise<Set<string>> {
     const rows = await guarded(
       () => this.sql<{ storage_name: string }[]>`SELECT storage_name FROM files`,

@@ -105,6 +105,10 @@ export class SqliteFileStore implements FileStore {
     return this.writer.write('files.recoverAfterRestart', [node]);
   }
 
+  releaseNodes(live: readonly string[], uploadsBefore: number): Promise<StoredFile[]> {
+    return this.writer.write('files.releaseNodes', [[...live], uploadsBefore]);
+  }
+
   async storageNames(): Promise<Set<string>> {
     const rows = prepared(this.db, 'SELECT storage_name FROM files').all() as {
       storage_name: string;

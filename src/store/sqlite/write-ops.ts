@@ -357,6 +357,23 @@ export const WRITE_OPS = {
     ).run({ node });
     return rows.map(toFile);
   },
+  // Rows of nodes not alive: their uploads begun before `before`, their guests' files.
+  'files.releaseNodes': (db: Database.Database, live: string[], before: number): StoredFile[] => {
+    const params = { live: JSON.stringify(live), before };
+    const gone = (column: string) =>
+      `coalesce(${column}, '') NOT IN (SELECT value FROM json_each(:live))`;
+    const where = `(state = 'uploading' AND created_at < :before AND ${gone('node')})
+      OR (recipient_session IS NOT NULL AND ${gone('recipient_node')})`;
+    const rows = prepared(db, `SELECT * FROM files WHERE ${where} ORDER BY id`).all(
+      params,
+    ) as FileRow[];
+    prepared(db, `DELETE FROM files WHERE ${where}`).run(params);
+    prepared(
+      db,
+      `UPDATE files SET sender_session = NULL WHERE sender_session IS NOT NULL AND ${gone('node')}`,
+    ).run({ live: params.live });
+    return rows.map(toFile);
+  },
 
   // ---- login guard ----------------------------------------------------------------
   'loginGuard.recordPairFailure': (
