@@ -88,7 +88,8 @@ async function main(): Promise<number> {
     const file = path.join(root, 'docs', 'benchmarks.md');
     const existing = existsSync(file) ? readFileSync(file, 'utf8') : '# Confab benchmarks\n';
     const mode = `${values.quick ? 'quick' : 'full'}: ${chosen.join(', ')}`;
-    writeFileSync(file, spliceResults(existing, markdownResults(results, machine, mode)));
+    const complete = chosen.length === Object.keys(SCENARIOS).length;
+    writeFileSync(file, spliceResults(existing, markdownResults(results, machine, mode), complete));
     console.log(`\nWrote ${path.relative(process.cwd(), file)}`);
   }
   return 0;

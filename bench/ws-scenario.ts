@@ -31,6 +31,9 @@ interface TransportRun {
   readonly seconds: number;
   readonly latency: LatencyHistogram;
   readonly expected: number;
+  /** CPU time over the load (senders paced, then every delivery waited for), µs. */
+  readonly serverCpuMicros: number;
+  readonly clientCpuMicros: number;
 }
 
 /** The marker receivers read: `b:<sent at, µs>`; everything else in the room is ignored. */
@@ -126,7 +129,10 @@ async function runTransport(
   rate: number,
   seconds: number,
 ): Promise<TransportRun> {
-  const server = await ServerProcess.start({ web: transport === 'ws' });
+  const server = await ServerProcess.start({
+    web: transport === 'ws',
+    ...(ctx.profileDir !== undefined && { profileDir: ctx.profileDir }),
+  });
   const latency = new LatencyHistogram();
   let deliveries = 0;
   const members: Member[] = [];
@@ -148,6 +154,8 @@ async function runTransport(
     );
     // Paced senders, evenly spaced; each message reaches every other member.
     const senders = members.slice(0, 4);
+    const clientCpuBefore = process.cpuUsage();
+    const serverCpuBefore = idle.cpuMicros;
     const started = nowMicros();
     const total = Math.round(rate * seconds);
     for (let k = 0; k < total; k++) {
@@ -160,7 +168,11 @@ async function runTransport(
     const deadline = Date.now() + 20_000;
     while (deliveries < expected && Date.now() < deadline) await sleep(50);
     const elapsed = (nowMicros() - started) / 1e6;
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const serverCpuMicros = (await server.stats()).cpuMicros - serverCpuBefore;
     return {
+      serverCpuMicros,
+      clientCpuMicros: clientCpu.user + clientCpu.system,
       rssPerConnection: (idle.rss - before.rss) / count,
       heapPerConnection: (idle.heapUsed - before.heapUsed) / count,
       deliveries,
@@ -173,6 +185,8 @@ async function runTransport(
     await server.stop();
   }
 }
+
+const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
 
 function gzippedBundle(): { js: number; css: number } | undefined {
   const assets = path.resolve(here, '..', 'web', 'assets');
@@ -234,6 +248,12 @@ export async function webSockets(ctx: RunContext): Promise<ScenarioResult> {
       {
         metric: `${transport}: latency p50 / p99 / max`,
         value: `${formatMicros(run.latency.quantile(0.5))} / ${formatMicros(run.latency.quantile(0.99))} / ${formatMicros(run.latency.max)}`,
+      },
+      {
+        metric: `${transport}: CPU per delivery, server / bench client`,
+        value:
+          `${(run.serverCpuMicros / run.deliveries).toFixed(2)} / ${(run.clientCpuMicros / run.deliveries).toFixed(2)} µs ` +
+          `(${percent(run.serverCpuMicros / 1e6 / run.seconds)} / ${percent(run.clientCpuMicros / 1e6 / run.seconds)} of one core)`,
       },
       {
         metric: `${transport}: server RSS / heap per idle connection`,

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseMarker, markerText } from '../../bench/lean-client.js';
-import { RESULTS_END, RESULTS_START, spliceResults } from '../../bench/report.js';
+import {
+  RESULTS_END,
+  RESULTS_START,
+  scenarioEnd,
+  scenarioStart,
+  spliceResults,
+} from '../../bench/report.js';
 import { LatencyHistogram, quantileOf, SequenceTracker } from '../../bench/stats.js';
 
 describe('LatencyHistogram', () => {
@@ -104,5 +110,26 @@ describe('spliceResults', () => {
     );
     const fresh = spliceResults('# Title\n', 'table');
     expect(fresh).toBe(`# Title\n\n${RESULTS_START}\ntable\n${RESULTS_END}\n`);
+  });
+
+  it('replaces only the scenarios a partial run measured, keeping the others', () => {
+    const section = (name: string, body: string) =>
+      `${scenarioStart(name)}\n### ${name}\n${body}\n${scenarioEnd(name)}`;
+    const document =
+      `# B\n\n${RESULTS_START}\n${section('fanout', 'old fanout')}\n\n` +
+      `${section('ws', 'old ws')}\n${RESULTS_END}\n\nanalysis\n`;
+    const spliced = spliceResults(
+      document,
+      `${section('ws', 'new ws')}\n\n${section('irc', 'new irc')}`,
+      false,
+    );
+    expect(spliced).toBe(
+      `# B\n\n${RESULTS_START}\n${section('fanout', 'old fanout')}\n\n` +
+        `${section('ws', 'new ws')}\n\n${section('irc', 'new irc')}\n${RESULTS_END}\n\nanalysis\n`,
+    );
+    // A full run replaces the block, tables without markers included.
+    expect(spliceResults(document, section('ws', 'all'), true)).toBe(
+      `# B\n\n${RESULTS_START}\n${section('ws', 'all')}\n${RESULTS_END}\n\nanalysis\n`,
+    );
   });
 });

@@ -68,7 +68,7 @@ export class WebSocketEndpoint {
     const verdict = this.set.admit(address, port, this.transport);
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       if (!verdict.ok) return this.refuse(ws, verdict.code, verdict.message);
-      this.accept(ws, address, port, verdict.group);
+      this.accept(ws, socket, address, port, verdict.group);
     });
   };
 
@@ -82,17 +82,29 @@ export class WebSocketEndpoint {
     this.set.stop();
   }
 
-  private accept(ws: WebSocket, address: string, port: number, group: string): void {
+  private accept(
+    ws: WebSocket,
+    stream: Duplex,
+    address: string,
+    port: number,
+    group: string,
+  ): void {
     const protocol = new WebSocketProtocol(this.core.params['frame.maxBytes']);
-    const connection = new Connection(new WebSocketWire(ws), this.core, protocol, this.logger, {
-      transport: this.transport,
-      family: 'websocket',
-      telemetry: this.set.telemetry,
-      address,
-      port,
-      // One frame per message: never concatenated into one write.
-      coalesce: false,
-    });
+    const connection = new Connection(
+      new WebSocketWire(ws, stream),
+      this.core,
+      protocol,
+      this.logger,
+      {
+        transport: this.transport,
+        family: 'websocket',
+        telemetry: this.set.telemetry,
+        address,
+        port,
+        // One frame per message: never concatenated into one write.
+        coalesce: false,
+      },
+    );
     ws.on('message', (data: RawData, isBinary: boolean) => {
       protocol.binary = isBinary;
       try {

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Wire } from '../layer/wire.js';
 
@@ -19,7 +20,17 @@ export class WebSocketWire implements Wire {
   private drainListeners: (() => void)[] = [];
   private closeListeners: (() => void)[] = [];
 
-  constructor(private readonly socket: WebSocket) {
+  /**
+   * @param stream the upgraded TCP (or TLS) stream under `socket`, when known: corked
+   *   around a flush of several frames, so they leave in one system call. Without it
+   *   each message is its own `writev` (header and payload): under a backlog that cost
+   *   per frame does not shrink as it does on a native socket, where the outbox writes a
+   *   turn's frames at once (docs/benchmarks.md, the ws section).
+   */
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly stream?: Pick<Duplex, 'cork' | 'uncork'>,
+  ) {
     socket.on('close', () => {
       const listeners = [...this.closeListeners, ...this.drainListeners];
       this.closeListeners = [];
@@ -61,6 +72,15 @@ export class WebSocketWire implements Wire {
         : undefined,
     );
     return !this.writableNeedDrain;
+  }
+
+  /** Several messages in one write: `ws` corks each frame, and corks nest. */
+  cork(): void {
+    this.stream?.cork();
+  }
+
+  uncork(): void {
+    this.stream?.uncork();
   }
 
   pause(): void {
