@@ -18,6 +18,8 @@ export interface ClusterMembership {
   onLeaseLost(handler: (reason: string) => void): void;
   /** Back in the cluster (lease held again, or the bus reconnected): caches are stale. */
   onRejoined(handler: () => void): void;
+  /** Redis lost its data (restarted) while this node held its lease: claim again. */
+  onReset(handler: () => void): void;
   /** True while the node may take logins. */
   readonly holdsLease: boolean;
   close(): Promise<void>;
@@ -40,6 +42,7 @@ export async function joinCluster(
   ]);
   const lost: Array<(reason: string) => void> = [];
   const rejoined: Array<() => void> = [];
+  const reset: Array<() => void> = [];
   let wasDown = false;
   const bus = await RedisBus.open({
     url: settings.url,
@@ -70,6 +73,10 @@ export async function joinCluster(
         logger.error({ event: 'lease_lost', reason }, 'lost this node’s lease: closing sessions');
         for (const handler of lost) handler(reason);
       },
+      onReset: () => {
+        logger.warn({ event: 'lease_reset' }, 'Redis lost the cluster state: claiming again');
+        for (const handler of reset) handler();
+      },
       onRegained: () => {
         logger.info({ event: 'lease_regained' }, 'holds its lease again: taking logins');
         for (const handler of rejoined) handler();
@@ -84,6 +91,7 @@ export async function joinCluster(
     directory,
     onLeaseLost: (handler) => lost.push(handler),
     onRejoined: (handler) => rejoined.push(handler),
+    onReset: (handler) => reset.push(handler),
     get holdsLease() {
       return directory.holdsLease;
     },

@@ -340,11 +340,43 @@ function followCluster(core: ChatCore, cluster: ClusterMembership): void {
       link?.outlet.close('shutting_down', message);
     }
   });
+  cluster.onReset(() => {
+    void reclaimSessions(core, cluster).catch((error: unknown) =>
+      core.logger.error({ err: error }, 'could not claim the sessions again'),
+    );
+  });
   cluster.onRejoined(() => {
     void resyncCaches(core).catch((error: unknown) =>
       core.logger.error({ err: error }, 'could not read the caches again after rejoining'),
     );
   });
+}
+
+/**
+ * Redis restarted empty: every session of this node claims its nickname (and account)
+ * again. One that another node's login took in the meantime ends here, so that no
+ * nickname stays held twice.
+ */
+async function reclaimSessions(core: ChatCore, cluster: ClusterMembership): Promise<void> {
+  for (const session of [...core.onlineSessions()]) {
+    const holder = await cluster.directory.claim(
+      {
+        session: session.id,
+        node: core.bus.nodeId,
+        nick: session.nick,
+        nickKey: session.nickKey,
+        accountId: session.account?.id ?? null,
+        admin: session.account?.role === 'admin',
+      },
+      session.id,
+    );
+    if (!holder) continue;
+    const link = session.link;
+    const message = 'Your nickname was taken on another server node while the cluster recovered';
+    core.endSession(session, 'dropped', message);
+    link?.outlet.close('shutting_down', message);
+  }
+  await resyncCaches(core);
 }
 
 async function resyncCaches(core: ChatCore): Promise<void> {

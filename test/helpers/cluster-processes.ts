@@ -45,6 +45,8 @@ export interface ClusterOptions {
   /** Extra environment for every node (CONFAB_TRUSTED_PROXIES, parameters…). */
   readonly env?: Readonly<Record<string, string>>;
   readonly redisUrl?: string;
+  /** Node `index`'s own way to Redis (a proxy the test can cut); default `redisUrl`. */
+  readonly redisUrlFor?: (index: number) => string | undefined;
 }
 
 /** Resolves once the node printed its start-up text (its last line names how to connect). */
@@ -97,7 +99,7 @@ export async function startClusterProcesses(options: ClusterOptions): Promise<Cl
         '--store',
         `${TEST_PG_URL}?schema=${schema}`,
         '--bus',
-        `${redisUrl}?prefix=${encodeURIComponent(prefix)}`,
+        `${options.redisUrlFor?.(index) ?? redisUrl}?prefix=${encodeURIComponent(prefix)}`,
         '--node-id',
         id,
       ],

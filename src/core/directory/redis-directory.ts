@@ -200,6 +200,11 @@ export interface RedisDirectoryOptions {
   readonly onLost?: (reason: string) => void;
   /** The lease is held again after a loss. */
   readonly onRegained?: () => void;
+  /**
+   * Redis forgot everything (restarted without persistence) while this node held its
+   * lease: the lease is taken again, and the node must claim its sessions again.
+   */
+  readonly onReset?: () => void;
 }
 
 type ScriptName =
@@ -410,7 +415,16 @@ export class RedisDirectory implements SessionDirectory {
         Number(await this.call('renew', this.nodeId, this.token, String(this.leaseMs))) === 1;
       if (renewed) {
         if (this.held) this.confirmedAt = Math.max(this.confirmedAt, sentAt);
-      } else this.lose('the lease expired in Redis');
+        return;
+      }
+      // Gone from Redis while this node still counts it valid: Redis restarted empty (or
+      // was flushed), and every claim went with it. Take the lease again at once and
+      // claim this node's sessions again (`onReset`), rather than drop them all.
+      if (this.holdsLease && (await this.acquire())) {
+        this.options.onReset?.();
+        return;
+      }
+      this.lose('the lease expired in Redis');
     } catch {
       // Redis away: the lapse check above decides when this becomes a loss.
     } finally {
