@@ -15,8 +15,8 @@ import { PtyScreen } from '../helpers/pty-screen.js';
 // The README's recipe for real: three `confab serve` processes on PostgreSQL and Redis,
 // HAProxy from examples/haproxy/haproxy.cfg in front, clients only through HAProxy.
 const MAIN = path.resolve('dist/src/cli/main.js');
-/** PROXY protocol v2 from the balancer (net.trustedProxies on the nodes). */
-const PROXY_PROTOCOL = false;
+/** PROXY protocol v2 from the balancer (net.trustedProxies on the nodes), as the recipe says. */
+const PROXY_PROTOCOL = true;
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -77,6 +77,12 @@ describe('three nodes behind HAProxy (examples/haproxy/haproxy.cfg)', () => {
     const balancer = await startBalancer(cluster.nodes, { proxyProtocol: PROXY_PROTOCOL });
     cleanups.push(() => balancer.stop());
 
+    if (PROXY_PROTOCOL) {
+      // The nodes trust 127.0.0.1 as a balancer: a connection from it without a PROXY
+      // header is refused, so every client below got in with the header HAProxy sent.
+      const direct = ChatClient.connect({ host: '127.0.0.1', port: cluster.nodes[0]!.port });
+      await expect(direct).rejects.toThrow();
+    }
     const clients: ChatClient[] = [];
     for (let i = 0; i < 6; i++) clients.push(await through(balancer, `user${i}`));
     // leastconn: six connections one after another, two on each node.
