@@ -123,7 +123,9 @@ describe.each(LATENCIES)('replays overlapping live traffic, store latency %s', (
     await makeAccount(server, 'bob');
     const alice = await server.connect('alice');
     // Bob's logout is recorded as his last-seen time before the burst starts.
-    await sleep(3 * latency.maxMs + 20);
+    const store = server.server.core.store;
+    for (let i = 0; i < 200 && !(await store.accounts.findByKey('bob'))?.lastSeenAt; i++)
+      await sleep(10);
     const bob = await server.open();
     const events = collect(bob);
 

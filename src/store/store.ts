@@ -3,11 +3,33 @@ import type { BlobStore } from './blobs.js';
 
 /**
  * The persistence contract. The chat core talks only to these interfaces; each backend
- * (SQLite now, PostgreSQL later) implements them in its own folder. Every method is
- * asynchronous so a networked backend fits without changing callers.
+ * (SQLite, PostgreSQL) implements them in its own folder and passes the one contract suite
+ * (test/store/contract.ts). Feature areas get their own sub-store, so a feature adds a file
+ * rather than growing one god interface.
  *
- * Feature areas get their own sub-store, so a feature adds a file rather than growing one
- * god interface.
+ * What every method of every sub-store guarantees, and all a caller may rely on:
+ * - **Durable before resolve.** A write's promise resolves only once the write is
+ *   committed (it survives a crash of the process or the machine); it rejects when the
+ *   write was not stored (`StoreUnavailableError`, `StoreConflictError`). Nothing may be
+ *   acknowledged or delivered on a write that has not resolved.
+ * - **Read after commit.** A read that begins after a write resolved sees that write (on
+ *   every node sharing the backend). A read may also see writes that have not resolved
+ *   yet, or were made after it was called: it answers at some instant between its call
+ *   and its resolution, not at the instant of the call.
+ * - **Ids unique for ever.** Every id a store hands out (messages, rooms, files, bans,
+ *   cases, audit entries) is never handed out again, by any node, after a delete or a
+ *   restart. A write that begins after another resolved gets a greater id.
+ * - **No call order.** Calls that overlap may reach the backend, commit and resolve in any
+ *   order, and ids of overlapping appends need not follow call order. A caller that needs
+ *   an order keeps it itself: per-sender order is `SenderOrder` in the core; replays
+ *   subscribe first, then read, and drop duplicates by id (`Session.holdEvents`).
+ * - **Atomic steps.** Each method is one atomic step (a batch of appends may share a
+ *   transaction, but one failing append fails alone); read-modify-write rules that must
+ *   hold under concurrency are passed in (see `LoginGuardStore`), never done by the caller.
+ *
+ * `withLatency` (src/store/latency-store.ts, `CONFAB_TEST_STORE_LATENCY`) wraps any store
+ * so that it promises exactly this and no more; the suite runs the ordering, history and
+ * backlog tests under it.
  */
 export interface Store {
   readonly messages: MessageStore;
@@ -104,8 +126,10 @@ export interface MessageStore {
     limit: number,
   ): Promise<StoredMessage[]>;
   /**
-   * The id of the newest committed message (0 when none). The SQLite store answers at the
-   * moment of the call, which is what a login uses as its horizon between replay and live.
+   * The greatest id of a committed message (0 when none), as of some instant between the
+   * call and its resolution. A message committed before the call has an id at or below
+   * it; one not yet visible then has an id above it or is still to be fanned out, so a
+   * login's backlog uses it as its horizon and drops live duplicates by id.
    */
   lastId(): Promise<number>;
   count(): Promise<number>;
