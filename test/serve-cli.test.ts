@@ -99,7 +99,7 @@ describe('confab serve', () => {
     });
     running.push(local);
     await local.waitForOutput('Connect with');
-    expect(local.stdout()).toContain('listening (TCP) on 127.0.0.1:');
+    expect(local.stdout()).toMatch(/listening \(TCP\) on:\n {2}127\.0\.0\.1:\d+\n/);
     expect(local.stdout()).not.toContain('every network interface');
     expect(local.stdout()).toMatch(/Connect with: confab connect 127\.0\.0\.1 \d+/);
   });

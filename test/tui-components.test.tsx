@@ -227,9 +227,10 @@ describe('ProgressBar', () => {
     );
     const frame = lastFrame()!;
     expect(frame).toContain('↓ report.pdf [');
-    expect(frame).toContain(' 50% 5.0 MB/10 MB 1.0 MB/s 0:05 left');
+    expect(frame).toContain(' 50% 5.0 MiB/10.0 MiB 1.0 MiB/s 0:05 left');
     const bar = /\[(#*)(-*)\]/.exec(frame)!;
-    expect(bar[1]!.length).toBe(bar[2]!.length);
+    // Half filled (an odd bar width leaves the extra cell empty).
+    expect(Math.abs(bar[1]!.length - bar[2]!.length)).toBeLessThanOrEqual(1);
     expect(columns(frame)).toBeLessThanOrEqual(80);
   });
 

@@ -75,7 +75,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   const scheme = config.server.tlsCert ? 'TLS' : 'TCP';
   const everyInterface = listensEverywhere(config.server.host);
   console.log(
-    `Confab ${server.core.version} listening (${scheme}) on ${everyInterface ? 'every network interface' : config.server.host}:`,
+    `Confab ${server.core.version} listening (${scheme}) on${everyInterface ? ' every network interface' : ''}:`,
   );
   for (const address of reachableAddresses(config.server.host, port)) console.log(`  ${address}`);
   if (everyInterface)

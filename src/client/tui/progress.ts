@@ -12,17 +12,8 @@ export interface TransferProgress {
   readonly now: number;
 }
 
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
-
-export function formatBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`;
-}
+// One unit system everywhere (KiB, MiB): the bar and the summary after it must agree.
+export { formatBytes } from '../bytes.js';
 
 export function formatDuration(seconds: number): string {
   const whole = Math.max(0, Math.ceil(seconds));
