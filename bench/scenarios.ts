@@ -10,6 +10,7 @@ import {
   rmSync,
   writeSync,
 } from 'node:fs';
+import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,11 +104,40 @@ interface CapacityRound {
   readonly noticeMiB: number;
   readonly generatorCpuSeconds: number;
   readonly generatorRssMiB: number;
+  /** The first frame a new connection gets, in bytes. */
+  readonly greeting: number;
+}
+
+/** Bytes of the server's first frame (the greeting) to a new connection, newline included. */
+function greetingBytes(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = connectTcp({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const timer = setTimeout(() => finish(new Error('no greeting within 10 s')), 10_000);
+    const finish = (error?: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (error) reject(error);
+      else {
+        const end = Buffer.concat(chunks).indexOf(0x0a);
+        resolve(end + 1);
+      }
+    };
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (chunk.includes(0x0a)) finish();
+      else if (length > 1 << 20) finish(new Error('greeting over 1 MiB'));
+    });
+    socket.on('error', finish);
+  });
 }
 
 /** One fresh server, `count` idle clients connected and logged in, in two halves. */
 async function capacityRound(ctx: RunContext, count: number): Promise<CapacityRound> {
   return withRig(ctx, {}, async (server, generator) => {
+    const greeting = await greetingBytes(server.port);
     const before = await server.stats(true);
     // Two halves: the RSS slope between them is the marginal cost of a connection, free of
     // fixed costs (code, SQLite cache) that an average from empty includes.
@@ -135,6 +165,7 @@ async function capacityRound(ctx: RunContext, count: number): Promise<CapacityRo
       firstHalfPerSecond: first.ok / (first.ms / 1000),
       secondHalfPerSecond: second.ok / (second.ms / 1000),
       steadyAverage: (steady(after) - steady(before)) / Math.max(1, ok),
+      greeting,
       steadySlope: (steady(after) - steady(middle)) / secondHalf,
       rssAverage: (after.rss - before.rss) / Math.max(1, ok),
       heapLive: (after.heapUsed - middle.heapUsed) / secondHalf,
@@ -234,6 +265,12 @@ export async function capacity(ctx: RunContext): Promise<ScenarioResult> {
       {
         metric: 'server JS heap per connection: live / committed (median)',
         value: `${heapLive.text} / ${heapCommitted.text}`,
+      },
+      {
+        metric: 'greeting: the first frame of a connection',
+        value: `${formatCount(last.greeting)} bytes`,
+        target: '≤ 1 KB',
+        met: last.greeting <= 1000,
       },
       {
         metric: 'presence notices delivered while connecting (last run)',
