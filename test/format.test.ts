@@ -136,3 +136,23 @@ describe('event looks', () => {
     expect(dev.members).toEqual(['rob']);
   });
 });
+
+describe('where received files go', () => {
+  it("is the user's Downloads folder when there is one, else the current folder", async () => {
+    const { mkdtempSync, mkdirSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { defaultDownloadsDir } = await import('../src/client/downloads.js');
+    const home = mkdtempSync(path.join(tmpdir(), 'confab-home-'));
+    const saved = process.env.HOME;
+    try {
+      process.env.HOME = home;
+      expect(defaultDownloadsDir()).toBe(process.cwd());
+      mkdirSync(path.join(home, 'Downloads'));
+      expect(defaultDownloadsDir()).toBe(path.join(home, 'Downloads'));
+    } finally {
+      process.env.HOME = saved;
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
