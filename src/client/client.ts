@@ -374,12 +374,9 @@ export class ChatClient extends EventEmitter<ClientEvents> {
     if ('ev' in frame) {
       this.rooms.observe(frame);
       // Connection-level events (hello, ping, closing) are not part of the session's stream.
-      if (
-        frame.ev !== 'hello' &&
-        frame.ev !== 'ping' &&
-        frame.ev !== 'closing' &&
-        frame.id > (this.lastEventId ?? 0)
-      )
+      // The last one received, not the greatest id: the server finds it by position in the
+      // session's log, and ids do not grow along it (protocol.md, Identifiers).
+      if (frame.ev !== 'hello' && frame.ev !== 'ping' && frame.ev !== 'closing')
         this.lastEventId = frame.id;
       if (frame.ev === 'closing') this.serverClosing = { code: frame.code, message: frame.message };
       // Answer keepalives so the server knows this client is alive.

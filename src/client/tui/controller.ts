@@ -313,8 +313,8 @@ export class TuiController implements AppActions {
     };
     client.on('event', (event) => {
       if (this.client !== client) return;
-      if (this.loggedIn && 'id' in event)
-        this.lastEventId = Math.max(this.lastEventId ?? 0, event.id);
+      // The last one received: resume finds it by position, ids do not grow along the log.
+      if (this.loggedIn && 'id' in event) this.lastEventId = event.id;
       if (held) held.push(event);
       else apply(event);
       this.state.changed();
