@@ -210,4 +210,56 @@ describe('the web client message box and account dialogs', () => {
     await sees(dave, 'dave: guest');
     expect(dialogs).toEqual([]);
   }, 30_000);
+  it('gives an admin the tools: announce, lock, config with sources, monitor, shutdown and its cancel, suspend and forgive', async () => {
+    const admin = await openPage(browser, url, contexts, dialogs);
+    await login(admin, 'admin', ADMIN_PASSWORD);
+    await admin.getByRole('button', { name: 'Admin', exact: true }).click();
+    const tools = admin.getByRole('region', { name: 'Admin tools' });
+    await erin.getByRole('button', { name: /^Lobby/ }).click();
+
+    await tools.getByRole('button', { name: 'Announce' }).click();
+    await answerBox(admin, 'Announcement to everyone').fill('tea at four');
+    await answerBox(admin, 'Announcement to everyone').press('Enter');
+    await sees(erin, 'tea at four');
+
+    await tools.getByRole('button', { name: 'Lock', exact: true }).click();
+    const late = await openPage(browser, url, contexts, dialogs);
+    await submitLogin(late, 'latecomer');
+    await late.getByRole('alert').filter({ hasText: 'not accepting new logins' }).waitFor();
+    await tools.getByRole('button', { name: 'Unlock' }).click();
+    await expect
+      .poll(async () => {
+        await submitLogin(late, 'latecomer');
+        return messageBox(late).isVisible();
+      })
+      .toBe(true);
+
+    await tools.getByRole('button', { name: 'Config' }).click();
+    const row = lines(admin, 'message.maxLength');
+    await row.first().waitFor();
+    expect(await row.first().innerText()).toMatch(/message\.maxLength\s+280\s+default/);
+
+    await tools.getByRole('button', { name: 'Monitor on' }).click();
+    await sees(erin, 'monitored by the admins');
+    await tools.getByRole('button', { name: 'Monitor off' }).click();
+
+    await tools.getByRole('button', { name: 'Shutdown', exact: true }).click();
+    await answerBox(admin, 'Shut down in how many seconds?').fill('600');
+    await answerBox(admin, 'Shut down in how many seconds?').press('Enter');
+    await sees(erin, 'shutting down in 600 seconds');
+    await tools.getByRole('button', { name: 'Cancel shutdown' }).click();
+    await sees(erin, 'Shutdown cancelled by admin');
+
+    await admin.locator('.members').getByRole('button', { name: /^erin/ }).click();
+    const actions = admin.getByRole('group', { name: 'Actions for erin' });
+    await actions.getByRole('button', { name: 'Suspend' }).click();
+    await sees(erin, 'erin is suspended by admin');
+    await say(erin, 'can I still talk?');
+    await lines(erin, 'can I still talk?').locator('.delivery.failed').waitFor();
+    await actions.getByRole('button', { name: 'Forgive' }).click();
+    await sees(erin, 'no longer suspended');
+    await say(erin, 'back to normal');
+    await sees(admin, 'back to normal');
+    expect(dialogs).toEqual([]);
+  }, 60_000);
 });
