@@ -3,6 +3,7 @@ import type { ChatCore } from '../chat-core.js';
 import { ChatError, type ErrorCode } from '../errors.js';
 import { needsRehash, passwordHasher } from './passwords.js';
 import { recordSecurityEvent } from '../admin/security-events.js';
+import { addressGroup } from '../limits/address-group.js';
 
 /** Failures from one address count against its spray limit for this long. */
 export const ADDRESS_WINDOW_MS = 60 * 60 * 1000;
@@ -17,27 +18,6 @@ export const KNOWN_ADDRESS_MS = 90 * 24 * 60 * 60 * 1000;
 /** Lockout rows quiet for this long are forgotten. */
 const PRUNE_AFTER_MS = 24 * 60 * 60 * 1000;
 const PRUNE_EVERY_MS = 10 * 60 * 1000;
-
-/**
- * The address a spray limit applies to: an IPv4 address as itself (also when written as
- * an IPv4-mapped IPv6 address), an IPv6 address by its /64, which one host usually owns.
- */
-export function addressKey(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1]!;
-  if (!address.includes(':')) return address;
-  const [head = '', tail = ''] = address.split('::');
-  const groups = head === '' ? [] : head.split(':');
-  if (groups.length < 4) {
-    const tailGroups = tail === '' ? [] : tail.split(':');
-    const missing = 8 - groups.length - tailGroups.length;
-    groups.push(...Array<string>(Math.max(0, missing)).fill('0'), ...tailGroups);
-  }
-  return `${groups
-    .slice(0, 4)
-    .map((group) => group.replace(/^0+(?=.)/, '').toLowerCase())
-    .join(':')}::/64`;
-}
 
 interface GuardState {
   /** One check at a time per nickname and address, so parallel guesses cannot overshoot. */
@@ -125,7 +105,7 @@ export function checkPassword(check: PasswordCheck): Promise<Account> {
   const { core, nickKey, address } = check;
   return serialised(core, `${nickKey}\u0000${address}`, async () => {
     const guard = core.store.loginGuard;
-    const spray = addressKey(address);
+    const spray = addressGroup(address);
     const [pair, byAddress, knownSince] = await Promise.all([
       guard.pair(nickKey, address),
       guard.address(spray),

@@ -4,7 +4,8 @@ import type { Session } from '../session.js';
 import { Repeating } from '../clock.js';
 import { CaseLog } from './case-log.js';
 import { IdleSweeper } from './idle-sweeper.js';
-import { Moderation, normalizeAddress, type LoginAttempt } from './moderation.js';
+import { Moderation, type LoginAttempt } from './moderation.js';
+import { canonicalAddress } from '../limits/address-group.js';
 import { ShutdownCountdown } from './shutdown-countdown.js';
 
 /** The name admin actions from the server console are recorded under. */
@@ -83,7 +84,7 @@ export class AdminServices {
   /** After a login's reply: remember the address (for bans) and say what applies. */
   welcome(session: Session, address: string): void {
     this.core.store.moderation
-      .recordAddress(session.nickKey, normalizeAddress(address), this.core.clock.now())
+      .recordAddress(session.nickKey, canonicalAddress(address), this.core.clock.now())
       .catch((error: unknown) =>
         this.core.logger.warn({ err: error, nick: session.nick }, 'could not record address'),
       );

@@ -2,16 +2,12 @@ import type { Ban, ModerationSwitch, ModerationSwitches, Suspension } from '../.
 import type { ChatCore } from '../chat-core.js';
 import { ChatError } from '../errors.js';
 import type { AccountRef, Session } from '../session.js';
+import { canonicalAddress } from '../limits/address-group.js';
 
 /** Who is trying to log in, known only once the password (if any) has been checked. */
 export interface LoginAttempt {
   readonly address: string;
   readonly account: AccountRef | null;
-}
-
-/** `::ffff:10.0.0.1` and `10.0.0.1` are one address. */
-export function normalizeAddress(address: string): string {
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
 /**
@@ -61,7 +57,7 @@ export class Moderation {
    */
   checkLogin(nickKey: string, attempt: LoginAttempt): void {
     const isAdmin = attempt.account?.role === 'admin';
-    const ban = this.banFor(nickKey, isAdmin ? undefined : normalizeAddress(attempt.address));
+    const ban = this.banFor(nickKey, isAdmin ? undefined : canonicalAddress(attempt.address));
     if (ban) {
       const until =
         ban.expiresAt === null ? 'for good' : `until ${new Date(ban.expiresAt).toISOString()}`;

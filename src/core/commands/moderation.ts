@@ -1,7 +1,7 @@
 import { ruledText } from '../text-rules.js';
 import { z } from 'zod';
 import { describeDuration, parseDuration } from '../admin/duration.js';
-import { normalizeAddress } from '../admin/moderation.js';
+import { canonicalAddress } from '../limits/address-group.js';
 import {
   checkMayActOn,
   findOnlineTarget,
@@ -158,9 +158,9 @@ async function addressToBan(
       'invalid_target',
       `No address is known for ${target.name}: ban the name alone`,
     );
-  const address = normalizeAddress(raw);
+  const address = canonicalAddress(raw);
   const own = actor.link?.outlet.address;
-  if (!force && own !== undefined && normalizeAddress(own) === address)
+  if (!force && own !== undefined && canonicalAddress(own) === address)
     throw new ChatError(
       'invalid_target',
       `${address} is your own address: banning it shuts you out too. Add "force" to do it anyway`,
@@ -174,7 +174,7 @@ function onlineFrom(core: ChatCore, address: string, except: string): string[] {
   const names: string[] = [];
   for (const other of core.onlineSessions()) {
     const from = other.link?.outlet.address;
-    if (other.nickKey !== except && from !== undefined && normalizeAddress(from) === address)
+    if (other.nickKey !== except && from !== undefined && canonicalAddress(from) === address)
       names.push(other.nick);
   }
   return names;

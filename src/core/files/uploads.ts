@@ -1,4 +1,4 @@
-import { addressKey } from '../accounts/lockout.js';
+import { addressGroup } from '../limits/address-group.js';
 import { createHash, type Hash } from 'node:crypto';
 import type { BlobWriter } from '../../store/blobs.js';
 import type { FileParty, StoredFile } from '../../store/store.js';
@@ -138,7 +138,7 @@ export class Uploads {
         'account_required',
         'Guests may not upload files on this server: /register to send or share files',
       );
-    const address = addressKey(session.link?.outlet.address ?? 'unknown');
+    const address = addressGroup(session.link?.outlet.address ?? 'unknown');
     const quota = core.params['files.quotaBytes'];
     const used = await core.store.files.guestBytesFrom(address);
     if (used + offer.size > quota)
