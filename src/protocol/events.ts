@@ -2,7 +2,8 @@ import type { ClosingCode } from './closing.js';
 
 /**
  * Everything a session is told without asking: its event stream. Each event has a
- * server-assigned `id` (increasing for the life of the server process) and a `ts`
+ * server-assigned `id` (unique among the events of the node that published it, since it
+ * started; compared only for equality, as `resume`'s `lastEventId`) and a `ts`
  * (milliseconds since the Unix epoch, when it happened). Events are immutable and shared
  * by all their recipients, so a transport may encode one once for every recipient.
  */
