@@ -39,6 +39,7 @@ import {
 import { formatCount, formatMicros, LatencyHistogram, quantileOf } from './stats.js';
 import { irc } from './irc-scenario.js';
 import { webSockets } from './ws-scenario.js';
+import { cluster } from './cluster-scenario.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -1227,6 +1228,7 @@ export const SCENARIOS = {
   files,
   irc,
   ws: webSockets,
+  cluster,
 } as const satisfies Record<string, (ctx: RunContext) => Promise<ScenarioResult>>;
 
 export type ScenarioName = keyof typeof SCENARIOS;

@@ -1,0 +1,247 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ChatClient } from '../src/client/client.js';
+import { freePort } from '../test/helpers/free-port.js';
+import { dropSchema, freshSchemaName, TEST_PG_URL } from '../test/helpers/postgres.js';
+import { deletePrefix, freshPrefix, TEST_REDIS_URL } from '../test/helpers/redis.js';
+import { BENCH_PARAMETERS } from './harness.js';
+import { nowMicros } from './lean-client.js';
+import { sleep, type Row, type RunContext, type ScenarioResult } from './measure.js';
+import { formatCount, formatMicros, LatencyHistogram } from './stats.js';
+
+// `npm run bench -- cluster`: room fan-out and private messages across two nodes on
+// PostgreSQL and Redis, beside one node on SQLite and one on PostgreSQL. Real
+// `confab serve` processes; the clients run in this process (ChatClient).
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const MAIN = path.resolve(here, '..', 'src', 'cli', 'main.js');
+const ROOM = 'bench';
+
+interface Setup {
+  readonly label: string;
+  readonly nodes: number;
+  readonly store: 'sqlite' | 'postgres';
+}
+
+const SETUPS: readonly Setup[] = [
+  { label: '1 node, SQLite', nodes: 1, store: 'sqlite' },
+  { label: '1 node, PostgreSQL', nodes: 1, store: 'postgres' },
+  { label: '2 nodes, PostgreSQL + Redis', nodes: 2, store: 'postgres' },
+];
+
+interface Running {
+  readonly ports: number[];
+  stop(): Promise<void>;
+}
+
+async function startSetup(setup: Setup): Promise<Running> {
+  const root = mkdtempSync(path.join(tmpdir(), 'confab-bench-cluster-'));
+  const schema = freshSchemaName();
+  const prefix = freshPrefix();
+  const children: ChildProcess[] = [];
+  const ports: number[] = [];
+  for (let i = 0; i < setup.nodes; i++) {
+    const port = await freePort();
+    const args = [MAIN, 'serve', '--host', '127.0.0.1', '--port', String(port)];
+    args.push('--data', path.join(root, `node${i}`), '--node-id', `bench${i}`);
+    // The load comes from one address, faster than a person types: the benches' limits.
+    for (const [key, value] of Object.entries(BENCH_PARAMETERS))
+      args.push('--set', `${key}=${value}`);
+    if (setup.store === 'postgres') args.push('--store', `${TEST_PG_URL}?schema=${schema}`);
+    if (setup.nodes > 1)
+      args.push('--bus', `${TEST_REDIS_URL}?prefix=${encodeURIComponent(prefix)}`);
+    const child = spawn(process.execPath, args, {
+      env: {
+        ...process.env,
+        CONFAB_WEB_PORT: '0',
+        CONFAB_ADMIN_PASSWORD: 'bench-admin-password-1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`node did not start: ${output}`)), 30_000);
+      child.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (/Connect with: .*\n/.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.once('exit', (code) => reject(new Error(`node exited (${code}): ${output}`)));
+    });
+    children.push(child);
+    ports.push(port);
+  }
+  return {
+    ports,
+    async stop() {
+      await Promise.all(
+        children.map(
+          (child) =>
+            new Promise<void>((resolve) => {
+              if (child.exitCode !== null) return resolve();
+              child.once('exit', () => resolve());
+              child.kill('SIGKILL');
+            }),
+        ),
+      );
+      if (setup.store === 'postgres') await dropSchema(schema).catch(() => undefined);
+      if (setup.nodes > 1) await deletePrefix(prefix).catch(() => undefined);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Load {
+  readonly latency: LatencyHistogram;
+  readonly deliveries: number;
+  readonly expected: number;
+  readonly seconds: number;
+}
+
+/** Messages carry `b:<sent at, µs>`; receivers record the difference. */
+function listen(client: ChatClient, ev: 'message' | 'private', latency: LatencyHistogram) {
+  let count = 0;
+  client.on('event', (event) => {
+    if (event.ev !== ev || !event.text.startsWith('b:')) return;
+    latency.record(nowMicros() - Number(event.text.slice(2)));
+    count++;
+  });
+  return () => count;
+}
+
+async function settle(counts: Array<() => number>, expected: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (counts.reduce((sum, count) => sum + count(), 0) < expected && Date.now() < deadline)
+    await sleep(20);
+}
+
+async function fanout(running: Running, members: number, perSender: number): Promise<Load> {
+  const clients: ChatClient[] = [];
+  for (let i = 0; i < members; i++) {
+    const client = await ChatClient.connect({
+      host: '127.0.0.1',
+      port: running.ports[i % running.ports.length]!,
+    });
+    await client.login(`m${i}`);
+    clients.push(client);
+  }
+  await clients[0]!.request('create', { room: ROOM });
+  for (const client of clients.slice(1))
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.request('join', { room: ROOM });
+        break;
+      } catch (error) {
+        // Other nodes learn of the room a moment later.
+        if (attempt > 100) throw error;
+        await sleep(10);
+      }
+    }
+  const latency = new LatencyHistogram();
+  const counts = clients.map((client) => listen(client, 'message', latency));
+  // Two senders, one on each node when there are two.
+  const senders = [clients[0]!, clients[1]!];
+  const expected = senders.length * perSender * (members - 1);
+  const started = performance.now();
+  for (let i = 0; i < perSender; i++) {
+    for (const sender of senders)
+      void sender.request('say', { room: ROOM, text: `b:${nowMicros()}` });
+    if (i % 10 === 9) await sleep(5);
+  }
+  await settle(counts, expected);
+  const seconds = (performance.now() - started) / 1000;
+  for (const client of clients) client.destroy();
+  return {
+    latency,
+    deliveries: counts.reduce((sum, count) => sum + count(), 0),
+    expected,
+    seconds,
+  };
+}
+
+async function privateMessages(running: Running, pairs: number, perPair: number): Promise<Load> {
+  const last = running.ports.length - 1;
+  const senders: ChatClient[] = [];
+  const receivers: ChatClient[] = [];
+  const latency = new LatencyHistogram();
+  const counts: Array<() => number> = [];
+  for (let i = 0; i < pairs; i++) {
+    // Sender on the first node, receiver on the last: across nodes when there are two.
+    const sender = await ChatClient.connect({ host: '127.0.0.1', port: running.ports[0]! });
+    await sender.login(`s${i}`);
+    const receiver = await ChatClient.connect({ host: '127.0.0.1', port: running.ports[last]! });
+    await receiver.login(`r${i}`);
+    counts.push(listen(receiver, 'private', latency));
+    senders.push(sender);
+    receivers.push(receiver);
+  }
+  const expected = pairs * perPair;
+  const started = performance.now();
+  for (let i = 0; i < perPair; i++) {
+    senders.forEach((sender, index) => {
+      void sender.request('msg', { to: [`r${index}`], text: `b:${nowMicros()}` });
+    });
+    await sleep(5);
+  }
+  await settle(counts, expected);
+  const seconds = (performance.now() - started) / 1000;
+  for (const client of [...senders, ...receivers]) client.destroy();
+  return {
+    latency,
+    deliveries: counts.reduce((sum, count) => sum + count(), 0),
+    expected,
+    seconds,
+  };
+}
+
+function rows(label: string, load: Load): Row[] {
+  return [
+    {
+      metric: `${label}: deliveries/s`,
+      value: `${formatCount(load.deliveries / load.seconds)} (${load.deliveries} of ${load.expected})`,
+    },
+    {
+      metric: `${label}: latency p50 / p99`,
+      value: `${formatMicros(load.latency.quantile(0.5))} / ${formatMicros(load.latency.quantile(0.99))}`,
+    },
+  ];
+}
+
+export async function cluster(ctx: RunContext): Promise<ScenarioResult> {
+  const members = ctx.quick ? 20 : 100;
+  const perSender = ctx.quick ? 50 : 500;
+  const pairs = ctx.quick ? 10 : 50;
+  const perPair = ctx.quick ? 20 : 200;
+  const result: Row[] = [];
+  for (const setup of SETUPS) {
+    ctx.log(`  ${setup.label}`);
+    const running = await startSetup(setup);
+    try {
+      result.push(
+        ...rows(`${setup.label}, room of ${members}`, await fanout(running, members, perSender)),
+      );
+      result.push(
+        ...rows(`${setup.label}, private`, await privateMessages(running, pairs, perPair)),
+      );
+    } finally {
+      await running.stop();
+    }
+  }
+  return {
+    name: 'cluster',
+    title: 'Cluster: two nodes on PostgreSQL and Redis beside one node',
+    rows: result,
+    notes: [
+      `Room fan-out: ${members} members spread over the nodes, two senders (one per node), ` +
+        `${perSender} messages each; private: ${pairs} pairs, sender on the first node and ` +
+        `receiver on the last, ${perPair} messages each. Latency from send to receipt, clients ` +
+        'in the bench process. Real `confab serve` processes; PostgreSQL and Redis of this machine.',
+    ],
+  };
+}
