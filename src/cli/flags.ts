@@ -13,6 +13,14 @@ export interface ServeFlags {
   ircPort?: number;
   ircTlsPort?: number;
   webPort?: number;
+  tlsPort?: number;
+  tlsHost?: string;
+  ircHost?: string;
+  ircCert?: string;
+  ircKey?: string;
+  webHost?: string;
+  webCert?: string;
+  webKey?: string;
   set: string[];
 }
 

@@ -31,6 +31,12 @@ program
   .option('--tls-cert <file>', 'TLS certificate (PEM)')
   .option('--tls-key <file>', 'TLS private key (PEM)')
   .option(
+    '--tls-port <port>',
+    'native TLS on its own port, beside plain TCP on --port (needs --tls-cert and --tls-key)',
+    portNumber,
+  )
+  .option('--tls-host <host>', 'address the TLS port listens on (default: --host)')
+  .option(
     '--loopback-port <port>',
     'with TLS: also accept plain TCP on 127.0.0.1 at this port (for local tools)',
     portNumber,
@@ -54,11 +60,17 @@ program
     'IRC gateway over TLS on this port (needs --tls-cert and --tls-key)',
     portNumber,
   )
+  .option('--irc-host <host>', 'address the IRC ports listen on (default: --host)')
+  .option('--irc-cert <file>', 'certificate (PEM) for IRC over TLS only (default: --tls-cert)')
+  .option('--irc-key <file>', 'its private key (PEM)')
   .option(
     '--web-port <port>',
     'the browser client and its WebSocket endpoint (default 7780; 0 turns it off)',
     portNumber,
   )
+  .option('--web-host <host>', 'address the web port listens on (default: --host)')
+  .option('--web-cert <file>', 'certificate (PEM) for HTTPS only (default: --tls-cert)')
+  .option('--web-key <file>', 'its private key (PEM)')
   .option(
     '--set <key=value>',
     'set a parameter (repeatable)',

@@ -52,6 +52,14 @@ export async function runServe(flags: ServeFlags): Promise<number> {
         ircPort: flags.ircPort,
         ircTlsPort: flags.ircTlsPort,
         webPort: flags.webPort,
+        tlsPort: flags.tlsPort,
+        tlsHost: flags.tlsHost,
+        ircHost: flags.ircHost,
+        ircCert: flags.ircCert,
+        ircKey: flags.ircKey,
+        webHost: flags.webHost,
+        webCert: flags.webCert,
+        webKey: flags.webKey,
         set: flags.set,
       },
       env: process.env,
@@ -72,7 +80,8 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     return 1;
   }
   const { port } = server.address;
-  const scheme = config.server.tlsCert ? 'TLS' : 'TCP';
+  const [main] = server.listening;
+  const scheme = main?.certificate ? 'TLS' : 'TCP';
   const everyInterface = listensEverywhere(config.server.host);
   console.log(
     `Confab ${server.core.version} listening (${scheme}) on${everyInterface ? ' every network interface' : ''}:`,
@@ -80,18 +89,29 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   for (const address of reachableAddresses(config.server.host, port)) console.log(`  ${address}`);
   if (everyInterface)
     console.log('  (other machines can connect; to keep it to this one: --host 127.0.0.1)');
-  if (server.loopbackAddress)
-    console.log(`and plain TCP on loopback: 127.0.0.1:${server.loopbackAddress.port}`);
-  if (server.ircAddress)
-    for (const address of reachableAddresses(config.server.host, server.ircAddress.port))
-      console.log(`IRC: ${address}`);
-  if (server.ircTlsAddress)
-    for (const address of reachableAddresses(config.server.host, server.ircTlsAddress.port))
-      console.log(`IRC over TLS: ${address}`);
-  if (server.webAddress) {
-    const scheme = server.web?.isSecure ? 'https' : 'http';
-    const urls = reachableAddresses(config.server.host, server.webAddress.port);
-    console.log(`Browser: open ${urls.map((url) => `${scheme}://${url}`).join('  or  ')}`);
+  for (const listener of server.listening.slice(1)) {
+    const urls = reachableAddresses(listener.host, listener.address.port);
+    switch (listener.name) {
+      case 'native-tls':
+        console.log(`and TLS on: ${urls.join('  ')}`);
+        break;
+      case 'loopback':
+        console.log(`and plain TCP on loopback: 127.0.0.1:${listener.address.port}`);
+        break;
+      case 'irc':
+        for (const url of urls) console.log(`IRC: ${url}`);
+        break;
+      case 'irc-tls':
+        for (const url of urls) console.log(`IRC over TLS: ${url}`);
+        break;
+      case 'web': {
+        const web = listener.certificate ? 'https' : 'http';
+        console.log(`Browser: open ${urls.map((url) => `${web}://${url}`).join('  or  ')}`);
+        break;
+      }
+      default:
+        console.log(`${listener.name}: ${urls.join('  ')}`);
+    }
   }
   console.log(`Data: ${config.server.dataDir}  Logs: ${server.logDir}`);
   if (config.server.store.kind !== 'sqlite')
@@ -110,7 +130,7 @@ export async function runServe(flags: ServeFlags): Promise<number> {
   if (moderation.isMonitoring)
     console.log('Monitoring is on: admins get copies of private messages (/monitor off)');
   console.log(
-    `Connect with: ${confabCommand()} connect 127.0.0.1 ${port}${config.server.tlsCert ? ' --tls' : ''} --nick NAME`,
+    `Connect with: ${confabCommand()} connect 127.0.0.1 ${port}${main?.certificate ? ' --tls' : ''} --nick NAME`,
   );
 
   const serverConsole = process.stdin.isTTY

@@ -11,6 +11,14 @@ import {
   parseParameter,
 } from './parameters.js';
 import { invalidAddressEntry } from '../transport/address-list.js';
+import {
+  ListenerConflictError,
+  planListeners,
+  type ListenerInputs,
+  type ListenerSettings,
+} from './listeners.js';
+
+export type { ListenerSettings } from './listeners.js';
 
 /** Where a parameter's value came from, highest precedence first. */
 export const CONFIG_SOURCES = ['command line', 'environment', 'live', 'file', 'default'] as const;
@@ -26,6 +34,23 @@ export interface ServerSettings {
   readonly tlsKey: string | undefined;
   /** With TLS: a port on 127.0.0.1 that also takes plain TCP (local tools, benchmarks). */
   readonly loopbackPort: number | undefined;
+  /**
+   * Native TLS on a port of its own (`--tls-port`, `tls.port`), beside plain TCP on `port`.
+   * Unset, a certificate makes `port` itself TLS (as before this setting existed).
+   */
+  readonly tlsPort: number | undefined;
+  /** The address the native TLS port listens on (`--tls-host`, `tls.host`; default `host`). */
+  readonly tlsHost: string;
+  /** The IRC gateway's listening address (`--irc-host`, `irc.host`; default `host`). */
+  readonly ircHost: string;
+  /** A certificate for IRC over TLS only (`irc.cert`, `irc.key`); default the server's. */
+  readonly ircCertificate: CertificateFiles | undefined;
+  /** The web listener's address (`--web-host`, `web.host`; default `host`). */
+  readonly webHost: string;
+  /** A certificate for HTTPS only (`web.cert`, `web.key`); default the server's. */
+  readonly webCertificate: CertificateFiles | undefined;
+  /** Every listener this configuration opens, each with its address and certificate. */
+  readonly listeners: readonly ListenerSettings[];
   /** The IRC gateway's plain port, off unless set (`--irc-port`, `irc.port`). */
   readonly ircPort: number | undefined;
   /** The IRC gateway over TLS (`--irc-tls-port`, `irc.tlsPort`); needs the certificate. */
@@ -60,6 +85,12 @@ export type BusSettings =
   | { readonly kind: 'local' }
   /** `redis://HOST:PORT/DB`, optionally `?prefix=NAME:` (several clusters on one Redis). */
   | { readonly kind: 'redis'; readonly url: string };
+
+/** A PEM certificate and its key, as file paths. */
+export interface CertificateFiles {
+  readonly cert: string;
+  readonly key: string;
+}
 
 export type StoreSettings =
   | { readonly kind: 'sqlite' }
@@ -100,6 +131,14 @@ export interface ConfigInputs {
     ircPort?: string | number;
     ircTlsPort?: string | number;
     webPort?: string | number;
+    tlsPort?: string | number;
+    tlsHost?: string;
+    ircHost?: string;
+    ircCert?: string;
+    ircKey?: string;
+    webHost?: string;
+    webCert?: string;
+    webKey?: string;
     set?: readonly string[];
   };
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -229,10 +268,14 @@ export class ServerConfig {
       pick(flags.ircTlsPort, 'CONFAB_IRC_TLS_PORT', 'irc.tlsPort'),
       'irc.tlsPort',
     );
-    if (ircTlsPort !== undefined && tlsCert === undefined)
+    if (
+      ircTlsPort !== undefined &&
+      tlsCert === undefined &&
+      pick(flags.ircCert, 'CONFAB_IRC_CERT', 'irc.cert') === undefined
+    )
       throw new ConfigError(
         'irc.tlsPort',
-        'IRC over TLS needs the server certificate (--tls-cert and --tls-key)',
+        'IRC over TLS needs a certificate (--tls-cert and --tls-key, or --irc-cert and --irc-key)',
       );
     const webRaw = pick(flags.webPort, 'CONFAB_WEB_PORT', 'web.port') ?? DEFAULT_WEB_PORT;
     const webPort = Number(webRaw);
@@ -241,8 +284,44 @@ export class ServerConfig {
         'web.port',
         `the web port must be a whole number from 0 (off) to 65535, got "${String(webRaw)}"`,
       );
-    if (webPort !== 0 && webPort === port)
-      throw new ConfigError('web.port', `the web port and the chat port are both ${port}`);
+    const host = str(pick(flags.host, 'CONFAB_HOST', 'host'), 'host') ?? '0.0.0.0';
+    const hostFor = (flag: string | undefined, envName: string, fileKey: string) =>
+      str(pick(flag, envName, fileKey), fileKey) ?? host;
+    const certificateFor = (prefix: 'irc' | 'web', flagCert?: string, flagKey?: string) => {
+      const upper = prefix.toUpperCase();
+      const cert = resolvePath(flagCert, `CONFAB_${upper}_CERT`, `${prefix}.cert`);
+      const key = resolvePath(flagKey, `CONFAB_${upper}_KEY`, `${prefix}.key`);
+      if ((cert === undefined) !== (key === undefined))
+        throw new ConfigError(
+          `${prefix}.cert`,
+          `${prefix}.cert and ${prefix}.key go together (--${prefix}-cert and --${prefix}-key)`,
+        );
+      return cert && key ? { cert, key } : undefined;
+    };
+    const tlsPort = optionalPort(pick(flags.tlsPort, 'CONFAB_TLS_PORT', 'tls.port'), 'tls.port');
+    if (tlsPort !== undefined && tlsCert === undefined)
+      throw new ConfigError(
+        'tls.port',
+        'a TLS port needs the server certificate (--tls-cert and --tls-key)',
+      );
+    const ircCertificate = certificateFor('irc', flags.ircCert, flags.ircKey);
+    const webCertificate = certificateFor('web', flags.webCert, flags.webKey);
+    const serverCertificate = tlsCert && tlsKey ? { cert: tlsCert, key: tlsKey } : undefined;
+    const listeners = listenersOrConfigError({
+      host,
+      port,
+      serverCertificate,
+      tlsPort,
+      tlsHost: hostFor(flags.tlsHost, 'CONFAB_TLS_HOST', 'tls.host'),
+      loopbackPort,
+      ircHost: hostFor(flags.ircHost, 'CONFAB_IRC_HOST', 'irc.host'),
+      ircPort,
+      ircTlsPort,
+      ircCertificate: ircCertificate ?? serverCertificate,
+      webHost: hostFor(flags.webHost, 'CONFAB_WEB_HOST', 'web.host'),
+      webPort,
+      webCertificate: webCertificate ?? serverCertificate,
+    });
     const originsRaw = env.CONFAB_WEB_ALLOWED_ORIGINS ?? serverFromFile['web.allowedOrigins'];
     const allowedOrigins = parseOrigins(
       typeof originsRaw === 'string' ? originsRaw.split(',') : originsRaw,
@@ -266,7 +345,7 @@ export class ServerConfig {
     if (badMetrics) throw new ConfigError('metrics.allow', badMetrics);
 
     const server: ServerSettings = {
-      host: str(pick(flags.host, 'CONFAB_HOST', 'host'), 'host') ?? '0.0.0.0',
+      host,
       port,
       dataDir: resolvePath(flags.data, 'CONFAB_DATA', 'data') ?? path.resolve(cwd, 'confab-data'),
       serverName:
@@ -274,6 +353,13 @@ export class ServerConfig {
       tlsCert,
       tlsKey,
       loopbackPort,
+      tlsPort,
+      tlsHost: hostFor(flags.tlsHost, 'CONFAB_TLS_HOST', 'tls.host'),
+      ircHost: hostFor(flags.ircHost, 'CONFAB_IRC_HOST', 'irc.host'),
+      ircCertificate,
+      webHost: hostFor(flags.webHost, 'CONFAB_WEB_HOST', 'web.host'),
+      webCertificate,
+      listeners,
       ircPort,
       ircTlsPort,
       webPort,
@@ -373,6 +459,14 @@ const SERVER_KEYS = new Set([
   'tls.cert',
   'tls.key',
   'tls.loopbackPort',
+  'tls.port',
+  'tls.host',
+  'irc.host',
+  'irc.cert',
+  'irc.key',
+  'web.host',
+  'web.cert',
+  'web.key',
   'store',
   'store.url',
   'store.poolSize',
@@ -387,6 +481,15 @@ const SERVER_KEYS = new Set([
   'net.trustedProxies',
   'metrics.allow',
 ]);
+
+function listenersOrConfigError(inputs: ListenerInputs): readonly ListenerSettings[] {
+  try {
+    return Object.freeze(planListeners(inputs));
+  } catch (error) {
+    if (error instanceof ListenerConflictError) throw new ConfigError(error.key, error.message);
+    throw error;
+  }
+}
 
 /** `store` is `sqlite` (the default) or a `postgres://` URL; the pool settings go with the latter. */
 function storeSettings(url: unknown, poolSize: unknown, timeout: unknown): StoreSettings {

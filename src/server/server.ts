@@ -3,7 +3,12 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Bus } from '../bus/bus.js';
 import { LocalBus } from '../bus/local-bus.js';
-import { ConfigError, type ServerConfig } from '../config/config.js';
+import {
+  ConfigError,
+  type CertificateFiles,
+  type ListenerSettings,
+  type ServerConfig,
+} from '../config/config.js';
 import { isParameterKey } from '../config/parameters.js';
 import type { Logger } from '../core/logger.js';
 import type { Store } from '../store/store.js';
@@ -67,8 +72,29 @@ export interface StartOptions {
   readonly directory?: SessionDirectory;
 }
 
-export interface RunningServer {
+/** A listener and the address it got. */
+export interface ListeningAddress extends ListenerSettings {
   readonly address: AddressInfo;
+}
+
+interface OpenListener {
+  readonly settings: ListenerSettings;
+  readonly listener: { listen(): Promise<AddressInfo>; stopAccepting(): Promise<void> };
+}
+
+/** The web listener's certificate when the config turned it off but a test turns it on. */
+function webCertificateOf(config: ServerConfig): CertificateFiles | undefined {
+  const { webCertificate, tlsCert, tlsKey } = config.server;
+  return webCertificate ?? (tlsCert && tlsKey ? { cert: tlsCert, key: tlsKey } : undefined);
+}
+
+export interface RunningServer {
+  /** The main port's listener (`--port`): native TCP, or TLS when it is the TLS port. */
+  readonly address: AddressInfo;
+  /** Every listener, in the order of the config's plan, with the address it got. */
+  readonly listening: readonly ListeningAddress[];
+  /** Native TLS: the main port's when it is TLS, or `--tls-port`'s. */
+  readonly tlsAddress: AddressInfo | undefined;
   /** The plain-TCP loopback listener next to a TLS one (`--loopback-port`), if any. */
   readonly loopbackAddress: AddressInfo | undefined;
   /** The IRC gateway's listeners (`--irc-port`, `--irc-tls-port`), if on. */
@@ -153,56 +179,71 @@ export async function startServer(
     options.blobs ?? store.blobs ?? new DiskBlobStore(path.join(config.server.dataDir, 'files')),
   );
   await core.admin.start();
-  const { tlsCert, tlsKey } = config.server;
-  const tls =
-    tlsCert && tlsKey ? { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } : undefined;
+  // Each certificate file is read once, however many listeners use it.
+  const certificates = new Map<string, { cert: Buffer; key: Buffer }>();
+  const certificate = (files: CertificateFiles | undefined) => {
+    if (!files) return undefined;
+    const id = `${files.cert}\0${files.key}`;
+    let read = certificates.get(id);
+    if (!read) {
+      read = { cert: readFileSync(files.cert), key: readFileSync(files.key) };
+      certificates.set(id, read);
+    }
+    return read;
+  };
   // One set of connections across listeners: per-address limits count across them all.
   const connections = new ConnectionSet(core, logs.logger, telemetry);
   const trustedProxies = new AddressList(config.server.trustedProxies);
-  const listener = new NativeListener(core, logs.logger, connections, {
-    host: config.server.host,
-    port: config.server.port,
-    trustedProxies,
-    ...(tls && { tls }),
-  });
-  // The loopback listener is for local tools, never a balancer: it takes no PROXY header,
-  // so a balancer on this host (trusted at 127.0.0.1) leaves it usable.
-  const loopback =
-    config.server.loopbackPort === undefined
-      ? undefined
-      : new NativeListener(core, logs.logger, connections, {
-          host: '127.0.0.1',
-          port: config.server.loopbackPort,
-        });
   const ircShared = createIrcShared(config.server.serverName, clock.now());
-  const ircListener = (port: number | undefined, secure: boolean) =>
-    port === undefined
+  const opened: OpenListener[] = [];
+  for (const settings of config.server.listeners) {
+    const tls = certificate(settings.certificate);
+    const where = { host: settings.host, port: settings.port, ...(tls && { tls }) };
+    if (settings.kind === 'native')
+      opened.push({
+        settings,
+        listener: new NativeListener(core, logs.logger, connections, {
+          ...where,
+          // The loopback listener is for local tools, never a balancer: it reads no PROXY
+          // header, so a balancer on this host (trusted at 127.0.0.1) leaves it usable.
+          ...(settings.proxyProtocol && { trustedProxies }),
+        }),
+      });
+    else if (settings.kind === 'irc')
+      opened.push({
+        settings,
+        listener: new IrcListener(core, logs.logger, { ...where, connections, shared: ircShared }),
+      });
+  }
+  // Tests choose the web port (0: any free one) or turn it off, whatever the config says.
+  const configuredWeb = config.server.listeners.find((each) => each.kind === 'web');
+  const webSettings: ListenerSettings | undefined =
+    options.webPort === false
       ? undefined
-      : new IrcListener(core, logs.logger, {
-          host: config.server.host,
-          port,
-          connections,
-          shared: ircShared,
-          ...(secure &&
-            tlsCert &&
-            tlsKey && { tls: { cert: readFileSync(tlsCert), key: readFileSync(tlsKey) } }),
-        });
-  const irc = ircListener(config.server.ircPort, false);
-  const ircTls = ircListener(config.server.ircTlsPort, true);
-  const webPort = options.webPort ?? (config.server.webPort || false);
+      : options.webPort === undefined
+        ? configuredWeb
+        : {
+            name: 'web',
+            kind: 'web',
+            host: config.server.webHost,
+            port: options.webPort,
+            certificate: configuredWeb?.certificate ?? webCertificateOf(config),
+            proxyProtocol: false,
+          };
+  const webTls = certificate(webSettings?.certificate);
   const web =
-    webPort === false
-      ? undefined
-      : new WebListener(
-          {
-            host: config.server.host,
-            port: webPort,
-            webRoot: options.webRoot ?? defaultWebRoot(),
-            trustedProxies: config.server.trustedProxies,
-            ...(tls && { tls }),
-          },
-          logs.logger,
-        );
+    webSettings &&
+    new WebListener(
+      {
+        host: webSettings.host,
+        port: webSettings.port,
+        webRoot: options.webRoot ?? defaultWebRoot(),
+        trustedProxies: config.server.trustedProxies,
+        ...(webTls && { tls: webTls }),
+      },
+      logs.logger,
+    );
+  if (web && webSettings) opened.push({ settings: webSettings, listener: web });
   const webSockets =
     web &&
     new WebSocketEndpoint(core, logs.logger, connections, {
@@ -245,34 +286,38 @@ export async function startServer(
       ),
     );
   }
-  let address: AddressInfo;
-  let loopbackAddress: AddressInfo | undefined;
-  let ircAddress: AddressInfo | undefined;
-  let ircTlsAddress: AddressInfo | undefined;
-  let webAddress: AddressInfo | undefined;
+  const listening: ListeningAddress[] = [];
   try {
-    address = await listener.listen();
-    loopbackAddress = await loopback?.listen();
-    ircAddress = await irc?.listen();
-    ircTlsAddress = await ircTls?.listen();
-    webAddress = await web?.listen();
+    for (const { settings, listener } of opened)
+      listening.push({ ...settings, address: await listener.listen() });
   } catch (error) {
     webSockets?.stopAccepting();
-    await Promise.all(
-      [listener, loopback, irc, ircTls, web].map((each) => each?.stopAccepting()),
-    ).catch(() => undefined);
+    await Promise.all(opened.map(({ listener }) => listener.stopAccepting())).catch(
+      () => undefined,
+    );
     await cluster?.close();
     if (ownsStore) await store.close();
     throw error;
   }
+  const addressOf = (name: ListenerSettings['name']) =>
+    listening.find((each) => each.name === name)?.address;
+  // The main port is the first listener, TCP or TLS.
+  const address = listening[0]!.address;
   // Stopped by `core.shutdown`, once every session's logout is recorded.
   core.lastSeen.start();
   // Other nodes learn of this one (and it of them) from its first heartbeat.
   core.nodes.start();
-  logs.logger.info(
-    { event: 'listening', address: address.address, port: address.port },
-    'listening',
-  );
+  for (const each of listening)
+    logs.logger.info(
+      {
+        event: 'listening',
+        listener: each.name,
+        address: each.address.address,
+        port: each.address.port,
+        tls: each.certificate !== undefined,
+      },
+      'listening',
+    );
 
   let stopping: Promise<void> | undefined;
   let markStopped: () => void = () => undefined;
@@ -280,9 +325,7 @@ export async function startServer(
   const stop = (seconds = 0, reason?: string): Promise<void> => {
     stopping ??= (async () => {
       webSockets?.stopAccepting();
-      const accepting = Promise.all(
-        [listener, loopback, irc, ircTls, web].map((each) => each?.stopAccepting()),
-      );
+      const accepting = Promise.all(opened.map(({ listener }) => listener.stopAccepting()));
       await core.shutdown(seconds, reason);
       await accepting;
       connections.destroyAll();
@@ -308,11 +351,13 @@ export async function startServer(
   };
   return {
     address,
-    loopbackAddress,
-    ircAddress,
-    ircTlsAddress,
+    listening,
+    tlsAddress: addressOf('native-tls'),
+    loopbackAddress: addressOf('loopback'),
+    ircAddress: addressOf('irc'),
+    ircTlsAddress: addressOf('irc-tls'),
     web,
-    webAddress,
+    webAddress: addressOf('web'),
     core,
     metrics,
     config,
