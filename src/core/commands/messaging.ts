@@ -109,15 +109,23 @@ export const msgCommand = defineCommand({
     group: 'messaging',
   },
   args: z.object({ to: z.array(z.string()).min(1).max(100), text: z.string() }),
-  async handle({ core, session, commitInOrder }, { to: named, text }) {
+  async handle({ core, session, commitInOrder }, { to, text }) {
     checkText(core, text);
-    // The sender is never a recipient (it would be reported delivered, and the sender's
-    // copy is the reply): left out of a group, refused alone.
-    const to = named.filter((name) => nameKey(name) !== session.nickKey);
-    if (to.length === 0)
-      throw new ChatError('invalid_target', 'You cannot send a private message to yourself');
     const resolved = await resolvePrivateRecipients(core, session, to);
-    const { live, stored: offline, unknown, full } = resolved;
+    const { stored: offline, unknown, full } = resolved;
+    // The sender is never a recipient (it would be reported delivered, and the sender's
+    // copy is the reply): left out of a group, refused alone. Found among the resolved
+    // recipients, so the hot path normalises no name twice.
+    const live = resolved.live.filter((target) => target.id !== session.id);
+    const others =
+      live.length +
+      offline.length +
+      resolved.hiddenLive.length +
+      resolved.hiddenStored.length +
+      unknown.length +
+      full.length;
+    if (live.length < resolved.live.length && others === 0)
+      throw new ChatError('invalid_target', 'You cannot send a private message to yourself');
     const delivered = [...live.map((target) => target.nick), ...resolved.hiddenLive];
     const storedFor = [...offline.map((account) => account.name), ...resolved.hiddenStored];
     if (delivered.length + storedFor.length === 0) {
