@@ -458,12 +458,16 @@ class Msg implements Step {
   check = (m: Readonly<Model>) => connected(m, this.nick);
   async run(m: Model, w: World) {
     const outcome = await w.player(this.nick).request('msg', { to: this.to, text: this.text });
+    // The sender is never a recipient: left out of a group, refused alone.
+    const others = this.to.filter((n) => n !== this.nick);
     // An away session is reachable: it gets the message on its resume.
-    const reachable = [...new Set(this.to.filter((n) => m.online.has(n)))];
+    const reachable = [...new Set(others.filter((n) => m.online.has(n)))];
     if (m.suspended.has(this.nick)) {
       expect(outcome).toEqual({ ok: false, code: 'suspended' });
     } else if (this.text.trim() === '') {
       expect(outcome).toEqual({ ok: false, code: 'empty_message' });
+    } else if (others.length === 0) {
+      expect(outcome).toEqual({ ok: false, code: 'invalid_target' });
     } else if (reachable.length === 0) {
       expect(outcome).toEqual({ ok: false, code: 'unknown_user' });
     } else {
