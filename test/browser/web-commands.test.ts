@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChatClient } from '../../src/client/client.js';
 import { launchBrowser } from '../helpers/browser.js';
 import type { CliRun } from '../helpers/cli.js';
 import { freePort } from '../helpers/free-port.js';
@@ -35,7 +36,15 @@ const dialogs: string[] = [];
 let dave: Page;
 let erin: Page;
 
-const serve = () => startWebServer({ chatPort, webPort, dataDir, adminPassword: ADMIN_PASSWORD });
+// A quick writer fills a room's history for the scroll-back step.
+const serve = () =>
+  startWebServer({
+    chatPort,
+    webPort,
+    dataDir,
+    adminPassword: ADMIN_PASSWORD,
+    set: ['flood.burst=400', 'flood.perSecond=400'],
+  });
 const lines = (page: Page, text: string) => page.locator('.messages li', { hasText: text });
 /** The input of the dialog asking `label` (a password input has no textbox role). */
 const answerBox = (page: Page, label: string) =>
@@ -261,5 +270,37 @@ describe('the web client message box and account dialogs', () => {
     await say(erin, 'back to normal');
     await sees(admin, 'back to normal');
     expect(dialogs).toEqual([]);
+  }, 60_000);
+  it('scrolls back through a long history, each message once and in order', async () => {
+    const writer = await ChatClient.connect({ host: '127.0.0.1', port: chatPort });
+    try {
+      await writer.login('archivist');
+      await writer.request('create', { room: 'archive' });
+      for (let n = 1; n <= 130; n++)
+        await writer.request('say', { room: 'archive', text: `entry ${n} of 130` });
+    } finally {
+      writer.destroy();
+    }
+    await say(erin, '/join archive');
+    await erin.getByRole('heading', { name: '#archive', exact: true }).waitFor();
+    await sees(erin, 'entry 130 of 130');
+    const log = erin.getByRole('log');
+    const entries = () => erin.locator('.messages li', { hasText: / of 130$/ }).allInnerTexts();
+    // Joining shows the recent past only; scrolling to the top fetches older, page by page.
+    expect((await entries()).length).toBeLessThan(130);
+    await expect
+      .poll(
+        async () => {
+          await log.evaluate((element) => {
+            const list = element as unknown as { scrollTop: number };
+            list.scrollTop = 0;
+          });
+          return (await entries()).length;
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(130);
+    const numbers = (await entries()).map((text) => Number(/entry (\d+) of/.exec(text)![1]));
+    expect(numbers).toEqual(Array.from({ length: 130 }, (_, i) => i + 1));
   }, 60_000);
 });

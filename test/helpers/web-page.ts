@@ -11,6 +11,8 @@ export function startWebServer(options: {
   readonly dataDir: string;
   readonly adminPassword: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** Parameters, as `--set key=value`. */
+  readonly set?: readonly string[];
 }): Promise<CliRun> {
   const run = runCli(
     [
@@ -22,6 +24,7 @@ export function startWebServer(options: {
       options.dataDir,
       '--web-port',
       String(options.webPort),
+      ...(options.set ?? []).flatMap((pair) => ['--set', pair]),
     ],
     { CONFAB_ADMIN_PASSWORD: options.adminPassword, CONFAB_WEB_PORT: '', ...options.env },
   );
