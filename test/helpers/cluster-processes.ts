@@ -80,6 +80,8 @@ export async function startClusterProcesses(options: ClusterOptions): Promise<Cl
   const prefix = freshPrefix();
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
   const nodes: NodeProcess[] = [];
+  /** Every child spawned, started or not: killed if the start fails part way. */
+  const spawned: ChildProcess[] = [];
   const start = async (index: number): Promise<NodeProcess> => {
     const id = `node${index + 1}`;
     const [port, webPort] = [await freePort(), await freePort()];
@@ -113,6 +115,7 @@ export async function startClusterProcesses(options: ClusterOptions): Promise<Cl
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
+    spawned.push(child);
     const node: NodeProcess = {
       id,
       port,
@@ -139,8 +142,10 @@ export async function startClusterProcesses(options: ClusterOptions): Promise<Cl
     // Started together, as a cluster's nodes often are: the schema is migrated once.
     nodes.push(...(await Promise.all(Array.from({ length: options.count }, (_, i) => start(i)))));
   } catch (error) {
-    for (const node of nodes) await node.kill();
+    for (const child of spawned) if (child.exitCode === null) child.kill('SIGKILL');
     redis.disconnect();
+    await dropSchema(schema).catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
     throw error;
   }
   return {
@@ -224,8 +229,10 @@ export async function startBalancer(
       socket.once('error', () => resolve(false));
     });
     if (ok) break;
-    if (child.exitCode !== null || Date.now() > deadline)
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
       throw new Error(`haproxy did not start: ${balancer.output}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return balancer;
