@@ -87,7 +87,7 @@ export function formatEvent(event: ServerEvent): string | undefined {
       return `[${time}] -- ${event.nick} joined ${roomTag(event.room)}`;
     case 'room_leave':
       return event.by === undefined
-        ? `[${time}] -- ${event.nick} left ${roomTag(event.room)}`
+        ? `[${time}] -- ${event.nick} left ${roomTag(event.room)}${event.reason ? `: ${event.reason}` : ''}`
         : `[${time}] -- ${event.by} removed ${event.nick} from ${roomTag(event.room)}${event.reason ? `: ${event.reason}` : ''}`;
     case 'room_closed':
       return `[${time}] -- ${roomTag(event.room)} was closed by ${event.by}; you are back in the lobby`;

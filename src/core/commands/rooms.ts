@@ -1,3 +1,4 @@
+import { ruledText } from '../text-rules.js';
 import { z } from 'zod';
 import { LOBBY } from '../rooms/lobby.js';
 import type { StoredMessage } from '../../store/store.js';
@@ -143,17 +144,27 @@ export const leaveCommand = defineCommand({
     summary: 'leave a room (the current one by default); others see it',
     group: 'rooms',
   },
-  args: z.object({ room: z.string().default(LOBBY) }),
+  args: z.object({
+    room: z.string().default(LOBBY),
+    /** A goodbye the others see (IRC's PART message). */
+    reason: ruledText('reason', z.string().max(500)).optional(),
+  }),
   async handle({ core, session }, args) {
     const room = findOwnRoomOrThrow(core, args.room, 'left');
     requireMember(session, room);
     await core.rooms.leave(room, session);
+    const reason = args.reason?.trim() || undefined;
     core.publish(
       { kind: 'room', room: room.key },
-      { ev: 'room_leave', room: room.name, nick: session.nick },
+      { ev: 'room_leave', room: room.name, nick: session.nick, ...(reason && { reason }) },
       { exclude: session },
     );
-    core.sendTo(session, { ev: 'room_left', room: room.name, reason: 'left' });
+    core.sendTo(session, {
+      ev: 'room_left',
+      room: room.name,
+      reason: 'left',
+      ...(reason && { message: reason }),
+    });
     return { room: room.name };
   },
 });

@@ -1,9 +1,10 @@
 import { LOBBY } from '../../core/rooms/lobby.js';
 import { nameKey } from '../../core/names.js';
-import { channelOf, sendNames } from './events.js';
+import { channelOf, sendNames, topicWhoTime } from './events.js';
 import type { IrcClient } from './irc-client.js';
 import { formatMessage, lineSafe, type IrcMessage } from './message.js';
 import { ERR, RPL } from './numerics.js';
+import { textFromIrc } from './text.js';
 
 /** The room a channel names, or undefined when it is not a channel (no `#`). */
 export function roomOf(channel: string): string | undefined {
@@ -50,6 +51,11 @@ export async function handleJoin(client: IrcClient, message: IrcMessage): Promis
 export async function handlePart(client: IrcClient, message: IrcMessage): Promise<void> {
   const list = message.params[0];
   if (list === undefined || list === '') return needMore(client, 'PART');
+  const text = message.params[1];
+  const reason =
+    text === undefined || text.trim() === ''
+      ? undefined
+      : (textFromIrc(lineSafe(text), client.nick) ?? '').slice(0, 500) || undefined;
   for (const channel of list.split(',')) {
     if (channel === '') continue;
     const room = roomOf(channel);
@@ -60,7 +66,7 @@ export async function handlePart(client: IrcClient, message: IrcMessage): Promis
       else client.numeric(ERR.NOSUCHCHANNEL, channel, 'No such channel');
       continue;
     }
-    const reply = await client.request('leave', { room });
+    const reply = await client.request('leave', reason === undefined ? { room } : { room, reason });
     if (!reply.ok) client.replyError('PART', reply.error, channel);
   }
 }
@@ -76,7 +82,18 @@ export async function handleTopic(client: IrcClient, message: IrcMessage): Promi
     if (!reply.ok) return void client.replyError('TOPIC', reply.error, channel);
     const topic = (reply.data as { topic: string | null }).topic;
     if (topic === null) client.numeric(RPL.NOTOPIC, channel, 'No topic is set');
-    else client.numeric(RPL.TOPIC, channel, lineSafe(topic));
+    else {
+      client.out(
+        formatMessage(
+          client.serverName,
+          RPL.TOPIC,
+          [client.nick, channel, lineSafe(topic)],
+          [],
+          true,
+        ),
+      );
+      topicWhoTime(client, channel, room);
+    }
     return;
   }
   if (!client.link.session!.isIn(nameKey(room)) && nameKey(room) !== LOBBY)

@@ -83,7 +83,7 @@ export function translateEvent(client: IrcClient, event: ChatEvent): void {
             true,
           ),
         );
-      else client.out(formatMessage(client.mask(me), 'PART', [channelOf(event.room)]));
+      else client.out(partLine(client, me, event.room, event.message));
       return;
     case 'room_join':
       client.out(joinLine(client, event.nick, channelOf(event.room)));
@@ -100,7 +100,7 @@ export function translateEvent(client: IrcClient, event: ChatEvent): void {
             true,
           ),
         );
-      else client.out(formatMessage(client.mask(event.nick), 'PART', [channelOf(event.room)]));
+      else client.out(partLine(client, event.nick, event.room, event.reason));
       return;
     case 'room_closed':
       client.out(
@@ -112,6 +112,7 @@ export function translateEvent(client: IrcClient, event: ChatEvent): void {
       );
       return;
     case 'room_topic':
+      client.shared.topicSetters.set(nameKey(event.room), { by: event.by, at: event.ts });
       client.out(
         formatMessage(
           client.mask(event.by),
@@ -235,6 +236,31 @@ export function sendText(
   for (const line of textLines(tags, client.mask(from), command, target, body)) client.out(line);
 }
 
+function partLine(client: IrcClient, nick: string, room: string, reason?: string): string {
+  const params = [channelOf(room), ...(reason ? [lineSafe(reason)] : [])];
+  return formatMessage(client.mask(nick), 'PART', params, [], reason !== undefined);
+}
+
+/**
+ * RPL_TOPICWHOTIME: who set the topic and when, as this gateway saw it happen; for a topic
+ * set before, the room's owner and its creation.
+ */
+export function topicWhoTime(client: IrcClient, channel: string, room: string): void {
+  const seen = client.shared.topicSetters.get(nameKey(room));
+  const known = client.core.rooms.get(nameKey(room));
+  const by = seen?.by ?? known?.ownerName;
+  if (by === undefined) return;
+  const at = seen?.at ?? known?.createdAt ?? 0;
+  client.out(
+    formatMessage(client.serverName, RPL.TOPICWHOTIME, [
+      client.nick,
+      channel,
+      client.mask(by),
+      String(Math.floor(at / 1000)),
+    ]),
+  );
+}
+
 /** away-notify: a user who joins while away is followed by their AWAY (the spec asks it). */
 function awayOnJoin(client: IrcClient, nick: string): void {
   if (!client.has('away-notify')) return;
@@ -285,8 +311,7 @@ export function renderJoin(
     client.out(
       formatMessage(client.serverName, RPL.TOPIC, [me, channel, lineSafe(topic)], [], true),
     );
-    if (owner !== null)
-      client.out(formatMessage(client.serverName, RPL.TOPICWHOTIME, [me, channel, owner, '0']));
+    if (owner !== null) topicWhoTime(client, channel, room);
   }
   client.hold();
   client.joinRendering = sendNames(client, room).finally(() => {

@@ -23,6 +23,8 @@ export interface IrcGatewayShared {
    * on other nodes of a cluster, whose sessions this node cannot read.
    */
   readonly away: Map<string, string>;
+  /** Who last set each room's topic, and when (RPL_TOPICWHOTIME), by room key. */
+  readonly topicSetters: Map<string, { readonly by: string; readonly at: number }>;
 }
 
 /** Events waiting while something must come first (the welcome, a join's names). */

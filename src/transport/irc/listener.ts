@@ -34,6 +34,7 @@ export function createIrcShared(serverName: string, now: number): IrcGatewayShar
     createdAt: new Date(now),
     motd: DEFAULT_MOTD,
     away: new Map(),
+    topicSetters: new Map(),
   };
 }
 
