@@ -22,4 +22,22 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Clients (terminal, line mode, browser) speak the protocol and never reach into the
+    // server's core: what they share with it lives in src/protocol.
+    files: ['src/client/**/*.{ts,tsx}', 'web/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/core/*', '**/core/**'],
+              message: 'Clients import the shared rules from src/protocol, never src/core.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

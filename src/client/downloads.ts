@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { numberedName, sanitizeFileName } from '../core/files/file-names.js';
+import { numberedName, sanitizeFileName } from '../protocol/file-names.js';
 
 /** The user's Downloads folder when there is one, else the current folder. */
 export function defaultDownloadsDir(): string {

@@ -13,7 +13,7 @@ import {
 } from './file-commands.js';
 import { findCommand, parseInput, stripRoomSign } from './input-parser.js';
 import type { ServerEvent } from '../protocol/events.js';
-import { nameKey } from '../core/names.js';
+import { nameKey } from '../protocol/names.js';
 import { OnlineTracker } from './online-tracker.js';
 import { FileTransfers } from './transfers.js';
 

@@ -1,5 +1,5 @@
 import type { ServerEvent } from '../protocol/events.js';
-import { nameKey } from '../core/names.js';
+import { nameKey } from '../protocol/names.js';
 
 /**
  * Who this client believes is online: seeded from `/who` after login, then kept from the

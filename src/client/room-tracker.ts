@@ -1,5 +1,5 @@
 import type { ServerEvent } from '../protocol/events.js';
-import { nameKey } from '../core/names.js';
+import { nameKey } from '../protocol/names.js';
 
 export interface JoinedRoom {
   readonly name: string;

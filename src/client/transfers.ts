@@ -6,7 +6,7 @@ export { formatBytes } from './bytes.js';
 import type { ServerEvent } from '../protocol/events.js';
 import { ChatClient, ConnectionClosedError, RequestError } from './client.js';
 import { claimDownloadPath, defaultDownloadsDir, type ClaimedPath } from './downloads.js';
-import type { FileEntry } from '../core/files/file-service.js';
+import type { FileEntry } from '../protocol/files.js';
 
 /**
  * File transfer for every client surface (line mode, full screen, tests, benchmarks):

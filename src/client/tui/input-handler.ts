@@ -9,7 +9,7 @@ import {
 } from '../file-commands.js';
 import { describeError, formatHelp, formatReply } from '../format.js';
 import { actsOnCurrentRoom, findCommand, parseInput, stripRoomSign } from '../input-parser.js';
-import { nameKey } from '../../core/names.js';
+import { nameKey } from '../../protocol/names.js';
 import { LOBBY_WINDOW, type ChatState } from './chat-state.js';
 import type { CompletionSource } from './line-editor.js';
 import type { Prompter } from './prompter.js';

@@ -1,3 +1,4 @@
+import type { FileEntry } from '../../protocol/files.js';
 import type { FileGoneReason, FileParty, StoredFile } from '../../store/store.js';
 import type { TimerHandle } from '../clock.js';
 import { ChatError } from '../errors.js';
@@ -12,16 +13,8 @@ const SWEEP_INTERVAL_MS = 60_000;
 /** Well past the three missed heartbeats (15 s) that make a node dead. */
 const DEAD_NODE_GRACE_MS = 60_000;
 
-export interface FileEntry {
-  readonly file: string;
-  readonly name: string;
-  readonly size: number;
-  readonly sha256: string;
-  readonly from: string;
-  readonly to?: string;
-  readonly at: number;
-  readonly expiresAt: number;
-}
+// What a `files` reply lists: the protocol's shape.
+export type { FileEntry };
 
 /**
  * Files at rest: listing, declining, deleting, expiry and orphan sweeps, restart recovery,
