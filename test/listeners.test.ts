@@ -279,11 +279,10 @@ describe('confab serve', () => {
     runs.push(run);
     await run.waitForOutput('Connect with', 20_000);
     const out = run.stdout();
-    const plainPort = Number(
-      /listening \(TCP\) on 127\.0\.0\.1:\n {2}127\.0\.0\.1:(\d+)/.exec(out)?.[1],
-    );
+    const plainPort = Number(/listening \(TCP\)[^\n]*\n {2}127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
     const tlsPort = Number(/and TLS on: 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
     const ircPort = Number(/IRC: 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+    for (const port of [plainPort, tlsPort, ircPort]) expect(port).toBeGreaterThan(0);
     expect(new Set([plainPort, tlsPort, ircPort]).size).toBe(3);
     expect(out).toMatch(new RegExp(`Connect with: .*connect 127\\.0\\.0\\.1 ${plainPort} --nick`));
     const plain = await ChatClient.connect({ host: '127.0.0.1', port: plainPort });
