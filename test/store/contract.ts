@@ -444,6 +444,17 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         expect(await store.files.get(shared.id)).toBeUndefined();
       });
 
+      it('never hands a file id out again, after the newest file is gone too', async () => {
+        const first = await store.files.create(file());
+        await store.files.delete(first.id);
+        const second = await store.files.create(file());
+        expect(second.id).toBeGreaterThan(first.id);
+        await store.files.markReady(second.id);
+        await store.files.retire({ ...second, state: 'ready' }, 'declined', 5000);
+        const third = await store.files.create(file());
+        expect(third.id).toBeGreaterThan(second.id);
+      });
+
       it('a storage name is unique', async () => {
         await store.files.create(file({ storageName: 'same' }));
         await expect(store.files.create(file({ storageName: 'same' }))).rejects.toBeInstanceOf(

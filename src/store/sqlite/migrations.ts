@@ -264,6 +264,47 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE files ADD COLUMN recipient_node TEXT;
     `,
   },
+  {
+    version: 12,
+    name: 'file ids never reused',
+    sql: `
+      -- Without AUTOINCREMENT, SQLite hands the highest id out again once its row is gone:
+      -- three files sent one after another were all f1, so a late filegone or a stale
+      -- /decline f1 could hit another file. Rebuilt with AUTOINCREMENT; the sequence
+      -- starts past every id used so far (files and the tombstones of files gone).
+      CREATE TABLE files_new (
+        id                INTEGER PRIMARY KEY AUTOINCREMENT,
+        storage_name      TEXT    NOT NULL UNIQUE,
+        name              TEXT    NOT NULL,
+        size              INTEGER NOT NULL CHECK (size >= 0),
+        sha256            TEXT    NOT NULL,
+        state             TEXT    NOT NULL CHECK (state IN ('uploading', 'ready')),
+        sender            TEXT    NOT NULL,
+        sender_account    INTEGER REFERENCES accounts(id) ON DELETE CASCADE,
+        sender_session    TEXT,
+        recipient         TEXT,
+        recipient_account INTEGER REFERENCES accounts(id) ON DELETE CASCADE,
+        recipient_session TEXT,
+        created_at        INTEGER NOT NULL,
+        sender_address    TEXT,
+        node              TEXT    NOT NULL DEFAULT '',
+        recipient_node    TEXT
+      );
+      INSERT INTO files_new (id, storage_name, name, size, sha256, state, sender, sender_account, sender_session, recipient, recipient_account, recipient_session, created_at, sender_address, node, recipient_node)
+        SELECT id, storage_name, name, size, sha256, state, sender, sender_account, sender_session, recipient, recipient_account, recipient_session, created_at, sender_address, node, recipient_node FROM files;
+      DROP TABLE files;
+      ALTER TABLE files_new RENAME TO files;
+      CREATE INDEX files_by_recipient_account ON files(recipient_account) WHERE recipient_account IS NOT NULL;
+      CREATE INDEX files_by_sender_account ON files(sender_account) WHERE sender_account IS NOT NULL;
+      CREATE INDEX files_by_created ON files(created_at);
+      CREATE INDEX files_by_guest_address ON files(sender_address) WHERE sender_address IS NOT NULL;
+      DELETE FROM sqlite_sequence WHERE name IN ('files', 'files_new');
+      INSERT INTO sqlite_sequence (name, seq) VALUES ('files', max(
+        (SELECT coalesce(max(id), 0) FROM files),
+        (SELECT coalesce(max(file_id), 0) FROM file_tombstones)
+      ));
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {
