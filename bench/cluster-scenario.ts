@@ -102,6 +102,28 @@ interface Load {
   readonly deliveries: number;
   readonly expected: number;
   readonly seconds: number;
+  /** Requests refused or cut off (a closed connection, `storage_failed`): counted, not fatal. */
+  readonly failed: number;
+  /** Why the first one failed, to say in the table. */
+  readonly firstFailure: string | undefined;
+}
+
+/** Counts refused requests instead of letting one end the whole benchmark run. */
+function failureCounter() {
+  let failed = 0;
+  let first: string | undefined;
+  return {
+    note: (error: unknown) => {
+      failed++;
+      first ??= error instanceof Error ? error.message : String(error);
+    },
+    get failed() {
+      return failed;
+    },
+    get first() {
+      return first;
+    },
+  };
 }
 
 /** Messages carry `b:<sent at, µs>`; receivers record the difference. */
@@ -148,10 +170,11 @@ async function fanout(running: Running, members: number, perSender: number): Pro
   // Two senders, one on each node when there are two.
   const senders = [clients[0]!, clients[1]!];
   const expected = senders.length * perSender * (members - 1);
+  const failures = failureCounter();
   const started = performance.now();
   for (let i = 0; i < perSender; i++) {
     for (const sender of senders)
-      void sender.request('say', { room: ROOM, text: `b:${nowMicros()}` });
+      sender.request('say', { room: ROOM, text: `b:${nowMicros()}` }).catch(failures.note);
     if (i % 10 === 9) await sleep(5);
   }
   await settle(counts, expected);
@@ -162,6 +185,8 @@ async function fanout(running: Running, members: number, perSender: number): Pro
     deliveries: counts.reduce((sum, count) => sum + count(), 0),
     expected,
     seconds,
+    failed: failures.failed,
+    firstFailure: failures.first,
   };
 }
 
@@ -182,10 +207,11 @@ async function privateMessages(running: Running, pairs: number, perPair: number)
     receivers.push(receiver);
   }
   const expected = pairs * perPair;
+  const failures = failureCounter();
   const started = performance.now();
   for (let i = 0; i < perPair; i++) {
     senders.forEach((sender, index) => {
-      void sender.request('msg', { to: [`r${index}`], text: `b:${nowMicros()}` });
+      sender.request('msg', { to: [`r${index}`], text: `b:${nowMicros()}` }).catch(failures.note);
     });
     await sleep(5);
   }
@@ -197,6 +223,8 @@ async function privateMessages(running: Running, pairs: number, perPair: number)
     deliveries: counts.reduce((sum, count) => sum + count(), 0),
     expected,
     seconds,
+    failed: failures.failed,
+    firstFailure: failures.first,
   };
 }
 
@@ -204,7 +232,9 @@ function rows(label: string, load: Load): Row[] {
   return [
     {
       metric: `${label}: deliveries/s`,
-      value: `${formatCount(load.deliveries / load.seconds)} (${load.deliveries} of ${load.expected})`,
+      value:
+        `${formatCount(load.deliveries / load.seconds)} (${load.deliveries} of ${load.expected})` +
+        (load.failed > 0 ? `; ${load.failed} requests failed (${load.firstFailure})` : ''),
     },
     {
       metric: `${label}: latency p50 / p99`,

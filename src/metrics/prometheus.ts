@@ -52,6 +52,12 @@ export class PrometheusTelemetry implements Telemetry {
   private readonly fileBytesTotal: Counter<'direction'>;
   // Children bound once: a labelled lookup per message would cost more than the count.
   private readonly messageChildren: Map<MessageKind, CounterType.Internal>;
+  /**
+   * Bound children by envelope type: every event crosses the bus, and a labelled `inc`
+   * hashes its labels on each call (a few hundred ns, per message on the hot path).
+   */
+  private readonly busOutChildren = new Map<string, CounterType.Internal>();
+  private readonly busInChildren = new Map<string, CounterType.Internal>();
   private readonly commandChildren = new Map<string, HistogramType.Internal<'command'>>();
   private commandNames: ReadonlySet<string> = new Set();
   private sessionCounts: () => SessionCounts = () => ({ guests: 0, accounts: 0, away: 0 });
@@ -247,11 +253,15 @@ export class PrometheusTelemetry implements Telemetry {
   }
 
   busPublished(type: string): void {
-    this.busOut.inc({ type });
+    let child = this.busOutChildren.get(type);
+    if (!child) this.busOutChildren.set(type, (child = this.busOut.labels({ type })));
+    child.inc();
   }
 
   busReceived(type: string, latencySeconds?: number): void {
-    this.busIn.inc({ type });
+    let child = this.busInChildren.get(type);
+    if (!child) this.busInChildren.set(type, (child = this.busIn.labels({ type })));
+    child.inc();
     if (latencySeconds !== undefined && latencySeconds >= 0)
       this.busLatency.observe(latencySeconds);
   }
