@@ -70,6 +70,24 @@ describe('full-screen client session', () => {
     expect(JSON.stringify(settings)).not.toContain(TEST_ADMIN_PASSWORD);
   });
 
+  it('completes every room of the server after #, joined or not, with Tab', async () => {
+    const { server, controller } = await setUp({ nick: 'zed' });
+    await until('logged in', () => controller.state.nick === 'zed');
+    const other = await server.connect('amy');
+    await other.request('create', { room: 'design' });
+    await other.request('create', { room: 'devops' });
+    // Rooms are asked for at most every few seconds: a Tab after that sees new ones.
+    await until(
+      'the server rooms in the completion',
+      () => {
+        const rooms = controller.completion().rooms;
+        return rooms.includes('design') && rooms.includes('devops');
+      },
+      8000,
+    );
+    expect(controller.state.windows.map((window) => window.name)).toEqual(['lobby']);
+  });
+
   it('runs a command from the numbered menu, asking for each argument', async () => {
     const { server, controller } = await setUp({ nick: 'alice' });
     const bob: ChatClient = await server.connect('bob');
