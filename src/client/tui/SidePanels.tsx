@@ -28,21 +28,21 @@ export function MemberPane({
   height: number;
 }) {
   const shown = names === undefined ? [] : [...names].sort((a, b) => a.localeCompare(b));
+  // The heading takes a row; when the names do not fit, the last row says how many more.
   const fits = Math.max(0, height - 1);
-  const rows =
-    shown.length > fits ? [...shown.slice(0, fits - 1), `+${shown.length - fits + 1} more`] : shown;
+  const listed = shown.length > fits ? shown.slice(0, Math.max(0, fits - 1)) : shown;
+  const more = shown.length - listed.length;
   return (
     <Box flexDirection="column" width={MEMBER_PANE_WIDTH} height={height} paddingLeft={1}>
       <Text bold wrap="truncate-end">
         {names === undefined ? 'Members…' : `Members (${shown.length})`}
       </Text>
-      {rows.map((name, index) => (
+      {listed.map((name, index) => (
         <Text key={index} wrap="truncate-end">
-          {index === rows.length - 1 && name.startsWith('+') && shown.length > fits
-            ? name
-            : colourNick(name)}
+          {colourNick(name)}
         </Text>
       ))}
+      {more > 0 && <Text wrap="truncate-end">{`+${more} more`}</Text>}
     </Box>
   );
 }

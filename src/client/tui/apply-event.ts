@@ -160,8 +160,10 @@ export function applyEvent(state: ChatState, event: ServerEvent): void {
         event.ts,
       );
       if (event.ev === 'room_join') state.nicks.add(event.nick);
-      if (window?.members && event.ev === 'room_join') addMember(window, event.nick);
-      if (window?.members && event.ev === 'room_leave') removeMember(window, event.nick);
+      if (window?.members && event.ev === 'room_join')
+        window.members = withMember(window.members, event.nick);
+      if (window?.members && event.ev === 'room_leave')
+        window.members = window.members.filter((name) => fold(name) !== fold(event.nick));
       if (window && event.ev === 'room_topic') window.topic = event.topic;
       return;
     }
@@ -181,12 +183,8 @@ export function applyEvent(state: ChatState, event: ServerEvent): void {
   }
 }
 
-function addMember(window: ChatWindow, nick: string): void {
-  if (!window.members!.some((name) => fold(name) === fold(nick))) window.members!.push(nick);
-}
-
-function removeMember(window: ChatWindow, nick: string): void {
-  window.members = window.members!.filter((name) => fold(name) !== fold(nick));
+function withMember(members: string[], nick: string): string[] {
+  return members.some((name) => fold(name) === fold(nick)) ? members : [...members, nick];
 }
 
 function renameMember(window: ChatWindow, from: string, to: string): void {
