@@ -152,8 +152,11 @@ describe('PostgreSQL store', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                    WHERE application_name = ${applicationName}`;
-      for (const append of inFlight)
-        await expect(append).rejects.toBeInstanceOf(StoreUnavailableError);
+      // Both checked at once: under store latency they fail at different moments, and one
+      // not yet awaited would count as an unhandled rejection.
+      await Promise.all(
+        inFlight.map((append) => expect(append).rejects.toBeInstanceOf(StoreUnavailableError)),
+      );
       await locker`ROLLBACK`;
       locker.release();
       const kept = await store.messages.append(message('kept'));
