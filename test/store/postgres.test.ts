@@ -120,11 +120,14 @@ describe('PostgreSQL store', () => {
       const locker = await admin.reserve();
       await locker`BEGIN`;
       await locker.unsafe(`LOCK TABLE "${store.schema}".accounts IN ACCESS EXCLUSIVE MODE`);
-      const inFlight = store.accounts.findByKey('before');
+      // Expected before the kill: the request may fail before the kill's own query returns.
+      const failed = expect(store.accounts.findByKey('before')).rejects.toBeInstanceOf(
+        StoreUnavailableError,
+      );
       await new Promise((resolve) => setTimeout(resolve, 100));
       await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                    WHERE application_name = ${applicationName}`;
-      await expect(inFlight).rejects.toBeInstanceOf(StoreUnavailableError);
+      await failed;
       await locker`ROLLBACK`;
       locker.release();
       // Nothing to restart: the pool opens new connections for the next requests.
@@ -145,18 +148,17 @@ describe('PostgreSQL store', () => {
         recipients: [],
         text,
       });
-      const inFlight = [
-        store.messages.append(message('lost1')),
-        store.messages.append(message('lost2')),
-      ];
+      // Both expected at once and before the kill: they may fail before the kill's own query
+      // returns, and at different moments under store latency.
+      const failed = Promise.all(
+        [store.messages.append(message('lost1')), store.messages.append(message('lost2'))].map(
+          (append) => expect(append).rejects.toBeInstanceOf(StoreUnavailableError),
+        ),
+      );
       await new Promise((resolve) => setTimeout(resolve, 100));
       await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                    WHERE application_name = ${applicationName}`;
-      // Both checked at once: under store latency they fail at different moments, and one
-      // not yet awaited would count as an unhandled rejection.
-      await Promise.all(
-        inFlight.map((append) => expect(append).rejects.toBeInstanceOf(StoreUnavailableError)),
-      );
+      await failed;
       await locker`ROLLBACK`;
       locker.release();
       const kept = await store.messages.append(message('kept'));
