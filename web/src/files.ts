@@ -1,5 +1,4 @@
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { hashBlob, receiveVerified } from './file-hash.js';
 import type { WsClient } from './ws-client.js';
 
 /** What the UI shows of a transfer in progress. */
@@ -20,24 +19,6 @@ interface StartReply {
   readonly chunkBytes: number;
   readonly window?: number;
   readonly sha256?: string;
-}
-
-/**
- * SHA-256 of a file, as 64 hex digits. SubtleCrypto where the page is a secure context
- * (HTTPS or localhost); elsewhere (plain HTTP on a LAN address, where browsers withhold
- * SubtleCrypto) the audited @noble/hashes, fed in slices so a large file never sits in
- * memory twice.
- */
-export async function sha256Hex(blob: Blob): Promise<string> {
-  if (globalThis.crypto?.subtle) {
-    const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
-    return bytesToHex(new Uint8Array(digest));
-  }
-  const hash = sha256.create();
-  const slice = 4 * 1024 * 1024;
-  for (let offset = 0; offset < blob.size; offset += slice)
-    hash.update(new Uint8Array(await blob.slice(offset, offset + slice).arrayBuffer()));
-  return bytesToHex(hash.digest());
 }
 
 interface LinkReply {
@@ -74,7 +55,7 @@ export async function uploadFile(
   to: string | undefined,
   progress: (transfer: WebTransfer) => void,
 ): Promise<{ name: string; size: number; sha256: string }> {
-  const digest = await sha256Hex(file);
+  const digest = await hashBlob(file);
   const args = { name: file.name, size: file.size, sha256: digest };
   const start = await client.request<StartReply>(
     to === undefined ? 'upload' : 'send',
@@ -119,8 +100,9 @@ export async function uploadFile(
 
 /**
  * Fetches a file sent to you or a shared one over HTTP (a short-lived link from
- * `filelink`) into memory with progress, checks the SHA-256 in the browser, and only
- * then confirms with `filedone` (which deletes a file sent to you from the server).
+ * `filelink`) with progress, hashing it as it streams in (`receiveVerified`: the page
+ * never holds the whole file), and only when the SHA-256 matches confirms with
+ * `filedone` (which deletes a file sent to you from the server).
  */
 export async function downloadFile(
   client: WsClient,
@@ -141,21 +123,12 @@ export async function downloadFile(
   progress(transfer);
   const response = await fetch(linkUrl(link.token), { cache: 'no-store' });
   if (!response.ok || !response.body) parseAnswer(response.status, await response.text());
-  const chunks: Uint8Array[] = [];
-  const reader = response.body!.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    transfer.done += value.length;
+  const { blob, sha256 } = await receiveVerified(response.body!, link, (received) => {
+    transfer.done = received;
     progress(transfer);
-  }
-  const blob = new Blob(chunks as BlobPart[]);
-  const digest = await sha256Hex(blob);
-  if (blob.size !== link.size || digest !== link.sha256)
-    throw new Error(`${link.name}: the SHA-256 does not match; the file was discarded`);
+  });
   await client.request('filedone', { transfer: link.token });
-  return { name: link.name, blob, sha256: digest };
+  return { name: link.name, blob, sha256 };
 }
 
 /** Hands a downloaded file to the browser's own download (saved where the user chose). */
