@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { EventFactory } from '../src/core/events.js';
 import { encodeServerFrame } from '../src/protocol/codec.js';
+import { NodeIds } from '../src/core/ids/node-ids.js';
 
-const events = new EventFactory(() => 1_763_790_000_000);
+const events = new EventFactory(
+  () => 1_763_790_000_000,
+  await NodeIds.start(
+    async () => 1,
+    () => undefined,
+  ),
+);
 
 describe('frame encoding', () => {
   it('gives every recipient of one event the same bytes, and a new event its own', () => {

@@ -2,8 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { EventFactory } from '../src/core/events.js';
 import { applyEvent } from '../src/client/tui/apply-event.js';
 import { ChatState } from '../src/client/tui/chat-state.js';
+import { NodeIds } from '../src/core/ids/node-ids.js';
 
-const events = new EventFactory(() => 1_763_790_000_000);
+const events = new EventFactory(
+  () => 1_763_790_000_000,
+  await NodeIds.start(
+    async () => 1,
+    () => undefined,
+  ),
+);
 
 describe('completion names from events', () => {
   it('learns who is online from live messages, not from replayed ones', () => {

@@ -1,5 +1,4 @@
 import { nameSkeleton } from './accounts/confusables.js';
-import { randomInt } from 'node:crypto';
 import type { Bus, BusTarget } from '../bus/bus.js';
 import type { ServerConfig } from '../config/config.js';
 import { isParameterKey, type Parameters } from '../config/parameters.js';
@@ -12,6 +11,7 @@ import { PROTOCOL_VERSION, PROTOCOL_VERSIONS, serverFrameMaxBytes } from '../pro
 import type { ChatPort, ServerDescription } from './port.js';
 import { AdminServices, CONSOLE_ACTOR } from './admin/admin-services.js';
 import type { LoginAttempt } from './admin/moderation.js';
+import type { NodeIds } from './ids/node-ids.js';
 import type { Clock } from './clock.js';
 import type { CommandDefinition } from './commands/command.js';
 import { Delivery } from './delivery.js';
@@ -21,14 +21,12 @@ import {
   type SessionDirectory,
 } from './directory/directory.js';
 import { SessionTable } from './directory/session-table.js';
-import { ChatError } from './errors.js';
 import { EventFactory, type ChatEvent, type EventPayload, type LeaveReason } from './events.js';
 import { noAuditLog, type AuditLog, type Logger, type MessageLog } from './logger.js';
 import { RequestGuard } from './limits/request-guard.js';
 import { NAME_MAX_LENGTH } from './names.js';
 import { LastSeenCheckpoints } from './presence/last-seen-checkpoints.js';
 import { RecentPresence } from './presence/recent-presence.js';
-import { prepareLoginBacklog } from './rooms/login-backlog.js';
 import { LOBBY } from './rooms/lobby.js';
 import { RoomRegistry } from './rooms/room-registry.js';
 import { NodeLink } from './nodes/node-link.js';
@@ -36,21 +34,12 @@ import { RequestDispatcher } from './request-dispatcher.js';
 import { SessionsByAddress } from './limits/sessions-by-address.js';
 import { ResumeRegistry } from './resume/resume-registry.js';
 import { Link, Session, type AccountRef, type Outlet } from './session.js';
+import { SessionLifecycle, type SessionObserver } from './sessions/session-lifecycle.js';
 import { noTelemetry, type Telemetry } from '../telemetry/telemetry.js';
 
 export { PROTOCOL_VERSION };
 export { LOBBY };
-
-/**
- * A feature that follows sessions (files, …). Called synchronously after the core's own
- * work; an observer must not throw, and does its slow work asynchronously.
- */
-export interface SessionObserver {
-  loggedIn?(session: Session): void;
-  ended?(session: Session, reason: LeaveReason): void;
-  /** The core is shutting down: stop timers, abort work. */
-  stopping?(): void;
-}
+export type { SessionObserver };
 
 export interface CoreDeps {
   readonly config: ServerConfig;
@@ -65,6 +54,8 @@ export interface CoreDeps {
   readonly telemetry?: Telemetry;
   readonly commands: readonly CommandDefinition[];
   readonly version: string;
+  /** This node's id blocks: event, session, connection and transfer ids. */
+  readonly ids: NodeIds;
   /** Who is online on every node; default: this process only. */
   readonly directory?: SessionDirectory;
 }
@@ -75,6 +66,11 @@ export type { Request };
  * The chat core: sessions, presence, delivery and the one place every command is checked
  * and dispatched. It knows nothing of sockets or encodings: transports hand it requests
  * through a `Link` and receive frames through an `Outlet`.
+ *
+ * Split along the lines a cluster replaces: who is online (this node's `SessionTable`,
+ * every node's `SessionDirectory`), delivery (`Delivery`: publish through the bus, deliver
+ * locally) and a session's life (`SessionLifecycle`: login, rename, end). What stays here
+ * is connections, wiring and shutdown, and the names commands call.
  */
 export class ChatCore implements ChatPort {
   readonly config: ServerConfig;
@@ -86,6 +82,8 @@ export class ChatCore implements ChatPort {
   readonly auditLog: AuditLog;
   readonly telemetry: Telemetry;
   readonly version: string;
+  /** Event, session, connection and transfer ids, unique across nodes and restarts. */
+  readonly ids: NodeIds;
   readonly events: EventFactory;
   readonly requestGuard: RequestGuard;
   /** Rooms other than the lobby, with their members (the lobby is every session). */
@@ -109,17 +107,11 @@ export class ChatCore implements ChatPort {
   private readonly dispatcher: RequestDispatcher;
   private readonly delivery: Delivery;
   private readonly sessions = new SessionTable();
+  private readonly lifecycle: SessionLifecycle;
   /** Hash of the catalogue as sent; every greeting names it, clients cache by it. */
   readonly catalogueHash: string;
   private readonly links = new Set<Link>();
-  /**
-   * Session ids are `s<number>`; each node starts counting at a random point so that
-   * nodes sharing a directory, and runs one after another, do not hand out the same id.
-   */
-  private nextSessionNumber = randomInt(1, 2 ** 40);
-  private nextLinkNumber = 1;
   private shuttingDown = false;
-  private readonly observers: SessionObserver[] = [];
 
   constructor(deps: CoreDeps) {
     this.config = deps.config;
@@ -131,7 +123,8 @@ export class ChatCore implements ChatPort {
     this.auditLog = deps.auditLog ?? noAuditLog;
     this.telemetry = deps.telemetry ?? noTelemetry;
     this.version = deps.version;
-    this.events = new EventFactory(() => this.clock.now());
+    this.ids = deps.ids;
+    this.events = new EventFactory(() => this.clock.now(), deps.ids);
     this.requestGuard = new RequestGuard(this.clock, () => this.params);
     this.rooms = new RoomRegistry(this.store);
     this.blocks = new BlockRegistry(this.store);
@@ -151,6 +144,7 @@ export class ChatCore implements ChatPort {
     this.admin = new AdminServices(this);
     this.directory = deps.directory ?? new LocalDirectory();
     this.nodes = new NodeLink(this);
+    this.lifecycle = new SessionLifecycle(this, this.sessions);
   }
 
   /** Loads the state the core keeps in memory (rooms, blocks); once, before connections. */
@@ -182,7 +176,7 @@ export class ChatCore implements ChatPort {
   }
 
   observeSessions(observer: SessionObserver): void {
-    this.observers.push(observer);
+    this.lifecycle.observers.push(observer);
   }
 
   // ---- connections -------------------------------------------------------------------
@@ -192,7 +186,7 @@ export class ChatCore implements ChatPort {
    * transport's protocol (see `describe`).
    */
   attach(outlet: Outlet): Link {
-    const link = new Link(`c${this.nextLinkNumber++}`, outlet, this.clock.now());
+    const link = new Link(this.ids.link(), outlet, this.clock.now());
     this.links.add(link);
     return link;
   }
@@ -299,15 +293,7 @@ export class ChatCore implements ChatPort {
 
   /** This node's sessions by kind, for the metrics (a scrape walks them once). */
   sessionCounts(): { guests: number; accounts: number; away: number } {
-    let guests = 0;
-    let accounts = 0;
-    let away = 0;
-    for (const session of this.sessions.values()) {
-      if (session.link === null) away++;
-      else if (session.account) accounts++;
-      else guests++;
-    }
-    return { guests, accounts, away };
+    return this.sessions.counts();
   }
 
   /**
@@ -318,19 +304,7 @@ export class ChatCore implements ChatPort {
    * nickname nor a place against `maxUsers`.
    */
   checkLoginAllowed(nickKey: string, attempt?: LoginAttempt, replacing?: Session): void {
-    if (this.shuttingDown) throw new ChatError('shutting_down');
-    if (attempt) this.admin.checkLogin(nickKey, attempt);
-    const holder = this.sessions.findByNick(nickKey);
-    if (holder && holder !== replacing) throw new ChatError('nick_taken');
-    // Full, unless a guest that is away can give way (`makeRoom`, at the login itself).
-    if (
-      this.sessions.size - (replacing ? 1 : 0) >= this.params.maxUsers &&
-      !this.addresses.oldestAwayGuest()
-    )
-      throw new ChatError(
-        'server_full',
-        `The server is full (${this.params.maxUsers} users online)`,
-      );
+    this.lifecycle.checkLoginAllowed(nickKey, attempt, replacing);
   }
 
   /**
@@ -351,186 +325,22 @@ export class ChatCore implements ChatPort {
       readonly replacing?: string | undefined;
     } = {},
   ): Promise<Session> {
-    const attempt = { address: link.outlet.address, account };
-    this.checkLoginAllowed(nickKey, attempt);
-    this.makeRoom(link.outlet.address);
-    const id = `s${this.nextSessionNumber++}`;
-    const holder = await this.directory.claim(
-      this.entryOf({ id, nick, nickKey, account }),
-      options.replacing,
-    );
-    if (holder) throw new ChatError('nick_taken');
-    try {
-      if (link.isClosed) throw new ChatError('bad_request', 'The connection closed during login');
-      this.checkLoginAllowed(nickKey, attempt);
-    } catch (error) {
-      void this.directory.release(id);
-      throw error;
-    }
-    const session = new Session({
-      id,
-      nick,
-      nickKey,
-      account,
-      now: this.clock.now(),
-      link,
-    });
-    this.blocks.sessionStarted(session);
-    const restoredRooms = this.rooms.sessionStarted(session);
-    link.session = session;
-    this.requestGuard.loggedIn(link);
-    this.sessions.add(session);
-    this.addresses.connected(session, link.outlet.address);
-    this.logger.info(
-      {
-        event: 'login',
-        session: session.id,
-        nick,
-        account: account?.id ?? null,
-        address: link.outlet.address,
-        port: link.outlet.port,
-      },
-      'login',
-    );
-    this.publish(
-      this.presenceAudience(session),
-      { ev: 'online', nick, account: account !== null },
-      { exclude: session },
-    );
-    // Rooms restored and messages missed are sent after the login reply.
-    const backlog = prepareLoginBacklog(this, session, restoredRooms, options.seenMid);
-    void link.enqueue(backlog);
-    for (const observer of this.observers) observer.loggedIn?.(session);
-    link.afterReply(() => this.admin.welcome(session, link.outlet.address));
-    return session;
-  }
-
-  /**
-   * Sessions that are away hold places without a connection. Before a login, the oldest
-   * away guests of its own address give way until the address is within
-   * `maxConnectionsPerIp` sessions, then the oldest away guests anywhere until the server
-   * is within `maxUsers`. Accounts are never made to give way: each has one session.
-   */
-  private makeRoom(address: string): void {
-    const perAddress = this.params.maxConnectionsPerIp;
-    let ghost: Session | undefined;
-    while (
-      this.addresses.countFrom(address) >= perAddress &&
-      (ghost = this.addresses.oldestAwayGuest(address))
-    )
-      this.giveWay(ghost, 'address');
-    while (this.sessions.size >= this.params.maxUsers && (ghost = this.addresses.oldestAwayGuest()))
-      this.giveWay(ghost, 'server');
-  }
-
-  private giveWay(session: Session, full: 'address' | 'server'): void {
-    this.logger.info(
-      { event: 'away_given_way', session: session.id, nick: session.nick, full },
-      'an away guest gave way to a new login',
-    );
-    this.endSession(
-      session,
-      'dropped',
-      full === 'server'
-        ? 'Away too long on a full server: gave way to a new login'
-        : 'Away while its address had its full share of sessions: gave way to a new login',
-    );
+    return this.lifecycle.login(link, nick, nickKey, account, options);
   }
 
   /** A session registered or deleted its account: the directory shows it as it is now. */
-  async accountChanged(session: Session): Promise<void> {
-    await this.directory.claim(this.entryOf(session), session.id);
-    // IRC's account-notify, and any client that shows who is an account.
-    this.publish(this.presenceAudience(session), {
-      ev: 'account',
-      nick: session.nick,
-      account: session.account?.name ?? null,
-    });
-  }
-
-  private entryOf(session: {
-    id: string;
-    nick: string;
-    nickKey: string;
-    account: AccountRef | null;
-  }) {
-    return {
-      session: session.id,
-      node: this.bus.nodeId,
-      nick: session.nick,
-      nickKey: session.nickKey,
-      accountId: session.account?.id ?? null,
-      admin: session.account?.role === 'admin',
-    };
+  accountChanged(session: Session): Promise<void> {
+    return this.lifecycle.accountChanged(session);
   }
 
   /** Renames a session (a guest's `/nick`, or a guest registering keeps the same key). */
-  async rename(session: Session, nick: string, nickKey: string): Promise<void> {
-    if (nickKey !== session.nickKey) {
-      if (this.sessions.findByNick(nickKey)) throw new ChatError('nick_taken');
-      if (await this.directory.rename(session.id, nick, nickKey)) throw new ChatError('nick_taken');
-      if (!this.sessions.rekey(session, nickKey)) {
-        await this.directory.rename(session.id, session.nick, session.nickKey);
-        throw new ChatError('nick_taken');
-      }
-    } else {
-      await this.directory.rename(session.id, nick, nickKey);
-    }
-    session.nick = nick;
-    session.nickKey = nickKey;
+  rename(session: Session, nick: string, nickKey: string): Promise<void> {
+    return this.lifecycle.rename(session, nick, nickKey);
   }
 
   /** Removes a session and announces its leave, once. */
   endSession(session: Session, reason: LeaveReason, message?: string): void {
-    if (this.sessions.get(session.id) !== session) return;
-    // Counted with the leaver still online, as its login was. A kick or a ban is told to
-    // everyone whatever the crowd (product.md): moderation is meant to be seen.
-    const audience: BusTarget =
-      reason === 'kicked' || reason === 'banned'
-        ? { kind: 'everyone' }
-        : this.presenceAudience(session);
-    this.sessions.remove(session);
-    this.directory.release(session.id).catch((error: unknown) => {
-      this.logger.warn({ err: error, session: session.id }, 'could not release the nickname');
-    });
-    const link = session.link;
-    if (link) link.session = null;
-    this.rooms.sessionEnded(session);
-    this.recentPresence.left(session, this.clock.now());
-    // Every node's /wholasthr and /whois see the leave, not only this node's.
-    this.directory
-      .recordDeparture({
-        nick: session.nick,
-        key: session.nickKey,
-        account: session.account !== null,
-        lastSeen: this.clock.now(),
-      })
-      .catch((error: unknown) => {
-        this.logger.warn({ err: error, session: session.id }, 'could not record the departure');
-      });
-    this.resume.forget(session);
-    this.addresses.removed(session);
-    this.logger.info(
-      { event: 'logout', session: session.id, nick: session.nick, reason },
-      'logout',
-    );
-    if (session.account) {
-      this.store.accounts
-        .setLastSeen(session.account.id, this.clock.now())
-        .catch((error: unknown) => {
-          this.logger.warn(
-            { err: error, account: session.account?.id },
-            'could not record last seen',
-          );
-        });
-    }
-    this.publish(
-      audience,
-      message === undefined
-        ? { ev: 'offline', nick: session.nick, reason }
-        : { ev: 'offline', nick: session.nick, reason, message },
-    );
-    for (const observer of this.observers) observer.ended?.(session, reason);
+    this.lifecycle.end(session, reason, message);
   }
 
   // ---- delivery (src/core/delivery.ts) ----------------------------------------------
@@ -555,11 +365,7 @@ export class ChatCore implements ChatPort {
 
   /** Sends an event to one session wherever it is: here, or on the directory's node. */
   notify(target: Session | DirectoryEntry, payload: EventPayload): void {
-    if (target instanceof Session) this.delivery.sendTo(target, payload);
-    else if (target.node === this.bus.nodeId) {
-      const session = this.sessions.get(target.session);
-      if (session) this.delivery.sendTo(session, payload);
-    } else this.delivery.sendToRemote(target.node, target.session, payload);
+    this.delivery.notify(target, payload);
   }
 
   /** True when `recipient` blocks the sender with nickname key `senderKey`. */
@@ -596,7 +402,7 @@ export class ChatCore implements ChatPort {
       link.outlet.close('shutting_down', reason ?? 'The server is shutting down');
       this.detach(link);
     }
-    for (const observer of this.observers) observer.stopping?.();
+    for (const observer of this.lifecycle.observers) observer.stopping?.();
     this.nodes.stop();
     this.delivery.stop();
   }

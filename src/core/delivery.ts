@@ -5,7 +5,8 @@ import type { SessionTable } from './directory/session-table.js';
 import type { ChatEvent, EventFactory, EventPayload } from './events.js';
 import { LOBBY } from './rooms/lobby.js';
 import type { RoomRegistry } from './rooms/room-registry.js';
-import type { Session } from './session.js';
+import type { DirectoryEntry } from './directory/directory.js';
+import { Session } from './session.js';
 
 export interface DeliveryDeps {
   readonly bus: Bus;
@@ -68,6 +69,15 @@ export class Delivery {
   /** Sends an event to one session only. */
   sendTo(session: Session, payload: EventPayload): void {
     session.deliver(this.deps.events.make(payload));
+  }
+
+  /** Sends an event to one session wherever it is: here, or on the directory's node. */
+  notify(target: Session | DirectoryEntry, payload: EventPayload): void {
+    if (target instanceof Session) this.sendTo(target, payload);
+    else if (target.node === this.deps.bus.nodeId) {
+      const session = this.deps.sessions.get(target.session);
+      if (session) this.sendTo(session, payload);
+    } else this.sendToRemote(target.node, target.session, payload);
   }
 
   /** Sends an event to one session of another node, through the bus to that node only. */

@@ -35,6 +35,7 @@ import { PrometheusTelemetry } from '../metrics/prometheus.js';
 import { noTelemetry } from '../telemetry/telemetry.js';
 import { livenessRoute, metricsRoute, readinessRoute } from '../metrics/routes.js';
 import { AddressList } from '../transport/address-list.js';
+import { NodeIds } from '../core/ids/node-ids.js';
 import { joinCluster, randomNodeId, type ClusterMembership } from './cluster.js';
 
 export interface StartOptions {
@@ -142,6 +143,14 @@ export async function startServer(
   const admin = await ensureAdminAccount(store, options.adminPassword, clock.now());
   await loadLiveSettings(store, config, logs.logger);
   const nodeId = config.server.nodeId ?? randomNodeId();
+  // This start's id block: what the node numbers itself is unique across nodes and restarts.
+  const ids = await NodeIds.start(
+    () => store.idBlocks.claim(nodeId, clock.now()),
+    (error) => logs.logger.warn({ err: error }, 'could not claim the next id block'),
+  ).catch(async (error: unknown) => {
+    if (ownsStore) await store.close();
+    throw error;
+  });
   // `--bus redis://…`: this node joins a cluster (a bus and directory given by a test win).
   let cluster: ClusterMembership | undefined;
   if (!options.bus && config.server.bus.kind === 'redis') {
@@ -167,6 +176,7 @@ export async function startServer(
     telemetry,
     commands: ALL_COMMANDS,
     version: VERSION,
+    ids,
   });
   metrics?.watch(
     ALL_COMMANDS.map((command) => command.info.name),

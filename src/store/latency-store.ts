@@ -38,6 +38,7 @@ const SUB_STORES: Record<Exclude<keyof Store, 'close' | 'instrument' | 'ping' | 
   audit: true,
   loginGuard: true,
   cases: true,
+  idBlocks: true,
 };
 
 /**

@@ -44,6 +44,7 @@ export interface Store {
   readonly audit: AuditStore;
   readonly cases: CaseStore;
   readonly loginGuard: LoginGuardStore;
+  readonly idBlocks: IdBlockStore;
   /**
    * Reports each commit (its time and how many writes it carried) to the operator's
    * metrics from now on; the composition root calls it once, whatever the backend.
@@ -463,6 +464,20 @@ export type NewCaseEntry = Omit<CaseEntry, 'id'>;
  * The moderation case log: what moderators did about each user, kept for good (a case is
  * history, not state: lifting a ban adds an entry, it removes none).
  */
+/**
+ * Blocks of ids for what a node numbers itself (events, sessions, connections, transfers):
+ * each block is a number no node sharing the backend ever gets again, so a node that holds
+ * one can number things without asking anyone (`NodeIds`, src/core/ids/node-ids.ts).
+ */
+export interface IdBlockStore {
+  /**
+   * A new block: 1, 2, 3, … for the life of the backend (never handed out twice, by any
+   * node, after a restart; a later claim gets a greater one). `node` and `at` are recorded
+   * with it, to tell which node numbered what.
+   */
+  claim(node: string, at: number): Promise<number>;
+}
+
 export interface CaseStore {
   /** Durably adds an entry; rejects when it could not be stored. */
   add(entry: NewCaseEntry): Promise<CaseEntry>;

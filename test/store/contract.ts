@@ -640,6 +640,24 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
       });
     });
 
+    describe('id blocks', () => {
+      // Nodes number events, sessions, connections and transfers inside their blocks
+      // (src/core/ids/node-ids.ts): two nodes, or two starts, must never share one.
+      it('overlapping claims get distinct blocks; a later claim a greater one', async () => {
+        const overlapping = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.idBlocks.claim(`node-${i % 3}`, 1000 + i)),
+        );
+        expect(new Set(overlapping).size).toBe(20);
+        expect(overlapping.every((block) => Number.isSafeInteger(block) && block >= 1)).toBe(true);
+        let previous = Math.max(...overlapping);
+        for (let i = 0; i < 5; i++) {
+          const block = await store.idBlocks.claim('node-0', 2000 + i);
+          expect(block).toBeGreaterThan(previous);
+          previous = block;
+        }
+      });
+    });
+
     describe('moderation cases', () => {
       it("a name's entries oldest first, counted and the latest by action", async () => {
         const entry = (action: 'warn' | 'note' | 'ban', ts: number, nameKey = 'eve') => ({

@@ -16,6 +16,19 @@ export class SessionTable {
     return this.byId.get(id);
   }
 
+  /** Sessions by kind, for the metrics (a scrape walks them once). */
+  counts(): { guests: number; accounts: number; away: number } {
+    let guests = 0;
+    let accounts = 0;
+    let away = 0;
+    for (const session of this.byId.values()) {
+      if (session.link === null) away++;
+      else if (session.account) accounts++;
+      else guests++;
+    }
+    return { guests, accounts, away };
+  }
+
   findByNick(nickKey: string): Session | undefined {
     return this.byNick.get(nickKey);
   }

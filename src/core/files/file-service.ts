@@ -45,7 +45,6 @@ export class FileService implements SessionObserver {
   private readonly downloads: Downloads;
   private readonly lifecycle: FileLifecycle;
   private readonly links: HttpLinks;
-  private nextTransfer = 1;
 
   private readonly ctx: FileContext;
 
@@ -56,7 +55,7 @@ export class FileService implements SessionObserver {
     const ctx: FileContext = {
       core,
       blobs,
-      newTransferId: () => `t${this.nextTransfer++}`,
+      newTransferId: () => core.ids.transfer(),
     };
     this.ctx = ctx;
     this.downloads = new Downloads(ctx);

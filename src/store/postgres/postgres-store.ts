@@ -1,4 +1,5 @@
 import type { Telemetry } from '../../telemetry/telemetry.js';
+import { PostgresIdBlockStore } from './id-blocks.js';
 import { StoreUnavailableError, type Store } from '../store.js';
 import { PostgresAccountStore } from './accounts.js';
 import { PostgresAuditStore } from './audit.js';
@@ -41,6 +42,7 @@ export class PostgresStore implements Store {
   readonly audit: PostgresAuditStore;
   readonly cases: PostgresCaseStore;
   readonly loginGuard: PostgresLoginGuardStore;
+  readonly idBlocks: PostgresIdBlockStore;
   /** File bytes in the database, so any node serves a file any node took. */
   readonly blobs: PostgresBlobStore;
   private closed = false;
@@ -61,6 +63,7 @@ export class PostgresStore implements Store {
     this.audit = new PostgresAuditStore(sql);
     this.cases = new PostgresCaseStore(sql);
     this.loginGuard = new PostgresLoginGuardStore(sql);
+    this.idBlocks = new PostgresIdBlockStore(sql);
     this.blobs = new PostgresBlobStore(sql);
   }
 

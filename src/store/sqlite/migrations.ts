@@ -305,6 +305,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ));
     `,
   },
+  {
+    version: 13,
+    name: 'id blocks: what nodes number themselves is unique across nodes and restarts',
+    sql: `
+      -- Each start of a node claims a block (AUTOINCREMENT: never handed out again, even
+      -- once rows are gone); its event, session, connection and transfer ids are numbered
+      -- inside it.
+      CREATE TABLE id_blocks (
+        block      INTEGER PRIMARY KEY AUTOINCREMENT,
+        node       TEXT    NOT NULL,
+        claimed_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { SqliteIdBlockStore } from './id-blocks.js';
 import { StoreUnavailableError, type Store } from '../store.js';
 import { SqliteAccountStore } from './accounts.js';
 import { openDatabase } from './database.js';
@@ -30,6 +31,7 @@ export class SqliteStore implements Store {
   readonly audit: SqliteAuditStore;
   readonly cases: SqliteCaseStore;
   readonly loginGuard: SqliteLoginGuardStore;
+  readonly idBlocks: SqliteIdBlockStore;
   private readonly writer: SqliteWriter;
   private closed = false;
 
@@ -53,6 +55,7 @@ export class SqliteStore implements Store {
     this.audit = new SqliteAuditStore(db, writer);
     this.cases = new SqliteCaseStore(db, writer);
     this.loginGuard = new SqliteLoginGuardStore(db, writer);
+    this.idBlocks = new SqliteIdBlockStore(writer);
   }
 
   static open(dataDir: string): SqliteStore {

@@ -205,6 +205,11 @@ export const WRITE_OPS = {
       'INSERT INTO audit_log (ts, actor, action, target, details) VALUES (?, ?, ?, ?, ?)',
     ).run(entry.ts, entry.actor, entry.action, entry.target, entry.details);
   },
+  'idBlocks.claim': (db: Database.Database, node: string, at: number): number =>
+    Number(
+      prepared(db, 'INSERT INTO id_blocks (node, claimed_at) VALUES (?, ?)').run(node, at)
+        .lastInsertRowid,
+    ),
   'cases.add': (db: Database.Database, entry: NewCaseEntry): number =>
     Number(
       prepared(

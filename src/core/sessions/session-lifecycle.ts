@@ -1,0 +1,244 @@
+import type { BusTarget } from '../../bus/bus.js';
+import type { LoginAttempt } from '../admin/moderation.js';
+import type { ChatCore } from '../chat-core.js';
+import type { DirectoryEntry } from '../directory/directory.js';
+import type { SessionTable } from '../directory/session-table.js';
+import { ChatError } from '../errors.js';
+import type { LeaveReason } from '../events.js';
+import { prepareLoginBacklog } from '../rooms/login-backlog.js';
+import { Session, type AccountRef, type Link } from '../session.js';
+
+/**
+ * A feature that follows sessions (files, …). Called synchronously after the core's own
+ * work; an observer must not throw, and does its slow work asynchronously.
+ */
+export interface SessionObserver {
+  loggedIn?(session: Session): void;
+  ended?(session: Session, reason: LeaveReason): void;
+  /** The core is shutting down: stop timers, abort work. */
+  stopping?(): void;
+}
+
+/** What a session is known by in the directory. */
+interface Identity {
+  readonly id: string;
+  readonly nick: string;
+  readonly nickKey: string;
+  readonly account: AccountRef | null;
+}
+
+/**
+ * A session's life on this node: the checks before a login, the login itself (claim in
+ * the directory, then the session, then the announcement and backlog), renames, account
+ * changes and the one way a session ends. The part of the core a cluster keeps per node:
+ * claims go through the directory, announcements through delivery.
+ */
+export class SessionLifecycle {
+  readonly observers: SessionObserver[] = [];
+
+  constructor(
+    private readonly core: ChatCore,
+    private readonly sessions: SessionTable,
+  ) {}
+
+  /** See `ChatCore.checkLoginAllowed`. */
+  checkLoginAllowed(nickKey: string, attempt?: LoginAttempt, replacing?: Session): void {
+    const core = this.core;
+    if (core.isShuttingDown) throw new ChatError('shutting_down');
+    if (attempt) core.admin.checkLogin(nickKey, attempt);
+    const holder = this.sessions.findByNick(nickKey);
+    if (holder && holder !== replacing) throw new ChatError('nick_taken');
+    // Full, unless a guest that is away can give way (`makeRoom`, at the login itself).
+    if (
+      this.sessions.size - (replacing ? 1 : 0) >= core.params.maxUsers &&
+      !core.addresses.oldestAwayGuest()
+    )
+      throw new ChatError(
+        'server_full',
+        `The server is full (${core.params.maxUsers} users online)`,
+      );
+  }
+
+  /** See `ChatCore.login`. */
+  async login(
+    link: Link,
+    nick: string,
+    nickKey: string,
+    account: AccountRef | null,
+    options: { readonly seenMid?: number | undefined; readonly replacing?: string | undefined },
+  ): Promise<Session> {
+    const core = this.core;
+    const attempt = { address: link.outlet.address, account };
+    this.checkLoginAllowed(nickKey, attempt);
+    this.makeRoom(link.outlet.address);
+    const id = core.ids.session();
+    const holder = await core.directory.claim(
+      this.entryOf({ id, nick, nickKey, account }),
+      options.replacing,
+    );
+    if (holder) throw new ChatError('nick_taken');
+    try {
+      if (link.isClosed) throw new ChatError('bad_request', 'The connection closed during login');
+      this.checkLoginAllowed(nickKey, attempt);
+    } catch (error) {
+      void core.directory.release(id);
+      throw error;
+    }
+    const session = new Session({
+      id,
+      nick,
+      nickKey,
+      account,
+      now: core.clock.now(),
+      link,
+    });
+    core.blocks.sessionStarted(session);
+    const restoredRooms = core.rooms.sessionStarted(session);
+    link.session = session;
+    core.requestGuard.loggedIn(link);
+    this.sessions.add(session);
+    core.addresses.connected(session, link.outlet.address);
+    core.logger.info(
+      {
+        event: 'login',
+        session: session.id,
+        nick,
+        account: account?.id ?? null,
+        address: link.outlet.address,
+        port: link.outlet.port,
+      },
+      'login',
+    );
+    core.publish(
+      core.presenceAudience(session),
+      { ev: 'online', nick, account: account !== null },
+      { exclude: session },
+    );
+    // Rooms restored and messages missed are sent after the login reply.
+    const backlog = prepareLoginBacklog(core, session, restoredRooms, options.seenMid);
+    void link.enqueue(backlog);
+    for (const observer of this.observers) observer.loggedIn?.(session);
+    link.afterReply(() => core.admin.welcome(session, link.outlet.address));
+    return session;
+  }
+
+  /**
+   * Sessions that are away hold places without a connection. Before a login, the oldest
+   * away guests of its own address give way until the address is within
+   * `maxConnectionsPerIp` sessions, then the oldest away guests anywhere until the server
+   * is within `maxUsers`. Accounts are never made to give way: each has one session.
+   */
+  private makeRoom(address: string): void {
+    const { addresses, params } = this.core;
+    const perAddress = params.maxConnectionsPerIp;
+    let ghost: Session | undefined;
+    while (
+      addresses.countFrom(address) >= perAddress &&
+      (ghost = addresses.oldestAwayGuest(address))
+    )
+      this.giveWay(ghost, 'address');
+    while (this.sessions.size >= params.maxUsers && (ghost = addresses.oldestAwayGuest()))
+      this.giveWay(ghost, 'server');
+  }
+
+  private giveWay(session: Session, full: 'address' | 'server'): void {
+    this.core.logger.info(
+      { event: 'away_given_way', session: session.id, nick: session.nick, full },
+      'an away guest gave way to a new login',
+    );
+    this.end(
+      session,
+      'dropped',
+      full === 'server'
+        ? 'Away too long on a full server: gave way to a new login'
+        : 'Away while its address had its full share of sessions: gave way to a new login',
+    );
+  }
+
+  /** See `ChatCore.accountChanged`. */
+  async accountChanged(session: Session): Promise<void> {
+    const core = this.core;
+    await core.directory.claim(this.entryOf(session), session.id);
+    // IRC's account-notify, and any client that shows who is an account.
+    core.publish(core.presenceAudience(session), {
+      ev: 'account',
+      nick: session.nick,
+      account: session.account?.name ?? null,
+    });
+  }
+
+  private entryOf(session: Identity): DirectoryEntry {
+    return {
+      session: session.id,
+      node: this.core.bus.nodeId,
+      nick: session.nick,
+      nickKey: session.nickKey,
+      accountId: session.account?.id ?? null,
+      admin: session.account?.role === 'admin',
+    };
+  }
+
+  /** See `ChatCore.rename`. */
+  async rename(session: Session, nick: string, nickKey: string): Promise<void> {
+    const directory = this.core.directory;
+    if (nickKey !== session.nickKey) {
+      if (this.sessions.findByNick(nickKey)) throw new ChatError('nick_taken');
+      if (await directory.rename(session.id, nick, nickKey)) throw new ChatError('nick_taken');
+      if (!this.sessions.rekey(session, nickKey)) {
+        await directory.rename(session.id, session.nick, session.nickKey);
+        throw new ChatError('nick_taken');
+      }
+    } else {
+      await directory.rename(session.id, nick, nickKey);
+    }
+    session.nick = nick;
+    session.nickKey = nickKey;
+  }
+
+  /** See `ChatCore.endSession`. */
+  end(session: Session, reason: LeaveReason, message?: string): void {
+    if (this.sessions.get(session.id) !== session) return;
+    const core = this.core;
+    const { logger, clock } = core;
+    // Counted with the leaver still online, as its login was. A kick or a ban is told to
+    // everyone whatever the crowd (product.md): moderation is meant to be seen.
+    const audience: BusTarget =
+      reason === 'kicked' || reason === 'banned'
+        ? { kind: 'everyone' }
+        : core.presenceAudience(session);
+    this.sessions.remove(session);
+    core.directory.release(session.id).catch((error: unknown) => {
+      logger.warn({ err: error, session: session.id }, 'could not release the nickname');
+    });
+    const link = session.link;
+    if (link) link.session = null;
+    core.rooms.sessionEnded(session);
+    core.recentPresence.left(session, clock.now());
+    // Every node's /wholasthr and /whois see the leave, not only this node's.
+    core.directory
+      .recordDeparture({
+        nick: session.nick,
+        key: session.nickKey,
+        account: session.account !== null,
+        lastSeen: clock.now(),
+      })
+      .catch((error: unknown) => {
+        logger.warn({ err: error, session: session.id }, 'could not record the departure');
+      });
+    core.resume.forget(session);
+    core.addresses.removed(session);
+    logger.info({ event: 'logout', session: session.id, nick: session.nick, reason }, 'logout');
+    if (session.account) {
+      core.store.accounts.setLastSeen(session.account.id, clock.now()).catch((error: unknown) => {
+        logger.warn({ err: error, account: session.account?.id }, 'could not record last seen');
+      });
+    }
+    core.publish(
+      audience,
+      message === undefined
+        ? { ev: 'offline', nick: session.nick, reason }
+        : { ev: 'offline', nick: session.nick, reason, message },
+    );
+    for (const observer of this.observers) observer.ended?.(session, reason);
+  }
+}
