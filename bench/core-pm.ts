@@ -52,6 +52,8 @@ async function main(): Promise<void> {
   });
   const server = await startServer(config, {
     adminPassword: 'core-pm-bench-password-x',
+    // CONFAB_BENCH_METRICS=off: without the metrics, to measure what they cost (issue 20).
+    metrics: process.env.CONFAB_BENCH_METRICS !== 'off',
     webPort: false,
   });
   const core = server.core;
