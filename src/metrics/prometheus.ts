@@ -1,12 +1,4 @@
-import {
-  collectDefaultMetrics,
-  Counter,
-  Gauge,
-  Histogram,
-  Registry,
-  type Counter as CounterType,
-  type Histogram as HistogramType,
-} from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type {
   LoginResult,
   MessageKind,
@@ -14,6 +6,15 @@ import type {
   Telemetry,
   TransportName,
 } from '../telemetry/telemetry.js';
+import {
+  BucketHistogram,
+  type Buckets,
+  CountsByName,
+  counterOf,
+  entriesOf,
+  labelledCounterOf,
+  labelledGaugeOf,
+} from './tallies.js';
 
 /** Sessions on this node by kind, read when Prometheus scrapes. */
 export interface SessionCounts {
@@ -22,8 +23,7 @@ export interface SessionCounts {
   readonly away: number;
 }
 
-const TRANSPORTS: readonly TransportName[] = ['native', 'websocket', 'irc'];
-const MESSAGE_KINDS: readonly MessageKind[] = ['room', 'private', 'broadcast'];
+const zeroByTransport = (): Record<TransportName, number> => ({ native: 0, websocket: 0, irc: 0 });
 
 /**
  * The server's metrics in Prometheus' text format, with prom-client. Every name starts
@@ -31,34 +31,45 @@ const MESSAGE_KINDS: readonly MessageKind[] = ['room', 'private', 'broadcast'];
  * describes each one. Label values come from closed sets, except `command`, which is a
  * command of the table: an unknown request is counted as `unknown`, so a client cannot
  * grow the label set.
+ *
+ * What the core reports lands in plain numbers and buckets (`tallies.ts`), which prom-client
+ * reads when Prometheus scrapes: a message costs a few additions, not five labelled
+ * prom-client calls. A closed label set is listed in full from the start, zeros included.
  */
 export class PrometheusTelemetry implements Telemetry {
   readonly registry = new Registry();
-  private readonly connections: Gauge<'transport'>;
-  private readonly connectionsTotal: Counter<'transport'>;
-  private readonly refusals: Counter<'reason'>;
-  private readonly logins: Counter<'result'>;
-  private readonly messages: Counter<'kind'>;
-  private readonly deliveries: Counter;
-  private readonly fanout: Histogram;
-  private readonly commandSeconds: Histogram<'command'>;
-  private readonly commitSeconds: Histogram;
-  private readonly commitWrites: Histogram;
-  private readonly sendqDrops: Counter<'transport'>;
-  private readonly floodRefusals: Counter;
-  private readonly busOut: Counter<'type'>;
-  private readonly busIn: Counter<'type'>;
-  private readonly busLatency: Histogram;
-  private readonly fileBytesTotal: Counter<'direction'>;
-  // Children bound once: a labelled lookup per message would cost more than the count.
-  private readonly messageChildren: Map<MessageKind, CounterType.Internal>;
-  /**
-   * Bound children by envelope type: every event crosses the bus, and a labelled `inc`
-   * hashes its labels on each call (a few hundred ns, per message on the hot path).
-   */
-  private readonly busOutChildren = new Map<string, CounterType.Internal>();
-  private readonly busInChildren = new Map<string, CounterType.Internal>();
-  private readonly commandChildren = new Map<string, HistogramType.Internal<'command'>>();
+  private readonly open = zeroByTransport();
+  private readonly accepted = zeroByTransport();
+  private readonly sendqDrops = zeroByTransport();
+  private readonly refusals: Record<RefusalReason, number> = {
+    per_address: 0,
+    rate: 0,
+    server_full: 0,
+    banned: 0,
+    locked: 0,
+  };
+  private readonly logins: Record<LoginResult, number> = {
+    ok: 0,
+    resumed: 0,
+    bad_password: 0,
+    locked_out: 0,
+    banned: 0,
+    refused: 0,
+  };
+  private readonly messages: Record<MessageKind, number> = { room: 0, private: 0, broadcast: 0 };
+  private readonly fileBytesMoved: Record<'in' | 'out', number> = { in: 0, out: 0 };
+  private deliveries = 0;
+  private floodRefusals = 0;
+  /** By envelope type: the types a node has sent or heard so far. */
+  private readonly busOut = new CountsByName();
+  private readonly busIn = new CountsByName();
+  private readonly fanout: Buckets;
+  private readonly commitSeconds: Buckets;
+  private readonly commitWrites: Buckets;
+  private readonly busLatency: Buckets;
+  private readonly commandSeconds: BucketHistogram;
+  /** Each command of the table's series, found once; anything else goes to `unknown`. */
+  private readonly commandSeries = new Map<string, Buckets>();
   private commandNames: ReadonlySet<string> = new Set();
   private sessionCounts: () => SessionCounts = () => ({ guests: 0, accounts: 0, away: 0 });
 
@@ -67,32 +78,31 @@ export class PrometheusTelemetry implements Telemetry {
    * core holds.
    */
   constructor() {
-    // The collect callback below runs with `this` bound to the gauge.
-    const counts = () => this.sessionCounts();
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.connections = new Gauge({
-      name: 'confab_connections',
-      help: 'Open client connections, by transport',
-      labelNames: ['transport'],
+    labelledGaugeOf(
       registers,
-    });
-    this.connectionsTotal = new Counter({
-      name: 'confab_connections_total',
-      help: 'Client connections accepted, by transport',
-      labelNames: ['transport'],
+      'confab_connections',
+      'Open client connections, by transport',
+      'transport',
+      () => entriesOf(this.open),
+    );
+    labelledCounterOf(
       registers,
-    });
-    for (const transport of TRANSPORTS) {
-      this.connections.set({ transport }, 0);
-      this.connectionsTotal.inc({ transport }, 0);
-    }
-    this.refusals = new Counter({
-      name: 'confab_connections_refused_total',
-      help: 'Connections refused before they were served, by reason',
-      labelNames: ['reason'],
+      'confab_connections_total',
+      'Client connections accepted, by transport',
+      'transport',
+      () => entriesOf(this.accepted),
+    );
+    labelledCounterOf(
       registers,
-    });
+      'confab_connections_refused_total',
+      'Connections refused before they were served, by reason',
+      'reason',
+      () => entriesOf(this.refusals),
+    );
+    // The collect callback below runs with `this` bound to the gauge.
+    const counts = () => this.sessionCounts();
     new Gauge({
       name: 'confab_sessions',
       help: 'Sessions on this node: guests and accounts online, and sessions away (waiting to be resumed)',
@@ -105,92 +115,93 @@ export class PrometheusTelemetry implements Telemetry {
         this.set({ kind: 'away' }, now.away);
       },
     });
-    this.logins = new Counter({
-      name: 'confab_logins_total',
-      help: 'Login attempts, by result',
-      labelNames: ['result'],
-      registers,
-    });
-    this.messages = new Counter({
-      name: 'confab_messages_total',
-      help: 'Chat messages stored and acknowledged, by kind',
-      labelNames: ['kind'],
-      registers,
-    });
-    this.messageChildren = new Map(
-      MESSAGE_KINDS.map((kind) => [kind, this.messages.labels({ kind })]),
+    labelledCounterOf(registers, 'confab_logins_total', 'Login attempts, by result', 'result', () =>
+      entriesOf(this.logins),
     );
-    this.deliveries = new Counter({
-      name: 'confab_deliveries_total',
-      help: 'Events handed to sessions on this node (one per recipient)',
+    labelledCounterOf(
       registers,
-    });
-    this.fanout = new Histogram({
-      name: 'confab_fanout_recipients',
-      help: 'Recipients on this node of one event',
-      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      'confab_messages_total',
+      'Chat messages stored and acknowledged, by kind',
+      'kind',
+      () => entriesOf(this.messages),
+    );
+    counterOf(
       registers,
-    });
-    this.commandSeconds = new Histogram({
-      name: 'confab_command_duration_seconds',
-      help: 'Time from a request starting to its reply, by command',
-      labelNames: ['command'],
-      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      'confab_deliveries_total',
+      'Events handed to sessions on this node (one per recipient)',
+      () => this.deliveries,
+    );
+    this.fanout = new BucketHistogram(
       registers,
-    });
-    this.commitSeconds = new Histogram({
-      name: 'confab_store_commit_duration_seconds',
-      help: 'Time of one store commit (a group of writes)',
-      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      'confab_fanout_recipients',
+      'Recipients on this node of one event',
+      [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+    ).series;
+    this.commandSeconds = new BucketHistogram(
       registers,
-    });
-    this.commitWrites = new Histogram({
-      name: 'confab_store_commit_writes',
-      help: 'Writes carried by one store commit',
-      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+      'confab_command_duration_seconds',
+      'Time from a request starting to its reply, by command',
+      [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      'command',
+    );
+    this.commitSeconds = new BucketHistogram(
       registers,
-    });
-    this.sendqDrops = new Counter({
-      name: 'confab_sendq_drops_total',
-      help: 'Connections dropped because their send queue passed sendqBytes, by transport',
-      labelNames: ['transport'],
+      'confab_store_commit_duration_seconds',
+      'Time of one store commit (a group of writes)',
+      [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    ).series;
+    this.commitWrites = new BucketHistogram(
       registers,
-    });
-    this.floodRefusals = new Counter({
-      name: 'confab_flood_refusals_total',
-      help: 'Requests refused by flood control (rate_limited)',
+      'confab_store_commit_writes',
+      'Writes carried by one store commit',
+      [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+    ).series;
+    labelledCounterOf(
       registers,
-    });
-    this.busOut = new Counter({
-      name: 'confab_bus_published_total',
-      help: 'Messages this node published on the bus, by type',
-      labelNames: ['type'],
+      'confab_sendq_drops_total',
+      'Connections dropped because their send queue passed sendqBytes, by transport',
+      'transport',
+      () => entriesOf(this.sendqDrops),
+    );
+    counterOf(
       registers,
-    });
-    this.busIn = new Counter({
-      name: 'confab_bus_received_total',
-      help: 'Messages this node received from other nodes on the bus, by type',
-      labelNames: ['type'],
+      'confab_flood_refusals_total',
+      'Requests refused by flood control (rate_limited)',
+      () => this.floodRefusals,
+    );
+    labelledCounterOf(
       registers,
-    });
-    this.busLatency = new Histogram({
-      name: 'confab_bus_latency_seconds',
-      help: 'Time from another node publishing a message to this node receiving it',
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      'confab_bus_published_total',
+      'Messages this node published on the bus, by type',
+      'type',
+      () => this.busOut.entries(),
+    );
+    labelledCounterOf(
       registers,
-    });
-    this.fileBytesTotal = new Counter({
-      name: 'confab_file_bytes_total',
-      help: 'File bytes received from clients (in) and sent to clients (out)',
-      labelNames: ['direction'],
+      'confab_bus_received_total',
+      'Messages this node received from other nodes on the bus, by type',
+      'type',
+      () => this.busIn.entries(),
+    );
+    this.busLatency = new BucketHistogram(
       registers,
-    });
+      'confab_bus_latency_seconds',
+      'Time from another node publishing a message to this node receiving it',
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    ).series;
+    labelledCounterOf(
+      registers,
+      'confab_file_bytes_total',
+      'File bytes received from clients (in) and sent to clients (out)',
+      'direction',
+      () => entriesOf(this.fileBytesMoved),
+    );
   }
 
   /** The commands of the table (the `command` label's values) and the sessions gauge's source. */
   watch(commandNames: Iterable<string>, sessionCounts: () => SessionCounts): void {
     this.commandNames = new Set(commandNames);
-    this.commandChildren.clear();
+    this.commandSeries.clear();
     this.sessionCounts = sessionCounts;
   }
 
@@ -204,39 +215,40 @@ export class PrometheusTelemetry implements Telemetry {
   }
 
   connectionOpened(transport: TransportName): void {
-    this.connections.inc({ transport });
-    this.connectionsTotal.inc({ transport });
+    this.open[transport]++;
+    this.accepted[transport]++;
   }
 
   connectionClosed(transport: TransportName): void {
-    this.connections.dec({ transport });
+    this.open[transport]--;
   }
 
   connectionRefused(reason: RefusalReason): void {
-    this.refusals.inc({ reason });
+    this.refusals[reason]++;
   }
 
   login(result: LoginResult): void {
-    this.logins.inc({ result });
+    this.logins[result]++;
   }
 
   messageSent(kind: MessageKind): void {
-    this.messageChildren.get(kind)?.inc();
+    this.messages[kind]++;
   }
 
   fannedOut(recipients: number): void {
-    this.deliveries.inc(recipients);
+    this.deliveries += recipients;
     this.fanout.observe(recipients);
   }
 
   commandFinished(command: string, seconds: number): void {
-    let child = this.commandChildren.get(command);
-    if (!child) {
-      const label = this.commandNames.has(command) ? command : 'unknown';
-      child = this.commandSeconds.labels({ command: label });
-      if (label !== 'unknown') this.commandChildren.set(command, child);
+    let series = this.commandSeries.get(command);
+    if (!series) {
+      const known = this.commandNames.has(command);
+      series = this.commandSeconds.seriesFor(known ? command : 'unknown');
+      // Unknown names are not kept: a client could send any number of them.
+      if (known) this.commandSeries.set(command, series);
     }
-    child.observe(seconds);
+    series.observe(seconds);
   }
 
   storeCommitted(seconds: number, writes: number): void {
@@ -245,28 +257,24 @@ export class PrometheusTelemetry implements Telemetry {
   }
 
   sendQueueDropped(transport: TransportName): void {
-    this.sendqDrops.inc({ transport });
+    this.sendqDrops[transport]++;
   }
 
   floodRefused(): void {
-    this.floodRefusals.inc();
+    this.floodRefusals++;
   }
 
   busPublished(type: string): void {
-    let child = this.busOutChildren.get(type);
-    if (!child) this.busOutChildren.set(type, (child = this.busOut.labels({ type })));
-    child.inc();
+    this.busOut.slot(type).count++;
   }
 
   busReceived(type: string, latencySeconds?: number): void {
-    let child = this.busInChildren.get(type);
-    if (!child) this.busInChildren.set(type, (child = this.busIn.labels({ type })));
-    child.inc();
+    this.busIn.slot(type).count++;
     if (latencySeconds !== undefined && latencySeconds >= 0)
       this.busLatency.observe(latencySeconds);
   }
 
   fileBytes(direction: 'in' | 'out', bytes: number): void {
-    this.fileBytesTotal.inc({ direction }, bytes);
+    this.fileBytesMoved[direction] += bytes;
   }
 }
