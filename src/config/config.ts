@@ -12,51 +12,25 @@ import {
 } from './parameters.js';
 import { invalidAddressEntry } from '../transport/address-list.js';
 import {
-  ListenerConflictError,
-  planListeners,
-  type ListenerInputs,
-  type ListenerSettings,
+  LISTENER_KEYS,
+  readListenerConfig,
+  type ListenerConfig,
+  type ListenerFlags,
 } from './listeners.js';
+import { ConfigError, SettingSource } from './sources.js';
 
-export type { ListenerSettings } from './listeners.js';
+export type { CertificateFiles, ListenerSettings } from './listeners.js';
+export { DEFAULT_WEB_PORT } from './listeners.js';
+export { ConfigError } from './sources.js';
 
 /** Where a parameter's value came from, highest precedence first. */
 export const CONFIG_SOURCES = ['command line', 'environment', 'live', 'file', 'default'] as const;
 export type ConfigSource = (typeof CONFIG_SOURCES)[number];
 
 /** Settings fixed for the life of the process (a restart changes them). */
-export interface ServerSettings {
-  readonly host: string;
-  readonly port: number;
+export interface ServerSettings extends ListenerConfig {
   readonly dataDir: string;
   readonly serverName: string;
-  readonly tlsCert: string | undefined;
-  readonly tlsKey: string | undefined;
-  /** With TLS: a port on 127.0.0.1 that also takes plain TCP (local tools, benchmarks). */
-  readonly loopbackPort: number | undefined;
-  /**
-   * Native TLS on a port of its own (`--tls-port`, `tls.port`), beside plain TCP on `port`.
-   * Unset, a certificate makes `port` itself TLS (as before this setting existed).
-   */
-  readonly tlsPort: number | undefined;
-  /** The address the native TLS port listens on (`--tls-host`, `tls.host`; default `host`). */
-  readonly tlsHost: string;
-  /** The IRC gateway's listening address (`--irc-host`, `irc.host`; default `host`). */
-  readonly ircHost: string;
-  /** A certificate for IRC over TLS only (`irc.cert`, `irc.key`); default the server's. */
-  readonly ircCertificate: CertificateFiles | undefined;
-  /** The web listener's address (`--web-host`, `web.host`; default `host`). */
-  readonly webHost: string;
-  /** A certificate for HTTPS only (`web.cert`, `web.key`); default the server's. */
-  readonly webCertificate: CertificateFiles | undefined;
-  /** Every listener this configuration opens, each with its address and certificate. */
-  readonly listeners: readonly ListenerSettings[];
-  /** The IRC gateway's plain port, off unless set (`--irc-port`, `irc.port`). */
-  readonly ircPort: number | undefined;
-  /** The IRC gateway over TLS (`--irc-tls-port`, `irc.tlsPort`); needs the certificate. */
-  readonly ircTlsPort: number | undefined;
-  /** The browser client and `/ws` (HTTPS with the TLS certificate); 0 turns it off. */
-  readonly webPort: number;
   /**
    * Origins (`scheme://host[:port]`) whose pages may open the WebSocket, besides the
    * server's own; empty allows only the server's own.
@@ -86,12 +60,6 @@ export type BusSettings =
   /** `redis://HOST:PORT/DB`, optionally `?prefix=NAME:` (several clusters on one Redis). */
   | { readonly kind: 'redis'; readonly url: string };
 
-/** A PEM certificate and its key, as file paths. */
-export interface CertificateFiles {
-  readonly cert: string;
-  readonly key: string;
-}
-
 export type StoreSettings =
   | { readonly kind: 'sqlite' }
   | {
@@ -103,42 +71,16 @@ export type StoreSettings =
       readonly statementTimeoutMs: number;
     };
 
-export class ConfigError extends Error {
-  constructor(
-    readonly key: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
 type Layer = Partial<Record<ParameterKey, number | boolean>>;
 
 export interface ConfigInputs {
   /** Values given as flags: `--host`, `--port`, `--data`, `--tls-*`, and `--set KEY=VALUE`. */
-  readonly flags?: {
-    host?: string;
-    port?: string | number;
+  readonly flags?: ListenerFlags & {
     data?: string;
     config?: string;
-    tlsCert?: string;
-    tlsKey?: string;
-    loopbackPort?: string | number;
     store?: string;
     bus?: string;
     nodeId?: string;
-    ircPort?: string | number;
-    ircTlsPort?: string | number;
-    webPort?: string | number;
-    tlsPort?: string | number;
-    tlsHost?: string;
-    ircHost?: string;
-    ircCert?: string;
-    ircKey?: string;
-    webHost?: string;
-    webCert?: string;
-    webKey?: string;
     set?: readonly string[];
   };
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -199,53 +141,10 @@ export class ServerConfig {
       cliLayer[key] = checked(key, assignment.slice(eq + 1), 'in --set');
     }
 
-    const pick = (flag: unknown, envName: string, fileKey: string): unknown =>
-      flag ?? env[envName] ?? serverFromFile[fileKey];
-    const portRaw = pick(flags.port, 'CONFAB_PORT', 'port') ?? 7777;
-    const port = Number(portRaw);
-    if (!Number.isInteger(port) || port < 0 || port > 65535)
-      throw new ConfigError(
-        'port',
-        `port must be a whole number from 0 to 65535, got "${portRaw}"`,
-      );
-    const str = (value: unknown, key: string): string | undefined => {
-      if (value === undefined || value === null) return undefined;
-      if (typeof value !== 'string' || value === '')
-        throw new ConfigError(key, `${key} must be a non-empty string`);
-      return value;
-    };
     const fileDir = configFile ? path.dirname(path.resolve(cwd, configFile)) : cwd;
-    // Paths from the file are relative to the file; paths from flags to the working directory.
-    const resolvePath = (flag: string | undefined, envName: string, fileKey: string) => {
-      if (flag) return path.resolve(cwd, flag);
-      if (env[envName]) return path.resolve(cwd, env[envName]);
-      const fromFile = str(serverFromFile[fileKey], fileKey);
-      return fromFile ? path.resolve(fileDir, fromFile) : undefined;
-    };
-    const tlsCert = resolvePath(flags.tlsCert, 'CONFAB_TLS_CERT', 'tls.cert');
-    const tlsKey = resolvePath(flags.tlsKey, 'CONFAB_TLS_KEY', 'tls.key');
-    if ((tlsCert === undefined) !== (tlsKey === undefined))
-      throw new ConfigError(
-        'tls',
-        'TLS needs both a certificate (--tls-cert) and a key (--tls-key)',
-      );
-
-    const loopbackRaw = pick(flags.loopbackPort, 'CONFAB_LOOPBACK_PORT', 'tls.loopbackPort');
-    const loopbackPort = loopbackRaw === undefined ? undefined : Number(loopbackRaw);
-    if (
-      loopbackPort !== undefined &&
-      (!Number.isInteger(loopbackPort) || loopbackPort < 0 || loopbackPort > 65535)
-    )
-      throw new ConfigError(
-        'tls.loopbackPort',
-        `the loopback port must be a whole number from 0 to 65535, got "${String(loopbackRaw)}"`,
-      );
-    if (loopbackPort !== undefined && tlsCert === undefined)
-      throw new ConfigError(
-        'tls.loopbackPort',
-        'a plain loopback port is only for a TLS server (--tls-cert and --tls-key)',
-      );
-
+    const source = new SettingSource(env, serverFromFile, cwd, fileDir);
+    const pick = source.pick.bind(source);
+    const listenerConfig = readListenerConfig(flags, source);
     const store = storeSettings(
       pick(flags.store, 'CONFAB_STORE', 'store') ?? serverFromFile['store.url'],
       pick(undefined, 'CONFAB_STORE_POOL_SIZE', 'store.poolSize'),
@@ -253,75 +152,6 @@ export class ServerConfig {
     );
     const bus = busSettings(pick(flags.bus, 'CONFAB_BUS', 'bus') ?? serverFromFile['bus.url']);
     const nodeId = nodeIdSetting(pick(flags.nodeId, 'CONFAB_NODE_ID', 'nodeId'));
-    const optionalPort = (raw: unknown, key: string): number | undefined => {
-      if (raw === undefined || raw === null || raw === '') return undefined;
-      const value = Number(raw);
-      if (!Number.isInteger(value) || value < 0 || value > 65535)
-        throw new ConfigError(
-          key,
-          `${key} must be a whole number from 0 to 65535, got "${String(raw)}"`,
-        );
-      return value;
-    };
-    const ircPort = optionalPort(pick(flags.ircPort, 'CONFAB_IRC_PORT', 'irc.port'), 'irc.port');
-    const ircTlsPort = optionalPort(
-      pick(flags.ircTlsPort, 'CONFAB_IRC_TLS_PORT', 'irc.tlsPort'),
-      'irc.tlsPort',
-    );
-    if (
-      ircTlsPort !== undefined &&
-      tlsCert === undefined &&
-      pick(flags.ircCert, 'CONFAB_IRC_CERT', 'irc.cert') === undefined
-    )
-      throw new ConfigError(
-        'irc.tlsPort',
-        'IRC over TLS needs a certificate (--tls-cert and --tls-key, or --irc-cert and --irc-key)',
-      );
-    const webRaw = pick(flags.webPort, 'CONFAB_WEB_PORT', 'web.port') ?? DEFAULT_WEB_PORT;
-    const webPort = Number(webRaw);
-    if (!Number.isInteger(webPort) || webPort < 0 || webPort > 65535)
-      throw new ConfigError(
-        'web.port',
-        `the web port must be a whole number from 0 (off) to 65535, got "${String(webRaw)}"`,
-      );
-    const host = str(pick(flags.host, 'CONFAB_HOST', 'host'), 'host') ?? '0.0.0.0';
-    const hostFor = (flag: string | undefined, envName: string, fileKey: string) =>
-      str(pick(flag, envName, fileKey), fileKey) ?? host;
-    const certificateFor = (prefix: 'irc' | 'web', flagCert?: string, flagKey?: string) => {
-      const upper = prefix.toUpperCase();
-      const cert = resolvePath(flagCert, `CONFAB_${upper}_CERT`, `${prefix}.cert`);
-      const key = resolvePath(flagKey, `CONFAB_${upper}_KEY`, `${prefix}.key`);
-      if ((cert === undefined) !== (key === undefined))
-        throw new ConfigError(
-          `${prefix}.cert`,
-          `${prefix}.cert and ${prefix}.key go together (--${prefix}-cert and --${prefix}-key)`,
-        );
-      return cert && key ? { cert, key } : undefined;
-    };
-    const tlsPort = optionalPort(pick(flags.tlsPort, 'CONFAB_TLS_PORT', 'tls.port'), 'tls.port');
-    if (tlsPort !== undefined && tlsCert === undefined)
-      throw new ConfigError(
-        'tls.port',
-        'a TLS port needs the server certificate (--tls-cert and --tls-key)',
-      );
-    const ircCertificate = certificateFor('irc', flags.ircCert, flags.ircKey);
-    const webCertificate = certificateFor('web', flags.webCert, flags.webKey);
-    const serverCertificate = tlsCert && tlsKey ? { cert: tlsCert, key: tlsKey } : undefined;
-    const listeners = listenersOrConfigError({
-      host,
-      port,
-      serverCertificate,
-      tlsPort,
-      tlsHost: hostFor(flags.tlsHost, 'CONFAB_TLS_HOST', 'tls.host'),
-      loopbackPort,
-      ircHost: hostFor(flags.ircHost, 'CONFAB_IRC_HOST', 'irc.host'),
-      ircPort,
-      ircTlsPort,
-      ircCertificate: ircCertificate ?? serverCertificate,
-      webHost: hostFor(flags.webHost, 'CONFAB_WEB_HOST', 'web.host'),
-      webPort,
-      webCertificate: webCertificate ?? serverCertificate,
-    });
     const originsRaw = env.CONFAB_WEB_ALLOWED_ORIGINS ?? serverFromFile['web.allowedOrigins'];
     const allowedOrigins = parseOrigins(
       typeof originsRaw === 'string' ? originsRaw.split(',') : originsRaw,
@@ -345,24 +175,9 @@ export class ServerConfig {
     if (badMetrics) throw new ConfigError('metrics.allow', badMetrics);
 
     const server: ServerSettings = {
-      host,
-      port,
-      dataDir: resolvePath(flags.data, 'CONFAB_DATA', 'data') ?? path.resolve(cwd, 'confab-data'),
-      serverName:
-        str(pick(undefined, 'CONFAB_SERVER_NAME', 'serverName'), 'serverName') ?? 'confab',
-      tlsCert,
-      tlsKey,
-      loopbackPort,
-      tlsPort,
-      tlsHost: hostFor(flags.tlsHost, 'CONFAB_TLS_HOST', 'tls.host'),
-      ircHost: hostFor(flags.ircHost, 'CONFAB_IRC_HOST', 'irc.host'),
-      ircCertificate,
-      webHost: hostFor(flags.webHost, 'CONFAB_WEB_HOST', 'web.host'),
-      webCertificate,
-      listeners,
-      ircPort,
-      ircTlsPort,
-      webPort,
+      ...listenerConfig,
+      dataDir: source.path(flags.data, 'CONFAB_DATA', 'data') ?? path.resolve(cwd, 'confab-data'),
+      serverName: source.string(undefined, 'CONFAB_SERVER_NAME', 'serverName') ?? 'confab',
       allowedOrigins,
       trustedProxies,
       metricsAllow,
@@ -452,21 +267,9 @@ export class ServerConfig {
 }
 
 const SERVER_KEYS = new Set([
-  'host',
-  'port',
+  ...LISTENER_KEYS,
   'data',
   'serverName',
-  'tls.cert',
-  'tls.key',
-  'tls.loopbackPort',
-  'tls.port',
-  'tls.host',
-  'irc.host',
-  'irc.cert',
-  'irc.key',
-  'web.host',
-  'web.cert',
-  'web.key',
   'store',
   'store.url',
   'store.poolSize',
@@ -474,22 +277,10 @@ const SERVER_KEYS = new Set([
   'bus',
   'bus.url',
   'nodeId',
-  'irc.port',
-  'irc.tlsPort',
-  'web.port',
   'web.allowedOrigins',
   'net.trustedProxies',
   'metrics.allow',
 ]);
-
-function listenersOrConfigError(inputs: ListenerInputs): readonly ListenerSettings[] {
-  try {
-    return Object.freeze(planListeners(inputs));
-  } catch (error) {
-    if (error instanceof ListenerConflictError) throw new ConfigError(error.key, error.message);
-    throw error;
-  }
-}
 
 /** `store` is `sqlite` (the default) or a `postgres://` URL; the pool settings go with the latter. */
 function storeSettings(url: unknown, poolSize: unknown, timeout: unknown): StoreSettings {
@@ -553,8 +344,6 @@ function stringList(key: string, raw: unknown): readonly string[] {
     (raw as unknown[]).map((entry) => String(entry).trim()).filter((entry) => entry !== ''),
   );
 }
-
-export const DEFAULT_WEB_PORT = 7780;
 
 /**
  * `web.allowedOrigins`: a list of origins as a browser sends them, so each is checked and

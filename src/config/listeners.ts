@@ -1,4 +1,12 @@
-import type { CertificateFiles } from './config.js';
+import { ConfigError, type SettingSource } from './sources.js';
+
+/** A PEM certificate and its key, as file paths. */
+export interface CertificateFiles {
+  readonly cert: string;
+  readonly key: string;
+}
+
+export const DEFAULT_WEB_PORT = 7780;
 
 /** What a listener speaks. */
 export type ListenerKind = 'native' | 'irc' | 'web';
@@ -133,4 +141,188 @@ export function planListeners(inputs: ListenerInputs): ListenerSettings[] {
         );
     }
   return listeners;
+}
+
+/** The flags that place listeners (`confab serve --port`, `--tls-*`, `--irc-*`, `--web-*`). */
+export interface ListenerFlags {
+  host?: string;
+  port?: string | number;
+  tlsCert?: string;
+  tlsKey?: string;
+  loopbackPort?: string | number;
+  ircPort?: string | number;
+  ircTlsPort?: string | number;
+  webPort?: string | number;
+  tlsPort?: string | number;
+  tlsHost?: string;
+  ircHost?: string;
+  ircCert?: string;
+  ircKey?: string;
+  webHost?: string;
+  webCert?: string;
+  webKey?: string;
+}
+
+/** Where the server listens: part of the settings fixed for the life of the process. */
+export interface ListenerConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  /** With TLS: a port on 127.0.0.1 that also takes plain TCP (local tools, benchmarks). */
+  readonly loopbackPort: number | undefined;
+  /**
+   * Native TLS on a port of its own (`--tls-port`, `tls.port`), beside plain TCP on `port`.
+   * Unset, a certificate makes `port` itself TLS (as before this setting existed).
+   */
+  readonly tlsPort: number | undefined;
+  /** The address the native TLS port listens on (`--tls-host`, `tls.host`; default `host`). */
+  readonly tlsHost: string;
+  /** The IRC gateway's listening address (`--irc-host`, `irc.host`; default `host`). */
+  readonly ircHost: string;
+  /** A certificate for IRC over TLS only (`irc.cert`, `irc.key`); default the server's. */
+  readonly ircCertificate: CertificateFiles | undefined;
+  /** The web listener's address (`--web-host`, `web.host`; default `host`). */
+  readonly webHost: string;
+  /** A certificate for HTTPS only (`web.cert`, `web.key`); default the server's. */
+  readonly webCertificate: CertificateFiles | undefined;
+  /** Every listener this configuration opens, each with its address and certificate. */
+  readonly listeners: readonly ListenerSettings[];
+  /** The IRC gateway's plain port, off unless set (`--irc-port`, `irc.port`). */
+  readonly ircPort: number | undefined;
+  /** The IRC gateway over TLS (`--irc-tls-port`, `irc.tlsPort`); needs the certificate. */
+  readonly ircTlsPort: number | undefined;
+  /** The browser client and `/ws` (HTTPS with the TLS certificate); 0 turns it off. */
+  readonly webPort: number;
+}
+
+/** The config file keys that place listeners. */
+export const LISTENER_KEYS: readonly string[] = [
+  'host',
+  'port',
+  'tls.cert',
+  'tls.key',
+  'tls.loopbackPort',
+  'tls.port',
+  'tls.host',
+  'irc.host',
+  'irc.cert',
+  'irc.key',
+  'irc.port',
+  'irc.tlsPort',
+  'web.host',
+  'web.cert',
+  'web.key',
+  'web.port',
+];
+
+/** Reads and checks every listener setting, then plans the listeners (clashes included). */
+export function readListenerConfig(flags: ListenerFlags, source: SettingSource): ListenerConfig {
+  const portRaw = source.pick(flags.port, 'CONFAB_PORT', 'port') ?? 7777;
+  const port = Number(portRaw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError('port', `port must be a whole number from 0 to 65535, got "${portRaw}"`);
+  const tlsCert = source.path(flags.tlsCert, 'CONFAB_TLS_CERT', 'tls.cert');
+  const tlsKey = source.path(flags.tlsKey, 'CONFAB_TLS_KEY', 'tls.key');
+  if ((tlsCert === undefined) !== (tlsKey === undefined))
+    throw new ConfigError('tls', 'TLS needs both a certificate (--tls-cert) and a key (--tls-key)');
+
+  const loopbackRaw = source.pick(flags.loopbackPort, 'CONFAB_LOOPBACK_PORT', 'tls.loopbackPort');
+  const loopbackPort = loopbackRaw === undefined ? undefined : Number(loopbackRaw);
+  if (
+    loopbackPort !== undefined &&
+    (!Number.isInteger(loopbackPort) || loopbackPort < 0 || loopbackPort > 65535)
+  )
+    throw new ConfigError(
+      'tls.loopbackPort',
+      `the loopback port must be a whole number from 0 to 65535, got "${String(loopbackRaw)}"`,
+    );
+  if (loopbackPort !== undefined && tlsCert === undefined)
+    throw new ConfigError(
+      'tls.loopbackPort',
+      'a plain loopback port is only for a TLS server (--tls-cert and --tls-key)',
+    );
+
+  const ircPort = source.port(flags.ircPort, 'CONFAB_IRC_PORT', 'irc.port');
+  const ircTlsPort = source.port(flags.ircTlsPort, 'CONFAB_IRC_TLS_PORT', 'irc.tlsPort');
+  if (
+    ircTlsPort !== undefined &&
+    tlsCert === undefined &&
+    source.pick(flags.ircCert, 'CONFAB_IRC_CERT', 'irc.cert') === undefined
+  )
+    throw new ConfigError(
+      'irc.tlsPort',
+      'IRC over TLS needs a certificate (--tls-cert and --tls-key, or --irc-cert and --irc-key)',
+    );
+  const webRaw = source.pick(flags.webPort, 'CONFAB_WEB_PORT', 'web.port') ?? DEFAULT_WEB_PORT;
+  const webPort = Number(webRaw);
+  if (!Number.isInteger(webPort) || webPort < 0 || webPort > 65535)
+    throw new ConfigError(
+      'web.port',
+      `the web port must be a whole number from 0 (off) to 65535, got "${String(webRaw)}"`,
+    );
+  const host = source.string(flags.host, 'CONFAB_HOST', 'host') ?? '0.0.0.0';
+  const certificateFor = (prefix: 'irc' | 'web', flagCert?: string, flagKey?: string) => {
+    const upper = prefix.toUpperCase();
+    const cert = source.path(flagCert, `CONFAB_${upper}_CERT`, `${prefix}.cert`);
+    const key = source.path(flagKey, `CONFAB_${upper}_KEY`, `${prefix}.key`);
+    if ((cert === undefined) !== (key === undefined))
+      throw new ConfigError(
+        `${prefix}.cert`,
+        `${prefix}.cert and ${prefix}.key go together (--${prefix}-cert and --${prefix}-key)`,
+      );
+    return cert && key ? { cert, key } : undefined;
+  };
+  const tlsPort = source.port(flags.tlsPort, 'CONFAB_TLS_PORT', 'tls.port');
+  if (tlsPort !== undefined && tlsCert === undefined)
+    throw new ConfigError(
+      'tls.port',
+      'a TLS port needs the server certificate (--tls-cert and --tls-key)',
+    );
+  const ircCertificate = certificateFor('irc', flags.ircCert, flags.ircKey);
+  const webCertificate = certificateFor('web', flags.webCert, flags.webKey);
+  const serverCertificate = tlsCert && tlsKey ? { cert: tlsCert, key: tlsKey } : undefined;
+  const tlsHost = source.string(flags.tlsHost, 'CONFAB_TLS_HOST', 'tls.host') ?? host;
+  const ircHost = source.string(flags.ircHost, 'CONFAB_IRC_HOST', 'irc.host') ?? host;
+  const webHost = source.string(flags.webHost, 'CONFAB_WEB_HOST', 'web.host') ?? host;
+  let listeners: readonly ListenerSettings[];
+  try {
+    listeners = Object.freeze(
+      planListeners({
+        host,
+        port,
+        serverCertificate,
+        tlsPort,
+        tlsHost,
+        loopbackPort,
+        ircHost,
+        ircPort,
+        ircTlsPort,
+        ircCertificate: ircCertificate ?? serverCertificate,
+        webHost,
+        webPort,
+        webCertificate: webCertificate ?? serverCertificate,
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ListenerConflictError) throw new ConfigError(error.key, error.message);
+    throw error;
+  }
+  return {
+    host,
+    port,
+    tlsCert,
+    tlsKey,
+    loopbackPort,
+    tlsPort,
+    tlsHost,
+    ircHost,
+    ircCertificate,
+    webHost,
+    webCertificate,
+    listeners,
+    ircPort,
+    ircTlsPort,
+    webPort,
+  };
 }
