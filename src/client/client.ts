@@ -1,46 +1,25 @@
-import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { CommandInfo } from '../protocol/catalog.js';
-import type { ErrorCode } from '../protocol/errors.js';
-import type { HelloEvent, ServerEvent } from '../protocol/events.js';
-import type { Reply } from '../protocol/frames.js';
-import { parseServerFrame } from '../protocol/codec.js';
+import { WebSocket } from 'ws';
 import { FrameDecoder } from '../protocol/framing.js';
-import { RoomTracker } from './room-tracker.js';
-
-export type { HelloEvent };
+import { ChannelInbox, type Channel } from './channel.js';
+import { ConnectionClosedError, ProtocolClient, type HelloEvent } from './connection.js';
+import { webSocketChannel } from './websocket-channel.js';
 
 /**
- * Catalogues already fetched in this process, by hash: many connections to one server (or
- * a reconnect) ask once. The hash names the exact catalogue, so a cached one never goes stale.
+ * The client library for Node: the transport-neutral `ProtocolClient` (connection.ts, which
+ * the browser uses too) over TCP, TLS or a WebSocket. Everything the library offers is
+ * re-exported here, so Node code imports from one place.
  */
-const catalogueCache = new Map<string, readonly CommandInfo[]>();
-export type EventNamed<N extends ServerEvent['ev']> = Extract<ServerEvent, { ev: N }>;
-
-/** The server refused a request: `code` is one of the stable protocol error codes. */
-export class RequestError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: Readonly<Record<string, unknown>>,
-  ) {
-    super(message);
-    this.name = 'RequestError';
-  }
-}
-
-/** The connection failed or closed before a reply came. */
-export class ConnectionClosedError extends Error {
-  constructor(
-    message: string,
-    /** The server's `closing` code, when it gave one. */
-    readonly code?: string,
-  ) {
-    super(message);
-    this.name = 'ConnectionClosedError';
-  }
-}
+export {
+  ConnectionClosedError,
+  RequestError,
+  type CloseInfo,
+  type EventNamed,
+  type HelloEvent,
+  type ReadyInfo,
+} from './connection.js';
+export type { Channel } from './channel.js';
 
 export interface ConnectOptions {
   readonly host: string;
@@ -65,349 +44,88 @@ export interface ConnectOptions {
   readonly preface?: Uint8Array;
 }
 
-/** What the server replies when a login (`nick`) or a `resume` succeeds. */
-export interface ReadyInfo {
-  readonly nick: string;
-  readonly session: string;
-  readonly account: boolean;
-  readonly role: string;
-  /** Single-use token to resume this session after a lost connection. */
-  readonly resumeToken?: string;
-  /** `resume` only. */
-  readonly resumed?: boolean;
-  /** Failed logins on the account since its last login (password logins only). */
-  readonly failedLogins?: readonly { address: string; count: number; lastAt: number }[];
-}
-
-export interface CloseInfo {
-  /** The server's `closing` reason, when it gave one. */
-  readonly code: string | undefined;
-  readonly message: string;
-  /** True when this side closed (quit or close()). */
-  readonly byClient: boolean;
-}
-
-interface ClientEvents {
-  event: [ServerEvent];
-  /** Every reply, matched or not (protocol checkers count them). */
-  reply: [Reply];
-  close: [CloseInfo];
+export interface WebSocketConnectOptions {
+  /** Give up if the server has not greeted us within this many milliseconds. */
+  readonly timeoutMs?: number;
+  /** `Origin` to send (the server admits its own and `web.allowedOrigins`). */
+  readonly origin?: string;
+  /** TLS options for `wss://` (a private CA, for one). */
+  readonly tls?: tls.ConnectionOptions;
+  /** Largest message accepted from the server. */
+  readonly maxFrameBytes?: number;
 }
 
 /**
- * A protocol v1 client: connects, reads the greeting, sends requests and matches their
- * replies, and emits the server's events. The line client, the full-screen client, the
- * tests and the benchmarks all use it.
+ * A protocol v1 client in Node: the line client, the full-screen client, the tests and the
+ * benchmarks use it. `connect` goes over TCP or TLS, `connectWebSocket` over `/ws`.
  */
-export class ChatClient extends EventEmitter<ClientEvents> {
-  readonly hello: HelloEvent;
-  nick: string | undefined;
-  sessionId: string | undefined;
-  /** The rooms this client is in, kept up to date from the server's events. */
-  readonly rooms = new RoomTracker();
-  /**
-   * The token to resume this session from a new connection if this one is lost
-   * (`ChatClient.connect(...)` then `resume(token, lastEventId)`); rotated on every resume.
-   */
-  resumeToken: string | undefined;
-  /** Id of the newest event received: what a resume asks to continue after. */
-  lastEventId: number | undefined;
-  private nextId = 1;
-  private catalogue: readonly CommandInfo[] = [];
-  private readonly pending = new Map<
-    number,
-    { resolve: (data: Record<string, unknown>) => void; reject: (error: Error) => void }
-  >();
-  private closeInfo: CloseInfo | undefined;
-  private serverClosing: { code: string; message: string } | undefined;
-  private clientClosing = false;
-
-  private constructor(
-    private readonly socket: net.Socket,
-    hello: HelloEvent,
-    decoder: FrameDecoder,
-  ) {
-    super();
-    this.hello = hello;
-    socket.on('data', (chunk: Buffer) => {
-      for (const result of decoder.push(chunk)) {
-        if (result.kind === 'frame') this.onFrame(result.text);
-      }
-    });
-    socket.on('close', () => this.onClose());
-    socket.on('error', () => {
-      // 'close' follows and reports it.
-    });
-  }
-
+export class ChatClient extends ProtocolClient {
   static connect(options: ConnectOptions): Promise<ChatClient> {
-    return new Promise((resolve, reject) => {
-      const where = {
-        host: options.host,
-        port: options.port,
-        ...(options.localAddress !== undefined && { localAddress: options.localAddress }),
-      };
-      let socket: net.Socket;
-      if (options.preface) {
-        const raw = net.connect(where);
-        raw.write(options.preface);
-        socket = options.tls
-          ? tls.connect({ host: options.host, ...options.tls, socket: raw })
-          : raw;
-      } else {
-        socket = options.tls ? tls.connect({ ...where, ...options.tls }) : net.connect(where);
+    return ProtocolClient.open(socketChannel(options), options, ChatClient.create);
+  }
+
+  static connectWebSocket(url: string, options: WebSocketConnectOptions = {}): Promise<ChatClient> {
+    const socket = new WebSocket(url, {
+      maxPayload: options.maxFrameBytes ?? 16 * 1024 * 1024,
+      ...(options.origin !== undefined && { origin: options.origin }),
+      ...options.tls,
+    });
+    return ProtocolClient.open(webSocketChannel(socket, url), options, ChatClient.create);
+  }
+
+  private static create(this: void, channel: Channel, hello: HelloEvent): ChatClient {
+    return new ChatClient(channel, hello);
+  }
+}
+
+/** Native framing over TCP or TLS: one JSON text per LF-terminated line. */
+function socketChannel(options: ConnectOptions): Channel {
+  const peer = `${options.host}:${options.port}`;
+  const where = {
+    host: options.host,
+    port: options.port,
+    ...(options.localAddress !== undefined && { localAddress: options.localAddress }),
+  };
+  let socket: net.Socket;
+  if (options.preface) {
+    const raw = net.connect(where);
+    raw.write(options.preface);
+    socket = options.tls ? tls.connect({ host: options.host, ...options.tls, socket: raw }) : raw;
+  } else {
+    socket = options.tls ? tls.connect({ ...where, ...options.tls }) : net.connect(where);
+  }
+  socket.setNoDelay(true);
+  const inbox = new ChannelInbox();
+  let failure: Error | undefined;
+  let connected = false;
+  socket.once(options.tls ? 'secureConnect' : 'connect', () => (connected = true));
+  if (options.verifyTls && socket instanceof tls.TLSSocket) {
+    const verify = options.verifyTls;
+    const secure = socket;
+    secure.once('secureConnect', () => {
+      const refusal = verify(secure);
+      if (refusal) {
+        failure = refusal;
+        secure.destroy();
       }
-      if (options.verifyTls && socket instanceof tls.TLSSocket) {
-        const verify = options.verifyTls;
-        socket.once('secureConnect', () => {
-          const refusal = verify(socket);
-          if (refusal) fail(refusal);
-        });
-      }
-      socket.setNoDelay(true);
-      const decoder = new FrameDecoder(options.maxFrameBytes ?? 16 * 1024 * 1024);
-      const early: string[] = [];
-      const fail = (error: Error) => {
-        clearTimeout(timer);
-        socket.destroy();
-        reject(error);
-      };
-      const timer = setTimeout(
-        () =>
-          fail(
-            new ConnectionClosedError(`No greeting from ${options.host}:${options.port} in time`),
-          ),
-        options.timeoutMs ?? 10_000,
-      );
-      const onError = (error: Error) =>
-        fail(
-          new ConnectionClosedError(
-            `Cannot connect to ${options.host}:${options.port}: ${error.message}`,
-          ),
-        );
-      const onClose = () =>
-        fail(
-          new ConnectionClosedError(
-            `${options.host}:${options.port} closed the connection before greeting`,
-          ),
-        );
-      const onData = (chunk: Buffer) => {
-        for (const result of decoder.push(chunk))
-          if (result.kind === 'frame') early.push(result.text);
-        const first = early[0] === undefined ? undefined : parseServerFrame(early[0]);
-        if (!first) return;
-        if ('ev' in first && first.ev === 'closing') {
-          // Turned away before the greeting (too many connections from this address...).
-          fail(
-            new ConnectionClosedError(
-              `The server refused the connection: ${first.message}`,
-              first.code,
-            ),
-          );
-          return;
-        }
-        if (!('ev' in first) || first.ev !== 'hello') {
-          fail(
-            new ConnectionClosedError(
-              'The server did not greet with hello: is this a Confab server?',
-            ),
-          );
-          return;
-        }
-        clearTimeout(timer);
-        socket.off('data', onData);
-        socket.off('error', onError);
-        socket.off('close', onClose);
-        const client = new ChatClient(socket, first, decoder);
-        for (const text of early.slice(1)) client.onFrame(text);
-        client.loadCatalogue().then(
-          () => resolve(client),
-          (error: unknown) => {
-            client.destroy();
-            reject(error instanceof Error ? error : new Error(String(error)));
-          },
-        );
-      };
-      socket.on('data', onData);
-      socket.on('error', onError);
-      socket.on('close', onClose);
     });
   }
-
-  /** The server's command catalogue (fetched once per catalogue hash, then cached). */
-  get commands(): readonly CommandInfo[] {
-    return this.catalogue;
-  }
-
-  /** `hello` carries only the catalogue's hash: ask for the catalogue unless it is cached. */
-  private async loadCatalogue(): Promise<void> {
-    const cached = catalogueCache.get(this.hello.catalogue);
-    if (cached) {
-      this.catalogue = cached;
-      return;
-    }
-    const reply = await this.request<{ hash: string; commands: CommandInfo[] }>('catalogue');
-    catalogueCache.set(reply.hash, reply.commands);
-    this.catalogue = reply.commands;
-  }
-
-  /** Requests sent on this connection so far (the library's own `catalogue` included). */
-  get requestsSent(): number {
-    return this.nextId - 1;
-  }
-
-  get isClosed(): boolean {
-    return this.closeInfo !== undefined;
-  }
-
-  /** Sends a request; resolves with the reply's data or rejects with a `RequestError`. */
-  request<T extends Record<string, unknown> = Record<string, unknown>>(
-    cmd: string,
-    args: object = {},
-  ): Promise<T> {
-    if (this.closeInfo)
-      return Promise.reject(new ConnectionClosedError('The connection is closed'));
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (data: Record<string, unknown>) => void, reject });
-      this.socket.write(JSON.stringify({ id, cmd, args }) + '\n');
-    });
-  }
-
-  /** Sends raw bytes (tests use this to send malformed input). */
-  writeRaw(data: string | Uint8Array): void {
-    this.socket.write(data);
-  }
-
-  /**
-   * The nickname step. With a password, logs in to that account; `takeover` ends the
-   * account's session elsewhere instead of being refused with `already_logged_in`.
-   */
-  async login(
-    nick: string,
-    password?: string,
-    options: { takeover?: boolean } = {},
-  ): Promise<ReadyInfo> {
-    const args: Record<string, unknown> = { nick };
-    if (password !== undefined) args.password = password;
-    if (options.takeover) args.takeover = true;
-    return this.ready(await this.request<ReadyInfo & Record<string, unknown>>('nick', args));
-  }
-
-  /**
-   * Takes back a session lost with another connection, instead of `login`. The server
-   * replies like `login`, then sends the events missed after `lastEventId`, in order.
-   * Rejects with `RequestError` code `resume_failed` when the token is forged, used or
-   * expired: log in normally then.
-   */
-  async resume(token: string, lastEventId?: number): Promise<ReadyInfo> {
-    const args = lastEventId === undefined ? { token } : { token, lastEventId };
-    return this.ready(await this.request<ReadyInfo & Record<string, unknown>>('resume', args));
-  }
-
-  private ready(data: ReadyInfo): ReadyInfo {
-    this.nick = data.nick;
-    this.sessionId = data.session;
-    this.resumeToken = data.resumeToken;
-    return data;
-  }
-
-  /** Leaves cleanly: the server tells everyone, then closes. */
-  async quit(message?: string): Promise<void> {
-    if (this.closeInfo) return;
-    this.clientClosing = true;
-    const closed = new Promise<void>((resolve) => this.once('close', () => resolve()));
-    try {
-      await this.request('quit', message === undefined ? {} : { message });
-    } catch {
-      // Already gone: nothing more to say.
-    }
-    await closed;
-  }
-
-  /** Closes the socket without a goodbye (as a crash would). */
-  destroy(): void {
-    this.clientClosing = true;
-    this.socket.destroy();
-  }
-
-  /** Resolves with the next event matching `predicate`, or rejects after `timeoutMs`. */
-  waitFor<E extends ServerEvent = ServerEvent>(
-    predicate: (event: ServerEvent) => event is E,
-    timeoutMs?: number,
-  ): Promise<E>;
-  waitFor(predicate: (event: ServerEvent) => boolean, timeoutMs?: number): Promise<ServerEvent>;
-  waitFor(predicate: (event: ServerEvent) => boolean, timeoutMs = 5000): Promise<ServerEvent> {
-    return new Promise((resolve, reject) => {
-      const onEvent = (event: ServerEvent) => {
-        if (!predicate(event)) return;
-        cleanup();
-        resolve(event);
-      };
-      const onClose = (info: CloseInfo) => {
-        cleanup();
-        reject(new ConnectionClosedError(`Closed while waiting: ${info.message}`));
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`No matching event within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.off('event', onEvent);
-        this.off('close', onClose);
-      };
-      this.on('event', onEvent);
-      this.on('close', onClose);
-    });
-  }
-
-  /** Resolves when the connection has closed, with why. */
-  closed(): Promise<CloseInfo> {
-    if (this.closeInfo) return Promise.resolve(this.closeInfo);
-    return new Promise((resolve) => this.once('close', resolve));
-  }
-
-  private onFrame(text: string): void {
-    const frame = parseServerFrame(text);
-    if (!frame) return;
-    if ('ev' in frame) {
-      this.rooms.observe(frame);
-      // Connection-level events (hello, ping, closing) are not part of the session's stream.
-      // The last one received, not the greatest id: the server finds it by position in the
-      // session's log, and ids do not grow along it (protocol.md, Identifiers).
-      if (frame.ev !== 'hello' && frame.ev !== 'ping' && frame.ev !== 'closing')
-        this.lastEventId = frame.id;
-      if (frame.ev === 'closing') this.serverClosing = { code: frame.code, message: frame.message };
-      // Answer keepalives so the server knows this client is alive.
-      if (frame.ev === 'ping' && !this.closeInfo) this.request('ping').catch(() => undefined);
-      this.emit('event', frame);
-      return;
-    }
-    this.onReply(frame);
-  }
-
-  private onReply(reply: Reply): void {
-    this.emit('reply', reply);
-    if (reply.re === null) return;
-    const waiter = this.pending.get(reply.re);
-    if (!waiter) return;
-    this.pending.delete(reply.re);
-    if (reply.ok) waiter.resolve(reply.data as Record<string, unknown>);
-    else
-      waiter.reject(new RequestError(reply.error.code, reply.error.message, reply.error.details));
-  }
-
-  private onClose(): void {
-    if (this.closeInfo) return;
-    this.closeInfo = {
-      code: this.serverClosing?.code,
-      message: this.serverClosing?.message ?? 'The server closed the connection',
-      byClient: this.clientClosing,
-    };
-    for (const waiter of this.pending.values())
-      waiter.reject(new ConnectionClosedError(`Connection closed: ${this.closeInfo.message}`));
-    this.pending.clear();
-    this.emit('close', this.closeInfo);
-  }
+  const decoder = new FrameDecoder(options.maxFrameBytes ?? 16 * 1024 * 1024);
+  socket.on('data', (chunk: Buffer) => {
+    for (const result of decoder.push(chunk)) if (result.kind === 'frame') inbox.frame(result.text);
+  });
+  socket.on('error', (error) => {
+    // 'close' follows; before the connection is up, this is why it failed.
+    if (!connected)
+      failure ??= new ConnectionClosedError(`Cannot connect to ${peer}: ${error.message}`);
+  });
+  socket.on('close', () => inbox.close(failure));
+  return {
+    peer,
+    send: (frame) => socket.write(frame + '\n'),
+    sendRaw: (data) => socket.write(data),
+    close: () => socket.end(),
+    destroy: () => socket.destroy(),
+    listen: (handlers) => inbox.listen(handlers),
+  };
 }

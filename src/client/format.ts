@@ -387,6 +387,8 @@ function formatFeatureReply(command: string, data: Record<string, unknown>): str
               : 'offline, never seen'),
       ];
       if (typeof data.awayMessage === 'string') lines.push(`  away: ${data.awayMessage}`);
+      if (typeof data.address === 'string') lines.push(`  address: ${data.address}`);
+      else if (data.address === null) lines.push('  address: none (not connected)');
       const rooms = data.rooms as string[];
       if (rooms.length > 0) lines.push(`  rooms: ${rooms.map(roomTag).join(', ')}`);
       return lines;

@@ -1,5 +1,5 @@
 import { hashBlob, receiveVerified } from './file-hash.js';
-import type { WsClient } from './ws-client.js';
+import type { ProtocolClient } from './ws-client.js';
 
 /** What the UI shows of a transfer in progress. */
 export interface WebTransfer {
@@ -50,7 +50,7 @@ function parseAnswer(status: number, text: string): Record<string, unknown> {
  * server compares the SHA-256 when the last byte is in.
  */
 export async function uploadFile(
-  client: WsClient,
+  client: ProtocolClient,
   file: File,
   to: string | undefined,
   progress: (transfer: WebTransfer) => void,
@@ -105,7 +105,7 @@ export async function uploadFile(
  * `filedone` (which deletes a file sent to you from the server).
  */
 export async function downloadFile(
-  client: WsClient,
+  client: ProtocolClient,
   request: { from?: string; file: string },
   progress: (transfer: WebTransfer) => void,
 ): Promise<{ name: string; blob: Blob; sha256: string }> {

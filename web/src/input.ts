@@ -50,7 +50,7 @@ export class CommandInput {
    */
   refreshRooms(): void {
     const client = this.session.connection;
-    if (!client?.isOpen || this.session.phase !== 'chat') return;
+    if (!client || client.isClosed || this.session.phase !== 'chat') return;
     if (!findCommand(client.commands, 'rooms') || Date.now() - this.roomsAskedAt < 3000) return;
     this.roomsAskedAt = Date.now();
     client
@@ -148,7 +148,7 @@ export class CommandInput {
           command = msg;
           args = { to: window.participants, text: args.text };
         }
-        if (!client?.isOpen || this.session.phase !== 'chat')
+        if (!client || client.isClosed || this.session.phase !== 'chat')
           return this.session.notice('Not connected: nothing was sent. Reconnecting…', 'error');
         for (const prompt of parsed.prompts) {
           const value = await this.askArg(prompt, command);

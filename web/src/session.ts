@@ -4,11 +4,13 @@ import { applyEvent, eventText, mentions } from '../../src/client/tui/apply-even
 import { ChatState, LOBBY_WINDOW, roomWindowId } from '../../src/client/tui/chat-state.js';
 import { downloadFile, saveBlob, uploadFile, type WebTransfer } from './files.js';
 import {
+  connectWebSocket,
   ConnectionClosedError,
   describe,
   RequestError,
-  WsClient,
   type CloseInfo,
+  type ProtocolClient,
+  type ReadyInfo,
 } from './ws-client.js';
 import { CommandInput } from './input.js';
 import type { CompletionSource } from '../../src/client/tui/line-editor.js';
@@ -30,15 +32,6 @@ export interface Choice {
   readonly value: string;
   readonly label: string;
   readonly detail: string;
-}
-
-export interface LoginData {
-  readonly nick: string;
-  readonly role: string;
-  readonly account: boolean;
-  readonly resumeToken?: string;
-  readonly resumed?: boolean;
-  readonly failedLogins?: readonly { address: string; count: number; lastAt: number }[];
 }
 
 export interface FileOffer {
@@ -79,7 +72,7 @@ export class WebSession {
   offers: FileOffer[] = [];
   transfers: WebTransfer[] = [];
   notifications = false;
-  private client: WsClient | undefined;
+  private client: ProtocolClient | undefined;
   /**
    * Kept in memory only (never in storage) to log in again after a server restart, as the
    * terminal client does; dropped at logout.
@@ -98,7 +91,7 @@ export class WebSession {
   }
 
   /** The open connection, if any. */
-  get connection(): WsClient | undefined {
+  get connection(): ProtocolClient | undefined {
     return this.client;
   }
 
@@ -164,16 +157,13 @@ export class WebSession {
     this.loginError = undefined;
     this.takeoverOffer = undefined;
     let client = this.client;
-    if (!client?.isOpen) client = await this.open();
+    if (!client || client.isClosed) client = await this.open();
     if (!client) {
       this.loginError = 'Cannot reach the server';
       return this.changed();
     }
     try {
-      const args: Record<string, unknown> = { nick };
-      if (password) args.password = password;
-      if (takeover) args.takeover = true;
-      const data = await client.request<LoginData>('nick', args);
+      const data = await client.login(nick, password || undefined, { takeover });
       this.password = password || undefined;
       await this.ready(client, data, false);
     } catch (error) {
@@ -196,15 +186,15 @@ export class WebSession {
     void this.open();
   }
 
-  private async open(): Promise<WsClient | undefined> {
+  private async open(): Promise<ProtocolClient | undefined> {
     this.state.connection = { kind: 'connecting' };
     this.changed();
     try {
-      const client = await WsClient.connect(this.url);
+      const client = await connectWebSocket(this.url);
       this.client = client;
       this.attempt = 0;
-      client.onEvent((event) => this.onEvent(event));
-      client.onClose((info) => this.onClose(client, info));
+      client.on('event', (event) => this.onEvent(event));
+      client.on('close', (info) => this.onClose(client, info));
       this.state.server = client.hello.server;
       this.state.connection = { kind: 'connected' };
       this.changed();
@@ -216,15 +206,13 @@ export class WebSession {
     }
   }
 
-  private async resume(client: WsClient): Promise<boolean> {
+  private async resume(client: ProtocolClient): Promise<boolean> {
     const token = sessionStorage.getItem(TOKEN_KEY);
     if (!token) return false;
     this.state.connection = { kind: 'resuming' };
     this.changed();
     try {
-      const args: Record<string, unknown> = { token };
-      if (this.lastEventId !== undefined) args.lastEventId = this.lastEventId;
-      const data = await client.request<LoginData>('resume', args);
+      const data = await client.resume(token, this.lastEventId);
       await this.ready(client, data, true);
       return true;
     } catch (error) {
@@ -235,9 +223,7 @@ export class WebSession {
       if (this.nick && (this.password || this.state.role === 'guest') && this.phase === 'chat') {
         this.notice(`Could not resume (${error.message}): logging in again.`, 'info');
         try {
-          const args: Record<string, unknown> = { nick: this.nick };
-          if (this.password) args.password = this.password;
-          await this.ready(client, await client.request<LoginData>('nick', args), false);
+          await this.ready(client, await client.login(this.nick, this.password), false);
           return true;
         } catch (again) {
           this.loginError = describe(again);
@@ -251,7 +237,7 @@ export class WebSession {
 
   private lastEventId: number | undefined;
 
-  private async ready(client: WsClient, data: LoginData, resumed: boolean): Promise<void> {
+  private async ready(client: ProtocolClient, data: ReadyInfo, resumed: boolean): Promise<void> {
     this.nick = data.nick;
     this.state.nick = data.nick;
     this.state.role = data.role;
@@ -280,7 +266,7 @@ export class WebSession {
     }
   }
 
-  private async refreshWho(client: WsClient): Promise<void> {
+  private async refreshWho(client: ProtocolClient): Promise<void> {
     const who = await client
       .request<{ users: { nick: string }[] }>('who')
       .catch(() => ({ users: [] }));
@@ -537,7 +523,11 @@ export class WebSession {
   /** Rooms the page is joining again by itself (folded names). */
   private readonly quietRooms = new Set<string>();
 
-  private async joinOrCreateOn(client: WsClient, room: string, quietly: boolean): Promise<void> {
+  private async joinOrCreateOn(
+    client: ProtocolClient,
+    room: string,
+    quietly: boolean,
+  ): Promise<void> {
     for (const cmd of ['join', 'create', 'join']) {
       try {
         await client.request(cmd, { room });
@@ -611,7 +601,7 @@ export class WebSession {
     this.changed();
   }
 
-  private onClose(client: WsClient, info: CloseInfo): void {
+  private onClose(client: ProtocolClient, info: CloseInfo): void {
     if (client !== this.client) return;
     this.client = undefined;
     if (this.stopped || info.byClient) return;
