@@ -122,6 +122,41 @@ describe('PROXY protocol on the native TCP listener', () => {
     ).toMatchObject({ proxy: BALANCER, port: 51000, version: 1 });
   });
 
+  it("an admin's whois shows the client's own address; nobody else sees any", async () => {
+    const server = await start();
+    const admin = await loginAdmin(server);
+    const carol = await viaBalancer(
+      server,
+      encodeV1(client('203.0.113.7', 51000), destination(server)),
+    );
+    await carol.login('carol');
+    const plain = await server.open({ localAddress: '127.0.0.2' });
+    await plain.login('plain');
+    expect(await admin.request('whois', { name: 'carol' })).toMatchObject({
+      nick: 'carol',
+      online: true,
+      address: '203.0.113.7',
+    });
+    expect(await admin.request('whois', { name: 'plain' })).toMatchObject({
+      address: '127.0.0.2',
+    });
+    // Not an admin: the same answer without the address.
+    const asGuest = await plain.request('whois', { name: 'carol' });
+    expect(asGuest).toMatchObject({ nick: 'carol', online: true });
+    expect(asGuest).not.toHaveProperty('address');
+    // A session waiting to be resumed has no connection, so no address.
+    carol.destroy();
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const { status } = await admin.request<{ status: string }>('whois', { name: 'carol' });
+      if (status === 'away') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await admin.request('whois', { name: 'carol' })).toMatchObject({
+      status: 'away',
+      address: null,
+    });
+  });
+
   it('v2 over IPv6 and IPv4: per-address limits count the client, not the balancer', async () => {
     const server = await start({ set: { maxConnectionsPerIp: 1 } });
     const first = await viaBalancer(

@@ -50,7 +50,13 @@ const userLine = z.strictObject({
 });
 
 const whoisReply = z.union([
-  userLine.extend({ online: z.literal(true), lastSeen: millis, rooms: z.array(z.string()) }),
+  userLine.extend({
+    online: z.literal(true),
+    lastSeen: millis,
+    rooms: z.array(z.string()),
+    /** To admins only: the address the session connects from; null while it has no connection. */
+    address: z.string().nullable().optional(),
+  }),
   z.strictObject({
     nick,
     online: z.literal(false),

@@ -72,11 +72,11 @@ export const whoisCommand = defineCommand({
     aliases: [],
     bare: [],
     args: [{ name: 'name', kind: 'name' }],
-    summary: 'last seen, rooms, idle time, account or guest',
+    summary: 'last seen, rooms, idle time, account or guest (and to admins, the address)',
     group: 'presence',
   },
   args: z.object({ name: z.string() }),
-  async handle({ core }, args) {
+  async handle({ core, session }, args) {
     const checked = checkName(args.name);
     const unknown = () =>
       new ChatError('unknown_user', `No such user: ${args.name}`, { unknown: [args.name] });
@@ -92,6 +92,10 @@ export const whoisCommand = defineCommand({
         online: true,
         lastSeen: core.clock.now(),
         rooms: [LOBBY, ...online.rooms].map(roomName),
+        // Where they connect from is for moderators alone (bans, abuse reports); it is the
+        // client's own address behind a trusted balancer (PROXY protocol, X-Forwarded-For).
+        // Null while the session waits to be resumed with no connection.
+        ...(session.isAdmin && { address: online.address }),
       };
     }
     const sighting =
