@@ -215,10 +215,7 @@ export class ProtocolClient extends Emitter<ClientEvents> {
   }
 
   /** Sends a request; resolves with the reply's data or rejects with a `RequestError`. */
-  request<T = Record<string, unknown>>(
-    cmd: string,
-    args: object = {},
-  ): Promise<T> {
+  request<T = Record<string, unknown>>(cmd: string, args: object = {}): Promise<T> {
     if (this.closeInfo)
       return Promise.reject(new ConnectionClosedError('The connection is closed'));
     const id = this.nextId++;
