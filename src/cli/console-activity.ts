@@ -44,7 +44,7 @@ export function describeActivity(record: LogRecord): string | undefined {
     case 'shutdown_cancelled':
       return `${at} shutdown cancelled by ${text(fields.by)}`;
     case 'node_lost':
-      return `${at} node ${text(fields.node)} stopped answering`;
+      return `${at} node ${text(fields.lost)} stopped answering`;
   }
   if (record.level === 'error') {
     const cause = errorText(fields.err);

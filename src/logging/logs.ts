@@ -28,13 +28,22 @@ export interface ServerLogs {
   flush(): Promise<void>;
 }
 
+export interface LogOptions extends LogFileOptions {
+  /**
+   * This node's id (`--node-id`), written in every line of `server.log` and `audit.log`
+   * (`node`), so that the logs of a cluster's nodes can be read together.
+   */
+  readonly node?: string;
+}
+
 /**
  * The data directory's logs: `logs/server.log` (structured JSON lines: connections with
  * address, port, time and nickname; errors) and `logs/messages.log` (one line per message:
  * time, sender, target, text) and `logs/audit.log` (one JSON object per line: every admin
  * action and security event).
  */
-export function openLogs(dataDir: string, options: LogFileOptions = {}): ServerLogs {
+export function openLogs(dataDir: string, options: LogOptions = {}): ServerLogs {
+  const node = options.node;
   const dir = path.join(dataDir, 'logs');
   mkdirSync(dir, { recursive: true });
   // A log that cannot be written (a full disk) must never stop chat: see LogFile.
@@ -50,7 +59,8 @@ export function openLogs(dataDir: string, options: LogFileOptions = {}): ServerL
   process.on('exit', writeOutOnExit);
   const fileLogger = pino(
     {
-      base: undefined,
+      // The node leads every line, after level and time.
+      base: node === undefined ? undefined : { node },
       timestamp: pino.stdTimeFunctions.isoTime,
       // Belt and braces: requests are never logged whole, but a password must never land here.
       redact: {
@@ -121,7 +131,7 @@ export function openLogs(dataDir: string, options: LogFileOptions = {}): ServerL
   const auditLog: AuditLog = {
     record({ ts, ...fields }) {
       auditDestination.write(
-        JSON.stringify({ time: new Date(ts).toISOString(), ...fields }) + '\n',
+        JSON.stringify({ time: new Date(ts).toISOString(), node, ...fields }) + '\n',
       );
     },
   };

@@ -134,7 +134,9 @@ export async function startServer(
   const clock = options.clock ?? systemClock;
   // Paid once at start rather than by the first /register.
   loadPasswordPolicy();
-  const logs = openLogs(config.server.dataDir);
+  // A bus given by a test names the node (several nodes in one process).
+  const nodeId = options.bus?.nodeId ?? config.server.nodeId ?? randomNodeId();
+  const logs = openLogs(config.server.dataDir, { node: nodeId });
   const metrics = options.metrics === false ? undefined : new PrometheusTelemetry();
   const telemetry = metrics ?? noTelemetry;
   const store = options.store ?? (await openStore(config.server.store, config.server.dataDir));
@@ -142,7 +144,6 @@ export async function startServer(
   const ownsStore = options.sharedStore !== true;
   const admin = await ensureAdminAccount(store, options.adminPassword, clock.now());
   await loadLiveSettings(store, config, logs.logger);
-  const nodeId = config.server.nodeId ?? randomNodeId();
   // This start's id block: what the node numbers itself is unique across nodes and restarts.
   const ids = await NodeIds.start(
     () => store.idBlocks.claim(nodeId, clock.now()),

@@ -61,7 +61,7 @@ export class NodeLink {
     this.liveness = new NodeLiveness(core.bus, core.clock, () => core.onlineCount);
     this.requests = new BusRequests(core.bus, core.clock, (query) => this.answer(query));
     this.liveness.onNodeLost((node) => {
-      core.logger.warn({ event: 'node_lost', node }, 'a node stopped answering');
+      core.logger.warn({ event: 'node_lost', lost: node }, 'a node stopped answering');
       void core.directory.forgetNode(node);
     });
   }
