@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock, type Clock } from '../src/core/clock.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { Wire } from './helpers/wire.js';
 
@@ -77,6 +78,18 @@ function check(name: string, lines: string[]): void {
   expect(block.lines).toEqual(lines);
 }
 
+/**
+ * Real time, except while `frozenAt` is set: a burst then arrives at one instant however
+ * the socket splits it, so the flood limiter's answers (`retryAfterMs`) are the same on
+ * every run. Timers still run in real time.
+ */
+class FreezableClock implements Clock {
+  frozenAt: number | undefined;
+  now = () => this.frozenAt ?? Date.now();
+  setTimeout = systemClock.setTimeout;
+  clearTimeout = systemClock.clearTimeout;
+}
+
 describe('protocol transcripts (real server)', () => {
   let server: TestServer | undefined;
   afterEach(async () => {
@@ -139,6 +152,22 @@ describe('protocol transcripts (real server)', () => {
     back.destroy();
     check('resume-lost', render(carol));
     check('resume', render(back));
+  });
+
+  it('flood control: delayed, then rate_limited, then flooding', async () => {
+    const clock = new FreezableClock();
+    server = await startTestServer({ clock, set: { 'flood.burst': 2, 'flood.perSecond': 2 } });
+    const wire = await Wire.connect(server.port);
+    await wire.ok('nick', { nick: 'erin' });
+    clock.frozenAt = Date.now();
+    const ids = ['one', 'two', 'three', 'four', 'five'].map((text) =>
+      wire.send('say', { room: 'lobby', text }),
+    );
+    for (const id of ids) await wire.reply(id);
+    const sixth = wire.send('say', { room: 'lobby', text: 'six' });
+    await wire.reply(sixth);
+    await wire.raw.closed();
+    check('flood', render(wire));
   });
 
   it('one example of each kind of error', async () => {
