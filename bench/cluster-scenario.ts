@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,10 +34,24 @@ const SETUPS: readonly Setup[] = [
 
 interface Running {
   readonly ports: number[];
+  /** CPU time (user + system, µs) each node process has used so far. */
+  cpuMicros(): number[];
   stop(): Promise<void>;
 }
 
-async function startSetup(setup: Setup): Promise<Running> {
+/** A child's CPU time from /proc (clock ticks of 10 ms); 0 where /proc is not there. */
+function childCpuMicros(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime is the 14th, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+async function startSetup(setup: Setup, profileDir: string | undefined): Promise<Running> {
   const root = mkdtempSync(path.join(tmpdir(), 'confab-bench-cluster-'));
   const schema = freshSchemaName();
   const prefix = freshPrefix();
@@ -45,7 +59,14 @@ async function startSetup(setup: Setup): Promise<Running> {
   const ports: number[] = [];
   for (let i = 0; i < setup.nodes; i++) {
     const port = await freePort();
-    const args = [MAIN, 'serve', '--host', '127.0.0.1', '--port', String(port)];
+    const args: string[] = profileDir
+      ? [
+          '--cpu-prof',
+          `--cpu-prof-dir=${profileDir}`,
+          `--cpu-prof-name=cluster-${setup.nodes}n-${setup.store}-node${i}-${Date.now()}.cpuprofile`,
+        ]
+      : [];
+    args.push(MAIN, 'serve', '--host', '127.0.0.1', '--port', String(port));
     args.push('--data', path.join(root, `node${i}`), '--node-id', `bench${i}`);
     // The load comes from one address, faster than a person types: the benches' limits.
     for (const [key, value] of Object.entries(BENCH_PARAMETERS))
@@ -79,6 +100,7 @@ async function startSetup(setup: Setup): Promise<Running> {
   }
   return {
     ports,
+    cpuMicros: () => children.map((child) => childCpuMicros(child.pid)),
     async stop() {
       await Promise.all(
         children.map(
@@ -86,7 +108,12 @@ async function startSetup(setup: Setup): Promise<Running> {
             new Promise<void>((resolve) => {
               if (child.exitCode !== null) return resolve();
               child.once('exit', () => resolve());
-              child.kill('SIGKILL');
+              if (!profileDir) return void child.kill('SIGKILL');
+              // A profiled node writes its profile only on a clean exit: SIGINT twice is
+              // "stop now" (the first starts the shutdown countdown).
+              child.kill('SIGINT');
+              setTimeout(() => child.kill('SIGINT'), 200);
+              setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
             }),
         ),
       );
@@ -106,6 +133,12 @@ interface Load {
   readonly failed: number;
   /** Why the first one failed, to say in the table. */
   readonly firstFailure: string | undefined;
+  /** Server CPU (every node, µs) from the first send until the last delivery. */
+  readonly serverCpuMicros: number;
+}
+
+function totalCpu(running: Running): number {
+  return running.cpuMicros().reduce((sum, micros) => sum + micros, 0);
 }
 
 /** Counts refused requests instead of letting one end the whole benchmark run. */
@@ -171,6 +204,7 @@ async function fanout(running: Running, members: number, perSender: number): Pro
   const senders = [clients[0]!, clients[1]!];
   const expected = senders.length * perSender * (members - 1);
   const failures = failureCounter();
+  const cpuBefore = totalCpu(running);
   const started = performance.now();
   for (let i = 0; i < perSender; i++) {
     for (const sender of senders)
@@ -179,6 +213,7 @@ async function fanout(running: Running, members: number, perSender: number): Pro
   }
   await settle(counts, expected);
   const seconds = (performance.now() - started) / 1000;
+  const cpuAfter = totalCpu(running);
   for (const client of clients) client.destroy();
   return {
     latency,
@@ -187,6 +222,7 @@ async function fanout(running: Running, members: number, perSender: number): Pro
     seconds,
     failed: failures.failed,
     firstFailure: failures.first,
+    serverCpuMicros: cpuAfter - cpuBefore,
   };
 }
 
@@ -208,6 +244,7 @@ async function privateMessages(running: Running, pairs: number, perPair: number)
   }
   const expected = pairs * perPair;
   const failures = failureCounter();
+  const cpuBefore = totalCpu(running);
   const started = performance.now();
   for (let i = 0; i < perPair; i++) {
     senders.forEach((sender, index) => {
@@ -217,6 +254,7 @@ async function privateMessages(running: Running, pairs: number, perPair: number)
   }
   await settle(counts, expected);
   const seconds = (performance.now() - started) / 1000;
+  const cpuAfter = totalCpu(running);
   for (const client of [...senders, ...receivers]) client.destroy();
   return {
     latency,
@@ -225,6 +263,7 @@ async function privateMessages(running: Running, pairs: number, perPair: number)
     seconds,
     failed: failures.failed,
     firstFailure: failures.first,
+    serverCpuMicros: cpuAfter - cpuBefore,
   };
 }
 
@@ -240,6 +279,12 @@ function rows(label: string, load: Load): Row[] {
       metric: `${label}: latency p50 / p99`,
       value: `${formatMicros(load.latency.quantile(0.5))} / ${formatMicros(load.latency.quantile(0.99))}`,
     },
+    {
+      // Less at the mercy of other work on the machine than the latencies: what the
+      // server processes (every node together) spent per delivery.
+      metric: `${label}: server CPU per delivery`,
+      value: formatMicros(load.serverCpuMicros / Math.max(1, load.deliveries)),
+    },
   ];
 }
 
@@ -249,16 +294,37 @@ export async function cluster(ctx: RunContext): Promise<ScenarioResult> {
   const pairs = ctx.quick ? 10 : 50;
   const perPair = ctx.quick ? 20 : 200;
   const result: Row[] = [];
+  // `CONFAB_BENCH_CLUSTER=2n-private` (or `1n-sqlite`, `1n-postgres`, `2n`, `private`,
+  // `room`, comma-separated): only the matching parts, when profiling one path.
+  const only = process.env.CONFAB_BENCH_CLUSTER?.split(',').filter(Boolean) ?? [];
+  const wanted = (setup: Setup, part: 'room' | 'private') =>
+    only.length === 0 ||
+    only.some((filter) =>
+      filter
+        .split('-')
+        .every(
+          (word) =>
+            word === part ||
+            word === `${setup.nodes}n` ||
+            word === setup.store ||
+            (setup.nodes > 1 && word === 'redis'),
+        ),
+    );
   for (const setup of SETUPS) {
+    const room = wanted(setup, 'room');
+    const private_ = wanted(setup, 'private');
+    if (!room && !private_) continue;
     ctx.log(`  ${setup.label}`);
-    const running = await startSetup(setup);
+    const running = await startSetup(setup, ctx.profileDir);
     try {
-      result.push(
-        ...rows(`${setup.label}, room of ${members}`, await fanout(running, members, perSender)),
-      );
-      result.push(
-        ...rows(`${setup.label}, private`, await privateMessages(running, pairs, perPair)),
-      );
+      if (room)
+        result.push(
+          ...rows(`${setup.label}, room of ${members}`, await fanout(running, members, perSender)),
+        );
+      if (private_)
+        result.push(
+          ...rows(`${setup.label}, private`, await privateMessages(running, pairs, perPair)),
+        );
     } finally {
       await running.stop();
     }

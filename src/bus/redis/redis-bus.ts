@@ -52,6 +52,9 @@ export class RedisBus implements Bus {
   /** Publishes made while Redis was away, sent in order once both connections are back. */
   private held: Array<[channel: string, payload: string]> = [];
   private queued = 0;
+  /** Publishes of this turn, sent together at its end (see `write`). */
+  private batch: Array<[channel: string, payload: string]> = [];
+  private flushScheduled = false;
   private dropped = 0;
   private up = false;
   private closed = false;
@@ -158,6 +161,7 @@ export class RedisBus implements Bus {
     if (this.closed) return;
     this.closed = true;
     this.handlers.clear();
+    this.flush();
     // QUIT waits for what was sent before it; a Redis that is away is not waited for.
     const quit = (connection: Redis) =>
       connection.status === 'ready'
@@ -192,13 +196,35 @@ export class RedisBus implements Bus {
     for (const [channel, payload] of held) this.write(channel, payload);
   }
 
+  /**
+   * Publishes leave in batches: what one turn of the event loop publishes (a commit's worth
+   * of messages) goes to Redis as one pipeline, one socket write and one read on Redis's
+   * side, instead of a write and a wake-up per message. Order is kept: batches leave in
+   * turn order and a pipeline keeps its commands' order.
+   */
   private write(channel: string, payload: string): void {
     this.queued++;
-    this.pub.publish(channel, payload).then(
-      () => this.queued--,
+    this.batch.push([channel, payload]);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    this.batch = [];
+    const pipeline = this.pub.pipeline();
+    for (const [channel, payload] of batch) pipeline.publish(channel, payload);
+    pipeline.exec().then(
+      (results) => {
+        this.queued -= batch.length;
+        for (const [error] of results ?? []) if (error) this.dropped++;
+      },
       () => {
-        this.queued--;
-        this.dropped++;
+        this.queued -= batch.length;
+        this.dropped += batch.length;
       },
     );
   }

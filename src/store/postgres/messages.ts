@@ -1,7 +1,7 @@
 import type { MessageStore, NewMessage, StoredMessage } from '../store.js';
 import { type MessageRow, toStoredRoomMessage } from '../rows.js';
 import { noTelemetry, type Telemetry } from '../../telemetry/telemetry.js';
-import { guarded, translateError, type Sql, type TxSql } from './database.js';
+import { guarded, translateError, type Sql } from './database.js';
 
 interface PendingAppend {
   readonly message: NewMessage;
@@ -63,12 +63,10 @@ export class PostgresMessageStore implements MessageStore {
     let stored: StoredMessage[];
     const started = performance.now();
     try {
-      stored = (await this.sql.begin((tx) =>
-        insertMessages(
-          tx,
-          batch.map((pending) => pending.message),
-        ),
-      )) as StoredMessage[];
+      stored = await insertMessages(
+        this.sql,
+        batch.map((pending) => pending.message),
+      );
     } catch (error) {
       const translated = translateError(error);
       if (batch.length === 1 || translated.name === 'StoreUnavailableError') {
@@ -84,9 +82,7 @@ export class PostgresMessageStore implements MessageStore {
 
   private async writeAlone(pending: PendingAppend): Promise<void> {
     try {
-      const [stored] = (await this.sql.begin((tx) =>
-        insertMessages(tx, [pending.message]),
-      )) as StoredMessage[];
+      const [stored] = await insertMessages(this.sql, [pending.message]);
       pending.resolve(stored!);
     } catch (error) {
       pending.reject(translateError(error));
@@ -162,45 +158,52 @@ export class PostgresMessageStore implements MessageStore {
 }
 
 /**
- * Inserts messages and their recipients in one transaction. Ids are drawn from the
- * sequence first (ascending, in the order given), then rows go in as arrays: three
- * statements whatever the batch size.
+ * Inserts messages and their recipients in one statement, so a batch costs one round trip
+ * and one commit (its own transaction) whatever its size: ids are drawn from the sequence
+ * and given to the messages in ascending order as listed, then both tables take their rows
+ * from arrays. (Five round trips in a transaction, each a wake-up of the server process,
+ * took most of a batch's time on a busy machine.) Both inserts see one snapshot and the
+ * recipients' foreign key is checked at the statement's end, after the messages went in.
  */
-async function insertMessages(
-  tx: TxSql,
-  messages: readonly NewMessage[],
-): Promise<StoredMessage[]> {
-  const idRows = await tx<{ id: number }[]>`
-    SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id
-      FROM generate_series(1, ${messages.length})`;
-  const ids = idRows.map((row) => row.id).sort((a, b) => a - b);
-  await tx`
-    INSERT INTO messages (id, ts, sender, sender_account, room, text)
-    SELECT * FROM unnest(${ids}::bigint[], ${messages.map((m) => m.ts)}::bigint[],
-                         ${messages.map((m) => m.sender)}::text[],
-                         ${messages.map((m) => m.senderAccountId)}::bigint[],
-                         ${messages.map((m) => m.room)}::text[],
-                         ${messages.map((m) => m.text)}::text[])`;
-  const recipientIds: number[] = [];
+async function insertMessages(sql: Sql, messages: readonly NewMessage[]): Promise<StoredMessage[]> {
+  const positions: number[] = [];
   const nicks: string[] = [];
   const accounts: (number | null)[] = [];
   const seenAt: (number | null)[] = [];
   messages.forEach((message, index) => {
     for (const recipient of message.recipients) {
-      recipientIds.push(ids[index]!);
+      positions.push(index + 1);
       nicks.push(recipient.nick);
       accounts.push(recipient.accountId);
       // A live recipient saw it as it arrived: delivered and read at once.
       seenAt.push(recipient.delivery === 'live' ? message.ts : null);
     }
   });
-  if (recipientIds.length > 0)
-    await tx`
+  const rows = await sql<{ id: number }[]>`
+    WITH drawn AS (
+      SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id
+        FROM generate_series(1, ${messages.length})
+    ), ids AS (
+      SELECT id, row_number() OVER (ORDER BY id) AS n FROM drawn
+    ), inserted AS (
+      INSERT INTO messages (id, ts, sender, sender_account, room, text)
+      SELECT ids.id, m.ts, m.sender, m.account, m.room, m.text
+        FROM unnest(${messages.map((m) => m.ts)}::bigint[],
+                    ${messages.map((m) => m.sender)}::text[],
+                    ${messages.map((m) => m.senderAccountId)}::bigint[],
+                    ${messages.map((m) => m.room)}::text[],
+                    ${messages.map((m) => m.text)}::text[])
+               WITH ORDINALITY AS m(ts, sender, account, room, text, n)
+        JOIN ids USING (n)
+    ), recipients AS (
       INSERT INTO message_recipients
              (message_id, recipient, recipient_account, delivered_at, read_at)
-      SELECT id, nick, account, at, at
-        FROM unnest(${recipientIds}::bigint[], ${nicks}::text[], ${accounts}::bigint[],
-                    ${seenAt}::bigint[]) AS r(id, nick, account, at)
-      ON CONFLICT DO NOTHING`;
-  return messages.map((message, index) => ({ ...message, id: ids[index]! }));
+      SELECT ids.id, r.nick, r.account, r.at, r.at
+        FROM unnest(${positions}::bigint[], ${nicks}::text[], ${accounts}::bigint[],
+                    ${seenAt}::bigint[]) AS r(n, nick, account, at)
+        JOIN ids USING (n)
+      ON CONFLICT DO NOTHING
+    )
+    SELECT id FROM ids ORDER BY n`;
+  return messages.map((message, index) => ({ ...message, id: rows[index]!.id }));
 }
