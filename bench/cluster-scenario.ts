@@ -133,12 +133,10 @@ interface Load {
   readonly failed: number;
   /** Why the first one failed, to say in the table. */
   readonly firstFailure: string | undefined;
-  /** Server CPU (every node, µs) from the first send until the last delivery. */
-  readonly serverCpuMicros: number;
-}
-
-function totalCpu(running: Running): number {
-  return running.cpuMicros().reduce((sum, micros) => sum + micros, 0);
+  /** Server CPU (µs, each node) from the first send until the last delivery. */
+  readonly serverCpuMicros: readonly number[];
+  /** The same for this process, whose clients send and receive. */
+  readonly clientCpuMicros: number;
 }
 
 /** Counts refused requests instead of letting one end the whole benchmark run. */
@@ -204,7 +202,8 @@ async function fanout(running: Running, members: number, perSender: number): Pro
   const senders = [clients[0]!, clients[1]!];
   const expected = senders.length * perSender * (members - 1);
   const failures = failureCounter();
-  const cpuBefore = totalCpu(running);
+  const cpuBefore = running.cpuMicros();
+  const clientBefore = process.cpuUsage();
   const started = performance.now();
   for (let i = 0; i < perSender; i++) {
     for (const sender of senders)
@@ -213,7 +212,8 @@ async function fanout(running: Running, members: number, perSender: number): Pro
   }
   await settle(counts, expected);
   const seconds = (performance.now() - started) / 1000;
-  const cpuAfter = totalCpu(running);
+  const cpuAfter = running.cpuMicros();
+  const clientCpu = process.cpuUsage(clientBefore);
   for (const client of clients) client.destroy();
   return {
     latency,
@@ -222,7 +222,8 @@ async function fanout(running: Running, members: number, perSender: number): Pro
     seconds,
     failed: failures.failed,
     firstFailure: failures.first,
-    serverCpuMicros: cpuAfter - cpuBefore,
+    serverCpuMicros: cpuAfter.map((micros, node) => micros - cpuBefore[node]!),
+    clientCpuMicros: clientCpu.user + clientCpu.system,
   };
 }
 
@@ -244,7 +245,8 @@ async function privateMessages(running: Running, pairs: number, perPair: number)
   }
   const expected = pairs * perPair;
   const failures = failureCounter();
-  const cpuBefore = totalCpu(running);
+  const cpuBefore = running.cpuMicros();
+  const clientBefore = process.cpuUsage();
   const started = performance.now();
   for (let i = 0; i < perPair; i++) {
     senders.forEach((sender, index) => {
@@ -254,7 +256,8 @@ async function privateMessages(running: Running, pairs: number, perPair: number)
   }
   await settle(counts, expected);
   const seconds = (performance.now() - started) / 1000;
-  const cpuAfter = totalCpu(running);
+  const cpuAfter = running.cpuMicros();
+  const clientCpu = process.cpuUsage(clientBefore);
   for (const client of [...senders, ...receivers]) client.destroy();
   return {
     latency,
@@ -263,11 +266,18 @@ async function privateMessages(running: Running, pairs: number, perPair: number)
     seconds,
     failed: failures.failed,
     firstFailure: failures.first,
-    serverCpuMicros: cpuAfter - cpuBefore,
+    serverCpuMicros: cpuAfter.map((micros, node) => micros - cpuBefore[node]!),
+    clientCpuMicros: clientCpu.user + clientCpu.system,
   };
 }
 
 function rows(label: string, load: Load): Row[] {
+  const perDelivery = (micros: number) => formatMicros(micros / Math.max(1, load.deliveries));
+  const server = load.serverCpuMicros.reduce((sum, micros) => sum + micros, 0);
+  const nodes =
+    load.serverCpuMicros.length > 1
+      ? ` (${load.serverCpuMicros.map(perDelivery).join(' + ')})`
+      : '';
   return [
     {
       metric: `${label}: deliveries/s`,
@@ -282,8 +292,8 @@ function rows(label: string, load: Load): Row[] {
     {
       // Less at the mercy of other work on the machine than the latencies: what the
       // server processes (every node together) spent per delivery.
-      metric: `${label}: server CPU per delivery`,
-      value: formatMicros(load.serverCpuMicros / Math.max(1, load.deliveries)),
+      metric: `${label}: CPU per delivery, servers / clients`,
+      value: `${perDelivery(server)}${nodes} / ${perDelivery(load.clientCpuMicros)}`,
     },
   ];
 }

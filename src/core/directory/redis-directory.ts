@@ -37,6 +37,8 @@ const FENCE_MARGIN_MS = 1_000;
 /** Departures older than this are forgotten (`presence.recentSeconds` is at most a day). */
 const DEPARTED_KEEP_MS = 24 * 3_600_000;
 const DEPARTED_MAX = 10_000;
+/** Most lookups one `findMany` call carries. */
+const MAX_FINDS_PER_CALL = 256;
 
 /** Drops one session's entry and its indexes, where they still point at it. */
 const LUA_COMMON = `
@@ -112,11 +114,17 @@ const LUA_RELEASE = `${LUA_COMMON}
 return drop(ARGV[2])
 `;
 
-/** ARGV: prefix, index ('n' or 'a' or 's'), key. */
-const LUA_FIND = `${LUA_COMMON}
-local index, key = ARGV[2], ARGV[3]
-if index == 's' then return live(key) end
-return live(redis.call('HGET', P .. 'dir:' .. index, key))
+/** ARGV: prefix, then (index, key) pairs. The live entry for each pair, or nil. */
+const LUA_FIND_MANY = `${LUA_COMMON}
+local out = {}
+for i = 2, #ARGV, 2 do
+  local index, key = ARGV[i], ARGV[i + 1]
+  local found
+  if index == 's' then found = live(key)
+  else found = live(redis.call('HGET', P .. 'dir:' .. index, key)) end
+  out[#out + 1] = found or false
+end
+return out
 `;
 
 /** ARGV: prefix. Every live entry. */
@@ -189,6 +197,13 @@ end
 return 1
 `;
 
+interface PendingFind {
+  readonly index: 'n' | 'a' | 's';
+  readonly key: string;
+  readonly resolve: (entry: DirectoryEntry | undefined) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 export interface RedisDirectoryOptions {
   /** Key prefix shared by the cluster (the bus's). */
   readonly prefix: string;
@@ -211,7 +226,7 @@ type ScriptName =
   | 'claim'
   | 'rename'
   | 'release'
-  | 'find'
+  | 'findMany'
   | 'list'
   | 'forget'
   | 'acquire'
@@ -223,7 +238,7 @@ const SCRIPTS: Record<ScriptName, string> = {
   claim: LUA_CLAIM,
   rename: LUA_RENAME,
   release: LUA_RELEASE,
-  find: LUA_FIND,
+  findMany: LUA_FIND_MANY,
   list: LUA_LIST,
   forget: LUA_FORGET,
   acquire: LUA_ACQUIRE,
@@ -252,6 +267,8 @@ export class RedisDirectory implements SessionDirectory {
   private timer: TimerHandle | null = null;
   private stopped = false;
   private renewing = false;
+  /** Lookups of this turn, sent together at its end (see `findBy`). */
+  private finds: PendingFind[] = [];
 
   private constructor(
     private readonly redis: Redis,
@@ -369,9 +386,35 @@ export class RedisDirectory implements SessionDirectory {
     await this.call('resign', this.nodeId, this.token).catch(() => undefined);
   }
 
-  private async findBy(index: 'n' | 'a' | 's', key: string): Promise<DirectoryEntry | undefined> {
-    const row = (await this.call('find', index, key)) as string | null;
-    return row ? (JSON.parse(row) as DirectoryEntry) : undefined;
+  /**
+   * Lookups are batched: those made in one turn of the event loop (every private message
+   * to another node's user makes one) go as one script call at the turn's end, one round
+   * trip and one socket write however many, rather than a command apiece.
+   */
+  private findBy(index: 'n' | 'a' | 's', key: string): Promise<DirectoryEntry | undefined> {
+    return new Promise((resolve, reject) => {
+      const waiting = this.finds.push({ index, key, resolve, reject });
+      if (waiting === 1) setImmediate(() => this.sendFinds());
+      // A script call holds Redis while it runs: a batch stays short.
+      else if (waiting >= MAX_FINDS_PER_CALL) this.sendFinds();
+    });
+  }
+
+  private sendFinds(): void {
+    const batch = this.finds;
+    if (batch.length === 0) return;
+    this.finds = [];
+    this.call('findMany', ...batch.flatMap((find) => [find.index, find.key])).then(
+      (rows) => {
+        batch.forEach((find, i) => {
+          const row = (rows as (string | null)[])[i];
+          find.resolve(row ? (JSON.parse(row) as DirectoryEntry) : undefined);
+        });
+      },
+      (error: unknown) => {
+        for (const find of batch) find.reject(error);
+      },
+    );
   }
 
   private async acquire(): Promise<boolean> {
