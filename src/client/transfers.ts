@@ -1,35 +1,37 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 export { formatBytes } from './bytes.js';
-import type { ServerEvent } from '../protocol/events.js';
-import { ChatClient, ConnectionClosedError, RequestError } from './client.js';
+import { ConnectionClosedError, RequestError, type ChatClient } from './client.js';
 import { claimDownloadPath, defaultDownloadsDir, type ClaimedPath } from './downloads.js';
 import type { FileEntry } from '../protocol/files.js';
+import {
+  ChecksumError,
+  TransferFlow,
+  type ByteSink,
+  type ByteSource,
+  type DownloadState,
+  type Sha256,
+  type TransferOptions,
+  type TransferPlatform,
+  type UploadResult,
+} from './transfer-flow.js';
 
 /**
- * File transfer for every client surface (line mode, full screen, tests, benchmarks):
- * streams from and to disk in chunks under the server's flow control, so memory stays
- * flat whatever the file size, and reports progress for bars and progress lines.
+ * File transfer for the Node surfaces (line mode, full screen, tests, benchmarks): the
+ * protocol flow of transfer-flow.ts (which a browser can use too) over files on disk. Reads
+ * and writes stream in chunks under the server's flow control, so memory stays flat
+ * whatever the file size; a download appears under its final name only once its SHA-256
+ * matches.
  */
-export interface TransferProgress {
-  readonly transfer: string;
-  readonly direction: 'upload' | 'download';
-  readonly name: string;
-  /** Bytes done, including any resumed offset. */
-  readonly bytes: number;
-  readonly total: number;
-  /** Average speed of this run, bytes per second. */
-  readonly bytesPerSecond: number;
-  readonly elapsedMs: number;
-}
-
-export interface TransferOptions {
-  readonly onProgress?: (progress: TransferProgress) => void;
-  /** Aborting cancels the transfer on the server and removes partial files. */
-  readonly signal?: AbortSignal;
-}
+export {
+  ChecksumError,
+  UploadInterruptedError,
+  type TransferOptions,
+  type TransferProgress,
+  type UploadResult,
+} from './transfer-flow.js';
 
 export interface UploadOptions extends TransferOptions {
   /** The name others see (default: the file's own name). */
@@ -61,22 +63,6 @@ export interface PartialDownload {
   readonly bytes: number;
 }
 
-/**
- * An upload cut by a lost connection. After the session is resumed (`ChatClient.resume`),
- * `resumeUpload(transfer, file)` continues it from where the server got to; if the
- * session ended instead, the server has already deleted the partial file.
- */
-export class UploadInterruptedError extends ConnectionClosedError {
-  constructor(
-    message: string,
-    readonly transfer: string,
-    readonly file: string,
-  ) {
-    super(message);
-    this.name = 'UploadInterruptedError';
-  }
-}
-
 export class DownloadInterruptedError extends ConnectionClosedError {
   constructor(
     message: string,
@@ -85,15 +71,6 @@ export class DownloadInterruptedError extends ConnectionClosedError {
     super(message);
     this.name = 'DownloadInterruptedError';
   }
-}
-
-export interface UploadResult {
-  readonly file: string;
-  readonly name: string;
-  readonly size: number;
-  readonly sha256: string;
-  readonly elapsedMs: number;
-  readonly bytesPerSecond: number;
 }
 
 export interface DownloadResult extends UploadResult {
@@ -110,41 +87,21 @@ export interface FileListing {
   readonly shared: readonly FileEntry[];
 }
 
-/** The file on disk does not match what was announced (changed, or damaged in transit). */
-export class ChecksumError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ChecksumError';
-  }
-}
-
-interface UploadOffer extends Record<string, unknown> {
-  transfer: string;
-  file: string;
-  name: string;
-  size: number;
-  offset: number;
-  chunkBytes: number;
-  window: number;
-}
-
-interface DownloadOffer extends Record<string, unknown> {
-  transfer: string;
-  file: string;
-  name: string;
-  size: number;
-  sha256: string;
-  from: string;
-  offset: number;
-  chunkBytes: number;
-}
-
-type TransferEvent = Extract<ServerEvent, { ev: 'filedata' } | { ev: 'fileabort' }>;
-
 const DEFAULT_WINDOW = 8;
 
+/** Hashing and base64 with Node's own crypto and Buffer (no copies of the bytes). */
+export const nodeTransferPlatform: TransferPlatform = {
+  sha256: () => nodeSha256(createHash('sha256')),
+  toBase64: (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64'),
+  fromBase64: (text) => Buffer.from(text, 'base64'),
+};
+
+function nodeSha256(hash: Hash): Sha256 {
+  return { update: (bytes) => hash.update(bytes), hex: () => hash.digest('hex') };
+}
+
 /** Feeds a file into `hash` as a stream; returns its size. */
-async function hashInto(hash: Hash, file: string): Promise<number> {
+async function hashInto(hash: Sha256, file: string): Promise<number> {
   let size = 0;
   for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) {
     hash.update(chunk as Buffer);
@@ -155,33 +112,31 @@ async function hashInto(hash: Hash, file: string): Promise<number> {
 
 /** Size and SHA-256 of a file, read as a stream. */
 export async function hashFile(file: string): Promise<{ size: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 256 * 1024 })) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { size, sha256: hash.digest('hex') };
+  const hash = nodeTransferPlatform.sha256();
+  const size = await hashInto(hash, file);
+  return { size, sha256: hash.hex() };
 }
 
 export class FileTransfers {
   readonly downloadsDir: string;
+  private readonly flow: TransferFlow;
 
   constructor(
     private readonly client: ChatClient,
     options: { downloadsDir?: string } = {},
   ) {
     this.downloadsDir = options.downloadsDir ?? defaultDownloadsDir();
+    this.flow = new TransferFlow(client, nodeTransferPlatform);
   }
 
   /** `/send NAME PATH`: the file waits on the server for `to`. */
   send(to: string, file: string, options: UploadOptions = {}): Promise<UploadResult> {
-    return this.uploadFile('send', { to }, file, options);
+    return this.uploadFile('send', to, file, options);
   }
 
   /** `/upload PATH`: shares the file with everyone. */
   upload(file: string, options: UploadOptions = {}): Promise<UploadResult> {
-    return this.uploadFile('upload', {}, file, options);
+    return this.uploadFile('upload', undefined, file, options);
   }
 
   /**
@@ -194,8 +149,8 @@ export class FileTransfers {
     options: TransferOptions = {},
   ): Promise<UploadResult> {
     const facts = await hashFile(file);
-    const offer = await this.client.request<UploadOffer>('fileresume', { transfer });
-    return this.pushBytes(offer, file, facts.sha256, options);
+    const offer = await this.flow.resumeOffer(transfer);
+    return this.sendFrom(file, (source) => this.flow.send(offer, source, facts.sha256, options));
   }
 
   /** `/get NAME FILE`: downloads a file sent to you into the downloads folder. */
@@ -231,11 +186,9 @@ export class FileTransfers {
     return this.client.request('unshare', { file });
   }
 
-  // ---- uploads -----------------------------------------------------------------------
-
   private async uploadFile(
     cmd: 'send' | 'upload',
-    extra: { to?: string },
+    to: string | undefined,
     file: string,
     options: UploadOptions,
   ): Promise<UploadResult> {
@@ -251,94 +204,36 @@ export class FileTransfers {
         { max, size: info.size },
       );
     const facts = await hashFile(file);
-    const offer = await this.client.request<UploadOffer>(cmd, {
-      ...extra,
+    const offer = await this.flow.offer(cmd, {
+      ...(to !== undefined && { to }),
       name: options.name ?? path.basename(file),
       size: facts.size,
       sha256: facts.sha256,
     });
-    return this.pushBytes(offer, file, facts.sha256, options);
+    return this.sendFrom(file, (source) => this.flow.send(offer, source, facts.sha256, options));
   }
 
-  /**
-   * Sends the file from the server's offset in chunks, keeping at most `window` chunk
-   * requests unanswered: each answer means the server wrote that chunk, so neither side
-   * buffers more than a window, and other requests (chat) slot in between chunks.
-   */
-  private async pushBytes(
-    offer: UploadOffer,
-    file: string,
-    sha256: string,
-    options: TransferOptions,
-  ): Promise<UploadResult> {
-    const { transfer, size, chunkBytes } = offer;
-    const window = Math.max(1, offer.window);
-    const started = Date.now();
-    const progress = this.progressReporter(
-      'upload',
-      offer.name,
-      transfer,
-      size,
-      offer.offset,
-      options,
-    );
+  /** Opens `file` as an upload's byte source for as long as `use` runs. */
+  private async sendFrom<T>(file: string, use: (source: ByteSource) => Promise<T>): Promise<T> {
     const handle = await open(file, 'r');
-    const inFlight: Promise<unknown>[] = [];
     try {
-      let offset = offer.offset;
-      while (offset < size) {
-        throwIfAborted(options.signal);
-        const length = Math.min(chunkBytes, size - offset);
-        const buffer = Buffer.allocUnsafe(length);
-        const { bytesRead } = await handle.read(buffer, 0, length, offset);
-        if (bytesRead !== length) throw new ChecksumError(`${file} changed while being sent`);
-        const chunk = this.client
-          .request<{ received: number }>('filechunk', {
-            transfer,
-            offset,
-            data: buffer.toString('base64'),
-          })
-          .then((reply) => progress(reply.received));
-        // Errors surface where the chunk is awaited; this only stops "unhandled" noise.
-        chunk.catch(() => undefined);
-        inFlight.push(chunk);
-        offset += length;
-        if (inFlight.length >= window) await inFlight.shift();
-      }
-      await Promise.all(inFlight);
-      throwIfAborted(options.signal);
-      const done = await this.client.request<{ file: string; name: string; sha256: string }>(
-        'filedone',
-        { transfer },
-      );
-      const elapsedMs = Date.now() - started;
-      return {
-        file: done.file,
-        name: done.name,
-        size,
-        sha256,
-        elapsedMs,
-        bytesPerSecond: speed(size - offer.offset, elapsedMs),
-      };
-    } catch (error) {
-      await Promise.allSettled(inFlight);
-      // The server keeps the upload while the session waits to be resumed.
-      if (error instanceof ConnectionClosedError)
-        throw new UploadInterruptedError(error.message, transfer, file);
-      await this.cancelQuietly(transfer, error);
-      throw error;
+      return await use({
+        label: file,
+        read: async (offset, length) => {
+          const buffer = Buffer.allocUnsafe(length);
+          const { bytesRead } = await handle.read(buffer, 0, length, offset);
+          return buffer.subarray(0, bytesRead);
+        },
+      });
     } finally {
       await handle.close();
     }
   }
 
-  // ---- downloads ---------------------------------------------------------------------
-
   /**
-   * Asks for a file, then writes the chunks the server pushes, one at a time, granting
-   * more credit as chunks reach the disk. The file appears under its final name only
-   * once its SHA-256 matches. Otherwise nothing is left behind, except after a lost
-   * connection with `keepPartial`, which leaves what arrived for `resumeDownload`.
+   * Downloads into `NAME.part` beside a claimed final name, renamed once the SHA-256
+   * matches. Otherwise nothing is left behind, except after a lost connection with
+   * `keepPartial`, which leaves what arrived for `resumeDownload`.
    */
   private async downloadFile(
     cmd: 'get' | 'download',
@@ -346,118 +241,50 @@ export class FileTransfers {
     options: DownloadOptions,
     resume?: PartialDownload,
   ): Promise<DownloadResult> {
-    const window = options.window ?? DEFAULT_WINDOW;
-    // Chunks may arrive in the same read as the reply: hold them until we know our id.
-    const early: TransferEvent[] = [];
-    let deliver: ((event: TransferEvent) => void) | undefined;
-    let fail: ((error: Error) => void) | undefined;
-    const onEvent = (event: ServerEvent) => {
-      if (event.ev !== 'filedata' && event.ev !== 'fileabort') return;
-      if (deliver) deliver(event);
-      else early.push(event);
-    };
-    const onClose = () =>
-      fail?.(new ConnectionClosedError('The connection closed during the download'));
-    const onAbort = () => fail?.(new Error('Download cancelled'));
-    this.client.on('event', onEvent);
-    this.client.on('close', onClose);
-    options.signal?.addEventListener('abort', onAbort);
-    let offer: DownloadOffer | undefined;
     let claimed: ClaimedPath | undefined = resume && { final: resume.final, part: resume.part };
-    let received = 0;
-    const hash = createHash('sha256');
+    const state: DownloadState = { offer: undefined, received: 0 };
+    let saved: string | undefined;
     try {
+      let resumeFrom: { bytes: number; hash: Sha256 } | undefined;
       if (resume) {
         // What is on disk is the truth: hash it again and continue from its end.
-        const kept = await hashInto(hash, resume.part);
-        received = kept;
+        const hash = nodeTransferPlatform.sha256();
+        resumeFrom = { bytes: await hashInto(hash, resume.part), hash };
       }
-      offer = await this.client.request<DownloadOffer>(cmd, {
-        ...args,
-        window,
-        ...(received > 0 && { offset: received }),
+      const result = await this.flow.receive(cmd, args, {
+        ...options,
+        window: options.window ?? DEFAULT_WINDOW,
+        state,
+        ...(resumeFrom && { resumeFrom }),
+        check: (offer) => {
+          if (resume && (offer.sha256 !== resume.sha256 || offer.size !== resume.size))
+            throw new ChecksumError(
+              `${resume.name} changed on the server; start the download again`,
+            );
+        },
+        open: async (offer) => {
+          claimed ??= await claimDownloadPath(this.downloadsDir, offer.name);
+          const target = claimed;
+          return fileSink(await open(target.part, resume ? 'a' : 'wx'), async () => {
+            await rename(target.part, target.final);
+            saved = target.final;
+            claimed = undefined;
+          });
+        },
       });
-      const current = offer;
-      if (resume && (current.sha256 !== resume.sha256 || current.size !== resume.size))
-        throw new ChecksumError(`${resume.name} changed on the server; start the download again`);
-      claimed ??= await claimDownloadPath(this.downloadsDir, current.name);
-      const target = claimed;
-      const out = await open(target.part, resume ? 'a' : 'wx');
-      const started = Date.now();
-      const startOffset = received;
-      const progress = this.progressReporter(
-        'download',
-        current.name,
-        current.transfer,
-        current.size,
-        startOffset,
-        options,
-      );
-      let unacknowledged = 0;
-      let writing: Promise<void> = Promise.resolve();
-      try {
-        await new Promise<void>((resolve, reject) => {
-          fail = reject;
-          if (options.signal?.aborted) reject(new Error('Download cancelled'));
-          const writeChunk = async (event: Extract<TransferEvent, { ev: 'filedata' }>) => {
-            if (event.offset !== received) throw new Error(`Chunk out of order at ${event.offset}`);
-            const bytes = Buffer.from(event.data, 'base64');
-            if (received + bytes.length > current.size)
-              throw new Error('More data than the file size');
-            await out.write(bytes);
-            hash.update(bytes);
-            received += bytes.length;
-            progress(received);
-            unacknowledged++;
-            if (received === current.size) resolve();
-            else if (unacknowledged >= Math.ceil(window / 2)) {
-              const chunks = unacknowledged;
-              unacknowledged = 0;
-              this.client
-                .request('filecredit', { transfer: current.transfer, chunks })
-                .catch((error: unknown) => reject(error as Error));
-            }
-          };
-          deliver = (event) => {
-            if (event.transfer !== current.transfer) return;
-            if (event.ev === 'fileabort') {
-              reject(new RequestError('unknown_file', event.message));
-              return;
-            }
-            writing = writing
-              .then(() => writeChunk(event))
-              .catch((error: unknown) => reject(error as Error));
-          };
-          for (const event of early.splice(0)) deliver(event);
-          if (received === current.size) resolve();
-        });
-        await writing;
-        await out.sync();
-      } finally {
-        // Writes already queued finish before the file is closed (or kept for a resume).
-        await writing.catch(() => undefined);
-        await out.close();
-      }
-      const digest = hash.digest('hex');
-      if (digest !== current.sha256)
-        throw new ChecksumError(
-          `${current.name} arrived damaged (SHA-256 mismatch); it was removed`,
-        );
-      await rename(target.part, target.final);
-      claimed = undefined;
-      await this.client.request('filedone', { transfer: current.transfer });
-      const elapsedMs = Date.now() - started;
+      const { offer } = result;
       return {
-        file: current.file,
-        name: current.name,
-        from: current.from,
-        path: target.final,
-        size: current.size,
-        sha256: digest,
-        elapsedMs,
-        bytesPerSecond: speed(current.size - startOffset, elapsedMs),
+        file: offer.file,
+        name: offer.name,
+        from: offer.from,
+        path: saved!,
+        size: offer.size,
+        sha256: result.sha256,
+        elapsedMs: result.elapsedMs,
+        bytesPerSecond: result.bytesPerSecond,
       };
     } catch (error) {
+      const { offer, received } = state;
       if (options.keepPartial && error instanceof ConnectionClosedError && claimed) {
         const partial: PartialDownload | undefined = offer
           ? {
@@ -478,62 +305,22 @@ export class FileTransfers {
         await rm(claimed.part, { force: true });
         await rm(claimed.final, { force: true });
       }
-      if (offer) await this.cancelQuietly(offer.transfer, error);
       throw error;
-    } finally {
-      this.client.off('event', onEvent);
-      this.client.off('close', onClose);
-      options.signal?.removeEventListener('abort', onAbort);
     }
   }
-
-  // ---- helpers -----------------------------------------------------------------------
-
-  private progressReporter(
-    direction: 'upload' | 'download',
-    name: string,
-    transfer: string,
-    total: number,
-    startOffset: number,
-    options: TransferOptions,
-  ): (bytes: number) => void {
-    const started = Date.now();
-    const report = options.onProgress;
-    if (!report) return () => undefined;
-    report({
-      transfer,
-      direction,
-      name,
-      bytes: startOffset,
-      total,
-      bytesPerSecond: 0,
-      elapsedMs: 0,
-    });
-    return (bytes) => {
-      const elapsedMs = Date.now() - started;
-      report({
-        transfer,
-        direction,
-        name,
-        bytes,
-        total,
-        bytesPerSecond: speed(bytes - startOffset, elapsedMs),
-        elapsedMs,
-      });
-    };
-  }
-
-  /** Tells the server to drop a failed transfer, unless the failure was the server's. */
-  private async cancelQuietly(transfer: string, cause: unknown): Promise<void> {
-    if (this.client.isClosed || cause instanceof ConnectionClosedError) return;
-    await this.client.request('filecancel', { transfer }).catch(() => undefined);
-  }
 }
 
-function speed(bytes: number, elapsedMs: number): number {
-  return elapsedMs > 0 ? (bytes * 1000) / elapsedMs : 0;
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new Error('Transfer cancelled');
+/** A file being written, as a download's sink: synced to disk before it is renamed. */
+function fileSink(handle: FileHandle, commit: () => Promise<void>): ByteSink {
+  return {
+    commit,
+    write: async (bytes) => {
+      await handle.write(bytes);
+    },
+    finish: async () => {
+      await handle.sync();
+      await handle.close();
+    },
+    close: () => handle.close(),
+  };
 }

@@ -1,4 +1,6 @@
 import { hashBlob, receiveVerified } from './file-hash.js';
+import { TransferFlow } from '../../src/client/transfer-flow.js';
+import { webTransferPlatform } from './transfer-platform.js';
 import type { ProtocolClient } from './ws-client.js';
 
 /** What the UI shows of a transfer in progress. */
@@ -8,17 +10,6 @@ export interface WebTransfer {
   readonly name: string;
   readonly size: number;
   done: number;
-}
-
-interface StartReply {
-  readonly transfer: string;
-  readonly file: string;
-  readonly name: string;
-  readonly size: number;
-  readonly offset: number;
-  readonly chunkBytes: number;
-  readonly window?: number;
-  readonly sha256?: string;
 }
 
 interface LinkReply {
@@ -57,10 +48,9 @@ export async function uploadFile(
 ): Promise<{ name: string; size: number; sha256: string }> {
   const digest = await hashBlob(file);
   const args = { name: file.name, size: file.size, sha256: digest };
-  const start = await client.request<StartReply>(
-    to === undefined ? 'upload' : 'send',
-    to === undefined ? args : { ...args, to },
-  );
+  // The offer is the shared transfer flow's; the bytes go over HTTP, not as chunk frames.
+  const flow = new TransferFlow(client, webTransferPlatform);
+  const start = await flow.offer(to === undefined ? 'upload' : 'send', { ...args, to });
   const transfer: WebTransfer = {
     id: start.transfer,
     direction: 'up',
@@ -93,7 +83,7 @@ export async function uploadFile(
       throw new Error(`Only ${String(answer.received)} of ${file.size} bytes arrived`);
     return { name: String(answer.name), size: Number(answer.size), sha256: answer.sha256 };
   } catch (error) {
-    await client.request('filecancel', { transfer: start.transfer }).catch(() => undefined);
+    await flow.cancelQuietly(start.transfer, error);
     throw error;
   }
 }
