@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Role } from '../store/store.js';
 import { NO_BLOCKS, type BlockList } from './blocking/block-registry.js';
 import type { ClosingCode } from '../protocol/closing.js';
@@ -54,6 +55,11 @@ export interface AccountRef {
  * A user's presence on the server. It outlives a connection (a dropped connection leaves
  * the session waiting to be resumed), so it holds a link, not a socket.
  */
+/** A key no other session has had or will have (122 random bits). */
+export function newGuestKey(): string {
+  return `g-${randomUUID()}`;
+}
+
 export class Session {
   readonly id: string;
   nick: string;
@@ -83,6 +89,8 @@ export class Session {
   private replayed: { mids: Set<number>; until: number } | null = null;
   /** The sender's messages release their effects in the order they were sent. */
   readonly sendOrder = new SenderOrder();
+  /** See `guestKey`; null until a guest's first needs it (accounts never do). */
+  private guestKeyValue: string | null;
 
   constructor(init: {
     id: string;
@@ -91,6 +99,8 @@ export class Session {
     account: AccountRef | null;
     now: number;
     link: Link;
+    /** The guest key, when it was made before the session (a login claims with it). */
+    guestKey?: string;
   }) {
     this.id = init.id;
     this.nick = init.nick;
@@ -99,6 +109,16 @@ export class Session {
     this.connectedAt = init.now;
     this.lastInputAt = init.now;
     this.link = init.link;
+    this.guestKeyValue = init.guestKey ?? null;
+  }
+
+  /**
+   * What this session owns as a guest (its files) is stored under this key: random, this
+   * session's alone, never sent to a client. Not the session id, so stored rows name no
+   * session (issue 13), and no later session, on any node, can match them.
+   */
+  get guestKey(): string {
+    return (this.guestKeyValue ??= newGuestKey());
   }
 
   get isAdmin(): boolean {

@@ -262,11 +262,11 @@ export interface FileRow {
   state: FileState;
   sender: string;
   sender_account: number | null;
-  sender_session: string | null;
+  sender_guest: string | null;
   sender_address: string | null;
   recipient: string | null;
   recipient_account: number | null;
-  recipient_session: string | null;
+  recipient_guest: string | null;
   created_at: number;
   node: string;
   recipient_node: string | null;
@@ -280,17 +280,17 @@ export interface TombstoneRow {
   at: number;
 }
 
-function party(account: number | null, session: string | null): FileParty | undefined {
+function party(account: number | null, guest: string | null): FileParty | undefined {
   if (account !== null) return { kind: 'account', accountId: account };
-  if (session !== null) return { kind: 'guest', sessionId: session };
+  if (guest !== null) return { kind: 'guest', guest };
   return undefined;
 }
 
-/** A guest sender who left owns nothing any more: a sentinel no session id can match. */
-const DETACHED: FileParty = { kind: 'guest', sessionId: '' };
+/** A guest sender who left owns nothing any more: a sentinel no guest key can match. */
+const DETACHED: FileParty = { kind: 'guest', guest: '' };
 
 export function toFile(row: FileRow): StoredFile {
-  const recipientParty = party(row.recipient_account, row.recipient_session);
+  const recipientParty = party(row.recipient_account, row.recipient_guest);
   return {
     id: row.id,
     storageName: row.storage_name,
@@ -299,7 +299,7 @@ export function toFile(row: FileRow): StoredFile {
     sha256: row.sha256,
     state: row.state,
     sender: row.sender,
-    senderParty: party(row.sender_account, row.sender_session) ?? DETACHED,
+    senderParty: party(row.sender_account, row.sender_guest) ?? DETACHED,
     senderAddress: row.sender_address,
     recipient:
       row.recipient === null || !recipientParty

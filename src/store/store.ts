@@ -255,12 +255,14 @@ export interface AccountStore {
 }
 
 /**
- * Who a file belongs to or is for: an account, or a guest's session (guests' files live
- * only as long as that session).
+ * Who a file belongs to or is for: an account, or a guest while its session lasts (guests'
+ * files live only as long as that session). A guest is known by its guest key
+ * (`Session.guestKey`): random, made for that session alone, never shown on the wire and
+ * never its session id, so rows hold nothing a client or a later session could name.
  */
 export type FileParty =
   | { readonly kind: 'account'; readonly accountId: number }
-  | { readonly kind: 'guest'; readonly sessionId: string };
+  | { readonly kind: 'guest'; readonly guest: string };
 
 /** `uploading`: bytes still arriving (never listed); `ready`: stored and verified. */
 export type FileState = 'uploading' | 'ready';
@@ -336,10 +338,11 @@ export interface FileStore {
   /** Notes left for an account, removed as they are returned. */
   takeTombstones(accountId: number): Promise<FileTombstone[]>;
   /**
-   * A guest session ended: removes files waiting for it (returned, so their bytes can be
-   * deleted) and detaches it from the files it sent, which stay for their recipients.
+   * A guest session ended: removes files waiting for its guest key (returned, so their
+   * bytes can be deleted) and detaches it from the files it sent, which stay for their
+   * recipients.
    */
-  forgetGuest(sessionId: string): Promise<StoredFile[]>;
+  forgetGuest(guest: string): Promise<StoredFile[]>;
   /**
    * At start-up of `node`: its sessions did not survive the restart, so removes its
    * unfinished uploads and the files waiting for its guests (returned), and detaches its

@@ -384,7 +384,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         size: 1234,
         sha256: 'ab'.repeat(32),
         sender: 'alice',
-        senderParty: { kind: 'guest', sessionId: 's-alice' },
+        senderParty: { kind: 'guest', guest: 'g-alice' },
         senderAddress: '192.0.2.7',
         recipient: null,
         createdAt: 1000,
@@ -397,7 +397,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         const alice = await store.accounts.create(account('Alice'));
         await store.files.create(file({ size: 100 }));
         await store.files.create(
-          file({ size: 20, senderParty: { kind: 'guest', sessionId: 's-other' } }),
+          file({ size: 20, senderParty: { kind: 'guest', guest: 'g-other' } }),
         );
         await store.files.create(file({ size: 5, senderAddress: '2001:db8:1:2::/64' }));
         // An account's upload counts against the account, never the address.
@@ -411,7 +411,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         expect(await store.files.guestBytesFrom('192.0.2.7')).toBe(120);
         expect(await store.files.guestBytesFrom('2001:db8:1:2::/64')).toBe(5);
         expect(await store.files.guestBytesFrom('198.51.100.1')).toBe(0);
-        await store.files.forgetGuest('s-alice');
+        await store.files.forgetGuest('g-alice');
         expect(await store.files.guestBytesFrom('192.0.2.7')).toBe(120);
       });
 
@@ -423,7 +423,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         const shared = await store.files.create(file({ name: 'shared.txt' }));
         expect(toBob.state).toBe('uploading');
         expect(await store.files.waitingFor({ kind: 'account', accountId: bob.id })).toEqual([]);
-        expect(await store.files.usedBytes({ kind: 'guest', sessionId: 's-alice' })).toBe(2468);
+        expect(await store.files.usedBytes({ kind: 'guest', guest: 'g-alice' })).toBe(2468);
         expect(await store.files.totalBytes()).toBe(2468);
         await store.files.markReady(toBob.id);
         await store.files.markReady(shared.id);
@@ -432,7 +432,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
           (await store.files.waitingFor({ kind: 'account', accountId: bob.id })).map((f) => f.id),
         ).toEqual([toBob.id]);
         expect(
-          (await store.files.sentBy({ kind: 'guest', sessionId: 's-alice' })).map((f) => f.id),
+          (await store.files.sentBy({ kind: 'guest', guest: 'g-alice' })).map((f) => f.id),
         ).toEqual([toBob.id]);
         expect((await store.files.shared()).map((f) => f.id)).toEqual([shared.id]);
         expect((await store.files.createdBefore(1001)).length).toBe(2);
@@ -468,7 +468,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
           file({
             senderParty: { kind: 'account', accountId: alice.id },
             senderAddress: null,
-            recipient: { nick: 'Bob', party: { kind: 'guest', sessionId: 's-bob' } },
+            recipient: { nick: 'Bob', party: { kind: 'guest', guest: 'g-bob' } },
           }),
         );
         await store.files.markReady(sent.id);
@@ -484,27 +484,27 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         const forGuest = await store.files.create(
           file({
             sender: 'carol',
-            senderParty: { kind: 'guest', sessionId: 's-carol' },
-            recipient: { nick: 'alice', party: { kind: 'guest', sessionId: 's-alice' } },
+            senderParty: { kind: 'guest', guest: 'g-carol' },
+            recipient: { nick: 'alice', party: { kind: 'guest', guest: 'g-alice' } },
           }),
         );
         const fromGuest = await store.files.create(
-          file({ recipient: { nick: 'carol', party: { kind: 'guest', sessionId: 's-carol' } } }),
+          file({ recipient: { nick: 'carol', party: { kind: 'guest', guest: 'g-carol' } } }),
         );
         await store.files.markReady(forGuest.id);
         await store.files.markReady(fromGuest.id);
-        const removed = await store.files.forgetGuest('s-alice');
+        const removed = await store.files.forgetGuest('g-alice');
         expect(removed.map((f) => f.id)).toEqual([forGuest.id]);
         const kept = await store.files.get(fromGuest.id);
-        expect(kept!.senderParty).toEqual({ kind: 'guest', sessionId: '' });
+        expect(kept!.senderParty).toEqual({ kind: 'guest', guest: '' });
         expect(kept!.recipient).toEqual({
           nick: 'carol',
-          party: { kind: 'guest', sessionId: 's-carol' },
+          party: { kind: 'guest', guest: 'g-carol' },
         });
       });
 
       it("restart recovery takes only the restarting node's uploads and guests", async () => {
-        const guest = (sessionId: string) => ({ kind: 'guest', sessionId }) as const;
+        const guest = (key: string) => ({ kind: 'guest', guest: key }) as const;
         // Node A: an upload in progress, a ready file for one of its guests, a ready file
         // sent by one of its guests to an account.
         const bob = await store.accounts.create(account('Bob'));
@@ -543,7 +543,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
       });
 
       it("releasing dead nodes takes their old uploads and guests, never a live node's", async () => {
-        const guest = (sessionId: string) => ({ kind: 'guest', sessionId }) as const;
+        const guest = (key: string) => ({ kind: 'guest', guest: key }) as const;
         const bob = await store.accounts.create(account('Bob'));
         const toBob = { nick: 'Bob', party: { kind: 'account', accountId: bob.id } } as const;
         const liveOld = await store.files.create(file({ node: 'node-a', createdAt: 1000 }));

@@ -51,8 +51,8 @@ const TARGET_ONLY = new Set(['confab_schema', 'confab_migration', 'blobs', 'blob
  */
 const SOURCE_FILTER: Record<string, { where: string; transform?: (row: Row) => Row }> = {
   files: {
-    where: `state = 'ready' AND recipient_session IS NULL`,
-    transform: (row) => ({ ...row, sender_session: null }),
+    where: `state = 'ready' AND recipient_guest IS NULL`,
+    transform: (row) => ({ ...row, sender_guest: null }),
   },
 };
 

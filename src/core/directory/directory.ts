@@ -23,6 +23,11 @@ export interface DirectoryEntry {
   readonly nickKey: string;
   readonly accountId: number | null;
   readonly admin: boolean;
+  /**
+   * A guest's key (`Session.guestKey`): another node files what it sends the guest under
+   * it. Absent for an account.
+   */
+  readonly guest?: string;
 }
 
 /** Someone who left, for `/wholasthr` and `/whois` on every node. */

@@ -31,13 +31,13 @@ export function publicFileId(file: StoredFile): string {
 export function partyOf(session: Session): FileParty {
   return session.account
     ? { kind: 'account', accountId: session.account.id }
-    : { kind: 'guest', sessionId: session.id };
+    : { kind: 'guest', guest: session.guestKey };
 }
 
 export function sameParty(a: FileParty | undefined, b: FileParty): boolean {
   if (!a) return false;
   if (a.kind === 'account') return b.kind === 'account' && a.accountId === b.accountId;
-  return b.kind === 'guest' && a.sessionId === b.sessionId;
+  return b.kind === 'guest' && a.guest === b.guest;
 }
 
 export function pick(files: readonly StoredFile[], ref: string, missing: string): StoredFile {

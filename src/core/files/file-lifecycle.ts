@@ -120,7 +120,7 @@ export class FileLifecycle {
 
   /** A guest's files exist only as long as the guest: nobody could claim them later. */
   async forgetGuest(session: Session): Promise<void> {
-    for (const file of await this.ctx.core.store.files.forgetGuest(session.id)) {
+    for (const file of await this.ctx.core.store.files.forgetGuest(session.guestKey)) {
       this.downloads.abortDownloadsOf(file);
       await this.ctx.blobs.remove(file.storageName);
     }
@@ -227,7 +227,7 @@ export class FileLifecycle {
     const entry =
       party.kind === 'account'
         ? await core.directory.findAccount(party.accountId)
-        : await core.directory.findSession(party.sessionId);
+        : (await core.directory.list()).find((each) => each.guest === party.guest);
     return entry && entry.node !== core.bus.nodeId ? entry : undefined;
   }
 

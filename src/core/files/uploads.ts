@@ -5,6 +5,7 @@ import type { FileParty, StoredFile } from '../../store/store.js';
 import { ChatError } from '../errors.js';
 import { checkName } from '../names.js';
 import type { Session } from '../session.js';
+import type { DirectoryEntry } from '../directory/directory.js';
 import { refusesFilesFrom } from './blocking.js';
 import {
   chunkBytesFor,
@@ -273,7 +274,9 @@ export class Uploads {
   async sessionEnded(session: Session): Promise<void> {
     for (const upload of [...this.uploads.values()]) {
       if (upload.session === session) await this.drop(upload);
-      else if (sameParty(upload.file.recipient?.party, { kind: 'guest', sessionId: session.id })) {
+      else if (
+        sameParty(upload.file.recipient?.party, { kind: 'guest', guest: session.guestKey })
+      ) {
         await this.drop(upload);
         this.ctx.core.sendTo(upload.session, {
           ev: 'fileabort',
@@ -321,7 +324,7 @@ export class Uploads {
       const party: FileParty =
         remote.accountId !== null
           ? { kind: 'account', accountId: remote.accountId }
-          : { kind: 'guest', sessionId: remote.session };
+          : { kind: 'guest', guest: remoteGuestKey(remote) };
       return { nick: remote.nick, party, node: remote.node };
     }
     const account = await core.store.accounts.findByKey(checked.key);
@@ -357,4 +360,15 @@ export class Uploads {
       'The server could not store the file; the transfer was cancelled',
     );
   }
+}
+
+/**
+ * The key a guest on another node files under (its directory entry carries it). An entry
+ * without one (a node that does not publish it) cannot be sent files: refused rather than
+ * filed under something that would never match the guest.
+ */
+function remoteGuestKey(remote: DirectoryEntry): string {
+  if (remote.guest === undefined)
+    throw new ChatError('file_refused', `${remote.nick} cannot take files now`);
+  return remote.guest;
 }

@@ -6,7 +6,7 @@ import type { SessionTable } from '../directory/session-table.js';
 import { ChatError } from '../errors.js';
 import type { LeaveReason } from '../events.js';
 import { prepareLoginBacklog } from '../rooms/login-backlog.js';
-import { Session, type AccountRef, type Link } from '../session.js';
+import { newGuestKey, Session, type AccountRef, type Link } from '../session.js';
 
 /**
  * A feature that follows sessions (files, …). Called synchronously after the core's own
@@ -25,6 +25,7 @@ interface Identity {
   readonly nick: string;
   readonly nickKey: string;
   readonly account: AccountRef | null;
+  readonly guestKey: string;
 }
 
 /**
@@ -72,8 +73,9 @@ export class SessionLifecycle {
     this.checkLoginAllowed(nickKey, attempt);
     this.makeRoom(link.outlet.address);
     const id = core.ids.session();
+    const guestKey = newGuestKey();
     const holder = await core.directory.claim(
-      this.entryOf({ id, nick, nickKey, account }),
+      this.entryOf({ id, nick, nickKey, account, guestKey }),
       options.replacing,
     );
     if (holder) throw new ChatError('nick_taken');
@@ -91,6 +93,7 @@ export class SessionLifecycle {
       account,
       now: core.clock.now(),
       link,
+      ...(account === null && { guestKey }),
     });
     core.blocks.sessionStarted(session);
     const restoredRooms = core.rooms.sessionStarted(session);
@@ -175,6 +178,7 @@ export class SessionLifecycle {
       nickKey: session.nickKey,
       accountId: session.account?.id ?? null,
       admin: session.account?.role === 'admin',
+      ...(session.account === null && { guest: session.guestKey }),
     };
   }
 

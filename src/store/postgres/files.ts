@@ -13,12 +13,12 @@ import { guarded, type Sql } from './database.js';
 export class PostgresFileStore implements FileStore {
   constructor(private readonly sql: Sql) {}
 
-  /** `column_account = x` or `column_session = x`, whichever the party is. */
+  /** `column_account = x` or `column_guest = x`, whichever the party is. */
   private partyIs(column: 'sender' | 'recipient', who: FileParty) {
     const sql = this.sql;
     return who.kind === 'account'
       ? sql`${sql(`${column}_account`)} = ${who.accountId}`
-      : sql`${sql(`${column}_session`)} = ${who.sessionId}`;
+      : sql`${sql(`${column}_guest`)} = ${who.guest}`;
   }
 
   async create(file: NewFile): Promise<StoredFile> {
@@ -27,14 +27,14 @@ export class PostgresFileStore implements FileStore {
     const [row] = await guarded(
       () => this.sql<{ id: number }[]>`
         INSERT INTO files (storage_name, name, size, sha256, state, sender, sender_account,
-                           sender_session, sender_address, recipient, recipient_account,
-                           recipient_session, created_at, node, recipient_node)
+                           sender_guest, sender_address, recipient, recipient_account,
+                           recipient_guest, created_at, node, recipient_node)
         VALUES (${file.storageName}, ${file.name}, ${file.size}, ${file.sha256}, 'uploading',
                 ${file.sender}, ${sender.kind === 'account' ? sender.accountId : null},
-                ${sender.kind === 'guest' ? sender.sessionId : null}, ${file.senderAddress},
+                ${sender.kind === 'guest' ? sender.guest : null}, ${file.senderAddress},
                 ${file.recipient?.nick ?? null},
                 ${recipient?.kind === 'account' ? recipient.accountId : null},
-                ${recipient?.kind === 'guest' ? recipient.sessionId : null}, ${file.createdAt},
+                ${recipient?.kind === 'guest' ? recipient.guest : null}, ${file.createdAt},
                 ${file.node}, ${recipient?.kind === 'guest' ? file.recipientNode : null})
         RETURNING id`,
     );
@@ -119,12 +119,12 @@ export class PostgresFileStore implements FileStore {
     return rows.sort((a, b) => a.id - b.id).map(toTombstone);
   }
 
-  async forgetGuest(sessionId: string): Promise<StoredFile[]> {
+  async forgetGuest(guest: string): Promise<StoredFile[]> {
     const rows = await guarded(() =>
       this.sql.begin(async (tx) => {
         const removed = await tx<FileRow[]>`
-          DELETE FROM files WHERE recipient_session = ${sessionId} RETURNING *`;
-        await tx`UPDATE files SET sender_session = NULL WHERE sender_session = ${sessionId}`;
+          DELETE FROM files WHERE recipient_guest = ${guest} RETURNING *`;
+        await tx`UPDATE files SET sender_guest = NULL WHERE sender_guest = ${guest}`;
         return [...removed];
       }),
     );
@@ -138,12 +138,12 @@ export class PostgresFileStore implements FileStore {
         const removed = await tx<FileRow[]>`
           DELETE FROM files
            WHERE (state = 'uploading' AND node = ANY(${mine}::text[]))
-              OR (recipient_session IS NOT NULL
+              OR (recipient_guest IS NOT NULL
                   AND coalesce(recipient_node, '') = ANY(${mine}::text[]))
           RETURNING *`;
         await tx`
-          UPDATE files SET sender_session = NULL
-           WHERE sender_session IS NOT NULL AND node = ANY(${mine}::text[])`;
+          UPDATE files SET sender_guest = NULL
+           WHERE sender_guest IS NOT NULL AND node = ANY(${mine}::text[])`;
         return [...removed];
       }),
     );
@@ -158,12 +158,12 @@ export class PostgresFileStore implements FileStore {
           DELETE FROM files
            WHERE (state = 'uploading' AND created_at < ${uploadsBefore}
                   AND node <> ALL(${alive}::text[]))
-              OR (recipient_session IS NOT NULL
+              OR (recipient_guest IS NOT NULL
                   AND coalesce(recipient_node, '') <> ALL(${alive}::text[]))
           RETURNING *`;
         await tx`
-          UPDATE files SET sender_session = NULL
-           WHERE sender_session IS NOT NULL AND node <> ALL(${alive}::text[])`;
+          UPDATE files SET sender_guest = NULL
+           WHERE sender_guest IS NOT NULL AND node <> ALL(${alive}::text[])`;
         return [...removed];
       }),
     );

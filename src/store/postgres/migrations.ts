@@ -265,6 +265,25 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'files: guests by a guest key of their own, not their session id',
+    sql: `
+      -- A guest's files were tied to its session id; they are tied to a random key made
+      -- for the session instead (Session.guestKey), so stored rows name no session. The
+      -- session ids there belong to sessions that ended with their node's restart (this
+      -- migration runs at one): senders are detached, and files waiting for a guest get a
+      -- key no session has, so recovery and the dead nodes' sweep remove them with their
+      -- bytes, as they would have.
+      ALTER TABLE files RENAME COLUMN sender_session TO sender_guest;
+      ALTER TABLE files RENAME COLUMN recipient_session TO recipient_guest;
+      ALTER INDEX files_by_sender_session RENAME TO files_by_sender_guest;
+      ALTER INDEX files_by_recipient_session RENAME TO files_by_recipient_guest;
+      UPDATE files SET sender_guest = NULL WHERE sender_guest IS NOT NULL;
+      UPDATE files SET recipient_guest = '(a session before migration 7)'
+       WHERE recipient_guest IS NOT NULL;
+    `,
+  },
 ];
 
 /**

@@ -11,11 +11,11 @@ import { type FileRow, toFile } from '../rows.js';
 import { prepared } from './database.js';
 import type { SqliteWriter } from './writer.js';
 
-/** `column_account = ?` or `column_session = ?`, whichever the party is. */
+/** `column_account = ?` or `column_guest = ?`, whichever the party is. */
 function partyClause(column: 'sender' | 'recipient', who: FileParty): [string, number | string] {
   return who.kind === 'account'
     ? [`${column}_account = ?`, who.accountId]
-    : [`${column}_session = ?`, who.sessionId];
+    : [`${column}_guest = ?`, who.guest];
 }
 
 export class SqliteFileStore implements FileStore {
@@ -97,8 +97,8 @@ export class SqliteFileStore implements FileStore {
     return this.writer.write('files.takeTombstones', [accountId]);
   }
 
-  forgetGuest(sessionId: string): Promise<StoredFile[]> {
-    return this.writer.write('files.forgetGuest', [sessionId]);
+  forgetGuest(guest: string): Promise<StoredFile[]> {
+    return this.writer.write('files.forgetGuest', [guest]);
   }
 
   recoverAfterRestart(node: string): Promise<StoredFile[]> {

@@ -319,6 +319,22 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 14,
+    name: 'files: guests by a guest key of their own, not their session id',
+    sql: `
+      -- A guest's files were tied to its session id; they are tied to a random key made
+      -- for the session instead (Session.guestKey), so stored rows name no session. The
+      -- session ids already there belong to sessions a restart ended: senders are
+      -- detached, and files waiting for a guest get a key no session has, so restart
+      -- recovery removes them with their bytes, as it would have.
+      ALTER TABLE files RENAME COLUMN sender_session TO sender_guest;
+      ALTER TABLE files RENAME COLUMN recipient_session TO recipient_guest;
+      UPDATE files SET sender_guest = NULL WHERE sender_guest IS NOT NULL;
+      UPDATE files SET recipient_guest = '(a session before migration 14)'
+       WHERE recipient_guest IS NOT NULL;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

@@ -294,7 +294,7 @@ export const WRITE_OPS = {
       prepared(
         db,
         `INSERT INTO files (storage_name, name, size, sha256, state, sender, sender_account,
-           sender_session, sender_address, recipient, recipient_account, recipient_session,
+           sender_guest, sender_address, recipient, recipient_account, recipient_guest,
            created_at, node, recipient_node)
          VALUES (?, ?, ?, ?, 'uploading', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
@@ -304,11 +304,11 @@ export const WRITE_OPS = {
         file.sha256,
         file.sender,
         sender.kind === 'account' ? sender.accountId : null,
-        sender.kind === 'guest' ? sender.sessionId : null,
+        sender.kind === 'guest' ? sender.guest : null,
         file.senderAddress,
         file.recipient?.nick ?? null,
         recipient?.kind === 'account' ? recipient.accountId : null,
-        recipient?.kind === 'guest' ? recipient.sessionId : null,
+        recipient?.kind === 'guest' ? recipient.guest : null,
         file.createdAt,
         file.node,
         recipient?.kind === 'guest' ? file.recipientNode : null,
@@ -339,26 +339,26 @@ export const WRITE_OPS = {
     prepared(db, 'DELETE FROM file_tombstones WHERE sender_account = ?').run(accountId);
     return rows.map(toTombstone);
   },
-  'files.forgetGuest': (db: Database.Database, sessionId: string): StoredFile[] => {
-    const rows = prepared(db, 'SELECT * FROM files WHERE recipient_session = ?').all(
-      sessionId,
+  'files.forgetGuest': (db: Database.Database, guest: string): StoredFile[] => {
+    const rows = prepared(db, 'SELECT * FROM files WHERE recipient_guest = ?').all(
+      guest,
     ) as FileRow[];
-    prepared(db, 'DELETE FROM files WHERE recipient_session = ?').run(sessionId);
-    prepared(db, 'UPDATE files SET sender_session = NULL WHERE sender_session = ?').run(sessionId);
+    prepared(db, 'DELETE FROM files WHERE recipient_guest = ?').run(guest);
+    prepared(db, 'UPDATE files SET sender_guest = NULL WHERE sender_guest = ?').run(guest);
     return rows.map(toFile);
   },
   // Only the restarting node's rows (and rows from before nodes were recorded, node '').
   'files.recoverAfterRestart': (db: Database.Database, node: string): StoredFile[] => {
     const where = `(state = 'uploading' AND node IN (:node, ''))
-      OR (recipient_session IS NOT NULL AND coalesce(recipient_node, '') IN (:node, ''))`;
+      OR (recipient_guest IS NOT NULL AND coalesce(recipient_node, '') IN (:node, ''))`;
     const rows = prepared(db, `SELECT * FROM files WHERE ${where} ORDER BY id`).all({
       node,
     }) as FileRow[];
     prepared(db, `DELETE FROM files WHERE ${where}`).run({ node });
     prepared(
       db,
-      `UPDATE files SET sender_session = NULL
-        WHERE sender_session IS NOT NULL AND node IN (:node, '')`,
+      `UPDATE files SET sender_guest = NULL
+        WHERE sender_guest IS NOT NULL AND node IN (:node, '')`,
     ).run({ node });
     return rows.map(toFile);
   },
@@ -368,14 +368,14 @@ export const WRITE_OPS = {
     const gone = (column: string) =>
       `coalesce(${column}, '') NOT IN (SELECT value FROM json_each(:live))`;
     const where = `(state = 'uploading' AND created_at < :before AND ${gone('node')})
-      OR (recipient_session IS NOT NULL AND ${gone('recipient_node')})`;
+      OR (recipient_guest IS NOT NULL AND ${gone('recipient_node')})`;
     const rows = prepared(db, `SELECT * FROM files WHERE ${where} ORDER BY id`).all(
       params,
     ) as FileRow[];
     prepared(db, `DELETE FROM files WHERE ${where}`).run(params);
     prepared(
       db,
-      `UPDATE files SET sender_session = NULL WHERE sender_session IS NOT NULL AND ${gone('node')}`,
+      `UPDATE files SET sender_guest = NULL WHERE sender_guest IS NOT NULL AND ${gone('node')}`,
     ).run({ live: params.live });
     return rows.map(toFile);
   },
