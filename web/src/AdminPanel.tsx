@@ -1,13 +1,25 @@
 import type { WebSession } from './session.js';
 
-/** The admin commands that need no target: a row of buttons over the conversation. */
-export function AdminPanel({ session }: { session: WebSession }) {
+/**
+ * The admin commands that need no target: a row of buttons over the conversation (Escape
+ * folds it away). Those that need a member are each member's actions in the list.
+ */
+export function AdminPanel({ session, onClose }: { session: WebSession; onClose: () => void }) {
   const withText = async (label: string, run: (text: string) => Promise<void>) => {
     const answer = await session.ask({ label, mode: 'text' });
     if (typeof answer === 'string' && answer.trim()) await run(answer.trim());
   };
   return (
-    <section class="admin" aria-label="Admin tools">
+    <section
+      id="admin-tools"
+      class="admin"
+      aria-label="Admin tools"
+      onKeyDown={(event) => {
+        if (event.key !== 'Escape') return;
+        event.preventDefault();
+        onClose();
+      }}
+    >
       <button
         type="button"
         onClick={() =>

@@ -1,5 +1,6 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ChatView } from './ChatView.js';
+import { focusIfIdle } from './focus.js';
 import { QuestionDialog } from './QuestionDialog.js';
 import type { WebSession } from './session.js';
 import { useSessionVersion } from './use-session.js';
@@ -18,7 +19,13 @@ function LoginView({ session }: { session: WebSession }) {
   const [nick, setNick] = useState(session.state.nick ?? '');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
+  const nickInput = useRef<HTMLInputElement>(null);
+  const passwordInput = useRef<HTMLInputElement>(null);
+  const takeOver = useRef<HTMLButtonElement>(null);
   const connection = session.state.connection;
+  // The form opens ready to type into: the nickname, or the password when the tab
+  // remembers who you were (after a logout, a kick, a lost session).
+  useEffect(() => focusIfIdle(nick ? passwordInput.current : nickInput.current), []);
   const submit = async (event: Event) => {
     event.preventDefault();
     if (busy || nick.trim() === '') return;
@@ -27,6 +34,15 @@ function LoginView({ session }: { session: WebSession }) {
     setBusy(false);
   };
   const offer = session.takeoverOffer;
+  // The takeover question is asked where the focus is: on its first answer.
+  useEffect(() => {
+    if (offer) takeOver.current?.focus();
+  }, [offer]);
+  const cancelTakeover = () => {
+    session.takeoverOffer = undefined;
+    session.changed();
+    passwordInput.current?.focus();
+  };
   return (
     <main class="login" aria-labelledby="login-title">
       <form class="login-card" onSubmit={submit}>
@@ -40,6 +56,7 @@ function LoginView({ session }: { session: WebSession }) {
         </p>
         <label for="nick">Nickname</label>
         <input
+          ref={nickInput}
           id="nick"
           name="nick"
           autocomplete="username"
@@ -50,6 +67,7 @@ function LoginView({ session }: { session: WebSession }) {
         />
         <label for="password">Password</label>
         <input
+          ref={passwordInput}
           id="password"
           name="password"
           type="password"
@@ -67,25 +85,28 @@ function LoginView({ session }: { session: WebSession }) {
           </p>
         )}
         {offer && (
-          <div class="takeover" role="alertdialog" aria-labelledby="takeover-text">
+          <div
+            class="takeover"
+            role="alertdialog"
+            aria-labelledby="takeover-text"
+            onKeyDown={(event) => {
+              if (event.key !== 'Escape') return;
+              event.preventDefault();
+              cancelTakeover();
+            }}
+          >
             <p id="takeover-text">
               {offer.nick} is logged in elsewhere. Take over that session? The other one will be
               closed.
             </p>
             <button
+              ref={takeOver}
               type="button"
               onClick={() => void session.login(offer.nick, offer.password, true)}
             >
               Take over
             </button>
-            <button
-              type="button"
-              class="secondary"
-              onClick={() => {
-                session.takeoverOffer = undefined;
-                session.changed();
-              }}
-            >
+            <button type="button" class="secondary" onClick={cancelTakeover}>
               Cancel
             </button>
           </div>

@@ -1,8 +1,9 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { LOBBY_WINDOW } from '../../src/client/tui/chat-state.js';
 import { formatBytes } from '../../src/client/bytes.js';
 import { AdminPanel } from './AdminPanel.js';
 import { Composer } from './Composer.js';
+import { focusIfIdle } from './focus.js';
 import { Members } from './Members.js';
 import { MessageList } from './MessageList.js';
 import type { WebSession } from './session.js';
@@ -13,6 +14,10 @@ export function ChatView({ session }: { session: WebSession }) {
   const [showMembers, setShowMembers] = useState(false);
   const [showAdmin, setShowAdmin] = useState(false);
   const [dragging, setDragging] = useState(false);
+  const membersToggle = useRef<HTMLButtonElement>(null);
+  const adminToggle = useRef<HTMLButtonElement>(null);
+  // Logged in (or back in a resumed tab): ready to type.
+  useEffect(() => focusIfIdle(document.getElementById('message')), []);
   const topic = session.topics.get(current.id);
   const title =
     current.kind === 'room'
@@ -43,6 +48,18 @@ export function ChatView({ session }: { session: WebSession }) {
   return (
     <div
       class={`chat-layout${dragging ? ' dragging' : ''}`}
+      onKeyDown={(event) => {
+        // Alt+Up / Alt+Down: the previous or next conversation, wherever the focus is
+        // (Alt+digits and Ctrl+N/P, the terminal's keys, belong to the browser here).
+        if (!event.altKey || event.ctrlKey || event.metaKey || session.question) return;
+        if (event.key !== 'ArrowUp' && event.key !== 'ArrowDown') return;
+        event.preventDefault();
+        const windows = state.windows;
+        const at = windows.findIndex((window) => window.id === state.current);
+        const next =
+          windows[(at + (event.key === 'ArrowUp' ? -1 : 1) + windows.length) % windows.length];
+        if (next) session.switchTo(next.id);
+      }}
       onDragOver={(event) => {
         event.preventDefault();
         setDragging(true);
@@ -50,6 +67,9 @@ export function ChatView({ session }: { session: WebSession }) {
       onDragLeave={() => setDragging(false)}
       onDrop={(event) => void onDrop(event)}
     >
+      <a class="skip-link" href="#message" onClick={skipToMessageBox}>
+        Skip to the message box
+      </a>
       <nav class="windows" aria-label="Conversations">
         <ul>
           {state.windows.map((window) => (
@@ -92,8 +112,11 @@ export function ChatView({ session }: { session: WebSession }) {
             event.preventDefault();
             const input = event.currentTarget.elements.namedItem('room') as HTMLInputElement;
             const room = input.value.trim().replace(/^#/, '');
-            if (room) void session.joinOrCreate(room);
             input.value = '';
+            if (room)
+              void session
+                .joinOrCreate(room)
+                .then(() => document.getElementById('message')?.focus());
           }}
         >
           <label for="join-room">Join or create a room</label>
@@ -117,18 +140,22 @@ export function ChatView({ session }: { session: WebSession }) {
                     : 'Connecting…'}
             </span>
             <button
+              ref={membersToggle}
               type="button"
               class="secondary members-toggle"
               aria-expanded={showMembers}
+              aria-controls="members"
               onClick={() => setShowMembers(!showMembers)}
             >
               Members
             </button>
             {session.isAdmin && (
               <button
+                ref={adminToggle}
                 type="button"
                 class="secondary"
                 aria-expanded={showAdmin}
+                aria-controls={showAdmin ? 'admin-tools' : undefined}
                 onClick={() => setShowAdmin(!showAdmin)}
               >
                 Admin
@@ -139,7 +166,15 @@ export function ChatView({ session }: { session: WebSession }) {
             </button>
           </div>
         </header>
-        {showAdmin && session.isAdmin && <AdminPanel session={session} />}
+        {showAdmin && session.isAdmin && (
+          <AdminPanel
+            session={session}
+            onClose={() => {
+              setShowAdmin(false);
+              adminToggle.current?.focus();
+            }}
+          />
+        )}
         <MessageList session={session} window={current} />
         {(session.transfers.length > 0 || session.offers.length > 0) && (
           <section class="files" aria-label="Files">
@@ -175,7 +210,21 @@ export function ChatView({ session }: { session: WebSession }) {
         )}
         <Composer session={session} />
       </main>
-      <Members session={session} window={current} open={showMembers} />
+      <Members
+        session={session}
+        window={current}
+        open={showMembers}
+        onClose={() => {
+          setShowMembers(false);
+          membersToggle.current?.focus();
+        }}
+      />
     </div>
   );
+}
+
+/** The skip link moves the focus, not only the view (and leaves the URL alone). */
+function skipToMessageBox(event: Event): void {
+  event.preventDefault();
+  document.getElementById('message')?.focus();
 }

@@ -6,8 +6,9 @@ import type { WebSession } from './session.js';
 /**
  * The message box: text, `/commands`, Up/Down for what was typed before, and Tab to
  * complete the word before the cursor (the terminal client's rules: commands after `/`,
- * rooms after `#`, nicknames elsewhere; Tab again cycles). With nothing to complete, Tab
- * moves the focus as usual, so the page stays reachable by keyboard.
+ * rooms after `#`, nicknames elsewhere; Tab again cycles), PageUp/PageDown to scroll the
+ * conversation. With nothing to complete, Tab moves the focus as usual, so the page stays
+ * reachable by keyboard.
  */
 export function Composer({ session }: { session: WebSession }) {
   const [text, setText] = useState('');
@@ -62,6 +63,13 @@ export function Composer({ session }: { session: WebSession }) {
       return;
     }
     if (event.key !== 'Shift') completing.current = undefined;
+    if (event.key === 'PageUp' || event.key === 'PageDown') {
+      // Scroll back without leaving the box, as in the terminal (the top loads older).
+      const log = document.querySelector<HTMLElement>('.messages');
+      if (log) log.scrollTop += (event.key === 'PageUp' ? -0.9 : 0.9) * log.clientHeight;
+      event.preventDefault();
+      return;
+    }
     if (event.key === 'ArrowUp' && history.current.length > 0) {
       position.current = Math.min(position.current + 1, history.current.length - 1);
       setText(history.current[position.current] ?? '');

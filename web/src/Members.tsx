@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ChatWindow } from '../../src/client/tui/chat-state.js';
 import type { WebSession } from './session.js';
 
@@ -7,12 +7,20 @@ export function Members({
   session,
   window,
   open,
+  onClose,
 }: {
   session: WebSession;
   window: ChatWindow;
+  /** Shown over the conversation (narrow screens, behind the Members button). */
   open: boolean;
+  onClose: () => void;
 }) {
   const [selected, setSelected] = useState<string | undefined>(undefined);
+  const panel = useRef<HTMLElement>(null);
+  // Opened over the conversation: the focus goes in (Escape brings it back).
+  useEffect(() => {
+    if (open) panel.current?.querySelector('button')?.focus();
+  }, [open]);
   const members = [
     ...(session.members.get(window.kind === 'room' ? window.id : '#lobby')?.values() ?? []),
   ].sort((a, b) => a.localeCompare(b));
@@ -33,7 +41,17 @@ export function Members({
     await session.run(command, args);
   };
   return (
-    <aside class={`members${open ? ' open' : ''}`} aria-label="Members">
+    <aside
+      ref={panel}
+      id="members"
+      class={`members${open ? ' open' : ''}`}
+      aria-label="Members"
+      onKeyDown={(event) => {
+        if (event.key !== 'Escape' || !open) return;
+        event.preventDefault();
+        onClose();
+      }}
+    >
       <h2>
         {window.kind === 'room' && window.name !== 'lobby' ? `In #${window.name}` : 'Online'} (
         {members.length})
@@ -53,7 +71,14 @@ export function Members({
             </button>
             {selected === nick && (
               <div class="member-actions" role="group" aria-label={`Actions for ${nick}`}>
-                <button type="button" onClick={() => session.openPrivate(nick)}>
+                <button
+                  type="button"
+                  onClick={() => {
+                    session.openPrivate(nick);
+                    if (open) onClose();
+                    document.getElementById('message')?.focus();
+                  }}
+                >
                   Message
                 </button>
                 <button type="button" onClick={() => act('whois')}>

@@ -8,10 +8,25 @@ import type { Choice, Question } from './session.js';
 export function QuestionDialog({ question }: { question: Question }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [value, setValue] = useState('');
+  /** Each question is answered once (a cancel, then the dialog's own close, would be two). */
+  const answered = useRef(false);
+  const finish = (answer: string | boolean | undefined) => {
+    if (answered.current) return;
+    answered.current = true;
+    question.answer(answer);
+  };
   useEffect(() => {
     const element = dialog.current;
+    // What had the focus gets it back when the dialog goes (the rescue in focus.ts takes
+    // over when that control went meanwhile, as a kicked member's Kick button does).
+    const opener = document.activeElement;
     if (element && !element.open) element.showModal();
-    return () => element?.close();
+    return () => {
+      // Gone unanswered (another question took its place): its closing answers nothing.
+      answered.current = true;
+      element?.close();
+      if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+    };
   }, [question]);
   const matches = question.mode === 'choice' ? narrow(question.choices ?? [], value) : [];
   const confirmOk =
@@ -21,8 +36,8 @@ export function QuestionDialog({ question }: { question: Question }) {
   const submit = (event: Event) => {
     event.preventDefault();
     if (!confirmOk) return;
-    if (question.mode === 'choice') return question.answer(matches[0]!.value);
-    question.answer(question.mode === 'confirm' ? true : value);
+    if (question.mode === 'choice') return finish(matches[0]!.value);
+    finish(question.mode === 'confirm' ? true : value);
   };
   return (
     <dialog
@@ -31,8 +46,11 @@ export function QuestionDialog({ question }: { question: Question }) {
       aria-labelledby="question-label"
       onCancel={(event) => {
         event.preventDefault();
-        question.answer(undefined);
+        finish(undefined);
       }}
+      // Escape pressed again with no click or key in between closes a dialog without a
+      // cancel event (the browser's guard against dialogs that will not go): still a no.
+      onClose={() => finish(undefined)}
     >
       <form onSubmit={submit}>
         <label id="question-label" for="question-input">
@@ -67,7 +85,7 @@ export function QuestionDialog({ question }: { question: Question }) {
           <ul id="question-choices" class="choices" aria-label="Commands">
             {matches.map((choice) => (
               <li key={choice.value}>
-                <button type="button" onClick={() => question.answer(choice.value)}>
+                <button type="button" onClick={() => finish(choice.value)}>
                   <span class="usage">{choice.label}</span>{' '}
                   <span class="detail">{choice.detail}</span>
                 </button>
@@ -80,7 +98,7 @@ export function QuestionDialog({ question }: { question: Question }) {
           <button type="submit" disabled={!confirmOk}>
             OK
           </button>
-          <button type="button" class="secondary" onClick={() => question.answer(undefined)}>
+          <button type="button" class="secondary" onClick={() => finish(undefined)}>
             Cancel
           </button>
         </div>
