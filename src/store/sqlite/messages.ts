@@ -48,11 +48,14 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   append(message: NewMessage): Promise<StoredMessage> {
-    return this.writer.write('messages.append', [message], (id) => {
-      if (id > this.newestId) this.newestId = id;
-      return { ...message, id };
-    });
+    return this.writer.write('messages.append', [message], this.appended);
   }
+
+  /** One function for every append, rather than a closure per message waiting to commit. */
+  private readonly appended = (id: number, [message]: readonly [NewMessage]): StoredMessage => {
+    if (id > this.newestId) this.newestId = id;
+    return { ...message, id };
+  };
 
   async recentInRoom(
     room: string,

@@ -1,13 +1,14 @@
-import type { WriteOpName } from './write-ops.js';
+import type { PackedBatch } from './write-packing.js';
 
 /** What the main thread asks of the writer thread (`writer-thread.ts`). */
 export type WriterRequest =
   | {
       readonly kind: 'batch';
       readonly seq: number;
-      /** Operation names and their arguments, in order: one transaction, one commit. */
-      readonly ops: readonly WriteOpName[];
-      readonly args: readonly (readonly unknown[])[];
+      /** How many writes `writes` holds: one transaction, one commit. */
+      readonly count: number;
+      /** The writes in order, packed flat (`write-packing.ts`). */
+      readonly writes: PackedBatch;
     }
   /** A pragma on the write connection (tests inject faults: a full disk, a read-only file). */
   | { readonly kind: 'pragma'; readonly seq: number; readonly text: string }
@@ -25,7 +26,8 @@ export type WriterReply =
       readonly seq: number;
       /** Per write: its result, or its failure (each retried alone after a failed batch). */
       readonly results: readonly unknown[];
-      readonly failures: readonly (WriteFailure | null)[];
+      /** Null when every write of the batch committed (the usual case). */
+      readonly failures: readonly (WriteFailure | null)[] | null;
       /** Time in the transaction, commit and fsync included (ms). */
       readonly ms: number;
     }

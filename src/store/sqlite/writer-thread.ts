@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { configureConnection } from './database.js';
 import { WRITE_OPS, type WriteOpName } from './write-ops.js';
 import type { WriteFailure, WriterReply, WriterRequest } from './writer-protocol.js';
+import { unpackWrite, type UnpackedWrite } from './write-packing.js';
 
 /**
  * The SQLite writer: a worker thread that owns the one connection every write goes
@@ -33,18 +34,25 @@ function failureOf(error: unknown): WriteFailure {
 
 function runBatch(request: Extract<WriterRequest, { kind: 'batch' }>): WriterReply {
   const started = performance.now();
-  const { ops, args } = request;
-  const failures: (WriteFailure | null)[] = new Array<null>(ops.length).fill(null);
+  const writes = new Array<UnpackedWrite>(request.count);
+  for (let index = 0, at = 0; index < request.count; index++) {
+    const write = unpackWrite(request.writes, at);
+    writes[index] = write;
+    at = write.next;
+  }
+  let failures: (WriteFailure | null)[] | null = null;
   let results: unknown[];
   try {
-    results = db.transaction(() => ops.map((op, index) => run(op, args[index]!)))();
+    results = db.transaction(() => writes.map((write) => run(write.op, write.args)))();
   } catch {
     // One bad write must not fail its neighbours: each goes again, alone.
-    results = ops.map((op, index) => {
+    const failed = new Array<WriteFailure | null>(writes.length).fill(null);
+    failures = failed;
+    results = writes.map((write, index) => {
       try {
-        return db.transaction(() => run(op, args[index]!))();
+        return db.transaction(() => run(write.op, write.args))();
       } catch (error) {
-        failures[index] = failureOf(error);
+        failed[index] = failureOf(error);
         return undefined;
       }
     });

@@ -4,18 +4,18 @@ import { noTelemetry, type Telemetry } from '../../telemetry/telemetry.js';
 import { translateError } from './database.js';
 import type { WriteArgs, WriteOpName, WriteResult } from './write-ops.js';
 import type { WriteFailure, WriterReply, WriterRequest } from './writer-protocol.js';
+import { packWrite, type PackedBatch } from './write-packing.js';
 
 /** How long a write nobody waits on (a login's address) may wait for company. */
 export const LAZY_WRITE_MS = 250;
 
 interface PendingWrite {
-  readonly op: WriteOpName;
+  /** Kept for `map`; the thread gets a packed copy. */
   readonly args: readonly unknown[];
-  readonly lazy: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
   /** Turns the thread's plain result into what the caller is promised. */
-  readonly map: ((result: never) => unknown) | undefined;
+  readonly map: ((result: never, args: never) => unknown) | undefined;
 }
 
 /**
@@ -48,6 +48,8 @@ export class SqliteWriter {
   telemetry: Telemetry = noTelemetry;
   private readonly worker: Worker;
   private queue: PendingWrite[] = [];
+  /** The queued writes as they will cross to the thread (`write-packing.ts`). */
+  private packed: PackedBatch = [];
   private urgentQueued = false;
   private scheduled: NodeJS.Immediate | undefined;
   private lazyTimer: NodeJS.Timeout | undefined;
@@ -82,7 +84,7 @@ export class SqliteWriter {
   write<K extends WriteOpName, T = WriteResult<K>>(
     op: K,
     args: WriteArgs<K>,
-    map?: (result: WriteResult<K>) => T,
+    map?: (result: WriteResult<K>, args: WriteArgs<K>) => T,
   ): Promise<T> {
     return this.push(op, args, false, map);
   }
@@ -129,20 +131,14 @@ export class SqliteWriter {
     op: WriteOpName,
     args: readonly unknown[],
     lazy: boolean,
-    map: ((result: never) => unknown) | undefined,
+    map: ((result: never, args: never) => unknown) | undefined,
   ): Promise<T> {
     if (this.failed) return Promise.reject(this.unavailable());
     if (this.closing && op !== 'barrier')
       return Promise.reject(new StoreUnavailableError('The store is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({
-        op,
-        args,
-        lazy,
-        resolve: resolve as (value: unknown) => void,
-        reject,
-        map,
-      });
+      packWrite(this.packed, op, args);
+      this.queue.push({ args, resolve: resolve as (value: unknown) => void, reject, map });
       this.worker.ref();
       if (!lazy) this.urgentQueued = true;
       if (this.batchInFlight) return;
@@ -158,15 +154,11 @@ export class SqliteWriter {
     this.lazyTimer = undefined;
     if (this.batchInFlight || this.queue.length === 0 || this.failed) return;
     const batch = this.queue;
+    const writes = this.packed;
     this.queue = [];
+    this.packed = [];
     this.urgentQueued = false;
     this.batchInFlight = true;
-    const ops = new Array<WriteOpName>(batch.length);
-    const args = new Array<readonly unknown[]>(batch.length);
-    for (let index = 0; index < batch.length; index++) {
-      ops[index] = batch[index]!.op;
-      args[index] = batch[index]!.args;
-    }
     const seq = ++this.seq;
     this.waiting.set(seq, {
       settle: (reply) => this.settleBatch(batch, reply),
@@ -174,7 +166,12 @@ export class SqliteWriter {
         for (const write of batch) write.reject(error);
       },
     });
-    this.worker.postMessage({ kind: 'batch', seq, ops, args } satisfies WriterRequest);
+    this.worker.postMessage({
+      kind: 'batch',
+      seq,
+      count: batch.length,
+      writes,
+    } satisfies WriterRequest);
   };
 
   private settleBatch(batch: readonly PendingWrite[], reply: WriterReply): void {
@@ -188,13 +185,14 @@ export class SqliteWriter {
       return;
     }
     this.telemetry.storeCommitted(reply.ms / 1000, batch.length);
+    const { results, failures } = reply;
     for (let index = 0; index < batch.length; index++) {
       const write = batch[index]!;
-      const failure = reply.failures[index];
+      const failure = failures?.[index];
       if (failure) write.reject(toError(failure));
       else {
-        const result = reply.results[index];
-        write.resolve(write.map ? write.map(result as never) : result);
+        const result = results[index];
+        write.resolve(write.map ? write.map(result as never, write.args as never) : result);
       }
     }
   }
@@ -223,6 +221,7 @@ export class SqliteWriter {
     const failure = this.unavailable();
     const queued = this.queue;
     this.queue = [];
+    this.packed = [];
     for (const write of queued) write.reject(failure);
     const waiting = [...this.waiting.values()];
     this.waiting.clear();
