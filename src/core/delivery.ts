@@ -54,13 +54,15 @@ export class Delivery {
   ): ChatEvent {
     const { bus, events } = this.deps;
     const event = events.make(payload, options.ts);
+    // One object per event, always of the same shape (no spread of optional parts): an
+    // absent field is undefined, which JSON leaves out for a bus that serialises.
     const message: EventEnvelope = {
       type: 'event',
       origin: bus.nodeId,
       target,
       event,
-      ...(options.exclude && { excludeSession: options.exclude.id }),
-      ...(options.senderKey !== undefined && { senderKey: options.senderKey }),
+      excludeSession: options.exclude?.id,
+      senderKey: options.senderKey,
     };
     bus.publish(message);
     return event;
@@ -97,16 +99,29 @@ export class Delivery {
   }
 
   private deliverLocally(message: EventEnvelope): void {
-    const { event, excludeSession, senderKey } = message;
+    const { target } = message;
     let recipients = 0;
-    for (const session of this.resolveTarget(message.target)) {
-      if (session.id === excludeSession) continue;
-      // Blocking is silent: the blocked sender is never told.
-      if (senderKey !== undefined && session.blocks.has(senderKey)) continue;
-      session.deliver(event);
-      recipients++;
+    if (target.kind === 'sessions') {
+      // A private message: its few recipients by id, without a generator per event.
+      const { sessions } = this.deps;
+      for (let index = 0; index < target.ids.length; index++) {
+        const session = sessions.get(target.ids[index]!);
+        if (session && this.deliverTo(session, message)) recipients++;
+      }
+    } else {
+      for (const session of this.resolveTarget(target))
+        if (this.deliverTo(session, message)) recipients++;
     }
     if (recipients > 0) this.deps.telemetry.fannedOut(recipients);
+  }
+
+  /** Hands the event to one matching session; false when it is skipped. */
+  private deliverTo(session: Session, message: EventEnvelope): boolean {
+    if (session.id === message.excludeSession) return false;
+    // Blocking is silent: the blocked sender is never told.
+    if (message.senderKey !== undefined && session.blocks.has(message.senderKey)) return false;
+    session.deliver(message.event);
+    return true;
   }
 
   private *resolveTarget(target: BusTarget): Iterable<Session> {

@@ -76,15 +76,36 @@ function isolatesBalanced(text: string): boolean {
 /**
  * The path (`["to", 1]`) of the first string in a request's arguments that is not
  * well-formed Unicode, or undefined. Walks what JSON can hold, bounded by the frame size.
+ * Every request's arguments pass through here and almost all are well-formed, so the walk
+ * allocates nothing (no path arrays, no entry pairs) until it finds a bad string.
  */
-export function illFormedPath(
+export function illFormedPath(value: unknown): Array<string | number> | undefined {
+  return allWellFormed(value) ? undefined : pathToIllFormed(value, []);
+}
+
+function allWellFormed(value: unknown): boolean {
+  if (typeof value === 'string') return isWellFormed(value);
+  if (value === null || typeof value !== 'object') return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!allWellFormed(value[i])) return false;
+    return true;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    if (!isWellFormed(key) || !allWellFormed(record[key])) return false;
+  }
+  return true;
+}
+
+function pathToIllFormed(
   value: unknown,
-  path: Array<string | number> = [],
+  path: Array<string | number>,
 ): Array<string | number> | undefined {
   if (typeof value === 'string') return isWellFormed(value) ? undefined : path;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = illFormedPath(value[i], [...path, i]);
+      const found = pathToIllFormed(value[i], [...path, i]);
       if (found) return found;
     }
     return undefined;
@@ -92,7 +113,7 @@ export function illFormedPath(
   if (value !== null && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
       if (!isWellFormed(key)) return [...path, key];
-      const found = illFormedPath(item, [...path, key]);
+      const found = pathToIllFormed(item, [...path, key]);
       if (found) return found;
     }
   }
