@@ -3,7 +3,8 @@ import type { z } from 'zod';
 import { StoreUnavailableError } from '../store/store.js';
 import { paramsOf, type CommandInfo } from './catalog.js';
 import type { ChatCore, Request } from './chat-core.js';
-import type { CommandDefinition, LoginContext } from './commands/command.js';
+import type { CommandDefinition } from './commands/command.js';
+import type { Admission } from './limits/request-guard.js';
 import { ChatError, ERROR_CODES } from './errors.js';
 import { errorReply, type Link, type Reply } from './session.js';
 
@@ -62,7 +63,8 @@ export class RequestDispatcher {
    */
   receive(link: Link, request: Request): Promise<void> {
     const { core } = this;
-    const admission = this.table.get(request.cmd)?.unmetered?.(core, link)
+    const command = this.table.get(request.cmd);
+    const admission = command?.unmetered?.(core, link)
       ? ({ kind: 'run' } as const)
       : core.requestGuard.admit(link);
     if (admission.kind === 'close') {
@@ -76,40 +78,127 @@ export class RequestDispatcher {
         core.closeLink(link, code, message);
       });
     }
-    return link.enqueue(async (release) => {
-      try {
-        if (admission.kind === 'delay') await core.requestGuard.wait(admission.until);
-        if (link.isClosed) return;
-        if (admission.kind === 'refuse') {
-          const { retryAfterMs, disconnect } = admission;
-          await link.inOrder(Promise.resolve(), () =>
-            this.refuseFlood(link, request, retryAfterMs, disconnect),
-          );
-          return;
-        }
-        const pipelined =
-          this.table.get(request.cmd)?.pipelined === true &&
-          link.pipelinedInFlight < MAX_PIPELINED_REQUESTS;
-        // Anything else sees the effects of every earlier request, as if they ran alone.
-        if (!pipelined) await link.repliesSent();
-        if (link.isClosed) return;
-        const afterReply: Array<() => void> = [];
-        if (pipelined) link.pipelinedInFlight++;
-        const started = performance.now();
-        const reply = this.dispatch(link, request, afterReply, pipelined ? release : () => {});
-        await link.inOrder(reply, (answer) => {
+    if (admission.kind === 'run' && command?.pipelined === true)
+      return link.enqueueJob((release, finish) => {
+        if (link.pipelinedInFlight < MAX_PIPELINED_REQUESTS && !link.isClosed)
+          this.runPipelined(link, request, release, finish);
+        else
+          this.runAlone(link, request, admission, release).then(finish, (error: unknown) => {
+            this.failed(link, request, error);
+            finish();
+          });
+      });
+    return link.enqueue((release) =>
+      this.runAlone(link, request, admission, release).catch((error: unknown) =>
+        this.failed(link, request, error),
+      ),
+    );
+  }
+
+  /**
+   * A pipelined request (a message): it takes its reply turn, runs its handler, which
+   * releases the link once the message is queued for commit, and answers in its turn. No
+   * async function and no promise of its own: what waits for the commit is the turn and
+   * the handler's own continuation.
+   */
+  private runPipelined(
+    link: Link,
+    request: Request,
+    release: () => void,
+    finish: () => void,
+  ): void {
+    const { core } = this;
+    link.pipelinedInFlight++;
+    const turn = link.takeReplyTurn();
+    const started = performance.now();
+    let afterReply: Array<() => void> | null = null;
+    const answer = (reply: Reply) =>
+      link.replyReady(turn, () => {
+        try {
           core.telemetry.commandFinished(request.cmd, (performance.now() - started) / 1000);
-          if (request.cmd === 'nick' || request.cmd === 'resume') countLogin(core, request, answer);
-          if (pipelined) link.pipelinedInFlight--;
-          if (!link.isClosed) link.outlet.send(answer);
-          const pending = pipelined ? afterReply : [...afterReply, ...link.takeAfterReply()];
-          for (const action of pending) action();
-        });
-      } catch (error) {
-        core.logger.error({ err: error, cmd: request.cmd, link: link.id }, 'request failed');
-        if (!link.isClosed) core.closeLink(link, 'internal_error', ERROR_CODES.internal_error);
-      }
+          link.pipelinedInFlight--;
+          if (!link.isClosed) link.outlet.send(reply);
+          if (afterReply) for (const action of afterReply) action();
+        } catch (error) {
+          this.failed(link, request, error);
+        }
+        finish();
+      });
+    const reply = this.dispatch(
+      link,
+      request,
+      (action) => (afterReply ??= []).push(action),
+      release,
+    );
+    // A handler that answered without queueing a message (a refusal) has not released the
+    // link, nor has one still waiting (a recipient looked up on another node) unless it
+    // queued its message already: the next request starts once this one's is queued, or
+    // once it is answered, never before, so a sender's messages keep their order.
+    if (!(reply instanceof Promise)) {
+      release();
+      answer(reply);
+      return;
+    }
+    reply.then(
+      (value) => {
+        release();
+        answer(value);
+      },
+      (error: unknown) => {
+        release();
+        this.failed(link, request, error);
+        link.pipelinedInFlight--;
+        link.replyReady(turn, finish);
+      },
+    );
+  }
+
+  /** Any request: it waits for every earlier reply, runs alone, then answers. */
+  private async runAlone(
+    link: Link,
+    request: Request,
+    admission: Exclude<Admission, { kind: 'close' }>,
+    release: () => void,
+  ): Promise<void> {
+    const { core } = this;
+    if (admission.kind === 'delay') await core.requestGuard.wait(admission.until);
+    if (link.isClosed) return;
+    if (admission.kind === 'refuse') {
+      const { retryAfterMs, disconnect } = admission;
+      await link.inOrder(Promise.resolve(), () =>
+        this.refuseFlood(link, request, retryAfterMs, disconnect),
+      );
+      return;
+    }
+    const pipelined =
+      this.table.get(request.cmd)?.pipelined === true &&
+      link.pipelinedInFlight < MAX_PIPELINED_REQUESTS;
+    // Anything else sees the effects of every earlier request, as if they ran alone.
+    if (!pipelined) await link.repliesSent();
+    if (link.isClosed) return;
+    const afterReply: Array<() => void> = [];
+    if (pipelined) link.pipelinedInFlight++;
+    const started = performance.now();
+    const reply = this.dispatch(
+      link,
+      request,
+      (action) => afterReply.push(action),
+      pipelined ? release : () => {},
+    );
+    await link.inOrder(Promise.resolve(reply), (answer) => {
+      core.telemetry.commandFinished(request.cmd, (performance.now() - started) / 1000);
+      if (request.cmd === 'nick' || request.cmd === 'resume') countLogin(core, request, answer);
+      if (pipelined) link.pipelinedInFlight--;
+      if (!link.isClosed) link.outlet.send(answer);
+      const pending = pipelined ? afterReply : [...afterReply, ...link.takeAfterReply()];
+      for (const action of pending) action();
     });
+  }
+
+  /** Whatever goes wrong with one request ends that link, not the process. */
+  private failed(link: Link, request: Request, error: unknown): void {
+    this.core.logger.error({ err: error, cmd: request.cmd, link: link.id }, 'request failed');
+    if (!link.isClosed) this.core.closeLink(link, 'internal_error', ERROR_CODES.internal_error);
   }
 
   private refuseFlood(link: Link, request: Request, retryAfterMs: number, disconnect: boolean) {
@@ -125,12 +214,16 @@ export class RequestDispatcher {
     this.core.closeLink(link, 'flooding', 'Too many requests: slow down');
   }
 
-  private async dispatch(
+  /**
+   * Checks and runs one request's handler. The reply is a value when the handler answers
+   * at once (every check that refuses does), a promise when it waits for something.
+   */
+  private dispatch(
     link: Link,
     request: Request,
-    afterReply: Array<() => void>,
+    after: (action: () => void) => void,
     ordered: () => void,
-  ): Promise<Reply> {
+  ): Reply | Promise<Reply> {
     const { core } = this;
     const re = request.id;
     const command = this.table.get(request.cmd);
@@ -156,19 +249,17 @@ export class RequestDispatcher {
       return errorReply(re, 'invalid_args', describeArgsError(command.info.name, parsed.error));
     if (session && request.cmd !== 'ping') session.lastInputAt = core.clock.now();
 
-    const ctx: LoginContext = {
-      core,
-      link,
-      after: (action) => afterReply.push(action),
-    };
+    let data: Promise<object> | object;
     try {
-      const data =
+      data =
         command.phase === 'login'
-          ? await command.handle(ctx, parsed.data)
+          ? command.handle({ core, link, after }, parsed.data)
           : command.phase === 'session'
-            ? await command.handle(
+            ? command.handle(
                 {
-                  ...ctx,
+                  core,
+                  link,
+                  after,
                   session: session!,
                   commitInOrder: (committing, then) => {
                     ordered();
@@ -177,20 +268,35 @@ export class RequestDispatcher {
                 },
                 parsed.data,
               )
-            : await command.handle({ ...ctx, session }, parsed.data);
-      return { re, ok: true, data };
+            : command.handle({ core, link, after, session }, parsed.data);
     } catch (error) {
-      if (error instanceof ChatError)
-        return errorReply(re, error.code, error.message, error.details);
-      if (error instanceof StoreUnavailableError) {
-        core.logger.error({ err: error, cmd: request.cmd }, 'storage failed');
-        return errorReply(re, 'storage_failed', ERROR_CODES.storage_failed);
-      }
-      // A bug in one handler ends that one session, never the process.
-      core.logger.error({ err: error, cmd: request.cmd, link: link.id }, 'request handler failed');
-      afterReply.push(() => core.closeLink(link, 'internal_error', ERROR_CODES.internal_error));
-      return errorReply(re, 'internal_error', ERROR_CODES.internal_error);
+      return this.refused(link, request, after, error);
     }
+    if (!(data instanceof Promise)) return { re, ok: true, data };
+    return data.then(
+      (value): Reply => ({ re, ok: true, data: value }),
+      (error: unknown) => this.refused(link, request, after, error),
+    );
+  }
+
+  /** The reply to a handler that threw: its error, or a generic one for a bug. */
+  private refused(
+    link: Link,
+    request: Request,
+    after: (action: () => void) => void,
+    error: unknown,
+  ): Reply {
+    const { core } = this;
+    const re = request.id;
+    if (error instanceof ChatError) return errorReply(re, error.code, error.message, error.details);
+    if (error instanceof StoreUnavailableError) {
+      core.logger.error({ err: error, cmd: request.cmd }, 'storage failed');
+      return errorReply(re, 'storage_failed', ERROR_CODES.storage_failed);
+    }
+    // A bug in one handler ends that one session, never the process.
+    core.logger.error({ err: error, cmd: request.cmd, link: link.id }, 'request handler failed');
+    after(() => core.closeLink(link, 'internal_error', ERROR_CODES.internal_error));
+    return errorReply(re, 'internal_error', ERROR_CODES.internal_error);
   }
 }
 

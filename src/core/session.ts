@@ -7,9 +7,6 @@ import type { ChatEvent } from './events.js';
 import { CONNECTED_RING_CAPACITY, EventRing } from './resume/event-ring.js';
 import { LOBBY } from './rooms/lobby.js';
 
-/** Shared by every idle link and sender, rather than fresh promises each. */
-const SETTLED: Promise<void> = Promise.resolve();
-
 /**
  * How long after a replay a live copy of a replayed message may still arrive: a message
  * visible to the replay's read is fanned out once its sender's store call resolves, which
@@ -22,6 +19,8 @@ const NO_ROOMS: ReadonlySet<string> = new Set();
 
 export type { Reply, ServerFrame, SessionFrame } from '../protocol/frames.js';
 export { errorReply } from '../protocol/frames.js';
+export { Link } from './link.js';
+import type { Link } from './link.js';
 
 /**
  * What the core needs from a transport connection. The transport owns the bytes: it
@@ -263,80 +262,4 @@ export class SenderOrder {
 interface SenderStep {
   /** What to do once it is this step's turn; null until its commit has settled. */
   run: (() => void) | null;
-}
-
-/** One connection as the core sees it: before login it has no session. */
-export class Link {
-  session: Session | null = null;
-  /** Requests start one at a time per link, in order; replies keep request order. */
-  private tail: Promise<void> = SETTLED;
-  private replies: Promise<void> = SETTLED;
-  /** Pipelined requests started and not yet answered. */
-  pipelinedInFlight = 0;
-  private closed = false;
-  private pendingAfterReply: Array<() => void> | null = null;
-
-  constructor(
-    readonly id: string,
-    readonly outlet: Outlet,
-    readonly openedAt: number,
-  ) {}
-
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
-  markClosed(): void {
-    this.closed = true;
-  }
-
-  /** Runs `action` once the reply to the request being handled has been sent. */
-  afterReply(action: () => void): void {
-    (this.pendingAfterReply ??= []).push(action);
-  }
-
-  takeAfterReply(): Array<() => void> {
-    const actions = this.pendingAfterReply ?? [];
-    this.pendingAfterReply = null;
-    return actions;
-  }
-
-  /**
-   * Queues work behind the link's earlier requests. Work normally runs alone; pipelined
-   * work calls `release` once it has taken its place in the sender's order (its message
-   * is queued for commit), which lets the next request start while this one waits for
-   * its commit. Replies still leave in request order: see `inOrder`.
-   */
-  enqueue(work: (release: () => void) => Promise<void>): Promise<void> {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const run = this.tail.then(() => work(release));
-    // Nothing queued behind it: the link goes back to the shared settled promise, so an
-    // idle connection does not keep its last request's promises.
-    const idle = () => {
-      if (this.tail === next) this.tail = SETTLED;
-    };
-    const next = Promise.race([released, run.then(idle, idle)]);
-    this.tail = next;
-    return run;
-  }
-
-  /**
-   * Runs `deliver` with `reply` once every earlier request's reply has gone out, so a
-   * pipelined request that finishes early never overtakes its predecessors.
-   */
-  inOrder<T>(reply: Promise<T>, deliver: (value: T) => void): Promise<void> {
-    const sent = this.replies.then(() => reply).then(deliver);
-    const idle = () => {
-      if (this.replies === next) this.replies = SETTLED;
-    };
-    const next = sent.then(idle, idle);
-    this.replies = next;
-    return sent;
-  }
-
-  /** Resolves when every reply queued so far has been sent. */
-  repliesSent(): Promise<void> {
-    return this.replies;
-  }
 }
