@@ -23,20 +23,47 @@ export interface PrivateRecipients {
   readonly full: string[];
 }
 
+function noRecipients(): PrivateRecipients {
+  return { live: [], stored: [], hiddenLive: [], hiddenStored: [], unknown: [], full: [] };
+}
+
+/**
+ * The recipients sorted without waiting, when every name is a user on this node (or no
+ * name at all): the usual private message, which then needs no promise to resolve its
+ * recipients. Undefined when a name must be looked up elsewhere.
+ */
+export function resolveLocalRecipients(
+  core: ChatCore,
+  sender: Session,
+  names: readonly string[],
+): PrivateRecipients | undefined {
+  const result = noRecipients();
+  for (let index = 0; index < names.length; index++) {
+    const name = names[index]!;
+    const checked = checkName(name);
+    if (!checked.ok) {
+      result.unknown.push(name);
+      continue;
+    }
+    const online = core.findSession(checked.key);
+    if (!online) return undefined;
+    // A name given twice counts once.
+    if (result.live.some((target) => target.id === online.id)) continue;
+    if (result.hiddenLive.includes(online.nick)) continue;
+    if (core.isBlocking(online, sender.nickKey)) result.hiddenLive.push(online.nick);
+    else
+      result.live.push({ id: online.id, nick: online.nick, accountId: online.account?.id ?? null });
+  }
+  return result;
+}
+
 /** Sorts the names of a private message by how each recipient can be reached now. */
 export async function resolvePrivateRecipients(
   core: ChatCore,
   sender: Session,
   names: readonly string[],
 ): Promise<PrivateRecipients> {
-  const result: PrivateRecipients = {
-    live: [],
-    stored: [],
-    hiddenLive: [],
-    hiddenStored: [],
-    unknown: [],
-    full: [],
-  };
+  const result = noRecipients();
   const seen = new Set<string>();
   for (const name of names) {
     const checked = checkName(name);
