@@ -78,6 +78,9 @@ export class ServerProcess {
   }): Promise<ServerProcess> {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'confab-bench-'));
     const execArgv = ['--expose-gc'];
+    // Extra Node options for the server alone (a heap snapshot on a signal, a GC trace).
+    const extra = process.env.CONFAB_BENCH_SERVER_NODE_OPTIONS;
+    if (extra) execArgv.push(...extra.split(' ').filter((option) => option !== ''));
     if (options.profileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.profileDir}`);
     const child = fork(
       path.join(here, options.kind === 'floor' ? 'floor-server.js' : 'server-child.js'),

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { ServerConfig } from '../src/config/config.js';
 import { isParameterKey } from '../src/config/parameters.js';
 import { startServer } from '../src/server/server.js';
@@ -47,6 +49,12 @@ process.on('message', (message: ServerCommand) => {
     gc();
     gc();
   }
+  // CONFAB_BENCH_HEAP_SNAPSHOTS=DIR: a heap snapshot at each measuring point (the stats
+  // asked for after a collection), to see what each connection holds (before and after the
+  // logins of `capacity`).
+  const snapshots = process.env.CONFAB_BENCH_HEAP_SNAPSHOTS;
+  if (snapshots && message.gc)
+    writeHeapSnapshot(path.join(snapshots, `server-${Date.now()}.heapsnapshot`));
   void server.core.store.messages
     .count()
     .then((storedMessages) => send(processStats(server.core.onlineCount, storedMessages)));
