@@ -15,6 +15,7 @@ const BROWSER_SHARED_CLIENT = [
   'src/client/websocket-channel.ts',
   'src/client/transfer-flow.ts',
   'src/client/room-tracker.ts',
+  'src/client/resume.ts',
 ];
 
 export default tseslint.config(

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatClient, ConnectionClosedError } from '../src/client/client.js';
 import type { ServerEvent } from '../src/protocol/events.js';
+import { ResumePoint } from '../src/client/resume.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /**
@@ -101,5 +102,44 @@ describe('the client library over a WebSocket channel', () => {
     );
     expect(error).toBeInstanceOf(ConnectionClosedError);
     expect((error as Error).message).toContain(url);
+  });
+});
+
+describe('ResumePoint (what the terminal and the page keep across connections)', () => {
+  it('resumes where the last connection stopped, then asks for a fresh login once the token is refused', async () => {
+    server = await startTestServer({ web: true });
+    const alice = await server.connect('alice');
+    const point = new ResumePoint();
+    const first = await overWebSocket(server);
+    point.follow(first);
+    point.loggedIn(await first.login('bob'));
+    const heard = first.waitFor((e) => e.ev === 'message' && e.text === 'before');
+    await alice.request('say', { text: 'before' });
+    await heard;
+    first.destroy();
+    await alice.request('say', { text: 'while away' });
+
+    const second = await overWebSocket(server);
+    point.follow(second);
+    const events: ServerEvent[] = [];
+    second.on('event', (event) => events.push(event));
+    const replayed = second.waitFor((e) => e.ev === 'message' && e.text === 'while away');
+    const outcome = await point.resume(second);
+    expect(outcome).toMatchObject({ kind: 'resumed', ready: { nick: 'bob', resumed: true } });
+    await replayed;
+    expect(texts(events)).toEqual(['while away']);
+    expect(point.token).toBe(second.resumeToken);
+    expect(point.lastEventId).toBe(second.lastEventId);
+
+    // A token the server no longer knows (here: ended by quit) is a fresh login, not an error.
+    const stale = point.token;
+    await second.quit();
+    const third = await overWebSocket(server);
+    point.loggedIn({ ...(await third.login('carol')), resumeToken: stale });
+    const fourth = await overWebSocket(server);
+    const refused = await point.resume(fourth);
+    expect(refused).toMatchObject({ kind: 'refused', error: { code: 'resume_failed' } });
+    expect(point.token).toBeUndefined();
+    expect(await point.resume(fourth)).toEqual({ kind: 'none' });
   });
 });

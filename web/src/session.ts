@@ -13,6 +13,12 @@ import {
   type ReadyInfo,
 } from './ws-client.js';
 import { CommandInput } from './input.js';
+import {
+  FINAL_CLOSINGS,
+  reconnectDelay,
+  ResumePoint,
+  type TokenStore,
+} from '../../src/client/resume.js';
 import type { CompletionSource } from '../../src/client/tui/line-editor.js';
 
 /** A question the page asks in a dialog (a password, a confirmation, a reason). */
@@ -47,7 +53,16 @@ type Phase = 'connecting' | 'login' | 'chat';
 /** Resume tokens live for the tab only: never in a URL or localStorage. */
 const TOKEN_KEY = 'confab.resume';
 const NICK_KEY = 'confab.nick';
-const MAX_BACKOFF_MS = 8000;
+/** Quick retries: a page reconnects to the server that served it, usually on a LAN. */
+const BACKOFF = { firstMs: 250, maxMs: 8000 };
+/** The tab's resume token, in sessionStorage: it survives a reload, not the tab. */
+const tabTokens: TokenStore = {
+  get: () => sessionStorage.getItem(TOKEN_KEY) ?? undefined,
+  set: (token) =>
+    token === undefined
+      ? sessionStorage.removeItem(TOKEN_KEY)
+      : sessionStorage.setItem(TOKEN_KEY, token),
+};
 const fold = (name: string) => name.normalize('NFKC').toLowerCase();
 
 /**
@@ -83,6 +98,10 @@ export class WebSession {
   /** Rooms joined besides the lobby, joined again after a fresh login. */
   private readonly rooms = new Set<string>();
   private attempt = 0;
+  /** When the connection was lost: retries stay quick for the first minute after. */
+  private lostAt = 0;
+  /** The resume token and the last event id, kept across connections (shared library). */
+  private readonly resumePoint = new ResumePoint(tabTokens);
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
 
@@ -148,7 +167,7 @@ export class WebSession {
   async start(): Promise<void> {
     const client = await this.open();
     if (!client) return;
-    if (sessionStorage.getItem(TOKEN_KEY) && (await this.resume(client))) return;
+    if (this.resumePoint.token !== undefined && (await this.resume(client))) return;
     this.phase = 'login';
     this.changed();
   }
@@ -177,7 +196,7 @@ export class WebSession {
   /** Leaves for good: `quit`, the token forgotten, back to the login form. */
   async quit(message?: string): Promise<void> {
     this.stopped = true;
-    sessionStorage.removeItem(TOKEN_KEY);
+    this.resumePoint.forget();
     await this.client?.quit(message);
     this.phase = 'login';
     this.rooms.clear();
@@ -193,6 +212,7 @@ export class WebSession {
       const client = await connectWebSocket(this.url);
       this.client = client;
       this.attempt = 0;
+      this.resumePoint.follow(client);
       client.on('event', (event) => this.onEvent(event));
       client.on('close', (info) => this.onClose(client, info));
       this.state.server = client.hello.server;
@@ -207,42 +227,45 @@ export class WebSession {
   }
 
   private async resume(client: ProtocolClient): Promise<boolean> {
-    const token = sessionStorage.getItem(TOKEN_KEY);
-    if (!token) return false;
+    if (this.resumePoint.token === undefined) return false;
     this.state.connection = { kind: 'resuming' };
     this.changed();
+    let refusal: RequestError;
     try {
-      const data = await client.resume(token, this.lastEventId);
-      await this.ready(client, data, true);
-      return true;
-    } catch (error) {
-      sessionStorage.removeItem(TOKEN_KEY);
-      if (!(error instanceof RequestError)) return false;
-      // The server restarted (or the grace period passed): log in again, as the terminal
-      // client does, with the nickname and any password this page still holds.
-      if (this.nick && (this.password || this.state.role === 'guest') && this.phase === 'chat') {
-        this.notice(`Could not resume (${error.message}): logging in again.`, 'info');
-        try {
-          await this.ready(client, await client.login(this.nick, this.password), false);
-          return true;
-        } catch (again) {
-          this.loginError = describe(again);
-        }
+      const outcome = await this.resumePoint.resume(client);
+      if (outcome.kind === 'resumed') {
+        await this.ready(client, outcome.ready, true);
+        return true;
       }
-      this.phase = 'login';
-      this.changed();
-      return false;
+      if (outcome.kind === 'none') return false;
+      refusal = outcome.error;
+    } catch (error) {
+      this.resumePoint.forget();
+      if (!(error instanceof RequestError)) return false;
+      refusal = error;
     }
+    // The server restarted (or the grace period passed): log in again, as the terminal
+    // client does, with the nickname and any password this page still holds.
+    if (this.nick && (this.password || this.state.role === 'guest') && this.phase === 'chat') {
+      this.notice(`Could not resume (${refusal.message}): logging in again.`, 'info');
+      try {
+        await this.ready(client, await client.login(this.nick, this.password), false);
+        return true;
+      } catch (again) {
+        this.loginError = describe(again);
+      }
+    }
+    this.phase = 'login';
+    this.changed();
+    return false;
   }
-
-  private lastEventId: number | undefined;
 
   private async ready(client: ProtocolClient, data: ReadyInfo, resumed: boolean): Promise<void> {
     this.nick = data.nick;
     this.state.nick = data.nick;
     this.state.role = data.role;
     sessionStorage.setItem(NICK_KEY, data.nick);
-    if (data.resumeToken) sessionStorage.setItem(TOKEN_KEY, data.resumeToken);
+    this.resumePoint.loggedIn(data);
     this.phase = 'chat';
     this.loginError = undefined;
     // A guest's rooms are joined again below: until then the page says it is resuming.
@@ -312,7 +335,6 @@ export class WebSession {
   }
 
   private onEvent(event: ServerEvent): void {
-    if (this.client) this.lastEventId = this.client.lastEventId;
     if (event.ev === 'message' && !this.markShown(messageKey(event.room, event.mid))) return;
     if (event.ev === 'private' && !this.markShown(privateKey(event.mid))) return;
     // A room joined again by the page itself stays in the list, not in front.
@@ -606,8 +628,8 @@ export class WebSession {
     this.client = undefined;
     if (this.stopped || info.byClient) return;
     // Told to go: say why and do not come back by ourselves.
-    if (info.code && ['kicked', 'banned', 'replaced', 'quit'].includes(info.code)) {
-      sessionStorage.removeItem(TOKEN_KEY);
+    if (info.code && FINAL_CLOSINGS.has(info.code)) {
+      this.resumePoint.forget();
       this.phase = 'login';
       this.loginError = info.message;
       this.notice(info.message, 'error');
@@ -621,7 +643,11 @@ export class WebSession {
   private scheduleReconnect(reason: string, code?: string): void {
     if (this.stopped) return;
     clearTimeout(this.reconnectTimer);
-    const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** this.attempt);
+    if (this.attempt === 0) this.lostAt = Date.now();
+    // Jitter spreads out many pages coming back after a server restart.
+    const delay = Math.round(
+      reconnectDelay(this.attempt, Date.now() - this.lostAt, BACKOFF) * (0.8 + Math.random() * 0.4),
+    );
     this.attempt++;
     this.state.connection = {
       kind: 'reconnecting',

@@ -5,6 +5,7 @@ import {
   type CloseInfo,
   type ConnectOptions,
 } from '../client.js';
+import { FINAL_CLOSINGS, reconnectDelay, ResumePoint } from '../resume.js';
 import { findCommand } from '../input-parser.js';
 import { EXIT } from '../line-mode.js';
 import type { SettingsStore } from '../settings.js';
@@ -42,16 +43,6 @@ export interface Outcome {
   readonly message?: string;
 }
 
-/** Closing codes after which reconnecting would be wrong: the server meant it. */
-const FINAL_CLOSINGS = new Set<string>(['quit', 'kicked', 'banned', 'replaced']);
-/** Resume refusals after which a normal login is the answer. */
-const RESUME_FALLBACK = new Set<string>([
-  'resume_failed',
-  'unknown_command',
-  'invalid_args',
-  'not_ready',
-]);
-
 type LoginData = {
   nick: string;
   session: string;
@@ -65,19 +56,7 @@ class Cancelled extends Error {}
 /** Login answers were given after the connection closed: connect again and use them. */
 class RetryLogin extends Error {}
 
-/**
- * Delay before reconnection attempt `failures` + 1: within the first minute after the
- * connection was lost, never more than a few seconds (a restarted server is back soon
- * and people are waiting); after that, exponential up to `maxMs`. Jitter is added later.
- */
-export function reconnectDelay(
-  failures: number,
-  sinceLostMs: number,
-  backoff: { readonly firstMs: number; readonly maxMs: number } = { firstMs: 1000, maxMs: 30_000 },
-): number {
-  const exponential = Math.min(backoff.maxMs, backoff.firstMs * 2 ** Math.min(failures, 10));
-  return sinceLostMs < 60_000 ? Math.min(exponential, 3 * backoff.firstMs) : exponential;
-}
+export { reconnectDelay };
 
 const sameName = (a: string, b: string) =>
   a.normalize('NFKC').toLowerCase() === b.normalize('NFKC').toLowerCase();
@@ -103,8 +82,8 @@ export class TuiController implements AppActions {
   private readonly requestedNick: string | undefined;
   /** Asked to end the account's session elsewhere (answered yes to the takeover question). */
   private takeover = false;
-  private resumeToken: string | undefined;
-  private lastEventId: number | undefined;
+  /** The resume token and last event id, kept across connections. */
+  private readonly resumePoint = new ResumePoint();
   /** Newest message id seen: a fresh login asks only for what came after it. */
   private lastMid: number | undefined;
   /** Rooms joined besides the lobby, joined again after a fresh login. */
@@ -272,8 +251,9 @@ export class TuiController implements AppActions {
   }> {
     const target = this.target!;
     // Asked before connecting: the server's registration deadline does not run meanwhile.
-    if (!this.resumeToken && this.nick === undefined) await this.askNick();
-    this.state.connection = { kind: this.resumeToken ? 'resuming' : 'connecting' };
+    const resuming = this.resumePoint.token !== undefined;
+    if (!resuming && this.nick === undefined) await this.askNick();
+    this.state.connection = { kind: resuming ? 'resuming' : 'connecting' };
     this.state.changed();
     let client: ChatClient;
     try {
@@ -294,7 +274,7 @@ export class TuiController implements AppActions {
       };
     }
     this.client = client;
-    if (!this.resumeToken) {
+    if (!resuming) {
       this.state.connection = { kind: 'connected' };
       this.state.changed();
     }
@@ -311,10 +291,9 @@ export class TuiController implements AppActions {
         for (const room of this.rooms) if (sameName(room, event.room)) this.rooms.delete(room);
       if (event.ev === 'renamed' && this.state.nick !== this.nick) this.nick = this.state.nick;
     };
+    this.resumePoint.follow(client);
     client.on('event', (event) => {
       if (this.client !== client) return;
-      // The last one received: resume finds it by position, ids do not grow along the log.
-      if (this.loggedIn && 'id' in event) this.lastEventId = event.id;
       if (held) held.push(event);
       else apply(event);
       this.state.changed();
@@ -351,28 +330,22 @@ export class TuiController implements AppActions {
     closed: Promise<CloseInfo>,
     release: () => void,
   ): Promise<void> {
-    if (this.resumeToken) {
-      try {
-        const data = await client.request<LoginData>('resume', {
-          token: this.resumeToken,
-          ...(this.lastEventId !== undefined && { lastEventId: this.lastEventId }),
-        });
-        this.loggedInAs(client, data);
-        release();
-        this.notice('Session resumed: missed messages follow.', 'info');
-        return;
-      } catch (error) {
-        if (!(error instanceof RequestError) || !RESUME_FALLBACK.has(error.code)) throw error;
-        this.resumeToken = undefined;
-        this.notice(
-          (error.code as string) === 'resume_failed'
-            ? `The server could not resume the session (${error.message}): logging in again.`
-            : 'Logging in again.',
-          'info',
-        );
-      }
+    // Logged in before on an earlier connection: its rooms are joined again after a fresh login.
+    const rejoin = this.resumePoint.lastEventId !== undefined || this.rooms.size > 0;
+    const resumed = await this.resumePoint.resume(client);
+    if (resumed.kind === 'resumed') {
+      this.loggedInAs(client, resumed.ready);
+      release();
+      this.notice('Session resumed: missed messages follow.', 'info');
+      return;
     }
-    const rejoin = this.lastEventId !== undefined || this.rooms.size > 0;
+    if (resumed.kind === 'refused')
+      this.notice(
+        resumed.error.code === 'resume_failed'
+          ? `The server could not resume the session (${resumed.error.message}): logging in again.`
+          : 'Logging in again.',
+        'info',
+      );
     for (;;) {
       if (this.nick === undefined) {
         await this.askNick();
@@ -454,7 +427,7 @@ export class TuiController implements AppActions {
     this.nick = data.nick;
     client.nick = data.nick;
     client.sessionId = data.session;
-    this.resumeToken = typeof data.resumeToken === 'string' ? data.resumeToken : undefined;
+    this.resumePoint.loggedIn(data);
     this.state.nick = data.nick;
     this.state.role = data.role;
     this.state.connection = { kind: 'connected' };
