@@ -84,21 +84,24 @@ describe('IRC on the connection layer', () => {
     stalled.socket.pause();
     const sender = await server.connect('sender');
     const watcher = await server.connect('watcher');
-    const dropped = watcher.waitFor((e) => e.ev === 'offline' && e.nick === 'stalled', 30_000);
+    const dropped = watcher.waitFor((e) => e.ev === 'offline' && e.nick === 'stalled', 60_000);
     let droppedYet = false;
     void dropped.then(() => (droppedYet = true));
     const text = 'z'.repeat(270);
     // Loopback buffers hold a few MiB before the server's queue grows: bounded at 40,000
-    // messages of 270 bytes (about 12 MB of IRC lines), ten at a time.
-    for (let batch = 0; batch < 4000 && !droppedYet; batch++)
-      await Promise.all(Array.from({ length: 10 }, () => sender.request('say', { text })));
+    // messages of 270 bytes (about 12 MB of IRC lines), a hundred in flight at a time, so
+    // that a store answering late (CONFAB_TEST_STORE_LATENCY=20:20: every append 20 ms)
+    // still fills them well within the test's time.
+    for (let batch = 0; batch < 400 && !droppedYet; batch++)
+      await Promise.all(Array.from({ length: 100 }, () => sender.request('say', { text })));
     expect(await dropped).toMatchObject({ reason: 'dropped' });
     expect(await sample('confab_sendq_drops_total', 'transport="irc"')).toBe(1);
     // The server goes on serving everyone else.
     await expect(sender.request('who')).resolves.toMatchObject({
       users: [{ nick: 'sender' }, { nick: 'watcher' }],
     });
-  });
+    // Megabytes through a loaded machine, slower still under store latency.
+  }, 90_000);
 
   it('ends a registration left open past the deadline (CAP negotiation never ended)', async () => {
     await start({ registrationTimeoutSeconds: 1 });
