@@ -73,6 +73,51 @@ describe('three nodes, one chat', () => {
     expect((await errorOf(taken.login('Alice'))).code).toBe('nick_taken');
   });
 
+  it('pipelined private messages to users of two other nodes arrive once each, in send order', async () => {
+    const alice = await cluster.connect(0, 'alice');
+    const bob = await cluster.connect(1, 'bob');
+    const carol = await cluster.connect(2, 'carol');
+    const atBob = collect(bob);
+    const atCarol = collect(carol);
+    // Sent without waiting for replies (as many as the lobby case: within flood control):
+    // to both, to bob alone, to carol alone, in turn.
+    const targets = [['bob', 'carol'], ['bob'], ['carol']];
+    const sent = Array.from({ length: 30 }, (_, i) => ({ to: targets[i % 3]!, text: `p${i}` }));
+    const replies = await Promise.all(sent.map((message) => alice.request('msg', message)));
+    expect(replies.every((reply) => (reply as { delivered: string[] }).delivered.length > 0)).toBe(
+      true,
+    );
+    await eventually(
+      () => texts(atBob, 'private').length === 20 && texts(atCarol, 'private').length === 20,
+    );
+    await settled(alice, bob, carol);
+    const expected = (nick: string) =>
+      sent.filter((message) => message.to.includes(nick)).map((message) => message.text);
+    expect(texts(atBob, 'private')).toEqual(expected('bob'));
+    expect(texts(atCarol, 'private')).toEqual(expected('carol'));
+  });
+
+  it('sees who left another node in wholasthr and whois', async () => {
+    const alice = await cluster.connect(0, 'alice');
+    const bob = await account(1, 'bob');
+    const carol = await cluster.connect(2, 'carol');
+    const gone = alice.waitFor((e) => e.ev === 'offline' && e.nick === 'bob');
+    await bob.quit();
+    await gone;
+    const recent = await carol.request<{ seen: { nick: string; online: boolean }[] }>('wholasthr');
+    expect(recent.seen).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ nick: 'bob', online: false }),
+        expect.objectContaining({ nick: 'alice', online: true }),
+      ]),
+    );
+    const whois = await alice.request<{ online: boolean; lastSeen: number | null }>('whois', {
+      name: 'bob',
+    });
+    expect(whois.online).toBe(false);
+    expect(whois.lastSeen).toEqual(expect.any(Number));
+  });
+
   it('answers who, whois and members from every node', async () => {
     const alice = await cluster.connect(0, 'alice');
     const bob = await cluster.connect(1, 'bob');

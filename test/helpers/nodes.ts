@@ -6,8 +6,7 @@ import { ServerConfig } from '../../src/config/config.js';
 import { LocalDirectory } from '../../src/core/directory/directory.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { DiskBlobStore } from '../../src/store/blobs.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { makeDataDir, TEST_ADMIN_PASSWORD } from './server.js';
+import { makeDataDir, openTestStore, TEST_ADMIN_PASSWORD } from './server.js';
 
 /** Several server nodes in one process, sharing one store, one bus and one directory. */
 export interface TestNodes {
@@ -34,7 +33,8 @@ export async function startTestNodes(
   } = {},
 ): Promise<TestNodes> {
   const root = makeDataDir();
-  const store = SqliteStore.open(root);
+  // Answering late under CONFAB_TEST_STORE_LATENCY, as every test server's store does.
+  const { store } = openTestStore(root);
   const network = new LocalBusNetwork();
   const directory = new LocalDirectory();
   const blobs = new DiskBlobStore(path.join(root, 'files'));
