@@ -1,10 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { ServerConfig } from '../src/config/config.js';
-import type { Link, Outlet, ServerFrame } from '../src/core/session.js';
-import { encodeServerFrame } from '../src/protocol/codec.js';
-import { startServer } from '../src/server/server.js';
+import { type CoreClient, startCoreBench } from './core-harness.js';
 import { LOAD_END, LOAD_START } from './gc-trace.js';
 import { mainThreadCpuMicros } from './process-stats.js';
 
@@ -27,91 +21,57 @@ export interface CorePmResult {
   readonly delivered: number;
 }
 
-interface BenchClient {
-  readonly index: number;
-  link: Link | undefined;
-  nextId: number;
-  outstanding: number;
-  onReply: () => void;
-}
-
 async function main(): Promise<void> {
   const [messagesText = '100000', pairsText = '50', windowText = '20'] = process.argv.slice(2);
   const messages = Number(messagesText);
   const pairs = Number(pairsText);
   const window = Number(windowText);
-  const dir = mkdtempSync(path.join(tmpdir(), 'confab-core-pm-'));
-  const config = ServerConfig.load({
-    flags: {
-      host: '127.0.0.1',
-      port: 0,
-      data: dir,
-      set: ['flood.perSecond=1000000', 'flood.burst=1000000', 'maxUsers=100000'],
-    },
-    env: {},
-  });
-  const server = await startServer(config, {
-    adminPassword: 'core-pm-bench-password-x',
-    // CONFAB_BENCH_METRICS=off: without the metrics, to measure what they cost (issue 20).
-    metrics: process.env.CONFAB_BENCH_METRICS !== 'off',
-    webPort: false,
-  });
-  const core = server.core;
+  const bench = await startCoreBench('core-pm');
   let replies = 0;
   let delivered = 0;
-  const clients: BenchClient[] = [];
+  const clients: { client: CoreClient; onReply: () => void }[] = [];
   for (let index = 0; index < pairs * 2; index++) {
-    const client: BenchClient = {
-      index,
-      link: undefined,
-      nextId: 1,
-      outstanding: 0,
-      onReply: () => undefined,
+    const entry = { client: bench.attach(), onReply: () => undefined };
+    entry.client.onFrame = (frame) => {
+      if ('re' in frame) {
+        if (frame.re === null) return;
+        replies++;
+        entry.onReply();
+      } else if (frame.ev === 'private') delivered++;
     };
-    const outlet: Outlet = {
-      transport: 'bench',
-      address: '127.0.0.1',
-      port: 1,
-      send(frame: ServerFrame) {
-        encodeServerFrame(frame);
-        if ('re' in frame) {
-          if (frame.re === null) return;
-          replies++;
-          client.outstanding--;
-          client.onReply();
-        } else if (frame.ev === 'private') delivered++;
-      },
-      close() {},
-    };
-    client.link = core.attach(outlet);
-    clients.push(client);
+    clients.push(entry);
   }
-  const call = (client: BenchClient, cmd: string, args: object) => {
-    client.outstanding++;
-    return core.receive(client.link!, { id: client.nextId++, cmd, args });
-  };
-  await Promise.all(clients.map((client) => call(client, 'nick', { nick: `p${client.index}` })));
+  await Promise.all(
+    clients.map(
+      (entry, index) =>
+        new Promise<void>((resolve) => {
+          entry.onReply = resolve;
+          entry.client.call('nick', { nick: `p${index}` });
+        }),
+    ),
+  );
   replies = 0;
   let sent = 0;
   const text = '~1.1.1 lorem ipsum dolor sit amet consectetur';
   const finished = new Promise<void>((resolve) => {
-    for (const client of clients) {
-      const to = [`p${client.index ^ 1}`];
-      client.onReply = () => {
+    clients.forEach((entry, index) => {
+      const to = [`p${index ^ 1}`];
+      const { client } = entry;
+      entry.onReply = () => {
         while (client.outstanding < window && sent < messages) {
           sent++;
-          void call(client, 'msg', { to, text });
+          client.call('msg', { to, text });
         }
         if (replies >= messages) resolve();
       };
-    }
+    });
   });
   // Under --trace-gc-nvp, the collections between these lines are the load's.
   console.log(LOAD_START);
   const cpuBefore = process.cpuUsage();
   const mainBefore = mainThreadCpuMicros();
   const started = performance.now();
-  for (const client of clients) client.onReply();
+  for (const entry of clients) entry.onReply();
   await finished;
   const ms = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
@@ -128,8 +88,7 @@ async function main(): Promise<void> {
     delivered,
   };
   console.log(JSON.stringify(result));
-  await server.stop(0);
-  rmSync(dir, { recursive: true, force: true });
+  await bench.stop();
 }
 
 await main();

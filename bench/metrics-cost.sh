@@ -2,13 +2,15 @@
 # Issue 20: what the metrics cost a private message, in instructions (valgrind's callgrind),
 # which a loaded machine does not blur the way it blurs wall-clock and CPU time.
 #
-# Runs bench/core-pm.js (private messages through ChatCore.receive, real SQLite store) under
+# Runs an in-process bench (SCRIPT: core-pm, private messages in pairs, or core-room, a room
+# of 100 with 10 senders; both through ChatCore.receive on the real SQLite store) under
 # callgrind at two sizes, with the metrics on and off (CONFAB_BENCH_METRICS), interleaved,
 # ROUNDS times. Instructions per message = (I(large) - I(small)) / (large - small), so the
 # start-up (module loading, migrations, the admin account) cancels out. Node runs with
 # --single-threaded (no concurrent compiler or GC threads) so that the counts repeat.
 #
-#   bench/metrics-cost.sh [ROUNDS] [SMALL] [LARGE] [DIST]   (defaults: 3 2000 12000 dist)
+#   bench/metrics-cost.sh [ROUNDS] [SMALL] [LARGE] [DIST] [SCRIPT]
+#   (defaults: 3 2000 12000 dist core-pm)
 #
 # Prints one line per run and a summary; needs `npm run build` first.
 set -euo pipefail
@@ -16,7 +18,7 @@ rounds=${1:-3}
 small=${2:-2000}
 large=${3:-12000}
 dist=${4:-dist}
-script="$dist/bench/core-pm.js"
+script="$dist/bench/${5:-core-pm}.js"
 [ -f "$script" ] || { echo "no $script: run npm run build" >&2; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

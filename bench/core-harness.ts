@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ServerConfig } from '../src/config/config.js';
+import type { ChatCore } from '../src/core/chat-core.js';
+import type { Link, ServerFrame } from '../src/core/session.js';
+import { encodeServerFrame } from '../src/protocol/codec.js';
+import { startServer } from '../src/server/server.js';
+
+/**
+ * What the in-process benches (core-pm.ts, core-room.ts) share: a real server on the
+ * embedded SQLite store (WAL, synchronous=FULL) in a temporary data dir, and clients
+ * attached to its core through outlets that encode every frame and drop it. No sockets and
+ * no generator, so the figures are the core's, the store's and the encoder's work alone.
+ */
+export interface CoreBench {
+  readonly core: ChatCore;
+  /** Attaches a client whose outlet encodes each frame, then hands it to `onFrame`. */
+  attach(): CoreClient;
+  stop(): Promise<void>;
+}
+
+export interface CoreClient {
+  readonly link: Link;
+  /** Requests sent and not yet answered. */
+  outstanding: number;
+  /** Called with every frame the client receives, after it has been encoded. */
+  onFrame: (frame: ServerFrame) => void;
+  /** Sends one request; its reply arrives through the client's `onFrame`. */
+  call(cmd: string, args: object): void;
+}
+
+export async function startCoreBench(name: string): Promise<CoreBench> {
+  const dir = mkdtempSync(path.join(tmpdir(), `confab-${name}-`));
+  const config = ServerConfig.load({
+    flags: {
+      host: '127.0.0.1',
+      port: 0,
+      data: dir,
+      set: ['flood.perSecond=1000000', 'flood.burst=1000000', 'maxUsers=100000'],
+    },
+    env: {},
+  });
+  const server = await startServer(config, {
+    adminPassword: `${name}-bench-password-x`,
+    // CONFAB_BENCH_METRICS=off: without the metrics, to measure what they cost (issue 20).
+    metrics: process.env.CONFAB_BENCH_METRICS !== 'off',
+    webPort: false,
+  });
+  const core = server.core;
+  return {
+    core,
+    attach() {
+      let nextId = 1;
+      const link = core.attach({
+        transport: 'bench',
+        address: '127.0.0.1',
+        port: 1,
+        send(frame: ServerFrame) {
+          encodeServerFrame(frame);
+          if ('re' in frame && frame.re !== null) client.outstanding--;
+          client.onFrame(frame);
+        },
+        close() {},
+      });
+      const client: CoreClient = {
+        link,
+        outstanding: 0,
+        onFrame: () => undefined,
+        call(cmd, args) {
+          client.outstanding++;
+          void core.receive(link, { id: nextId++, cmd, args });
+        },
+      };
+      return client;
+    },
+    async stop() {
+      await server.stop(0);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
