@@ -7,6 +7,53 @@ const noCoreImports = {
   message: 'Clients import the shared rules from src/protocol, never src/core.',
 };
 
+/** Modules the core may not import (see the rule for src/core below). */
+const CORE_FORBIDDEN_MODULES = [
+  'ioredis',
+  'postgres',
+  'better-sqlite3',
+  'ws',
+  'net',
+  'node:net',
+  'tls',
+  'node:tls',
+  'http',
+  'node:http',
+  'https',
+  'node:https',
+  'http2',
+  'node:http2',
+  'dgram',
+  'node:dgram',
+];
+
+/**
+ * The core's import restriction, less the modules `allowed` (one file's justified exception).
+ * @param {string[]} allowed
+ */
+function coreImportRule(allowed) {
+  return {
+    paths: CORE_FORBIDDEN_MODULES.filter((name) => !allowed.includes(name)).map((name) => ({
+      name,
+      message:
+        'The core knows nothing of Redis, SQL or sockets: use a port, adapt outside src/core.',
+    })),
+    patterns: [
+      {
+        group: [
+          '**/store/sqlite/**',
+          '**/store/postgres/**',
+          '**/bus/redis/**',
+          '**/transport/**',
+          '**/web/**',
+        ],
+        message:
+          'The core reaches adapters only through its ports; they import the core, not the other way round.',
+      },
+    ],
+  };
+}
+
 /** The shared client library's transport-neutral files, which the browser imports. */
 const BROWSER_SHARED_CLIENT = [
   'src/client/channel.ts',
@@ -63,5 +110,19 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The core knows nothing of Redis, SQL, sockets or HTTP: it reaches them through its
+    // ports (store, bus, session directory, connection layer), and the adapters live in
+    // src/store/{sqlite,postgres}, src/bus/redis, src/transport and src/web.
+    files: ['src/core/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', coreImportRule([])] },
+  },
+  {
+    // One exception: the address normaliser uses node:net's isIPv6, a pure parser of a
+    // string (no socket is ever opened); writing our own IPv6 recogniser would be a second,
+    // less tested copy of the same rules. Everything else stays forbidden here too.
+    files: ['src/core/limits/address-group.ts'],
+    rules: { 'no-restricted-imports': ['error', coreImportRule(['node:net'])] },
   },
 );

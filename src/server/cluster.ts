@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Bus } from '../bus/bus.js';
 import type { SessionDirectory } from '../core/directory/directory.js';
-import type { RedisDirectory } from '../core/directory/redis-directory.js';
+import type { RedisDirectory } from '../bus/redis/redis-directory.js';
 
 /**
  * A node's place in a cluster (`--bus redis://…`): the Redis bus and the Redis session
@@ -38,7 +38,7 @@ export async function joinCluster(
 ): Promise<ClusterMembership> {
   const [{ RedisBus }, directoryModule] = await Promise.all([
     import('../bus/redis/redis-bus.js'),
-    import('../core/directory/redis-directory.js'),
+    import('../bus/redis/redis-directory.js'),
   ]);
   const lost: Array<(reason: string) => void> = [];
   const rejoined: Array<() => void> = [];

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import type { DirectoryEntry } from '../../src/core/directory/directory.js';
-import { RedisDirectory } from '../../src/core/directory/redis-directory.js';
+import { RedisDirectory } from '../../src/bus/redis/redis-directory.js';
 import { ChatError } from '../../src/core/errors.js';
 import { deletePrefix, freshPrefix, TEST_REDIS_URL } from '../helpers/redis.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';

@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Clock, TimerHandle } from '../clock.js';
-import { ChatError } from '../errors.js';
-import type { Departure, DirectoryEntry, SessionDirectory } from './directory.js';
+import type { Clock, TimerHandle } from '../../core/clock.js';
+import { ChatError } from '../../core/errors.js';
+import type {
+  Departure,
+  DirectoryEntry,
+  SessionDirectory,
+} from '../../core/directory/directory.js';
 
 /**
  * The session directory of a cluster, in Redis: one record of who holds which nickname
