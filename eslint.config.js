@@ -92,6 +92,25 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [noCoreImports] }] },
   },
   {
+    // Transports (native, WebSocket, IRC, the web listener's file route) reach the core
+    // through its ports (src/core/port.ts), never the concrete ChatCore (issue 14.1).
+    files: ['src/transport/**/*.ts', 'src/web/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/core/chat-core', '**/core/chat-core.js'],
+              message:
+                'Transports reach the core through src/core/port.ts (ChatPort, GatewayPort, HttpFilePort), never ChatCore.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // What the browser bundles: the page itself and the client library's transport-neutral
     // part. Node's modules (and the Node-only halves of the library) would not run there.
     files: ['web/src/**/*.{ts,tsx}', ...BROWSER_SHARED_CLIENT],

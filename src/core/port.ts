@@ -2,8 +2,11 @@ import type { Parameters } from '../config/parameters.js';
 import type { ClosingCode } from '../protocol/closing.js';
 import type { Limits } from '../protocol/events.js';
 import type { Request } from '../protocol/frames.js';
+import type { CommandInfo } from './catalog.js';
 import type { Clock } from './clock.js';
-import type { Link, Outlet } from './session.js';
+import type { FileService } from './files/file-service.js';
+import type { Logger } from './logger.js';
+import type { Link, Outlet, Session } from './session.js';
 
 export type { Link, Outlet } from './session.js';
 
@@ -50,3 +53,52 @@ export interface ChatPort {
   isRegistered(link: Link): boolean;
   describe(): ServerDescription;
 }
+
+/** A session as a gateway may see it: who, whether an admin, away, which account. */
+export interface SessionView {
+  readonly nick: string;
+  readonly isAdmin: boolean;
+  readonly awayMessage: string | null;
+  readonly account: { readonly name: string } | null;
+  /** `null` while the session waits to be resumed (no connection). */
+  readonly link: Link | null;
+}
+
+/** A room as a gateway may see it. */
+export interface RoomView {
+  readonly name: string;
+  readonly createdAt: number;
+  /** The owner's nickname as shown (the creator's). */
+  readonly ownerName: string;
+  isOwnedBy(session: Session): boolean;
+}
+
+/**
+ * The port of a gateway that keeps its own picture of the chat beside the requests it
+ * runs (IRC: WHO flags, MODE, LUSERS, account tags, the service user's help): the
+ * `ChatPort` plus read-only lookups. Everything that changes anything still goes through
+ * `receive`, as a command, so there is one implementation of each.
+ */
+export interface GatewayPort extends ChatPort {
+  readonly logger: Logger;
+  /** Sessions online on this node, away ones included. */
+  readonly onlineCount: number;
+  onlineSessions(): Iterable<SessionView>;
+  /** A session online on this node by its name's key (`nameKey`). */
+  findSession(nickKey: string): SessionView | undefined;
+  readonly rooms: {
+    get(key: string): RoomView | undefined;
+    all(): Iterable<RoomView>;
+  };
+  /** The command catalogue (what `catalogue` answers). */
+  commands(): readonly CommandInfo[];
+}
+
+/**
+ * File bytes over HTTP (`/file?t=TOKEN`): what the web listener's file route may do with
+ * a `filelink` token. The checks (size, quota, offsets, SHA-256) stay in the file service.
+ */
+export type HttpFilePort = Pick<
+  FileService,
+  'redeemLink' | 'openLinkBlob' | 'linkServed' | 'linkUploadState' | 'putLinkBytes' | 'finishUpload'
+>;

@@ -19,7 +19,7 @@ import { ALL_COMMANDS } from '../core/commands/index.js';
 import { openLogs, type LogWatcher } from '../logging/logs.js';
 import { DiskBlobStore, type BlobStore } from '../store/blobs.js';
 import { openStore } from './open-store.js';
-import { FileService } from '../core/files/file-service.js';
+import { FileService, filesOf } from '../core/files/file-service.js';
 import { ConnectionSet } from '../transport/layer/connection-set.js';
 import { NativeListener } from '../transport/native/listener.js';
 import { createIrcShared, IrcListener } from '../transport/irc/listener.js';
@@ -271,7 +271,7 @@ export async function startServer(
         metricsRoute(metrics, (address) => allowed.includes(address)),
       );
     }
-    const fileRoute = fileRoutes(core);
+    const fileRoute = fileRoutes(() => filesOf(core));
     web.routes.add('GET', FILE_ROUTE, fileRoute.get).add('PUT', FILE_ROUTE, fileRoute.put);
     web.routes.add('GET', '/healthz', livenessRoute());
     web.routes.add(

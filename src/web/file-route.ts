@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { once } from 'node:events';
-import type { ChatCore } from '../core/chat-core.js';
 import { ChatError } from '../core/errors.js';
-import { filesOf, type HttpLink } from '../core/files/file-service.js';
+import type { HttpLink } from '../core/files/file-service.js';
+import type { HttpFilePort } from '../core/port.js';
 import type { RouteHandler } from './router.js';
 
 /** The path of the file route; a link is `/file?t=TOKEN`. */
@@ -15,21 +15,23 @@ const READ_BYTES = 64 * 1024;
  * a short-lived link from `filelink`, whole or by `Range`; PUT an upload's bytes, streamed
  * through the core's file service in pieces no larger than a chunk, so the same size,
  * offset and SHA-256 checks apply as to `filechunk` and no body is held whole in memory.
+ * `files` is asked for the file service at each request (a server without file transfer
+ * throws there, answered as the error it is).
  */
-export function fileRoutes(core: ChatCore): { get: RouteHandler; put: RouteHandler } {
+export function fileRoutes(files: () => HttpFilePort): { get: RouteHandler; put: RouteHandler } {
   return {
-    get: (request, response, { url }) => serveFile(core, request, response, url),
-    put: (request, response, { url }) => receiveFile(core, request, response, url),
+    get: (request, response, { url }) => serveFile(files, request, response, url),
+    put: (request, response, { url }) => receiveFile(files, request, response, url),
   };
 }
 
 async function serveFile(
-  core: ChatCore,
+  port: () => HttpFilePort,
   request: IncomingMessage,
   response: ServerResponse,
   url: URL,
 ): Promise<void> {
-  const files = filesOf(core);
+  const files = port();
   let link: HttpLink;
   try {
     link = files.redeemLink(url.searchParams.get('t') ?? '', 'GET');
@@ -81,12 +83,12 @@ async function serveFile(
 }
 
 async function receiveFile(
-  core: ChatCore,
+  port: () => HttpFilePort,
   request: IncomingMessage,
   response: ServerResponse,
   url: URL,
 ): Promise<void> {
-  const files = filesOf(core);
+  const files = port();
   let link: HttpLink;
   try {
     link = files.redeemLink(url.searchParams.get('t') ?? '', 'PUT');

@@ -1,4 +1,4 @@
-import type { ChatCore } from '../../core/chat-core.js';
+import type { GatewayPort } from '../../core/port.js';
 import { ERROR_CODES, type ErrorCode } from '../../core/errors.js';
 import type { ChatEvent } from '../../core/events.js';
 import { nameKey } from '../../core/names.js';
@@ -65,7 +65,7 @@ export class IrcClient {
   onEvent: (client: IrcClient, event: ChatEvent) => void = () => undefined;
 
   constructor(
-    readonly core: ChatCore,
+    readonly core: GatewayPort,
     readonly link: Link,
     private readonly wire: IrcWire,
     readonly shared: IrcGatewayShared,

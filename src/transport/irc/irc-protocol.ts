@@ -1,4 +1,4 @@
-import type { ChatCore } from '../../core/chat-core.js';
+import type { GatewayPort } from '../../core/port.js';
 import type { ClosingCode } from '../../protocol/closing.js';
 import type { ErrorCode } from '../../protocol/errors.js';
 import type { Connection } from '../layer/connection.js';
@@ -40,7 +40,7 @@ export class IrcProtocol implements WireProtocol {
   private readonly refusedCommands: string[] = [];
 
   constructor(
-    private readonly core: ChatCore,
+    private readonly core: GatewayPort,
     private readonly shared: IrcGatewayShared,
   ) {}
 

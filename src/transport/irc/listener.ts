@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import type { ChatCore } from '../../core/chat-core.js';
+import type { GatewayPort } from '../../core/port.js';
 import type { Logger } from '../../core/logger.js';
 import { Connection } from '../layer/connection.js';
 import type { ConnectionSet } from '../layer/connection-set.js';
@@ -49,7 +49,7 @@ export class IrcListener {
   private readonly rawSocketGroups = new WeakMap<net.Socket, string>();
 
   constructor(
-    private readonly core: ChatCore,
+    private readonly core: GatewayPort,
     private readonly logger: Logger,
     private readonly options: IrcListenOptions,
   ) {
