@@ -44,6 +44,43 @@ describe('oversize frames', () => {
   });
 });
 
+describe('frames the server sends', () => {
+  it('replaces a reply over hello.limits.serverFrameMaxBytes with reply_too_large, and carries on', async () => {
+    const { port } = await start({ 'flood.burst': 500, 'flood.perSecond': 500 });
+    const client = await raw(port);
+    const hello = client.frames[0] as { limits: { serverFrameMaxBytes: number } };
+    const limit = hello.limits.serverFrameMaxBytes;
+    expect(limit).toBe(4 * 2 ** 20);
+    await client.login('big');
+    // 280 characters of a letter with 110 combining accents each: one message is about
+    // 62 KB (under frame.maxBytes), 80 of them a history page of about 5 MB.
+    const text = ('a' + '\u0301'.repeat(110)).repeat(280);
+    const count = 80;
+    for (let i = 0; i < count; i++)
+      client.send({ id: 10 + i, cmd: 'say', args: { room: 'lobby', text } });
+    await client.until(() => client.replyTo(10 + count - 1) !== undefined, 30_000, 'the says');
+    for (let i = 0; i < count; i++) expect(client.replyTo(10 + i)).toMatchObject({ ok: true });
+    client.send({ id: 200, cmd: 'history', args: { room: 'lobby', count } });
+    await client.until(() => client.replyTo(200) !== undefined, 30_000, 'the history reply');
+    expect(client.replyTo(200)).toEqual({
+      re: 200,
+      ok: false,
+      error: {
+        code: 'reply_too_large',
+        message: `The reply would exceed ${limit} bytes`,
+        details: { limit },
+      },
+    });
+    // Nothing else happened: the connection serves the next request, a page that fits.
+    client.send({ id: 201, cmd: 'history', args: { room: 'lobby', count: 10 } });
+    await client.until(() => client.replyTo(201) !== undefined, 10_000, 'a smaller page');
+    const page = client.replyTo(201) as { ok: boolean; data: { messages: unknown[] } };
+    expect(page.ok).toBe(true);
+    expect(page.data.messages).toHaveLength(10);
+    expect(client.isClosed).toBe(false);
+  }, 60_000);
+});
+
 describe('registration deadline', () => {
   it('closes a connection that never logs in', async () => {
     const { port } = await start({ registrationTimeoutSeconds: 1 });

@@ -22,6 +22,9 @@ describe('WebSocket transport', () => {
     const web = await TestWsClient.connect(url, { origin });
     const hello = await web.waitFor((frame) => 'ev' in frame && frame.ev === 'hello');
     expect(hello).toMatchObject({ ev: 'hello', protocol: 1 });
+    // `ws` offers permessage-deflate by default; the server takes none (docs/protocol.md:
+    // each compressing connection would hold zlib state, and inflating costs CPU).
+    expect(web.socket.extensions).toBe('');
     expect(await web.request('nick', { nick: 'webby' })).toMatchObject({
       ok: true,
       data: { nick: 'webby', resumeToken: expect.any(String) },
