@@ -24,7 +24,7 @@ export function ChatView({ session }: { session: WebSession }) {
       ? current.name === 'lobby'
         ? 'Lobby'
         : `#${current.name}`
-      : current.participants.join(', ');
+      : people(current.participants);
 
   const onDrop = async (event: DragEvent) => {
     event.preventDefault();
@@ -85,7 +85,7 @@ export function ChatView({ session }: { session: WebSession }) {
                     ? window.name === 'lobby'
                       ? 'Lobby'
                       : `#${window.name}`
-                    : `@${window.participants.join(', ')}`}
+                    : `@${people(window.participants)}`}
                 </span>
                 {window.unread > 0 && (
                   <span class="badge" aria-label={`${window.unread} unread`}>
@@ -97,7 +97,11 @@ export function ChatView({ session }: { session: WebSession }) {
                 <button
                   type="button"
                   class="close"
-                  aria-label={`${window.kind === 'room' ? 'Leave' : 'Close'} ${window.name}`}
+                  aria-label={
+                    window.kind === 'room'
+                      ? `Leave ${window.name}`
+                      : `Close ${people(window.participants)}`
+                  }
                   onClick={() => session.closeWindow(window.id)}
                 >
                   ×
@@ -227,4 +231,12 @@ export function ChatView({ session }: { session: WebSession }) {
 function skipToMessageBox(event: Event): void {
   event.preventDefault();
   document.getElementById('message')?.focus();
+}
+
+/**
+ * A conversation's people in one order whoever wrote first (a window opened by a reply
+ * would otherwise be named `hal, gus` where the same one was `gus, hal` before).
+ */
+function people(participants: readonly string[]): string {
+  return [...participants].sort((a, b) => a.localeCompare(b)).join(', ');
 }

@@ -188,7 +188,8 @@ export class CommandInput {
     if (name === 'quit')
       return this.session.quit(typeof args.message === 'string' ? args.message : undefined);
     if (!client) return;
-    const key = this.showOwn(name, args);
+    const own = this.showOwn(name, args);
+    const key = own?.key;
     try {
       const data = await client.request(name, args);
       if (key !== undefined) this.session.state.setDelivery(key, 'sent');
@@ -200,25 +201,35 @@ export class CommandInput {
       }
       this.afterReply(name, args, data);
     } catch (error) {
-      if (key !== undefined) this.session.state.setDelivery(key, 'failed');
+      // A conversation that never started (`/msg nobody hi`) leaves no window behind, as
+      // in the terminal client.
+      if (own?.opened) this.session.state.closeWindow(own.window);
+      else if (key !== undefined) this.session.state.setDelivery(key, 'failed');
       this.session.notice(describe(error), 'error');
     }
     this.session.changed();
   }
 
-  private showOwn(name: string, args: Record<string, unknown>): number | undefined {
+  /** `opened`: the message opened its window (a conversation's first line). */
+  private showOwn(
+    name: string,
+    args: Record<string, unknown>,
+  ): { key: number; window: string; opened: boolean } | undefined {
     const text = typeof args.text === 'string' ? args.text : undefined;
     if (text === undefined || !this.session.me) return undefined;
     let window;
+    let opened = false;
     if (name === 'say')
       window = this.session.state.ensureWindow('room', String(args.room ?? 'lobby'), []);
     else if (name === 'broadcast') window = this.session.state.findWindow(LOBBY_WINDOW);
     else if (name === 'msg' && Array.isArray(args.to)) {
       const to = args.to.map(String);
+      const before = this.session.state.windows.length;
       window = this.session.state.ensureWindow('private', to.join(','), to);
+      opened = this.session.state.windows.length > before;
     }
     if (!window) return undefined;
-    return this.session.state.addChat(window, {
+    const key = this.session.state.addChat(window, {
       ts: Date.now(),
       from: this.session.me,
       text,
@@ -228,6 +239,7 @@ export class CommandInput {
       mention: false,
       ...(name === 'msg' && Array.isArray(args.to) && { to: args.to.map(String) }),
     });
+    return { key, window: window.id, opened };
   }
 
   private afterReply(name: string, args: Record<string, unknown>, data: Record<string, unknown>) {

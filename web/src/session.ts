@@ -272,11 +272,8 @@ export class WebSession {
     const rejoin = !resumed && !data.account && this.rooms.size > 0;
     this.state.connection = { kind: rejoin ? 'resuming' : 'connected' };
     if (resumed) this.notice('Session resumed: missed messages follow.', 'info');
-    for (const failed of data.failedLogins ?? [])
-      this.notice(
-        `${failed.count} failed login${failed.count === 1 ? '' : 's'} from ${failed.address} since your last visit (last ${new Date(failed.lastAt).toLocaleString()})`,
-        'error',
-      );
+    // Failed logins since the last one: the server's `notice` right after this reply says
+    // so (shown like the terminal's); `data.failedLogins` holds the same, not shown twice.
     this.changed();
     await this.refreshWho(client);
     // An account is back in its rooms by itself (`room_entered`, restored); a guest asks,
