@@ -257,4 +257,71 @@ describe('the web client: accounts, group conversations, phone layout, storage',
     expect(dark).not.toBe(light);
     expect(dialogs).toEqual([]);
   }, 60_000);
+
+  it("keeps an offline account's private message: shown once at login, then in the inbox", async () => {
+    await fiona.getByRole('button', { name: 'Log out' }).click();
+    await fiona.getByLabel('Nickname', { exact: true }).waitFor();
+    await gus.getByRole('button', { name: /^Lobby/ }).click();
+    await say(gus, '/msg fiona while you were out');
+    await sees(gus, 'stored for fiona');
+    await login(fiona, 'fiona', SECOND_PASSWORD);
+    await fiona.getByRole('button', { name: /^@gus(?!,)/ }).click();
+    await sees(fiona, 'while you were out');
+    expect(await lines(fiona, 'while you were out').count()).toBe(1);
+    await say(fiona, '/inbox all');
+    await sees(fiona, '*gus*: while you were out');
+    // Shown at login, so read: nothing unread is left.
+    await say(fiona, '/inbox');
+    await sees(fiona, '(no unread private messages)');
+  }, 60_000);
+
+  it('notifies, once asked to, of a private message and a mention while the tab is hidden', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    contexts.push(context);
+    await context.grantPermissions(['notifications']);
+    // The real Notification, watched; and a tab the test can hide (a test's page is
+    // always in front, and a page notifies only when it is not looked at).
+    await context.addInitScript(() => {
+      const page = globalThis as unknown as {
+        Notification: new (title: string, options?: { body?: string }) => unknown;
+        shown: string[];
+        hidden: boolean;
+        document: object;
+      };
+      const Real = page.Notification;
+      page.shown = [];
+      page.hidden = false;
+      page.Notification = new Proxy(Real, {
+        construct(target, args: [string, { body?: string }?]) {
+          page.shown.push(args[1]?.body ?? '');
+          return Reflect.construct(target, args) as object;
+        },
+      });
+      Object.defineProperty(page.document, 'hidden', { get: () => page.hidden });
+    });
+    const ivy = await context.newPage();
+    await ivy.goto(url);
+    await login(ivy, 'ivy');
+    type Watched = { shown: string[]; hidden: boolean };
+    const shown = () => ivy.evaluate(() => (globalThis as unknown as Watched).shown);
+    const hide = () =>
+      ivy.evaluate(() => {
+        (globalThis as unknown as Watched).hidden = true;
+      });
+
+    // Not asked yet: nothing, even hidden.
+    await hide();
+    await say(gus, '/msg ivy before you asked');
+    await ivy.getByRole('button', { name: /^@gus/ }).waitFor();
+    await ivy.evaluate(() => {
+      (globalThis as unknown as Watched).hidden = false;
+    });
+    await say(ivy, '/notify');
+    await sees(ivy, 'Notifications on for mentions and private messages');
+    await hide();
+    await say(gus, '/msg ivy psst');
+    await say(gus, 'just talking in the lobby');
+    await say(gus, 'ivy: look at this');
+    await expect.poll(shown).toEqual(['gus: psst', 'gus in lobby: ivy: look at this']);
+  }, 60_000);
 });
