@@ -111,6 +111,26 @@ export default tseslint.config(
     },
   },
   {
+    // The IRC gateway is a client of the protocol like the others (issue 14.4): what it
+    // shares with the server comes from src/protocol; of the core only its port (and the
+    // logger's type).
+    files: ['src/transport/irc/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/core/**', '!**/core/port.js', '!**/core/logger.js'],
+              message:
+                'The IRC gateway reaches the core through src/core/port.ts (GatewayPort); shared rules come from src/protocol.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // What the browser bundles: the page itself and the client library's transport-neutral
     // part. Node's modules (and the Node-only halves of the library) would not run there.
     files: ['web/src/**/*.{ts,tsx}', ...BROWSER_SHARED_CLIENT],

@@ -8,7 +8,7 @@ import type { FileService } from './files/file-service.js';
 import type { Logger } from './logger.js';
 import type { Link, Outlet, Session } from './session.js';
 
-export type { Link, Outlet } from './session.js';
+export type { Link, Outlet, Session } from './session.js';
 
 /** What a transport's greeting tells a client about the server. */
 export interface ServerDescription {

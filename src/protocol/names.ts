@@ -4,6 +4,8 @@
  * `alice` and `ａｌｉｃｅ` (full-width) are the same name.
  */
 export const NAME_MAX_LENGTH = 32;
+/** The room every session is in from login to logout: `broadcast` and plain `say` go here. */
+export const LOBBY = 'lobby';
 const NAME_PATTERN = /^[\p{L}\p{N}_-]+$/u;
 
 export type NameCheck = { ok: true; name: string; key: string } | { ok: false; reason: string };

@@ -4,11 +4,10 @@ import type { ChatCore } from '../chat-core.js';
 import type { SessionSummary } from '../../bus/bus.js';
 import type { Session } from '../session.js';
 import { defineCommand } from './command.js';
+import { AWAY_MAX_LENGTH } from '../../protocol/limits.js';
 
 /** No input for this long shows a session as idle in `/who`. */
 export const IDLE_AFTER_MS = 5 * 60 * 1000;
-/** Longest away message, in characters (IRC's AWAYLEN says the same). */
-export const AWAY_MAX_LENGTH = 200;
 
 export type PresenceStatus = 'active' | 'idle' | 'away' | 'suspended';
 

@@ -1,2 +1,2 @@
-/** The room every session is in from login to logout: `broadcast` and plain `say` go here. */
-export const LOBBY = 'lobby';
+// The lobby's name is the protocol's (clients and gateways know it too): one definition, there.
+export { LOBBY } from '../../protocol/names.js';

@@ -1,5 +1,5 @@
-import { LOBBY } from '../../core/rooms/lobby.js';
-import { nameKey } from '../../core/names.js';
+import { LOBBY } from '../../protocol/names.js';
+import { nameKey } from '../../protocol/names.js';
 import { channelOf, sendNames, topicWhoTime } from './events.js';
 import type { IrcClient } from './irc-client.js';
 import { formatMessage, lineSafe, type IrcMessage } from './message.js';

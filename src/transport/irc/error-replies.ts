@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../../core/errors.js';
+import type { ErrorCode } from '../../protocol/errors.js';
 import { ERR } from './numerics.js';
 
 /**

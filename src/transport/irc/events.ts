@@ -1,6 +1,6 @@
-import { LOBBY } from '../../core/rooms/lobby.js';
-import { nameKey } from '../../core/names.js';
-import type { ChatEvent } from '../../core/events.js';
+import { LOBBY } from '../../protocol/names.js';
+import { nameKey } from '../../protocol/names.js';
+import type { ChatEvent } from '../../protocol/events.js';
 import type { IrcClient } from './irc-client.js';
 import { formatMessage, lineSafe, type OutgoingTags } from './message.js';
 import { RPL } from './numerics.js';

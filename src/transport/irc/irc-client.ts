@@ -1,8 +1,8 @@
-import type { GatewayPort } from '../../core/port.js';
-import { ERROR_CODES, type ErrorCode } from '../../core/errors.js';
-import type { ChatEvent } from '../../core/events.js';
-import { nameKey } from '../../core/names.js';
-import type { Link, Reply, SessionFrame } from '../../core/session.js';
+import type { GatewayPort, Link } from '../../core/port.js';
+import { ERROR_CODES, type ErrorCode } from '../../protocol/errors.js';
+import type { ChatEvent } from '../../protocol/events.js';
+import { nameKey } from '../../protocol/names.js';
+import type { Reply, SessionFrame } from '../../protocol/frames.js';
 import type { Capability } from './capabilities.js';
 import { IRC_ERROR_FORMS } from './error-replies.js';
 import { formatMessage, lineSafe, type IrcMessage, type OutgoingTags } from './message.js';

@@ -1,6 +1,6 @@
 import type { Parameters } from '../../config/parameters.js';
-import { AWAY_MAX_LENGTH } from '../../core/commands/presence.js';
-import { NAME_MAX_LENGTH } from '../../core/names.js';
+import { AWAY_MAX_LENGTH } from '../../protocol/limits.js';
+import { NAME_MAX_LENGTH } from '../../protocol/names.js';
 
 /** Targets one PRIVMSG or NOTICE may name (TARGMAX). */
 export const MAX_MESSAGE_TARGETS = 4;

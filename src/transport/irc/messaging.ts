@@ -1,4 +1,4 @@
-import { nameKey } from '../../core/names.js';
+import { nameKey } from '../../protocol/names.js';
 import { roomOf } from './channels.js';
 import { channelOf, sendText } from './events.js';
 import type { IrcClient } from './irc-client.js';

@@ -1,6 +1,6 @@
-import type { Session } from '../../core/session.js';
+import type { Session } from '../../core/port.js';
 import type { ClosingCode } from '../../protocol/closing.js';
-import { checkName } from '../../core/names.js';
+import { checkName } from '../../protocol/names.js';
 import { VERSION } from '../../version.js';
 import { capabilityTokens, parseCapRequest, splitTokens } from './capabilities.js';
 import type { IrcClient } from './irc-client.js';

@@ -1,6 +1,6 @@
 import { parseInput } from '../../client/input-parser.js';
 import { formatReply } from '../../client/format.js';
-import type { ChatEvent } from '../../core/events.js';
+import type { ChatEvent } from '../../protocol/events.js';
 import type { IrcClient } from './irc-client.js';
 import { formatHelp } from '../../client/format.js';
 

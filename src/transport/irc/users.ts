@@ -1,5 +1,5 @@
-import { LOBBY } from '../../core/rooms/lobby.js';
-import { nameKey } from '../../core/names.js';
+import { LOBBY } from '../../protocol/names.js';
+import { nameKey } from '../../protocol/names.js';
 import { roomOf } from './channels.js';
 import { channelOf, lobbyIsQuiet } from './events.js';
 import type { IrcClient } from './irc-client.js';
