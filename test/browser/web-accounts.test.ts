@@ -38,6 +38,8 @@ const contexts: BrowserContext[] = [];
 const dialogs: string[] = [];
 /** Every URL a page asked for (documents, scripts, styles, WebSockets, images). */
 const requested: string[] = [];
+/** What the pages wrote to their consoles as errors (a CSP violation is one). */
+const consoleErrors: string[] = [];
 let fiona: Page;
 let gus: Page;
 let hal: Page;
@@ -58,6 +60,9 @@ async function open(): Promise<Page> {
   const page = await openPage(browser, url, contexts, dialogs);
   page.on('request', (request) => requested.push(request.url()));
   page.on('websocket', (socket) => requested.push(socket.url()));
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
   return page;
 }
 
@@ -240,6 +245,10 @@ describe('the web client: accounts, group conversations, phone layout, storage',
     for (const address of requested)
       expect(address, address).toMatch(new RegExp(`^(https?|wss?)://127\\.0\\.0\\.1:${webPort}/`));
     expect(requested.some((address) => address.startsWith('ws://'))).toBe(true);
+    // The built page runs under its strict policy: no inline script, nothing refused.
+    const html = await (await fetch(url)).text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(consoleErrors.filter((text) => /Content.Security.Policy/i.test(text))).toEqual([]);
 
     const background = async (scheme: 'light' | 'dark') => {
       await hal.emulateMedia({ colorScheme: scheme });
