@@ -18,7 +18,12 @@ import type { BlobStore } from './blobs.js';
  *   and its resolution, not at the instant of the call.
  * - **Ids unique for ever.** Every id a store hands out (messages, rooms, files, bans,
  *   cases, audit entries) is never handed out again, by any node, after a delete or a
- *   restart. A write that begins after another resolved gets a greater id.
+ *   restart. A write that begins after another resolved gets a greater id, and one that
+ *   begins after a read resolved gets an id greater than every id that read saw (a room's
+ *   history floor). Nothing more: overlapping writes, on one node or several, may commit
+ *   in another order than their ids, so a read may see an id while a smaller one is still
+ *   to commit. Compare ids to recognise a row, or against a bound read before the write
+ *   began; never take "the newest id I have" to mean "every smaller one is here".
  * - **No call order.** Calls that overlap may reach the backend, commit and resolve in any
  *   order, and ids of overlapping appends need not follow call order. A caller that needs
  *   an order keeps it itself: per-sender order is `SenderOrder` in the core; replays
@@ -118,8 +123,10 @@ export interface MessageStore {
     beforeId?: number,
   ): Promise<StoredMessage[]>;
   /**
-   * The last `limit` messages of a room sent at or after `sinceTs` with ids in
-   * (`afterId`, `upToId`], oldest first: what an account missed while away.
+   * What an account missed while away: of a room's messages sent (`ts`) at or after
+   * `sinceTs` with ids in (`afterId`, `upToId`], the `limit` sent last, in id order. Every
+   * message sent since then is a candidate whatever its id: ids need not follow send times
+   * (one stamped earlier may commit later, on another node or behind a slow store).
    */
   missedInRoom(
     room: string,

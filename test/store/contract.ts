@@ -143,6 +143,36 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         ).toEqual([]);
       });
 
+      it('missedInRoom: every message sent since the time, whatever order their ids are in', async () => {
+        // Ids need not follow send times: a message stamped on one node may commit after
+        // one stamped later on another. Here 'late' is stamped after `since` but committed
+        // before 'boundary', the earliest stamped at or after it.
+        const before = await store.messages.append(roomMessage('#a', 'before', 1000));
+        await store.messages.append(roomMessage('#a', 'late', 1050));
+        await store.messages.append(roomMessage('#a', 'boundary', 1040));
+        const last = await store.messages.append(roomMessage('#a', 'after', 1060));
+        const missed = await store.messages.missedInRoom(
+          '#a',
+          { sinceTs: 1040, afterId: before.id, upToId: last.id },
+          10,
+        );
+        expect(missed.map((m) => m.text)).toEqual(['late', 'boundary', 'after']);
+        // The newest by send time, in id order.
+        const newest = await store.messages.missedInRoom(
+          '#a',
+          { sinceTs: 1000, afterId: 0, upToId: last.id },
+          2,
+        );
+        expect(newest.map((m) => m.text)).toEqual(['late', 'after']);
+      });
+
+      it('an append begun after lastId resolved gets a greater id (a room history floor)', async () => {
+        await Promise.all([1, 2, 3].map((i) => store.messages.append(roomMessage('#a', `m${i}`))));
+        const floor = await store.messages.lastId();
+        const next = await store.messages.append(roomMessage('#new', 'first'));
+        expect(next.id).toBeGreaterThan(floor);
+      });
+
       it('a private message with stored and live recipients lands in the right inboxes', async () => {
         const bob = await store.accounts.create(account('Bob'));
         const carol = await store.accounts.create(account('Carol'));

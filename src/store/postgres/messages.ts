@@ -126,16 +126,14 @@ export class PostgresMessageStore implements MessageStore {
     window: { sinceTs: number; afterId: number; upToId: number },
     limit: number,
   ): Promise<StoredMessage[]> {
-    // As in SQLite: the first message at or after `since` is found on (room, ts), the
-    // newest `limit` from there on (room, id), so neither step scans old history.
+    // As in SQLite: the newest `limit` sent at or after `since`, read backwards on
+    // (room, ts), without assuming that ids follow send times (they do not across nodes).
     const rows = await guarded(
       () => this.sql<MessageRow[]>`
         SELECT * FROM (SELECT id, ts, sender, sender_account, room, text FROM messages
-                        WHERE room = ${room} AND id > ${window.afterId} AND id <= ${window.upToId}
-                          AND id >= coalesce((SELECT id FROM messages
-                                               WHERE room = ${room} AND ts >= ${window.sinceTs}
-                                               ORDER BY ts, id LIMIT 1), ${window.upToId} + 1)
-                        ORDER BY id DESC LIMIT ${limit}) AS newest
+                        WHERE room = ${room} AND ts >= ${window.sinceTs}
+                          AND id > ${window.afterId} AND id <= ${window.upToId}
+                        ORDER BY ts DESC, id DESC LIMIT ${limit}) AS newest
          ORDER BY id ASC`,
     );
     return rows.map(toStoredRoomMessage);

@@ -31,15 +31,15 @@ export class SqliteMessageStore implements MessageStore {
     this.selectFirst = db.prepare(
       `SELECT * FROM messages WHERE room = ? AND id > ? AND id < ? ORDER BY id ASC LIMIT ?`,
     );
-    // The first message at or after `since` is found on (room, ts); the newest `limit`
-    // from there on (room, id). Ids follow time, so neither step scans old history.
+    // The newest `limit` sent at or after `since`, read backwards on (room, ts) and stopping
+    // there: never the room's older history. Not "the first message since then, and every
+    // id after it": ids need not follow send times (a message stamped earlier may commit
+    // later, on another node or behind a slow store), and that shortcut lost a message
+    // stamped after `since` that committed before an earlier-stamped one.
     this.selectMissed = db.prepare(
-      `SELECT * FROM (SELECT * FROM messages
-                      WHERE room = @room AND id > @afterId AND id <= @upToId
-                        AND id >= coalesce((SELECT id FROM messages
-                                             WHERE room = @room AND ts >= @sinceTs
-                                             ORDER BY ts LIMIT 1), @upToId + 1)
-                      ORDER BY id DESC LIMIT @limit)
+      `SELECT * FROM (SELECT * FROM messages INDEXED BY messages_by_room_ts
+                      WHERE room = @room AND ts >= @sinceTs AND id > @afterId AND id <= @upToId
+                      ORDER BY ts DESC, id DESC LIMIT @limit)
        ORDER BY id ASC`,
     );
     this.selectLastId = db.prepare('SELECT max(id) AS id FROM messages');
