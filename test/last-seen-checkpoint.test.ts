@@ -189,16 +189,27 @@ describe('last-seen checkpoints', () => {
     expect(await missedAtLogin(restarted)).toEqual(['after 1', 'after 2']);
   });
 
-  it('checkpoints an account whose connection dropped and waits to be resumed', async () => {
+  it('an account away waiting to be resumed is seen until it dropped, not checkpointed', async () => {
+    // What an away session is sent waits in memory for a resume that may never come: if
+    // it does not, the next login replays from the drop, so nothing sent meanwhile is lost.
     const clock = new VirtualClock();
     const dataDir = newDataDir();
     const { server, alice } = await setUp(dataDir, clock);
+    await makeAccount(server, 'carol');
+    await server.connect('carol', PASSWORD);
     const before = lastSeenAt(dataDir, 'alice')!;
+    clock.advance(1000);
+    const droppedAt = clock.now();
     alice.destroy();
     await vi.waitFor(() => expect(server.server.core.findSession('alice')?.link).toBeNull());
     clock.advance(LAST_SEEN_CHECKPOINT_MS);
-    await vi.waitFor(() => expect(lastSeenAt(dataDir, 'alice')).toBe(clock.now()));
-    expect(clock.now()).toBeGreaterThan(before);
+    // The checkpoint ran (carol, connected, is seen now); alice, away, is not.
+    await vi.waitFor(() => expect(lastSeenAt(dataDir, 'carol')).toBeGreaterThan(droppedAt));
+    expect(lastSeenAt(dataDir, 'alice')).toBe(before);
+    // The grace period ends the session: last seen when the connection dropped.
+    clock.advance(server.server.core.params['resume.graceSeconds'] * 1000);
+    await vi.waitFor(() => expect(server.server.core.findSession('alice')).toBeUndefined());
+    await vi.waitFor(() => expect(lastSeenAt(dataDir, 'alice')).toBe(droppedAt));
   });
 });
 

@@ -155,6 +155,31 @@ describe('session resume', () => {
     });
   });
 
+  it('a session never resumed leaves what it was sent while away to the next login', async () => {
+    // Logged in over from a new connection (as a client does that lands elsewhere): what
+    // waited for the resume comes as missed messages, none lost, none twice.
+    server = await startTestServer();
+    const dora = await server.connect('dora');
+    await dora.request('register', { password: 'correct horse battery' });
+    await dora.request('create', { room: 'den' });
+    const alice = await server.connect('alice');
+    await alice.request('join', { room: 'den' });
+    await alice.request('say', { room: 'den', text: 'seen live' });
+    await dora.request('ping');
+    dora.destroy();
+    await waitForStatus(alice, 'dora', 'away');
+    await alice.request('say', { text: 'lobby while away' });
+    await alice.request('say', { room: 'den', text: 'den while away' });
+    const back = await server.open();
+    const events = collect(back);
+    await back.login('dora', 'correct horse battery');
+    await back.request('ping');
+    const missed = events.flatMap((e) =>
+      e.ev === 'message' && e.replay === 'missed' ? [e.text] : [],
+    );
+    expect(missed).toEqual(['lobby while away', 'den while away']);
+  });
+
   it('leaves at once when resume is off', async () => {
     server = await startTestServer({ set: { 'resume.graceSeconds': 0 } });
     const alice = await server.connect('alice');

@@ -338,6 +338,11 @@ export class ChatCore implements ChatPort {
     return this.lifecycle.rename(session, nick, nickKey);
   }
 
+  /** Resolves once the account's latest logout here has its last-seen time stored. */
+  lastSeenWritten(accountId: number): Promise<void> {
+    return this.lifecycle.lastSeenWritten(accountId);
+  }
+
   /** Removes a session and announces its leave, once. */
   endSession(session: Session, reason: LeaveReason, message?: string): void {
     this.lifecycle.end(session, reason, message);

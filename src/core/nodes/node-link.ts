@@ -155,7 +155,7 @@ export class NodeLink {
     }
   }
 
-  private answer(query: Query): Answer {
+  private answer(query: Query): Answer | Promise<Answer> {
     const { core } = this;
     switch (query.type) {
       case 'who':
@@ -174,8 +174,14 @@ export class NodeLink {
       }
       case 'takeover': {
         const session = core.sessionById(query.session);
-        if (session) replaceSession(core, session);
-        return { type: 'done', ok: true };
+        if (!session) return { type: 'done', ok: true };
+        replaceSession(core, session);
+        // Answered once the ended session's last seen is stored: the asking node's login
+        // reads it next, for where its replay starts.
+        const accountId = session.account?.id;
+        const written =
+          accountId === undefined ? Promise.resolve() : core.lastSeenWritten(accountId);
+        return written.then((): Answer => ({ type: 'done', ok: true }));
       }
       case 'resume-takeover':
         // Sessions are resumed on the node that holds them (see docs/architecture.md).

@@ -34,13 +34,15 @@ export class LastSeenCheckpoints {
   }
 
   /**
-   * Every account online now, sessions away waiting to be resumed included (they get
-   * what they are sent when they come back, not a login's replay), is seen now.
+   * Every account connected now is seen now. Sessions away waiting to be resumed are
+   * not: what they are sent waits in memory for a resume that may never come (grace
+   * over, a crash, a login over it from another connection), and the next login's replay
+   * starts from their last checkpoint or their drop (`ResumeRegistry.seenUntil`).
    */
   checkpoint(): void {
     const ids: number[] = [];
     for (const session of this.core.onlineSessions())
-      if (session.account) ids.push(session.account.id);
+      if (session.account && !this.core.resume.isAway(session)) ids.push(session.account.id);
     this.write(ids);
   }
 

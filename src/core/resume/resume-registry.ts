@@ -15,6 +15,8 @@ interface Entry {
   timer: TimerHandle | null;
   /** While away or being resumed: the newest event the lost connection was sent. */
   lastSentId: number | null;
+  /** While away: when the connection dropped. */
+  awaySince: number | null;
 }
 
 function keyOf(token: string): string {
@@ -43,7 +45,7 @@ export class ResumeRegistry {
       this.byToken.delete(entry.tokenKey);
       entry.tokenKey = tokenKey;
     } else {
-      this.bySession.set(session, { tokenKey, timer: null, lastSentId: null });
+      this.bySession.set(session, { tokenKey, timer: null, lastSentId: null, awaySince: null });
     }
     this.byToken.set(tokenKey, session);
     return token;
@@ -59,6 +61,7 @@ export class ResumeRegistry {
     if (!entry || graceMs <= 0) return false;
     if (entry.timer) this.core.clock.clearTimeout(entry.timer);
     entry.lastSentId = session.recent?.newestId ?? 0;
+    entry.awaySince ??= this.core.clock.now();
     const ring = (session.recent ??= new EventRing(AWAY_RING_CAPACITY));
     ring.resize(AWAY_RING_CAPACITY);
     const timer = this.core.clock.setTimeout(() => {
@@ -121,6 +124,7 @@ export class ResumeRegistry {
     }
     const ring = session.recent;
     const { events: missed, lost } = ring ? ring.after(afterId) : { events: [], lost: false };
+    entry.awaySince = null;
     session.link = link;
     link.session = session;
     this.core.addresses.connected(session, link.outlet.address);
@@ -147,6 +151,29 @@ export class ResumeRegistry {
       { event: 'resumed', session: session.id, nick: session.nick, replayed: missed.length },
       'resumed',
     );
+  }
+
+  /**
+   * Until when the session's person has seen what it was sent: now while connected; for
+   * a session away (its connection dropped, waiting to be resumed), when the connection
+   * dropped, or earlier if an event sent before that was held back for the resume (a
+   * message stamped before the drop can be fanned out after it). An account's next login
+   * replays its rooms from there, so what waited in the ring of a session that is never
+   * resumed (grace over, or logged in over from a new connection) is not lost.
+   */
+  seenUntil(session: Session, now: number): number {
+    const entry = this.bySession.get(session);
+    if (!entry || entry.awaySince === null || session.link) return now;
+    let until = entry.awaySince;
+    for (const event of session.recent?.after(entry.lastSentId ?? 0).events ?? [])
+      if (event.ts < until) until = event.ts;
+    return until;
+  }
+
+  /** Whether the session is away: its connection dropped and it waits to be resumed. */
+  isAway(session: Session): boolean {
+    const entry = this.bySession.get(session);
+    return entry !== undefined && entry.awaySince !== null && session.link === null;
   }
 
   /** The session ended: its token and any grace timer go. */

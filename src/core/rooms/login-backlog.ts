@@ -40,7 +40,11 @@ export function prepareLoginBacklog(
   if (!account) return async () => undefined;
   const release = session.holdEvents();
   const horizon = core.store.messages.lastId();
-  const stored = core.store.accounts.findById(account.id);
+  // After the last-seen write of a session this login replaced (here; another node's
+  // takeover answers once its own is stored), or the replay could start from before it.
+  const stored = core
+    .lastSeenWritten(account.id)
+    .then(() => core.store.accounts.findById(account.id));
   // Never left unobserved: a failure is reported by the backlog below.
   horizon.catch(() => undefined);
   // Once the replay's start is read, the login is a last-seen checkpoint of its own: a

@@ -36,6 +36,8 @@ interface Identity {
  */
 export class SessionLifecycle {
   readonly observers: SessionObserver[] = [];
+  /** Logouts' last-seen writes not yet resolved, by account id. */
+  private readonly lastSeenWrites = new Map<number, Promise<void>>();
 
   constructor(
     private readonly core: ChatCore,
@@ -199,6 +201,15 @@ export class SessionLifecycle {
     session.nickKey = nickKey;
   }
 
+  /**
+   * Resolves once the last-seen time of the account's latest logout on this node is
+   * stored (at once when none is pending). A login over a session just ended reads where
+   * its replay starts only after that: a read need not see a write that has not resolved.
+   */
+  lastSeenWritten(accountId: number): Promise<void> {
+    return this.lastSeenWrites.get(accountId) ?? Promise.resolve();
+  }
+
   /** See `ChatCore.endSession`. */
   end(session: Session, reason: LeaveReason, message?: string): void {
     if (this.sessions.get(session.id) !== session) return;
@@ -229,13 +240,22 @@ export class SessionLifecycle {
       .catch((error: unknown) => {
         logger.warn({ err: error, session: session.id }, 'could not record the departure');
       });
+    // Asked before the resume entry goes: an account away is seen only until it dropped.
+    const seenUntil = core.resume.seenUntil(session, clock.now());
     core.resume.forget(session);
     core.addresses.removed(session);
     logger.info({ event: 'logout', session: session.id, nick: session.nick, reason }, 'logout');
     if (session.account) {
-      core.store.accounts.setLastSeen(session.account.id, clock.now()).catch((error: unknown) => {
-        logger.warn({ err: error, account: session.account?.id }, 'could not record last seen');
-      });
+      const accountId = session.account.id;
+      const written = core.store.accounts
+        .setLastSeen(accountId, seenUntil)
+        .catch((error: unknown) => {
+          logger.warn({ err: error, account: accountId }, 'could not record last seen');
+        })
+        .finally(() => {
+          if (this.lastSeenWrites.get(accountId) === written) this.lastSeenWrites.delete(accountId);
+        });
+      this.lastSeenWrites.set(accountId, written);
     }
     core.publish(
       audience,
