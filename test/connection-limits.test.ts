@@ -81,6 +81,43 @@ describe('frames the server sends', () => {
   }, 60_000);
 });
 
+describe('read backpressure', () => {
+  it('stops reading a connection 64 requests ahead of its replies, answering those in order', async () => {
+    // Every store call takes 200 ms: requests pile up behind their commits.
+    server = await startTestServer({
+      set: { 'flood.burst': 5000, 'flood.perSecond': 5000 },
+      storeLatency: { minMs: 200, maxMs: 200 },
+    });
+    const client = await raw(server.port);
+    await client.login('pipeliner');
+    // 1,000 messages of about 59 KB: 59 MB, far more than the loopback buffers hold (16 MB
+    // on the machine this was written on).
+    const text = ('b' + '\u0301'.repeat(105)).repeat(280);
+    const count = 1000;
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+      const frame = JSON.stringify({ id: 10 + i, cmd: 'say', args: { room: 'lobby', text } });
+      total += Buffer.byteLength(frame) + 1;
+      client.write(frame + '\n');
+    }
+    // A server that read on regardless would hold it all within seconds (with the limit
+    // lifted it emptied the client's send buffer after 3.5 s here) and leave nothing in the
+    // client's send buffer; one that stops at 64 pending requests reads only as fast as it
+    // answers (about 60 a second here), so most of it stays with the client throughout.
+    let least = Infinity;
+    for (let sample = 0; sample < 24; sample++) {
+      await sleep(250);
+      least = Math.min(least, client.socket.writableLength);
+    }
+    expect(least).toBeGreaterThan(total / 4);
+    const replies = client.frames.flatMap((frame) => ('re' in frame ? [frame] : []));
+    const answered = replies.map((reply) => reply.re ?? -1).filter((re) => re >= 10);
+    expect(answered.length).toBeGreaterThan(0);
+    expect(answered).toEqual(Array.from({ length: answered.length }, (_, i) => 10 + i));
+    expect(replies.every((reply) => reply.ok)).toBe(true);
+  }, 60_000);
+});
+
 describe('registration deadline', () => {
   it('closes a connection that never logs in', async () => {
     const { port } = await start({ registrationTimeoutSeconds: 1 });
