@@ -233,4 +233,65 @@ describe('three nodes, one chat', () => {
     expect(got.sha256).toBe(source.sha256);
     expect(await fetchedNotice).toMatchObject({ reason: 'fetched', by: 'bob' });
   });
+
+  it('resumes a session on another node: every missed event once, in order, its rooms, no leave or login seen', async () => {
+    const alice = await cluster.connect(0, 'alice');
+    const bob = await cluster.connect(1, 'bob');
+    await alice.request('create', { room: 'den' });
+    await bob.request('join', { room: 'den' });
+    const atAlice = collect(alice);
+    const seen = bob.waitFor((e) => e.ev === 'message' && e.text === 'one');
+    await alice.request('say', { text: 'one' });
+    await seen;
+    const [token, lastEventId, session] = [bob.resumeToken!, bob.lastEventId!, bob.sessionId];
+    bob.destroy();
+    await eventually(async () => {
+      const { users } = await alice.request<{ users: { nick: string; status: string }[] }>('who');
+      return users.find((user) => user.nick === 'bob')?.status === 'away';
+    });
+    await alice.request('say', { text: 'two' });
+    await alice.request('msg', { to: ['bob'], text: 'three' });
+    await alice.request('say', { room: 'den', text: 'four' });
+
+    const back = await cluster.open(2);
+    const atBack = collect(back);
+    const ready = await back.resume(token, lastEventId);
+    expect(ready).toMatchObject({ nick: 'bob', session, resumed: true });
+    await back.request('ping');
+    const replayed = atBack.flatMap((event) =>
+      event.ev === 'message' || event.ev === 'private' ? [event.text] : [],
+    );
+    expect(replayed).toEqual(['two', 'three', 'four']);
+    expect(atBack.find((event) => event.ev === 'room_entered')).toMatchObject({
+      room: 'den',
+      restored: true,
+    });
+    // Live events after the replay, both ways, each once.
+    await alice.request('say', { room: 'den', text: 'five' });
+    await back.request('say', { room: 'den', text: 'six' });
+    await settled(alice, back);
+    await eventually(() => texts(atAlice, 'message').includes('six'));
+    expect(texts(atBack, 'message').filter((text) => text === 'five')).toHaveLength(1);
+    // Nobody saw bob leave or come back; who shows him on his new node.
+    expect(atAlice.filter((e) => e.ev === 'offline' || e.ev === 'online')).toEqual([]);
+    const { users } = await alice.request<{ users: { nick: string; status: string }[] }>('who');
+    expect(users.filter((user) => user.nick === 'bob')).toEqual([
+      expect.objectContaining({ status: 'active' }),
+    ]);
+    // The spent token resumes nothing anywhere; the new one is the one to use.
+    const again = await cluster.open(0);
+    expect((await errorOf(again.resume(token, lastEventId))).code).toBe('resume_failed');
+  });
+
+  it('takes a session from another node whose old connection is still open: that one is replaced', async () => {
+    const alice = await cluster.connect(0, 'alice');
+    const bob = await cluster.connect(1, 'bob');
+    const closed = bob.closed();
+    const back = await cluster.open(2);
+    await back.resume(bob.resumeToken!, bob.lastEventId);
+    expect((await closed).code).toBe('replaced');
+    const heard = back.waitFor((e) => e.ev === 'private' && e.text === 'still you?');
+    await alice.request('msg', { to: ['bob'], text: 'still you?' });
+    await heard;
+  });
 });

@@ -125,18 +125,26 @@ export type Query =
   /** Sessions in this room (`/members`). */
   | { readonly type: 'members'; readonly room: string }
   /**
-   * Hand over a session that waits to be resumed (`resume` on another node): the owner
-   * ends it there, quietly, and answers with what the new node needs to carry it on.
+   * Hand over a session whose client resumes on another node: the owner closes its old
+   * connection (if still open), lets it go quietly (no leave is announced, the nickname
+   * stays claimed for the asker) and answers with what it had not yet sent.
    */
-  | { readonly type: 'resume-takeover'; readonly session: string }
+  | {
+      readonly type: 'resume-takeover';
+      readonly session: string;
+      /** The client's last event id (`resume`'s `lastEventId`), if it gave one. */
+      readonly lastEventId?: number;
+    }
   /** End an account's session so that it may log in elsewhere (`takeover`). */
   | { readonly type: 'takeover'; readonly session: string };
 
 /** A handed-over session: enough for another node to carry it on. */
 export interface HandedOverSession {
   readonly summary: SessionSummary;
-  /** Events the session had not seen when its connection dropped, oldest first. */
+  /** Events of its log after the client's last one, oldest first, with their ids. */
   readonly missed: readonly ChatEvent[];
+  /** Some events had fallen out of its log before these. */
+  readonly lost: boolean;
 }
 
 export type Answer =

@@ -104,6 +104,11 @@ export class ProtocolClient extends Emitter<ClientEvents> {
   resumeToken: string | undefined;
   /** Id of the last event received: what a resume asks to continue after. */
   lastEventId: number | undefined;
+  /**
+   * Newest message id received (room or private): a resume's `seenMid`, from where a server
+   * node that takes the session over after its node died reads what was missed.
+   */
+  lastMid: number | undefined;
   private nextId = 1;
   private catalogue: readonly CommandInfo[] = [];
   private readonly pending = new Map<
@@ -251,10 +256,12 @@ export class ProtocolClient extends Emitter<ClientEvents> {
    * Takes back a session lost with another connection, instead of `login`. The server
    * replies like `login`, then sends the events missed after `lastEventId`, in order.
    * Rejects with `RequestError` code `resume_failed` when the token is forged, used or
-   * expired: log in normally then.
+   * expired: log in normally then. `seenMid`: the newest message id the client has.
    */
-  async resume(token: string, lastEventId?: number): Promise<ReadyInfo> {
-    const args = lastEventId === undefined ? { token } : { token, lastEventId };
+  async resume(token: string, lastEventId?: number, seenMid?: number): Promise<ReadyInfo> {
+    const args: { token: string; lastEventId?: number; seenMid?: number } = { token };
+    if (lastEventId !== undefined) args.lastEventId = lastEventId;
+    if (seenMid !== undefined) args.seenMid = seenMid;
     const data = this.ready(
       await this.request<ReadyInfo & Record<string, unknown>>('resume', args),
     );
@@ -334,6 +341,8 @@ export class ProtocolClient extends Emitter<ClientEvents> {
       // The last one received, not the greatest id: the server finds it by position in the
       // session's log, and ids do not grow along it (protocol.md, Identifiers).
       if (!UNCOUNTED.has(frame.ev)) this.lastEventId = (frame as { id: number }).id;
+      if ((frame.ev === 'message' || frame.ev === 'private') && frame.mid > (this.lastMid ?? 0))
+        this.lastMid = frame.mid;
       if (frame.ev === 'closing') this.serverClosing = { code: frame.code, message: frame.message };
       // Answer keepalives so the server knows this client is alive.
       if (frame.ev === 'ping' && !this.closeInfo) this.request('ping').catch(() => undefined);

@@ -64,6 +64,8 @@ export type ResumeOutcome =
  */
 export class ResumePoint {
   lastEventId: number | undefined;
+  /** Newest message id received, for a resume on a node that must rebuild what was missed. */
+  lastMid: number | undefined;
 
   constructor(private readonly tokens: TokenStore = memoryTokenStore()) {}
 
@@ -75,6 +77,8 @@ export class ResumePoint {
   follow(client: ProtocolClient): () => void {
     const onEvent = () => {
       if (client.lastEventId !== undefined) this.lastEventId = client.lastEventId;
+      if (client.lastMid !== undefined && client.lastMid > (this.lastMid ?? 0))
+        this.lastMid = client.lastMid;
     };
     client.on('event', onEvent);
     return () => client.off('event', onEvent);
@@ -98,7 +102,7 @@ export class ResumePoint {
     const token = this.tokens.get();
     if (token === undefined) return { kind: 'none' };
     try {
-      const ready = await client.resume(token, this.lastEventId);
+      const ready = await client.resume(token, this.lastEventId, this.lastMid);
       this.loggedIn(ready);
       return { kind: 'resumed', ready };
     } catch (error) {

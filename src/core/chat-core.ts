@@ -34,7 +34,11 @@ import { RequestDispatcher } from './request-dispatcher.js';
 import { SessionsByAddress } from './limits/sessions-by-address.js';
 import { ResumeRegistry } from './resume/resume-registry.js';
 import { Link, Session, type AccountRef, type Outlet } from './session.js';
-import { SessionLifecycle, type SessionObserver } from './sessions/session-lifecycle.js';
+import {
+  SessionLifecycle,
+  type ArrivingSession,
+  type SessionObserver,
+} from './sessions/session-lifecycle.js';
 import { noTelemetry, type Telemetry } from '../telemetry/telemetry.js';
 
 export { PROTOCOL_VERSION };
@@ -341,6 +345,16 @@ export class ChatCore implements ChatPort {
   /** Resolves once the account's latest logout here has its last-seen time stored. */
   lastSeenWritten(accountId: number): Promise<void> {
     return this.lifecycle.lastSeenWritten(accountId);
+  }
+
+  /** See `SessionLifecycle.adopt`: a session moving here from another node. */
+  adoptSession(init: ArrivingSession, link: Link): Session {
+    return this.lifecycle.adopt(init, link);
+  }
+
+  /** See `SessionLifecycle.removeQuietly`: a session leaving this node unannounced. */
+  removeQuietly(session: Session): void {
+    this.lifecycle.removeQuietly(session);
   }
 
   /** Removes a session and announces its leave, once. */

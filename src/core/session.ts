@@ -90,6 +90,11 @@ export class Session {
   readonly sendOrder = new SenderOrder();
   /** See `guestKey`; null until a guest's first needs it (accounts never do). */
   private guestKeyValue: string | null;
+  /**
+   * Told when the session enters or leaves a room: its resume record, which another node
+   * would take it over from, lists its rooms (see `ResumeRegistry`).
+   */
+  roomsChanged: (() => void) | null = null;
 
   constructor(init: {
     id: string;
@@ -136,12 +141,15 @@ export class Session {
 
   /** Room membership as the room registry records it; the lobby is not recorded. */
   entered(roomKey: string): void {
-    if (roomKey !== LOBBY) (this.otherRooms ??= new Set()).add(roomKey);
+    if (roomKey === LOBBY) return;
+    (this.otherRooms ??= new Set()).add(roomKey);
+    this.roomsChanged?.();
   }
 
   left(roomKey: string): void {
-    this.otherRooms?.delete(roomKey);
-    if (this.otherRooms?.size === 0) this.otherRooms = null;
+    if (!this.otherRooms?.delete(roomKey)) return;
+    if (this.otherRooms.size === 0) this.otherRooms = null;
+    this.roomsChanged?.();
   }
 
   deliver(event: ChatEvent): void {
@@ -162,19 +170,29 @@ export class Session {
    * come: a message may be visible to the read before its sender's fan-out arrives. So
    * whatever the store's latency, nothing committed meanwhile is missed and nothing comes
    * twice. Holds may nest; the outermost release lets events flow again.
+   *
+   * `replayedIds`: events of the replay that another node sent before (a session taken
+   * over from another node replays that node's log): a held copy with one of these event
+   * ids is the same event, and is dropped.
    */
-  holdEvents(): (replay: readonly ChatEvent[], replayedMids: Iterable<number>) => void {
+  holdEvents(): (
+    replay: readonly ChatEvent[],
+    replayedMids: Iterable<number>,
+    replayedIds?: ReadonlySet<number>,
+  ) => void {
     this.holds++;
     this.held ??= [];
     let released = false;
-    return (replay, replayedMids) => {
+    return (replay, replayedMids, replayedIds) => {
       if (released) return;
       released = true;
       this.holds--;
       const mids = this.replayed?.mids ?? new Set<number>();
       for (const mid of replayedMids) mids.add(mid);
       this.replayed = mids.size > 0 ? { mids, until: Date.now() + REPLAY_OVERLAP_MS } : null;
-      const waiting = (this.held ?? []).filter((event) => !this.isReplayed(event));
+      const waiting = (this.held ?? []).filter(
+        (event) => !replayedIds?.has(event.id) && !this.isReplayed(event),
+      );
       if (this.holds > 0) {
         this.held = [...replay, ...waiting];
         return;

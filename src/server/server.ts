@@ -423,6 +423,7 @@ async function reclaimSessions(core: ChatCore, cluster: ClusterMembership): Prom
         nickKey: session.nickKey,
         accountId: session.account?.id ?? null,
         admin: session.account?.role === 'admin',
+        ...(session.account === null && { guest: session.guestKey }),
       },
       session.id,
     );
@@ -432,6 +433,8 @@ async function reclaimSessions(core: ChatCore, cluster: ClusterMembership): Prom
     core.endSession(session, 'dropped', message);
     link?.outlet.close('shutting_down', message);
   }
+  // The resume records went too: without them no other node could take a session over.
+  core.resume.saveAll();
   await resyncCaches(core);
 }
 

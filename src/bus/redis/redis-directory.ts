@@ -5,7 +5,9 @@ import { ChatError } from '../../core/errors.js';
 import type {
   Departure,
   DirectoryEntry,
+  ResumeRecord,
   SessionDirectory,
+  TakenResume,
 } from '../../core/directory/directory.js';
 
 /**
@@ -30,8 +32,10 @@ import type {
  *
  * Layout under the prefix: `dir:s` (session id → entry JSON), `dir:n` (nickname key →
  * session id), `dir:a` (account id → session id), `dir:node:<node>` (a node's session ids),
- * `lease:<node>` (the node's lease token), `departed` (sorted set, nickname key by time)
- * and `departed:info` (nickname key → departure JSON).
+ * `lease:<node>` (the node's lease token), `seen:<node>` (Redis's time of the node's last
+ * renewal, kept after it dies), `departed` (sorted set, nickname key by time) and
+ * `departed:info` (nickname key → departure JSON), `rs:<token hash>` (a session's resume
+ * record, see `ResumeRecord`) and `rs:node:<node>` (the token hashes of a node's records).
  */
 
 /** A node not heard from by Redis for this long has no claims any more. */
@@ -165,7 +169,13 @@ if current and current ~= token then return 0 end
 local set = P .. 'dir:node:' .. node
 for _, id in ipairs(redis.call('SMEMBERS', set)) do drop(id) end
 redis.call('DEL', set)
+-- Its sessions are gone with the process that held them: nothing to resume either.
+local records = P .. 'rs:node:' .. node
+for _, key in ipairs(redis.call('SMEMBERS', records)) do redis.call('DEL', P .. 'rs:' .. key) end
+redis.call('DEL', records)
 redis.call('SET', lease, token, 'PX', ttl)
+local t = redis.call('TIME')
+redis.call('SET', P .. 'seen:' .. node, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
 return 1
 `;
 
@@ -174,6 +184,9 @@ const LUA_RENEW = `
 local lease = ARGV[1] .. 'lease:' .. ARGV[2]
 if redis.call('GET', lease) ~= ARGV[3] then return 0 end
 redis.call('PEXPIRE', lease, ARGV[4])
+-- When it was last known alive, for resumes of its sessions after it dies.
+local t = redis.call('TIME')
+redis.call('SET', ARGV[1] .. 'seen:' .. ARGV[2], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
 return 1
 `;
 
@@ -199,6 +212,55 @@ for _, k in ipairs(old) do
   redis.call('HDEL', H, k)
 end
 return 1
+`;
+
+/**
+ * A resume record outlives its node by at most this (it is spent, or found expired, long
+ * before): a bound on what a node that died and never came back leaves in Redis.
+ */
+const RESUME_RECORD_KEEP_MS = 7 * 24 * 3_600_000;
+
+/** ARGV: prefix, token hash, record JSON, node, previous token hash or '', keep ms. */
+const LUA_SAVE_RESUME = `
+local P, key, record, node, previous = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+if previous ~= '' then
+  redis.call('DEL', P .. 'rs:' .. previous)
+  redis.call('SREM', P .. 'rs:node:' .. node, previous)
+end
+redis.call('SET', P .. 'rs:' .. key, record, 'PX', ARGV[6])
+redis.call('SADD', P .. 'rs:node:' .. node, key)
+return 1
+`;
+
+/** ARGV: prefix, token hash. */
+const LUA_DROP_RESUME = `
+local P, key = ARGV[1], ARGV[2]
+local json = redis.call('GET', P .. 'rs:' .. key)
+if not json then return 0 end
+redis.call('DEL', P .. 'rs:' .. key)
+redis.call('SREM', P .. 'rs:node:' .. cjson.decode(json).node, key)
+return 1
+`;
+
+/**
+ * ARGV: prefix, token hash, grace ms, lease ms. Spends the token: {'ok', record, alive}
+ * (alive 1 while its node holds a lease), {'expired'} when the node died longer ago than
+ * the grace period (its last renewal, plus the lease it had left, plus the grace), or
+ * nothing when unknown. Times are Redis's own, so nodes' clocks need not agree.
+ */
+const LUA_TAKE_RESUME = `
+local P, key = ARGV[1], ARGV[2]
+local json = redis.call('GET', P .. 'rs:' .. key)
+if not json then return false end
+local node = cjson.decode(json).node
+redis.call('DEL', P .. 'rs:' .. key)
+redis.call('SREM', P .. 'rs:node:' .. node, key)
+if redis.call('EXISTS', P .. 'lease:' .. node) == 1 then return {'ok', json, 1} end
+local seen = tonumber(redis.call('GET', P .. 'seen:' .. node) or '0')
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if now - seen > tonumber(ARGV[3]) + tonumber(ARGV[4]) then return {'expired'} end
+return {'ok', json, 0}
 `;
 
 interface PendingFind {
@@ -236,7 +298,10 @@ type ScriptName =
   | 'acquire'
   | 'renew'
   | 'resign'
-  | 'depart';
+  | 'depart'
+  | 'saveResume'
+  | 'dropResume'
+  | 'takeResume';
 
 const SCRIPTS: Record<ScriptName, string> = {
   claim: LUA_CLAIM,
@@ -249,6 +314,9 @@ const SCRIPTS: Record<ScriptName, string> = {
   renew: LUA_RENEW,
   resign: LUA_RESIGN,
   depart: LUA_DEPART,
+  saveResume: LUA_SAVE_RESUME,
+  dropResume: LUA_DROP_RESUME,
+  takeResume: LUA_TAKE_RESUME,
 };
 
 /** What `claim` throws while this node holds no lease: it may not hold sessions now. */
@@ -377,6 +445,36 @@ export class RedisDirectory implements SessionDirectory {
   async departure(key: string): Promise<Departure | undefined> {
     const row = await this.redis.hget(`${this.prefix}departed:info`, key);
     return row ? (JSON.parse(row) as Departure) : undefined;
+  }
+
+  async saveResume(tokenKey: string, record: ResumeRecord, previousKey?: string): Promise<void> {
+    await this.call(
+      'saveResume',
+      tokenKey,
+      JSON.stringify(record),
+      record.node,
+      previousKey ?? '',
+      String(RESUME_RECORD_KEEP_MS),
+    );
+  }
+
+  async dropResume(tokenKey: string): Promise<void> {
+    await this.call('dropResume', tokenKey);
+  }
+
+  async takeResume(tokenKey: string, graceMs: number): Promise<TakenResume | undefined> {
+    const taken = (await this.call(
+      'takeResume',
+      tokenKey,
+      String(graceMs),
+      String(this.leaseMs),
+    )) as [string, string?, number?] | null;
+    if (!taken || taken[0] !== 'ok') return undefined;
+    return { record: JSON.parse(taken[1]!) as ResumeRecord, nodeAlive: taken[2] === 1 };
+  }
+
+  async nodeAlive(node: string): Promise<boolean> {
+    return (await this.redis.exists(`${this.prefix}lease:${node}`)) === 1;
   }
 
   /** Stops renewing and gives the lease up: this node's claims end at once. */

@@ -30,6 +30,32 @@ export interface DirectoryEntry {
   readonly guest?: string;
 }
 
+/**
+ * What another node needs to take a session over when its client resumes there (the node
+ * that held it died, or the client's reconnect landed elsewhere): who it is and which rooms
+ * it is in. Kept under the hash of the session's current resume token, rewritten when the
+ * token is renewed or the rooms change, removed when the session ends.
+ */
+export interface ResumeRecord {
+  readonly session: string;
+  /** Node holding the session when the record was written. */
+  readonly node: string;
+  readonly nick: string;
+  readonly nickKey: string;
+  readonly accountId: number | null;
+  /** A guest's key (see `DirectoryEntry.guest`). */
+  readonly guest?: string;
+  /** Keys of the rooms it is in besides the lobby. */
+  readonly rooms: readonly string[];
+}
+
+/** A resume record taken (its token is spent), with whether its node still holds a lease. */
+export interface TakenResume {
+  readonly record: ResumeRecord;
+  /** The record's node may still be serving: ask it to hand the session over first. */
+  readonly nodeAlive: boolean;
+}
+
 /** Someone who left, for `/wholasthr` and `/whois` on every node. */
 export interface Departure {
   readonly nick: string;
@@ -56,6 +82,21 @@ export interface SessionDirectory {
   /** Departures at or after `since`, newest first. */
   departures(since: number): Promise<readonly Departure[]>;
   departure(key: string): Promise<Departure | undefined>;
+  /**
+   * Writes the record of the session resumable with `tokenKey` (the SHA-256 of its
+   * token), replacing the record of `previousKey` (its earlier token) when given.
+   */
+  saveResume(tokenKey: string, record: ResumeRecord, previousKey?: string): Promise<void>;
+  /** The session ended: its token resumes nothing any more. */
+  dropResume(tokenKey: string): Promise<void>;
+  /**
+   * Spends a token: atomically removes and returns its record, so of two resumes with one
+   * token (on any nodes) one gets it. Undefined when unknown, or when its node died more
+   * than `graceMs` ago (the session would have expired there).
+   */
+  takeResume(tokenKey: string, graceMs: number): Promise<TakenResume | undefined>;
+  /** True while `node` holds its lease (it may be serving sessions). */
+  nodeAlive(node: string): Promise<boolean>;
 }
 
 /** The most departures the in-process directory keeps before dropping the oldest. */
@@ -70,6 +111,9 @@ export class LocalDirectory implements SessionDirectory {
   private readonly byNick = new Map<string, DirectoryEntry>();
   /** In leaving order, oldest first. */
   private readonly departed = new Map<string, Departure>();
+  private readonly resumable = new Map<string, ResumeRecord>();
+  /** Nodes forgotten (stopped): their records resume nothing. */
+  private readonly gone = new Set<string>();
 
   claim(entry: DirectoryEntry, replacing?: string): Promise<DirectoryEntry | null> {
     const holder = this.byNick.get(entry.nickKey);
@@ -121,6 +165,7 @@ export class LocalDirectory implements SessionDirectory {
   }
 
   forgetNode(node: string): Promise<number> {
+    this.gone.add(node);
     let removed = 0;
     for (const entry of [...this.bySession.values()])
       if (entry.node === node) {
@@ -148,5 +193,28 @@ export class LocalDirectory implements SessionDirectory {
 
   departure(key: string): Promise<Departure | undefined> {
     return Promise.resolve(this.departed.get(key));
+  }
+
+  saveResume(tokenKey: string, record: ResumeRecord, previousKey?: string): Promise<void> {
+    if (previousKey !== undefined) this.resumable.delete(previousKey);
+    this.resumable.set(tokenKey, record);
+    return Promise.resolve();
+  }
+
+  dropResume(tokenKey: string): Promise<void> {
+    this.resumable.delete(tokenKey);
+    return Promise.resolve();
+  }
+
+  /** In one process nodes never die unseen: a forgotten node's records are refused. */
+  takeResume(tokenKey: string): Promise<TakenResume | undefined> {
+    const record = this.resumable.get(tokenKey);
+    this.resumable.delete(tokenKey);
+    if (!record || this.gone.has(record.node)) return Promise.resolve(undefined);
+    return Promise.resolve({ record, nodeAlive: true });
+  }
+
+  nodeAlive(node: string): Promise<boolean> {
+    return Promise.resolve(!this.gone.has(node));
   }
 }

@@ -3,6 +3,7 @@ import type {
   BusEnvelope,
   EventEnvelope,
   Control,
+  HandedOverSession,
   Invalidation,
   Query,
   RoomInfo,
@@ -99,6 +100,29 @@ export class NodeLink {
     return answer?.type === 'done' && answer.ok;
   }
 
+  /**
+   * Asks `node` to hand over a session whose client resumes here: the handed-over
+   * session, null when that node does not hold it, undefined when it did not answer
+   * (dead, or stalled past the request timeout).
+   */
+  async resumeTakeover(
+    node: string,
+    session: string,
+    lastEventId: number | undefined,
+  ): Promise<HandedOverSession | null | undefined> {
+    const query: Query =
+      lastEventId === undefined
+        ? { type: 'resume-takeover', session }
+        : { type: 'resume-takeover', session, lastEventId };
+    let answer: Answer;
+    try {
+      answer = await this.requests.ask(node, query);
+    } catch {
+      return undefined;
+    }
+    return answer.type === 'handed-over' ? answer.session : null;
+  }
+
   // ---- telling -----------------------------------------------------------------------
 
   /** A control message for the node that owns `entry`'s session. */
@@ -184,8 +208,10 @@ export class NodeLink {
         return written.then((): Answer => ({ type: 'done', ok: true }));
       }
       case 'resume-takeover':
-        // Sessions are resumed on the node that holds them (see docs/architecture.md).
-        return { type: 'handed-over', session: null };
+        return {
+          type: 'handed-over',
+          session: core.resume.handOver(query.session, query.lastEventId),
+        };
     }
   }
 

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import type { HandedOverSession } from '../../bus/bus.js';
 import type { ChatCore } from '../chat-core.js';
+import type { ResumeRecord } from '../directory/directory.js';
+import { summarize } from '../nodes/node-link.js';
 import type { TimerHandle } from '../clock.js';
 import type { Link, Session } from '../session.js';
 import { AWAY_RING_CAPACITY, CONNECTED_RING_CAPACITY, EventRing } from './event-ring.js';
@@ -19,7 +22,7 @@ interface Entry {
   awaySince: number | null;
 }
 
-function keyOf(token: string): string {
+export function keyOf(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }
 
@@ -28,11 +31,17 @@ function keyOf(token: string): string {
  * connection that drops without a clean leave leaves its session waiting ("away") for
  * `resume.graceSeconds`, collecting the events it is sent; a new connection presenting
  * the token takes the session back and receives those events, in order, once.
+ *
+ * In a cluster the client may come back through another node: every token's record (who
+ * the session is, its rooms, its node) is kept in the directory, so that node can take the
+ * session over (`resume-elsewhere.ts`); the node holding it hands it over (`handOver`).
  */
 export class ResumeRegistry {
   private readonly bySession = new Map<Session, Entry>();
   private readonly byToken = new Map<string, Session>();
   private readonly tokens = new TokenSource();
+  /** Sessions whose record is to be written again (rooms changed) at the end of the turn. */
+  private readonly stale = new Set<Session>();
 
   constructor(private readonly core: ChatCore) {}
 
@@ -41,14 +50,88 @@ export class ResumeRegistry {
     const token = this.tokens.take(TOKEN_BYTES);
     const tokenKey = keyOf(token);
     const entry = this.bySession.get(session);
+    const previousKey = entry?.tokenKey;
     if (entry) {
       this.byToken.delete(entry.tokenKey);
       entry.tokenKey = tokenKey;
     } else {
       this.bySession.set(session, { tokenKey, timer: null, lastSentId: null, awaySince: null });
+      session.roomsChanged = () => this.roomsChanged(session);
     }
     this.byToken.set(tokenKey, session);
+    this.save(session, tokenKey, previousKey);
     return token;
+  }
+
+  /** The record another node would take `session` over from (see `ResumeRecord`). */
+  recordOf(session: Session): ResumeRecord {
+    return {
+      session: session.id,
+      node: this.core.bus.nodeId,
+      nick: session.nick,
+      nickKey: session.nickKey,
+      accountId: session.account?.id ?? null,
+      ...(session.account === null && { guest: session.guestKey }),
+      rooms: [...session.joinedRooms],
+    };
+  }
+
+  /** Writes every session's record again (the directory lost them: Redis restarted empty). */
+  saveAll(): void {
+    for (const [session, entry] of this.bySession) this.save(session, entry.tokenKey);
+  }
+
+  private save(session: Session, tokenKey: string, previousKey?: string): void {
+    this.core.directory
+      .saveResume(tokenKey, this.recordOf(session), previousKey)
+      .catch((error: unknown) =>
+        this.core.logger.warn(
+          { err: error, session: session.id },
+          'could not record the session for a resume on another node',
+        ),
+      );
+  }
+
+  /** Joins and leaves of one turn (a login restoring rooms, a room closing) write once. */
+  private roomsChanged(session: Session): void {
+    if (this.stale.size === 0)
+      queueMicrotask(() => {
+        for (const each of this.stale) {
+          const entry = this.bySession.get(each);
+          // A session still here: one that ended or moved has no record to keep.
+          if (entry && this.core.sessionById(each.id) === each) this.save(each, entry.tokenKey);
+        }
+        this.stale.clear();
+      });
+    this.stale.add(session);
+  }
+
+  /**
+   * Another node asks for `sessionId`, whose client resumes there: closes its old
+   * connection if still open, and lets it go quietly (no leave: it lives on there). Returns
+   * its log after `lastEventId` (or after the last event written to the lost connection),
+   * or null when this node does not hold it.
+   */
+  handOver(sessionId: string, lastEventId: number | undefined): HandedOverSession | null {
+    const core = this.core;
+    const session = core.sessionById(sessionId);
+    const entry = session && this.bySession.get(session);
+    if (!session || !entry) return null;
+    const oldLink = session.link;
+    let afterId = lastEventId ?? entry.lastSentId ?? 0;
+    if (oldLink) {
+      afterId = lastEventId ?? session.recent?.newestId ?? 0;
+      oldLink.session = null;
+      session.link = null;
+      oldLink.outlet.close('replaced', 'This session was resumed on another connection');
+      core.detach(oldLink);
+    }
+    const { events, lost } = session.recent
+      ? session.recent.after(afterId)
+      : { events: [], lost: false };
+    const summary = summarize(core, session);
+    core.removeQuietly(session);
+    return { summary, missed: events, lost };
   }
 
   /**
@@ -176,12 +259,21 @@ export class ResumeRegistry {
     return entry !== undefined && entry.awaySince !== null && session.link === null;
   }
 
-  /** The session ended: its token and any grace timer go. */
+  /** The session ended (or left this node): its token, record and any grace timer go. */
   forget(session: Session): void {
     const entry = this.bySession.get(session);
     if (!entry) return;
+    session.roomsChanged = null;
     if (entry.timer) this.core.clock.clearTimeout(entry.timer);
     this.byToken.delete(entry.tokenKey);
     this.bySession.delete(session);
+    this.core.directory
+      .dropResume(entry.tokenKey)
+      .catch((error: unknown) =>
+        this.core.logger.warn(
+          { err: error, session: session.id },
+          'could not drop a resume record',
+        ),
+      );
   }
 }

@@ -19,6 +19,16 @@ export interface SessionObserver {
   stopping?(): void;
 }
 
+/** A session arriving from another node (see `SessionLifecycle.adopt`). */
+export interface ArrivingSession {
+  readonly id: string;
+  readonly nick: string;
+  readonly nickKey: string;
+  readonly account: AccountRef | null;
+  readonly guestKey: string | undefined;
+  readonly rooms: readonly string[];
+}
+
 /** What a session is known by in the directory. */
 interface Identity {
   readonly id: string;
@@ -208,6 +218,52 @@ export class SessionLifecycle {
    */
   lastSeenWritten(accountId: number): Promise<void> {
     return this.lastSeenWrites.get(accountId) ?? Promise.resolve();
+  }
+
+  /**
+   * A session another node held arrives here (its client resumed on this node): it is
+   * made on this node with its id, nickname, account and rooms, and nobody is told; the
+   * caller claims it in the directory and attaches its connection. Its link is the new
+   * connection, which learns of it only after the resume's reply (`link.session` unset).
+   */
+  adopt(init: ArrivingSession, link: Link): Session {
+    const core = this.core;
+    const session = new Session({
+      id: init.id,
+      nick: init.nick,
+      nickKey: init.nickKey,
+      account: init.account,
+      now: core.clock.now(),
+      link,
+      ...(init.guestKey !== undefined && { guestKey: init.guestKey }),
+    });
+    core.blocks.sessionStarted(session);
+    for (const key of init.rooms) {
+      const room = core.rooms.get(key);
+      if (!room) continue;
+      room.members.set(session.id, session);
+      session.entered(key);
+    }
+    this.sessions.add(session);
+    return session;
+  }
+
+  /**
+   * A session leaves this node without anyone being told: it moved to another node (its
+   * client resumed there), or taking it over from another node failed. Its nickname stays
+   * claimed for whoever holds it now, and no departure is recorded.
+   */
+  removeQuietly(session: Session): void {
+    if (!this.sessions.remove(session)) return;
+    const core = this.core;
+    core.resume.forget(session);
+    if (session.link?.session === session) session.link.session = null;
+    core.rooms.sessionEnded(session);
+    core.addresses.removed(session);
+    core.logger.info(
+      { event: 'session_moved', session: session.id, nick: session.nick },
+      'session left this node quietly',
+    );
   }
 
   /** See `ChatCore.endSession`. */

@@ -1,0 +1,319 @@
+import type { HandedOverSession } from '../../bus/bus.js';
+import { accountRef } from '../accounts/login.js';
+import type { ChatCore } from '../chat-core.js';
+import type { ResumeRecord } from '../directory/directory.js';
+import { ChatError } from '../errors.js';
+import type { ChatEvent, EventPayload } from '../events.js';
+import { nameKey } from '../names.js';
+import { LOBBY } from '../rooms/lobby.js';
+import type { AccountRef, Link, Session } from '../session.js';
+import { AWAY_RING_CAPACITY } from './event-ring.js';
+import { keyOf } from './resume-registry.js';
+
+/** How often a node waiting for a silent node's lease to lapse looks again. */
+const LEASE_POLL_MS = 250;
+/** Longest wait for that lapse: a lease lives 6 s (src/bus/redis), plus a margin. */
+const LEASE_WAIT_MS = 10_000;
+
+/** A session taken over from another node, ready to be handed its new connection. */
+export interface TakenOver {
+  readonly session: Session;
+  /** After the `resume` reply: the replay, the rooms, then live events. */
+  attach(): void;
+}
+
+/**
+ * `resume` with a token this node did not issue: the client was on another node, which
+ * died or which its reconnect did not land on. The token's record in the directory says
+ * who the session is, its rooms and its node (`takeResume` spends it, so of two resumes
+ * with one token only one gets this far).
+ *
+ * Subscribe first, then read, as a login's backlog does: the session is made here (its
+ * rooms joined, live events held) before its log is read, so whatever happens meanwhile
+ * is held here or is in that log; held copies of logged events are dropped by event id,
+ * or, for a log rebuilt from the store, by message id. Then:
+ *
+ * - **Its node answers** (alive): it closes the old connection if still open, lets the
+ *   session go quietly and sends its log after `lastEventId`, with the original event ids:
+ *   exactly what single-node resume replays.
+ * - **Its node is dead** (no lease, or silent until its lease lapses: it may not be
+ *   serving the session when another node does): the log died with it. The messages the
+ *   session was sent meanwhile are in the store: its rooms' messages and, for an account,
+ *   its private messages after `seenMid` (the newest message id the client has), up to the
+ *   store's newest, marked `replay: 'missed'`. What is not stored (joins, leaves, topics)
+ *   is not replayed, nor a guest's private messages (no inbox); the client is told.
+ *
+ * Then the session claims its nickname for this node (the same session id, so the claim
+ * takes the entry over; it fails only if someone else took the nickname after the old
+ * node's lease lapsed) and the replay goes out after the reply. Nobody sees a leave or a
+ * login.
+ */
+export async function takeOverElsewhere(
+  core: ChatCore,
+  link: Link,
+  token: string,
+  lastEventId: number | undefined,
+  seenMid: number | undefined,
+): Promise<TakenOver | undefined> {
+  const graceMs = core.params['resume.graceSeconds'] * 1000;
+  if (graceMs <= 0) return undefined;
+  const taken = await core.directory.takeResume(keyOf(token), graceMs);
+  if (!taken || taken.record.node === core.bus.nodeId) return undefined;
+  const { record } = taken;
+  const account = await accountOf(core, record);
+  if (account === undefined || link.isClosed) return undefined;
+  checkNotBanned(core, record, link, account);
+  if (core.findSession(record.nickKey) || core.sessionById(record.session)) return undefined;
+
+  const session = core.adoptSession(
+    {
+      id: record.session,
+      nick: record.nick,
+      nickKey: record.nickKey,
+      account,
+      guestKey: record.guest,
+      rooms: record.rooms,
+    },
+    link,
+  );
+  const release = session.holdEvents();
+  try {
+    let handed: HandedOverSession | null | undefined;
+    if (taken.nodeAlive) {
+      handed = await core.nodes.resumeTakeover(record.node, record.session, lastEventId);
+      // It no longer holds the session (it ended meanwhile): nothing to resume.
+      if (handed === null) throw new ChatError('resume_failed');
+      if (handed === undefined && !(await leaseLapsed(core, record.node)))
+        throw new ChatError('resume_failed');
+    }
+    const holder = await core.directory.claim(
+      {
+        session: session.id,
+        node: core.bus.nodeId,
+        nick: session.nick,
+        nickKey: session.nickKey,
+        accountId: account?.id ?? null,
+        admin: account?.role === 'admin',
+        ...(account === null && { guest: session.guestKey }),
+      },
+      session.id,
+    );
+    if (holder) throw new ChatError('resume_failed');
+    const replay = handed
+      ? fromNode(handed)
+      : await fromStore(core, session, seenMid).catch((error: unknown) => {
+          core.logger.error({ err: error, session: session.id }, 'could not read what was missed');
+          return { events: [], mids: [], lost: true };
+        });
+    core.logger.info(
+      {
+        event: 'resumed_elsewhere',
+        session: session.id,
+        nick: session.nick,
+        from: record.node,
+        handedOver: handed !== undefined,
+        replayed: replay.events.length,
+      },
+      'resumed a session of another node',
+    );
+    return {
+      session,
+      attach: () => attach(core, session, link, replay, release),
+    };
+  } catch (error) {
+    release([], []);
+    core.removeQuietly(session);
+    if (error instanceof ChatError && error.code === 'resume_failed') return undefined;
+    throw error;
+  }
+}
+
+interface Replay {
+  readonly events: readonly ChatEvent[];
+  /** Message ids of a replay rebuilt from the store: their live copies are dropped. */
+  readonly mids: readonly number[];
+  /** Some events could not be replayed (fallen out, or not kept by the store). */
+  readonly lost: boolean;
+  /** Event ids of a log handed over by the old node (held copies of them are dropped). */
+  readonly ids?: ReadonlySet<number>;
+}
+
+/**
+ * The old node's log. A copy of one of its events that reached this node too did so before
+ * the old node's answer (Redis hands a publish to every subscriber before it takes the
+ * answer published after it), so it is among the held ones, dropped by event id; no later
+ * live copy can come, so no message ids are remembered.
+ */
+function fromNode(handed: HandedOverSession): Replay {
+  return {
+    events: handed.missed,
+    mids: [],
+    lost: handed.lost,
+    ids: new Set(handed.missed.map((event) => event.id)),
+  };
+}
+
+/** The account of the record, null for a guest, undefined when it no longer exists. */
+async function accountOf(
+  core: ChatCore,
+  record: ResumeRecord,
+): Promise<AccountRef | null | undefined> {
+  if (record.accountId === null) return null;
+  const account = await core.store.accounts.findById(record.accountId);
+  return account ? accountRef(account) : undefined;
+}
+
+/**
+ * A ban ends a session wherever it is; one made while the session's node was dead reached
+ * no one, so it is checked here. (A lock or a lockout does not refuse a resume.)
+ */
+function checkNotBanned(
+  core: ChatCore,
+  record: ResumeRecord,
+  link: Link,
+  account: AccountRef | null,
+): void {
+  if (core.isShuttingDown) throw new ChatError('shutting_down');
+  try {
+    core.admin.checkLogin(record.nickKey, { address: link.outlet.address, account });
+  } catch (error) {
+    if (error instanceof ChatError && error.code === 'banned') throw error;
+  }
+}
+
+/** Waits for a silent node's lease to lapse; false if it is still held after the wait. */
+async function leaseLapsed(core: ChatCore, node: string): Promise<boolean> {
+  const deadline = core.clock.now() + LEASE_WAIT_MS;
+  while (await core.directory.nodeAlive(node)) {
+    if (core.clock.now() > deadline) return false;
+    await new Promise<void>((resolve) => core.clock.setTimeout(resolve, LEASE_POLL_MS));
+  }
+  return true;
+}
+
+/**
+ * What a session of a dead node was sent after message `seenMid`, from the store: its
+ * rooms' messages (the lobby's too) and an account's private messages, up to the newest
+ * message the store shows now (later ones arrive live), each room and the inbox capped as
+ * the away log is. Its own messages are not in its log, nor those of people it blocks.
+ */
+async function fromStore(
+  core: ChatCore,
+  session: Session,
+  seenMid: number | undefined,
+): Promise<Replay> {
+  if (seenMid === undefined) return { events: [], mids: [], lost: true };
+  const horizon = await core.store.messages.lastId();
+  const wanted = (sender: string) => {
+    const key = nameKey(sender);
+    return key !== session.nickKey && !session.blocks.has(key);
+  };
+  const found: { id: number; ts: number; payload: EventPayload }[] = [];
+  let lost = false;
+  for (const key of [LOBBY, ...session.joinedRooms]) {
+    const room = key === LOBBY ? undefined : core.rooms.get(key);
+    const afterId = Math.max(seenMid, room?.historyFloor ?? 0);
+    const messages = await core.store.messages.recentInRoom(
+      key,
+      AWAY_RING_CAPACITY + 1,
+      horizon + 1,
+      afterId,
+    );
+    if (messages.length > AWAY_RING_CAPACITY) {
+      lost = true;
+      messages.shift();
+    }
+    for (const message of messages)
+      if (wanted(message.sender))
+        found.push({
+          id: message.id,
+          ts: message.ts,
+          payload: {
+            ev: 'message',
+            mid: message.id,
+            room: room?.name ?? LOBBY,
+            from: message.sender,
+            text: message.text,
+            replay: 'missed',
+          },
+        });
+  }
+  if (session.account) {
+    const inbox = await core.store.inbox.list(session.account.id, {
+      all: true,
+      limit: AWAY_RING_CAPACITY,
+    });
+    for (const entry of inbox)
+      if (entry.id > seenMid && entry.id <= horizon && wanted(entry.sender))
+        found.push({
+          id: entry.id,
+          ts: entry.ts,
+          payload: {
+            ev: 'private',
+            mid: entry.id,
+            from: entry.sender,
+            to: entry.to,
+            text: entry.text,
+            replay: 'missed',
+          },
+        });
+  } else {
+    // A guest's private messages are stored without an inbox to read them back from.
+    lost = true;
+  }
+  found.sort((a, b) => a.id - b.id);
+  if (session.account) {
+    // Shown as missed is read, as the login backlog has it: `/inbox` lists them no more.
+    const ids = found.filter((item) => item.payload.ev === 'private').map((item) => item.id);
+    await core.store.inbox.markDelivered(session.account.id, ids, core.clock.now());
+    await core.store.inbox.markRead(session.account.id, ids, core.clock.now());
+  }
+  return {
+    events: found.map((item) => core.events.make(item.payload, item.ts)),
+    mids: found.map((item) => item.id),
+    lost,
+  };
+}
+
+/** After the reply: the session's new connection gets the replay, its rooms, then live events. */
+function attach(
+  core: ChatCore,
+  session: Session,
+  link: Link,
+  replay: Replay,
+  release: ReturnType<Session['holdEvents']>,
+): void {
+  const rooms: ChatEvent[] = [];
+  for (const key of session.joinedRooms) {
+    const room = core.rooms.get(key);
+    if (room)
+      rooms.push(
+        core.events.make({
+          ev: 'room_entered',
+          room: room.name,
+          owner: room.ownerName,
+          topic: room.topic,
+          restored: true,
+        }),
+      );
+  }
+  const notice = replay.lost
+    ? [
+        core.events.make({
+          ev: 'notice',
+          text: 'Your session moved to another server node; some events from the move could not be kept and are missing (/history has the rooms’ messages)',
+        }),
+      ]
+    : [];
+  if (link.isClosed) {
+    // Gone again before it was back: the session waits here for another resume.
+    session.link = null;
+    if (!core.resume.hold(session)) core.endSession(session, 'dropped');
+    release([...replay.events, ...rooms, ...notice], replay.mids, replay.ids);
+    return;
+  }
+  link.session = session;
+  core.requestGuard.loggedIn(link);
+  core.addresses.connected(session, link.outlet.address);
+  release([...replay.events, ...rooms, ...notice], replay.mids, replay.ids);
+}
