@@ -78,6 +78,31 @@ describe('text rules', () => {
     expect(quit.code).toBe('invalid_args');
   });
 
+  it('refuse control, format and bidi characters in nicknames and room names (issue 14.5)', async () => {
+    server = await startTestServer();
+    const alice = await server.connect('alice');
+    // C0, DEL, C1, a bidi override, an isolate, zero-width joiner and space, a lone mark.
+    const hostile = ['a\u0007b', 'a\u007fb', 'a\u0085b', 'evil\u202eexe', 'a\u2067b', 'a\u200db'];
+    for (const bad of [...hostile, 'a\u200bb', '\u0301x']) {
+      const nick = await refused(alice.request('nick', { nick: bad }));
+      expect(nick.code, JSON.stringify(bad)).toBe('invalid_nick');
+      expect(nick.message).toBe("A nickname may hold only letters, digits, '_' and '-'");
+      const room = await refused(alice.request('create', { room: bad }));
+      expect(room.code, JSON.stringify(bad)).toBe('invalid_room');
+      expect(room.message).toMatch(/may hold only letters, digits, '_' and '-'/);
+    }
+    // Before the nickname step too: a fresh connection's first name is checked alike.
+    for (const bad of hostile) {
+      const fresh = await server.open();
+      const error = await refused(fresh.login(bad));
+      expect(error.code).toBe('invalid_nick');
+      fresh.destroy();
+    }
+    // Letters of any script, digits, '_' and '-' pass; NFKC first (full-width becomes ASCII).
+    await alice.request('create', { room: 'Zoë_李雷-2' });
+    expect(await alice.request('nick', { nick: 'ａｌｉｃｅ２' })).toMatchObject({ nick: 'alice2' });
+  });
+
   it('textProblem: one rule for each kind', () => {
     expect(textProblem('fine text', 'message')).toBeUndefined();
     expect(textProblem('x\u0000', 'reason')).toMatch(/U\+0000 at position 1/);
