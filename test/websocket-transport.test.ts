@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AddressList } from '../src/transport/address-list.js';
 import { clientAddress } from '../src/web/client-address.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { startTestServer, TEST_ADMIN_PASSWORD, type TestServer } from './helpers/server.js';
 import { TestWsClient } from './helpers/ws-client.js';
 
 let server: TestServer | undefined;
@@ -135,6 +135,48 @@ describe('WebSocket transport', () => {
 });
 
 describe('X-Forwarded-For', () => {
+  it('behind a trusted proxy, limits and an admin see the forwarded client; otherwise the peer', async () => {
+    const { server, url, origin } = await start(
+      { maxConnectionsPerIp: 1 },
+      { CONFAB_TRUSTED_PROXIES: '127.0.0.1/32' },
+    );
+    const as = (address: string) =>
+      TestWsClient.connect(url, { origin, headers: { 'X-Forwarded-For': address } });
+    const ann = await as('198.51.100.7');
+    expect(await ann.request('nick', { nick: 'ann' })).toMatchObject({ ok: true });
+    // Another client behind the same proxy is another address: admitted.
+    const ben = await as('198.51.100.8');
+    expect(await ben.request('nick', { nick: 'ben' })).toMatchObject({ ok: true });
+    // A second connection of the first client is over its limit of one.
+    const again = await as('198.51.100.7');
+    expect(await again.waitFor((frame) => 'ev' in frame && frame.ev === 'closing')).toMatchObject({
+      code: 'too_many_connections',
+    });
+    // Over TCP from another loopback address: 127.0.0.1 is a trusted balancer now, whose
+    // native connections must start with a PROXY header.
+    const admin = await server.open({ localAddress: '127.0.0.2' });
+    await admin.login('admin', TEST_ADMIN_PASSWORD);
+    expect(await admin.request('whois', { name: 'ann' })).toMatchObject({
+      address: '198.51.100.7',
+    });
+    ann.close();
+    ben.close();
+  });
+
+  it('from an untrusted peer, the header is ignored', async () => {
+    const { server, url, origin } = await start();
+    const forged = await TestWsClient.connect(url, {
+      origin,
+      headers: { 'X-Forwarded-For': '198.51.100.9' },
+    });
+    expect(await forged.request('nick', { nick: 'forger' })).toMatchObject({ ok: true });
+    const admin = await server.connect('admin', TEST_ADMIN_PASSWORD);
+    expect(await admin.request('whois', { name: 'forger' })).toMatchObject({
+      address: '127.0.0.1',
+    });
+    forged.close();
+  });
+
   it('is believed only from trusted proxies, read from the right', () => {
     const trusted = new AddressList(['10.0.0.0/8', '::1']);
     expect(clientAddress('203.0.113.5', '198.51.100.7', trusted)).toBe('203.0.113.5');
