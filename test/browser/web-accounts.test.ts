@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
 import type { CliRun } from '../helpers/cli.js';
 import { freePort } from '../helpers/free-port.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { makeDataDir } from '../helpers/server.js';
 import {
   login,
@@ -282,6 +283,38 @@ describe('the web client: accounts, group conversations, phone layout, storage',
     // Shown at login, so read: nothing unread is left.
     await say(fiona, '/inbox');
     await sees(fiona, '(no unread private messages)');
+  }, 60_000);
+
+  it('resumes after a network drop, keeping the screen and showing what was missed once', async () => {
+    // The page comes through a forwarder the test can cut, as a Wi-Fi handover would.
+    const proxy = await startTcpProxy(webPort);
+    try {
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      contexts.push(context);
+      const jo = await context.newPage();
+      await jo.goto(`http://127.0.0.1:${proxy.port}/`);
+      await login(jo, 'jo');
+      await say(gus, 'before the drop');
+      await sees(jo, 'before the drop');
+      const presence = () => lines(gus, /\bjo (is online|lost connection|left)/).count();
+      const seenBefore = await presence();
+      // Nothing moves; a message is sent meanwhile; then the connection is gone.
+      proxy.cut();
+      await say(gus, 'during the drop');
+      await sees(gus, 'during the drop');
+      proxy.drop();
+      await sees(jo, 'Session resumed: missed messages follow.', 20_000);
+      await sees(jo, 'during the drop');
+      await jo.locator('.connection.connected', { hasText: 'jo' }).waitFor();
+      expect(await lines(jo, 'before the drop').count()).toBe(1);
+      expect(await lines(jo, 'during the drop').count()).toBe(1);
+      // A resume, not a new login: the others saw no one leave or arrive.
+      expect(await presence()).toBe(seenBefore);
+      await say(jo, 'back on the new network');
+      await sees(gus, 'back on the new network');
+    } finally {
+      await proxy.close();
+    }
   }, 60_000);
 
   it('notifies, once asked to, of a private message and a mention while the tab is hidden', async () => {

@@ -4,12 +4,15 @@ import net from 'node:net';
  * A TCP forwarder on a loopback port the test controls, to cut one node off from a shared
  * service (Redis) while the others keep it: `cut()` stops every byte in both directions
  * with the connections left open, as a network partition does (nothing is closed, nothing
- * arrives); `heal()` lets the held bytes through again.
+ * arrives); `heal()` lets the held bytes through again. `drop()` ends every connection
+ * at once, bytes held by a cut included (a Wi-Fi handover, a NAT forgetting a mapping), and
+ * lets new ones through.
  */
 export interface TcpProxy {
   readonly port: number;
   cut(): void;
   heal(): void;
+  drop(): void;
   close(): Promise<void>;
 }
 
@@ -47,6 +50,14 @@ export async function startTcpProxy(
     heal() {
       isCut = false;
       for (const pair of pairs) for (const socket of pair) socket.resume();
+    },
+    drop() {
+      isCut = false;
+      for (const [a, b] of pairs) {
+        a.destroy();
+        b.destroy();
+      }
+      pairs.clear();
     },
     async close() {
       for (const [a, b] of pairs) {
