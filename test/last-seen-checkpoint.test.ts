@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ChatClient } from '../src/client/client.js';
 import { LAST_SEEN_CHECKPOINT_MS } from '../src/core/presence/last-seen-checkpoints.js';
 import { DATABASE_FILE } from '../src/store/sqlite/database.js';
+import { STORE_LATENCY_ENV } from '../src/store/latency-store.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { PASSWORD, collect, connectRecording, makeAccount } from './helpers/events.js';
 import { makeDataDir, startTestServer, type TestServer } from './helpers/server.js';
@@ -140,7 +141,13 @@ describe('last-seen checkpoints', () => {
     const missed = events.flatMap((e) =>
       e.ev === 'message' && e.replay === 'missed' ? [e.text] : [],
     );
-    expect(missed).toEqual(['said after the restart']);
+    if (process.env[STORE_LATENCY_ENV]) {
+      // A store that answers out of call order fans messages out out of id order, so
+      // seenMid says nothing of the others: the whole window since the checkpoint comes.
+      expect(missed).toEqual(['seen before the crash', 'my own', 'said after the restart']);
+    } else {
+      expect(missed).toEqual(['said after the restart']);
+    }
     await server.stop();
   });
 

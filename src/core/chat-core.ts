@@ -62,6 +62,11 @@ export interface CoreDeps {
   readonly ids: NodeIds;
   /** Who is online on every node; default: this process only. */
   readonly directory?: SessionDirectory;
+  /**
+   * No other node shares this store or bus (the embedded default). With a store that
+   * appends in call order, this node then fans messages out in id order (see `idOrdered`).
+   */
+  readonly alone?: boolean;
 }
 
 export type { Request };
@@ -114,6 +119,14 @@ export class ChatCore implements ChatPort {
   private readonly lifecycle: SessionLifecycle;
   /** Hash of the catalogue as sent; every greeting names it, clients cache by it. */
   readonly catalogueHash: string;
+  /**
+   * Every session of this store gets its messages in id order: this node is alone and
+   * its store commits and resolves appends in call order (`MessageStore.appendsInOrder`).
+   * Then a client that received message N received every earlier one meant for it, and
+   * its `seenMid` may cut the login backlog; in a cluster (messages from several nodes
+   * interleave on the bus) or on a store without that order it may not.
+   */
+  readonly idOrdered: boolean;
   private readonly links = new Set<Link>();
   private shuttingDown = false;
 
@@ -121,6 +134,7 @@ export class ChatCore implements ChatPort {
     this.config = deps.config;
     this.store = deps.store;
     this.bus = deps.bus;
+    this.idOrdered = deps.alone === true && deps.store.messages.appendsInOrder;
     this.clock = deps.clock;
     this.logger = deps.logger;
     this.messageLog = deps.messageLog;

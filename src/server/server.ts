@@ -167,6 +167,7 @@ export async function startServer(
   const directory = options.directory ?? cluster?.directory;
   const core = new ChatCore({
     ...(directory && { directory }),
+    alone: !options.bus && !cluster && options.sharedStore !== true,
     config,
     store,
     bus,

@@ -74,6 +74,11 @@ export function withLatency(
   const wrapped = {} as Record<string, unknown>;
   for (const name of Object.keys(SUB_STORES) as Array<keyof typeof SUB_STORES>)
     wrapped[name] = delayed(inner[name], late);
+  // Calls answer in any order here, appends included: the store promises no order.
+  wrapped.messages = new Proxy(wrapped.messages as Store['messages'], {
+    get: (target, property) =>
+      property === 'appendsInOrder' ? false : Reflect.get(target, property, target),
+  });
   // File bytes are not rows: the core's ordering never depends on them.
   if (inner.blobs) wrapped.blobs = inner.blobs;
   wrapped.instrument = (telemetry: Telemetry) => inner.instrument(telemetry);

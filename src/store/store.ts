@@ -97,6 +97,14 @@ export interface StoredMessage extends NewMessage {
 
 export interface MessageStore {
   /**
+   * True when this store commits one node's appends in the order they were called, ids
+   * growing in that order, and resolves them in that order (one writer, or one batch in
+   * flight). The contract does not ask it ("No call order" above), and the core relies on
+   * it for one thing only: a node alone on such a store fans messages out in id order, so
+   * a client's newest message id (`seenMid`) says what it has seen (`ChatCore.idOrdered`).
+   */
+  readonly appendsInOrder: boolean;
+  /**
    * Durably stores a message. The promise resolves only once the message is committed
    * (writes are grouped per tick, so many appends share one commit), and rejects when it
    * could not be stored: nothing may be acknowledged or delivered before it resolves.

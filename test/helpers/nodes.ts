@@ -6,6 +6,7 @@ import { ServerConfig } from '../../src/config/config.js';
 import { LocalDirectory } from '../../src/core/directory/directory.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { DiskBlobStore } from '../../src/store/blobs.js';
+import type { Store } from '../../src/store/store.js';
 import { makeDataDir, openTestStore, TEST_ADMIN_PASSWORD } from './server.js';
 
 /** Several server nodes in one process, sharing one store, one bus and one directory. */
@@ -30,11 +31,14 @@ export async function startTestNodes(
     readonly set?: Readonly<Record<string, string | number>>;
     /** Each node also listens for IRC clients on an ephemeral port. */
     readonly irc?: boolean;
+    /** Wraps the shared store (a test that makes some calls late on purpose). */
+    readonly wrapStore?: (store: Store) => Store;
   } = {},
 ): Promise<TestNodes> {
   const root = makeDataDir();
   // Answering late under CONFAB_TEST_STORE_LATENCY, as every test server's store does.
-  const { store } = openTestStore(root);
+  const opened = openTestStore(root).store;
+  const store = options.wrapStore ? options.wrapStore(opened) : opened;
   const network = new LocalBusNetwork();
   const directory = new LocalDirectory();
   const blobs = new DiskBlobStore(path.join(root, 'files'));

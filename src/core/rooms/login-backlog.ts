@@ -114,6 +114,11 @@ async function readBacklog(
 ): Promise<Missed[]> {
   const lastSeenAt = before?.lastSeenAt ?? null;
   const missed: Missed[] = [];
+  // What the client says it has seen cuts the replay only where that says what else it
+  // has seen: on a node alone, messages reach it in id order. In a cluster a message with
+  // a smaller id can arrive after a greater one, so the whole window is replayed (clients
+  // recognise a message they have by its mid).
+  const seenUpTo = core.idOrdered ? seenMid : 0;
   for (const entry of await core.store.inbox.undelivered(accountId, upToId))
     missed.push({
       id: entry.id,
@@ -135,7 +140,7 @@ async function readBacklog(
       if (key !== LOBBY && !room) continue;
       const messages = await core.store.messages.missedInRoom(
         key,
-        { sinceTs: lastSeenAt, afterId: Math.max(room?.historyFloor ?? 0, seenMid), upToId },
+        { sinceTs: lastSeenAt, afterId: Math.max(room?.historyFloor ?? 0, seenUpTo), upToId },
         limit,
       );
       for (const message of messages)

@@ -20,6 +20,8 @@ export class PostgresMessageStore implements MessageStore {
   private queue: PendingAppend[] = [];
   private flushing: Promise<void> | undefined;
   private scheduled = false;
+  /** One batch in flight, ids drawn in call order, resolved in order (per node). */
+  readonly appendsInOrder = true;
   /** Where each batch's commit time and size are reported (the operator's metrics). */
   telemetry: Telemetry = noTelemetry;
 

@@ -18,6 +18,8 @@ export class SqliteMessageStore implements MessageStore {
   private readonly selectLastId: Database.Statement<[], { id: number | null }>;
   private readonly countAll: Database.Statement<[], { n: number }>;
   private newestId: number;
+  /** One writer takes appends in call order and resolves each batch in order. */
+  readonly appendsInOrder = true;
 
   constructor(
     db: Database.Database,
