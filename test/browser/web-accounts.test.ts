@@ -285,6 +285,26 @@ describe('the web client: accounts, group conversations, phone layout, storage',
     await sees(fiona, '(no unread private messages)');
   }, 60_000);
 
+  it("shows a room's topic in its header and its members, and closes it for everyone when the owner does", async () => {
+    await say(gus, '/create picnic');
+    await gus.getByRole('heading', { name: '#picnic', exact: true }).waitFor();
+    await say(hal, '/join picnic');
+    await hal.getByRole('heading', { name: '#picnic', exact: true }).waitFor();
+    await say(gus, '/topic Saturday at noon, bring fruit');
+    await hal.locator('.window-header .topic', { hasText: 'Saturday at noon' }).waitFor();
+    const members = hal.getByRole('complementary', { name: 'Members' });
+    await members.getByRole('heading', { name: 'In #picnic (2)' }).waitFor();
+    await members.getByRole('button', { name: /^gus/ }).waitFor();
+    // Only the owner may close it: hal's /close is refused; gus's sends everyone back.
+    await say(hal, '/close');
+    await sees(hal, 'not_room_owner');
+    await say(gus, '/close');
+    await hal.getByRole('heading', { name: 'Lobby', exact: true }).waitFor();
+    await sees(hal, '#picnic was closed by gus; you are back in the lobby');
+    expect(await hal.getByRole('button', { name: /^#picnic/ }).count()).toBe(0);
+    expect(await gus.getByRole('button', { name: /^#picnic/ }).count()).toBe(0);
+  }, 60_000);
+
   it('resumes after a network drop, keeping the screen and showing what was missed once', async () => {
     // The page comes through a forwarder the test can cut, as a Wi-Fi handover would.
     const proxy = await startTcpProxy(webPort);
