@@ -7,7 +7,8 @@ import { TEST_ADMIN_PASSWORD } from '../helpers/server.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 // Faults with real `confab serve` processes on PostgreSQL and Redis: Redis restarted under
-// load, one node cut off from Redis. (SIGKILL of a node: test/cluster/haproxy.test.ts.)
+// load, one node cut off from Redis. (SIGKILL of a node: test/cluster/haproxy.test.ts and
+// test/cluster/node-killed-under-load.test.ts.)
 
 const PASSWORD = 'correct horse battery staple 9';
 const cleanups: Array<() => Promise<void> | void> = [];

@@ -117,8 +117,13 @@ describe('three nodes behind HAProxy (examples/haproxy/haproxy.cfg)', () => {
     cleanups.push(() => screen.kill());
     const statusRow = () => screen.rows()[22] ?? '';
     await screen.waitFor('tui logged in', () => statusRow().includes('[connected]'), 15_000);
-    const before = await cluster.holder('tui');
-    expect(before).toBeDefined();
+    // The status bar says connected once the socket is up, a moment before the nickname
+    // step's reply: the session is in the directory once that is done.
+    let before: Awaited<ReturnType<ClusterProcesses['holder']>>;
+    await until(
+      'tui in the directory',
+      async () => (before = await cluster.holder('tui')) !== undefined,
+    );
     const doomed = cluster.nodes.find((node) => node.id === before!.node)!;
 
     // Its node dies without a word.
