@@ -8,7 +8,12 @@ import { ChatClient, ConnectionClosedError } from '../src/client/client.js';
 import { encodeV1, encodeV2, type ProxiedEndpoint } from '../src/transport/proxy-protocol.js';
 import { errorOf, loginAdmin } from './admin/helpers.js';
 import { RawClient } from './helpers/raw-client.js';
-import { startTestServer, type TestServer, type TestServerOptions } from './helpers/server.js';
+import {
+  startTestServer,
+  TEST_ADMIN_PASSWORD,
+  type TestServer,
+  type TestServerOptions,
+} from './helpers/server.js';
 
 /**
  * The balancer in these tests is this process connecting from 127.0.0.3 (the only trusted
@@ -154,6 +159,34 @@ describe('PROXY protocol on the native TCP listener', () => {
     expect(await admin.request('whois', { name: 'carol' })).toMatchObject({
       status: 'away',
       address: null,
+    });
+  });
+
+  it('lockout counts the client behind the balancer, not the balancer', async () => {
+    const server = await start();
+    const guesser = await viaBalancer(
+      server,
+      encodeV1(client('203.0.113.20', 50000), destination(server)),
+    );
+    for (const guess of ['wrong-one-1', 'wrong-two-2']) {
+      const error = await errorOf(guesser.login('admin', guess));
+      expect(error.code).toBe('login_failed');
+    }
+    const third = await errorOf(guesser.login('admin', 'wrong-three-3'));
+    expect(third.details).toMatchObject({ retryAfterSeconds: expect.any(Number) });
+    // Locked out: even the right password, from that client.
+    const locked = await errorOf(guesser.login('admin', TEST_ADMIN_PASSWORD));
+    expect(locked.message).toMatch(/Too many failed attempts/);
+    // Another client of the same balancer is another address: the owner gets in.
+    const owner = await viaBalancer(
+      server,
+      encodeV1(client('203.0.113.21', 50001), destination(server)),
+    );
+    await expect(owner.login('admin', TEST_ADMIN_PASSWORD)).resolves.toMatchObject({
+      nick: 'admin',
+    });
+    expect(await owner.request('lockouts')).toMatchObject({
+      pairs: [{ nick: 'admin', address: '203.0.113.20' }],
     });
   });
 
