@@ -4,10 +4,17 @@ import type { Outlet, Session } from './session.js';
 const SETTLED: Promise<void> = Promise.resolve();
 
 /**
- * A queued request's work. It calls `release` once the link's next request may start
- * (at the latest when it ends) and `finish` when it is done, or `fail` if it failed.
+ * A queued request's work. It calls `release` once the link's next request may start, at
+ * the latest when it ends; work that throws releases the link too.
  */
-type Job = (release: () => void, finish: () => void, fail: (error: unknown) => void) => void;
+type Job = (release: () => void) => void;
+
+/** A job waiting for its turn, and who is told once it has released the link. */
+interface QueuedJob {
+  readonly job: Job;
+  readonly released: (() => void) | undefined;
+  readonly threw: ((error: unknown) => void) | undefined;
+}
 
 /** A place in a link's reply order; `send` is set once its reply is ready. */
 export interface ReplyTurn {
@@ -32,7 +39,7 @@ export class Link {
   /** True while a started request has not released the link. */
   private busy = false;
   /** Requests waiting for their turn to start, oldest first; null while there are none. */
-  private waiting: Job[] | null = null;
+  private waiting: QueuedJob[] | null = null;
   /** Started requests whose replies have not gone out, in request order; null if none. */
   private turns: ReplyTurn[] | null = null;
   /** Told once every reply queued so far has gone out; null while nobody waits. */
@@ -67,59 +74,62 @@ export class Link {
    * Queues work behind the link's earlier requests. Work normally runs alone; pipelined
    * work calls `release` once it has taken its place in the sender's order (its message
    * is queued for commit), which lets the next request start while this one waits for
-   * its commit. Replies still leave in request order: see `inOrder`.
+   * its commit. Replies still leave in request order: see `inOrder`. The returned promise
+   * settles when the work does.
    */
   enqueue(work: (release: () => void) => Promise<void>): Promise<void> {
-    return this.enqueueJob((release, finish, fail) => {
-      work(release).then(finish, fail);
-    });
-  }
-
-  /**
-   * `enqueue` without a promise per step: `job` runs in its turn and calls `finish` (or
-   * `fail`) itself; the returned promise settles then.
-   */
-  enqueueJob(job: Job): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const queued: Job = (release, finish, fail) => {
-        // Whatever happens, the link goes on to its next request.
-        const end = (error?: unknown) => {
-          release();
-          if (error === undefined) resolve();
-          else reject(error);
-        };
-        try {
-          job(
-            release,
+    return new Promise<void>((resolve, reject) =>
+      this.schedule(
+        (release) => {
+          // Whatever happens, the link goes on to its next request.
+          work(release).then(
             () => {
-              end();
-              finish();
+              release();
+              resolve();
             },
-            (error) => {
-              end(error ?? new Error('request failed'));
-              fail(error);
+            (error: unknown) => {
+              release();
+              reject(error ?? new Error('request failed'));
             },
           );
-        } catch (error) {
-          end(error ?? new Error('request failed'));
-        }
-      };
-      if (this.busy) (this.waiting ??= []).push(queued);
-      else {
-        this.busy = true;
-        // In a later microtask, as a request always has: never inside the caller's turn.
-        queueMicrotask(() => this.runFrom(queued));
-      }
-    });
+        },
+        undefined,
+        reject,
+      ),
+    );
   }
 
   /**
-   * Runs `job`, then, as long as each releases the link before returning, the ones
+   * `enqueue` for work that answers by itself (a pipelined message answers through its
+   * reply turn): the returned promise settles as soon as `job` releases the link, so what
+   * waits for a commit is the reply turn alone, not this promise and its callbacks.
+   */
+  enqueueJob(job: Job): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.schedule(job, resolve, reject));
+  }
+
+  private schedule(
+    job: Job,
+    released: (() => void) | undefined,
+    threw: ((error: unknown) => void) | undefined,
+  ): void {
+    const queued: QueuedJob = { job, released, threw };
+    if (this.busy) (this.waiting ??= []).push(queued);
+    else {
+      this.busy = true;
+      // In a later microtask, as a request always has: never inside the caller's turn.
+      queueMicrotask(() => this.runFrom(queued));
+    }
+  }
+
+  /**
+   * Runs `first`, then, as long as each releases the link before returning, the ones
    * waiting behind it: a burst of pipelined requests starts in one loop. Work that releases
    * later starts the rest from a microtask.
    */
-  private runFrom(first: Job): void {
-    for (let job: Job | undefined = first; job !== undefined;) {
+  private runFrom(first: QueuedJob): void {
+    for (let queued: QueuedJob | undefined = first; queued !== undefined;) {
+      const { job, released: onReleased, threw } = queued;
       let synchronous = true;
       let releasedNow = false;
       let released = false;
@@ -128,11 +138,17 @@ export class Link {
         released = true;
         if (synchronous) releasedNow = true;
         else queueMicrotask(() => this.startNext());
+        onReleased?.();
       };
-      job(release, noop, noop);
+      try {
+        job(release);
+      } catch (error) {
+        threw?.(error ?? new Error('request failed'));
+        release();
+      }
       synchronous = false;
       if (!releasedNow) return;
-      job = this.takeNext();
+      queued = this.takeNext();
     }
   }
 
@@ -142,7 +158,7 @@ export class Link {
   }
 
   /** The next waiting job, or undefined with the link idle. */
-  private takeNext(): Job | undefined {
+  private takeNext(): QueuedJob | undefined {
     const next = this.waiting?.shift();
     if (next === undefined) {
       this.busy = false;
@@ -206,5 +222,3 @@ export class Link {
     return new Promise<void>((resolve) => (this.repliesWaiters ??= []).push(resolve));
   }
 }
-
-function noop(): void {}

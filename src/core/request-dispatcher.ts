@@ -6,7 +6,7 @@ import type { ChatCore, Request } from './chat-core.js';
 import type { CommandDefinition } from './commands/command.js';
 import type { Admission } from './limits/request-guard.js';
 import { ChatError, ERROR_CODES } from './errors.js';
-import { errorReply, type Link, type Reply } from './session.js';
+import { errorReply, OrderedStep, type Link, type Reply } from './session.js';
 
 /**
  * A login's outcome for the metrics. A `nick_reserved` answer is the server asking for the
@@ -79,13 +79,15 @@ export class RequestDispatcher {
       });
     }
     if (admission.kind === 'run' && command?.pipelined === true)
-      return link.enqueueJob((release, finish) => {
+      // Settles once the message is queued for its commit (or refused): a transport that
+      // counts requests in hand counts what waits to start, not what waits for a commit.
+      return link.enqueueJob((release) => {
         if (link.pipelinedInFlight < MAX_PIPELINED_REQUESTS && !link.isClosed)
-          this.runPipelined(link, request, release, finish);
+          this.runPipelined(link, request, release);
         else
-          this.runAlone(link, request, admission, release).then(finish, (error: unknown) => {
+          this.runAlone(link, request, admission, release).then(release, (error: unknown) => {
             this.failed(link, request, error);
-            finish();
+            release();
           });
       });
     return link.enqueue((release) =>
@@ -101,12 +103,7 @@ export class RequestDispatcher {
    * async function and no promise of its own: what waits for the commit is the turn and
    * the handler's own continuation.
    */
-  private runPipelined(
-    link: Link,
-    request: Request,
-    release: () => void,
-    finish: () => void,
-  ): void {
+  private runPipelined(link: Link, request: Request, release: () => void): void {
     const { core } = this;
     link.pipelinedInFlight++;
     const turn = link.takeReplyTurn();
@@ -122,14 +119,16 @@ export class RequestDispatcher {
         } catch (error) {
           this.failed(link, request, error);
         }
-        finish();
       });
-    const reply = this.dispatch(
-      link,
-      request,
-      (action) => (afterReply ??= []).push(action),
-      release,
-    );
+    const after = (action: () => void) => (afterReply ??= []).push(action);
+    const reply = this.dispatch(link, request, after, release);
+    // The usual message: queued for commit (so the link is released already), its step
+    // answers once committed and in its sender's order.
+    if (reply instanceof OrderedStep) {
+      release();
+      this.whenRun(reply, link, request, after, answer);
+      return;
+    }
     // A handler that answered without queueing a message (a refusal) has not released the
     // link, nor has one still waiting (a recipient looked up on another node) unless it
     // queued its message already: the next request starts once this one's is queued, or
@@ -148,8 +147,25 @@ export class RequestDispatcher {
         release();
         this.failed(link, request, error);
         link.pipelinedInFlight--;
-        link.replyReady(turn, finish);
+        link.replyReady(turn, noop);
       },
+    );
+  }
+
+  /** Tells `answer` the reply of a pipelined handler's step once it has run. */
+  private whenRun(
+    step: OrderedStep,
+    link: Link,
+    request: Request,
+    after: (action: () => void) => void,
+    answer: (reply: Reply) => void,
+  ): void {
+    step.onSettled((failed, outcome) =>
+      answer(
+        failed
+          ? this.refused(link, request, after, outcome)
+          : { re: request.id, ok: true, data: outcome as object },
+      ),
     );
   }
 
@@ -179,13 +195,13 @@ export class RequestDispatcher {
     const afterReply: Array<() => void> = [];
     if (pipelined) link.pipelinedInFlight++;
     const started = performance.now();
-    const reply = this.dispatch(
-      link,
-      request,
-      (action) => afterReply.push(action),
-      pipelined ? release : () => {},
-    );
-    await link.inOrder(Promise.resolve(reply), (answer) => {
+    const after = (action: () => void) => afterReply.push(action);
+    const dispatched = this.dispatch(link, request, after, pipelined ? release : () => {});
+    const reply =
+      dispatched instanceof OrderedStep
+        ? new Promise<Reply>((resolve) => this.whenRun(dispatched, link, request, after, resolve))
+        : Promise.resolve(dispatched);
+    await link.inOrder(reply, (answer) => {
       core.telemetry.commandFinished(request.cmd, (performance.now() - started) / 1000);
       if (request.cmd === 'nick' || request.cmd === 'resume') countLogin(core, request, answer);
       if (pipelined) link.pipelinedInFlight--;
@@ -216,14 +232,15 @@ export class RequestDispatcher {
 
   /**
    * Checks and runs one request's handler. The reply is a value when the handler answers
-   * at once (every check that refuses does), a promise when it waits for something.
+   * at once (every check that refuses does), a promise when it waits for something, and a
+   * pipelined handler's step when it waits for its commit (see `whenRun`).
    */
   private dispatch(
     link: Link,
     request: Request,
     after: (action: () => void) => void,
     ordered: () => void,
-  ): Reply | Promise<Reply> {
+  ): Reply | Promise<Reply> | OrderedStep {
     const { core } = this;
     const re = request.id;
     const command = this.table.get(request.cmd);
@@ -249,7 +266,7 @@ export class RequestDispatcher {
       return errorReply(re, 'invalid_args', describeArgsError(command.info.name, parsed.error));
     if (session && request.cmd !== 'ping') session.lastInputAt = core.clock.now();
 
-    let data: Promise<object> | object;
+    let data: Promise<object> | OrderedStep<object> | object;
     try {
       data =
         command.phase === 'login'
@@ -272,6 +289,7 @@ export class RequestDispatcher {
     } catch (error) {
       return this.refused(link, request, after, error);
     }
+    if (data instanceof OrderedStep) return data;
     if (!(data instanceof Promise)) return { re, ok: true, data };
     return data.then(
       (value): Reply => ({ re, ok: true, data: value }),
@@ -306,3 +324,5 @@ function describeArgsError(command: string, error: z.ZodError): string {
   const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
   return `Invalid arguments for ${command}: ${where}${issue.message}`;
 }
+
+function noop(): void {}

@@ -226,58 +226,91 @@ export class Session {
  */
 export class SenderOrder {
   /** Steps not yet run, in the order they were taken; null while there are none. */
-  private steps: SenderStep[] | null = null;
+  private steps: OrderedStep[] | null = null;
 
   /**
    * Runs `then` with `committing`'s value once it has settled and every earlier step
-   * taken through this order has run. A failed commit fails only its own step.
+   * taken through this order has run; the returned step tells its outcome (`onSettled`).
+   * A failed commit fails only its own step.
    */
-  after<T, R>(committing: Promise<T>, then: (value: T) => R): Promise<R> {
-    const step: SenderStep = { run: null };
+  after<T, R>(committing: Promise<T>, then: (value: T) => R): OrderedStep<R> {
+    const step = new OrderedStep<R>(then as (value: unknown) => R);
     (this.steps ??= []).push(step);
-    return committing.then(
-      (value) => {
-        // Usually its turn at once: run it here, without a promise of its own.
-        if (this.steps![0] === step) {
-          this.steps!.shift();
-          try {
-            return then(value);
-          } finally {
-            this.runReady();
-          }
-        }
-        return new Promise<R>((resolve, reject) => {
-          step.run = () => {
-            try {
-              resolve(then(value));
-            } catch (error) {
-              reject(error);
-            }
-          };
-        });
-      },
-      (error: unknown) => {
-        if (this.steps![0] === step) {
-          this.steps!.shift();
-          this.runReady();
-          throw error;
-        }
-        return new Promise<R>((_, reject) => {
-          step.run = () => reject(error);
-        });
-      },
+    committing.then(
+      (value) => this.settle(step, COMMITTED, value),
+      (error: unknown) => this.settle(step, FAILED, error),
     );
+    return step;
   }
 
-  /** Runs the settled steps at the head, in order; a step still waiting stops the rest. */
-  private runReady(): void {
+  /** Records a step's commit, then runs the settled steps at the head, in order. */
+  private settle(step: OrderedStep, state: StepState, outcome: unknown): void {
+    step.committed(state, outcome);
     const steps = this.steps!;
-    while (steps.length > 0 && steps[0]!.run) steps.shift()!.run!();
+    if (steps[0] !== step) return;
+    // A step still waiting for its commit stops the rest.
+    while (steps.length > 0 && steps[0]!.state !== WAITING) steps.shift()!.run();
     if (steps.length === 0) this.steps = null;
   }
 }
 
-interface SenderStep {
-  /** What to do once it is this step's turn; null until its commit has settled. */
-  run: (() => void) | null;
+const WAITING = 0;
+const COMMITTED = 1;
+const FAILED = 2;
+type StepState = typeof WAITING | typeof COMMITTED | typeof FAILED;
+
+/**
+ * One message's place in its sender's order (`SenderOrder.after`): what runs after its
+ * commit, then who is told the outcome. One object per message, where a chain of promises
+ * (commit, order, reply) was three promises and their closures, all alive until the commit.
+ */
+export class OrderedStep<R = unknown> {
+  state: StepState = WAITING;
+  /** The commit's value or error until the step runs; then `then`'s result or error. */
+  private outcome: unknown = undefined;
+  private failed = false;
+  private ran = false;
+  private listener: ((failed: boolean, outcome: unknown) => void) | null = null;
+
+  constructor(private then: ((value: unknown) => R) | null) {}
+
+  /** @internal The commit settled (`SenderOrder`). */
+  committed(state: StepState, outcome: unknown): void {
+    this.state = state;
+    this.outcome = outcome;
+  }
+
+  /** @internal Its turn has come: runs `then` (unless the commit failed) and tells. */
+  run(): void {
+    if (this.state === FAILED) this.failed = true;
+    else {
+      try {
+        this.outcome = this.then!(this.outcome);
+      } catch (error) {
+        this.failed = true;
+        this.outcome = error;
+      }
+    }
+    this.then = null;
+    this.ran = true;
+    const listener = this.listener;
+    this.listener = null;
+    listener?.(this.failed, this.outcome);
+  }
+
+  /**
+   * `listener` gets `then`'s result (failed false) or the error of the commit or of `then`
+   * (failed true), once, when the step has run: never before the caller's turn ends.
+   */
+  onSettled(listener: (failed: boolean, outcome: unknown) => void): void {
+    if (this.ran) queueMicrotask(() => listener(this.failed, this.outcome));
+    else this.listener = listener;
+  }
+
+  /** The outcome as a promise, for callers that await it. */
+  settled(): Promise<R> {
+    return new Promise<R>((resolve, reject) =>
+      this.onSettled((failed, outcome) => (failed ? reject(outcome) : resolve(outcome as R))),
+    );
+  }
 }

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { CommandInfo } from '../catalog.js';
 import type { ChatCore } from '../chat-core.js';
-import type { Link, Session } from '../session.js';
+import type { Link, OrderedStep, Session } from '../session.js';
 
 /** Before login a request has only its link; after login it also has a session. */
 export interface LoginContext {
@@ -18,9 +18,13 @@ export interface SessionContext extends LoginContext {
    * (`committing`): the link's next request may start at once, and `then` (fan-out, the
    * acknowledgement's data) runs once the commit is done and every earlier message of
    * this sender has had its `then`. The store completes concurrent calls in any order;
-   * this is what keeps a sender's messages in the order sent, for everyone.
+   * this is what keeps a sender's messages in the order sent, for everyone. The handler
+   * returns the step; the dispatcher answers with `then`'s result in its turn.
    */
-  commitInOrder<T, R>(committing: Promise<T>, then: (stored: T) => R): Promise<R>;
+  commitInOrder<T, R extends object>(
+    committing: Promise<T>,
+    then: (stored: T) => R,
+  ): OrderedStep<R>;
 }
 
 interface BaseCommand<S extends z.ZodType> {
@@ -54,7 +58,10 @@ export type CommandDefinition<S extends z.ZodType = z.ZodType> =
     })
   | (BaseCommand<S> & {
       readonly phase: 'session';
-      handle(ctx: SessionContext, args: z.output<S>): Promise<object> | object;
+      handle(
+        ctx: SessionContext,
+        args: z.output<S>,
+      ): Promise<object> | OrderedStep<object> | object;
     })
   | (BaseCommand<S> & {
       readonly phase: 'any';
