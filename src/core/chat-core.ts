@@ -391,6 +391,16 @@ export class ChatCore implements ChatPort {
     return this.delivery.publish(target, payload, options);
   }
 
+  /** Publishes an event stamped already; see `Delivery.publishEvent`. */
+  publishEvent(
+    target: BusTarget,
+    event: ChatEvent,
+    exclude: Session | undefined,
+    senderKey: string | undefined,
+  ): void {
+    this.delivery.publishEvent(target, event, exclude, senderKey);
+  }
+
   /** Sends an event to one session only. */
   sendTo(session: Session, payload: EventPayload): void {
     this.delivery.sendTo(session, payload);

@@ -52,8 +52,23 @@ export class Delivery {
     payload: EventPayload,
     options: { exclude?: Session; senderKey?: string; ts?: number } = {},
   ): ChatEvent {
-    const { bus, events } = this.deps;
-    const event = events.make(payload, options.ts);
+    const event = this.deps.events.make(payload, options.ts);
+    this.publishEvent(target, event, options.exclude, options.senderKey);
+    return event;
+  }
+
+  /**
+   * Sends an event already stamped (`EventFactory.id`) through the bus: the message path
+   * builds its event in one object, without a payload to copy or an options object.
+   * `exclude` does not get it; sessions blocking `senderKey` do not either.
+   */
+  publishEvent(
+    target: BusTarget,
+    event: ChatEvent,
+    exclude: Session | undefined,
+    senderKey: string | undefined,
+  ): void {
+    const { bus } = this.deps;
     // One object per event, always of the same shape (no spread of optional parts): an
     // absent field is undefined, which JSON leaves out for a bus that serialises.
     const message: EventEnvelope = {
@@ -61,11 +76,10 @@ export class Delivery {
       origin: bus.nodeId,
       target,
       event,
-      excludeSession: options.exclude?.id,
-      senderKey: options.senderKey,
+      excludeSession: exclude?.id,
+      senderKey,
     };
     bus.publish(message);
-    return event;
   }
 
   /** Sends an event to one session only. */

@@ -29,4 +29,9 @@ export class EventFactory {
     // Readonly by type, not frozen: freezing every event costs more than encoding it.
     return { ...payload, id: this.ids.next(), ts };
   }
+
+  /** A new event id, for an event built whole by its caller (the message path). */
+  id(): number {
+    return this.ids.next();
+  }
 }

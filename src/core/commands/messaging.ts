@@ -261,10 +261,20 @@ function deliverPrivate(
     });
   core.telemetry.messageSent('private');
   if (liveIds.length > 0)
-    core.publish(
+    // The event in one object, its fields in the order `EventFactory.make` gives them.
+    core.publishEvent(
       { kind: 'sessions', ids: liveIds },
-      { ev: 'private', mid: message.id, from: session.nick, to: names, text },
-      { exclude: session, senderKey: session.nickKey, ts: message.ts },
+      {
+        ev: 'private',
+        mid: message.id,
+        from: session.nick,
+        to: names,
+        text,
+        id: core.events.id(),
+        ts: message.ts,
+      },
+      session,
+      session.nickKey,
     );
   if (core.admin.moderation.isMonitoring)
     core.admin.moderation.copyToMonitors(

@@ -1,5 +1,5 @@
 import type { ChatCore } from '../chat-core.js';
-import { checkName } from '../names.js';
+import { checkName, NAME_MAX_LENGTH } from '../names.js';
 import type { Session } from '../session.js';
 
 /** A recipient online now, on this node or another. */
@@ -11,50 +11,88 @@ export interface LiveRecipient {
 
 export interface PrivateRecipients {
   /** Online now (on any node): delivered at once. */
-  readonly live: LiveRecipient[];
+  readonly live: readonly LiveRecipient[];
   /** Offline accounts with room in their inbox: stored for their next login. */
-  readonly stored: { readonly id: number; readonly name: string }[];
+  readonly stored: readonly { readonly id: number; readonly name: string }[];
   /** Recipients who block the sender: the sender is told it was delivered or stored. */
-  readonly hiddenLive: string[];
-  readonly hiddenStored: string[];
+  readonly hiddenLive: readonly string[];
+  readonly hiddenStored: readonly string[];
   /** Not a user online nor an account (an offline guest is gone). */
-  readonly unknown: string[];
+  readonly unknown: readonly string[];
   /** Offline accounts whose unread messages reached `inbox.maxUnread`. */
-  readonly full: string[];
+  readonly full: readonly string[];
 }
 
-function noRecipients(): PrivateRecipients {
+/** Shared by every result with no recipient of a kind: most lists are empty. */
+const NONE: readonly never[] = Object.freeze([]);
+
+function noRecipients(): {
+  live: LiveRecipient[];
+  stored: { id: number; name: string }[];
+  hiddenLive: string[];
+  hiddenStored: string[];
+  unknown: string[];
+  full: string[];
+} {
   return { live: [], stored: [], hiddenLive: [], hiddenStored: [], unknown: [], full: [] };
+}
+
+/**
+ * A name made only of ASCII letters, digits, `_` and `-`, within the length limit: valid,
+ * and its key is its lower case (NFKC leaves ASCII as it is). Most names are such, so the
+ * message path finds their key without `checkName`'s normalising and code-point counting.
+ */
+const PLAIN_NAME = new RegExp(`^[A-Za-z0-9_-]{1,${NAME_MAX_LENGTH}}$`);
+
+/** The key of a recipient's name, or undefined for a name no one can have. */
+export function recipientKey(name: string): string | undefined {
+  if (PLAIN_NAME.test(name)) return name.toLowerCase();
+  const checked = checkName(name);
+  return checked.ok ? checked.key : undefined;
 }
 
 /**
  * The recipients sorted without waiting, when every name is a user on this node (or no
  * name at all): the usual private message, which then needs no promise to resolve its
- * recipients. Undefined when a name must be looked up elsewhere.
+ * recipients. Undefined when a name must be looked up elsewhere. Lists are made only when
+ * something goes in them (the usual message has one live recipient and nothing else).
  */
 export function resolveLocalRecipients(
   core: ChatCore,
   sender: Session,
   names: readonly string[],
 ): PrivateRecipients | undefined {
-  const result = noRecipients();
+  let live: LiveRecipient[] | null = null;
+  let hiddenLive: string[] | null = null;
+  let unknown: string[] | null = null;
   for (let index = 0; index < names.length; index++) {
     const name = names[index]!;
-    const checked = checkName(name);
-    if (!checked.ok) {
-      result.unknown.push(name);
+    const key = recipientKey(name);
+    if (key === undefined) {
+      (unknown ??= []).push(name);
       continue;
     }
-    const online = core.findSession(checked.key);
+    const online = core.findSession(key);
     if (!online) return undefined;
     // A name given twice counts once.
-    if (result.live.some((target) => target.id === online.id)) continue;
-    if (result.hiddenLive.includes(online.nick)) continue;
-    if (core.isBlocking(online, sender.nickKey)) result.hiddenLive.push(online.nick);
+    if (live?.some((target) => target.id === online.id)) continue;
+    if (hiddenLive?.includes(online.nick)) continue;
+    if (core.isBlocking(online, sender.nickKey)) (hiddenLive ??= []).push(online.nick);
     else
-      result.live.push({ id: online.id, nick: online.nick, accountId: online.account?.id ?? null });
+      (live ??= []).push({
+        id: online.id,
+        nick: online.nick,
+        accountId: online.account?.id ?? null,
+      });
   }
-  return result;
+  return {
+    live: live ?? NONE,
+    stored: NONE,
+    hiddenLive: hiddenLive ?? NONE,
+    hiddenStored: NONE,
+    unknown: unknown ?? NONE,
+    full: NONE,
+  };
 }
 
 /** Sorts the names of a private message by how each recipient can be reached now. */
