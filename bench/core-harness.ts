@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session as InspectorSession } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ServerConfig } from '../src/config/config.js';
@@ -78,5 +79,30 @@ export async function startCoreBench(name: string): Promise<CoreBench> {
       await server.stop(0);
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * CONFAB_BENCH_ALLOC_PROFILE=FILE: samples the main thread's allocations from this call
+ * until the returned function is called, collected ones included (V8's sampling heap
+ * profiler, one sample per 512 bytes on average), and writes them to FILE as a
+ * `.heapprofile`: which functions allocate what a message costs the collector,
+ * independent of the machine's load (`node dist/bench/alloc-summary.js FILE MESSAGES`).
+ * Without the variable, does nothing.
+ */
+export async function profileAllocations(): Promise<() => Promise<void>> {
+  const file = process.env.CONFAB_BENCH_ALLOC_PROFILE;
+  if (!file) return async () => undefined;
+  const inspector = new InspectorSession();
+  inspector.connect();
+  await inspector.post('HeapProfiler.startSampling', {
+    samplingInterval: 512,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return async () => {
+    const { profile } = await inspector.post('HeapProfiler.stopSampling');
+    writeFileSync(file, JSON.stringify(profile));
+    inspector.disconnect();
   };
 }

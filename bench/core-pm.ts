@@ -1,4 +1,6 @@
-import { type CoreClient, startCoreBench } from './core-harness.js';
+import path from 'node:path';
+import v8 from 'node:v8';
+import { type CoreClient, profileAllocations, startCoreBench } from './core-harness.js';
 import { LOAD_END, LOAD_START } from './gc-trace.js';
 import { mainThreadCpuMicros } from './process-stats.js';
 
@@ -9,6 +11,12 @@ import { mainThreadCpuMicros } from './process-stats.js';
  * chat core's, the store's and the encoder's work per message and nothing else, so its
  * figure moves by a few percent between runs where the loopback scenarios move by tens.
  * Prints one JSON line. argv: MESSAGES [PAIRS] [WINDOW].
+ *
+ * CONFAB_BENCH_ALLOC_PROFILE=FILE samples the load's allocations (`profileAllocations`).
+ * CONFAB_BENCH_INFLIGHT_SNAPSHOTS=DIR writes a heap snapshot halfway through the load
+ * (every sender's window waiting for its commit: what messages keep alive until then) and
+ * one after it; `node dist/bench/snapshot-diff.js DIR/inflight.heapsnapshot
+ * DIR/after.heapsnapshot 2000` gives the difference per message in flight.
  */
 export interface CorePmResult {
   readonly messages: number;
@@ -52,12 +60,23 @@ async function main(): Promise<void> {
   );
   replies = 0;
   let sent = 0;
+  const snapshots = process.env.CONFAB_BENCH_INFLIGHT_SNAPSHOTS;
+  let snapshotTaken = false;
   const text = '~1.1.1 lorem ipsum dolor sit amet consectetur';
   const finished = new Promise<void>((resolve) => {
     clients.forEach((entry, index) => {
       const to = [`p${index ^ 1}`];
       const { client } = entry;
       entry.onReply = () => {
+        if (snapshots && !snapshotTaken && replies >= messages / 2) {
+          snapshotTaken = true;
+          // Once the turn's microtasks have run: the messages then wait for a commit.
+          setImmediate(() => {
+            const inFlight = clients.reduce((sum, each) => sum + each.client.outstanding, 0);
+            v8.writeHeapSnapshot(path.join(snapshots, 'inflight.heapsnapshot'));
+            console.log(`in flight at the snapshot: ${inFlight}`);
+          });
+        }
         while (client.outstanding < window && sent < messages) {
           sent++;
           client.call('msg', { to, text });
@@ -66,6 +85,7 @@ async function main(): Promise<void> {
       };
     });
   });
+  const stopProfile = await profileAllocations();
   // Under --trace-gc-nvp, the collections between these lines are the load's.
   console.log(LOAD_START);
   const cpuBefore = process.cpuUsage();
@@ -77,6 +97,7 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage(cpuBefore);
   const mainAfter = mainThreadCpuMicros();
   console.log(LOAD_END);
+  await stopProfile();
   const result: CorePmResult = {
     messages,
     pairs,
@@ -88,6 +109,7 @@ async function main(): Promise<void> {
     delivered,
   };
   console.log(JSON.stringify(result));
+  if (snapshots) v8.writeHeapSnapshot(path.join(snapshots, 'after.heapsnapshot'));
   await bench.stop();
 }
 
