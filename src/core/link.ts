@@ -4,16 +4,17 @@ import type { Outlet, Session } from './session.js';
 const SETTLED: Promise<void> = Promise.resolve();
 
 /**
- * A queued request's work. It calls `release` once the link's next request may start, at
- * the latest when it ends; work that throws releases the link too.
+ * A queued request's work. It calls `release` once the link's next request may start (at
+ * the latest when it ends), then `finish` when it is done; work that throws releases the
+ * link and fails.
  */
-type Job = (release: () => void) => void;
+type Job = (release: () => void, finish: () => void) => void;
 
-/** A job waiting for its turn, and who is told once it has released the link. */
+/** A job waiting for its turn, and who is told when it finishes or fails. */
 interface QueuedJob {
   readonly job: Job;
-  readonly released: (() => void) | undefined;
-  readonly threw: ((error: unknown) => void) | undefined;
+  readonly finish: () => void;
+  readonly fail: (error: unknown) => void;
 }
 
 /** A place in a link's reply order; `send` is set once its reply is ready. */
@@ -93,27 +94,22 @@ export class Link {
             },
           );
         },
-        undefined,
+        resolve,
         reject,
       ),
     );
   }
 
   /**
-   * `enqueue` for work that answers by itself (a pipelined message answers through its
-   * reply turn): the returned promise settles as soon as `job` releases the link, so what
-   * waits for a commit is the reply turn alone, not this promise and its callbacks.
+   * `enqueue` without a promise per step: `job` runs in its turn, calls `release`, then
+   * `finish` (the very function settling the returned promise: nothing wraps it).
    */
   enqueueJob(job: Job): Promise<void> {
     return new Promise<void>((resolve, reject) => this.schedule(job, resolve, reject));
   }
 
-  private schedule(
-    job: Job,
-    released: (() => void) | undefined,
-    threw: ((error: unknown) => void) | undefined,
-  ): void {
-    const queued: QueuedJob = { job, released, threw };
+  private schedule(job: Job, finish: () => void, fail: (error: unknown) => void): void {
+    const queued: QueuedJob = { job, finish, fail };
     if (this.busy) (this.waiting ??= []).push(queued);
     else {
       this.busy = true;
@@ -129,7 +125,6 @@ export class Link {
    */
   private runFrom(first: QueuedJob): void {
     for (let queued: QueuedJob | undefined = first; queued !== undefined;) {
-      const { job, released: onReleased, threw } = queued;
       let synchronous = true;
       let releasedNow = false;
       let released = false;
@@ -138,13 +133,12 @@ export class Link {
         released = true;
         if (synchronous) releasedNow = true;
         else queueMicrotask(() => this.startNext());
-        onReleased?.();
       };
       try {
-        job(release);
+        queued.job(release, queued.finish);
       } catch (error) {
-        threw?.(error ?? new Error('request failed'));
         release();
+        queued.fail(error ?? new Error('request failed'));
       }
       synchronous = false;
       if (!releasedNow) return;
@@ -173,11 +167,19 @@ export class Link {
    */
   takeReplyTurn(): ReplyTurn {
     const turn: ReplyTurn = { send: null };
-    (this.turns ??= []).push(turn);
+    this.joinReplyOrder(turn);
     return turn;
   }
 
-  /** `send` runs once every earlier turn has sent (now, if they have). */
+  /** `takeReplyTurn` with a turn of the caller's (an object it keeps anyway). */
+  joinReplyOrder(turn: ReplyTurn): void {
+    (this.turns ??= []).push(turn);
+  }
+
+  /**
+   * `send` runs once every earlier turn has sent (now, if they have), called as a method of
+   * `turn` (so a turn may pass a method of its own, bound to nothing).
+   */
   replyReady(turn: ReplyTurn, send: () => void): void {
     turn.send = send;
     const turns = this.turns!;

@@ -6,7 +6,8 @@ import type { ChatCore, Request } from './chat-core.js';
 import type { CommandDefinition } from './commands/command.js';
 import type { Admission } from './limits/request-guard.js';
 import { ChatError, ERROR_CODES } from './errors.js';
-import { errorReply, OrderedStep, type Link, type Reply } from './session.js';
+import { errorReply, OrderedStep, type Link, type Reply, type StepListener } from './session.js';
+import type { ReplyTurn } from './link.js';
 
 /**
  * A login's outcome for the metrics. A `nick_reserved` answer is the server asking for the
@@ -36,7 +37,7 @@ export class RequestDispatcher {
   private readonly table = new Map<string, CommandDefinition>();
 
   constructor(
-    private readonly core: ChatCore,
+    readonly core: ChatCore,
     commands: readonly CommandDefinition[],
   ) {
     for (const command of commands) {
@@ -79,16 +80,21 @@ export class RequestDispatcher {
       });
     }
     if (admission.kind === 'run' && command?.pipelined === true)
-      // Settles once the message is queued for its commit (or refused): a transport that
-      // counts requests in hand counts what waits to start, not what waits for a commit.
-      return link.enqueueJob((release) => {
+      return link.enqueueJob((release, finish) => {
         if (link.pipelinedInFlight < MAX_PIPELINED_REQUESTS && !link.isClosed)
-          this.runPipelined(link, request, release);
+          this.runPipelined(link, request, release, finish);
         else
-          this.runAlone(link, request, admission, release).then(release, (error: unknown) => {
-            this.failed(link, request, error);
-            release();
-          });
+          this.runAlone(link, request, admission, release).then(
+            () => {
+              release();
+              finish();
+            },
+            (error: unknown) => {
+              this.failed(link, request, error);
+              release();
+              finish();
+            },
+          );
       });
     return link.enqueue((release) =>
       this.runAlone(link, request, admission, release).catch((error: unknown) =>
@@ -100,33 +106,24 @@ export class RequestDispatcher {
   /**
    * A pipelined request (a message): it takes its reply turn, runs its handler, which
    * releases the link once the message is queued for commit, and answers in its turn. No
-   * async function and no promise of its own: what waits for the commit is the turn and
-   * the handler's own continuation.
+   * async function and no promise of its own: what waits for the commit is one
+   * `PipelinedRequest` (turn, step listener and reply in one object) and the handler's
+   * own continuation.
    */
-  private runPipelined(link: Link, request: Request, release: () => void): void {
-    const { core } = this;
+  private runPipelined(
+    link: Link,
+    request: Request,
+    release: () => void,
+    finish: () => void,
+  ): void {
     link.pipelinedInFlight++;
-    const turn = link.takeReplyTurn();
-    const started = performance.now();
-    let afterReply: Array<() => void> | null = null;
-    const answer = (reply: Reply) =>
-      link.replyReady(turn, () => {
-        try {
-          core.telemetry.commandFinished(request.cmd, (performance.now() - started) / 1000);
-          link.pipelinedInFlight--;
-          if (!link.isClosed) link.outlet.send(reply);
-          if (afterReply) for (const action of afterReply) action();
-        } catch (error) {
-          this.failed(link, request, error);
-        }
-      });
-    const after = (action: () => void) => (afterReply ??= []).push(action);
-    const reply = this.dispatch(link, request, after, release);
+    const waiting = new PipelinedRequest(this, link, request.id, request.cmd, finish);
+    const reply = this.dispatch(link, request, waiting.after, release);
     // The usual message: queued for commit (so the link is released already), its step
     // answers once committed and in its sender's order.
     if (reply instanceof OrderedStep) {
       release();
-      this.whenRun(reply, link, request, after, answer);
+      reply.onSettled(waiting);
       return;
     }
     // A handler that answered without queueing a message (a refusal) has not released the
@@ -135,38 +132,33 @@ export class RequestDispatcher {
     // once it is answered, never before, so a sender's messages keep their order.
     if (!(reply instanceof Promise)) {
       release();
-      answer(reply);
+      waiting.answer(reply);
       return;
     }
     reply.then(
       (value) => {
         release();
-        answer(value);
+        waiting.answer(value);
       },
       (error: unknown) => {
         release();
         this.failed(link, request, error);
-        link.pipelinedInFlight--;
-        link.replyReady(turn, noop);
+        waiting.abandon();
       },
     );
   }
 
-  /** Tells `answer` the reply of a pipelined handler's step once it has run. */
-  private whenRun(
-    step: OrderedStep,
+  /** The reply to a pipelined handler's step that has run (see `PipelinedRequest`). */
+  stepReply(
     link: Link,
     request: Request,
     after: (action: () => void) => void,
-    answer: (reply: Reply) => void,
-  ): void {
-    step.onSettled((failed, outcome) =>
-      answer(
-        failed
-          ? this.refused(link, request, after, outcome)
-          : { re: request.id, ok: true, data: outcome as object },
-      ),
-    );
+    failed: boolean,
+    outcome: unknown,
+  ): Reply {
+    return failed
+      ? this.refused(link, request, after, outcome)
+      : { re: request.id, ok: true, data: outcome as object };
   }
 
   /** Any request: it waits for every earlier reply, runs alone, then answers. */
@@ -199,7 +191,12 @@ export class RequestDispatcher {
     const dispatched = this.dispatch(link, request, after, pipelined ? release : () => {});
     const reply =
       dispatched instanceof OrderedStep
-        ? new Promise<Reply>((resolve) => this.whenRun(dispatched, link, request, after, resolve))
+        ? new Promise<Reply>((resolve) =>
+            dispatched.onSettled({
+              stepRun: (failed, outcome) =>
+                resolve(this.stepReply(link, request, after, failed, outcome)),
+            }),
+          )
         : Promise.resolve(dispatched);
     await link.inOrder(reply, (answer) => {
       core.telemetry.commandFinished(request.cmd, (performance.now() - started) / 1000);
@@ -212,7 +209,7 @@ export class RequestDispatcher {
   }
 
   /** Whatever goes wrong with one request ends that link, not the process. */
-  private failed(link: Link, request: Request, error: unknown): void {
+  failed(link: Link, request: Request, error: unknown): void {
     this.core.logger.error({ err: error, cmd: request.cmd, link: link.id }, 'request failed');
     if (!link.isClosed) this.core.closeLink(link, 'internal_error', ERROR_CODES.internal_error);
   }
@@ -325,4 +322,73 @@ function describeArgsError(command: string, error: z.ZodError): string {
   return `Invalid arguments for ${command}: ${where}${issue.message}`;
 }
 
-function noop(): void {}
+/**
+ * A pipelined request waiting for its reply: its place in the link's reply order, the
+ * listener its sender-order step tells, and what the reply then needs, in one object. This
+ * is most of what a message keeps alive until its commit, where closures over the
+ * dispatcher's locals kept a context and a function apiece.
+ */
+class PipelinedRequest implements ReplyTurn, StepListener {
+  send: (() => void) | null = null;
+  private reply: Reply | null = null;
+  private afterReply: Array<() => void> | null = null;
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly dispatcher: RequestDispatcher,
+    private readonly link: Link,
+    private readonly re: number,
+    private readonly cmd: string,
+    private readonly finish: () => void,
+  ) {
+    link.joinReplyOrder(this);
+  }
+
+  /** What the handler asks to run once the reply has gone (`LoginContext.after`). */
+  readonly after = (action: () => void): void => {
+    (this.afterReply ??= []).push(action);
+  };
+
+  stepRun(failed: boolean, outcome: unknown): void {
+    this.answer(this.dispatcher.stepReply(this.link, this.request(), this.after, failed, outcome));
+  }
+
+  /** The reply is ready: it goes once every earlier one has. */
+  answer(reply: Reply): void {
+    this.reply = reply;
+    this.link.replyReady(this, this.sendReply);
+  }
+
+  /** The handler failed outright (the link is being closed): the turn goes, unanswered. */
+  abandon(): void {
+    this.link.pipelinedInFlight--;
+    this.link.replyReady(this, this.finishOnly);
+  }
+
+  /** Called as a method of this turn by `Link.replyReady`. */
+  private sendReply(this: PipelinedRequest): void {
+    const { link, dispatcher } = this;
+    try {
+      dispatcher.core.telemetry.commandFinished(
+        this.cmd,
+        (performance.now() - this.started) / 1000,
+      );
+      link.pipelinedInFlight--;
+      if (!link.isClosed) link.outlet.send(this.reply!);
+      if (this.afterReply) for (const action of this.afterReply) action();
+    } catch (error) {
+      dispatcher.failed(link, this.request(), error);
+    }
+    this.reply = null;
+    this.finish();
+  }
+
+  private finishOnly(this: PipelinedRequest): void {
+    this.finish();
+  }
+
+  /** The request as the error paths name it (its arguments are not kept). */
+  private request(): Request {
+    return { id: this.re, cmd: this.cmd, args: undefined };
+  }
+}

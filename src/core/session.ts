@@ -270,7 +270,7 @@ export class OrderedStep<R = unknown> {
   private outcome: unknown = undefined;
   private failed = false;
   private ran = false;
-  private listener: ((failed: boolean, outcome: unknown) => void) | null = null;
+  private listener: StepListener | null = null;
 
   constructor(private then: ((value: unknown) => R) | null) {}
 
@@ -295,22 +295,21 @@ export class OrderedStep<R = unknown> {
     this.ran = true;
     const listener = this.listener;
     this.listener = null;
-    listener?.(this.failed, this.outcome);
+    listener?.stepRun(this.failed, this.outcome);
   }
 
   /**
-   * `listener` gets `then`'s result (failed false) or the error of the commit or of `then`
-   * (failed true), once, when the step has run: never before the caller's turn ends.
+   * `listener.stepRun` gets `then`'s result (failed false) or the error of the commit or of
+   * `then` (failed true), once, when the step has run: never before the caller's turn
+   * ends. A listener object (the request waiting for its reply), not a closure per step.
    */
-  onSettled(listener: (failed: boolean, outcome: unknown) => void): void {
-    if (this.ran) queueMicrotask(() => listener(this.failed, this.outcome));
+  onSettled(listener: StepListener): void {
+    if (this.ran) queueMicrotask(() => listener.stepRun(this.failed, this.outcome));
     else this.listener = listener;
   }
+}
 
-  /** The outcome as a promise, for callers that await it. */
-  settled(): Promise<R> {
-    return new Promise<R>((resolve, reject) =>
-      this.onSettled((failed, outcome) => (failed ? reject(outcome) : resolve(outcome as R))),
-    );
-  }
+/** Told the outcome of an `OrderedStep`. */
+export interface StepListener {
+  stepRun(failed: boolean, outcome: unknown): void;
 }

@@ -78,12 +78,13 @@ export function resolveLocalRecipients(
     if (live?.some((target) => target.id === online.id)) continue;
     if (hiddenLive?.includes(online.nick)) continue;
     if (core.isBlocking(online, sender.nickKey)) (hiddenLive ??= []).push(online.nick);
-    else
-      (live ??= []).push({
-        id: online.id,
-        nick: online.nick,
-        accountId: online.account?.id ?? null,
-      });
+    else {
+      const target = { id: online.id, nick: online.nick, accountId: online.account?.id ?? null };
+      // A literal holds one element exactly; `push` on an empty array reserves 16 more,
+      // and this list waits for the commit with the message.
+      if (live === null) live = [target];
+      else live.push(target);
+    }
   }
   return {
     live: live ?? NONE,
