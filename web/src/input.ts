@@ -8,8 +8,10 @@ import type { CompletionSource } from '../../src/client/tui/line-editor.js';
 import { localCommand, LOCAL_COMMANDS } from './local-commands.js';
 import { messageKey, privateKey, type WebSession } from './session.js';
 import { describe } from './ws-client.js';
+import { nameKey } from '../../src/protocol/names.js';
 
-const fold = (name: string) => name.normalize('NFKC').toLowerCase();
+/** Names compare by the protocol's key (docs/protocol.md, "Nicknames and names"). */
+const fold = nameKey;
 
 /**
  * What people type, turned into requests through the shared parser and the server's

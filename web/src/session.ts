@@ -20,6 +20,7 @@ import {
   type TokenStore,
 } from '../../src/client/resume.js';
 import type { CompletionSource } from '../../src/client/tui/line-editor.js';
+import { nameKey } from '../../src/protocol/names.js';
 
 /** A question the page asks in a dialog (a password, a confirmation, a reason). */
 export interface Question {
@@ -63,7 +64,8 @@ const tabTokens: TokenStore = {
       ? sessionStorage.removeItem(TOKEN_KEY)
       : sessionStorage.setItem(TOKEN_KEY, token),
 };
-const fold = (name: string) => name.normalize('NFKC').toLowerCase();
+/** Names compare by the protocol's key (docs/protocol.md, "Nicknames and names"). */
+const fold = nameKey;
 
 /**
  * The browser client's session: one connection at a time, the login, resume after a

@@ -7,8 +7,10 @@ import {
   type ChatWindow,
   type NoticeLevel,
 } from './chat-state.js';
+import { nameKey } from '../../protocol/names.js';
 
-const fold = (name: string) => name.normalize('NFKC').toLowerCase();
+/** Names compare by the protocol's key (docs/protocol.md, "Nicknames and names"). */
+const fold = nameKey;
 
 /** Whether `text` names `nick` as a word (`alice:`, `@alice`, `hi Alice!`). */
 export function mentions(text: string, nick: string | undefined): boolean {

@@ -1,5 +1,6 @@
 import type { Replay } from '../../protocol/events.js';
 import type { TransferProgress } from './progress.js';
+import { nameKey } from '../../protocol/names.js';
 
 /** One line in a window: a chat message, or a notice set apart from chat. */
 export type ChatLine =
@@ -80,11 +81,11 @@ const SCROLLBACK = 2000;
 export const LOBBY_WINDOW = '#lobby';
 
 export function roomWindowId(room: string): string {
-  return `#${room.normalize('NFKC').toLowerCase()}`;
+  return `#${nameKey(room)}`;
 }
 
 export function privateWindowId(people: readonly string[]): string {
-  const keys = [...new Set(people.map((nick) => nick.normalize('NFKC').toLowerCase()))].sort();
+  const keys = [...new Set(people.map((nick) => nameKey(nick)))].sort();
   return `@${keys.join(',')}`;
 }
 

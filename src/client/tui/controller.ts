@@ -16,6 +16,7 @@ import { InputHandler, type SessionAccess } from './input-handler.js';
 import type { CompletionSource } from './line-editor.js';
 import { Prompter } from './prompter.js';
 import type { ServerEvent } from '../../protocol/events.js';
+import { nameKey } from '../../protocol/names.js';
 
 export interface Target {
   readonly host: string;
@@ -58,8 +59,7 @@ class RetryLogin extends Error {}
 
 export { reconnectDelay };
 
-const sameName = (a: string, b: string) =>
-  a.normalize('NFKC').toLowerCase() === b.normalize('NFKC').toLowerCase();
+const sameName = (a: string, b: string) => nameKey(a) === nameKey(b);
 
 const describeClose = (info: CloseInfo) =>
   info.code ? `${info.message} (${info.code})` : info.message;

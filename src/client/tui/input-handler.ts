@@ -10,7 +10,7 @@ import {
 import { describeError, formatHelp, formatReply } from '../format.js';
 import { actsOnCurrentRoom, findCommand, parseInput, stripRoomSign } from '../input-parser.js';
 import { nameKey } from '../../protocol/names.js';
-import { LOBBY_WINDOW, type ChatState } from './chat-state.js';
+import { LOBBY_WINDOW, roomWindowId, type ChatState } from './chat-state.js';
 import type { CompletionSource } from './line-editor.js';
 import type { Prompter } from './prompter.js';
 import { FileTransfers } from '../transfers.js';
@@ -296,7 +296,7 @@ export class InputHandler {
       this.session.state.switchTo(this.session.state.ensureWindow('room', room, []).id);
     } else if ((name === 'leave' || name === 'close') && room) {
       this.session.rooms.delete(room);
-      this.session.state.closeWindow(`#${room.normalize('NFKC').toLowerCase()}`);
+      this.session.state.closeWindow(roomWindowId(room));
     } else if (
       (name === 'leave' || name === 'close') &&
       this.session.state.currentWindow.kind === 'room'
@@ -388,7 +388,7 @@ export class InputHandler {
       );
     } else {
       const room = stripRoomSign(word) || 'lobby';
-      if (!this.session.state.switchTo(`#${room.normalize('NFKC').toLowerCase()}`))
+      if (!this.session.state.switchTo(roomWindowId(room)))
         return this.session.notice(`You are not in ${room}: /join it first`, 'error');
     }
     this.session.state.changed();
