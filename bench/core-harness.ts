@@ -53,27 +53,31 @@ export async function startCoreBench(name: string): Promise<CoreBench> {
     core,
     attach() {
       let nextId = 1;
+      // Declared before attach: a core may greet from inside attach, before it returns.
+      let client: CoreClient | undefined = undefined;
       const link = core.attach({
         transport: 'bench',
         address: '127.0.0.1',
         port: 1,
         send(frame: ServerFrame) {
           encodeServerFrame(frame);
+          if (client === undefined) return;
           if ('re' in frame && frame.re !== null) client.outstanding--;
           client.onFrame(frame);
         },
         close() {},
       });
-      const client: CoreClient = {
+      const attached: CoreClient = {
         link,
         outstanding: 0,
         onFrame: () => undefined,
         call(cmd, args) {
-          client.outstanding++;
+          attached.outstanding++;
           void core.receive(link, { id: nextId++, cmd, args });
         },
       };
-      return client;
+      client = attached;
+      return attached;
     },
     async stop() {
       await server.stop(0);
