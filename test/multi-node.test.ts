@@ -185,6 +185,40 @@ describe('three nodes, one chat', () => {
     expect(who.users.map((user) => user.nick)).toEqual(['frank', 'gina']);
   });
 
+  it('keeps an account in its rooms whichever node it logs in on', async () => {
+    const olga = await account(0, 'olga');
+    await olga.request('create', { room: 'club' });
+    const dave = await account(1, 'dave');
+    await dave.request('join', { room: 'club' });
+    await dave.quit();
+    const entered = (events: ServerEvent[]) =>
+      events.flatMap((e) => (e.ev === 'room_entered' ? [e.room] : []));
+    // Joined on node 1, back on node 2: in the room there, hearing it.
+    const again = await cluster.open(2);
+    const atAgain = collect(again);
+    await again.login('dave', PASSWORD);
+    await again.request('ping');
+    expect(entered(atAgain)).toEqual(['club']);
+    const heard = again.waitFor((e) => e.ev === 'message' && e.text === 'welcome back');
+    await olga.request('say', { room: 'club', text: 'welcome back' });
+    await heard;
+    // The owner, who made it on node 0, is back in it on node 1.
+    await olga.quit();
+    const owner = await cluster.open(1);
+    const atOwner = collect(owner);
+    await owner.login('olga', PASSWORD);
+    await owner.request('ping');
+    expect(entered(atOwner)).toEqual(['club']);
+    // Left on node 2: left on every node.
+    await again.request('leave', { room: 'club' });
+    await again.quit();
+    const third = await cluster.open(0);
+    const atThird = collect(third);
+    await third.login('dave', PASSWORD);
+    await third.request('ping');
+    expect(entered(atThird)).toEqual([]);
+  });
+
   it('closes a room for its members on every node', async () => {
     const owner = await account(0, 'olga');
     const bob = await cluster.connect(1, 'bob');

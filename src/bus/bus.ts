@@ -89,7 +89,18 @@ export type RoomControl =
       readonly name: string;
       readonly by: string;
     }
-  | { readonly type: 'room-topic'; readonly room: string; readonly topic: string | null };
+  | { readonly type: 'room-topic'; readonly room: string; readonly topic: string | null }
+  /**
+   * An account joined a persistent room or left it (or was deleted): every node's copy
+   * knows its account members, so the account is back in it at a login on any node.
+   */
+  | {
+      readonly type: 'room-member';
+      readonly room: string;
+      readonly accountId: number;
+      readonly name: string;
+      readonly member: boolean;
+    };
 
 export type Control = EndSessionControl | ExemptControl | RoomControl;
 

@@ -144,7 +144,9 @@ export class ChatCore implements ChatPort {
     this.ids = deps.ids;
     this.events = new EventFactory(() => this.clock.now(), deps.ids);
     this.requestGuard = new RequestGuard(this.clock, () => this.params);
-    this.rooms = new RoomRegistry(this.store);
+    this.rooms = new RoomRegistry(this.store, (change) =>
+      this.nodes.broadcast({ type: 'room-member', ...change }),
+    );
     this.blocks = new BlockRegistry(this.store);
     this.resume = new ResumeRegistry(this);
     this.lastSeen = new LastSeenCheckpoints(this);

@@ -247,6 +247,9 @@ export class NodeLink {
           core.sendTo(member, { ev: 'room_closed', room: control.name, by: control.by });
         return;
       }
+      case 'room-member':
+        if (origin !== core.bus.nodeId) core.rooms.memberChanged(control);
+        return;
       case 'room-topic': {
         const room = core.rooms.get(control.room);
         if (room && origin !== core.bus.nodeId) room.topic = control.topic;

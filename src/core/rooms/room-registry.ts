@@ -4,6 +4,14 @@ import { ChatError } from '../errors.js';
 import type { Session } from '../session.js';
 import { Room, type RoomOwner } from './room.js';
 
+/** An account joined a persistent room (`member`) or left it. */
+export interface AccountMembership {
+  readonly room: string;
+  readonly accountId: number;
+  readonly name: string;
+  readonly member: boolean;
+}
+
 /**
  * Every room but the lobby (which is everyone), with membership kept both ways: a room
  * holds its member sessions, a session holds its room keys. Persistent rooms and their
@@ -14,7 +22,14 @@ export class RoomRegistry {
   /** Account id → keys of the persistent rooms it belongs to. */
   private readonly roomKeysOfAccount = new Map<number, Set<string>>();
 
-  constructor(private readonly store: Store) {}
+  /**
+   * `changed` hears every change to a persistent room's account members made here (the
+   * core tells the other nodes); `memberChanged` applies theirs.
+   */
+  constructor(
+    private readonly store: Store,
+    private readonly changed: (change: AccountMembership) => void = () => undefined,
+  ) {}
 
   async load(): Promise<void> {
     for (const stored of await this.store.rooms.list()) {
@@ -125,6 +140,12 @@ export class RoomRegistry {
     if (room.isPersistent && session.account && !room.accountMembers.has(session.account.id)) {
       await this.store.rooms.addMember(room.storeId!, session.account.id, now);
       this.indexAccountMember(room, session.account.id, session.nick);
+      this.changed({
+        room: room.key,
+        accountId: session.account.id,
+        name: session.nick,
+        member: true,
+      });
     }
     room.members.set(session.id, session);
     session.entered(room.key);
@@ -137,6 +158,12 @@ export class RoomRegistry {
       room.accountMembers.delete(session.account.id);
       this.roomKeysOfAccount.get(session.account.id)?.delete(room.key);
       await this.store.rooms.removeMember(room.storeId!, session.account.id);
+      this.changed({
+        room: room.key,
+        accountId: session.account.id,
+        name: session.nick,
+        member: false,
+      });
     }
   }
 
@@ -181,10 +208,26 @@ export class RoomRegistry {
    * Its rooms stay, ownerless, until an admin closes them.
    */
   forgetAccount(accountId: number): void {
-    for (const room of this.roomsOfAccount(accountId)) room.accountMembers.delete(accountId);
+    for (const room of this.roomsOfAccount(accountId)) {
+      const name = room.accountMembers.get(accountId) ?? '';
+      room.accountMembers.delete(accountId);
+      this.changed({ room: room.key, accountId, name, member: false });
+    }
     this.roomKeysOfAccount.delete(accountId);
     for (const room of this.rooms.values())
       if (room.owner.kind === 'account' && room.owner.accountId === accountId) room.disown();
+  }
+
+  /** Another node changed a persistent room's account members (and stored that). */
+  memberChanged(change: AccountMembership): void {
+    const room = this.rooms.get(change.room);
+    if (!room?.isPersistent) return;
+    if (change.member) {
+      this.indexAccountMember(room, change.accountId, change.name);
+      return;
+    }
+    room.accountMembers.delete(change.accountId);
+    this.roomKeysOfAccount.get(change.accountId)?.delete(room.key);
   }
 
   private detach(room: Room, session: Session): void {
