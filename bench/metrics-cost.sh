@@ -4,39 +4,28 @@
 #
 # Runs an in-process bench (SCRIPT: core-pm, private messages in pairs, or core-room, a room
 # of 100 with 10 senders; both through ChatCore.receive on the real SQLite store) under
-# callgrind at two sizes, with the metrics on and off (CONFAB_BENCH_METRICS), interleaved,
-# ROUNDS times. Instructions per message = (I(large) - I(small)) / (large - small), so the
-# start-up (module loading, migrations, the admin account) cancels out. Node runs with
-# --single-threaded (no concurrent compiler or GC threads) so that the counts repeat.
+# callgrind with the metrics on and off (CONFAB_BENCH_METRICS), interleaved, ROUNDS times,
+# and counts the instructions of the load alone (bench/callgrind-load.sh).
 #
-#   bench/metrics-cost.sh [ROUNDS] [SMALL] [LARGE] [DIST] [SCRIPT]
-#   (defaults: 3 2000 12000 dist core-pm)
+#   bench/metrics-cost.sh [ROUNDS] [MESSAGES] [DIST] [SCRIPT]
+#   (defaults: 3 8000 dist core-pm)
 #
 # Prints one line per run and a summary; needs `npm run build` first.
 set -euo pipefail
 rounds=${1:-3}
-small=${2:-2000}
-large=${3:-12000}
-dist=${4:-dist}
-script="$dist/bench/${5:-core-pm}.js"
-[ -f "$script" ] || { echo "no $script: run npm run build" >&2; exit 1; }
+messages=${2:-8000}
+dist=${3:-dist}
+script=${4:-core-pm}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-
-count() { # MODE MESSAGES -> instructions of the whole process
-  CONFAB_BENCH_METRICS=$1 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-    node --single-threaded "$script" "$2" >"$out/log" 2>&1 || { cat "$out/log" >&2; exit 1; }
-  grep -o 'Collected : [0-9]*' "$out/log" | grep -o '[0-9]*$'
-}
+here=$(dirname "$0")
 
 for round in $(seq 1 "$rounds"); do
   # Alternate which mode goes first, so a drift over time does not favour one.
   if [ $((round % 2)) -eq 1 ]; then modes="on off"; else modes="off on"; fi
   for mode in $modes; do
-    a=$(count "$mode" "$small")
-    b=$(count "$mode" "$large")
-    per=$(( (b - a) / (large - small) ))
-    echo "round $round metrics=$mode I($small)=$a I($large)=$b per_message=$per"
+    read -r per parts load <<<"$(CONFAB_BENCH_METRICS=$mode "$here/callgrind-load.sh" "$dist" "$script" "$messages")"
+    echo "round $round $script metrics=$mode per_message=$per dumps=$parts load=$load"
     echo "$mode $per" >>"$out/per"
   done
 done
