@@ -146,6 +146,11 @@ export type Query =
       /** The client's last event id (`resume`'s `lastEventId`), if it gave one. */
       readonly lastEventId?: number;
     }
+  /**
+   * Answered at once: since one origin's envelopes arrive in order, a node that answers
+   * has handled everything the asker sent before it (a room it created, say).
+   */
+  | { readonly type: 'barrier' }
   /** End an account's session so that it may log in elsewhere (`takeover`). */
   | { readonly type: 'takeover'; readonly session: string };
 

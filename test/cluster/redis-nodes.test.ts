@@ -180,4 +180,20 @@ describe('nodes on PostgreSQL and Redis (--store postgres://â€¦ --bus redis://â€
       250,
     );
   }, 20_000);
+
+  it('makes a room known on every node before the reply to its creation', async () => {
+    cluster = await startRedisNodes(3);
+    const alice = await cluster.connect(0, 'alice');
+    const bob = await cluster.connect(1, 'bob');
+    const carol = await cluster.connect(2, 'carol');
+    // A guest's room lives in each node's memory only: the join, sent to another node the
+    // moment the creation is answered, finds it there (or the other node never heard).
+    for (let i = 0; i < 20; i++) {
+      await alice.request('create', { room: `quick${i}` });
+      await Promise.all([
+        bob.request('join', { room: `quick${i}` }),
+        carol.request('join', { room: `quick${i}` }),
+      ]);
+    }
+  });
 });

@@ -71,6 +71,9 @@ export const createCommand = defineCommand({
     const room = await core.rooms.create(session, name, key, now);
     core.nodes.broadcast({ type: 'room-created', room: roomInfo(room) });
     await core.rooms.join(room, session, now);
+    // Known on every node before the reply: a join sent at once through another node finds
+    // it (a node that does not answer within the request timeout is not waited for longer).
+    await core.nodes.barrier();
     after(() => core.sendTo(session, entered(room)));
     return roomSummary(room);
   },

@@ -94,6 +94,14 @@ export class NodeLink {
     return sessionsOf(await this.requests.askAll(nodes, { type: 'members', room }));
   }
 
+  /**
+   * Resolves once every live node has handled what this node sent before (each answers a
+   * `barrier` after the envelopes that came before it), or a silent one's answer timed out.
+   */
+  async barrier(): Promise<void> {
+    await this.requests.askAll(this.liveness.liveNodes(), { type: 'barrier' });
+  }
+
   /** Ends another node's session so its account may log in here; false if it could not. */
   async takeover(entry: DirectoryEntry): Promise<boolean> {
     const answer = await this.askOwner(entry, { type: 'takeover', session: entry.session });
@@ -207,6 +215,8 @@ export class NodeLink {
           accountId === undefined ? Promise.resolve() : core.lastSeenWritten(accountId);
         return written.then((): Answer => ({ type: 'done', ok: true }));
       }
+      case 'barrier':
+        return { type: 'done', ok: true };
       case 'resume-takeover':
         return {
           type: 'handed-over',
