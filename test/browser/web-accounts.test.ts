@@ -1,4 +1,3 @@
-import { rmSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
@@ -14,6 +13,7 @@ import {
   sees,
   startWebServer,
   submitLogin,
+  tearDown,
 } from '../helpers/web-page.js';
 
 /**
@@ -84,13 +84,7 @@ beforeAll(async () => {
   [fiona, gus, hal] = await Promise.all([open(), open(), open()]);
 }, 60_000);
 
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
-  server?.child.kill('SIGKILL');
-  await server?.exit();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => tearDown({ contexts, browser, server, folders: [dataDir] }));
 
 describe('the web client: accounts, group conversations, phone layout, storage', () => {
   it('registers, changes the password, and then takes only the new one', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,14 @@ import { launchBrowser } from '../helpers/browser.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { freePort } from '../helpers/free-port.js';
 import { makeDataDir } from '../helpers/server.js';
-import { login, openPage as openWebPage, say, sees, startWebServer } from '../helpers/web-page.js';
+import {
+  login,
+  openPage as openWebPage,
+  say,
+  sees,
+  startWebServer,
+  tearDown,
+} from '../helpers/web-page.js';
 
 /**
  * The browser client against a real `confab serve` (a child process, so it can be killed
@@ -72,15 +79,9 @@ beforeAll(async () => {
   [server, browser] = await Promise.all([startServer(), launchBrowser()]);
 }, 60_000);
 
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
-  for (const run of lineClients) run.child.kill('SIGKILL');
-  server?.child.kill('SIGKILL');
-  await server?.exit();
-  rmSync(dataDir, { recursive: true, force: true });
-  rmSync(work, { recursive: true, force: true });
-});
+afterAll(() =>
+  tearDown({ contexts, browser, server, others: lineClients, folders: [dataDir, work] }),
+);
 
 describe('the web client in Chromium', () => {
   it('prints its URL at start and shows the login form quickly', async () => {

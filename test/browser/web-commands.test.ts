@@ -1,4 +1,3 @@
-import { rmSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChatClient } from '../../src/client/client.js';
@@ -14,6 +13,7 @@ import {
   sees,
   startWebServer,
   submitLogin,
+  tearDown,
 } from '../helpers/web-page.js';
 
 /**
@@ -63,13 +63,7 @@ beforeAll(async () => {
   await login(erin, 'erin');
 }, 60_000);
 
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
-  server?.child.kill('SIGKILL');
-  await server?.exit();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => tearDown({ contexts, browser, server, folders: [dataDir] }));
 
 describe('the web client message box and account dialogs', () => {
   it('completes commands, rooms after # and nicknames with Tab; with nothing to complete, Tab moves on', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,15 @@ import { launchBrowser } from '../helpers/browser.js';
 import type { CliRun } from '../helpers/cli.js';
 import { freePort } from '../helpers/free-port.js';
 import { makeDataDir } from '../helpers/server.js';
-import { login, messageBox, openPage, say, sees, startWebServer } from '../helpers/web-page.js';
+import {
+  login,
+  messageBox,
+  openPage,
+  say,
+  sees,
+  startWebServer,
+  tearDown,
+} from '../helpers/web-page.js';
 
 /**
  * The whole web client by keyboard alone (Tab, Shift+Tab, Enter, Escape, and the page's
@@ -150,14 +158,7 @@ beforeAll(async () => {
   ]);
 }, 60_000);
 
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
-  server?.child.kill('SIGKILL');
-  await server?.exit();
-  rmSync(dataDir, { recursive: true, force: true });
-  rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => tearDown({ contexts, browser, server, folders: [dataDir, work] }));
 
 let kim: Page;
 let lee: Page;

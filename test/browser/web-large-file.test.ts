@@ -5,7 +5,6 @@ import {
   openSync,
   readdirSync,
   readSync,
-  rmSync,
   statSync,
   writeFileSync,
   writeSync,
@@ -18,7 +17,7 @@ import { launchBrowser } from '../helpers/browser.js';
 import type { CliRun } from '../helpers/cli.js';
 import { freePort } from '../helpers/free-port.js';
 import { makeDataDir } from '../helpers/server.js';
-import { login, openPage, sees, startWebServer } from '../helpers/web-page.js';
+import { login, openPage, sees, startWebServer, tearDown } from '../helpers/web-page.js';
 
 /**
  * A file big enough to matter (96 MiB) through the page both ways: the upload is hashed
@@ -80,14 +79,7 @@ beforeAll(async () => {
   await login(bob, 'bob');
 }, 90_000);
 
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
-  server?.child.kill('SIGKILL');
-  await server?.exit();
-  rmSync(dataDir, { recursive: true, force: true });
-  rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => tearDown({ contexts, browser, server, folders: [dataDir, work] }));
 
 /** Samples a page's memory (heap used + array-buffer backing stores) until stopped. */
 async function sampleMemory(page: Page): Promise<{ base: number; stop(): Promise<number> }> {

@@ -1,4 +1,5 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { rmSync } from 'node:fs';
 import { runCli, type CliRun } from './cli.js';
 
 /**
@@ -73,4 +74,25 @@ export async function say(page: Page, text: string): Promise<void> {
 /** Waits until the conversation on screen shows `text`. */
 export async function sees(page: Page, text: string, timeout = 10_000): Promise<void> {
   await page.locator('.messages li', { hasText: text }).first().waitFor({ timeout });
+}
+
+/**
+ * What a browser test's `afterAll` undoes, in order: its pages, the browser, its processes
+ * (the server last, awaited) and its folders. Any of them may be missing when `beforeAll`
+ * failed part-way.
+ */
+export async function tearDown(parts: {
+  readonly contexts: readonly BrowserContext[];
+  readonly browser: Browser | undefined;
+  readonly server: CliRun | undefined;
+  readonly others?: readonly CliRun[];
+  readonly folders: readonly (string | undefined)[];
+}): Promise<void> {
+  for (const context of parts.contexts) await context.close().catch(() => undefined);
+  await parts.browser?.close();
+  for (const run of parts.others ?? []) run.child.kill('SIGKILL');
+  parts.server?.child.kill('SIGKILL');
+  await parts.server?.exit();
+  for (const folder of parts.folders)
+    if (folder !== undefined) rmSync(folder, { recursive: true, force: true });
 }

@@ -56,6 +56,28 @@ export interface TakenResume {
   readonly nodeAlive: boolean;
 }
 
+/** Who a session is, as a directory entry and a resume record both name it. */
+export function identityOf(
+  session: {
+    readonly id: string;
+    readonly nick: string;
+    readonly nickKey: string;
+    readonly account: { readonly id: number } | null;
+    readonly guestKey: string;
+  },
+  node: string,
+): Pick<ResumeRecord, 'session' | 'node' | 'nick' | 'nickKey' | 'accountId' | 'guest'> {
+  return {
+    session: session.id,
+    node,
+    nick: session.nick,
+    nickKey: session.nickKey,
+    accountId: session.account?.id ?? null,
+    // A guest's key is read only for guests: reading it makes one (see `Session.guestKey`).
+    ...(session.account === null && { guest: session.guestKey }),
+  };
+}
+
 /** Someone who left, for `/wholasthr` and `/whois` on every node. */
 export interface Departure {
   readonly nick: string;

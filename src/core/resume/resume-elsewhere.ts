@@ -6,6 +6,7 @@ import { ChatError } from '../errors.js';
 import type { ChatEvent, EventPayload } from '../events.js';
 import { nameKey } from '../names.js';
 import { LOBBY } from '../rooms/lobby.js';
+import { missedPrivate, missedRoomMessage } from '../rooms/login-backlog.js';
 import type { AccountRef, Link, Session } from '../session.js';
 import { AWAY_RING_CAPACITY } from './event-ring.js';
 import { keyOf } from './resume-registry.js';
@@ -228,14 +229,7 @@ async function fromStore(
         found.push({
           id: message.id,
           ts: message.ts,
-          payload: {
-            ev: 'message',
-            mid: message.id,
-            room: room?.name ?? LOBBY,
-            from: message.sender,
-            text: message.text,
-            replay: 'missed',
-          },
+          payload: missedRoomMessage(message, room?.name ?? LOBBY),
         });
   }
   if (session.account) {
@@ -245,18 +239,7 @@ async function fromStore(
     });
     for (const entry of inbox)
       if (entry.id > seenMid && entry.id <= horizon && wanted(entry.sender))
-        found.push({
-          id: entry.id,
-          ts: entry.ts,
-          payload: {
-            ev: 'private',
-            mid: entry.id,
-            from: entry.sender,
-            to: entry.to,
-            text: entry.text,
-            replay: 'missed',
-          },
-        });
+        found.push({ id: entry.id, ts: entry.ts, payload: missedPrivate(entry) });
   } else {
     // A guest's private messages are stored without an inbox to read them back from.
     lost = true;

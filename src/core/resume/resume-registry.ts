@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { HandedOverSession } from '../../bus/bus.js';
 import type { ChatCore } from '../chat-core.js';
-import type { ResumeRecord } from '../directory/directory.js';
+import { identityOf, type ResumeRecord } from '../directory/directory.js';
 import { summarize } from '../nodes/node-link.js';
 import type { TimerHandle } from '../clock.js';
 import type { Link, Session } from '../session.js';
@@ -65,15 +65,7 @@ export class ResumeRegistry {
 
   /** The record another node would take `session` over from (see `ResumeRecord`). */
   recordOf(session: Session): ResumeRecord {
-    return {
-      session: session.id,
-      node: this.core.bus.nodeId,
-      nick: session.nick,
-      nickKey: session.nickKey,
-      accountId: session.account?.id ?? null,
-      ...(session.account === null && { guest: session.guestKey }),
-      rooms: [...session.joinedRooms],
-    };
+    return { ...identityOf(session, this.core.bus.nodeId), rooms: [...session.joinedRooms] };
   }
 
   /** Writes every session's record again (the directory lost them: Redis restarted empty). */

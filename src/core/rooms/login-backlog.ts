@@ -1,4 +1,4 @@
-import type { StoredMessage } from '../../store/store.js';
+import type { InboxEntry, StoredMessage } from '../../store/store.js';
 import type { ChatCore } from '../chat-core.js';
 import { LOBBY } from './lobby.js';
 import type { EventPayload } from '../events.js';
@@ -120,19 +120,7 @@ async function readBacklog(
   // recognise a message they have by its mid).
   const seenUpTo = core.idOrdered ? seenMid : 0;
   for (const entry of await core.store.inbox.undelivered(accountId, upToId))
-    missed.push({
-      id: entry.id,
-      ts: entry.ts,
-      from: entry.sender,
-      payload: {
-        ev: 'private',
-        mid: entry.id,
-        from: entry.sender,
-        to: entry.to,
-        text: entry.text,
-        replay: 'missed',
-      },
-    });
+    missed.push({ id: entry.id, ts: entry.ts, from: entry.sender, payload: missedPrivate(entry) });
   const limit = core.params['history.replay'];
   if (lastSeenAt !== null && limit > 0) {
     for (const key of [LOBBY, ...session.joinedRooms]) {
@@ -156,13 +144,30 @@ function roomMessage(message: StoredMessage, roomName: string): Missed {
     id: message.id,
     ts: message.ts,
     from: message.sender,
-    payload: {
-      ev: 'message',
-      mid: message.id,
-      room: roomName,
-      from: message.sender,
-      text: message.text,
-      replay: 'missed',
-    },
+    payload: missedRoomMessage(message, roomName),
+  };
+}
+
+/** A stored room message replayed to someone who missed it (login backlog, resume). */
+export function missedRoomMessage(message: StoredMessage, roomName: string): EventPayload {
+  return {
+    ev: 'message',
+    mid: message.id,
+    room: roomName,
+    from: message.sender,
+    text: message.text,
+    replay: 'missed',
+  };
+}
+
+/** A stored private message replayed to a recipient who missed it (login backlog, resume). */
+export function missedPrivate(entry: InboxEntry): EventPayload {
+  return {
+    ev: 'private',
+    mid: entry.id,
+    from: entry.sender,
+    to: entry.to,
+    text: entry.text,
+    replay: 'missed',
   };
 }

@@ -1,7 +1,7 @@
 import type { BusTarget } from '../../bus/bus.js';
 import type { LoginAttempt } from '../admin/moderation.js';
 import type { ChatCore } from '../chat-core.js';
-import type { DirectoryEntry } from '../directory/directory.js';
+import { identityOf, type DirectoryEntry } from '../directory/directory.js';
 import type { SessionTable } from '../directory/session-table.js';
 import { ChatError } from '../errors.js';
 import type { LeaveReason } from '../events.js';
@@ -184,13 +184,8 @@ export class SessionLifecycle {
 
   private entryOf(session: Identity): DirectoryEntry {
     return {
-      session: session.id,
-      node: this.core.bus.nodeId,
-      nick: session.nick,
-      nickKey: session.nickKey,
-      accountId: session.account?.id ?? null,
+      ...identityOf(session, this.core.bus.nodeId),
       admin: session.account?.role === 'admin',
-      ...(session.account === null && { guest: session.guestKey }),
     };
   }
 
