@@ -4,7 +4,6 @@ import { LOBBY } from '../rooms/lobby.js';
 import type { StoredMessage } from '../../store/store.js';
 import { roomInfo } from '../nodes/node-link.js';
 import { ChatError } from '../errors.js';
-import type { EventPayload } from '../events.js';
 import { nameKey } from '../names.js';
 import {
   checkRoomName,
@@ -13,20 +12,10 @@ import {
   requireMember,
   requireOwnerOrAdmin,
 } from '../rooms/room-lookup.js';
-import type { Room } from '../rooms/room.js';
+import { roomEntered, type Room } from '../rooms/room.js';
 import type { Session } from '../session.js';
 import type { ChatCore } from '../chat-core.js';
 import { defineCommand } from './command.js';
-
-function entered(room: Room): EventPayload {
-  return {
-    ev: 'room_entered',
-    room: room.name,
-    owner: room.ownerName,
-    topic: room.topic,
-    restored: false,
-  };
-}
 
 /** The reply to `/create` and `/join`. */
 function roomSummary(room: Room) {
@@ -74,7 +63,7 @@ export const createCommand = defineCommand({
     // Known on every node before the reply: a join sent at once through another node finds
     // it (a node that does not answer within the request timeout is not waited for longer).
     await core.nodes.barrier();
-    after(() => core.sendTo(session, entered(room)));
+    after(() => core.sendTo(session, roomEntered(room, false)));
     return roomSummary(room);
   },
 });
@@ -110,7 +99,7 @@ export const joinCommand = defineCommand({
     after(() => {
       release(
         [
-          core.events.make(entered(room)),
+          core.events.make(roomEntered(room, false)),
           ...history.map((message) =>
             core.events.make(
               {

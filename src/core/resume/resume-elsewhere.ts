@@ -7,6 +7,7 @@ import type { ChatEvent, EventPayload } from '../events.js';
 import { nameKey } from '../names.js';
 import { LOBBY } from '../rooms/lobby.js';
 import { missedPrivate, missedRoomMessage } from '../rooms/login-backlog.js';
+import { roomEntered } from '../rooms/room.js';
 import type { AccountRef, Link, Session } from '../session.js';
 import { AWAY_RING_CAPACITY } from './event-ring.js';
 import { keyOf } from './resume-registry.js';
@@ -269,16 +270,7 @@ function attach(
   const rooms: ChatEvent[] = [];
   for (const key of session.joinedRooms) {
     const room = core.rooms.get(key);
-    if (room)
-      rooms.push(
-        core.events.make({
-          ev: 'room_entered',
-          room: room.name,
-          owner: room.ownerName,
-          topic: room.topic,
-          restored: true,
-        }),
-      );
+    if (room) rooms.push(core.events.make(roomEntered(room, true)));
   }
   const notice = replay.lost
     ? [

@@ -3,6 +3,7 @@ import type { HandedOverSession } from '../../bus/bus.js';
 import type { ChatCore } from '../chat-core.js';
 import { identityOf, type ResumeRecord } from '../directory/directory.js';
 import { summarize } from '../nodes/node-link.js';
+import { roomEntered } from '../rooms/room.js';
 import type { TimerHandle } from '../clock.js';
 import type { Link, Session } from '../session.js';
 import { AWAY_RING_CAPACITY, CONNECTED_RING_CAPACITY, EventRing } from './event-ring.js';
@@ -207,14 +208,7 @@ export class ResumeRegistry {
     // The new connection's client knows nothing yet: tell it the rooms it is (still) in.
     for (const key of session.joinedRooms) {
       const room = this.core.rooms.get(key);
-      if (room)
-        this.core.sendTo(session, {
-          ev: 'room_entered',
-          room: room.name,
-          owner: room.ownerName,
-          topic: room.topic,
-          restored: true,
-        });
+      if (room) this.core.sendTo(session, roomEntered(room, true));
     }
     if (lost)
       this.core.sendTo(session, {

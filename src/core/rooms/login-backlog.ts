@@ -4,7 +4,7 @@ import { LOBBY } from './lobby.js';
 import type { EventPayload } from '../events.js';
 import { nameKey } from '../names.js';
 import type { Session } from '../session.js';
-import type { Room } from './room.js';
+import { roomEntered, type Room } from './room.js';
 
 interface Missed {
   readonly id: number;
@@ -57,15 +57,7 @@ export function prepareLoginBacklog(
     () => undefined,
   );
   return async () => {
-    const entered = restoredRooms.map((room) =>
-      core.events.make({
-        ev: 'room_entered',
-        room: room.name,
-        owner: room.ownerName,
-        topic: room.topic,
-        restored: true,
-      }),
-    );
+    const entered = restoredRooms.map((room) => core.events.make(roomEntered(room, true)));
     let missed: Missed[];
     try {
       missed = await readBacklog(core, session, account.id, await horizon, await stored, seenMid);

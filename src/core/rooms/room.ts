@@ -1,4 +1,5 @@
 import type { Session } from '../session.js';
+import type { EventPayload } from '../events.js';
 
 /**
  * Who owns a room. An account's room is persistent and survives restarts; a guest's room
@@ -64,4 +65,18 @@ export class Room {
       ? session.account !== null && session.account.id === this.owner.accountId
       : session === this.owner.session;
   }
+}
+
+/**
+ * Tells a session it is in `room`: after `/create` or `/join`, or, `restored`, when a
+ * login, a resume or a move to another node gives it back the rooms it was in.
+ */
+export function roomEntered(room: Room, restored: boolean): EventPayload {
+  return {
+    ev: 'room_entered',
+    room: room.name,
+    owner: room.ownerName,
+    topic: room.topic,
+    restored,
+  };
 }
