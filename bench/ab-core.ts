@@ -13,8 +13,9 @@ import { parseArgs } from 'node:util';
  *     --a dist --a-env CONFAB_BENCH_METRICS=off --b dist
  *
  * `--a`/`--b`: a dist directory (inside a checkout with node_modules); `--a-env`/`--b-env`:
- * NAME=VALUE, repeatable. Identical runs of these benches differ by a few per cent (far
- * less than the loopback scenarios), so medians of 9 show a difference of about 2 % or more.
+ * NAME=VALUE, repeatable. On this project's 2-core machine identical runs spread over about
+ * ±15 % (the SQLite writer thread's batch sizes, where collections fall), so a median of 25
+ * resolves about ±4 %: take enough runs for the difference you want to see.
  */
 interface Side {
   readonly name: 'A' | 'B';
@@ -33,7 +34,7 @@ const { values } = parseArgs({
   options: {
     script: { type: 'string', default: 'core-pm' },
     messages: { type: 'string', default: '20000' },
-    runs: { type: 'string', default: '9' },
+    runs: { type: 'string', default: '25' },
     a: { type: 'string' },
     b: { type: 'string' },
     'a-env': { type: 'string', multiple: true, default: [] },

@@ -7,8 +7,8 @@ import { mainThreadCpuMicros } from './process-stats.js';
  * clients join one room, SENDERS of them keep WINDOW `say` requests in flight each, and
  * every message is encoded for each other member by its outlet and dropped. The real
  * SQLite store stores every message. Its figure per delivery is the core's, the store's and
- * the encoder's and nothing else, steady to a few per cent between runs where the loopback
- * scenario moves by tens (bench/ab-core.ts compares two builds or settings with it).
+ * the encoder's and nothing else: no socket, no generator competing for the cores
+ * (bench/ab-core.ts compares two builds or settings with it).
  * Prints one JSON line. argv: MESSAGES [MEMBERS] [SENDERS] [WINDOW].
  */
 export interface CoreRoomResult {
