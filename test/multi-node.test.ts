@@ -241,6 +241,56 @@ describe('three nodes, one chat', () => {
     expect((await errorOf(carol.request('join', { room: 'club' }))).code).toBe('unknown_room');
   });
 
+  it('removes a member of another node from a room; that node checks membership and ownership', async () => {
+    const olga = await account(0, 'olga');
+    const bob = await account(1, 'bob');
+    const carol = await cluster.connect(2, 'carol');
+    await cluster.connect(1, 'dave');
+    await olga.request('create', { room: 'club' });
+    await bob.request('join', { room: 'club' });
+    await carol.request('join', { room: 'club' });
+    const bobTold = bob.waitFor((e) => e.ev === 'room_left');
+    const carolSees = carol.waitFor((e) => e.ev === 'room_leave' && e.nick === 'bob');
+    await expect(
+      olga.request('remove', { room: 'club', nick: 'bob', reason: 'off topic' }),
+    ).resolves.toEqual({ room: 'club', nick: 'bob' });
+    expect(await bobTold).toMatchObject({
+      room: 'club',
+      reason: 'removed',
+      by: 'olga',
+      message: 'off topic',
+    });
+    expect(await carolSees).toMatchObject({ room: 'club', by: 'olga', reason: 'off topic' });
+    expect((await errorOf(bob.request('say', { room: 'club', text: 'hi' }))).code).toBe(
+      'unknown_room',
+    );
+    const members = await carol.request<{ members: { nick: string }[] }>('members', {
+      room: 'club',
+    });
+    expect(members.members.map((member) => member.nick)).toEqual(['carol', 'olga']);
+    // Bob's account left the room on every node: a login elsewhere does not put him back.
+    await bob.quit();
+    const again = await cluster.open(2);
+    const atAgain = collect(again);
+    await again.login('bob', PASSWORD);
+    await again.request('ping');
+    expect(atAgain.filter((e) => e.ev === 'room_entered')).toEqual([]);
+
+    // Someone online on another node but not in the room: that node says so.
+    const notIn = await errorOf(olga.request('remove', { room: 'club', nick: 'dave' }));
+    expect(notIn.code).toBe('unknown_user');
+    expect(notIn.message).toContain('dave');
+    // An admin on a third node takes the owner out of her own room.
+    const admin = await cluster.connect(2, 'admin', TEST_ADMIN_PASSWORD);
+    await admin.request('join', { room: 'club' });
+    const olgaTold = olga.waitFor((e) => e.ev === 'room_left');
+    await expect(admin.request('remove', { room: 'club', nick: 'olga' })).resolves.toEqual({
+      room: 'club',
+      nick: 'olga',
+    });
+    expect(await olgaTold).toMatchObject({ room: 'club', reason: 'removed', by: 'admin' });
+  });
+
   it('applies a live configuration change on every node', async () => {
     const admin = await cluster.connect(0, 'admin', TEST_ADMIN_PASSWORD);
     const bob = await cluster.connect(1, 'bob');

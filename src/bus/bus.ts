@@ -1,5 +1,6 @@
 import type { ChatEvent, LeaveReason } from '../core/events.js';
 import type { ClosingCode } from '../protocol/closing.js';
+import type { ErrorCode } from '../protocol/errors.js';
 
 /**
  * The bus: everything that crosses between server nodes. A node holds its own sessions;
@@ -152,7 +153,21 @@ export type Query =
    */
   | { readonly type: 'barrier' }
   /** End an account's session so that it may log in elsewhere (`takeover`). */
-  | { readonly type: 'takeover'; readonly session: string };
+  | { readonly type: 'takeover'; readonly session: string }
+  /**
+   * Take one of the node's sessions out of a room (`/remove` by the owner or an admin on
+   * another node, who checked that they may). The owner checks the rest where the session
+   * is (in the room; not its owner unless `admin`): `done`, or `refused` with the error.
+   */
+  | {
+      readonly type: 'remove-from-room';
+      readonly session: string;
+      readonly room: string;
+      /** The remover's nickname, and whether they are an admin. */
+      readonly by: string;
+      readonly admin: boolean;
+      readonly reason?: string;
+    };
 
 /** A handed-over session: enough for another node to carry it on. */
 export interface HandedOverSession {
@@ -166,7 +181,14 @@ export interface HandedOverSession {
 export type Answer =
   | { readonly type: 'sessions'; readonly sessions: readonly SessionSummary[] }
   | { readonly type: 'handed-over'; readonly session: HandedOverSession | null }
-  | { readonly type: 'done'; readonly ok: boolean };
+  | { readonly type: 'done'; readonly ok: boolean }
+  /** The asked node would not do it, for the reason a local command would have given. */
+  | {
+      readonly type: 'refused';
+      readonly code: ErrorCode;
+      readonly message: string;
+      readonly details?: Readonly<Record<string, unknown>>;
+    };
 
 export interface RequestEnvelope {
   readonly type: 'request';

@@ -3,11 +3,13 @@ import { LOBBY } from '../chat-core.js';
 import { ChatError } from '../errors.js';
 import { nameKey } from '../names.js';
 import { findOwnRoomOrThrow, requireOwnerOrAdmin } from '../rooms/room-lookup.js';
+import { notInRoom, removeFromRoom } from '../rooms/room-removal.js';
 import { defineCommand } from './command.js';
 
 /**
  * A room's owner (or an admin) takes someone out of the room: IRC's KICK. The user stays
- * online and may join again; an account also stops belonging to a persistent room.
+ * online and may join again; an account also stops belonging to a persistent room. A user
+ * of another node is removed there (the directory names the node, which checks and acts).
  */
 export const removeCommand = defineCommand({
   phase: 'session',
@@ -30,35 +32,19 @@ export const removeCommand = defineCommand({
   async handle({ core, session }, args) {
     const room = findOwnRoomOrThrow(core, args.room, 'left by force');
     requireOwnerOrAdmin(session, room, 'remove people from');
-    const target = core.findSession(nameKey(args.nick));
-    if (!target || !target.isIn(room.key))
-      throw new ChatError('unknown_user', `${args.nick} is not in "${room.name}"`, {
-        unknown: [args.nick],
-      });
-    if (target === session)
+    const key = nameKey(args.nick);
+    if (key === session.nickKey)
       throw new ChatError('invalid_target', 'Use /leave to leave a room yourself');
-    if (room.isOwnedBy(target) && !session.isAdmin)
-      throw new ChatError('invalid_target', 'Only an admin may remove the owner of a room');
     const reason = args.reason?.trim() || undefined;
-    await core.rooms.leave(room, target);
-    core.publish(
-      { kind: 'room', room: room.key },
-      {
-        ev: 'room_leave',
-        room: room.name,
-        nick: target.nick,
-        by: session.nick,
-        ...(reason !== undefined && { reason }),
-      },
-      { exclude: target },
-    );
-    core.sendTo(target, {
-      ev: 'room_left',
-      room: room.name,
-      reason: 'removed',
-      by: session.nick,
-      ...(reason !== undefined && { message: reason }),
-    });
-    return { room: room.name, nick: target.nick };
+    const by = { nick: session.nick, admin: session.isAdmin };
+    const target = core.findSession(key);
+    if (target) {
+      await removeFromRoom(core, room, target, by, reason);
+      return { room: room.name, nick: target.nick };
+    }
+    const remote = await core.findRemote(key);
+    if (!remote) throw notInRoom(args.nick, room.name);
+    await core.nodes.removeFromRoom(remote, room, by, reason);
+    return { room: room.name, nick: remote.nick };
   },
 });

@@ -15,6 +15,9 @@ import { replaceSession } from '../accounts/login.js';
 import { removeSession } from '../admin/targets.js';
 import type { ChatCore } from '../chat-core.js';
 import type { DirectoryEntry } from '../directory/directory.js';
+import { StoreUnavailableError } from '../../store/store.js';
+import { ChatError, ERROR_CODES } from '../errors.js';
+import { notInRoom, removeFromRoom, type Remover } from '../rooms/room-removal.js';
 import type { Room } from '../rooms/room.js';
 import type { Session } from '../session.js';
 
@@ -106,6 +109,33 @@ export class NodeLink {
   async takeover(entry: DirectoryEntry): Promise<boolean> {
     const answer = await this.askOwner(entry, { type: 'takeover', session: entry.session });
     return answer?.type === 'done' && answer.ok;
+  }
+
+  /**
+   * Asks the node holding `entry`'s session to take it out of `room` (`/remove`).
+   * Resolves once done (its events are published before the answer, so they reach this
+   * node first); rejects with the error that node gave (not in the room, its owner), or
+   * `server_busy` when it did not answer.
+   */
+  async removeFromRoom(
+    entry: DirectoryEntry,
+    room: Room,
+    by: Remover,
+    reason: string | undefined,
+  ): Promise<void> {
+    const answer = await this.askOwner(entry, {
+      type: 'remove-from-room',
+      session: entry.session,
+      room: room.key,
+      by: by.nick,
+      admin: by.admin,
+      ...(reason !== undefined && { reason }),
+    });
+    if (answer?.type === 'refused')
+      throw new ChatError(answer.code, answer.message, answer.details && { ...answer.details });
+    if (answer?.type === 'done' && !answer.ok) throw notInRoom(entry.nick, room.name);
+    if (answer?.type !== 'done')
+      throw new ChatError('server_busy', `The node holding ${entry.nick} did not answer`);
   }
 
   /**
@@ -222,6 +252,41 @@ export class NodeLink {
           type: 'handed-over',
           session: core.resume.handOver(query.session, query.lastEventId),
         };
+      case 'remove-from-room':
+        return this.removeHere(query);
+    }
+  }
+
+  /**
+   * Another node's `/remove` of a session held here; see `removeFromRoom`. Answers `done`
+   * false when the session or the room is not here (it ended, left or closed meanwhile).
+   */
+  private async removeHere(query: Extract<Query, { type: 'remove-from-room' }>): Promise<Answer> {
+    const { core } = this;
+    const session = core.sessionById(query.session);
+    const room = core.rooms.get(query.room);
+    if (!session || !room) return { type: 'done', ok: false };
+    try {
+      await removeFromRoom(
+        core,
+        room,
+        session,
+        { nick: query.by, admin: query.admin },
+        query.reason,
+      );
+      return { type: 'done', ok: true };
+    } catch (error) {
+      if (error instanceof ChatError)
+        return {
+          type: 'refused',
+          code: error.code,
+          message: error.message,
+          ...(error.details !== undefined && { details: error.details }),
+        };
+      if (error instanceof StoreUnavailableError)
+        return { type: 'refused', code: 'storage_failed', message: ERROR_CODES.storage_failed };
+      core.logger.error({ err: error, query }, 'could not remove a session from a room');
+      return { type: 'refused', code: 'internal_error', message: ERROR_CODES.internal_error };
     }
   }
 
