@@ -169,6 +169,41 @@ describe('three nodes, one chat', () => {
     await expect(erin.request('say', { text: 'thanks' })).resolves.toBeDefined();
   });
 
+  it('bans the address a user of another node is on now, and lists who else is online from it on every node', async () => {
+    const admin = await cluster.connect(0, 'admin', TEST_ADMIN_PASSWORD); // 127.0.0.1
+    const from2 = async (node: number, nick: string) => {
+      const client = await cluster.open(node, { localAddress: '127.0.0.2' });
+      await client.login(nick);
+      return client;
+    };
+    const eve = await from2(1, 'eve');
+    await from2(1, 'carol');
+    await from2(2, 'dave');
+    await from2(0, 'frank');
+    await cluster.connect(2, 'gina'); // 127.0.0.1
+    const eveClosed = eve.closed();
+    const reply = await admin.request<{ address: string; sharing: string[] }>('ban', {
+      nick: 'eve',
+      address: true,
+    });
+    expect(reply.address).toBe('127.0.0.2');
+    expect([...reply.sharing].sort()).toEqual(['carol', 'dave', 'frank']);
+    expect(await eveClosed).toMatchObject({ code: 'banned' });
+
+    // Resumed on another node from another address: the address it is on now is banned,
+    // not the one it logged in from.
+    const hal = await cluster.open(1, { localAddress: '127.0.0.4' });
+    await hal.login('hal');
+    const halReplaced = hal.closed();
+    const moved = await cluster.open(2, { localAddress: '127.0.0.5' });
+    await moved.resume(hal.resumeToken!, hal.lastEventId);
+    await halReplaced;
+    const movedClosed = moved.closed();
+    const second = await admin.request<{ address: string }>('ban', { nick: 'hal', address: true });
+    expect(second.address).toBe('127.0.0.5');
+    expect(await movedClosed).toMatchObject({ code: 'banned' });
+  });
+
   it('takes an account over from another node', async () => {
     const first = await account(0, 'frank');
     const watcher = await cluster.connect(2, 'gina');

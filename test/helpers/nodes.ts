@@ -12,8 +12,8 @@ import { makeDataDir, openTestStore, TEST_ADMIN_PASSWORD } from './server.js';
 /** Several server nodes in one process, sharing one store, one bus and one directory. */
 export interface TestNodes {
   readonly nodes: readonly RunningServer[];
-  /** A connected client of node `node` that has not logged in yet. */
-  open(node: number): Promise<ChatClient>;
+  /** A connected client of node `node` that has not logged in yet (from `localAddress`). */
+  open(node: number, options?: { localAddress?: string }): Promise<ChatClient>;
   /** A connected, logged-in client of node `node`. */
   connect(node: number, nick: string, password?: string): Promise<ChatClient>;
   /** Stops every node, closes the shared store and deletes the data. */
@@ -70,8 +70,12 @@ export async function startTestNodes(
     );
   }
   const clients: ChatClient[] = [];
-  const open = async (node: number) => {
-    const client = await ChatClient.connect({ host: '127.0.0.1', port: nodes[node]!.address.port });
+  const open = async (node: number, options: { localAddress?: string } = {}) => {
+    const client = await ChatClient.connect({
+      host: '127.0.0.1',
+      port: nodes[node]!.address.port,
+      ...options,
+    });
     clients.push(client);
     return client;
   };

@@ -99,7 +99,7 @@ export const banCommand = defineCommand({
     // The name by default; an address only when asked, since it shuts out everyone behind
     // it (a NAT, a classroom, the admin's own machine on a LAN party).
     const address = byAddress === true ? await addressToBan(core, session, target, force) : null;
-    const sharing = address === null ? [] : onlineFrom(core, address, target.key);
+    const sharing = address === null ? [] : await onlineFrom(core, address, target.key);
     const now = core.clock.now();
     const ban = await core.admin.moderation.addBan({
       nameKey: target.key,
@@ -151,8 +151,11 @@ async function addressToBan(
   target: Target,
   force: boolean | undefined,
 ): Promise<string> {
+  // Where it is connected from now (on this node or another), else where it last logged in.
   const raw =
-    target.session?.link?.outlet.address ?? (await core.store.moderation.lastAddress(target.key));
+    target.session?.link?.outlet.address ??
+    (target.remote && (await core.nodes.whois(target.remote))?.address) ??
+    (await core.store.moderation.lastAddress(target.key));
   if (raw === undefined)
     throw new ChatError(
       'invalid_target',
@@ -169,14 +172,19 @@ async function addressToBan(
   return address;
 }
 
-/** Nicknames online from `address`, the banned user excepted. */
-function onlineFrom(core: ChatCore, address: string, except: string): string[] {
+/**
+ * Nicknames online from `address` on every node (each answers for its own sessions), the
+ * banned user excepted.
+ */
+async function onlineFrom(core: ChatCore, address: string, except: string): Promise<string[]> {
   const names: string[] = [];
-  for (const other of core.onlineSessions()) {
-    const from = other.link?.outlet.address;
-    if (other.nickKey !== except && from !== undefined && canonicalAddress(from) === address)
+  for (const other of await core.nodes.who())
+    if (
+      other.nickKey !== except &&
+      other.address !== null &&
+      canonicalAddress(other.address) === address
+    )
       names.push(other.nick);
-  }
   return names;
 }
 
