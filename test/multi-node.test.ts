@@ -254,6 +254,24 @@ describe('three nodes, one chat', () => {
     expect(entered(atThird)).toEqual([]);
   });
 
+  it('forgets a deleted account on every node: its rooms are ownerless and its blocks gone there too', async () => {
+    const bob = await cluster.connect(2, 'bob');
+    // The newest account: SQLite hands its id out again once its row is deleted, so a
+    // node that remembered it would give the next account its rooms and blocks.
+    const olga = await account(0, 'olga');
+    await olga.request('create', { room: 'club' });
+    await olga.request('block', { name: 'bob' });
+    await olga.request('deregister', { password: PASSWORD, confirm: true });
+    const mallory = await account(1, 'mallory');
+    await mallory.request('join', { room: 'club' });
+    const refused = await errorOf(mallory.request('topic', { room: 'club', text: 'mine now' }));
+    expect(refused.code).toBe('not_room_owner');
+    expect((await errorOf(mallory.request('close', { room: 'club' }))).code).toBe('not_room_owner');
+    const heard = mallory.waitFor((e) => e.ev === 'private' && e.text === 'hi mallory');
+    await bob.request('msg', { to: ['mallory'], text: 'hi mallory' });
+    await heard;
+  });
+
   it('closes a room for its members on every node', async () => {
     const owner = await account(0, 'olga');
     const bob = await cluster.connect(1, 'bob');

@@ -103,7 +103,17 @@ export type RoomControl =
       readonly member: boolean;
     };
 
-export type Control = EndSessionControl | ExemptControl | RoomControl;
+/**
+ * An account was deleted (its rows are gone): every node forgets what it keeps of it in
+ * memory (its rooms' ownership and memberships, its blocks). The store may hand the id out
+ * again, and a node that remembered it would give the next account those.
+ */
+export interface AccountDeletedControl {
+  readonly type: 'account-deleted';
+  readonly accountId: number;
+}
+
+export type Control = EndSessionControl | ExemptControl | RoomControl | AccountDeletedControl;
 
 export interface ControlEnvelope {
   readonly type: 'control';

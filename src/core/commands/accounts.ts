@@ -94,8 +94,8 @@ export const deregisterCommand = defineCommand({
     if (confirm !== true) throw new ChatError('confirmation_required');
     const account = await confirmOwnPassword(core, session, password);
     await core.store.accounts.delete(account.id);
-    core.rooms.forgetAccount(account.id);
-    core.blocks.forgetAccount(account.id);
+    // Here and on every other node: the id may be handed out again.
+    core.nodes.accountDeleted(account.id);
     session.account = null;
     await core.accountChanged(session);
     // Blocks were the account's list; the guest keeps a copy for this session only.

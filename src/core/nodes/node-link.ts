@@ -175,6 +175,15 @@ export class NodeLink {
     bus.publish({ type: 'control', origin: bus.nodeId, control });
   }
 
+  /**
+   * An account was deleted from the store: this node forgets it now, every other node
+   * when the control reaches it.
+   */
+  accountDeleted(accountId: number): void {
+    this.forgetAccount(accountId);
+    this.broadcast({ type: 'account-deleted', accountId });
+  }
+
   /** This node changed something in the store that other nodes keep a copy of. */
   invalidate(invalidation: Invalidation): void {
     const { bus } = this.core;
@@ -330,7 +339,16 @@ export class NodeLink {
         if (room && origin !== core.bus.nodeId) room.topic = control.topic;
         return;
       }
+      case 'account-deleted':
+        if (origin !== core.bus.nodeId) this.forgetAccount(control.accountId);
+        return;
     }
+  }
+
+  /** Drops a deleted account from this node's memory: its rooms, memberships and blocks. */
+  private forgetAccount(accountId: number): void {
+    this.core.rooms.forgetAccount(accountId);
+    this.core.blocks.forgetAccount(accountId);
   }
 
   private async reload(invalidation: Invalidation): Promise<void> {

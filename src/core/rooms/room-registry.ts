@@ -205,14 +205,11 @@ export class RoomRegistry {
 
   /**
    * An account was deleted (the store removed its memberships): drop them from memory.
-   * Its rooms stay, ownerless, until an admin closes them.
+   * Its rooms stay, ownerless, until an admin closes them. Every node does this for itself
+   * (the `account-deleted` control), so nothing is told from here.
    */
   forgetAccount(accountId: number): void {
-    for (const room of this.roomsOfAccount(accountId)) {
-      const name = room.accountMembers.get(accountId) ?? '';
-      room.accountMembers.delete(accountId);
-      this.changed({ room: room.key, accountId, name, member: false });
-    }
+    for (const room of this.roomsOfAccount(accountId)) room.accountMembers.delete(accountId);
     this.roomKeysOfAccount.delete(accountId);
     for (const room of this.rooms.values())
       if (room.owner.kind === 'account' && room.owner.accountId === accountId) room.disown();
