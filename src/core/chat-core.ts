@@ -384,6 +384,11 @@ export class ChatCore implements ChatPort {
     return this.delivery.presenceAudience(session);
   }
 
+  /** See `Delivery.presenceAudienceOf`. */
+  presenceAudienceOf(rooms: Iterable<string>): BusTarget {
+    return this.delivery.presenceAudienceOf(rooms);
+  }
+
   /** Stamps an event and sends it through the bus to every node's matching sessions. */
   publish(
     target: BusTarget,

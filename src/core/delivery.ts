@@ -41,9 +41,14 @@ export class Delivery {
    * since a notice to everyone for every login grows with the square of the crowd.
    */
   presenceAudience(session: Session): BusTarget {
+    return this.presenceAudienceOf(session.joinedRooms);
+  }
+
+  /** `presenceAudience` of someone in these rooms (besides the lobby), held here or not. */
+  presenceAudienceOf(rooms: Iterable<string>): BusTarget {
     if (this.deps.sessions.size <= this.deps.params()['presence.announceMax'])
       return { kind: 'everyone' };
-    return { kind: 'rooms', rooms: [...session.joinedRooms] };
+    return { kind: 'rooms', rooms: [...rooms] };
   }
 
   /** Stamps an event and sends it through the bus to every node's matching sessions. */

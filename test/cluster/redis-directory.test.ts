@@ -27,7 +27,12 @@ interface Node {
   readonly regained: number[];
 }
 
-async function node(prefix: string, nodeId: string, url = TEST_REDIS_URL): Promise<Node> {
+async function node(
+  prefix: string,
+  nodeId: string,
+  url = TEST_REDIS_URL,
+  leaseMs?: number,
+): Promise<Node> {
   const redis = new Redis(url, {
     maxRetriesPerRequest: null,
     retryStrategy: () => 100,
@@ -41,6 +46,7 @@ async function node(prefix: string, nodeId: string, url = TEST_REDIS_URL): Promi
     prefix,
     nodeId,
     clock: systemClock,
+    ...(leaseMs !== undefined && { leaseMs }),
     onLost: () => lost.push(Date.now()),
     onRegained: () => regained.push(Date.now()),
   });
@@ -152,6 +158,74 @@ describe('the Redis session directory', () => {
     expect(a.lost[0]!).toBeLessThanOrEqual(died + freedAfter);
     expect(a.directory.holdsLease).toBe(false);
     await expect(a.directory.claim(entry('s9', 'a', 'dan'))).rejects.toBeInstanceOf(ChatError);
+  }, 20_000);
+
+  it("hands each of a dead node's unresumed sessions to one node, once its resume window closed", async () => {
+    const prefix = newPrefix();
+    // Short, but not so short that the 1 s fencing margin fences the survivors.
+    const leaseMs = 3_000;
+    const graceMs = 500;
+    const [a, b, c] = await Promise.all([
+      node(prefix, 'a', TEST_REDIS_URL, leaseMs),
+      node(prefix, 'b', TEST_REDIS_URL, leaseMs),
+      node(prefix, 'c', TEST_REDIS_URL, leaseMs),
+    ]);
+    const record = (session: string, nickKey: string) => ({
+      session,
+      node: 'a',
+      nick: nickKey,
+      nickKey,
+      accountId: null,
+      rooms: ['den'],
+    });
+    for (const [session, nick] of [
+      ['s1', 'bob'],
+      ['s2', 'carol'],
+      ['s3', 'erin'],
+    ] as const) {
+      await a.directory.claim(entry(session, 'a', nick));
+      await a.directory.saveResume(`t-${session}`, record(session, nick));
+    }
+    await b.directory.saveResume('t-b', { ...record('s9', 'dan'), node: 'b' });
+    // Alive: nothing is abandoned.
+    expect(await b.directory.takeAbandoned(graceMs)).toEqual([]);
+    a.redis.disconnect();
+    const died = Date.now();
+    // Within the window, one is resumed (its token spent); once the lease lapsed, someone
+    // else takes one of the nicknames.
+    expect(await c.directory.takeResume('t-s3', graceMs)).toMatchObject({ nodeAlive: true });
+    await until(async () => !(await c.directory.nodeAlive('a')), 5_000);
+    expect(await c.directory.claim(entry('s4', 'c', 'carol'))).toBeNull();
+    // Both survivors look, often and at once: each session goes to one of them.
+    const taken: { session: string; nickHeld: boolean; lastSeen: number }[] = [];
+    await until(async () => {
+      const found = await Promise.all([
+        b.directory.takeAbandoned(graceMs),
+        c.directory.takeAbandoned(graceMs),
+      ]);
+      for (const each of found.flat())
+        taken.push({
+          session: each.record.session,
+          nickHeld: each.nickHeld,
+          lastSeen: each.lastSeen,
+        });
+      return taken.length >= 2;
+    }, 10_000);
+    expect(Date.now() - died).toBeGreaterThanOrEqual(leaseMs - 1_000);
+    expect(
+      taken
+        .map(({ session, nickHeld }) => ({ session, nickHeld }))
+        .sort((x, y) => x.session.localeCompare(y.session)),
+    ).toEqual([
+      { session: 's1', nickHeld: false },
+      { session: 's2', nickHeld: true },
+    ]);
+    for (const { lastSeen } of taken) expect(Math.abs(lastSeen - died)).toBeLessThan(1_500);
+    expect(await b.directory.takeAbandoned(graceMs)).toEqual([]);
+    // The tokens resume nothing, the dead node's entries are gone, the live node's record stays.
+    expect(await b.directory.takeResume('t-s1', graceMs)).toBeUndefined();
+    expect(await b.redis.hexists(`${prefix}dir:s`, 's1')).toBe(0);
+    expect(await b.redis.exists(`${prefix}rs:t-b`)).toBe(1);
   }, 20_000);
 
   it('fences a node cut off from Redis before its nicknames go, and takes it back after', async () => {

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { ChatError } from '../../core/errors.js';
 import type {
+  AbandonedSession,
   Departure,
   DirectoryEntry,
   ResumeRecord,
@@ -35,7 +36,8 @@ import type {
  * `lease:<node>` (the node's lease token), `seen:<node>` (Redis's time of the node's last
  * renewal, kept after it dies), `departed` (sorted set, nickname key by time) and
  * `departed:info` (nickname key → departure JSON), `rs:<token hash>` (a session's resume
- * record, see `ResumeRecord`) and `rs:node:<node>` (the token hashes of a node's records).
+ * record, see `ResumeRecord`), `rs:node:<node>` (the token hashes of a node's records) and
+ * `rs:nodes` (the nodes that wrote records: where `takeAbandoned` looks for dead ones).
  */
 
 /** A node not heard from by Redis for this long has no claims any more. */
@@ -229,6 +231,7 @@ if previous ~= '' then
 end
 redis.call('SET', P .. 'rs:' .. key, record, 'PX', ARGV[6])
 redis.call('SADD', P .. 'rs:node:' .. node, key)
+redis.call('SADD', P .. 'rs:nodes', node)
 return 1
 `;
 
@@ -261,6 +264,48 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now - seen > tonumber(ARGV[3]) + tonumber(ARGV[4]) then return {'expired'} end
 return {'ok', json, 0}
+`;
+
+/** Most abandoned sessions one `takeAbandoned` call takes: a script holds Redis while it runs. */
+const MAX_ABANDONED_PER_CALL = 200;
+
+/**
+ * ARGV: prefix, grace ms, lease ms, most taken. For every node that wrote resume records
+ * and is dead past the window `takeResume` allows (no lease, last renewal more than lease
+ * + grace ago, on Redis's clock): removes its records and returns them as {record, last
+ * renewal, 1 if a live session holds the nickname now}, then drops its directory entries
+ * and forgets the node. Atomic, so each record goes to one caller; a resume that spent its
+ * token first took the record away, and after this its token is refused.
+ */
+const LUA_TAKE_ABANDONED = `${LUA_COMMON}
+local grace, lease, most = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+for _, node in ipairs(redis.call('SMEMBERS', P .. 'rs:nodes')) do
+  if #out >= most then break end
+  local seen = tonumber(redis.call('GET', P .. 'seen:' .. node) or '0')
+  if not alive(node) and now - seen > grace + lease then
+    local records = P .. 'rs:node:' .. node
+    for _, key in ipairs(redis.call('SMEMBERS', records)) do
+      if #out >= most then break end
+      redis.call('SREM', records, key)
+      local json = redis.call('GET', P .. 'rs:' .. key)
+      if json then
+        redis.call('DEL', P .. 'rs:' .. key)
+        local held = live(redis.call('HGET', N, cjson.decode(json).nickKey)) and 1 or 0
+        out[#out + 1] = {json, seen, held}
+      end
+    end
+    if redis.call('SCARD', records) == 0 then
+      local set = P .. 'dir:node:' .. node
+      for _, id in ipairs(redis.call('SMEMBERS', set)) do drop(id) end
+      redis.call('DEL', set)
+      redis.call('SREM', P .. 'rs:nodes', node)
+    end
+  end
+end
+return out
 `;
 
 interface PendingFind {
@@ -301,7 +346,8 @@ type ScriptName =
   | 'depart'
   | 'saveResume'
   | 'dropResume'
-  | 'takeResume';
+  | 'takeResume'
+  | 'takeAbandoned';
 
 const SCRIPTS: Record<ScriptName, string> = {
   claim: LUA_CLAIM,
@@ -317,6 +363,7 @@ const SCRIPTS: Record<ScriptName, string> = {
   saveResume: LUA_SAVE_RESUME,
   dropResume: LUA_DROP_RESUME,
   takeResume: LUA_TAKE_RESUME,
+  takeAbandoned: LUA_TAKE_ABANDONED,
 };
 
 /** What `claim` throws while this node holds no lease: it may not hold sessions now. */
@@ -471,6 +518,20 @@ export class RedisDirectory implements SessionDirectory {
     )) as [string, string?, number?] | null;
     if (!taken || taken[0] !== 'ok') return undefined;
     return { record: JSON.parse(taken[1]!) as ResumeRecord, nodeAlive: taken[2] === 1 };
+  }
+
+  async takeAbandoned(graceMs: number): Promise<readonly AbandonedSession[]> {
+    const rows = (await this.call(
+      'takeAbandoned',
+      String(graceMs),
+      String(this.leaseMs),
+      String(MAX_ABANDONED_PER_CALL),
+    )) as [string, number, number][];
+    return rows.map(([json, lastSeen, held]) => ({
+      record: JSON.parse(json) as ResumeRecord,
+      lastSeen: Number(lastSeen),
+      nickHeld: Number(held) === 1,
+    }));
   }
 
   async nodeAlive(node: string): Promise<boolean> {

@@ -78,6 +78,18 @@ export function identityOf(
   };
 }
 
+/**
+ * A session of a dead node that nobody resumed before its resume window closed: a surviving
+ * node announces it gone (see `SessionDirectory.takeAbandoned`).
+ */
+export interface AbandonedSession {
+  readonly record: ResumeRecord;
+  /** When its node was last known alive (the directory's clock): the session's last seen. */
+  readonly lastSeen: number;
+  /** Another live session holds its nickname now: it is not to be announced as leaving. */
+  readonly nickHeld: boolean;
+}
+
 /** Someone who left, for `/wholasthr` and `/whois` on every node. */
 export interface Departure {
   readonly nick: string;
@@ -119,6 +131,14 @@ export interface SessionDirectory {
   takeResume(tokenKey: string, graceMs: number): Promise<TakenResume | undefined>;
   /** True while `node` holds its lease (it may be serving sessions). */
   nodeAlive(node: string): Promise<boolean>;
+  /**
+   * Claims the sessions of dead nodes whose resume window has closed (their node died more
+   * than `graceMs` ago, as `takeResume` counts it, and their token was never spent): their
+   * records are removed and returned, and the dead nodes' entries dropped, atomically, so
+   * that of every node calling this, one gets each session and announces it gone. A call
+   * returns a bounded batch; the rest come with the next.
+   */
+  takeAbandoned(graceMs: number): Promise<readonly AbandonedSession[]>;
 }
 
 /** The most departures the in-process directory keeps before dropping the oldest. */
@@ -238,5 +258,13 @@ export class LocalDirectory implements SessionDirectory {
 
   nodeAlive(node: string): Promise<boolean> {
     return Promise.resolve(!this.gone.has(node));
+  }
+
+  /**
+   * In one process no node dies unseen: a core that stops ends its sessions itself, so
+   * nothing is ever abandoned.
+   */
+  takeAbandoned(): Promise<readonly AbandonedSession[]> {
+    return Promise.resolve([]);
   }
 }

@@ -20,6 +20,7 @@ import { ChatError, ERROR_CODES } from '../errors.js';
 import { notInRoom, removeFromRoom, type Remover } from '../rooms/room-removal.js';
 import type { Room } from '../rooms/room.js';
 import type { Session } from '../session.js';
+import { AbandonedSessions } from './abandoned-sessions.js';
 
 /** What a node tells about one of its sessions. */
 export function summarize(core: ChatCore, session: Session): SessionSummary {
@@ -59,11 +60,14 @@ export function roomInfo(room: Room): RoomInfo {
  */
 export class NodeLink {
   readonly liveness: NodeLiveness;
+  /** Dead nodes' sessions nobody resumed: announced gone by one surviving node. */
+  readonly abandoned: AbandonedSessions;
   private readonly requests: BusRequests;
 
   constructor(private readonly core: ChatCore) {
     this.liveness = new NodeLiveness(core.bus, core.clock, () => core.onlineCount);
     this.requests = new BusRequests(core.bus, core.clock, (query) => this.answer(query));
+    this.abandoned = new AbandonedSessions(core);
     this.liveness.onNodeLost((node) => {
       core.logger.warn({ event: 'node_lost', lost: node }, 'a node stopped answering');
       void core.directory.forgetNode(node);
@@ -72,10 +76,12 @@ export class NodeLink {
 
   start(): void {
     this.liveness.start();
+    this.abandoned.start();
   }
 
   stop(): void {
     this.liveness.stop();
+    this.abandoned.stop();
     this.requests.stop();
   }
 
