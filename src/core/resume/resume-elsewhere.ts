@@ -1,7 +1,7 @@
 import type { HandedOverSession } from '../../bus/bus.js';
 import { accountRef } from '../accounts/login.js';
 import type { ChatCore } from '../chat-core.js';
-import type { ResumeRecord } from '../directory/directory.js';
+import { entryOf, type ResumeRecord } from '../directory/directory.js';
 import { ChatError } from '../errors.js';
 import type { ChatEvent, EventPayload } from '../events.js';
 import { nameKey } from '../names.js';
@@ -88,18 +88,7 @@ export async function takeOverElsewhere(
       if (handed === undefined && !(await leaseLapsed(core, record.node)))
         throw new ChatError('resume_failed');
     }
-    const holder = await core.directory.claim(
-      {
-        session: session.id,
-        node: core.bus.nodeId,
-        nick: session.nick,
-        nickKey: session.nickKey,
-        accountId: account?.id ?? null,
-        admin: account?.role === 'admin',
-        ...(account === null && { guest: session.guestKey }),
-      },
-      session.id,
-    );
+    const holder = await core.directory.claim(entryOf(session, core.bus.nodeId), session.id);
     if (holder) throw new ChatError('resume_failed');
     const replay = handed
       ? fromNode(handed)

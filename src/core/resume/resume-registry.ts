@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { HandedOverSession } from '../../bus/bus.js';
 import type { ChatCore } from '../chat-core.js';
-import { identityOf, type ResumeRecord } from '../directory/directory.js';
+import { recordOf, type ResumeRecord } from '../directory/directory.js';
 import { summarize } from '../nodes/node-link.js';
 import { roomEntered } from '../rooms/room.js';
 import type { TimerHandle } from '../clock.js';
-import type { Link, Session } from '../session.js';
+import type { Link, RoomsListener, Session } from '../session.js';
 import { AWAY_RING_CAPACITY, CONNECTED_RING_CAPACITY, EventRing } from './event-ring.js';
 import { TokenSource } from './token-source.js';
+
+/** The rooms of a record of a session in none but the lobby, as most are. */
+const NO_ROOMS: readonly string[] = Object.freeze([]);
 
 /** 144 random bits, written as 24 base64url characters. */
 const TOKEN_BYTES = 18;
@@ -37,7 +40,7 @@ export function keyOf(token: string): string {
  * the session is, its rooms, its node) is kept in the directory, so that node can take the
  * session over (`resume-elsewhere.ts`); the node holding it hands it over (`handOver`).
  */
-export class ResumeRegistry {
+export class ResumeRegistry implements RoomsListener {
   private readonly bySession = new Map<Session, Entry>();
   private readonly byToken = new Map<string, Session>();
   private readonly tokens = new TokenSource();
@@ -57,7 +60,7 @@ export class ResumeRegistry {
       entry.tokenKey = tokenKey;
     } else {
       this.bySession.set(session, { tokenKey, timer: null, lastSentId: null, awaySince: null });
-      session.roomsChanged = () => this.roomsChanged(session);
+      session.roomsListener = this;
     }
     this.byToken.set(tokenKey, session);
     this.save(session, tokenKey, previousKey);
@@ -66,7 +69,8 @@ export class ResumeRegistry {
 
   /** The record another node would take `session` over from (see `ResumeRecord`). */
   recordOf(session: Session): ResumeRecord {
-    return { ...identityOf(session, this.core.bus.nodeId), rooms: [...session.joinedRooms] };
+    const rooms = session.joinedRooms;
+    return recordOf(session, this.core.bus.nodeId, rooms.size === 0 ? NO_ROOMS : [...rooms]);
   }
 
   /** Writes every session's record again (the directory lost them: Redis restarted empty). */
@@ -85,8 +89,11 @@ export class ResumeRegistry {
       );
   }
 
-  /** Joins and leaves of one turn (a login restoring rooms, a room closing) write once. */
-  private roomsChanged(session: Session): void {
+  /**
+   * `RoomsListener`: joins and leaves of one turn (a login restoring rooms, a room closing)
+   * write once.
+   */
+  roomsChanged(session: Session): void {
     if (this.stale.size === 0)
       queueMicrotask(() => {
         for (const each of this.stale) {
@@ -249,7 +256,7 @@ export class ResumeRegistry {
   forget(session: Session): void {
     const entry = this.bySession.get(session);
     if (!entry) return;
-    session.roomsChanged = null;
+    session.roomsListener = null;
     if (entry.timer) this.core.clock.clearTimeout(entry.timer);
     this.byToken.delete(entry.tokenKey);
     this.bySession.delete(session);

@@ -1,7 +1,7 @@
 import type { BusTarget } from '../../bus/bus.js';
 import type { LoginAttempt } from '../admin/moderation.js';
 import type { ChatCore } from '../chat-core.js';
-import { identityOf, type DirectoryEntry } from '../directory/directory.js';
+import { entryOf, type DirectoryEntry, type SessionIdentity } from '../directory/directory.js';
 import type { SessionTable } from '../directory/session-table.js';
 import { ChatError } from '../errors.js';
 import type { LeaveReason } from '../events.js';
@@ -27,15 +27,6 @@ export interface ArrivingSession {
   readonly account: AccountRef | null;
   readonly guestKey: string | undefined;
   readonly rooms: readonly string[];
-}
-
-/** What a session is known by in the directory. */
-interface Identity {
-  readonly id: string;
-  readonly nick: string;
-  readonly nickKey: string;
-  readonly account: AccountRef | null;
-  readonly guestKey: string;
 }
 
 /**
@@ -182,11 +173,8 @@ export class SessionLifecycle {
     });
   }
 
-  private entryOf(session: Identity): DirectoryEntry {
-    return {
-      ...identityOf(session, this.core.bus.nodeId),
-      admin: session.account?.role === 'admin',
-    };
+  private entryOf(session: SessionIdentity): DirectoryEntry {
+    return entryOf(session, this.core.bus.nodeId);
   }
 
   /** See `ChatCore.rename`. */

@@ -36,8 +36,6 @@ const REFUSE_FLUSH_MS = 1000;
  * hundred bytes per connection is a megabyte.
  */
 const connections = new WeakMap<net.Socket, Connection>();
-/** The set each socket's connection belongs to, for the shared close listener. */
-const sets = new WeakMap<Connection, ConnectionSet>();
 
 function onSocketData(this: net.Socket, chunk: Buffer): void {
   const connection = connections.get(this);
@@ -50,12 +48,15 @@ function onSocketData(this: net.Socket, chunk: Buffer): void {
   }
 }
 
-function onSocketClose(this: net.Socket): void {
-  const connection = connections.get(this);
-  if (!connection) return;
-  connections.delete(this);
-  connection.onClosed();
-  sets.get(connection)?.remove(connection);
+/** The close listener of a listener's sockets: one per listener, which knows its set. */
+function socketCloser(set: ConnectionSet): (this: net.Socket) => void {
+  return function onSocketClose(this: net.Socket): void {
+    const connection = connections.get(this);
+    if (!connection) return;
+    connections.delete(this);
+    connection.onClosed();
+    set.remove(connection);
+  };
 }
 
 /**
@@ -80,6 +81,8 @@ export class NativeListener {
   private readonly early = new Set<net.Socket>();
   /** An untrusted plain connection's first read (shared, for the same reason). */
   private readonly onFirstSocketData: (this: net.Socket, chunk: Buffer) => void;
+  /** Shared by this listener's sockets (see `socketCloser`). */
+  private readonly onSocketClose: (this: net.Socket) => void;
 
   constructor(
     private readonly core: ChatPort,
@@ -88,6 +91,7 @@ export class NativeListener {
     private readonly options: ListenOptions,
   ) {
     const { rawSocketGroups } = this;
+    this.onSocketClose = socketCloser(set);
     this.trustedProxies = options.trustedProxies ?? new AddressList([]);
     this.releaseRawSocket = function (this: net.Socket) {
       const group = rawSocketGroups.get(this);
@@ -358,11 +362,10 @@ export class NativeListener {
       },
     );
     connections.set(socket, connection);
-    sets.set(connection, this.set);
     socket.on('data', checkFirstRead ? this.onFirstSocketData : onSocketData);
     // A raw socket has had it since it was accepted.
     if (socket instanceof tls.TLSSocket) socket.on('error', this.onSocketError);
-    socket.on('close', onSocketClose);
+    socket.on('close', this.onSocketClose);
     this.set.add(connection, group);
     // Bytes that came with a PROXY header are the client's first.
     if (rest && rest.length > 0) onSocketData.call(socket, rest);
