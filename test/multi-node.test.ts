@@ -421,6 +421,24 @@ describe('three nodes, one chat', () => {
     expect((await errorOf(again.resume(token, lastEventId))).code).toBe('resume_failed');
   });
 
+  it('a private message sent to a session away comes at its login on another node', async () => {
+    const dora = await account(0, 'dora');
+    const alice = await cluster.connect(1, 'alice');
+    dora.destroy();
+    await eventually(async () => {
+      const { users } = await alice.request<{ users: { nick: string; status: string }[] }>('who');
+      return users.find((user) => user.nick === 'dora')?.status === 'away';
+    });
+    await alice.request('msg', { to: ['dora'], text: 'while you were away' });
+    const back = await cluster.open(2);
+    const events = collect(back);
+    await back.login('dora', PASSWORD);
+    await back.request('ping');
+    expect(
+      events.flatMap((e) => (e.ev === 'private' && e.replay === 'missed' ? [e.text] : [])),
+    ).toEqual(['while you were away']);
+  });
+
   it('takes a session from another node whose old connection is still open: that one is replaced', async () => {
     const alice = await cluster.connect(0, 'alice');
     const bob = await cluster.connect(1, 'bob');

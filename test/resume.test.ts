@@ -180,6 +180,44 @@ describe('session resume', () => {
     expect(missed).toEqual(['lobby while away', 'den while away']);
   });
 
+  it('a private message sent to a session away that is never resumed waits for the next login, unread', async () => {
+    // The grace period ends: what the away session was sent never reached anyone.
+    server = await startTestServer({ set: { 'resume.graceSeconds': 1 } });
+    const dora = await server.connect('dora');
+    await dora.request('register', { password: 'correct horse battery' });
+    const alice = await server.connect('alice');
+    await alice.request('msg', { to: ['dora'], text: 'seen live' });
+    await dora.request('ping');
+    dora.destroy();
+    await waitForStatus(alice, 'dora', 'away');
+    const reply = await alice.request('msg', { to: ['dora'], text: 'while away' });
+    expect(reply).toMatchObject({ delivered: ['dora'] });
+    await alice.waitFor((e) => e.ev === 'offline' && e.nick === 'dora');
+    const back = await server.open();
+    const events = collect(back);
+    await back.login('dora', 'correct horse battery');
+    await back.request('ping');
+    const missed = events.flatMap((e) =>
+      e.ev === 'private' && e.replay === 'missed' ? [e.text] : [],
+    );
+    expect(missed).toEqual(['while away']);
+    // Shown as missed is read, as for any offline message; seen live was never unread.
+    const inbox = await back.request<{ messages: { text: string }[] }>('inbox');
+    expect(inbox.messages).toEqual([]);
+
+    // Logged in over from a new connection while away: the same, at that login.
+    back.destroy();
+    await waitForStatus(alice, 'dora', 'away');
+    await alice.request('msg', { to: ['dora'], text: 'away again' });
+    const again = await server.open();
+    const atAgain = collect(again);
+    await again.login('dora', 'correct horse battery');
+    await again.request('ping');
+    expect(
+      atAgain.flatMap((e) => (e.ev === 'private' && e.replay === 'missed' ? [e.text] : [])),
+    ).toEqual(['away again']);
+  });
+
   it('leaves at once when resume is off', async () => {
     server = await startTestServer({ set: { 'resume.graceSeconds': 0 } });
     const alice = await server.connect('alice');

@@ -211,6 +211,13 @@ export interface InboxStore {
   /** Unread messages, oldest first (or, with `all`, the newest `limit` read or not). */
   list(accountId: number, options: { all: boolean; limit: number }): Promise<InboxEntry[]>;
   markRead(accountId: number, ids: readonly number[], at: number): Promise<void>;
+  /**
+   * The account never got these messages after all (they waited for a resume of its
+   * session that never came): they are its stored messages again, neither delivered nor
+   * read, for its next login's backlog and `/inbox`. Ids of messages the account is not a
+   * recipient of change nothing.
+   */
+  markUndelivered(accountId: number, ids: readonly number[]): Promise<void>;
 }
 
 export interface PresenceStore {

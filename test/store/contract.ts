@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   StoreConflictError,
   type NewAccount,
+  type MessageRecipient,
   type NewFile,
   type NewMessage,
   type Store,
@@ -404,6 +405,45 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         ]);
         await store.inbox.markRead(bob.id, [], 400);
         await store.inbox.markDelivered(bob.id, [], 400);
+      });
+
+      it('markUndelivered makes messages delivered live stored again, for that account only', async () => {
+        const bob = await store.accounts.create(account('Bob'));
+        const carol = await store.accounts.create(account('Carol'));
+        const send = (text: string, recipients: MessageRecipient[]) =>
+          store.messages.append({
+            ts: 500,
+            sender: 'alice',
+            senderAccountId: null,
+            room: null,
+            recipients,
+            text,
+          });
+        const both = await send('to both', [
+          { nick: 'Bob', accountId: bob.id, delivery: 'live' },
+          { nick: 'Carol', accountId: carol.id, delivery: 'live' },
+        ]);
+        const read = await send('read in the inbox', [
+          { nick: 'Bob', accountId: bob.id, delivery: 'stored' },
+        ]);
+        await store.inbox.markRead(bob.id, [read.id], 600);
+        const carolOnly = await send('carol only', [
+          { nick: 'Carol', accountId: carol.id, delivery: 'live' },
+        ]);
+        expect(await store.inbox.unreadCount(bob.id)).toBe(0);
+
+        await store.inbox.markUndelivered(bob.id, [both.id, read.id, carolOnly.id]);
+        const undelivered = await store.inbox.undelivered(bob.id, carolOnly.id);
+        expect(undelivered.map((entry) => [entry.text, entry.read])).toEqual([
+          ['to both', false],
+          ['read in the inbox', false],
+        ]);
+        expect(await store.inbox.unreadCount(bob.id)).toBe(2);
+        // Carol's copies stay delivered and read; no row is made for bob.
+        expect(await store.inbox.unreadCount(carol.id)).toBe(0);
+        expect(await store.inbox.undelivered(carol.id, carolOnly.id)).toEqual([]);
+        expect((await store.inbox.list(bob.id, { all: true, limit: 10 })).length).toBe(2);
+        await store.inbox.markUndelivered(bob.id, []);
       });
     });
 

@@ -5,6 +5,7 @@ import { recordOf, type ResumeRecord } from '../directory/directory.js';
 import { summarize } from '../nodes/node-link.js';
 import { roomEntered } from '../rooms/room.js';
 import type { TimerHandle } from '../clock.js';
+import type { ChatEvent } from '../events.js';
 import type { Link, RoomsListener, Session } from '../session.js';
 import { AWAY_RING_CAPACITY, CONNECTED_RING_CAPACITY, EventRing } from './event-ring.js';
 import { TokenSource } from './token-source.js';
@@ -241,9 +242,27 @@ export class ResumeRegistry implements RoomsListener {
     const entry = this.bySession.get(session);
     if (!entry || entry.awaySince === null || session.link) return now;
     let until = entry.awaySince;
-    for (const event of session.recent?.after(entry.lastSentId ?? 0).events ?? [])
-      if (event.ts < until) until = event.ts;
+    for (const event of this.unsent(session)) if (event.ts < until) until = event.ts;
     return until;
+  }
+
+  /**
+   * Ids of the private messages a session away was sent after its connection dropped:
+   * stored as delivered live, but its person never got them. Asked when it ends without a
+   * resume, so they become its account's stored messages again (`markUndelivered`) and
+   * come at the next login, as if it had been offline. Empty for a connected session.
+   */
+  unsentPrivates(session: Session): number[] {
+    const mids: number[] = [];
+    for (const event of this.unsent(session)) if (event.ev === 'private') mids.push(event.mid);
+    return mids;
+  }
+
+  /** Events held for a session away after the last one its lost connection was sent. */
+  private unsent(session: Session): readonly ChatEvent[] {
+    const entry = this.bySession.get(session);
+    if (!entry || entry.awaySince === null || session.link) return [];
+    return session.recent?.after(entry.lastSentId ?? 0).events ?? [];
   }
 
   /** Whether the session is away: its connection dropped and it waits to be resumed. */

@@ -279,18 +279,28 @@ export class SessionLifecycle {
       .catch((error: unknown) => {
         logger.warn({ err: error, session: session.id }, 'could not record the departure');
       });
-    // Asked before the resume entry goes: an account away is seen only until it dropped.
+    // Asked before the resume entry goes: an account away is seen only until it dropped,
+    // and the private messages it was sent meanwhile wait for its next login.
     const seenUntil = core.resume.seenUntil(session, clock.now());
+    const unsent = session.account ? core.resume.unsentPrivates(session) : [];
     core.resume.forget(session);
     core.addresses.removed(session);
     logger.info({ event: 'logout', session: session.id, nick: session.nick, reason }, 'logout');
     if (session.account) {
       const accountId = session.account.id;
-      const written = core.store.accounts
-        .setLastSeen(accountId, seenUntil)
-        .catch((error: unknown) => {
+      // One promise for both writes: a login over this session reads after them.
+      const written = Promise.all([
+        core.store.accounts.setLastSeen(accountId, seenUntil).catch((error: unknown) => {
           logger.warn({ err: error, account: accountId }, 'could not record last seen');
-        })
+        }),
+        core.store.inbox.markUndelivered(accountId, unsent).catch((error: unknown) => {
+          logger.warn(
+            { err: error, account: accountId, messages: unsent },
+            'could not keep the private messages sent while away for the next login',
+          );
+        }),
+      ])
+        .then(() => undefined)
         .finally(() => {
           if (this.lastSeenWrites.get(accountId) === written) this.lastSeenWrites.delete(accountId);
         });

@@ -77,4 +77,13 @@ export class PostgresInboxStore implements InboxStore {
            AND read_at IS NULL`,
     );
   }
+
+  async markUndelivered(accountId: number, ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return;
+    await guarded(
+      () => this.sql`
+        UPDATE message_recipients SET delivered_at = NULL, read_at = NULL
+         WHERE message_id = ANY(${[...ids]}::bigint[]) AND recipient_account = ${accountId}`,
+    );
+  }
 }

@@ -68,4 +68,9 @@ export class SqliteInboxStore implements InboxStore {
     if (ids.length === 0) return Promise.resolve();
     return this.writer.write('inbox.markRead', [accountId, ids, at]);
   }
+
+  markUndelivered(accountId: number, ids: readonly number[]): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    return this.writer.write('inbox.markUndelivered', [accountId, ids]);
+  }
 }

@@ -531,6 +531,17 @@ export const WRITE_OPS = {
     if (knownBefore !== null)
       prepared(db, 'DELETE FROM known_addresses WHERE last_success < ?').run(knownBefore);
   },
+
+  // ---- added later, at the end: writes are packed by their index in this table
+  // (write-packing.ts), so appending leaves every earlier operation's index as it was.
+  'inbox.markUndelivered': (db: Database.Database, accountId: number, ids: readonly number[]) => {
+    const statement = prepared(
+      db,
+      `UPDATE message_recipients SET delivered_at = NULL, read_at = NULL
+        WHERE message_id = @id AND recipient_account = @account`,
+    );
+    for (const id of ids) statement.run({ id, account: accountId });
+  },
 } as const;
 
 export type WriteOps = typeof WRITE_OPS;
