@@ -3,6 +3,8 @@ import type { Answer, Bus, Query, RequestEnvelope, ResponseEnvelope } from './bu
 
 /** How long a node waits for another node's answer before going on without it. */
 export const REQUEST_TIMEOUT_MS = 2_000;
+/** Most timed-out requests remembered for their late answers. */
+const MAX_EXPIRED = 1_000;
 
 interface Pending {
   readonly answers: Answer[];
@@ -18,6 +20,8 @@ interface Pending {
  */
 export class BusRequests {
   private readonly pending = new Map<string, Pending>();
+  /** Requests that timed out, by id, until their late answers come (bounded: see `expire`). */
+  private readonly expired = new Map<string, Query>();
   private nextId = 1;
 
   constructor(
@@ -25,14 +29,20 @@ export class BusRequests {
     private readonly clock: Clock,
     private readonly answer: (query: Query, from: string) => Answer | Promise<Answer>,
     private readonly timeoutMs: number = REQUEST_TIMEOUT_MS,
+    /**
+     * An answer to a request no longer waited for (it timed out): what the answering node
+     * did for it (a session handed over) may need undoing, since nobody will use it.
+     */
+    private readonly late: (query: Query, answer: Answer, from: string) => void = () => {},
   ) {}
 
   askAll(nodes: readonly string[], query: Query): Promise<Answer[]> {
-    return this.send(nodes, query, null);
+    return this.send(nodes, query, null, this.timeoutMs);
   }
 
-  async ask(node: string, query: Query): Promise<Answer> {
-    const [answer] = await this.send([node], query, node);
+  /** Asks one node; rejects if it does not answer within `timeoutMs`. */
+  async ask(node: string, query: Query, timeoutMs: number = this.timeoutMs): Promise<Answer> {
+    const [answer] = await this.send([node], query, node, timeoutMs);
     if (!answer) throw new Error(`Node ${node} did not answer ${query.type}`);
     return answer;
   }
@@ -64,7 +74,12 @@ export class BusRequests {
     }
   }
 
-  private send(nodes: readonly string[], query: Query, only: string | null): Promise<Answer[]> {
+  private send(
+    nodes: readonly string[],
+    query: Query,
+    only: string | null,
+    timeoutMs: number,
+  ): Promise<Answer[]> {
     const id = `${this.bus.nodeId}:${this.nextId++}`;
     return new Promise<Answer[]>((resolve) => {
       const pending: Pending = {
@@ -72,8 +87,9 @@ export class BusRequests {
         waiting: new Set(nodes),
         timer: this.clock.setTimeout(() => {
           this.pending.delete(id);
+          this.expire(id, query);
           resolve(pending.answers);
-        }, this.timeoutMs),
+        }, timeoutMs),
         done: resolve,
       };
       this.pending.set(id, pending);
@@ -83,9 +99,30 @@ export class BusRequests {
     });
   }
 
+  /**
+   * Remembers a request that timed out, for its late answers. Only those that hand
+   * something over matter (`late`), so only they are kept, and the oldest go past a bound:
+   * a node that never answers leaves nothing behind for long.
+   */
+  private expire(id: string, query: Query): void {
+    if (query.type !== 'resume-takeover') return;
+    this.expired.set(id, query);
+    if (this.expired.size > MAX_EXPIRED) {
+      const oldest = this.expired.keys().next();
+      if (!oldest.done) this.expired.delete(oldest.value);
+    }
+  }
+
   private received(response: ResponseEnvelope): void {
     const pending = this.pending.get(response.id);
-    if (!pending || !pending.waiting.delete(response.origin)) return;
+    if (!pending) {
+      const query = this.expired.get(response.id);
+      if (query === undefined) return;
+      this.expired.delete(response.id);
+      this.late(query, response.answer, response.origin);
+      return;
+    }
+    if (!pending.waiting.delete(response.origin)) return;
     pending.answers.push(response.answer);
     if (pending.waiting.size > 0) return;
     this.clock.clearTimeout(pending.timer);

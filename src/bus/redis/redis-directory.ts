@@ -124,6 +124,13 @@ const LUA_RELEASE = `${LUA_COMMON}
 return drop(ARGV[2])
 `;
 
+/** ARGV: prefix, session, node. Drops the entry only while it names that node. */
+const LUA_RELEASE_FROM = `${LUA_COMMON}
+local json = redis.call('HGET', S, ARGV[2])
+if not json or cjson.decode(json).node ~= ARGV[3] then return 0 end
+return drop(ARGV[2])
+`;
+
 /** ARGV: prefix, then (index, key) pairs. The live entry for each pair, or nil. */
 const LUA_FIND_MANY = `${LUA_COMMON}
 local out = {}
@@ -337,6 +344,7 @@ type ScriptName =
   | 'claim'
   | 'rename'
   | 'release'
+  | 'releaseFrom'
   | 'findMany'
   | 'list'
   | 'forget'
@@ -353,6 +361,7 @@ const SCRIPTS: Record<ScriptName, string> = {
   claim: LUA_CLAIM,
   rename: LUA_RENAME,
   release: LUA_RELEASE,
+  releaseFrom: LUA_RELEASE_FROM,
   findMany: LUA_FIND_MANY,
   list: LUA_LIST,
   forget: LUA_FORGET,
@@ -448,6 +457,10 @@ export class RedisDirectory implements SessionDirectory {
 
   async release(session: string): Promise<void> {
     await this.call('release', session);
+  }
+
+  async releaseFrom(session: string, node: string): Promise<boolean> {
+    return Number(await this.call('releaseFrom', session, node)) === 1;
   }
 
   find(nickKey: string): Promise<DirectoryEntry | undefined> {

@@ -128,6 +128,11 @@ export interface SessionDirectory {
   /** Moves a session to another nickname; resolves null when done, else the holder. */
   rename(session: string, nick: string, nickKey: string): Promise<DirectoryEntry | null>;
   release(session: string): Promise<void>;
+  /**
+   * Compare-and-set release: removes the session's entry only while it still names
+   * `node` (it was not claimed elsewhere since). Resolves whether it removed it.
+   */
+  releaseFrom(session: string, node: string): Promise<boolean>;
   find(nickKey: string): Promise<DirectoryEntry | undefined>;
   findSession(session: string): Promise<DirectoryEntry | undefined>;
   findAccount(accountId: number): Promise<DirectoryEntry | undefined>;
@@ -218,6 +223,12 @@ export class LocalDirectory implements SessionDirectory {
       if (this.byNick.get(entry.nickKey) === entry) this.byNick.delete(entry.nickKey);
     }
     return Promise.resolve();
+  }
+
+  releaseFrom(session: string, node: string): Promise<boolean> {
+    const entry = this.bySession.get(session);
+    if (entry?.node !== node) return Promise.resolve(false);
+    return this.release(session).then(() => true);
   }
 
   find(nickKey: string): Promise<DirectoryEntry | undefined> {

@@ -70,28 +70,48 @@ export class AbandonedSessions {
     );
     // Someone holds the nickname now (it was free once the node's lease lapsed): they are
     // online under it, and a leave in that name would say otherwise.
-    if (nickHeld || core.findSession(record.nickKey)) return;
-    core.publish(core.presenceAudienceOf(record.rooms), {
-      ev: 'offline',
-      nick: record.nick,
-      reason: 'dropped',
-    });
-    core.directory
-      .recordDeparture({
-        nick: record.nick,
-        key: record.nickKey,
-        account: record.accountId !== null,
-        lastSeen,
-      })
-      .catch((error: unknown) =>
-        core.logger.warn({ err: error, session: record.session }, 'could not record the departure'),
-      );
-    // Forward only: a login and logout elsewhere since then stays the newer.
-    if (record.accountId !== null)
-      core.store.accounts
-        .touchLastSeen([record.accountId], lastSeen)
-        .catch((error: unknown) =>
-          core.logger.warn({ err: error, account: record.accountId }, 'could not record last seen'),
-        );
+    if (!nickHeld) announceUnseenLeave(core, record, lastSeen);
   }
+}
+
+/** Who left, as a resume record or a handed-over session's summary names them. */
+export interface Leaver {
+  readonly session: string;
+  readonly nick: string;
+  readonly nickKey: string;
+  readonly accountId: number | null;
+  /** Rooms besides the lobby. */
+  readonly rooms: readonly string[];
+}
+
+/**
+ * The leave of a session that ended where nobody announced it (its node died, or it was
+ * handed over to a node that had stopped waiting): `offline` with reason `dropped`, as a
+ * dropped session's end on its own node, its departure, an account's last seen. Not when
+ * this node holds that nickname now (its holder is online).
+ */
+export function announceUnseenLeave(core: ChatCore, who: Leaver, lastSeen: number): void {
+  if (core.findSession(who.nickKey)) return;
+  core.publish(core.presenceAudienceOf(who.rooms), {
+    ev: 'offline',
+    nick: who.nick,
+    reason: 'dropped',
+  });
+  core.directory
+    .recordDeparture({
+      nick: who.nick,
+      key: who.nickKey,
+      account: who.accountId !== null,
+      lastSeen,
+    })
+    .catch((error: unknown) =>
+      core.logger.warn({ err: error, session: who.session }, 'could not record the departure'),
+    );
+  // Forward only: a login and logout elsewhere since then stays the newer.
+  if (who.accountId !== null)
+    core.store.accounts
+      .touchLastSeen([who.accountId], lastSeen)
+      .catch((error: unknown) =>
+        core.logger.warn({ err: error, account: who.accountId }, 'could not record last seen'),
+      );
 }

@@ -10,7 +10,7 @@ import type {
   SessionSummary,
 } from '../../bus/bus.js';
 import { NodeLiveness } from '../../bus/liveness.js';
-import { BusRequests } from '../../bus/requests.js';
+import { BusRequests, REQUEST_TIMEOUT_MS } from '../../bus/requests.js';
 import { replaceSession } from '../accounts/login.js';
 import { removeSession } from '../admin/targets.js';
 import type { ChatCore } from '../chat-core.js';
@@ -20,6 +20,7 @@ import { ChatError, ERROR_CODES } from '../errors.js';
 import { notInRoom, removeFromRoom, type Remover } from '../rooms/room-removal.js';
 import type { Room } from '../rooms/room.js';
 import type { Session } from '../session.js';
+import { handedOverTooLate } from '../resume/resume-elsewhere.js';
 import { AbandonedSessions } from './abandoned-sessions.js';
 
 /** What a node tells about one of its sessions. */
@@ -66,7 +67,16 @@ export class NodeLink {
 
   constructor(private readonly core: ChatCore) {
     this.liveness = new NodeLiveness(core.bus, core.clock, () => core.onlineCount);
-    this.requests = new BusRequests(core.bus, core.clock, (query) => this.answer(query));
+    this.requests = new BusRequests(
+      core.bus,
+      core.clock,
+      (query) => this.answer(query),
+      REQUEST_TIMEOUT_MS,
+      (_query, answer, from) => {
+        if (answer.type === 'handed-over' && answer.session)
+          void handedOverTooLate(core, answer.session, from);
+      },
+    );
     this.abandoned = new AbandonedSessions(core);
     this.liveness.onNodeLost((node) => {
       core.logger.warn({ event: 'node_lost', lost: node }, 'a node stopped answering');
@@ -147,12 +157,14 @@ export class NodeLink {
   /**
    * Asks `node` to hand over a session whose client resumes here: the handed-over
    * session, null when that node does not hold it, undefined when it did not answer
-   * (dead, or stalled past the request timeout).
+   * within `timeoutMs` (dead, or stalled). An answer after that is not lost: the session
+   * it hands over is ended properly (`handedOverTooLate`).
    */
   async resumeTakeover(
     node: string,
     session: string,
     lastEventId: number | undefined,
+    timeoutMs: number,
   ): Promise<HandedOverSession | null | undefined> {
     const query: Query =
       lastEventId === undefined
@@ -160,7 +172,7 @@ export class NodeLink {
         : { type: 'resume-takeover', session, lastEventId };
     let answer: Answer;
     try {
-      answer = await this.requests.ask(node, query);
+      answer = await this.requests.ask(node, query, timeoutMs);
     } catch {
       return undefined;
     }

@@ -5,6 +5,7 @@ import { entryOf, type ResumeRecord } from '../directory/directory.js';
 import { ChatError } from '../errors.js';
 import type { ChatEvent, EventPayload } from '../events.js';
 import { nameKey } from '../names.js';
+import { announceUnseenLeave } from '../nodes/abandoned-sessions.js';
 import { LOBBY } from '../rooms/lobby.js';
 import { missedPrivate, missedRoomMessage } from '../rooms/login-backlog.js';
 import { roomEntered } from '../rooms/room.js';
@@ -14,7 +15,10 @@ import { keyOf } from './resume-registry.js';
 
 /** How often a node waiting for a silent node's lease to lapse looks again. */
 const LEASE_POLL_MS = 250;
-/** Longest wait for that lapse: a lease lives 6 s (src/bus/redis), plus a margin. */
+/**
+ * Longest wait for a live node's hand-over or its lease's lapse: a lease lives 6 s
+ * (src/bus/redis), plus a margin.
+ */
 const LEASE_WAIT_MS = 10_000;
 
 /** A session taken over from another node, ready to be handed its new connection. */
@@ -82,11 +86,12 @@ export async function takeOverElsewhere(
   try {
     let handed: HandedOverSession | null | undefined;
     if (taken.nodeAlive) {
-      handed = await core.nodes.resumeTakeover(record.node, record.session, lastEventId);
-      // It no longer holds the session (it ended meanwhile): nothing to resume.
-      if (handed === null) throw new ChatError('resume_failed');
-      if (handed === undefined && !(await leaseLapsed(core, record.node)))
-        throw new ChatError('resume_failed');
+      const outcome = await handOverOrLapse(core, record.node, record.session, lastEventId);
+      // It no longer holds the session (it ended meanwhile), or it neither answered nor
+      // lost its lease in time: nothing to resume (a later answer ends the session there,
+      // see `handedOverTooLate`).
+      if (outcome === null || outcome === 'silent') throw new ChatError('resume_failed');
+      handed = outcome === 'lapsed' ? undefined : outcome;
     }
     const holder = await core.directory.claim(entryOf(session, core.bus.nodeId), session.id);
     if (holder) throw new ChatError('resume_failed');
@@ -172,14 +177,80 @@ function checkNotBanned(
   }
 }
 
-/** Waits for a silent node's lease to lapse; false if it is still held after the wait. */
-async function leaseLapsed(core: ChatCore, node: string): Promise<boolean> {
-  const deadline = core.clock.now() + LEASE_WAIT_MS;
-  while (await core.directory.nodeAlive(node)) {
-    if (core.clock.now() > deadline) return false;
+/**
+ * Asks the session's node to hand it over, and meanwhile watches its lease: the node's
+ * answer (the session, or null when it does not hold it), `lapsed` when its lease lapsed
+ * first (it is dead, or fenced and closing its sessions: it no longer serves this one), or
+ * `silent` when neither came within `LEASE_WAIT_MS`. Only the request's own timeout gives
+ * up on the answer, so an answer after that is a late one, which ends the session there
+ * (`handedOverTooLate`) rather than being dropped with the session still claimed.
+ */
+async function handOverOrLapse(
+  core: ChatCore,
+  node: string,
+  session: string,
+  lastEventId: number | undefined,
+): Promise<HandedOverSession | null | 'lapsed' | 'silent'> {
+  type Outcome = HandedOverSession | null | 'lapsed' | 'silent';
+  let answered = false;
+  const asked: Promise<Outcome> = core.nodes
+    .resumeTakeover(node, session, lastEventId, LEASE_WAIT_MS)
+    .then((handed) => {
+      answered = true;
+      return handed === undefined ? 'silent' : handed;
+    });
+  const lapsed: Promise<Outcome> = leaseLapsed(core, node, () => answered).then((gone) =>
+    gone ? 'lapsed' : asked,
+  );
+  return Promise.race([asked, lapsed]);
+}
+
+/** Resolves true once the node's lease lapsed, false once `stop()` says to stop looking. */
+async function leaseLapsed(core: ChatCore, node: string, stop: () => boolean): Promise<boolean> {
+  while (!stop()) {
+    if (!(await core.directory.nodeAlive(node))) return true;
     await new Promise<void>((resolve) => core.clock.setTimeout(resolve, LEASE_POLL_MS));
   }
-  return true;
+  return false;
+}
+
+/**
+ * A node answered a takeover after this node had stopped waiting (the client got
+ * `resume_failed`): it has let the session go quietly, its nickname still claimed for
+ * this node, which dropped it. Unless this node holds it after all, its entry is released
+ * (only while it still names that node: compare-and-set) and its leave announced, as a
+ * session that nobody resumed.
+ */
+export async function handedOverTooLate(
+  core: ChatCore,
+  handed: HandedOverSession,
+  from: string,
+): Promise<void> {
+  const { summary } = handed;
+  if (core.sessionById(summary.id)) return;
+  let released: boolean;
+  try {
+    released = await core.directory.releaseFrom(summary.id, from);
+  } catch (error) {
+    core.logger.warn({ err: error, session: summary.id }, 'could not release a late hand-over');
+    return;
+  }
+  core.logger.warn(
+    { event: 'handover_too_late', session: summary.id, nick: summary.nick, from, released },
+    'a session was handed over after this node stopped waiting: ended',
+  );
+  if (released)
+    announceUnseenLeave(
+      core,
+      {
+        session: summary.id,
+        nick: summary.nick,
+        nickKey: summary.nickKey,
+        accountId: summary.account?.id ?? null,
+        rooms: summary.rooms,
+      },
+      core.clock.now(),
+    );
 }
 
 /**
