@@ -519,3 +519,42 @@ describe('the login backlog across nodes', () => {
     expect(missed).toEqual(['slow', 'fast']);
   });
 });
+
+describe('a clean logout while a message is on its way', () => {
+  it.each([0, 1])(
+    'a message stamped before the quit but fanned out after it reaches the session or its next login, once (sender on node %i)',
+    async (senderNode) => {
+      // 'slow' is stored before carol's quit reaches her node, but its sender's node fans it
+      // out only later: carol must get it before her session ends, or at her next login.
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let slowStored!: () => void;
+      const stored = new Promise<void>((resolve) => (slowStored = resolve));
+      await cluster.dispose();
+      cluster = await startTestNodes(2, {
+        wrapStore: (store) => lateAppend(store, 'slow', slowStored, gate),
+      });
+      const carol = await account(0, 'carol');
+      const alice = await cluster.connect(senderNode, 'alice');
+      const atCarol = collect(carol);
+      const slowSent = alice.request('say', { text: 'slow' });
+      await stored;
+      const quitting = carol.quit();
+      // The quit reaches carol's node while 'slow' is still on its way.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      release();
+      await quitting;
+      await slowSent;
+
+      const back = await cluster.open(1);
+      const events = collect(back);
+      await back.login('carol', PASSWORD);
+      await back.request('ping');
+      const live = texts(atCarol, 'message');
+      const missed = events.flatMap((e) =>
+        e.ev === 'message' && e.replay === 'missed' ? [e.text] : [],
+      );
+      expect([...live, ...missed].filter((text) => text === 'slow')).toHaveLength(1);
+    },
+  );
+});

@@ -162,6 +162,12 @@ export type Query =
    * has handled everything the asker sent before it (a room it created, say).
    */
   | { readonly type: 'barrier' }
+  /**
+   * Answered once every message the node had on its way when asked (stored or being
+   * stored, not yet fanned out) has been fanned out or has failed: since one origin's
+   * envelopes arrive in order, the asker has then received them all (a clean `quit`).
+   */
+  | { readonly type: 'drain' }
   /** End an account's session so that it may log in elsewhere (`takeover`). */
   | { readonly type: 'takeover'; readonly session: string }
   /**

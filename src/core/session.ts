@@ -138,6 +138,14 @@ export class Session {
     return (this.order ??= new SenderOrder());
   }
 
+  /**
+   * Resolves once every message this session has on its way (stored or being stored, not
+   * yet fanned out) has been fanned out or has failed; undefined when none is.
+   */
+  sendsSettled(): Promise<void> | undefined {
+    return this.order?.idle();
+  }
+
   get isAdmin(): boolean {
     return this.account?.role === 'admin';
   }
@@ -245,6 +253,8 @@ export interface RoomsListener {
 export class SenderOrder {
   /** Steps not yet run, in the order they were taken; null while there are none. */
   private steps: OrderedStep[] | null = null;
+  /** Callers of `idle`, each with the step it waits for; null while there are none. */
+  private idleWaiters: { readonly step: OrderedStep; readonly resolve: () => void }[] | null = null;
 
   /**
    * Runs `then` with `committing`'s value once it has settled and every earlier step
@@ -261,6 +271,17 @@ export class SenderOrder {
     return step;
   }
 
+  /**
+   * Resolves once every step taken so far has run; undefined when none is waiting. Steps
+   * run in the order taken, so that is when the last one taken has run.
+   */
+  idle(): Promise<void> | undefined {
+    const steps = this.steps;
+    if (steps === null) return undefined;
+    const step = steps[steps.length - 1]!;
+    return new Promise((resolve) => (this.idleWaiters ??= []).push({ step, resolve }));
+  }
+
   /** Records a step's commit, then runs the settled steps at the head, in order. */
   private settle(step: OrderedStep, state: StepState, outcome: unknown): void {
     step.committed(state, outcome);
@@ -269,6 +290,13 @@ export class SenderOrder {
     // A step still waiting for its commit stops the rest.
     while (steps.length > 0 && steps[0]!.state !== WAITING) steps.shift()!.run();
     if (steps.length === 0) this.steps = null;
+    if (this.idleWaiters !== null) this.wakeIdle();
+  }
+
+  private wakeIdle(): void {
+    const waiting = this.idleWaiters!.filter((waiter) => !waiter.step.hasRun);
+    for (const waiter of this.idleWaiters!) if (waiter.step.hasRun) waiter.resolve();
+    this.idleWaiters = waiting.length > 0 ? waiting : null;
   }
 }
 
@@ -291,6 +319,11 @@ export class OrderedStep<R = unknown> {
   private listener: StepListener | null = null;
 
   constructor(private then: ((value: unknown) => R) | null) {}
+
+  /** True once the step has run (`then` called, or its commit failed). */
+  get hasRun(): boolean {
+    return this.ran;
+  }
 
   /** @internal The commit settled (`SenderOrder`). */
   committed(state: StepState, outcome: unknown): void {

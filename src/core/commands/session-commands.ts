@@ -91,7 +91,11 @@ export const quitCommand = defineCommand({
     group: 'session',
   },
   args: z.object({ message: ruledText('reason', z.string().max(1000)).optional() }),
-  handle({ core, link, session, after }, { message }) {
+  async handle({ core, link, session, after }, { message }) {
+    // Messages already on their way (stamped before this quit) reach the session first:
+    // fanned out after its end they would miss it, and its next login's replay starts at
+    // this logout, after them.
+    if (session) await core.nodes.drain();
     after(() => {
       if (session) core.endSession(session, 'quit', message);
       link.outlet.close('quit', 'Goodbye');

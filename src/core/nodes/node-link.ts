@@ -121,6 +121,16 @@ export class NodeLink {
     await this.requests.askAll(this.liveness.liveNodes(), { type: 'barrier' });
   }
 
+  /**
+   * Resolves once every message on its way on any live node when asked has been fanned
+   * out (see the `drain` query), or a silent node's answer timed out. A session that
+   * quits waits for it, so a message stamped before its quit is not fanned out after it,
+   * reaching neither the session nor (stamped before its last seen) its next login.
+   */
+  async drain(): Promise<void> {
+    await this.requests.askAll(this.liveness.liveNodes(), { type: 'drain' });
+  }
+
   /** Ends another node's session so its account may log in here; false if it could not. */
   async takeover(entry: DirectoryEntry): Promise<boolean> {
     const answer = await this.askOwner(entry, { type: 'takeover', session: entry.session });
@@ -274,6 +284,14 @@ export class NodeLink {
       }
       case 'barrier':
         return { type: 'done', ok: true };
+      case 'drain': {
+        const settling: Promise<void>[] = [];
+        for (const session of core.onlineSessions()) {
+          const settled = session.sendsSettled();
+          if (settled) settling.push(settled);
+        }
+        return Promise.all(settling).then((): Answer => ({ type: 'done', ok: true }));
+      }
       case 'resume-takeover':
         return {
           type: 'handed-over',
