@@ -196,4 +196,34 @@ describe('nodes on PostgreSQL and Redis (--store postgres://â€¦ --bus redis://â€
       ]);
     }
   });
+
+  it('applies a topic and a closing on every node before their replies', async () => {
+    cluster = await startRedisNodes(3);
+    const alice = await cluster.connect(0, 'alice');
+    await alice.request('register', { password: PASSWORD });
+    const bob = await cluster.connect(1, 'bob');
+    const carol = await cluster.connect(2, 'carol');
+    // Asked through the other nodes the moment the reply comes: each must answer with the
+    // change (a copy not yet changed shows the old topic, or lets one join a closed room).
+    for (let i = 0; i < 20; i++) {
+      const room = `swift${i}`;
+      await alice.request('create', { room });
+      await alice.request('topic', { room, text: `topic ${i}` });
+      const topics = await Promise.all(
+        [bob, carol].map((client) => client.request<{ topic: string }>('topic', { room })),
+      );
+      expect(
+        topics.map((reply) => reply.topic),
+        `round ${i}`,
+      ).toEqual([`topic ${i}`, `topic ${i}`]);
+      await alice.request('close', { room });
+      const joins = await Promise.all(
+        [bob, carol].map((client) => failure(client.request('join', { room }))),
+      );
+      expect(
+        joins.map((error) => error.code),
+        `round ${i}`,
+      ).toEqual(['unknown_room', 'unknown_room']);
+    }
+  }, 30_000);
 });

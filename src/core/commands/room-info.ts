@@ -127,6 +127,8 @@ export const topicCommand = defineCommand({
       { kind: 'room', room: room.key },
       { ev: 'room_topic', room: room.name, topic, by: session.nick },
     );
+    // Every node's copy has it before the reply (see `create`).
+    await core.nodes.barrier();
     return { room: room.name, topic };
   },
 });

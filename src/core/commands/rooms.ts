@@ -187,6 +187,9 @@ export const closeCommand = defineCommand({
         { kind: 'sessions', ids: members.map((member) => member.id) },
         { ev: 'room_closed', room: room.name, by: session.nick },
       );
+    // Gone from every node before the reply, as a creation is there before its reply: a
+    // join sent at once through another node must not find the room still there.
+    await core.nodes.barrier();
     return { room: room.name };
   },
 });
