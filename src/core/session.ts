@@ -4,6 +4,7 @@ import type { ClosingCode } from '../protocol/closing.js';
 import type { SessionFrame } from '../protocol/frames.js';
 import type { ChatEvent } from './events.js';
 import { CONNECTED_RING_CAPACITY, EventRing } from './resume/event-ring.js';
+import type { ResumeEntry } from './resume/resume-registry.js';
 import { TokenSource } from './resume/token-source.js';
 import { LOBBY } from './rooms/lobby.js';
 
@@ -86,6 +87,14 @@ export class Session {
   blocks: BlockList = NO_BLOCKS;
   /** The last events sent, for a resume; allocated on the first event. */
   recent: EventRing | null = null;
+  /**
+   * Its resume token's state, owned by the resume registry; null before a token is issued
+   * and once the session ended. On the session rather than in a map keyed by it: a map's
+   * slot costs about 46 bytes per session at ten thousand.
+   */
+  resume: ResumeEntry | null = null;
+  /** The address group it counts against (see `SessionsByAddress`); null when none. */
+  addressGroup: string | null = null;
   /** Set with `/away TEXT`: shown in `/who`, `/whois` and to IRC clients; null when here. */
   awayMessage: string | null = null;
   /** Live events held back while a replay is read (see `holdEvents`); null when none is. */

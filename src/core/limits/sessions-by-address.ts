@@ -9,10 +9,10 @@ import { addressGroup } from './address-group.js';
  * here, the core keeps each address within `maxConnectionsPerIp` sessions by letting its
  * oldest away guest go, and lets the oldest away guest anywhere give way when the server
  * is full. Away sets are kept in the order sessions went away (a Set keeps insertion
- * order), so "oldest" is the first entry.
+ * order), so "oldest" is the first entry. Each session's group is kept on the session
+ * (`Session.addressGroup`) rather than in a map keyed by session: a slot per session.
  */
 export class SessionsByAddress {
-  private readonly groupOf = new Map<Session, string>();
   private readonly counts = new Map<string, number>();
   private readonly awayByGroup = new Map<string, Set<Session>>();
   private readonly awayGuests = new Set<Session>();
@@ -21,14 +21,14 @@ export class SessionsByAddress {
   connected(session: Session, address: string): void {
     this.removed(session);
     const group = addressGroup(address);
-    this.groupOf.set(session, group);
+    session.addressGroup = group;
     this.counts.set(group, (this.counts.get(group) ?? 0) + 1);
   }
 
   /** The session's connection dropped; it waits to be resumed. */
   wentAway(session: Session): void {
-    const group = this.groupOf.get(session);
-    if (group === undefined) return;
+    const group = session.addressGroup;
+    if (group === null) return;
     let away = this.awayByGroup.get(group);
     if (!away) this.awayByGroup.set(group, (away = new Set()));
     away.add(session);
@@ -37,9 +37,9 @@ export class SessionsByAddress {
 
   /** The session ended (or moves to another address: `connected` calls this first). */
   removed(session: Session): void {
-    const group = this.groupOf.get(session);
-    if (group === undefined) return;
-    this.groupOf.delete(session);
+    const group = session.addressGroup;
+    if (group === null) return;
+    session.addressGroup = null;
     const count = (this.counts.get(group) ?? 1) - 1;
     if (count > 0) this.counts.set(group, count);
     else this.counts.delete(group);

@@ -16,7 +16,8 @@ const NO_ROOMS: readonly string[] = Object.freeze([]);
 /** 144 random bits, written as 24 base64url characters. */
 const TOKEN_BYTES = 18;
 
-interface Entry {
+/** A session's resume state, kept on the session itself (`Session.resume`). */
+export interface ResumeEntry {
   /** SHA-256 of the current token: the token itself is never kept. */
   tokenKey: string;
   /** While away: the grace timer (null once redeemed). */
@@ -42,7 +43,6 @@ export function keyOf(token: string): string {
  * session over (`resume-elsewhere.ts`); the node holding it hands it over (`handOver`).
  */
 export class ResumeRegistry implements RoomsListener {
-  private readonly bySession = new Map<Session, Entry>();
   private readonly byToken = new Map<string, Session>();
   private readonly tokens = new TokenSource();
   /** Sessions whose record is to be written again (rooms changed) at the end of the turn. */
@@ -54,13 +54,13 @@ export class ResumeRegistry implements RoomsListener {
   issue(session: Session): string {
     const token = this.tokens.take(TOKEN_BYTES);
     const tokenKey = keyOf(token);
-    const entry = this.bySession.get(session);
+    const entry = session.resume;
     const previousKey = entry?.tokenKey;
     if (entry) {
       this.byToken.delete(entry.tokenKey);
       entry.tokenKey = tokenKey;
     } else {
-      this.bySession.set(session, { tokenKey, timer: null, lastSentId: null, awaySince: null });
+      session.resume = { tokenKey, timer: null, lastSentId: null, awaySince: null };
       session.roomsListener = this;
     }
     this.byToken.set(tokenKey, session);
@@ -76,7 +76,8 @@ export class ResumeRegistry implements RoomsListener {
 
   /** Writes every session's record again (the directory lost them: Redis restarted empty). */
   saveAll(): void {
-    for (const [session, entry] of this.bySession) this.save(session, entry.tokenKey);
+    for (const session of this.core.onlineSessions())
+      if (session.resume) this.save(session, session.resume.tokenKey);
   }
 
   private save(session: Session, tokenKey: string, previousKey?: string): void {
@@ -98,7 +99,7 @@ export class ResumeRegistry implements RoomsListener {
     if (this.stale.size === 0)
       queueMicrotask(() => {
         for (const each of this.stale) {
-          const entry = this.bySession.get(each);
+          const entry = each.resume;
           // A session still here: one that ended or moved has no record to keep.
           if (entry && this.core.sessionById(each.id) === each) this.save(each, entry.tokenKey);
         }
@@ -116,7 +117,7 @@ export class ResumeRegistry implements RoomsListener {
   handOver(sessionId: string, lastEventId: number | undefined): HandedOverSession | null {
     const core = this.core;
     const session = core.sessionById(sessionId);
-    const entry = session && this.bySession.get(session);
+    const entry = session?.resume;
     if (!session || !entry) return null;
     const oldLink = session.link;
     let afterId = lastEventId ?? entry.lastSentId ?? 0;
@@ -140,7 +141,7 @@ export class ResumeRegistry implements RoomsListener {
    * false when resume is off (`resume.graceSeconds` 0) or the session has no token.
    */
   hold(session: Session): boolean {
-    const entry = this.bySession.get(session);
+    const entry = session.resume;
     const graceMs = this.core.params['resume.graceSeconds'] * 1000;
     if (!entry || graceMs <= 0) return false;
     if (entry.timer) this.core.clock.clearTimeout(entry.timer);
@@ -170,7 +171,7 @@ export class ResumeRegistry implements RoomsListener {
     const session = this.byToken.get(tokenKey);
     if (!session) return undefined;
     this.byToken.delete(tokenKey);
-    const entry = this.bySession.get(session);
+    const entry = session.resume;
     if (!entry || this.core.findSession(session.nickKey) !== session) return undefined;
     if (entry.timer) this.core.clock.clearTimeout(entry.timer);
     entry.timer = null;
@@ -193,7 +194,7 @@ export class ResumeRegistry implements RoomsListener {
    * `room_entered` (restored) for each room it is in, then live events. Runs synchronously, so nothing can slip between the replay and live events.
    */
   attach(session: Session, link: Link, lastEventId: number | undefined): void {
-    const entry = this.bySession.get(session);
+    const entry = session.resume;
     if (!entry || this.core.findSession(session.nickKey) !== session) {
       link.outlet.close('resume_failed', 'The session ended while it was being resumed');
       this.core.detach(link);
@@ -239,7 +240,7 @@ export class ResumeRegistry implements RoomsListener {
    * resumed (grace over, or logged in over from a new connection) is not lost.
    */
   seenUntil(session: Session, now: number): number {
-    const entry = this.bySession.get(session);
+    const entry = session.resume;
     if (!entry || entry.awaySince === null || session.link) return now;
     let until = entry.awaySince;
     for (const event of this.unsent(session)) if (event.ts < until) until = event.ts;
@@ -260,25 +261,25 @@ export class ResumeRegistry implements RoomsListener {
 
   /** Events held for a session away after the last one its lost connection was sent. */
   private unsent(session: Session): readonly ChatEvent[] {
-    const entry = this.bySession.get(session);
+    const entry = session.resume;
     if (!entry || entry.awaySince === null || session.link) return [];
     return session.recent?.after(entry.lastSentId ?? 0).events ?? [];
   }
 
   /** Whether the session is away: its connection dropped and it waits to be resumed. */
   isAway(session: Session): boolean {
-    const entry = this.bySession.get(session);
-    return entry !== undefined && entry.awaySince !== null && session.link === null;
+    const entry = session.resume;
+    return entry !== null && entry.awaySince !== null && session.link === null;
   }
 
   /** The session ended (or left this node): its token, record and any grace timer go. */
   forget(session: Session): void {
-    const entry = this.bySession.get(session);
+    const entry = session.resume;
     if (!entry) return;
     session.roomsListener = null;
     if (entry.timer) this.core.clock.clearTimeout(entry.timer);
     this.byToken.delete(entry.tokenKey);
-    this.bySession.delete(session);
+    session.resume = null;
     this.core.directory
       .dropResume(entry.tokenKey)
       .catch((error: unknown) =>
