@@ -118,6 +118,8 @@ export type ServerReply =
       readonly heapTotal: number;
       /** V8's young generation, resident size: a heap-wide buffer that grows under load. */
       readonly newSpace: number;
+      /** Resident bytes of each V8 heap space (`new_space`, `old_space`, ...). */
+      readonly spaces?: Readonly<Record<string, number>>;
       /** Peak RSS of the process so far. */
       readonly maxRss: number;
       readonly external: number;

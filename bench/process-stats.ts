@@ -23,13 +23,16 @@ export function processStats(
 ): Extract<ServerReply, { type: 'stats' }> {
   const memory = process.memoryUsage();
   const cpu = process.cpuUsage();
+  const spaces = v8.getHeapSpaceStatistics();
   return {
     type: 'stats',
     rss: memory.rss,
     heapUsed: memory.heapUsed,
     heapTotal: memory.heapTotal,
-    newSpace: v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')!
-      .physical_space_size,
+    newSpace: spaces.find((space) => space.space_name === 'new_space')!.physical_space_size,
+    spaces: Object.fromEntries(
+      spaces.map((space) => [space.space_name, space.physical_space_size]),
+    ),
     maxRss: process.resourceUsage().maxRSS * 1024,
     external: memory.external,
     cpuMicros: cpu.user + cpu.system,
