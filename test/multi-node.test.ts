@@ -256,8 +256,9 @@ describe('three nodes, one chat', () => {
 
   it('forgets a deleted account on every node: its rooms are ownerless and its blocks gone there too', async () => {
     const bob = await cluster.connect(2, 'bob');
-    // The newest account: SQLite hands its id out again once its row is deleted, so a
-    // node that remembered it would give the next account its rooms and blocks.
+    // The newest account: SQLite used to hand its id out again once its row was deleted,
+    // and a node that remembered it gave the next account its rooms and blocks. Two
+    // defences now (ids never reused, the account-deleted control); this guards the pair.
     const olga = await account(0, 'olga');
     await olga.request('create', { room: 'club' });
     await olga.request('block', { name: 'bob' });

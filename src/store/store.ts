@@ -17,8 +17,8 @@ import type { FileStore } from './file-records.js';
  *   every node sharing the backend). A read may also see writes that have not resolved
  *   yet, or were made after it was called: it answers at some instant between its call
  *   and its resolution, not at the instant of the call.
- * - **Ids unique for ever.** Every id a store hands out (messages, rooms, files, bans,
- *   cases, audit entries) is never handed out again, by any node, after a delete or a
+ * - **Ids unique for ever.** Every id a store hands out (messages, accounts, rooms, files,
+ *   bans, cases, audit entries) is never handed out again, by any node, after a delete or a
  *   restart. A write that begins after another resolved gets a greater id, and one that
  *   begins after a read resolved gets an id greater than every id that read saw (a room's
  *   history floor). Nothing more: overlapping writes, on one node or several, may commit

@@ -76,6 +76,45 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         }
       });
 
+      it('account, room and ban ids are never handed out again once the newest is deleted', async () => {
+        // SQLite numbers a plain INTEGER PRIMARY KEY from the highest row still there, so a
+        // deleted newest account's id went to the next one (with its rooms and blocks on
+        // nodes that remembered them).
+        const first = await store.accounts.create(account('first'));
+        const newest = await store.accounts.create(account('newest'));
+        await store.accounts.delete(newest.id);
+        expect((await store.accounts.create(account('next'))).id).toBeGreaterThan(newest.id);
+        expect(first.id).toBeLessThan(newest.id);
+
+        const room = (name: string) =>
+          store.rooms.create({
+            name,
+            nameKey: name,
+            ownerAccountId: first.id,
+            ownerName: 'first',
+            topic: null,
+            createdAt: 1,
+            historyFloor: 0,
+          });
+        const closed = await room('#closed');
+        await store.rooms.delete(closed.id);
+        expect((await room('#next')).id).toBeGreaterThan(closed.id);
+
+        const ban = (nameKey: string) =>
+          store.moderation.addBan({
+            nameKey,
+            name: nameKey,
+            address: null,
+            reason: null,
+            createdAt: 1,
+            expiresAt: null,
+            createdBy: 'admin',
+          });
+        const lifted = await ban('eve');
+        await store.moderation.removeBans('eve');
+        expect((await ban('mal')).id).toBeGreaterThan(lifted.id);
+      });
+
       it('message ids are never handed out again, across a delete of their sender', async () => {
         const owner = await store.accounts.create(account('gone'));
         const first = await store.messages.append({

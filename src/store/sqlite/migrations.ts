@@ -335,6 +335,36 @@ export const MIGRATIONS: readonly Migration[] = [
        WHERE recipient_guest IS NOT NULL;
     `,
   },
+  {
+    version: 15,
+    name: 'account, room and ban ids never reused',
+    sql: `
+      -- Without AUTOINCREMENT, SQLite hands the highest id out again once its row is gone:
+      -- the account registered after the newest one was deleted got its id, and with it
+      -- that account's rooms and blocks on nodes that still remembered them. Rebuilding
+      -- these tables with AUTOINCREMENT (as migration 12 did for files) would drop them
+      -- under foreign keys that cascade; instead a trigger keeps the highest id each has
+      -- handed out, and inserts number past it (write-ops.ts, nextId). Starts past every
+      -- id there now.
+      CREATE TABLE id_high_water (
+        name TEXT    PRIMARY KEY,
+        high INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      INSERT INTO id_high_water (name, high)
+        SELECT 'accounts', coalesce(max(id), 0) FROM accounts
+        UNION ALL SELECT 'rooms', coalesce(max(id), 0) FROM rooms
+        UNION ALL SELECT 'bans', coalesce(max(id), 0) FROM bans;
+      CREATE TRIGGER accounts_id_high_water AFTER INSERT ON accounts BEGIN
+        UPDATE id_high_water SET high = max(high, new.id) WHERE name = 'accounts';
+      END;
+      CREATE TRIGGER rooms_id_high_water AFTER INSERT ON rooms BEGIN
+        UPDATE id_high_water SET high = max(high, new.id) WHERE name = 'rooms';
+      END;
+      CREATE TRIGGER bans_id_high_water AFTER INSERT ON bans BEGIN
+        UPDATE id_high_water SET high = max(high, new.id) WHERE name = 'bans';
+      END;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

@@ -26,6 +26,16 @@ import {
 import { prepared } from './database.js';
 
 /**
+ * The id for a new row of `table` (accounts, rooms, bans): past every id it ever handed
+ * out, which SQLite's own numbering (the highest row still there, plus one) is not once
+ * the newest row is deleted. A trigger on the table records each id taken (migration 15).
+ */
+function nextId(table: 'accounts' | 'rooms' | 'bans'): string {
+  return `(SELECT max(high, (SELECT coalesce(max(id), 0) FROM ${table})) + 1
+             FROM id_high_water WHERE name = '${table}')`;
+}
+
+/**
  * Every write the SQLite store makes, by name. They run on the writer thread
  * (`writer-thread.ts`), on its own connection, inside the group commit of the batch they
  * arrived in: the event loop never runs an `INSERT`, a `COMMIT` or its fsync. Arguments
@@ -65,8 +75,8 @@ export const WRITE_OPS = {
     Number(
       prepared(
         db,
-        `INSERT INTO accounts (name, name_key, name_skeleton, password_hash, role, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO accounts (id, name, name_key, name_skeleton, password_hash, role, created_at)
+         VALUES (${nextId('accounts')}, ?, ?, ?, ?, ?, ?)`,
       ).run(
         account.name,
         account.nameKey,
@@ -115,8 +125,8 @@ export const WRITE_OPS = {
     Number(
       prepared(
         db,
-        `INSERT INTO rooms (name, name_key, owner_account, owner_name, topic, created_at, history_floor)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO rooms (id, name, name_key, owner_account, owner_name, topic, created_at, history_floor)
+         VALUES (${nextId('rooms')}, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         room.name,
         room.nameKey,
@@ -232,8 +242,8 @@ export const WRITE_OPS = {
     Number(
       prepared(
         db,
-        `INSERT INTO bans (name_key, name, address, reason, created_at, expires_at, created_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO bans (id, name_key, name, address, reason, created_at, expires_at, created_by)
+         VALUES (${nextId('bans')}, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         ban.nameKey,
         ban.name,
