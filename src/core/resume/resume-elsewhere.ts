@@ -99,7 +99,7 @@ export async function takeOverElsewhere(
       ? fromNode(handed)
       : await fromStore(core, session, seenMid).catch((error: unknown) => {
           core.logger.error({ err: error, session: session.id }, 'could not read what was missed');
-          return { events: [], mids: [], lost: true };
+          return { events: [], mids: [], lost: true, rebuilt: true };
         });
     core.logger.info(
       {
@@ -128,8 +128,13 @@ interface Replay {
   readonly events: readonly ChatEvent[];
   /** Message ids of a replay rebuilt from the store: their live copies are dropped. */
   readonly mids: readonly number[];
-  /** Some events could not be replayed (fallen out, or not kept by the store). */
+  /** Some messages could not be replayed (fallen out of a log, or past the cap). */
   readonly lost: boolean;
+  /**
+   * Rebuilt from the store (the old node died): only stored messages are in it, never
+   * joins, leaves, topics or notices, nor a guest's private messages.
+   */
+  readonly rebuilt?: boolean;
   /** Event ids of a log handed over by the old node (held copies of them are dropped). */
   readonly ids?: ReadonlySet<number>;
 }
@@ -264,7 +269,7 @@ async function fromStore(
   session: Session,
   seenMid: number | undefined,
 ): Promise<Replay> {
-  if (seenMid === undefined) return { events: [], mids: [], lost: true };
+  if (seenMid === undefined) return { events: [], mids: [], lost: true, rebuilt: true };
   const horizon = await core.store.messages.lastId();
   const wanted = (sender: string) => {
     const key = nameKey(sender);
@@ -301,10 +306,9 @@ async function fromStore(
     for (const entry of inbox)
       if (entry.id > seenMid && entry.id <= horizon && wanted(entry.sender))
         found.push({ id: entry.id, ts: entry.ts, payload: missedPrivate(entry) });
-  } else {
-    // A guest's private messages are stored without an inbox to read them back from.
-    lost = true;
   }
+  // A guest's private messages are stored without an inbox to read them back from: the
+  // notice says so (`moveNotice`).
   found.sort((a, b) => a.id - b.id);
   if (session.account) {
     // Shown as missed is read, as the login backlog has it: `/inbox` lists them no more.
@@ -316,6 +320,7 @@ async function fromStore(
     events: found.map((item) => core.events.make(item.payload, item.ts)),
     mids: found.map((item) => item.id),
     lost,
+    rebuilt: true,
   };
 }
 
@@ -332,14 +337,8 @@ function attach(
     const room = core.rooms.get(key);
     if (room) rooms.push(core.events.make(roomEntered(room, true)));
   }
-  const notice = replay.lost
-    ? [
-        core.events.make({
-          ev: 'notice',
-          text: 'Your session moved to another server node; some events from the move could not be kept and are missing (/history has the rooms’ messages)',
-        }),
-      ]
-    : [];
+  const text = moveNotice(replay, session.account === null);
+  const notice = text === undefined ? [] : [core.events.make({ ev: 'notice', text })];
   if (link.isClosed) {
     // Gone again before it was back: the session waits here for another resume.
     session.link = null;
@@ -351,4 +350,22 @@ function attach(
   core.requestGuard.loggedIn(link);
   core.addresses.connected(session, link.outlet.address);
   release([...replay.events, ...rooms, ...notice], replay.mids, replay.ids);
+}
+
+/**
+ * What the client is told it may have missed in the move, if anything. A handed-over log
+ * is whole unless events fell out of it. A replay rebuilt from the store after the old
+ * node's death never has what was not stored: joins, leaves, topic changes, notices and a
+ * guest's private messages; the client is always told, since it cannot tell otherwise.
+ */
+function moveNotice(replay: Replay, guest: boolean): string | undefined {
+  if (!replay.rebuilt)
+    return replay.lost
+      ? 'Your session moved to another server node; some events from the move could not be kept and are missing (/history has the rooms’ messages)'
+      : undefined;
+  const missing: string[] = [];
+  if (replay.lost) missing.push('some messages (/history has the rooms’ messages)');
+  if (guest) missing.push('private messages sent to you');
+  missing.push('joins, leaves, topic changes and notices');
+  return `Your server node stopped and your session moved to another: the messages stored for you meanwhile are replayed, but ${missing.join('; ')} from then are missing (/members and /topic show your rooms as they are now)`;
 }
