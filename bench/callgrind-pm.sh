@@ -14,13 +14,20 @@
 #   bench/callgrind-pm.sh [SMALL] [LARGE] [DIST] [ALLOC_MESSAGES]
 #   (defaults: 2000 8000 dist 40000; ALLOC_MESSAGES=0 skips the allocation run)
 #
+# BENCH=core-room counts the in-process room bench instead (a message is then a room
+# message with 99 deliveries). Each count also gives the store commits of its load (from
+# the bench's JSON line), and the writer's instructions are given per commit as well: the
+# thread's cost is a part per commit plus a part per write, and how many writes a commit
+# carries moves from run to run (valgrind runs one thread at a time), so compare writer
+# figures at similar commits per message.
+#
 # Needs `npm run build` first. Extra environment is passed through (CONFAB_BENCH_METRICS).
 set -euo pipefail
 small=${1:-2000}
 large=${2:-8000}
 dist=${3:-dist}
 alloc=${4:-40000}
-script="$dist/bench/core-pm.js"
+script="$dist/bench/${BENCH:-core-pm}.js"
 [ -f "$script" ] || { echo "no $script: run npm run build" >&2; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -37,7 +44,9 @@ count() { # MESSAGES -> "main writer rest" instructions of the run
     else rest=$((rest + n)); fi
   done
   rm -f "$out"/cg."$1"*
-  echo "$main $writer $rest"
+  local commits
+  commits=$(grep -o '"commits":[0-9]*' "$out/log.$1" | grep -o '[0-9]*$' || echo 0)
+  echo "$main $writer $rest ${commits:-0}"
 }
 
 # The two sizes run side by side (one process each; callgrind runs a process's threads
@@ -45,12 +54,16 @@ count() { # MESSAGES -> "main writer rest" instructions of the run
 count "$small" >"$out/small" &
 count "$large" >"$out/large"
 wait $!
-read -r am aw ar <"$out/small"
-read -r bm bw br <"$out/large"
+read -r am aw ar ac <"$out/small"
+read -r bm bw br bc <"$out/large"
 span=$((large - small))
-echo "instructions per message (core-pm, $small -> $large messages):" \
+echo "instructions per message (${BENCH:-core-pm}, $small -> $large messages):" \
   "main $(((bm - am) / span)), writer $(((bw - aw) / span)), rest $(((br - ar) / span))," \
   "all $(((bm + bw + br - am - aw - ar) / span))"
+if [ "$bc" -gt "$ac" ]; then
+  echo "store commits: $ac and $bc (messages per commit $((small / (ac > 0 ? ac : 1))) and" \
+    "$((large / bc))); writer instructions per commit in the large run $((bw / bc))"
+fi
 
 if [ "$alloc" -gt 0 ]; then
   node --single-threaded --trace-gc-nvp "$script" "$alloc" >"$out/gc" 2>&1

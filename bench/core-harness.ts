@@ -18,6 +18,11 @@ export interface CoreBench {
   readonly core: ChatCore;
   /** Attaches a client whose outlet encodes each frame, then hands it to `onFrame`. */
   attach(): CoreClient;
+  /**
+   * Store commits so far (the metrics' commit count; undefined with the metrics off): the
+   * writer thread's cost grows with commits as well as with writes, so a run reports both.
+   */
+  commits(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -78,6 +83,12 @@ export async function startCoreBench(name: string): Promise<CoreBench> {
       };
       client = attached;
       return attached;
+    },
+    async commits() {
+      if (!server.metrics) return undefined;
+      const text = await server.metrics.render();
+      const count = /^confab_store_commit_writes_count(?:\{\})? (\d+)$/m.exec(text);
+      return count ? Number(count[1]) : undefined;
     },
     async stop() {
       await server.stop(0);

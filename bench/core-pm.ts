@@ -27,6 +27,8 @@ export interface CorePmResult {
   /** The main thread alone (the event loop), where Linux says. */
   readonly mainThreadCpuMicros: number | undefined;
   readonly delivered: number;
+  /** Store commits during the load (undefined with the metrics off). */
+  readonly commits: number | undefined;
 }
 
 async function main(): Promise<void> {
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
       };
     });
   });
+  const commitsBefore = await bench.commits();
   const stopProfile = await profileAllocations();
   // Under --trace-gc-nvp, the collections between these lines are the load's.
   console.log(LOAD_START);
@@ -98,6 +101,7 @@ async function main(): Promise<void> {
   const mainAfter = mainThreadCpuMicros();
   console.log(LOAD_END);
   await stopProfile();
+  const commitsAfter = await bench.commits();
   const result: CorePmResult = {
     messages,
     pairs,
@@ -107,6 +111,10 @@ async function main(): Promise<void> {
     mainThreadCpuMicros:
       mainBefore === undefined || mainAfter === undefined ? undefined : mainAfter - mainBefore,
     delivered,
+    commits:
+      commitsBefore === undefined || commitsAfter === undefined
+        ? undefined
+        : commitsAfter - commitsBefore,
   };
   console.log(JSON.stringify(result));
   if (snapshots) v8.writeHeapSnapshot(path.join(snapshots, 'after.heapsnapshot'));

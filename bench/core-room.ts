@@ -1,4 +1,4 @@
-import { type CoreClient, startCoreBench } from './core-harness.js';
+import { type CoreClient, profileAllocations, startCoreBench } from './core-harness.js';
 import { LOAD_END, LOAD_START } from './gc-trace.js';
 import { mainThreadCpuMicros } from './process-stats.js';
 
@@ -9,6 +9,7 @@ import { mainThreadCpuMicros } from './process-stats.js';
  * SQLite store stores every message. Its figure per delivery is the core's, the store's and
  * the encoder's and nothing else: no socket, no generator competing for the cores
  * (bench/ab-core.ts compares two builds or settings with it).
+ * CONFAB_BENCH_ALLOC_PROFILE=FILE samples the load's allocations (`profileAllocations`).
  * Prints one JSON line. argv: MESSAGES [MEMBERS] [SENDERS] [WINDOW].
  */
 export interface CoreRoomResult {
@@ -19,6 +20,8 @@ export interface CoreRoomResult {
   readonly cpuMicros: number;
   readonly mainThreadCpuMicros: number | undefined;
   readonly deliveries: number;
+  /** Store commits during the load (undefined with the metrics off). */
+  readonly commits: number | undefined;
 }
 
 const ROOM = 'bench';
@@ -64,6 +67,9 @@ async function main(): Promise<void> {
       };
     });
   });
+  const commitsBefore = await bench.commits();
+  const stopProfile = await profileAllocations();
+  // Under --trace-gc-nvp, the collections between these lines are the load's.
   console.log(LOAD_START);
   const cpuBefore = process.cpuUsage();
   const mainBefore = mainThreadCpuMicros();
@@ -79,6 +85,8 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage(cpuBefore);
   const mainAfter = mainThreadCpuMicros();
   console.log(LOAD_END);
+  await stopProfile();
+  const commitsAfter = await bench.commits();
   const result: CoreRoomResult = {
     messages,
     members,
@@ -88,6 +96,10 @@ async function main(): Promise<void> {
     mainThreadCpuMicros:
       mainBefore === undefined || mainAfter === undefined ? undefined : mainAfter - mainBefore,
     deliveries,
+    commits:
+      commitsBefore === undefined || commitsAfter === undefined
+        ? undefined
+        : commitsAfter - commitsBefore,
   };
   console.log(JSON.stringify(result));
   await bench.stop();

@@ -25,6 +25,41 @@ import {
 } from '../rows.js';
 import { prepared } from './database.js';
 
+/** A message's row; returns its id. The writer thread also calls it from a packed batch. */
+export function insertMessage(
+  db: Database.Database,
+  ts: number,
+  sender: string,
+  senderAccountId: number | null,
+  room: string | null,
+  text: string,
+): number {
+  return Number(
+    prepared(
+      db,
+      'INSERT INTO messages (ts, sender, sender_account, room, text) VALUES (?, ?, ?, ?, ?)',
+    ).run(ts, sender, senderAccountId, room, text).lastInsertRowid,
+  );
+}
+
+/** One recipient of message `id` (sent at `ts`). */
+export function insertRecipient(
+  db: Database.Database,
+  id: number,
+  ts: number,
+  nick: string,
+  accountId: number | null,
+  live: boolean,
+): void {
+  // A live recipient saw it as it arrived: delivered and read at once.
+  const at = live ? ts : null;
+  prepared(
+    db,
+    `INSERT OR IGNORE INTO message_recipients
+       (message_id, recipient, recipient_account, delivered_at, read_at) VALUES (?, ?, ?, ?, ?)`,
+  ).run(id, nick, accountId, at, at);
+}
+
 /**
  * The id for a new row of `table` (accounts, rooms, bans): past every id it ever handed
  * out, which SQLite's own numbering (the highest row still there, plus one) is not once
@@ -50,23 +85,23 @@ export const WRITE_OPS = {
   // ---- messages -------------------------------------------------------------------
   /** The message and its recipients; resolves with the message's id. */
   'messages.append': (db: Database.Database, message: NewMessage): number => {
-    const { lastInsertRowid } = prepared(
+    const id = insertMessage(
       db,
-      'INSERT INTO messages (ts, sender, sender_account, room, text) VALUES (?, ?, ?, ?, ?)',
-    ).run(message.ts, message.sender, message.senderAccountId, message.room, message.text);
-    const id = Number(lastInsertRowid);
-    if (message.recipients.length > 0) {
-      const insertRecipient = prepared(
+      message.ts,
+      message.sender,
+      message.senderAccountId,
+      message.room,
+      message.text,
+    );
+    for (const recipient of message.recipients)
+      insertRecipient(
         db,
-        `INSERT OR IGNORE INTO message_recipients
-           (message_id, recipient, recipient_account, delivered_at, read_at) VALUES (?, ?, ?, ?, ?)`,
+        id,
+        message.ts,
+        recipient.nick,
+        recipient.accountId,
+        recipient.delivery === 'live',
       );
-      for (const recipient of message.recipients) {
-        // A live recipient saw it as it arrived: delivered and read at once.
-        const at = recipient.delivery === 'live' ? message.ts : null;
-        insertRecipient.run(id, recipient.nick, recipient.accountId, at, at);
-      }
-    }
     return id;
   },
 

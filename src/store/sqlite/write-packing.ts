@@ -1,5 +1,8 @@
-import type { MessageRecipient, NewMessage } from '../store.js';
-import { WRITE_OPS, type WriteOpName } from './write-ops.js';
+import type Database from 'better-sqlite3';
+import type { NewMessage } from '../store.js';
+import { insertMessage, insertRecipient, WRITE_OPS, type WriteOpName } from './write-ops.js';
+
+type Operation = (db: Database.Database, ...args: never[]) => unknown;
 
 /**
  * How a batch of writes crosses to the writer thread: one flat array. Each write is its
@@ -46,37 +49,42 @@ export function packWrite(out: PackedBatch, op: WriteOpName, args: readonly unkn
   }
 }
 
-/** One write read back from a packed batch, and where the next one starts. */
-export interface UnpackedWrite {
-  readonly op: WriteOpName;
-  readonly args: readonly unknown[];
-  readonly next: number;
+/** Where the write that starts at `at` ends (the next one starts). */
+export function packedWriteEnd(batch: PackedBatch, at: number): number {
+  if (batch[at] !== APPEND) return at + 2;
+  return at + 7 + 3 * (batch[at + 6] as number);
 }
 
-/** Reads the write that starts at `at` (on the writer thread). */
-export function unpackWrite(batch: PackedBatch, at: number): UnpackedWrite {
+/**
+ * Runs the write that starts at `at` on the writer thread's connection and returns its
+ * result. A message is inserted straight from the batch's fields: no message, recipient
+ * or argument objects are rebuilt for it, since the thread only binds them.
+ */
+export function runPackedWrite(db: Database.Database, batch: PackedBatch, at: number): unknown {
   const number = batch[at] as number;
-  const op = OP_NAMES[number];
-  if (op === undefined) throw new Error(`Unknown write operation number ${number}`);
-  if (number !== APPEND) return { op, args: batch[at + 1] as unknown[], next: at + 2 };
-  const count = batch[at + 6] as number;
-  const recipients = new Array<MessageRecipient>(count);
-  let position = at + 7;
-  for (let index = 0; index < count; index++) {
-    recipients[index] = {
-      nick: batch[position] as string,
-      accountId: batch[position + 1] as number | null,
-      delivery: batch[position + 2] === LIVE ? 'live' : 'stored',
-    };
-    position += 3;
+  if (number !== APPEND) {
+    const op = OP_NAMES[number];
+    if (op === undefined) throw new Error(`Unknown write operation number ${number}`);
+    return (WRITE_OPS[op] as unknown as Operation)(db, ...(batch[at + 1] as never[]));
   }
-  const message: NewMessage = {
-    ts: batch[at + 1] as number,
-    sender: batch[at + 2] as string,
-    senderAccountId: batch[at + 3] as number | null,
-    room: batch[at + 4] as string | null,
-    text: batch[at + 5] as string,
-    recipients,
-  };
-  return { op, args: [message], next: position };
+  const ts = batch[at + 1] as number;
+  const id = insertMessage(
+    db,
+    ts,
+    batch[at + 2] as string,
+    batch[at + 3] as number | null,
+    batch[at + 4] as string | null,
+    batch[at + 5] as string,
+  );
+  const end = at + 7 + 3 * (batch[at + 6] as number);
+  for (let position = at + 7; position < end; position += 3)
+    insertRecipient(
+      db,
+      id,
+      ts,
+      batch[position] as string,
+      batch[position + 1] as number | null,
+      batch[position + 2] === LIVE,
+    );
+  return id;
 }

@@ -1,9 +1,8 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import { configureConnection } from './database.js';
-import { WRITE_OPS, type WriteOpName } from './write-ops.js';
 import type { WriteFailure, WriterReply, WriterRequest } from './writer-protocol.js';
-import { unpackWrite, type UnpackedWrite } from './write-packing.js';
+import { type PackedBatch, packedWriteEnd, runPackedWrite } from './write-packing.js';
 
 /**
  * The SQLite writer: a worker thread that owns the one connection every write goes
@@ -17,13 +16,6 @@ const { file } = workerData as { file: string };
 const db = new Database(file);
 configureConnection(db);
 
-type Operation = (db: Database.Database, ...args: never[]) => unknown;
-const operations = WRITE_OPS as unknown as Record<WriteOpName, Operation>;
-
-function run(op: WriteOpName, args: readonly unknown[]): unknown {
-  return operations[op](db, ...(args as never[]));
-}
-
 function failureOf(error: unknown): WriteFailure {
   const code = (error as { code?: unknown }).code;
   return {
@@ -32,30 +24,40 @@ function failureOf(error: unknown): WriteFailure {
   };
 }
 
+/**
+ * Every write of a batch in one transaction, results in order. Made once: better-sqlite3
+ * builds a wrapper function with its begin and commit statements for each `transaction()`.
+ */
+const runAll = db.transaction((writes: PackedBatch, results: unknown[]): void => {
+  for (let index = 0, at = 0; index < results.length; index++) {
+    results[index] = runPackedWrite(db, writes, at);
+    at = packedWriteEnd(writes, at);
+  }
+});
+const runOne = db.transaction((writes: PackedBatch, at: number): unknown =>
+  runPackedWrite(db, writes, at),
+);
+
 function runBatch(request: Extract<WriterRequest, { kind: 'batch' }>): WriterReply {
   const started = performance.now();
-  const writes = new Array<UnpackedWrite>(request.count);
-  for (let index = 0, at = 0; index < request.count; index++) {
-    const write = unpackWrite(request.writes, at);
-    writes[index] = write;
-    at = write.next;
-  }
+  const { writes, count } = request;
   let failures: (WriteFailure | null)[] | null = null;
-  let results: unknown[];
+  let results = new Array<unknown>(count);
   try {
-    results = db.transaction(() => writes.map((write) => run(write.op, write.args)))();
+    runAll(writes, results);
   } catch {
     // One bad write must not fail its neighbours: each goes again, alone.
-    const failed = new Array<WriteFailure | null>(writes.length).fill(null);
+    const failed = new Array<WriteFailure | null>(count).fill(null);
     failures = failed;
-    results = writes.map((write, index) => {
+    results = new Array<unknown>(count);
+    for (let index = 0, at = 0; index < count; index++) {
       try {
-        return db.transaction(() => run(write.op, write.args))();
+        results[index] = runOne(writes, at);
       } catch (error) {
         failed[index] = failureOf(error);
-        return undefined;
       }
-    });
+      at = packedWriteEnd(writes, at);
+    }
   }
   return { kind: 'batch', seq: request.seq, results, failures, ms: performance.now() - started };
 }
