@@ -228,6 +228,45 @@ describe('the Redis session directory', () => {
     expect(await b.redis.exists(`${prefix}rs:t-b`)).toBe(1);
   }, 20_000);
 
+  it('hands the sessions of a node id whose process died to its next process, at once', async () => {
+    const prefix = newPrefix();
+    const leaseMs = 3_000;
+    const a = await node(prefix, 'a', TEST_REDIS_URL, leaseMs);
+    const b = await node(prefix, 'b', TEST_REDIS_URL, leaseMs);
+    for (const [session, nick] of [
+      ['s1', 'bob'],
+      ['s2', 'carol'],
+    ] as const) {
+      await a.directory.claim(entry(session, 'a', nick));
+      await a.directory.saveResume(`t-${session}`, {
+        session,
+        node: 'a',
+        nick,
+        nickKey: nick,
+        accountId: null,
+        rooms: [],
+      });
+    }
+    a.redis.disconnect();
+    await until(async () => !(await b.directory.nodeAlive('a')), 5_000);
+    expect(await b.directory.claim(entry('s3', 'b', 'carol'))).toBeNull();
+    // Restarted under the same id well inside the resume window (a minute here): its old
+    // records go when it takes the lease, so nobody else could ever announce those leaves.
+    const again = await node(prefix, 'a', TEST_REDIS_URL, leaseMs);
+    expect(await b.directory.takeAbandoned(60_000)).toEqual([]);
+    const taken = await again.directory.takeAbandoned(60_000);
+    expect(
+      taken
+        .map((each) => ({ session: each.record.session, nickHeld: each.nickHeld }))
+        .sort((x, y) => x.session.localeCompare(y.session)),
+    ).toEqual([
+      { session: 's1', nickHeld: false },
+      { session: 's2', nickHeld: true },
+    ]);
+    expect(await again.directory.takeAbandoned(60_000)).toEqual([]);
+    expect(await b.directory.takeResume('t-s1', 60_000)).toBeUndefined();
+  }, 20_000);
+
   it('fences a node cut off from Redis before its nicknames go, and takes it back after', async () => {
     const prefix = newPrefix();
     const port = Number(new URL(TEST_REDIS_URL).port || 6379);

@@ -166,26 +166,34 @@ return removed
 `;
 
 /**
- * ARGV: prefix, node, token, ttl. Takes the node's lease if no other process holds it,
- * after removing every entry of this node id: a node acquires at start and after a loss,
- * both times holding no session. 1 when taken, 0 when another process holds it.
+ * ARGV: prefix, node, token, ttl, keep ('1' or '0'). Takes the node's lease if no other
+ * process holds it, after removing every entry and resume record of this node id: a node
+ * acquires at start and after a loss, both times holding no session. {0} when another
+ * process holds it; else {1, the id's previous last renewal, then, with keep, the records
+ * removed} (at start: sessions of this id's earlier process, which died, that nobody will
+ * resume now, whose leaves are still to be announced).
  */
 const LUA_ACQUIRE = `${LUA_COMMON}
-local node, token, ttl = ARGV[2], ARGV[3], ARGV[4]
+local node, token, ttl, keep = ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1'
 local lease = P .. 'lease:' .. node
 local current = redis.call('GET', lease)
-if current and current ~= token then return 0 end
+if current and current ~= token then return {0} end
 local set = P .. 'dir:node:' .. node
 for _, id in ipairs(redis.call('SMEMBERS', set)) do drop(id) end
 redis.call('DEL', set)
+local out = {1, tonumber(redis.call('GET', P .. 'seen:' .. node) or '0')}
 -- Its sessions are gone with the process that held them: nothing to resume either.
 local records = P .. 'rs:node:' .. node
-for _, key in ipairs(redis.call('SMEMBERS', records)) do redis.call('DEL', P .. 'rs:' .. key) end
+for _, key in ipairs(redis.call('SMEMBERS', records)) do
+  local json = redis.call('GET', P .. 'rs:' .. key)
+  if keep and json then out[#out + 1] = json end
+  redis.call('DEL', P .. 'rs:' .. key)
+end
 redis.call('DEL', records)
 redis.call('SET', lease, token, 'PX', ttl)
 local t = redis.call('TIME')
 redis.call('SET', P .. 'seen:' .. node, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
-return 1
+return out
 `;
 
 /** ARGV: prefix, node, token, ttl. 1 when renewed, 0 when the lease was lost. */
@@ -395,6 +403,11 @@ export class RedisDirectory implements SessionDirectory {
   private timer: TimerHandle | null = null;
   private stopped = false;
   private renewing = false;
+  /**
+   * Sessions of this node id's earlier process (it died, and this one started before their
+   * leaves were announced): handed out first by `takeAbandoned`, by this node alone.
+   */
+  private leftBehind: { record: ResumeRecord; lastSeen: number }[] = [];
   /** Lookups of this turn, sent together at its end (see `findBy`). */
   private finds: PendingFind[] = [];
 
@@ -417,7 +430,7 @@ export class RedisDirectory implements SessionDirectory {
   static async open(redis: Redis, options: RedisDirectoryOptions): Promise<RedisDirectory> {
     const directory = new RedisDirectory(redis, options);
     const deadline = options.clock.now() + directory.leaseMs + 1_000;
-    while (!(await directory.acquire())) {
+    while (!(await directory.acquire(true))) {
       if (options.clock.now() > deadline)
         throw new Error(`another running node holds the node id "${options.nodeId}"`);
       await new Promise<void>((resolve) => options.clock.setTimeout(resolve, 250));
@@ -534,6 +547,16 @@ export class RedisDirectory implements SessionDirectory {
   }
 
   async takeAbandoned(graceMs: number): Promise<readonly AbandonedSession[]> {
+    if (this.leftBehind.length > 0) {
+      const batch = this.leftBehind.splice(0, MAX_ABANDONED_PER_CALL);
+      // Their entries went when this process took the lease: any holder is someone else.
+      const holders = await Promise.all(batch.map(({ record }) => this.find(record.nickKey)));
+      return batch.map(({ record, lastSeen }, i) => ({
+        record,
+        lastSeen,
+        nickHeld: holders[i] !== undefined,
+      }));
+    }
     const rows = (await this.call(
       'takeAbandoned',
       String(graceMs),
@@ -593,15 +616,29 @@ export class RedisDirectory implements SessionDirectory {
     );
   }
 
-  private async acquire(): Promise<boolean> {
+  /**
+   * Takes the lease. At start (`keepLeftBehind`), the resume records an earlier process of
+   * this node id left (it died) are kept for `takeAbandoned`; after a loss, this process
+   * ended those sessions itself, leaves announced, and they are only removed.
+   */
+  private async acquire(keepLeftBehind = false): Promise<boolean> {
     const sentAt = this.clock.now();
-    const taken =
-      Number(await this.call('acquire', this.nodeId, this.token, String(this.leaseMs))) === 1;
-    if (taken) {
-      this.confirmedAt = sentAt;
-      this.held = true;
-    }
-    return taken;
+    const [taken, lastSeen, ...records] = (await this.call(
+      'acquire',
+      this.nodeId,
+      this.token,
+      String(this.leaseMs),
+      keepLeftBehind ? '1' : '0',
+    )) as [number, number?, ...string[]];
+    if (Number(taken) !== 1) return false;
+    this.confirmedAt = sentAt;
+    this.held = true;
+    for (const json of records)
+      this.leftBehind.push({
+        record: JSON.parse(json) as ResumeRecord,
+        lastSeen: Number(lastSeen),
+      });
+    return true;
   }
 
   /** Renews every third of the lease; checks for a lapse every 250 ms. */
