@@ -53,7 +53,7 @@ export class FrameDecoder {
         this.pendingBytes = 0;
       } else if (lf >= 0 && this.pending === null) {
         // The common case, a whole frame in one chunk: decoded where it lies.
-        results.push(this.decode(piece));
+        results.push(this.decodeFrame(piece));
         start = lf + 1;
         continue;
       } else if (piece.length > 0) {
@@ -75,10 +75,10 @@ export class FrameDecoder {
       pending.length === 1 ? pending[0]! : Buffer.concat(pending, this.pendingBytes);
     this.pending = null;
     this.pendingBytes = 0;
-    return this.decode(bytes);
+    return this.decodeFrame(bytes);
   }
 
-  private decode(frame: Uint8Array): FrameResult {
+  private decodeFrame(frame: Uint8Array): FrameResult {
     let bytes = frame;
     if (bytes.length > 0 && bytes[bytes.length - 1] === CR)
       bytes = bytes.subarray(0, bytes.length - 1);

@@ -35,10 +35,16 @@ const REFUSE_FLUSH_MS = 1000;
  * up, rather than three closures per connection: at ten thousand idle connections, every
  * hundred bytes per connection is a megabyte.
  */
-const connections = new WeakMap<net.Socket, Connection>();
+const CONNECTION = Symbol('connection');
+/** A socket carrying its connection (set once accepted; undefined again once closed). */
+type Carrier = net.Socket & { [CONNECTION]?: Connection | undefined };
+
+function connectionOf(socket: net.Socket): Connection | undefined {
+  return (socket as Carrier)[CONNECTION];
+}
 
 function onSocketData(this: net.Socket, chunk: Buffer): void {
-  const connection = connections.get(this);
+  const connection = connectionOf(this);
   if (!connection) return;
   try {
     connection.onData(chunk);
@@ -51,9 +57,9 @@ function onSocketData(this: net.Socket, chunk: Buffer): void {
 /** The close listener of a listener's sockets: one per listener, which knows its set. */
 function socketCloser(set: ConnectionSet): (this: net.Socket) => void {
   return function onSocketClose(this: net.Socket): void {
-    const connection = connections.get(this);
+    const connection = connectionOf(this);
     if (!connection) return;
-    connections.delete(this);
+    (this as Carrier)[CONNECTION] = undefined;
     connection.onClosed();
     set.remove(connection);
   };
@@ -115,7 +121,7 @@ export class NativeListener {
     // A header from a peer that is not a trusted balancer could claim any address: the
     // connection is closed. Anything else is the client's first bytes.
     this.onFirstSocketData = function (this: net.Socket, chunk: Buffer) {
-      const connection = connections.get(this);
+      const connection = connectionOf(this);
       if (!connection) return;
       const held = partialPrefaces.get(this);
       const bytes = held ? Buffer.concat([held, chunk]) : chunk;
@@ -361,7 +367,7 @@ export class NativeListener {
         telemetry: this.set.telemetry,
       },
     );
-    connections.set(socket, connection);
+    (socket as Carrier)[CONNECTION] = connection;
     socket.on('data', checkFirstRead ? this.onFirstSocketData : onSocketData);
     // A raw socket has had it since it was accepted.
     if (socket instanceof tls.TLSSocket) socket.on('error', this.onSocketError);

@@ -32,15 +32,11 @@ export function nativeHello(server: ServerDescription, now: number): HelloEvent 
  * Protocol v1 on a byte stream (TCP, TLS): one JSON text per LF-terminated line, each way.
  * See docs/protocol.md.
  */
-export class NativeProtocol implements WireProtocol {
-  private readonly decoder: FrameDecoder;
-
-  constructor(frameMaxBytes: number) {
-    this.decoder = new FrameDecoder(frameMaxBytes);
-  }
-
+export class NativeProtocol extends FrameDecoder implements WireProtocol {
+  // The protocol is its connection's frame decoder rather than holding one: one object per
+  // connection fewer (32 bytes at ten thousand idle connections is 320 KB).
   decode(chunk: Uint8Array): readonly Input[] {
-    const results = this.decoder.push(chunk);
+    const results = this.push(chunk);
     if (results.length === 0) return NONE;
     const inputs: Input[] = [];
     for (const result of results) {
@@ -49,7 +45,7 @@ export class NativeProtocol implements WireProtocol {
           inputs.push({
             kind: 'fatal',
             code: 'frame_too_large',
-            message: `A frame may hold at most ${this.decoder.maxFrameBytes} bytes`,
+            message: `A frame may hold at most ${this.maxFrameBytes} bytes`,
           });
           break;
         }
