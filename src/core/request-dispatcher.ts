@@ -279,6 +279,10 @@ export class RequestDispatcher {
                     ordered();
                     return session!.sendOrder.after(committing, then);
                   },
+                  appendInOrder: (message, then) => {
+                    ordered();
+                    return session!.sendOrder.afterAppend(core.store.messages, message, then);
+                  },
                 },
                 parsed.data,
               )

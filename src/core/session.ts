@@ -1,4 +1,10 @@
-import type { Role } from '../store/store.js';
+import type {
+  CommitListener,
+  MessageStore,
+  NewMessage,
+  Role,
+  StoredMessage,
+} from '../store/store.js';
 import { NO_BLOCKS, type BlockList } from './blocking/block-registry.js';
 import type { ClosingCode } from '../protocol/closing.js';
 import type { SessionFrame } from '../protocol/frames.js';
@@ -271,12 +277,28 @@ export class SenderOrder {
    * A failed commit fails only its own step.
    */
   after<T, R>(committing: Promise<T>, then: (value: T) => R): OrderedStep<R> {
-    const step = new OrderedStep<R>(then as (value: unknown) => R);
+    const step = new OrderedStep<R>(then as (value: unknown) => R, null);
     (this.steps ??= []).push(step);
     committing.then(
       (value) => this.settle(step, COMMITTED, value),
       (error: unknown) => this.settle(step, FAILED, error),
     );
+    return step;
+  }
+
+  /**
+   * `after` for a message this sender appends: the step itself is told the commit
+   * (`MessageStore.appendThen`), so a message waits for it without a promise, its
+   * resolving functions or the two reactions `after` adds.
+   */
+  afterAppend<R>(
+    messages: MessageStore,
+    message: NewMessage,
+    then: (stored: StoredMessage) => R,
+  ): OrderedStep<R> {
+    const step = new OrderedStep<R>(then as (value: unknown) => R, this);
+    (this.steps ??= []).push(step);
+    messages.appendThen(message, step);
     return step;
   }
 
@@ -291,9 +313,9 @@ export class SenderOrder {
     return new Promise((resolve) => (this.idleWaiters ??= []).push({ step, resolve }));
   }
 
-  /** Records a step's commit, then runs the settled steps at the head, in order. */
-  private settle(step: OrderedStep, state: StepState, outcome: unknown): void {
-    step.committed(state, outcome);
+  /** @internal Records a step's commit, then runs the settled steps at the head, in order. */
+  settle(step: OrderedStep, state: StepState, outcome: unknown): void {
+    step.settled(state, outcome);
     const steps = this.steps!;
     if (steps[0] !== step) return;
     // A step still waiting for its commit stops the rest.
@@ -319,15 +341,19 @@ type StepState = typeof WAITING | typeof COMMITTED | typeof FAILED;
  * commit, then who is told the outcome. One object per message, where a chain of promises
  * (commit, order, reply) was three promises and their closures, all alive until the commit.
  */
-export class OrderedStep<R = unknown> {
+export class OrderedStep<R = unknown> implements CommitListener<unknown> {
   state: StepState = WAITING;
   /** The commit's value or error until the step runs; then `then`'s result or error. */
   private outcome: unknown = undefined;
-  private failed = false;
+  private thenFailed = false;
   private ran = false;
   private listener: StepListener | null = null;
 
-  constructor(private then: ((value: unknown) => R) | null) {}
+  /** `order`: the sender's order, when the store tells this step its commit directly. */
+  constructor(
+    private then: ((value: unknown) => R) | null,
+    private order: SenderOrder | null,
+  ) {}
 
   /** True once the step has run (`then` called, or its commit failed). */
   get hasRun(): boolean {
@@ -335,19 +361,33 @@ export class OrderedStep<R = unknown> {
   }
 
   /** @internal The commit settled (`SenderOrder`). */
-  committed(state: StepState, outcome: unknown): void {
+  settled(state: StepState, outcome: unknown): void {
     this.state = state;
     this.outcome = outcome;
   }
 
+  /** @internal The store committed this step's message (`SenderOrder.afterAppend`). */
+  committed(stored: unknown): void {
+    const order = this.order!;
+    this.order = null;
+    order.settle(this, COMMITTED, stored);
+  }
+
+  /** @internal The store did not store it. */
+  failed(error: Error): void {
+    const order = this.order!;
+    this.order = null;
+    order.settle(this, FAILED, error);
+  }
+
   /** @internal Its turn has come: runs `then` (unless the commit failed) and tells. */
   run(): void {
-    if (this.state === FAILED) this.failed = true;
+    if (this.state === FAILED) this.thenFailed = true;
     else {
       try {
         this.outcome = this.then!(this.outcome);
       } catch (error) {
-        this.failed = true;
+        this.thenFailed = true;
         this.outcome = error;
       }
     }
@@ -355,7 +395,7 @@ export class OrderedStep<R = unknown> {
     this.ran = true;
     const listener = this.listener;
     this.listener = null;
-    listener?.stepRun(this.failed, this.outcome);
+    listener?.stepRun(this.thenFailed, this.outcome);
   }
 
   /**
@@ -364,7 +404,7 @@ export class OrderedStep<R = unknown> {
    * ends. A listener object (the request waiting for its reply), not a closure per step.
    */
   onSettled(listener: StepListener): void {
-    if (this.ran) queueMicrotask(() => listener.stepRun(this.failed, this.outcome));
+    if (this.ran) queueMicrotask(() => listener.stepRun(this.thenFailed, this.outcome));
     else this.listener = listener;
   }
 }

@@ -75,9 +75,21 @@ export function withLatency(
   for (const name of Object.keys(SUB_STORES) as Array<keyof typeof SUB_STORES>)
     wrapped[name] = delayed(inner[name], late);
   // Calls answer in any order here, appends included: the store promises no order.
-  wrapped.messages = new Proxy(wrapped.messages as Store['messages'], {
+  const messages = wrapped.messages as Store['messages'];
+  // The listener form answers late as well: as the promise form, through the same delay.
+  const appendThen: Store['messages']['appendThen'] = (message, listener) => {
+    messages.append(message).then(
+      (stored) => listener.committed(stored),
+      (error: unknown) => listener.failed(error as Error),
+    );
+  };
+  wrapped.messages = new Proxy(messages, {
     get: (target, property) =>
-      property === 'appendsInOrder' ? false : Reflect.get(target, property, target),
+      property === 'appendsInOrder'
+        ? false
+        : property === 'appendThen'
+          ? appendThen
+          : Reflect.get(target, property, target),
   });
   // File bytes are not rows: the core's ordering never depends on them.
   if (inner.blobs) wrapped.blobs = inner.blobs;

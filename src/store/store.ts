@@ -96,6 +96,14 @@ export interface StoredMessage extends NewMessage {
   readonly id: number;
 }
 
+/** Told the outcome of a write (`MessageStore.appendThen`). */
+export interface CommitListener<T> {
+  /** The write is committed; `value` is what the promise form resolves with. */
+  committed(value: T): void;
+  /** The write was not stored (what the promise form rejects with). */
+  failed(error: Error): void;
+}
+
 export interface MessageStore {
   /**
    * True when this store commits one node's appends in the order they were called, ids
@@ -111,6 +119,14 @@ export interface MessageStore {
    * could not be stored: nothing may be acknowledged or delivered before it resolves.
    */
   append(message: NewMessage): Promise<StoredMessage>;
+  /**
+   * `append` with its outcome told to `listener` instead of a promise, on the same terms:
+   * `committed` only once the message is committed, `failed` when it was not stored,
+   * exactly one of them, once, and never before this call has returned. For the message
+   * path, where a promise and its reactions were a good part of what each message keeps
+   * alive until its commit; the listener is usually an object the caller has anyway.
+   */
+  appendThen(message: NewMessage, listener: CommitListener<StoredMessage>): void;
   /**
    * The last `limit` messages of a room, oldest first, with ids below `beforeId` and above
    * `afterId` (a room's history floor, so a re-created room does not inherit old history).

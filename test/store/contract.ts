@@ -6,6 +6,7 @@ import {
   type NewFile,
   type NewMessage,
   type Store,
+  type StoredMessage,
 } from '../../src/store/store.js';
 import { nameSkeleton } from '../../src/core/accounts/confusables.js';
 
@@ -271,6 +272,63 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         expect((await store.messages.recentInRoom('#a', 10)).map((m) => m.text)).toEqual([
           'before',
           'after',
+        ]);
+      });
+
+      // The listener form of append: same guarantees, told once, never during the call.
+      const appendTold = (message: NewMessage) => {
+        const told: string[] = [];
+        let returned = false;
+        const outcome = new Promise<StoredMessage | Error>((resolve) =>
+          store.messages.appendThen(message, {
+            committed: (stored) => {
+              told.push(returned ? 'committed' : 'committed during the call');
+              resolve(stored);
+            },
+            failed: (error) => {
+              told.push(returned ? 'failed' : 'failed during the call');
+              resolve(error);
+            },
+          }),
+        );
+        returned = true;
+        return { told, outcome };
+      };
+
+      it('appendThen tells committed once the message is stored and readable, after the call', async () => {
+        const first = appendTold(roomMessage('#a', 'one'));
+        const second = appendTold(roomMessage('#a', 'two'));
+        const stored = (await first.outcome) as StoredMessage;
+        expect(stored).toMatchObject({ room: '#a', text: 'one', sender: 'alice', ts: 1000 });
+        // Read after commit: a read begun once it was told sees it.
+        expect((await store.messages.recentInRoom('#a', 10)).map((m) => m.id)).toContain(stored.id);
+        const next = (await second.outcome) as StoredMessage;
+        expect(next.id).not.toBe(stored.id);
+        expect(first.told).toEqual(['committed']);
+        expect(second.told).toEqual(['committed']);
+        expect(await store.messages.lastId()).toBeGreaterThanOrEqual(Math.max(stored.id, next.id));
+      });
+
+      it('appendThen tells failed for an append that cannot be stored, and it fails alone', async () => {
+        const gone = await store.accounts.create(account('Gone'));
+        await store.accounts.delete(gone.id);
+        const before = appendTold(roomMessage('#a', 'before'));
+        const bad = appendTold({
+          ts: 1,
+          sender: 'x',
+          senderAccountId: null,
+          room: null,
+          recipients: [{ nick: 'Gone', accountId: gone.id, delivery: 'stored' }],
+          text: 'to nobody',
+        });
+        const after = appendTold(roomMessage('#a', 'after'));
+        expect(await bad.outcome).toBeInstanceOf(Error);
+        expect(await before.outcome).toMatchObject({ text: 'before' });
+        expect(await after.outcome).toMatchObject({ text: 'after' });
+        expect([before.told, bad.told, after.told]).toEqual([
+          ['committed'],
+          ['failed'],
+          ['committed'],
         ]);
       });
     });

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { CommandInfo } from '../catalog.js';
 import type { ChatCore } from '../chat-core.js';
+import type { NewMessage, StoredMessage } from '../../store/store.js';
 import type { Link, OrderedStep, Session } from '../session.js';
 
 /** Before login a request has only its link; after login it also has a session. */
@@ -24,6 +25,15 @@ export interface SessionContext extends LoginContext {
   commitInOrder<T, R extends object>(
     committing: Promise<T>,
     then: (stored: T) => R,
+  ): OrderedStep<R>;
+  /**
+   * `commitInOrder` for the usual case, where what the step waits for is this message's
+   * append: the store tells the step its commit directly (`MessageStore.appendThen`),
+   * without a promise per message.
+   */
+  appendInOrder<R extends object>(
+    message: NewMessage,
+    then: (stored: StoredMessage) => R,
   ): OrderedStep<R>;
 }
 

@@ -1,7 +1,7 @@
 import { textProblem } from '../text-rules.js';
 import { z } from 'zod';
 import { ChatError } from '../errors.js';
-import type { MessageRecipient, StoredMessage } from '../../store/store.js';
+import type { MessageRecipient, NewMessage, StoredMessage } from '../../store/store.js';
 import type { ChatCore } from '../chat-core.js';
 import { LOBBY } from '../rooms/lobby.js';
 import { nameKey, withinCharacters } from '../names.js';
@@ -29,7 +29,7 @@ export function checkText(core: ChatCore, text: string): string {
  * `room` is the room's key (messages are stored and routed by key), `roomName` its spelling.
  */
 function sayInRoom(
-  { core, session, commitInOrder }: SessionContext,
+  { core, session, appendInOrder }: SessionContext,
   room: string,
   roomName: string,
   text: string,
@@ -38,15 +38,15 @@ function sayInRoom(
   // The room as it is now: if it is closed (and perhaps made again) before the commit,
   // the message belongs to the room that was, and is not fanned out to the new one.
   const incarnation = room === LOBBY ? undefined : core.rooms.get(room);
-  const committing = core.store.messages.append({
+  const message = {
     ts: core.clock.now(),
     sender: session.nick,
     senderAccountId: session.account?.id ?? null,
     room,
-    recipients: [],
+    recipients: NO_RECIPIENTS,
     text,
-  });
-  return commitInOrder(committing, (stored) => {
+  };
+  return appendInOrder(message, (stored) => {
     core.messageLog.record({ ts: stored.ts, sender: session.nick, target: `#${room}`, text });
     core.telemetry.messageSent(kind);
     if (room === LOBBY || core.rooms.get(room) === incarnation)
@@ -117,14 +117,14 @@ export const msgCommand = defineCommand({
   },
   args: z.object({ to: z.array(z.string()).min(1).max(100), text: z.string() }),
   handle(ctx, { to, text }) {
-    const { core, session, commitInOrder } = ctx;
+    const { core, session, commitInOrder, appendInOrder } = ctx;
     checkText(core, text);
     // Recipients on this node are found at once: the usual message is refused or stored
-    // now, without a promise before its append.
+    // now, without a promise before its append (nor one for it: `appendInOrder`).
     const local = resolveLocalRecipients(core, session, to);
     if (local) {
       const outgoing = preparePrivate(session, local);
-      return commitInOrder(appendPrivate(core, session, text, outgoing), (message) =>
+      return appendInOrder(privateMessage(core, session, text, outgoing), (message) =>
         deliverPrivate(core, session, text, outgoing, message),
       );
     }
@@ -134,16 +134,21 @@ export const msgCommand = defineCommand({
     // sender's order now, and the lookup, its refusals and the append run inside it.
     const committing = resolvePrivateRecipients(core, session, to).then((resolved) => {
       const outgoing = preparePrivate(session, resolved);
-      return appendPrivate(core, session, text, outgoing).then((message) => ({
-        message,
-        outgoing,
-      }));
+      return core.store.messages
+        .append(privateMessage(core, session, text, outgoing))
+        .then((message) => ({
+          message,
+          outgoing,
+        }));
     });
     return commitInOrder(committing, ({ message, outgoing }) =>
       deliverPrivate(core, session, text, outgoing, message),
     );
   },
 });
+
+/** A room message's recipients (the room's members are not listed): one shared array. */
+const NO_RECIPIENTS: readonly MessageRecipient[] = Object.freeze([]);
 
 /** Nobody: shared by the replies of messages with no recipient of that kind. */
 const NOBODY: readonly string[] = Object.freeze([]);
@@ -212,13 +217,13 @@ function preparePrivate(session: Session, resolved: PrivateRecipients): Outgoing
   };
 }
 
-/** Stores a private message for its recipients. */
-function appendPrivate(
+/** A private message as it is stored, for its recipients. */
+function privateMessage(
   core: ChatCore,
   session: Session,
   text: string,
   { live, offline }: OutgoingPrivate,
-): Promise<StoredMessage> {
+): NewMessage {
   // Recipients who block the sender get no copy at all, not even in their inbox.
   const recipients = new Array<MessageRecipient>(live.length + offline.length);
   for (let index = 0; index < live.length; index++) {
@@ -233,14 +238,14 @@ function appendPrivate(
       delivery: 'stored',
     };
   }
-  return core.store.messages.append({
+  return {
     ts: core.clock.now(),
     sender: session.nick,
     senderAccountId: session.account?.id ?? null,
     room: null,
     recipients,
     text,
-  });
+  };
 }
 
 /** Once stored, and in the sender's order: the fan-out, monitor copies and the reply's data. */

@@ -1,12 +1,30 @@
-import type { MessageStore, NewMessage, StoredMessage } from '../store.js';
+import type { CommitListener, MessageStore, NewMessage, StoredMessage } from '../store.js';
 import { type MessageRow, toStoredRoomMessage } from '../rows.js';
 import { noTelemetry, type Telemetry } from '../../telemetry/telemetry.js';
 import { guarded, translateError, type Sql } from './database.js';
 
 interface PendingAppend {
   readonly message: NewMessage;
-  readonly resolve: (stored: StoredMessage) => void;
-  readonly reject: (error: Error) => void;
+  readonly listener: CommitListener<StoredMessage>;
+}
+
+/**
+ * Tells a listener its append's outcome; a listener that throws (it runs its caller's
+ * fan-out) neither stops the rest of its batch from being told nor goes unnoticed.
+ */
+function tell(
+  listener: CommitListener<StoredMessage>,
+  error: Error | undefined,
+  stored?: StoredMessage,
+): void {
+  try {
+    if (error) listener.failed(error);
+    else listener.committed(stored!);
+  } catch (thrown) {
+    queueMicrotask(() => {
+      throw thrown;
+    });
+  }
 }
 
 /**
@@ -29,9 +47,13 @@ export class PostgresMessageStore implements MessageStore {
 
   append(message: NewMessage): Promise<StoredMessage> {
     return new Promise<StoredMessage>((resolve, reject) => {
-      this.queue.push({ message, resolve, reject });
-      this.schedule();
+      this.appendThen(message, { committed: resolve, failed: reject });
     });
+  }
+
+  appendThen(message: NewMessage, listener: CommitListener<StoredMessage>): void {
+    this.queue.push({ message, listener });
+    this.schedule();
   }
 
   /** Resolves once every append made so far has been committed or has failed. */
@@ -72,22 +94,22 @@ export class PostgresMessageStore implements MessageStore {
     } catch (error) {
       const translated = translateError(error);
       if (batch.length === 1 || translated.name === 'StoreUnavailableError') {
-        for (const pending of batch) pending.reject(translated);
+        for (const pending of batch) tell(pending.listener, translated);
         return;
       }
       for (const pending of batch) await this.writeAlone(pending);
       return;
     }
     this.telemetry.storeCommitted((performance.now() - started) / 1000, batch.length);
-    batch.forEach((pending, index) => pending.resolve(stored[index]!));
+    batch.forEach((pending, index) => tell(pending.listener, undefined, stored[index]!));
   }
 
   private async writeAlone(pending: PendingAppend): Promise<void> {
     try {
       const [stored] = await insertMessages(this.sql, [pending.message]);
-      pending.resolve(stored!);
+      tell(pending.listener, undefined, stored!);
     } catch (error) {
-      pending.reject(translateError(error));
+      tell(pending.listener, translateError(error));
     }
   }
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { MessageStore, NewMessage, StoredMessage } from '../store.js';
+import type { CommitListener, MessageStore, NewMessage, StoredMessage } from '../store.js';
 import { type MessageRow, toStoredRoomMessage } from '../rows.js';
 import type { SqliteWriter } from './writer.js';
 
@@ -51,6 +51,10 @@ export class SqliteMessageStore implements MessageStore {
 
   append(message: NewMessage): Promise<StoredMessage> {
     return this.writer.write('messages.append', [message], this.appended);
+  }
+
+  appendThen(message: NewMessage, listener: CommitListener<StoredMessage>): void {
+    this.writer.writeThen('messages.append', [message], listener, this.appended);
   }
 
   /** One function for every append, rather than a closure per message waiting to commit. */

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { StoreUnavailableError } from '../store.js';
+import { type CommitListener, StoreUnavailableError } from '../store.js';
 import { noTelemetry, type Telemetry } from '../../telemetry/telemetry.js';
 import { translateError } from './database.js';
 import type { WriteArgs, WriteOpName, WriteResult } from './write-ops.js';
@@ -12,8 +12,8 @@ export const LAZY_WRITE_MS = 250;
 interface PendingWrite {
   /** Kept for `map`; the thread gets a packed copy. */
   readonly args: readonly unknown[];
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: Error) => void;
+  /** Told the outcome: the caller's own listener, or a promise's resolve and reject. */
+  readonly listener: CommitListener<unknown>;
   /** Turns the thread's plain result into what the caller is promised. */
   readonly map: ((result: never, args: never) => unknown) | undefined;
 }
@@ -89,6 +89,22 @@ export class SqliteWriter {
     return this.push(op, args, false, map);
   }
 
+  /**
+   * `write` with the outcome told to `listener` rather than through a promise (the message
+   * path: no promise, resolving functions or reactions per message). Never told before
+   * this call returns.
+   */
+  writeThen<K extends WriteOpName, T>(
+    op: K,
+    args: WriteArgs<K>,
+    listener: CommitListener<T>,
+    map: (result: WriteResult<K>, args: WriteArgs<K>) => T,
+  ): void {
+    const refusal = this.refusal(op);
+    if (refusal) queueMicrotask(() => listener.failed(refusal));
+    else this.enqueue(op, args, false, map, listener as CommitListener<unknown>);
+  }
+
   /** A write nothing waits on: joins the next commit, or commits within LAZY_WRITE_MS. */
   writeLazy<K extends WriteOpName>(op: K, args: WriteArgs<K>): Promise<WriteResult<K>> {
     return this.push(op, args, true, undefined);
@@ -133,18 +149,37 @@ export class SqliteWriter {
     lazy: boolean,
     map: ((result: never, args: never) => unknown) | undefined,
   ): Promise<T> {
-    if (this.failed) return Promise.reject(this.unavailable());
-    if (this.closing && op !== 'barrier')
-      return Promise.reject(new StoreUnavailableError('The store is closed'));
+    const refusal = this.refusal(op);
+    if (refusal) return Promise.reject(refusal);
     return new Promise<T>((resolve, reject) => {
-      packWrite(this.packed, op, args);
-      this.queue.push({ args, resolve: resolve as (value: unknown) => void, reject, map });
-      this.worker.ref();
-      if (!lazy) this.urgentQueued = true;
-      if (this.batchInFlight) return;
-      if (!lazy) this.scheduled ??= setImmediate(this.sendBatch);
-      else this.lazyTimer ??= setTimeout(this.sendBatch, LAZY_WRITE_MS);
+      this.enqueue(op, args, lazy, map, {
+        committed: resolve as (value: unknown) => void,
+        failed: reject,
+      });
     });
+  }
+
+  /** Why a write cannot be queued now, if it cannot. */
+  private refusal(op: WriteOpName): Error | undefined {
+    if (this.failed) return this.unavailable();
+    if (this.closing && op !== 'barrier') return new StoreUnavailableError('The store is closed');
+    return undefined;
+  }
+
+  private enqueue(
+    op: WriteOpName,
+    args: readonly unknown[],
+    lazy: boolean,
+    map: ((result: never, args: never) => unknown) | undefined,
+    listener: CommitListener<unknown>,
+  ): void {
+    packWrite(this.packed, op, args);
+    this.queue.push({ args, listener, map });
+    this.worker.ref();
+    if (!lazy) this.urgentQueued = true;
+    if (this.batchInFlight) return;
+    if (!lazy) this.scheduled ??= setImmediate(this.sendBatch);
+    else this.lazyTimer ??= setTimeout(this.sendBatch, LAZY_WRITE_MS);
   }
 
   private readonly sendBatch = (): void => {
@@ -163,7 +198,7 @@ export class SqliteWriter {
     this.waiting.set(seq, {
       settle: (reply) => this.settleBatch(batch, reply),
       abort: (error) => {
-        for (const write of batch) write.reject(error);
+        for (const write of batch) write.listener.failed(error);
       },
     });
     this.worker.postMessage({
@@ -181,7 +216,7 @@ export class SqliteWriter {
     else if (this.queue.length > 0) this.lazyTimer ??= setTimeout(this.sendBatch, LAZY_WRITE_MS);
     if (reply.kind !== 'batch') {
       const error = new Error(`unexpected writer reply ${reply.kind}`);
-      for (const write of batch) write.reject(error);
+      for (const write of batch) write.listener.failed(error);
       return;
     }
     this.telemetry.storeCommitted(reply.ms / 1000, batch.length);
@@ -189,10 +224,20 @@ export class SqliteWriter {
     for (let index = 0; index < batch.length; index++) {
       const write = batch[index]!;
       const failure = failures?.[index];
-      if (failure) write.reject(toError(failure));
-      else {
-        const result = results[index];
-        write.resolve(write.map ? write.map(result as never, write.args as never) : result);
+      // A listener runs its caller's work (a message's fan-out) here, not in a reaction: one
+      // that throws must not leave the rest of the batch untold, and still surfaces.
+      try {
+        if (failure) write.listener.failed(toError(failure));
+        else {
+          const result = results[index];
+          write.listener.committed(
+            write.map ? write.map(result as never, write.args as never) : result,
+          );
+        }
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
       }
     }
   }
@@ -222,7 +267,7 @@ export class SqliteWriter {
     const queued = this.queue;
     this.queue = [];
     this.packed = [];
-    for (const write of queued) write.reject(failure);
+    for (const write of queued) write.listener.failed(failure);
     const waiting = [...this.waiting.values()];
     this.waiting.clear();
     for (const waiter of waiting) waiter.abort(failure);
