@@ -51,6 +51,9 @@ async function embeddedInstallation(work: string) {
   const sharedUp = await transfersFor(alice, work).upload(shared.file);
   const forBob = randomFile(work, 'for-bob.bin', 1_200_000);
   const sent = await transfersFor(alice, work).send('bob', forBob.file);
+  // The newest account, deleted: its id is never handed out again, here or after the move.
+  const dora = await register(server, 'dora');
+  await dora.request('deregister', { password: PASSWORD, confirm: true });
   await server.stop();
   // An archive big enough that copying its messages takes a while, however fast the
   // machine: the test's kill must land inside that table's transaction, not after it.
@@ -59,10 +62,18 @@ async function embeddedInstallation(work: string) {
     db.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000)
              INSERT INTO messages (ts, sender, room, text)
              SELECT 1000 + i, 'archivist', 'archive', 'old ' || i FROM n`);
+    const { high } = db.prepare(`SELECT high FROM id_high_water WHERE name = 'accounts'`).get() as {
+      high: number;
+    };
+    const { newest } = db.prepare(`SELECT max(id) AS newest FROM accounts`).get() as {
+      newest: number;
+    };
+    // Dora's id is above every account left.
+    expect(high).toBeGreaterThan(newest);
+    return { dataDir, shared, sharedId: sharedUp.file, forBob, sentId: sent.file, doraId: high };
   } finally {
     db.close();
   }
-  return { dataDir, shared, sharedId: sharedUp.file, forBob, sentId: sent.file };
 }
 
 function counts(dataDir: string, tables: readonly string[]) {
@@ -171,6 +182,17 @@ describe('confab admin migrate', () => {
     // New rows are numbered after the copied ones.
     const said = await alice.request<{ mid: number }>('say', { room: 'tea', text: 'after' });
     expect(said.mid).toBeGreaterThan(expected.messages!);
+    // ... and after the ids deleted before the move: the next account does not get dora's.
+    await register(node, 'eve');
+    const check = postgres(TEST_PG_URL, { max: 1, onnotice: false });
+    try {
+      const [eve] = await check.unsafe<{ id: number }[]>(
+        `SELECT id::int AS id FROM "${schema}".accounts WHERE name_key = 'eve'`,
+      );
+      expect(eve!.id).toBeGreaterThan(made.doraId);
+    } finally {
+      await check.end({ timeout: 2 });
+    }
   }, 120_000);
 
   it('refuses a target that already holds another installation', async () => {

@@ -43,6 +43,11 @@ export interface MigrateOptions {
 
 /** Tables PostgreSQL keeps for itself; everything else in the SQLite file is Confab's. */
 const TARGET_ONLY = new Set(['confab_schema', 'confab_migration', 'blobs', 'blob_chunks']);
+/**
+ * SQLite's own record of the highest id each table handed out (ids are never reused,
+ * see migration 15): PostgreSQL keeps that in its sequences, set from it after the copy.
+ */
+const SOURCE_ONLY = new Set(['id_high_water']);
 
 /**
  * Rows that mean nothing outside the process that wrote them: uploads cut off by the
@@ -89,9 +94,12 @@ export async function migrateToPostgres(options: MigrateOptions): Promise<Migrat
         );
     if (done.size === 0) await refuseNonEmpty(sql);
 
-    const tables = orderedTables(source).filter((table) => !TARGET_ONLY.has(table));
+    const tables = orderedTables(source).filter(
+      (table) => !TARGET_ONLY.has(table) && !SOURCE_ONLY.has(table),
+    );
     const targetColumns = await columnsOf(sql);
     const reports: TableReport[] = [];
+    let highest = new Map<string, number>();
     // One snapshot of the source for the whole copy.
     source.exec('BEGIN');
     try {
@@ -113,10 +121,11 @@ export async function migrateToPostgres(options: MigrateOptions): Promise<Migrat
         }
         reports.push(await copyTable(source, sql, table, columns, known, batchRows, dataDir, log));
       }
+      highest = highestIdsHandedOut(source);
     } finally {
       source.exec('COMMIT');
     }
-    await resetIdentities(sql, tables);
+    await resetIdentities(sql, tables, highest);
     const files = await copyFiles(target, dataDir, log);
 
     log('verifying…');
@@ -286,8 +295,35 @@ async function copyTable(
   return { table, rows: checksum.rows, checksum: checksum.hex, resumed: false };
 }
 
-/** Ids were copied as they were: new rows must be numbered after them. */
-async function resetIdentities(sql: Sql, tables: readonly string[]): Promise<void> {
+/**
+ * The highest id each table has handed out, rows deleted since included: from the
+ * high-water table (accounts, rooms, bans) and from SQLite's AUTOINCREMENT record.
+ */
+function highestIdsHandedOut(db: Database.Database): Map<string, number> {
+  const highest = new Map<string, number>();
+  const has = (name: string) =>
+    db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !==
+    undefined;
+  const rows: { name: string; high: number }[] = [];
+  if (has('id_high_water'))
+    rows.push(...(db.prepare(`SELECT name, high FROM id_high_water`).all() as typeof rows));
+  if (has('sqlite_sequence'))
+    rows.push(
+      ...(db.prepare(`SELECT name, seq AS high FROM sqlite_sequence`).all() as typeof rows),
+    );
+  for (const { name, high } of rows) highest.set(name, Math.max(highest.get(name) ?? 0, high));
+  return highest;
+}
+
+/**
+ * Ids were copied as they were: new rows must be numbered after them, and after any id
+ * the source handed out to a row deleted since (ids are never reused).
+ */
+async function resetIdentities(
+  sql: Sql,
+  tables: readonly string[],
+  highest: ReadonlyMap<string, number>,
+): Promise<void> {
   const identities = await sql<{ table_name: string; column_name: string }[]>`
     SELECT table_name, column_name FROM information_schema.columns
      WHERE table_schema = current_schema() AND is_identity = 'YES'`;
@@ -295,7 +331,8 @@ async function resetIdentities(sql: Sql, tables: readonly string[]): Promise<voi
     if (!tables.includes(table)) continue;
     await sql.unsafe(
       `SELECT setval(pg_get_serial_sequence('"${table}"', '${column}'),
-                     coalesce((SELECT max("${column}") FROM "${table}"), 0) + 1, false)`,
+                     greatest(coalesce((SELECT max("${column}") FROM "${table}"), 0),
+                              ${Number(highest.get(table) ?? 0)}) + 1, false)`,
     );
   }
 }
