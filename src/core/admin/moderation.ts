@@ -98,7 +98,7 @@ export class Moderation {
   async addBan(ban: Omit<Ban, 'id'>): Promise<Ban> {
     const stored = await this.core.store.moderation.addBan(ban);
     this.bans.push(stored);
-    this.core.nodes.invalidate({ what: 'bans' });
+    await this.core.nodes.invalidate({ what: 'bans' });
     return stored;
   }
 
@@ -107,7 +107,7 @@ export class Moderation {
     const removed = await this.core.store.moderation.removeBans(nameKey);
     const cached = this.bans.length;
     this.bans = this.bans.filter((ban) => ban.nameKey !== nameKey);
-    this.core.nodes.invalidate({ what: 'bans' });
+    await this.core.nodes.invalidate({ what: 'bans' });
     return removed > 0 || cached !== this.bans.length;
   }
 
@@ -136,7 +136,7 @@ export class Moderation {
       this.suspended.delete(suspension.nameKey);
       await this.core.store.moderation.removeSuspension(suspension.nameKey);
     }
-    if (ended.length > 0) this.core.nodes.invalidate({ what: 'suspensions' });
+    if (ended.length > 0) await this.core.nodes.invalidate({ what: 'suspensions' });
     return ended;
   }
 
@@ -147,13 +147,13 @@ export class Moderation {
   async suspend(suspension: Suspension): Promise<void> {
     await this.core.store.moderation.addSuspension(suspension);
     this.suspended.set(suspension.nameKey, suspension);
-    this.core.nodes.invalidate({ what: 'suspensions' });
+    await this.core.nodes.invalidate({ what: 'suspensions' });
   }
 
   async forgive(nameKey: string): Promise<void> {
     await this.core.store.moderation.removeSuspension(nameKey);
     this.suspended.delete(nameKey);
-    this.core.nodes.invalidate({ what: 'suspensions' });
+    await this.core.nodes.invalidate({ what: 'suspensions' });
   }
 
   // ---- monitoring ----------------------------------------------------------------------
@@ -194,7 +194,7 @@ export class Moderation {
     // Another admin may have made the same change while this one was being stored.
     if (this.switches[name] === on) return false;
     this.switches = { ...this.switches, [name]: on };
-    this.core.nodes.invalidate({ what: 'switches' });
+    await this.core.nodes.invalidate({ what: 'switches' });
     return true;
   }
 }

@@ -35,7 +35,8 @@ export const blockCommand = defineCommand({
     if (key === session.nickKey) throw new ChatError('cannot_block_self');
     const name = await existingUser(core, args.name, key);
     await core.blocks.block(session, key, name, core.clock.now());
-    if (session.account) core.nodes.invalidate({ what: 'blocks', accountId: session.account.id });
+    if (session.account)
+      await core.nodes.invalidate({ what: 'blocks', accountId: session.account.id });
     return { blocked: name };
   },
 });
@@ -55,7 +56,8 @@ export const unblockCommand = defineCommand({
     const { key } = checkTarget(args.name);
     const name = session.blocks.get(key) ?? args.name;
     await core.blocks.unblock(session, key, name);
-    if (session.account) core.nodes.invalidate({ what: 'blocks', accountId: session.account.id });
+    if (session.account)
+      await core.nodes.invalidate({ what: 'blocks', accountId: session.account.id });
     return { unblocked: name };
   },
 });

@@ -101,7 +101,7 @@ export const configCommand = defineCommand({
         throw new ChatError('no_change', `${checkedKey} has no live value to reset`);
       await core.store.settings.removeLive(checkedKey);
       core.config.resetLive(checkedKey);
-      core.nodes.invalidate({ what: 'config', key: checkedKey });
+      await core.nodes.invalidate({ what: 'config', key: checkedKey });
       await core.admin.audit(session, 'config reset', checkedKey);
       return describeParameter(core, checkedKey);
     }
@@ -112,7 +112,7 @@ export const configCommand = defineCommand({
     // Stored first: a change that could not be kept is not applied either.
     await core.store.settings.setLive(checkedKey, String(parsed.value));
     core.config.setLive(checkedKey, parsed.value);
-    core.nodes.invalidate({ what: 'config', key: checkedKey });
+    await core.nodes.invalidate({ what: 'config', key: checkedKey });
     await core.admin.audit(session, 'config', checkedKey, String(parsed.value));
     return describeParameter(core, checkedKey);
   },

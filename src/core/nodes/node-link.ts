@@ -64,6 +64,8 @@ export class NodeLink {
   /** Dead nodes' sessions nobody resumed: announced gone by one surviving node. */
   readonly abandoned: AbandonedSessions;
   private readonly requests: BusRequests;
+  /** Reloads other nodes' changes started and not yet finished (a barrier waits for them). */
+  private readonly reloading = new Set<Promise<void>>();
 
   constructor(private readonly core: ChatCore) {
     this.liveness = new NodeLiveness(core.bus, core.clock, () => core.onlineCount);
@@ -212,10 +214,16 @@ export class NodeLink {
     this.broadcast({ type: 'account-deleted', accountId });
   }
 
-  /** This node changed something in the store that other nodes keep a copy of. */
-  invalidate(invalidation: Invalidation): void {
+  /**
+   * This node changed something in the store that other nodes keep a copy of. Resolves
+   * once every live node has reloaded its copy (the barrier after it waits for their
+   * reloads), so an admin's reply means the ban, suspension, lock, block or setting holds
+   * on every node, not only once the reload happens to land.
+   */
+  async invalidate(invalidation: Invalidation): Promise<void> {
     const { bus } = this.core;
     bus.publish({ type: 'invalidate', origin: bus.nodeId, invalidation });
+    await this.barrier();
   }
 
   // ---- receiving ---------------------------------------------------------------------
@@ -235,13 +243,17 @@ export class NodeLink {
         return;
       case 'invalidate':
         // The sender changed its own copy when it wrote the store.
-        if (envelope.origin !== this.core.bus.nodeId)
-          void this.reload(envelope.invalidation).catch((error: unknown) =>
-            this.core.logger.error(
-              { err: error, invalidation: envelope.invalidation },
-              'could not reload after a change on another node',
-            ),
-          );
+        if (envelope.origin !== this.core.bus.nodeId) {
+          const reloading = this.reload(envelope.invalidation)
+            .catch((error: unknown) =>
+              this.core.logger.error(
+                { err: error, invalidation: envelope.invalidation },
+                'could not reload after a change on another node',
+              ),
+            )
+            .finally(() => this.reloading.delete(reloading));
+          this.reloading.add(reloading);
+        }
         return;
     }
   }
@@ -282,8 +294,11 @@ export class NodeLink {
           accountId === undefined ? Promise.resolve() : core.lastSeenWritten(accountId);
         return written.then((): Answer => ({ type: 'done', ok: true }));
       }
-      case 'barrier':
-        return { type: 'done', ok: true };
+      case 'barrier': {
+        // After the reloads that envelopes before it started: see `invalidate`.
+        if (this.reloading.size === 0) return { type: 'done', ok: true };
+        return Promise.all(this.reloading).then((): Answer => ({ type: 'done', ok: true }));
+      }
       case 'drain': {
         const settling: Promise<void>[] = [];
         for (const session of core.onlineSessions()) {
