@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ChatClient } from '../../src/client/client.js';
 import type { ServerEvent } from '../../src/protocol/events.js';
 import { startClusterProcesses, type ClusterProcesses } from '../helpers/cluster-processes.js';
+import { collect, until } from '../helpers/events.js';
 
 // A node SIGKILLed takes its sessions with it unseen. Those resumed on another node within
 // `resume.graceSeconds` carry on; the others must be announced gone by exactly one
@@ -19,20 +20,6 @@ async function connect(cluster: ClusterProcesses, node: number): Promise<ChatCli
   const client = await ChatClient.connect({ host: '127.0.0.1', port: cluster.nodes[node]!.port });
   cleanups.push(() => client.destroy());
   return client;
-}
-
-function collect(client: ChatClient): ServerEvent[] {
-  const events: ServerEvent[] = [];
-  client.on('event', (event) => events.push(event));
-  return events;
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number) {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 const offline = (events: readonly ServerEvent[]) =>

@@ -5,6 +5,7 @@ import { startClusterProcesses, type NodeProcess } from '../helpers/cluster-proc
 import { startPrivateRedis, TEST_REDIS_URL } from '../helpers/redis.js';
 import { TEST_ADMIN_PASSWORD } from '../helpers/server.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { until } from '../helpers/events.js';
 
 // Faults with real `confab serve` processes on PostgreSQL and Redis: Redis restarted under
 // load, one node cut off from Redis. (SIGKILL of a node: test/cluster/haproxy.test.ts and
@@ -16,20 +17,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
   cleanups.length = 0;
 });
-
-async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-  everyMs = 50,
-): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-  return Date.now() - started;
-}
 
 async function connect(node: NodeProcess, nick: string, password?: string): Promise<ChatClient> {
   const client = await ChatClient.connect({ host: '127.0.0.1', port: node.port });

@@ -11,6 +11,7 @@ import {
   type ClusterProcesses,
 } from '../helpers/cluster-processes.js';
 import { PtyScreen } from '../helpers/pty-screen.js';
+import { until } from '../helpers/events.js';
 
 // The README's recipe for real: three `confab serve` processes on PostgreSQL and Redis,
 // HAProxy from examples/haproxy/haproxy.cfg in front, clients only through HAProxy.
@@ -23,20 +24,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
   cleanups.length = 0;
 });
-
-async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-  everyMs = 100,
-): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-  return Date.now() - started;
-}
 
 async function through(balancer: Balancer, nick: string): Promise<ChatClient> {
   const client = await ChatClient.connect({ host: '127.0.0.1', port: balancer.port });

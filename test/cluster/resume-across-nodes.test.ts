@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ChatClient, RequestError } from '../../src/client/client.js';
 import type { ServerEvent } from '../../src/protocol/events.js';
 import { startClusterProcesses, type ClusterProcesses } from '../helpers/cluster-processes.js';
+import { collect, until } from '../helpers/events.js';
 
 // Resume across nodes with real `confab serve` processes on PostgreSQL and Redis: the
 // session's record is in Redis, its old node hands it over when alive, and when it was
@@ -21,23 +22,9 @@ async function connect(cluster: ClusterProcesses, node: number): Promise<ChatCli
   return client;
 }
 
-function collect(client: ChatClient): ServerEvent[] {
-  const events: ServerEvent[] = [];
-  client.on('event', (event) => events.push(event));
-  return events;
-}
-
 /** Texts of the messages (room and private) among `events`, in arrival order. */
 const texts = (events: readonly ServerEvent[]) =>
   events.flatMap((event) => (event.ev === 'message' || event.ev === 'private' ? [event.text] : []));
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('resume across nodes (real processes, PostgreSQL and Redis)', () => {
   it('resumes on another node while the first is alive, and after it was SIGKILLed: every message sent meanwhile once', async () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Answer, Query } from '../../src/bus/bus.js';
 import type { ServerEvent } from '../../src/protocol/events.js';
 import type { RunningServer } from '../../src/server/server.js';
-import { collect, failure } from '../helpers/events.js';
+import { collect, failure, until } from '../helpers/events.js';
 import { startRedisNodes, type RedisNodes } from '../helpers/redis-nodes.js';
 
 // A resume on another node asks the session's node to hand it over. That node may be slow
@@ -27,14 +27,6 @@ function slowTakeovers(node: RunningServer, delays: ReadonlyMap<string, number>)
     if (delay === undefined) return answer(query);
     return new Promise((resolve) => setTimeout(() => resolve(answer(query)), delay));
   };
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number) {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 const offline = (events: readonly ServerEvent[]) =>

@@ -52,3 +52,21 @@ export function ofKind<N extends ServerEvent['ev']>(
 ): Extract<ServerEvent, { ev: N }>[] {
   return events.filter((event): event is Extract<ServerEvent, { ev: N }> => event.ev === ev);
 }
+
+/**
+ * Waits until `check` holds, asking every `everyMs`; fails naming `what` after
+ * `timeoutMs`. Resolves how long it took.
+ */
+export async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  everyMs = 50,
+): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return Date.now() - started;
+}

@@ -253,19 +253,22 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         expect(back!.id).toBe(stored.id);
       });
 
+      /** A private message to an account deleted since: it cannot be stored. */
+      const toDeletedAccount = (accountId: number): NewMessage => ({
+        ts: 1,
+        sender: 'x',
+        senderAccountId: null,
+        room: null,
+        recipients: [{ nick: 'Gone', accountId, delivery: 'stored' }],
+        text: 'to nobody',
+      });
+
       it('an append for a deleted account fails alone, not its neighbours', async () => {
         const gone = await store.accounts.create(account('Gone'));
         await store.accounts.delete(gone.id);
         const results = await Promise.allSettled([
           store.messages.append(roomMessage('#a', 'before')),
-          store.messages.append({
-            ts: 1,
-            sender: 'x',
-            senderAccountId: null,
-            room: null,
-            recipients: [{ nick: 'Gone', accountId: gone.id, delivery: 'stored' }],
-            text: 'to nobody',
-          }),
+          store.messages.append(toDeletedAccount(gone.id)),
           store.messages.append(roomMessage('#a', 'after')),
         ]);
         expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
@@ -313,14 +316,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         const gone = await store.accounts.create(account('Gone'));
         await store.accounts.delete(gone.id);
         const before = appendTold(roomMessage('#a', 'before'));
-        const bad = appendTold({
-          ts: 1,
-          sender: 'x',
-          senderAccountId: null,
-          room: null,
-          recipients: [{ nick: 'Gone', accountId: gone.id, delivery: 'stored' }],
-          text: 'to nobody',
-        });
+        const bad = appendTold(toDeletedAccount(gone.id));
         const after = appendTold(roomMessage('#a', 'after'));
         expect(await bad.outcome).toBeInstanceOf(Error);
         expect(await before.outcome).toMatchObject({ text: 'before' });
