@@ -241,10 +241,16 @@ describe('the web client message box and account dialogs', () => {
     await late.getByRole('alert').filter({ hasText: 'not accepting new logins' }).waitFor();
     await tools.getByRole('button', { name: 'Unlock' }).click();
     await expect
-      .poll(async () => {
-        await submitLogin(late, 'latecomer');
-        return messageBox(late).isVisible();
-      })
+      .poll(
+        async () => {
+          // Once a try got in, there is no login form to fill again.
+          if (await messageBox(late).isVisible()) return true;
+          if (await late.getByLabel('Nickname', { exact: true }).isVisible())
+            await submitLogin(late, 'latecomer');
+          return messageBox(late).isVisible();
+        },
+        { timeout: 20_000 },
+      )
       .toBe(true);
 
     await tools.getByRole('button', { name: 'Config' }).click();
