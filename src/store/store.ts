@@ -90,6 +90,11 @@ export interface MessageRecipient {
    * `stored`: an offline account; it waits, unread, for the next login and `/inbox`.
    */
   readonly delivery: 'live' | 'stored';
+  /**
+   * A guest recipient's key (`Session.guestKey`: made for its session alone), by which
+   * `InboxStore.forGuest` reads its private messages back; null (or absent) for an account.
+   */
+  readonly guest?: string | null | undefined;
 }
 
 export interface StoredMessage extends NewMessage {
@@ -234,6 +239,19 @@ export interface InboxStore {
    * recipient of change nothing.
    */
   markUndelivered(accountId: number, ids: readonly number[]): Promise<void>;
+  /**
+   * A guest's private messages, by its key (`MessageRecipient.guest`): of those with ids in
+   * (`afterId`, `upToId`], the `limit` with the greatest ids, oldest first, each as an
+   * inbox entry (`read` as stored). A guest has no inbox, but when its node dies its
+   * session's log dies too, and the node it resumes on rebuilds what it missed from here.
+   * Messages to another session of the same nickname, or to an account, are never among
+   * them; nor are messages stored without a key (before keys were kept).
+   */
+  forGuest(
+    guest: string,
+    window: { readonly afterId: number; readonly upToId: number },
+    limit: number,
+  ): Promise<InboxEntry[]>;
 }
 
 export interface PresenceStore {

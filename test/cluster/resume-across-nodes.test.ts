@@ -107,4 +107,48 @@ describe('resume across nodes (real processes, PostgreSQL and Redis)', () => {
     expect(refused).toBeInstanceOf(RequestError);
     expect((refused as RequestError).code).toBe('resume_failed');
   }, 60_000);
+
+  it("replays a guest's private messages after its node was SIGKILLed: each once, none of before", async () => {
+    const cluster = await startClusterProcesses({ count: 2 });
+    cleanups.push(() => cluster.dispose());
+    const alice = await connect(cluster, 0);
+    await alice.login('alice');
+    const erin = await connect(cluster, 0);
+    await erin.login('erin');
+    const carol = await connect(cluster, 1);
+    await carol.login('carol');
+    // What she had before her node died is not replayed.
+    const before = carol.waitFor((e) => e.ev === 'private' && e.text === 'p2');
+    await alice.request('msg', { to: ['carol'], text: 'p1' });
+    await erin.request('msg', { to: ['carol', 'alice'], text: 'p2' });
+    await before;
+
+    const closed = carol.closed();
+    await cluster.nodes[1]!.kill();
+    await closed;
+    // Sent while her entry still names the dead node (its lease has not lapsed): each is
+    // stored for her and published to a node that is gone.
+    await alice.request('msg', { to: ['carol'], text: 'p3' });
+    await alice.request('say', { text: 'r4' });
+    await erin.request('msg', { to: ['carol', 'alice'], text: 'p5' });
+    const again = await connect(cluster, 0);
+    const atAgain = collect(again);
+    const ready = await again.resume(carol.resumeToken!, carol.lastEventId, carol.lastMid);
+    expect(ready).toMatchObject({ nick: 'carol', session: carol.sessionId, resumed: true });
+    await alice.request('msg', { to: ['carol'], text: 'p6' });
+    await until('p6', () => texts(atAgain).includes('p6'));
+    expect(texts(atAgain)).toEqual(['p3', 'r4', 'p5', 'p6']);
+    expect(
+      atAgain.filter((e) => e.ev === 'message' || e.ev === 'private').map((e) => e.replay),
+    ).toEqual(['missed', 'missed', 'missed', undefined]);
+    expect(atAgain.find((e) => e.ev === 'private' && e.text === 'p5')).toMatchObject({
+      from: 'erin',
+      to: ['alice', 'carol'],
+    });
+    // The notice no longer says her private messages are missing.
+    const notices = atAgain.flatMap((e) => (e.ev === 'notice' ? [e.text] : []));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(/joins, leaves, topic changes and notices from then are missing/);
+    expect(notices[0]).not.toMatch(/private messages|some messages/);
+  }, 60_000);
 });

@@ -538,6 +538,70 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         expect((await store.inbox.list(bob.id, { all: true, limit: 10 })).length).toBe(2);
         await store.inbox.markUndelivered(bob.id, []);
       });
+
+      it("forGuest reads a guest's private messages back by its key, in a window of ids", async () => {
+        const bob = await store.accounts.create(account('Bob'));
+        const send = (text: string, recipients: MessageRecipient[]) =>
+          store.messages.append({
+            ts: 700,
+            sender: 'alice',
+            senderAccountId: null,
+            room: null,
+            recipients,
+            text,
+          });
+        const carol = (guest: string): MessageRecipient => ({
+          nick: 'Carol',
+          accountId: null,
+          guest,
+          delivery: 'live',
+        });
+        // An earlier guest of the same nickname, and one stored without a key.
+        await send('to the carol before', [carol('g-before')]);
+        await send('no key', [{ nick: 'Carol', accountId: null, delivery: 'live' }]);
+        const seen = await send('seen', [carol('g-carol')]);
+        const ids: number[] = [];
+        for (let i = 0; i < 4; i++) ids.push((await send(`p${i}`, [carol('g-carol')])).id);
+        const group = await send('group', [
+          { nick: 'Bob', accountId: bob.id, delivery: 'stored' },
+          carol('g-carol'),
+        ]);
+        await send('to the carol after', [carol('g-after')]);
+        await store.messages.append(roomMessage('#den', 'a room message'));
+
+        const all = await store.inbox.forGuest(
+          'g-carol',
+          { afterId: seen.id, upToId: group.id },
+          10,
+        );
+        expect(all.map((entry) => [entry.text, entry.read])).toEqual([
+          ['p0', true],
+          ['p1', true],
+          ['p2', true],
+          ['p3', true],
+          ['group', true],
+        ]);
+        expect(all[4]).toMatchObject({ id: group.id, ts: 700, sender: 'alice' });
+        expect(all[4]!.to).toEqual(['Bob', 'Carol']);
+        // The newest `limit` in the window, oldest first; the window's ends as given.
+        const newest = await store.inbox.forGuest(
+          'g-carol',
+          { afterId: seen.id, upToId: ids[3]! },
+          2,
+        );
+        expect(newest.map((entry) => entry.text)).toEqual(['p2', 'p3']);
+        const from = await store.inbox.forGuest(
+          'g-carol',
+          { afterId: ids[1]!, upToId: ids[2]! },
+          10,
+        );
+        expect(from.map((entry) => entry.text)).toEqual(['p2']);
+        expect(
+          await store.inbox.forGuest('g-nobody', { afterId: 0, upToId: group.id }, 10),
+        ).toEqual([]);
+        // The account's copy of the group message is its inbox's, untouched.
+        expect(await store.inbox.unreadCount(bob.id)).toBe(1);
+      });
     });
 
     describe('files', () => {

@@ -228,7 +228,12 @@ function privateMessage(
   const recipients = new Array<MessageRecipient>(live.length + offline.length);
   for (let index = 0; index < live.length; index++) {
     const target = live[index]!;
-    recipients[index] = { nick: target.nick, accountId: target.accountId, delivery: 'live' };
+    recipients[index] = {
+      nick: target.nick,
+      accountId: target.accountId,
+      delivery: 'live',
+      guest: target.guest,
+    };
   }
   for (let index = 0; index < offline.length; index++) {
     const account = offline[index]!;
@@ -236,6 +241,7 @@ function privateMessage(
       nick: account.name,
       accountId: account.id,
       delivery: 'stored',
+      guest: undefined,
     };
   }
   return {

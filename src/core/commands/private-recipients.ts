@@ -7,6 +7,11 @@ export interface LiveRecipient {
   readonly id: string;
   readonly nick: string;
   readonly accountId: number | null;
+  /**
+   * A guest's key (`Session.guestKey`), stored with its copy: if its node dies, the node
+   * it resumes on reads its private messages back by it. Undefined for an account.
+   */
+  readonly guest: string | undefined;
 }
 
 export interface PrivateRecipients {
@@ -21,6 +26,18 @@ export interface PrivateRecipients {
   readonly unknown: readonly string[];
   /** Offline accounts whose unread messages reached `inbox.maxUnread`. */
   readonly full: readonly string[];
+}
+
+/** A session of this node as a live recipient (one literal: one hidden class for all). */
+function recipientOf(online: Session): LiveRecipient {
+  const account = online.account;
+  return {
+    id: online.id,
+    nick: online.nick,
+    accountId: account?.id ?? null,
+    // Read only for a guest: reading it makes one (see `Session.guestKey`).
+    guest: account === null ? online.guestKey : undefined,
+  };
 }
 
 /** Shared by every result with no recipient of a kind: most lists are empty. */
@@ -79,7 +96,7 @@ export function resolveLocalRecipients(
     if (hiddenLive?.includes(online.nick)) continue;
     if (core.isBlocking(online, sender.nickKey)) (hiddenLive ??= []).push(online.nick);
     else {
-      const target = { id: online.id, nick: online.nick, accountId: online.account?.id ?? null };
+      const target = recipientOf(online);
       // A literal holds one element exactly; `push` on an empty array reserves 16 more,
       // and this list waits for the commit with the message.
       if (live === null) live = [target];
@@ -115,22 +132,17 @@ export async function resolvePrivateRecipients(
     const online = core.findSession(checked.key);
     if (online) {
       if (core.isBlocking(online, sender.nickKey)) result.hiddenLive.push(online.nick);
-      else
-        result.live.push({
-          id: online.id,
-          nick: online.nick,
-          accountId: online.account?.id ?? null,
-        });
+      else result.live.push(recipientOf(online));
       continue;
     }
     const remote = await core.findRemote(checked.key);
     if (remote) {
       // Another node's session: an account's blocks are known here too; a guest's are
       // checked where it is, when the message is delivered (blocking is silent).
-      const { session: id, nick, accountId } = remote;
+      const { session: id, nick, accountId, guest } = remote;
       if (accountId !== null && core.blocks.accountBlocks(accountId, sender.nickKey))
         result.hiddenLive.push(nick);
-      else result.live.push({ id, nick, accountId });
+      else result.live.push({ id, nick, accountId, guest: accountId === null ? guest : undefined });
       continue;
     }
     const account = await core.store.accounts.findByKey(checked.key);

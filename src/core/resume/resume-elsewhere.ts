@@ -44,10 +44,10 @@ export interface TakenOver {
  *   exactly what single-node resume replays.
  * - **Its node is dead** (no lease, or silent until its lease lapses: it may not be
  *   serving the session when another node does): the log died with it. The messages the
- *   session was sent meanwhile are in the store: its rooms' messages and, for an account,
- *   its private messages after `seenMid` (the newest message id the client has), up to the
- *   store's newest, marked `replay: 'missed'`. What is not stored (joins, leaves, topics)
- *   is not replayed, nor a guest's private messages (no inbox); the client is told.
+ *   session was sent meanwhile are in the store: its rooms' messages and its private
+ *   messages (an account's inbox, a guest's by its key) after `seenMid` (the newest
+ *   message id the client has), up to the store's newest, marked `replay: 'missed'`. What
+ *   is not stored (joins, leaves, topics) is not replayed; the client is told.
  *
  * Then the session claims its nickname for this node (the same session id, so the claim
  * takes the entry over; it fails only if someone else took the nickname after the old
@@ -132,7 +132,7 @@ interface Replay {
   readonly lost: boolean;
   /**
    * Rebuilt from the store (the old node died): only stored messages are in it, never
-   * joins, leaves, topics or notices, nor a guest's private messages.
+   * joins, leaves, topics or notices.
    */
   readonly rebuilt?: boolean;
   /** Event ids of a log handed over by the old node (held copies of them are dropped). */
@@ -260,7 +260,7 @@ export async function handedOverTooLate(
 
 /**
  * What a session of a dead node was sent after message `seenMid`, from the store: its
- * rooms' messages (the lobby's too) and an account's private messages, up to the newest
+ * rooms' messages (the lobby's too) and its private messages, up to the newest
  * message the store shows now (later ones arrive live), each room and the inbox capped as
  * the away log is. Its own messages are not in its log, nor those of people it blocks.
  */
@@ -298,17 +298,24 @@ async function fromStore(
           payload: missedRoomMessage(message, room?.name ?? LOBBY),
         });
   }
-  if (session.account) {
-    const inbox = await core.store.inbox.list(session.account.id, {
-      all: true,
-      limit: AWAY_RING_CAPACITY,
-    });
-    for (const entry of inbox)
-      if (entry.id > seenMid && entry.id <= horizon && wanted(entry.sender))
-        found.push({ id: entry.id, ts: entry.ts, payload: missedPrivate(entry) });
+  // An account's from its inbox; a guest's by its key (it has no inbox), the newest
+  // `AWAY_RING_CAPACITY` after `seenMid` either way.
+  const privates = session.account
+    ? (
+        await core.store.inbox.list(session.account.id, { all: true, limit: AWAY_RING_CAPACITY })
+      ).filter((entry) => entry.id > seenMid && entry.id <= horizon)
+    : await core.store.inbox.forGuest(
+        session.guestKey,
+        { afterId: seenMid, upToId: horizon },
+        AWAY_RING_CAPACITY + 1,
+      );
+  if (privates.length > AWAY_RING_CAPACITY) {
+    lost = true;
+    privates.shift();
   }
-  // A guest's private messages are stored without an inbox to read them back from: the
-  // notice says so (`moveNotice`).
+  for (const entry of privates)
+    if (wanted(entry.sender))
+      found.push({ id: entry.id, ts: entry.ts, payload: missedPrivate(entry) });
   found.sort((a, b) => a.id - b.id);
   if (session.account) {
     // Shown as missed is read, as the login backlog has it: `/inbox` lists them no more.
@@ -337,7 +344,7 @@ function attach(
     const room = core.rooms.get(key);
     if (room) rooms.push(core.events.make(roomEntered(room, true)));
   }
-  const text = moveNotice(replay, session.account === null);
+  const text = moveNotice(replay);
   const notice = text === undefined ? [] : [core.events.make({ ev: 'notice', text })];
   if (link.isClosed) {
     // Gone again before it was back: the session waits here for another resume.
@@ -355,17 +362,16 @@ function attach(
 /**
  * What the client is told it may have missed in the move, if anything. A handed-over log
  * is whole unless events fell out of it. A replay rebuilt from the store after the old
- * node's death never has what was not stored: joins, leaves, topic changes, notices and a
- * guest's private messages; the client is always told, since it cannot tell otherwise.
+ * node's death never has what was not stored: joins, leaves, topic changes and notices; the
+ * client is always told, since it cannot tell otherwise.
  */
-function moveNotice(replay: Replay, guest: boolean): string | undefined {
+function moveNotice(replay: Replay): string | undefined {
   if (!replay.rebuilt)
     return replay.lost
       ? 'Your session moved to another server node; some events from the move could not be kept and are missing (/history has the rooms’ messages)'
       : undefined;
   const missing: string[] = [];
   if (replay.lost) missing.push('some messages (/history has the rooms’ messages)');
-  if (guest) missing.push('private messages sent to you');
   missing.push('joins, leaves, topic changes and notices');
   return `Your server node stopped and your session moved to another: the messages stored for you meanwhile are replayed, but ${missing.join('; ')} from then are missing (/members and /topic show your rooms as they are now)`;
 }

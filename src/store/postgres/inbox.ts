@@ -7,13 +7,24 @@ export class PostgresInboxStore implements InboxStore {
   constructor(private readonly sql: Sql) {}
 
   /**
-   * The entries of one account's message_recipients rows matching `where`. Every recipient
-   * of each message comes along, in byte order as SQLite lists them.
+   * The entries of one account's (or guest's) message_recipients rows matching `where`, or
+   * in `window`. Every recipient of each message comes along, in byte order as SQLite
+   * lists them.
    */
-  private entries(accountId: number, where: 'undelivered' | 'unread' | 'all', bound: number) {
+  private entries(
+    owner: { readonly accountId: number } | { readonly guest: string },
+    where: 'undelivered' | 'unread' | 'all',
+    bound: number,
+    window?: { readonly afterId: number; readonly upToId: number },
+  ) {
     const sql = this.sql;
-    const filter =
-      where === 'undelivered'
+    const mine =
+      'guest' in owner
+        ? sql`mine.recipient_guest = ${owner.guest}`
+        : sql`mine.recipient_account = ${owner.accountId}`;
+    const filter = window
+      ? sql`AND messages.id > ${window.afterId} AND messages.id <= ${window.upToId}`
+      : where === 'undelivered'
         ? sql`AND mine.read_at IS NULL AND mine.delivered_at IS NULL AND messages.id <= ${bound}`
         : where === 'unread'
           ? sql`AND mine.read_at IS NULL`
@@ -32,7 +43,7 @@ export class PostgresInboxStore implements InboxStore {
                     FROM message_recipients everyone
                    WHERE everyone.message_id = messages.id) AS recipients
             FROM message_recipients mine JOIN messages ON messages.id = mine.message_id
-           WHERE mine.recipient_account = ${accountId} ${filter}
+           WHERE ${mine} ${filter}
            ${order}) AS chosen
          ORDER BY id`,
     );
@@ -48,7 +59,7 @@ export class PostgresInboxStore implements InboxStore {
   }
 
   async undelivered(accountId: number, upToId: number): Promise<InboxEntry[]> {
-    return (await this.entries(accountId, 'undelivered', upToId)).map(toInboxEntry);
+    return (await this.entries({ accountId }, 'undelivered', upToId)).map(toInboxEntry);
   }
 
   async markDelivered(accountId: number, ids: readonly number[], at: number): Promise<void> {
@@ -62,7 +73,7 @@ export class PostgresInboxStore implements InboxStore {
   }
 
   async list(accountId: number, options: { all: boolean; limit: number }): Promise<InboxEntry[]> {
-    return (await this.entries(accountId, options.all ? 'all' : 'unread', options.limit)).map(
+    return (await this.entries({ accountId }, options.all ? 'all' : 'unread', options.limit)).map(
       toInboxEntry,
     );
   }
@@ -85,5 +96,13 @@ export class PostgresInboxStore implements InboxStore {
         UPDATE message_recipients SET delivered_at = NULL, read_at = NULL
          WHERE message_id = ANY(${[...ids]}::bigint[]) AND recipient_account = ${accountId}`,
     );
+  }
+
+  async forGuest(
+    guest: string,
+    window: { readonly afterId: number; readonly upToId: number },
+    limit: number,
+  ): Promise<InboxEntry[]> {
+    return (await this.entries({ guest }, 'all', limit, window)).map(toInboxEntry);
   }
 }

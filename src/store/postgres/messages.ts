@@ -191,12 +191,14 @@ async function insertMessages(sql: Sql, messages: readonly NewMessage[]): Promis
   const positions: number[] = [];
   const nicks: string[] = [];
   const accounts: (number | null)[] = [];
+  const guests: (string | null)[] = [];
   const seenAt: (number | null)[] = [];
   messages.forEach((message, index) => {
     for (const recipient of message.recipients) {
       positions.push(index + 1);
       nicks.push(recipient.nick);
       accounts.push(recipient.accountId);
+      guests.push(recipient.guest ?? null);
       // A live recipient saw it as it arrived: delivered and read at once.
       seenAt.push(recipient.delivery === 'live' ? message.ts : null);
     }
@@ -219,10 +221,10 @@ async function insertMessages(sql: Sql, messages: readonly NewMessage[]): Promis
         JOIN ids USING (n)
     ), recipients AS (
       INSERT INTO message_recipients
-             (message_id, recipient, recipient_account, delivered_at, read_at)
-      SELECT ids.id, r.nick, r.account, r.at, r.at
+             (message_id, recipient, recipient_account, recipient_guest, delivered_at, read_at)
+      SELECT ids.id, r.nick, r.account, r.guest, r.at, r.at
         FROM unnest(${positions}::bigint[], ${nicks}::text[], ${accounts}::bigint[],
-                    ${seenAt}::bigint[]) AS r(n, nick, account, at)
+                    ${guests}::text[], ${seenAt}::bigint[]) AS r(n, nick, account, guest, at)
         JOIN ids USING (n)
       ON CONFLICT DO NOTHING
     )

@@ -284,6 +284,18 @@ export const MIGRATIONS: readonly Migration[] = [
        WHERE recipient_guest IS NOT NULL;
     `,
   },
+  {
+    version: 8,
+    name: "private messages: a guest recipient's key",
+    sql: `
+      -- A guest's private messages are read back by its key (InboxStore.forGuest) when its
+      -- node died and its session resumes on another: the nickname alone could name
+      -- another guest who held it before or since. Rows stored before have no key.
+      ALTER TABLE message_recipients ADD COLUMN recipient_guest TEXT;
+      CREATE INDEX message_recipients_by_guest ON message_recipients(recipient_guest, message_id)
+        WHERE recipient_guest IS NOT NULL;
+    `,
+  },
 ];
 
 /**

@@ -24,6 +24,10 @@ export class SqliteInboxStore implements InboxStore {
   private readonly selectUndelivered: Database.Statement<[number, number], JoinedInboxRow>;
   private readonly selectUnread: Database.Statement<[number, number], JoinedInboxRow>;
   private readonly selectAll: Database.Statement<[number, number], JoinedInboxRow>;
+  private readonly selectGuest: Database.Statement<
+    [string, number, number, number],
+    JoinedInboxRow
+  >;
 
   constructor(
     db: Database.Database,
@@ -43,6 +47,11 @@ export class SqliteInboxStore implements InboxStore {
     this.selectAll = db.prepare(
       `SELECT * FROM (${SELECT_ENTRY} WHERE mine.recipient_account = ?
                        ORDER BY messages.id DESC LIMIT ?) ORDER BY id`,
+    );
+    this.selectGuest = db.prepare(
+      `SELECT * FROM (${SELECT_ENTRY} WHERE mine.recipient_guest = ? AND mine.message_id > ?
+                         AND mine.message_id <= ?
+                       ORDER BY mine.message_id DESC LIMIT ?) ORDER BY id`,
     );
   }
 
@@ -72,5 +81,13 @@ export class SqliteInboxStore implements InboxStore {
   markUndelivered(accountId: number, ids: readonly number[]): Promise<void> {
     if (ids.length === 0) return Promise.resolve();
     return this.writer.write('inbox.markUndelivered', [accountId, ids]);
+  }
+
+  async forGuest(
+    guest: string,
+    window: { readonly afterId: number; readonly upToId: number },
+    limit: number,
+  ): Promise<InboxEntry[]> {
+    return this.selectGuest.all(guest, window.afterId, window.upToId, limit).map(toEntry);
   }
 }

@@ -365,6 +365,18 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 16,
+    name: "private messages: a guest recipient's key",
+    sql: `
+      -- A guest's private messages are read back by its key (InboxStore.forGuest) when its
+      -- session resumes on another node after its own died: the nickname alone could name
+      -- another guest who held it before or since. Rows stored before have no key.
+      ALTER TABLE message_recipients ADD COLUMN recipient_guest TEXT;
+      CREATE INDEX message_recipients_by_guest ON message_recipients(recipient_guest, message_id)
+        WHERE recipient_guest IS NOT NULL;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

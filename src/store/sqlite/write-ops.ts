@@ -49,6 +49,7 @@ export function insertRecipient(
   ts: number,
   nick: string,
   accountId: number | null,
+  guest: string | null,
   live: boolean,
 ): void {
   // A live recipient saw it as it arrived: delivered and read at once.
@@ -56,8 +57,9 @@ export function insertRecipient(
   prepared(
     db,
     `INSERT OR IGNORE INTO message_recipients
-       (message_id, recipient, recipient_account, delivered_at, read_at) VALUES (?, ?, ?, ?, ?)`,
-  ).run(id, nick, accountId, at, at);
+       (message_id, recipient, recipient_account, recipient_guest, delivered_at, read_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+  ).run(id, nick, accountId, guest, at, at);
 }
 
 /**
@@ -100,6 +102,7 @@ export const WRITE_OPS = {
         message.ts,
         recipient.nick,
         recipient.accountId,
+        recipient.guest ?? null,
         recipient.delivery === 'live',
       );
     return id;

@@ -23,6 +23,8 @@ const APPEND = OP_NUMBERS.get('messages.append')!;
 /** A recipient's delivery as a number: 1 live, 0 stored. */
 const LIVE = 1;
 const STORED = 0;
+/** Each recipient's fields in a packed append: nick, account, guest key, delivery. */
+const RECIPIENT_FIELDS = 4;
 
 /** Appends one write to `out`. */
 export function packWrite(out: PackedBatch, op: WriteOpName, args: readonly unknown[]): void {
@@ -45,14 +47,19 @@ export function packWrite(out: PackedBatch, op: WriteOpName, args: readonly unkn
   );
   for (let index = 0; index < recipients.length; index++) {
     const recipient = recipients[index]!;
-    out.push(recipient.nick, recipient.accountId, recipient.delivery === 'live' ? LIVE : STORED);
+    out.push(
+      recipient.nick,
+      recipient.accountId,
+      recipient.guest ?? null,
+      recipient.delivery === 'live' ? LIVE : STORED,
+    );
   }
 }
 
 /** Where the write that starts at `at` ends (the next one starts). */
 export function packedWriteEnd(batch: PackedBatch, at: number): number {
   if (batch[at] !== APPEND) return at + 2;
-  return at + 7 + 3 * (batch[at + 6] as number);
+  return at + 7 + RECIPIENT_FIELDS * (batch[at + 6] as number);
 }
 
 /**
@@ -76,15 +83,16 @@ export function runPackedWrite(db: Database.Database, batch: PackedBatch, at: nu
     batch[at + 4] as string | null,
     batch[at + 5] as string,
   );
-  const end = at + 7 + 3 * (batch[at + 6] as number);
-  for (let position = at + 7; position < end; position += 3)
+  const end = at + 7 + RECIPIENT_FIELDS * (batch[at + 6] as number);
+  for (let position = at + 7; position < end; position += RECIPIENT_FIELDS)
     insertRecipient(
       db,
       id,
       ts,
       batch[position] as string,
       batch[position + 1] as number | null,
-      batch[position + 2] === LIVE,
+      batch[position + 2] as string | null,
+      batch[position + 3] === LIVE,
     );
   return id;
 }
