@@ -20,20 +20,26 @@ afterEach(async () => {
 async function start(storeLatency: LatencyRange): Promise<TestServer> {
   const server = await startTestServer({
     storeLatency,
-    set: { 'flood.burst': 10_000, 'flood.perSecond': 10_000, 'history.replay': 200 },
+    // Above the most a burst sends (MAX_WAVES * PER_WAVE + 1): a replay is capped at
+    // `history.replay` per room, the newest kept. A login slowed by a loaded machine (its
+    // password check) once had 270 messages before its horizon, and the cap of 200 this
+    // had then dropped the oldest 70: as documented, but not what this test checks.
+    set: { 'flood.burst': 10_000, 'flood.perSecond': 10_000, 'history.replay': 5_000 },
   });
   servers.push(server);
   return server;
 }
 
 const PER_WAVE = 10;
+/** Enough for a replay that takes 1 s under load to be overlapped on both sides. */
+const MAX_WAVES = 200;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Sends messages in waves of PER_WAVE, each wave pipelined and 5 ms after the one before.
  * Once the first message is acknowledged (so at least one is stored before), starts
- * `during`, and goes on until it has finished and 6 more waves have gone (at most 600
- * messages), so that it overlaps the burst on both sides. Returns the texts sent.
+ * `during`, and goes on until it has finished and 6 more waves have gone (at most
+ * MAX_WAVES), so that it overlaps the burst on both sides. Returns the texts sent.
  */
 async function sendWhile(
   sender: ChatClient,
@@ -50,7 +56,7 @@ async function sendWhile(
   await acks[0];
   let done = false;
   const overlapping = during().finally(() => (done = true));
-  for (let wave = 0, after = 0; wave < 60 && after < 6; wave++) {
+  for (let wave = 0, after = 0; wave < MAX_WAVES && after < 6; wave++) {
     if (done) after++;
     for (let i = 0; i < PER_WAVE; i++) say(`m${texts.length}`);
     await sleep(5);
@@ -118,32 +124,24 @@ describe.each(LATENCIES)('replays overlapping live traffic, store latency %s', (
     expect(new Set(got.mids).size).toBe(texts.length);
   });
 
-  // Retried once: in one clean-clone CI run of stop 26 (of about ten runs of this file that
-  // day) the 1–10 ms case missed 7 of the first 11 messages at login. Not understood yet;
-  // the retry keeps that from blocking everything else, and the closing note of stop 26
-  // records it as an open finding (issue 13), not as fixed.
-  it(
-    'logging in while someone sends to the lobby: every message once, missed first',
-    { retry: 1 },
-    async () => {
-      const server = await start(latency);
-      await makeAccount(server, 'bob');
-      const alice = await server.connect('alice');
-      // Bob's logout is recorded as his last-seen time before the burst starts.
-      const store = server.server.core.store;
-      for (let i = 0; i < 200 && !(await store.accounts.findByKey('bob'))?.lastSeenAt; i++)
-        await sleep(10);
-      const bob = await server.open();
-      const events = collect(bob);
+  it('logging in while someone sends to the lobby: every message once, missed first', async () => {
+    const server = await start(latency);
+    await makeAccount(server, 'bob');
+    const alice = await server.connect('alice');
+    // Bob's logout is recorded as his last-seen time before the burst starts.
+    const store = server.server.core.store;
+    for (let i = 0; i < 200 && !(await store.accounts.findByKey('bob'))?.lastSeenAt; i++)
+      await sleep(10);
+    const bob = await server.open();
+    const events = collect(bob);
 
-      const texts = await sendWhile(alice, 'lobby', () => bob.login('bob', PASSWORD));
-      await bob.request('ping');
-      const got = received(events, 'lobby', 'alice');
-      expectExactlyOnce(got.all, texts);
-      expect(got.replayed.length).toBeGreaterThan(0);
-      expect(got.live.length).toBeGreaterThan(0);
-      expect(got.all).toEqual([...got.replayed, ...got.live]);
-      expectSendOrder(got.live, texts);
-    },
-  );
+    const texts = await sendWhile(alice, 'lobby', () => bob.login('bob', PASSWORD));
+    await bob.request('ping');
+    const got = received(events, 'lobby', 'alice');
+    expectExactlyOnce(got.all, texts);
+    expect(got.replayed.length).toBeGreaterThan(0);
+    expect(got.live.length).toBeGreaterThan(0);
+    expect(got.all).toEqual([...got.replayed, ...got.live]);
+    expectSendOrder(got.live, texts);
+  });
 });
