@@ -131,6 +131,12 @@ describe('missed messages at login', () => {
       said[4],
     ]);
     expect(missed[3]).toMatchObject({ ev: 'private', from: 'bob', to: ['alice'] });
+    // Told that ops had more (m1 is left out); the lobby had less than the cap.
+    const told = ofKind(events, 'notice').filter((e) => e.text.startsWith('More was said'));
+    expect(told.map((e) => e.text)).toEqual([
+      'More was said while you were away than is replayed here (the last 3 per room) in #ops: /history shows older messages',
+    ]);
+    expect(events.indexOf(told[0]!)).toBeLessThan(events.indexOf(missed[0]!));
     expect(client.rooms.has('ops')).toBe(true);
     // Still a member after the restart: room messages reach alice live.
     const bob2 = await server.connect('bob');

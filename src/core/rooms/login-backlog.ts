@@ -59,8 +59,16 @@ export function prepareLoginBacklog(
   return async () => {
     const entered = restoredRooms.map((room) => core.events.make(roomEntered(room, true)));
     let missed: Missed[];
+    let capped: string[];
     try {
-      missed = await readBacklog(core, session, account.id, await horizon, await stored, seenMid);
+      ({ missed, capped } = await readBacklog(
+        core,
+        session,
+        account.id,
+        await horizon,
+        await stored,
+        seenMid,
+      ));
     } catch (error) {
       release(entered, []);
       core.logger.error({ err: error, session: session.id }, 'could not deliver the login backlog');
@@ -72,7 +80,11 @@ export function prepareLoginBacklog(
     }
     const replay = missed.filter((item) => !session.blocks.has(nameKey(item.from)));
     release(
-      [...entered, ...replay.map((item) => core.events.make(item.payload, item.ts))],
+      [
+        ...entered,
+        ...(capped.length > 0 ? [core.events.make(cappedNotice(core, capped))] : []),
+        ...replay.map((item) => core.events.make(item.payload, item.ts)),
+      ],
       replay.map((item) => item.id),
     );
     // A session that ended meanwhile gets its private messages at the next login.
@@ -95,7 +107,24 @@ export function prepareLoginBacklog(
   };
 }
 
-/** The account's stored private messages and its rooms' messages since it was last seen. */
+/**
+ * Told before a backlog that had to leave out older messages of some rooms: without it,
+ * a person back from a long absence would take the newest `history.replay` for all that
+ * was said.
+ */
+function cappedNotice(core: ChatCore, rooms: readonly string[]): EventPayload {
+  const limit = core.params['history.replay'];
+  const names = rooms.map((room) => (room === LOBBY ? 'the lobby' : `#${room}`)).join(', ');
+  return {
+    ev: 'notice',
+    text: `More was said while you were away than is replayed here (the last ${limit} per room) in ${names}: /history shows older messages`,
+  };
+}
+
+/**
+ * The account's stored private messages and its rooms' messages since it was last seen;
+ * `capped` names the rooms (by name) where more was said than the replay carries.
+ */
 async function readBacklog(
   core: ChatCore,
   session: Session,
@@ -103,9 +132,10 @@ async function readBacklog(
   upToId: number,
   before: { lastSeenAt: number | null } | undefined,
   seenMid: number,
-): Promise<Missed[]> {
+): Promise<{ missed: Missed[]; capped: string[] }> {
   const lastSeenAt = before?.lastSeenAt ?? null;
   const missed: Missed[] = [];
+  const capped: string[] = [];
   // What the client says it has seen cuts the replay only where that says what else it
   // has seen: on a node alone, messages reach it in id order. In a cluster a message with
   // a smaller id can arrive after a greater one, so the whole window is replayed (clients
@@ -118,17 +148,29 @@ async function readBacklog(
     for (const key of [LOBBY, ...session.joinedRooms]) {
       const room = key === LOBBY ? undefined : core.rooms.get(key);
       if (key !== LOBBY && !room) continue;
-      const messages = await core.store.messages.missedInRoom(
-        key,
-        { sinceTs: lastSeenAt, afterId: Math.max(room?.historyFloor ?? 0, seenUpTo), upToId },
-        limit,
-      );
-      for (const message of messages)
-        if (!room || message.ts >= room.createdAt)
-          missed.push(roomMessage(message, room?.name ?? LOBBY));
+      // One more than the replay carries tells whether anything older was left out.
+      const messages = (
+        await core.store.messages.missedInRoom(
+          key,
+          { sinceTs: lastSeenAt, afterId: Math.max(room?.historyFloor ?? 0, seenUpTo), upToId },
+          limit + 1,
+        )
+      ).filter((message) => !room || message.ts >= room.createdAt);
+      if (messages.length > limit) {
+        messages.splice(messages.indexOf(sentFirst(messages)), 1);
+        capped.push(room?.name ?? LOBBY);
+      }
+      for (const message of messages) missed.push(roomMessage(message, room?.name ?? LOBBY));
     }
   }
-  return missed.sort((a, b) => a.id - b.id);
+  return { missed: missed.sort((a, b) => a.id - b.id), capped };
+}
+
+/** The one sent first (by `ts`, then id: the order `missedInRoom` keeps the newest by). */
+function sentFirst(messages: readonly StoredMessage[]): StoredMessage {
+  return messages.reduce((first, message) =>
+    message.ts < first.ts || (message.ts === first.ts && message.id < first.id) ? message : first,
+  );
 }
 
 function roomMessage(message: StoredMessage, roomName: string): Missed {
