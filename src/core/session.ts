@@ -226,8 +226,12 @@ export class Session {
       const mids = this.replayed?.mids ?? new Set<number>();
       for (const mid of replayedMids) mids.add(mid);
       this.replayed = mids.size > 0 ? { mids, until: Date.now() + REPLAY_OVERLAP_MS } : null;
+      // `replayed` is null when nothing was replayed, and becomes null once its last id
+      // has matched: asked then, `isReplayed` would throw, and the held events (all later
+      // traffic) would stay held for good.
       const waiting = (this.held ?? []).filter(
-        (event) => !replayedIds?.has(event.id) && !this.isReplayed(event),
+        (event) =>
+          !replayedIds?.has(event.id) && !(this.replayed !== null && this.isReplayed(event)),
       );
       if (this.holds > 0) {
         this.held = [...replay, ...waiting];
