@@ -102,6 +102,31 @@ export function recordOf(
   };
 }
 
+/** True when `record` names the session as `entry` does (rooms aside). */
+function sameIdentity(entry: DirectoryEntry, record: ResumeRecord): boolean {
+  return (
+    entry.session === record.session &&
+    entry.node === record.node &&
+    entry.nick === record.nick &&
+    entry.nickKey === record.nickKey &&
+    entry.accountId === record.accountId &&
+    entry.guest === record.guest
+  );
+}
+
+/** The record an entry stands for (see `LocalDirectory.resumable`): `recordOf`'s fields. */
+function recordFromEntry(entry: DirectoryEntry): ResumeRecord {
+  return {
+    session: entry.session,
+    node: entry.node,
+    nick: entry.nick,
+    nickKey: entry.nickKey,
+    accountId: entry.accountId,
+    guest: entry.guest,
+    rooms: [],
+  };
+}
+
 /**
  * A session of a dead node that nobody resumed before its resume window closed: a surviving
  * node announces it gone (see `SessionDirectory.takeAbandoned`).
@@ -182,7 +207,12 @@ export class LocalDirectory implements SessionDirectory {
   private readonly byNick = new Map<string, DirectoryEntry>();
   /** In leaving order, oldest first. */
   private readonly departed = new Map<string, Departure>();
-  private readonly resumable = new Map<string, ResumeRecord>();
+  /**
+   * Resume records by token key. A record that says what its session's entry says, in no
+   * room but the lobby (as most are), is kept as that entry (entries are never changed: a
+   * rename or a claim makes a new one), not as a copy: 80 bytes per session.
+   */
+  private readonly resumable = new Map<string, ResumeRecord | DirectoryEntry>();
   /** Nodes forgotten (stopped): their records resume nothing. */
   private readonly gone = new Set<string>();
 
@@ -282,7 +312,9 @@ export class LocalDirectory implements SessionDirectory {
 
   saveResume(tokenKey: string, record: ResumeRecord, previousKey?: string): Promise<void> {
     if (previousKey !== undefined) this.resumable.delete(previousKey);
-    this.resumable.set(tokenKey, record);
+    const entry = this.bySession.get(record.session);
+    const same = record.rooms.length === 0 && entry !== undefined && sameIdentity(entry, record);
+    this.resumable.set(tokenKey, same ? entry : record);
     return Promise.resolve();
   }
 
@@ -293,9 +325,10 @@ export class LocalDirectory implements SessionDirectory {
 
   /** In one process nodes never die unseen: a forgotten node's records are refused. */
   takeResume(tokenKey: string): Promise<TakenResume | undefined> {
-    const record = this.resumable.get(tokenKey);
+    const kept = this.resumable.get(tokenKey);
     this.resumable.delete(tokenKey);
-    if (!record || this.gone.has(record.node)) return Promise.resolve(undefined);
+    if (!kept || this.gone.has(kept.node)) return Promise.resolve(undefined);
+    const record = 'rooms' in kept ? kept : recordFromEntry(kept);
     return Promise.resolve({ record, nodeAlive: true });
   }
 
