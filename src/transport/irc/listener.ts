@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { GatewayPort } from '../../core/port.js';
 import type { Logger } from '../../core/logger.js';
-import { Connection } from '../layer/connection.js';
+import { Connection, ConnectionContext } from '../layer/connection.js';
 import type { ConnectionSet } from '../layer/connection-set.js';
 import type { IrcGatewayShared } from './irc-client.js';
 import { IrcProtocol } from './irc-protocol.js';
@@ -47,6 +47,8 @@ export class IrcListener {
   private readonly server: net.Server;
   /** TLS only: the address group each raw socket counts against, until it closes. */
   private readonly rawSocketGroups = new WeakMap<net.Socket, string>();
+  /** Shared by this listener's connections; made with the first. */
+  private context: ConnectionContext | undefined;
 
   constructor(
     private readonly core: GatewayPort,
@@ -136,15 +138,14 @@ export class IrcListener {
     }
     socket.setNoDelay(true);
     const protocol = new IrcProtocol(this.core, this.options.shared);
-    const connection = new Connection(socket, this.core, protocol, this.logger, {
+    this.context ??= new ConnectionContext(this.core, this.logger, {
       transport: this.options.tls ? 'irc+tls' : 'irc',
       family: 'irc',
-      address,
-      port,
       telemetry: set.telemetry,
       // File data does not travel over IRC: offers arrive as notices (service.ts).
       bulk: false,
     });
+    const connection = new Connection(socket, protocol, this.context, address, port);
     protocol.bind(connection);
     socket.on('data', (chunk: Buffer) => {
       try {

@@ -25,7 +25,7 @@ export class Outbox {
   private scheduled: Schedule = 'none';
 
   constructor(
-    private readonly socket: Wire,
+    readonly wire: Wire,
     /**
      * False for message-framed wires (WebSocket): each frame is written alone, as its own
      * message, though still once per turn.
@@ -61,15 +61,15 @@ export class Outbox {
     const bytes = this.bytes;
     this.chunks = null;
     this.bytes = 0;
-    if (this.socket.destroyed || !this.socket.writable) return;
+    if (this.wire.destroyed || !this.wire.writable) return;
     if (chunks.length === 1) {
-      this.socket.write(chunks[0]!);
+      this.wire.write(chunks[0]!);
     } else if (this.coalesce && bytes <= COPY_LIMIT_BYTES) {
-      this.socket.write(Buffer.concat(chunks, bytes));
+      this.wire.write(Buffer.concat(chunks, bytes));
     } else {
-      this.socket.cork?.();
-      for (const chunk of chunks) this.socket.write(chunk);
-      this.socket.uncork?.();
+      this.wire.cork?.();
+      for (const chunk of chunks) this.wire.write(chunk);
+      this.wire.uncork?.();
     }
   }
 }

@@ -4,7 +4,7 @@ import type { ChatPort } from '../../core/port.js';
 import type { Logger } from '../../core/logger.js';
 import type { ClosingCode } from '../../protocol/closing.js';
 import { AddressList } from '../address-list.js';
-import { Connection } from '../layer/connection.js';
+import { Connection, ConnectionContext } from '../layer/connection.js';
 import type { ConnectionSet } from '../layer/connection-set.js';
 import { proxySignature, readProxyHeader } from '../proxy-protocol.js';
 import { NativeProtocol } from './native-protocol.js';
@@ -89,6 +89,8 @@ export class NativeListener {
   private readonly onFirstSocketData: (this: net.Socket, chunk: Buffer) => void;
   /** Shared by this listener's sockets (see `socketCloser`). */
   private readonly onSocketClose: (this: net.Socket) => void;
+  /** Shared by this listener's connections; made with the first. */
+  private context: ConnectionContext | undefined;
 
   constructor(
     private readonly core: ChatPort,
@@ -354,18 +356,17 @@ export class NativeListener {
     checkFirstRead: boolean,
   ): void {
     socket.setNoDelay(true);
+    this.context ??= new ConnectionContext(this.core, this.logger, {
+      transport: this.transport,
+      family: 'native',
+      telemetry: this.set.telemetry,
+    });
     const connection = new Connection(
       socket,
-      this.core,
       new NativeProtocol(this.core.params['frame.maxBytes']),
-      this.logger,
-      {
-        transport: this.transport,
-        family: 'native',
-        address: client.address,
-        port: client.port,
-        telemetry: this.set.telemetry,
-      },
+      this.context,
+      client.address,
+      client.port,
     );
     (socket as Carrier)[CONNECTION] = connection;
     socket.on('data', checkFirstRead ? this.onFirstSocketData : onSocketData);

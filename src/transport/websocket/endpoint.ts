@@ -6,7 +6,7 @@ import type { ChatPort } from '../../core/port.js';
 import type { ClosingCode } from '../../protocol/closing.js';
 import type { RequestContext } from '../../web/router.js';
 import { rejectUpgrade } from '../../web/web-listener.js';
-import { Connection } from '../layer/connection.js';
+import { Connection, ConnectionContext } from '../layer/connection.js';
 import type { ConnectionSet } from '../layer/connection-set.js';
 import { WebSocketProtocol } from './ws-protocol.js';
 import { WebSocketWire } from './wire.js';
@@ -29,6 +29,8 @@ const REFUSE_FLUSH_MS = 1000;
 export class WebSocketEndpoint {
   private readonly wss: WebSocketServer;
   private accepting = true;
+  /** Shared by this endpoint's connections; made with the first. */
+  private context: ConnectionContext | undefined;
 
   constructor(
     private readonly core: ChatPort,
@@ -90,20 +92,19 @@ export class WebSocketEndpoint {
     group: string,
   ): void {
     const protocol = new WebSocketProtocol(this.core.params['frame.maxBytes']);
+    this.context ??= new ConnectionContext(this.core, this.logger, {
+      transport: this.transport,
+      family: 'websocket',
+      telemetry: this.set.telemetry,
+      // One frame per message: never concatenated into one write.
+      coalesce: false,
+    });
     const connection = new Connection(
       new WebSocketWire(ws, stream),
-      this.core,
       protocol,
-      this.logger,
-      {
-        transport: this.transport,
-        family: 'websocket',
-        telemetry: this.set.telemetry,
-        address,
-        port,
-        // One frame per message: never concatenated into one write.
-        coalesce: false,
-      },
+      this.context,
+      address,
+      port,
     );
     ws.on('message', (data: RawData, isBinary: boolean) => {
       protocol.binary = isBinary;
