@@ -4,7 +4,7 @@ import type { ServerEvent } from '../src/protocol/events.js';
 import { eventually, randomFile, tempDir, transfersFor } from './files/helpers.js';
 import { startTestNodes, type TestNodes } from './helpers/nodes.js';
 import { TEST_ADMIN_PASSWORD } from './helpers/server.js';
-import type { CommitListener, NewMessage, Store, StoredMessage } from '../src/store/store.js';
+import { lateAppend } from './helpers/late-store.js';
 
 const PASSWORD = 'correct horse battery staple 9';
 
@@ -452,39 +452,6 @@ describe('three nodes, one chat', () => {
     await heard;
   });
 });
-
-/**
- * The shared store, but an append of `text` resolves only when `gate` does (after it is
- * stored): its node fans it out late, after messages stored later, as a slow node would.
- */
-function lateAppend(store: Store, text: string, stored: () => void, gate: Promise<void>): Store {
-  const append = async (message: NewMessage) => {
-    const appended = await store.messages.append(message);
-    if (message.text === text) {
-      stored();
-      await gate;
-    }
-    return appended;
-  };
-  // The core appends a message through either form: both wait at the gate.
-  const appendThen = (message: NewMessage, listener: CommitListener<StoredMessage>) => {
-    append(message).then(
-      (appended) => listener.committed(appended),
-      (error: unknown) => listener.failed(error as Error),
-    );
-  };
-  const messages = new Proxy(store.messages, {
-    get(target, property) {
-      if (property === 'append') return append;
-      if (property === 'appendThen') return appendThen;
-      return Reflect.get(target, property, target) as unknown;
-    },
-  });
-  return new Proxy(store, {
-    get: (target, property) =>
-      property === 'messages' ? messages : (Reflect.get(target, property, target) as unknown),
-  });
-}
 
 describe('the login backlog across nodes', () => {
   it('replays a message that reached the client after a newer one, whatever seenMid says', async () => {

@@ -171,6 +171,12 @@ export type Query =
   /** End an account's session so that it may log in elsewhere (`takeover`). */
   | { readonly type: 'takeover'; readonly session: string }
   /**
+   * The login that replaced `session` (a `takeover`) now receives live events: the owner
+   * answers with the messages the ended session was sent after its end, and stops keeping
+   * them (`ReplacedSessions`).
+   */
+  | { readonly type: 'replaced-events'; readonly session: string }
+  /**
    * Take one of the node's sessions out of a room (`/remove` by the owner or an admin on
    * another node, who checked that they may). The owner checks the rest where the session
    * is (in the room; not its owner unless `admin`): `done`, or `refused` with the error.
@@ -198,6 +204,8 @@ export type Answer =
   | { readonly type: 'sessions'; readonly sessions: readonly SessionSummary[] }
   | { readonly type: 'handed-over'; readonly session: HandedOverSession | null }
   | { readonly type: 'done'; readonly ok: boolean }
+  /** Events, oldest first, with their ids (`replaced-events`). */
+  | { readonly type: 'events'; readonly events: readonly ChatEvent[] }
   /** The asked node would not do it, for the reason a local command would have given. */
   | {
       readonly type: 'refused';

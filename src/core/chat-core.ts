@@ -39,6 +39,7 @@ import {
   type ArrivingSession,
   type SessionObserver,
 } from './sessions/session-lifecycle.js';
+import { ReplacedSessions } from './sessions/replaced-sessions.js';
 import { noTelemetry, type Telemetry } from '../telemetry/telemetry.js';
 
 export { PROTOCOL_VERSION };
@@ -106,6 +107,8 @@ export class ChatCore implements ChatPort {
   readonly admin: AdminServices;
   /** Resume tokens and sessions waiting to be resumed. */
   readonly resume: ResumeRegistry;
+  /** Messages of sessions just replaced by a login, kept for that login. */
+  readonly replaced: ReplacedSessions;
   /** Sessions per address, online and away (the ghost-session limits). */
   readonly addresses = new SessionsByAddress();
   /** Who is online on which node: nickname claims and cross-node lookups. */
@@ -149,6 +152,7 @@ export class ChatCore implements ChatPort {
     );
     this.blocks = new BlockRegistry(this.store);
     this.resume = new ResumeRegistry(this);
+    this.replaced = new ReplacedSessions(this);
     this.lastSeen = new LastSeenCheckpoints(this);
     this.dispatcher = new RequestDispatcher(this, deps.commands);
     this.delivery = new Delivery({
@@ -158,6 +162,7 @@ export class ChatCore implements ChatPort {
       rooms: this.rooms,
       params: () => this.params,
       otherwise: (envelope) => this.nodes.receive(envelope),
+      replaced: this.replaced,
       telemetry: this.telemetry,
     });
     this.catalogueHash = catalogueHash(this.dispatcher.catalogue);
@@ -343,6 +348,8 @@ export class ChatCore implements ChatPort {
       readonly seenMid?: number | undefined;
       /** A session this login takes over: its claim on the nickname may be taken. */
       readonly replacing?: string | undefined;
+      /** The node that held `replacing`, when not this one. */
+      readonly replacingOn?: string | undefined;
     } = {},
   ): Promise<Session> {
     return this.lifecycle.login(link, nick, nickKey, account, options);
@@ -455,5 +462,6 @@ export class ChatCore implements ChatPort {
     for (const observer of this.lifecycle.observers) observer.stopping?.();
     this.nodes.stop();
     this.delivery.stop();
+    this.replaced.stop();
   }
 }

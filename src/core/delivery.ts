@@ -15,6 +15,8 @@ export interface DeliveryDeps {
   readonly rooms: RoomRegistry;
   readonly params: () => Parameters;
   readonly telemetry: Telemetry;
+  /** Sessions just ended by a login over them: what they are still sent is kept. */
+  readonly replaced: { readonly size: number; offer(message: EventEnvelope): void };
   /** What the bus brings that is not an event (control, requests, heartbeats…). */
   readonly otherwise: (envelope: Exclude<BusEnvelope, EventEnvelope>) => void;
 }
@@ -132,6 +134,7 @@ export class Delivery {
         if (this.deliverTo(session, message)) recipients++;
     }
     if (recipients > 0) this.deps.telemetry.fannedOut(recipients);
+    if (this.deps.replaced.size > 0) this.deps.replaced.offer(message);
   }
 
   /** Hands the event to one matching session; false when it is skipped. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { LocalBusNetwork } from '../../src/bus/local-bus.js';
 import { ChatClient } from '../../src/client/client.js';
 import { ServerConfig } from '../../src/config/config.js';
-import { LocalDirectory } from '../../src/core/directory/directory.js';
+import { LocalDirectory, type SessionDirectory } from '../../src/core/directory/directory.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { DiskBlobStore } from '../../src/store/blobs.js';
 import type { Store } from '../../src/store/store.js';
@@ -33,6 +33,8 @@ export async function startTestNodes(
     readonly irc?: boolean;
     /** Wraps the shared store (a test that makes some calls late on purpose). */
     readonly wrapStore?: (store: Store) => Store;
+    /** The shared directory (a test that makes some claims late on purpose). */
+    readonly directory?: SessionDirectory;
   } = {},
 ): Promise<TestNodes> {
   const root = makeDataDir();
@@ -40,7 +42,7 @@ export async function startTestNodes(
   const opened = openTestStore(root).store;
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
   const network = new LocalBusNetwork();
-  const directory = new LocalDirectory();
+  const directory = options.directory ?? new LocalDirectory();
   const blobs = new DiskBlobStore(path.join(root, 'files'));
   const nodes: RunningServer[] = [];
   for (let i = 0; i < count; i++) {

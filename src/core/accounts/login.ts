@@ -89,6 +89,7 @@ export async function passwordLogin(
   const session = await core.login(link, account.name, nickKey, accountRef(account), {
     seenMid,
     replacing: existing?.id ?? elsewhere?.session,
+    replacingOn: elsewhere?.node,
   });
   const failures = await core.store.loginGuard.takeUnreported(account.id);
   return { session, failures };

@@ -19,6 +19,7 @@ import { StoreUnavailableError } from '../../store/store.js';
 import { ChatError, ERROR_CODES } from '../errors.js';
 import { notInRoom, removeFromRoom, type Remover } from '../rooms/room-removal.js';
 import type { Room } from '../rooms/room.js';
+import type { ChatEvent } from '../events.js';
 import type { Session } from '../session.js';
 import { handedOverTooLate } from '../resume/resume-elsewhere.js';
 import { AbandonedSessions } from './abandoned-sessions.js';
@@ -131,6 +132,15 @@ export class NodeLink {
    */
   async drain(): Promise<void> {
     await this.requests.askAll(this.liveness.liveNodes(), { type: 'drain' });
+  }
+
+  /**
+   * The messages `session`, ended on `node` by a login here over it, was sent after its
+   * end (see `ReplacedSessions`); that node keeps them no longer.
+   */
+  async replacedEvents(node: string, session: string): Promise<readonly ChatEvent[]> {
+    const answer = await this.requests.ask(node, { type: 'replaced-events', session });
+    return answer.type === 'events' ? answer.events : [];
   }
 
   /** Ends another node's session so its account may log in here; false if it could not. */
@@ -307,6 +317,8 @@ export class NodeLink {
         }
         return Promise.all(settling).then((): Answer => ({ type: 'done', ok: true }));
       }
+      case 'replaced-events':
+        return { type: 'events', events: core.replaced.take(query.session) };
       case 'resume-takeover':
         return {
           type: 'handed-over',

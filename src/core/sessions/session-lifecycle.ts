@@ -69,7 +69,11 @@ export class SessionLifecycle {
     nick: string,
     nickKey: string,
     account: AccountRef | null,
-    options: { readonly seenMid?: number | undefined; readonly replacing?: string | undefined },
+    options: {
+      readonly seenMid?: number | undefined;
+      readonly replacing?: string | undefined;
+      readonly replacingOn?: string | undefined;
+    },
   ): Promise<Session> {
     const core = this.core;
     const attempt = { address: link.outlet.address, account };
@@ -122,10 +126,40 @@ export class SessionLifecycle {
     );
     // Rooms restored and messages missed are sent after the login reply.
     const backlog = prepareLoginBacklog(core, session, restoredRooms, options.seenMid);
+    if (options.replacing !== undefined)
+      this.inherit(session, options.replacing, options.replacingOn);
     void link.enqueue(backlog);
     for (const observer of this.observers) observer.loggedIn?.(session);
     link.afterReply(() => core.admin.welcome(session, link.outlet.address));
     return session;
+  }
+
+  /**
+   * A login over the account's own session, now receiving live events (in the same turn
+   * as its subscription), gets the messages that session was sent after its end
+   * (`ReplacedSessions`): between that end and this subscription they reached neither.
+   * Held with the login backlog, so a message it also replays is not shown twice; from
+   * another node they come with their event ids, so a copy held since this subscription
+   * is dropped too.
+   */
+  private inherit(session: Session, replaced: string, node: string | undefined): void {
+    const core = this.core;
+    if (node === undefined || node === core.bus.nodeId) {
+      const events = core.replaced.take(replaced);
+      if (events.length > 0) session.holdEvents()(events, []);
+      return;
+    }
+    const release = session.holdEvents();
+    core.nodes.replacedEvents(node, replaced).then(
+      (events) => release(events, [], new Set(events.map((event) => event.id))),
+      (error: unknown) => {
+        core.logger.warn(
+          { err: error, session: session.id, replaced, node },
+          'could not get the messages of the replaced session',
+        );
+        release([], []);
+      },
+    );
   }
 
   /**
@@ -261,6 +295,9 @@ export class SessionLifecycle {
         ? { kind: 'everyone' }
         : core.presenceAudience(session);
     this.sessions.remove(session);
+    // From now on a login over it waits to receive live events: what it is sent meanwhile
+    // is kept for that login.
+    if (reason === 'replaced') core.replaced.keep(session);
     core.directory.release(session.id).catch((error: unknown) => {
       logger.warn({ err: error, session: session.id }, 'could not release the nickname');
     });
