@@ -7,7 +7,6 @@ import type {
   NewBan,
   NewCaseEntry,
   NewFile,
-  NewMessage,
   NewRoom,
   StoredBlock,
   StoredFile,
@@ -24,53 +23,8 @@ import {
   toTombstone,
 } from '../rows.js';
 import { prepared } from './database.js';
-
-/** A message's row; returns its id. The writer thread also calls it from a packed batch. */
-export function insertMessage(
-  db: Database.Database,
-  ts: number,
-  sender: string,
-  senderAccountId: number | null,
-  room: string | null,
-  text: string,
-): number {
-  return Number(
-    prepared(
-      db,
-      'INSERT INTO messages (ts, sender, sender_account, room, text) VALUES (?, ?, ?, ?, ?)',
-    ).run(ts, sender, senderAccountId, room, text).lastInsertRowid,
-  );
-}
-
-/** One recipient of message `id` (sent at `ts`). */
-export function insertRecipient(
-  db: Database.Database,
-  id: number,
-  ts: number,
-  nick: string,
-  accountId: number | null,
-  guest: string | null,
-  live: boolean,
-): void {
-  // A live recipient saw it as it arrived: delivered and read at once.
-  const at = live ? ts : null;
-  prepared(
-    db,
-    `INSERT OR IGNORE INTO message_recipients
-       (message_id, recipient, recipient_account, recipient_guest, delivered_at, read_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-  ).run(id, nick, accountId, guest, at, at);
-}
-
-/**
- * The id for a new row of `table` (accounts, rooms, bans): past every id it ever handed
- * out, which SQLite's own numbering (the highest row still there, plus one) is not once
- * the newest row is deleted. A trigger on the table records each id taken (migration 15).
- */
-function nextId(table: 'accounts' | 'rooms' | 'bans'): string {
-  return `(SELECT max(high, (SELECT coalesce(max(id), 0) FROM ${table})) + 1
-             FROM id_high_water WHERE name = '${table}')`;
-}
+import { nextId } from './id-high-water.js';
+import { appendMessage } from './message-writes.js';
 
 /**
  * Every write the SQLite store makes, by name. They run on the writer thread
@@ -86,27 +40,7 @@ export const WRITE_OPS = {
 
   // ---- messages -------------------------------------------------------------------
   /** The message and its recipients; resolves with the message's id. */
-  'messages.append': (db: Database.Database, message: NewMessage): number => {
-    const id = insertMessage(
-      db,
-      message.ts,
-      message.sender,
-      message.senderAccountId,
-      message.room,
-      message.text,
-    );
-    for (const recipient of message.recipients)
-      insertRecipient(
-        db,
-        id,
-        message.ts,
-        recipient.nick,
-        recipient.accountId,
-        recipient.guest ?? null,
-        recipient.delivery === 'live',
-      );
-    return id;
-  },
+  'messages.append': appendMessage,
 
   // ---- accounts -------------------------------------------------------------------
   'accounts.create': (db: Database.Database, account: NewAccount): number =>

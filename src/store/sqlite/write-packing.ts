@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { NewMessage } from '../store.js';
-import { insertMessage, insertRecipient, WRITE_OPS, type WriteOpName } from './write-ops.js';
+import { insertMessage, insertRecipient } from './message-writes.js';
+import { WRITE_OPS, type WriteOpName } from './write-ops.js';
 
 type Operation = (db: Database.Database, ...args: never[]) => unknown;
 
