@@ -114,4 +114,69 @@ describe('sessions of a dead node that nobody resumes (real processes)', () => {
     const newCarol = await connect(cluster, 0);
     await newCarol.login('carol', PASSWORD);
   }, 60_000);
+
+  it("an account's private messages sent after its connection died come at its next login, as missed", async () => {
+    const cluster = await startClusterProcesses({
+      count: 3,
+      env: { CONFAB_RESUME_GRACE_SECONDS: '1' },
+    });
+    cleanups.push(() => cluster.dispose());
+    const alice = await connect(cluster, 0);
+    await alice.login('alice');
+    const atAlice = collect(alice);
+    // Two accounts on the node that will die: carol connected to the end, frank away
+    // (his connection dropped first; his session waits there to be resumed).
+    const carol = await connect(cluster, 2);
+    await carol.login('carol');
+    await carol.request('register', { password: PASSWORD });
+    const frank = await connect(cluster, 2);
+    await frank.login('frank');
+    await frank.request('register', { password: PASSWORD });
+    const seen = carol.waitFor((e) => e.ev === 'private' && e.text === 'c0');
+    await alice.request('msg', { to: ['carol'], text: 'c0' });
+    await seen;
+    // What carol got before her node's last sign of life (its last lease renewal) is not
+    // shown again: one such renewal comes after it. (One that comes after that renewal,
+    // in the node's last moments, may be: at least once.)
+    const redis = new Redis(cluster.redisUrl);
+    cleanups.push(() => redis.disconnect());
+    const c0At = Date.now();
+    await until('a renewal of node 3 after c0', async () => {
+      return Number(await redis.get(`${cluster.prefix}seen:node3`)) > c0At + 500;
+    });
+    frank.destroy();
+    await until('frank away', async () => {
+      const { users } = await alice.request<{ users: { nick: string; status: string }[] }>('who');
+      return users.some((user) => user.nick === 'frank' && user.status === 'away');
+    });
+    // Delivered "live" into his session's log on node 3, which dies with it.
+    await alice.request('msg', { to: ['frank'], text: 'f1' });
+
+    const closed = carol.closed();
+    await cluster.nodes[2]!.kill();
+    await closed;
+    // Both still held by node 3 until its lease lapses: sent to a node that is gone.
+    await alice.request('msg', { to: ['carol'], text: 'c2' });
+    await alice.request('msg', { to: ['frank', 'carol'], text: 'f2' });
+    await until('the leaves of carol and frank', () => offline(atAlice).length >= 2, 20_000);
+    // Offline now: stored, as for any account away.
+    await alice.request('msg', { to: ['carol'], text: 'c3' });
+
+    const privates = async (node: number, nick: string) => {
+      const client = await connect(cluster, node);
+      const events = collect(client);
+      await client.login(nick, PASSWORD);
+      await client.request('ping');
+      return events.flatMap((e) => (e.ev === 'private' ? [[e.text, e.replay]] : []));
+    };
+    expect(await privates(0, 'carol')).toEqual([
+      ['c2', 'missed'],
+      ['f2', 'missed'],
+      ['c3', 'missed'],
+    ]);
+    expect(await privates(1, 'frank')).toEqual([
+      ['f1', 'missed'],
+      ['f2', 'missed'],
+    ]);
+  }, 60_000);
 });

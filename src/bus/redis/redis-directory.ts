@@ -554,6 +554,7 @@ export class RedisDirectory implements SessionDirectory {
       return batch.map(({ record, lastSeen }, i) => ({
         record,
         lastSeen,
+        goneAt: lastSeen + this.leaseMs,
         nickHeld: holders[i] !== undefined,
       }));
     }
@@ -566,6 +567,8 @@ export class RedisDirectory implements SessionDirectory {
     return rows.map(([json, lastSeen, held]) => ({
       record: JSON.parse(json) as ResumeRecord,
       lastSeen: Number(lastSeen),
+      // Its lease lived `leaseMs` past its last renewal (both on Redis's clock).
+      goneAt: Number(lastSeen) + this.leaseMs,
       nickHeld: Number(held) === 1,
     }));
   }

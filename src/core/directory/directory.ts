@@ -47,6 +47,12 @@ export interface ResumeRecord {
   readonly guest?: string | undefined;
   /** Keys of the rooms it is in besides the lobby. */
   readonly rooms: readonly string[];
+  /**
+   * While its connection is dropped and it waits on its node to be resumed: when the
+   * connection dropped (that node's clock). If the node dies and nobody resumes it, what
+   * it was sent from then never reached its person (`AbandonedSession`).
+   */
+  readonly awaySince?: number | undefined;
 }
 
 /** A resume record taken (its token is spent), with whether its node still holds a lease. */
@@ -90,6 +96,7 @@ export function recordOf(
   session: SessionIdentity,
   node: string,
   rooms: readonly string[],
+  awaySince: number | null = null,
 ): ResumeRecord {
   return {
     session: session.id,
@@ -99,6 +106,7 @@ export function recordOf(
     accountId: session.account?.id ?? null,
     guest: session.account === null ? session.guestKey : undefined,
     rooms,
+    awaySince: awaySince ?? undefined,
   };
 }
 
@@ -135,6 +143,11 @@ export interface AbandonedSession {
   readonly record: ResumeRecord;
   /** When its node was last known alive (the directory's clock): the session's last seen. */
   readonly lastSeen: number;
+  /**
+   * When its node's claims lapsed (the directory's clock): until then messages for it went
+   * to that node, after it to whoever held its name or account next, or to the inbox.
+   */
+  readonly goneAt: number;
   /** Another live session holds its nickname now: it is not to be announced as leaving. */
   readonly nickHeld: boolean;
 }

@@ -1,6 +1,7 @@
 import type { ChatCore } from '../chat-core.js';
 import { Repeating } from '../clock.js';
 import type { AbandonedSession } from '../directory/directory.js';
+import { AWAY_RING_CAPACITY } from '../resume/event-ring.js';
 
 /**
  * How often a node looks for dead nodes' sessions whose resume window has closed. The
@@ -10,12 +11,21 @@ import type { AbandonedSession } from '../directory/directory.js';
 export const ABANDONED_SWEEP_MS = 2_000;
 
 /**
+ * How far the clocks of the nodes and Redis may disagree: the window of what a dead node's
+ * session never got is widened by it at both ends, so none of those messages is left out.
+ */
+const CLOCK_MARGIN_MS = 250;
+
+/**
  * The leaves nobody else can announce. A node that dies takes its sessions with it, unseen:
  * each waits `resume.graceSeconds` (from its node's last renewal) to be resumed on another
  * node, as a dropped connection waits on one node. One that was not resumed by then is
  * gone, and a surviving node says so as its own node would have: `offline` with reason
  * `dropped` to the same audience, its departure recorded for `/wholasthr` and `/whois`,
- * an account's last seen moved to when its node was last alive. Every node looks; the
+ * an account's last seen moved to when its node was last alive (or its connection dropped,
+ * if that was earlier), and an account's private messages that went to the dead node for it
+ * made its stored messages again, for its next login and `/inbox` (`restoreUnsent`). Every
+ * node looks; the
  * directory hands each abandoned session to one of them (`takeAbandoned`), so each leave
  * is announced once across the cluster. Its nickname and entry were freed when its node's
  * lease lapsed; the other nodes' rooms never held it (each node's rooms list its own
@@ -45,9 +55,7 @@ export class AbandonedSessions {
     const graceMs = core.params['resume.graceSeconds'] * 1000;
     core.directory
       .takeAbandoned(graceMs)
-      .then((abandoned) => {
-        for (const each of abandoned) this.announce(each);
-      })
+      .then((abandoned) => Promise.all(abandoned.map((each) => this.announce(each))))
       .catch((error: unknown) =>
         core.logger.warn({ err: error }, 'could not look for dead nodes’ sessions'),
       )
@@ -56,8 +64,11 @@ export class AbandonedSessions {
       });
   }
 
-  private announce({ record, lastSeen, nickHeld }: AbandonedSession): void {
+  private async announce(abandoned: AbandonedSession): Promise<void> {
     const { core } = this;
+    const { record, nickHeld } = abandoned;
+    // Its last sign of life: its connection's drop, or its node's last renewal.
+    const lastSeen = Math.min(record.awaySince ?? abandoned.lastSeen, abandoned.lastSeen);
     core.logger.info(
       {
         event: 'abandoned_session',
@@ -68,10 +79,54 @@ export class AbandonedSessions {
       },
       'a dead node’s session was not resumed in time',
     );
+    // Before the leave, so that a login it prompts finds them (they are restored even when
+    // the account is online again elsewhere: that session never got them either).
+    await restoreUnsent(core, abandoned, lastSeen).catch((error: unknown) =>
+      core.logger.warn(
+        { err: error, session: record.session },
+        'could not restore the private messages of a dead node’s session',
+      ),
+    );
     // Someone holds the nickname now (it was free once the node's lease lapsed): they are
     // online under it, and a leave in that name would say otherwise.
     if (!nickHeld) announceUnseenLeave(core, record, lastSeen);
   }
+}
+
+/**
+ * An account's private messages that went to its session on a node that died (sent from
+ * its last sign of life until the node's claims lapsed) were stored as delivered live, but
+ * its person never got them: they become its stored messages again, neither delivered nor
+ * read, as `ResumeRegistry.unsentPrivates` makes them on one node. The dead node's log is
+ * gone, so they are found by time: delivered live in that window (a guest has no next
+ * login to show them at). Only the newest `AWAY_RING_CAPACITY` of its messages are looked
+ * at, as many as the session's log would have held.
+ *
+ * At least once: a connected session's last sign of life is its node's last lease renewal
+ * (every third of the lease, 2 s), so a message it got in its node's last moments, after
+ * that renewal, comes again at the next login (marked missed, with its `mid`).
+ */
+async function restoreUnsent(
+  core: ChatCore,
+  { record, goneAt }: AbandonedSession,
+  lastSeen: number,
+): Promise<void> {
+  if (record.accountId === null) return;
+  const from = lastSeen - CLOCK_MARGIN_MS;
+  const until = goneAt + CLOCK_MARGIN_MS;
+  const recent = await core.store.inbox.list(record.accountId, {
+    all: true,
+    limit: AWAY_RING_CAPACITY,
+  });
+  const ids = recent
+    .filter((entry) => entry.read && entry.ts >= from && entry.ts <= until)
+    .map((entry) => entry.id);
+  await core.store.inbox.markUndelivered(record.accountId, ids);
+  if (ids.length > 0)
+    core.logger.info(
+      { event: 'abandoned_privates', session: record.session, restored: ids.length },
+      'private messages a dead node’s session never got are stored for its next login',
+    );
 }
 
 /** Who left, as a resume record or a handed-over session's summary names them. */

@@ -71,7 +71,12 @@ export class ResumeRegistry implements RoomsListener {
   /** The record another node would take `session` over from (see `ResumeRecord`). */
   recordOf(session: Session): ResumeRecord {
     const rooms = session.joinedRooms;
-    return recordOf(session, this.core.bus.nodeId, rooms.size === 0 ? NO_ROOMS : [...rooms]);
+    return recordOf(
+      session,
+      this.core.bus.nodeId,
+      rooms.size === 0 ? NO_ROOMS : [...rooms],
+      session.resume?.awaySince,
+    );
   }
 
   /** Writes every session's record again (the directory lost them: Redis restarted empty). */
@@ -96,6 +101,15 @@ export class ResumeRegistry implements RoomsListener {
    * write once.
    */
   roomsChanged(session: Session): void {
+    this.changed(session);
+  }
+
+  /**
+   * What the record says of the session changed (its rooms, nickname or account): it is
+   * written again at the end of the turn. Without it, a session that registered or renamed
+   * and whose node then died was taken over as the guest or the name it had been.
+   */
+  changed(session: Session): void {
     if (this.stale.size === 0)
       queueMicrotask(() => {
         for (const each of this.stale) {
@@ -146,7 +160,11 @@ export class ResumeRegistry implements RoomsListener {
     if (!entry || graceMs <= 0) return false;
     if (entry.timer) this.core.clock.clearTimeout(entry.timer);
     entry.lastSentId = session.recent?.newestId ?? 0;
-    entry.awaySince ??= this.core.clock.now();
+    if (entry.awaySince === null) {
+      entry.awaySince = this.core.clock.now();
+      // Says when it dropped, for the node that announces it gone if this one dies.
+      this.save(session, entry.tokenKey);
+    }
     const ring = (session.recent ??= new EventRing(AWAY_RING_CAPACITY));
     ring.resize(AWAY_RING_CAPACITY);
     const timer = this.core.clock.setTimeout(() => {
@@ -210,6 +228,7 @@ export class ResumeRegistry implements RoomsListener {
     const ring = session.recent;
     const { events: missed, lost } = ring ? ring.after(afterId) : { events: [], lost: false };
     entry.awaySince = null;
+    this.save(session, entry.tokenKey);
     session.link = link;
     link.session = session;
     this.core.addresses.connected(session, link.outlet.address);

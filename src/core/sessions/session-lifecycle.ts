@@ -199,6 +199,7 @@ export class SessionLifecycle {
   async accountChanged(session: Session): Promise<void> {
     const core = this.core;
     await core.directory.claim(this.entryOf(session), session.id);
+    core.resume.changed(session);
     // IRC's account-notify, and any client that shows who is an account.
     core.publish(core.presenceAudience(session), {
       ev: 'account',
@@ -226,6 +227,7 @@ export class SessionLifecycle {
     }
     session.nick = nick;
     session.nickKey = nickKey;
+    this.core.resume.changed(session);
   }
 
   /**
