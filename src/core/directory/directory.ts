@@ -118,7 +118,9 @@ function sameIdentity(entry: DirectoryEntry, record: ResumeRecord): boolean {
     entry.nick === record.nick &&
     entry.nickKey === record.nickKey &&
     entry.accountId === record.accountId &&
-    entry.guest === record.guest
+    entry.guest === record.guest &&
+    // An entry has no away time to give back.
+    record.awaySince === undefined
   );
 }
 
@@ -132,6 +134,7 @@ function recordFromEntry(entry: DirectoryEntry): ResumeRecord {
     accountId: entry.accountId,
     guest: entry.guest,
     rooms: [],
+    awaySince: undefined,
   };
 }
 
