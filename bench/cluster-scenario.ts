@@ -1,128 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ChatClient } from '../src/client/client.js';
-import { freePort } from '../test/helpers/free-port.js';
-import { dropSchema, freshSchemaName, TEST_PG_URL } from '../test/helpers/postgres.js';
-import { deletePrefix, freshPrefix, TEST_REDIS_URL } from '../test/helpers/redis.js';
-import { BENCH_PARAMETERS } from './harness.js';
+import {
+  failover,
+  FAILOVER_GRACE_SECONDS,
+  FAILOVER_LOAD_RATE,
+  type FailoverResult,
+} from './cluster-failover.js';
+import { SETUPS, startSetup, type Running, type ServiceCpu, type Setup } from './cluster-nodes.js';
+import { pacedPrivate, pacedRoom, type PacedLoad } from './cluster-paced.js';
 import { nowMicros } from './lean-client.js';
 import { sleep, type Row, type RunContext, type ScenarioResult } from './measure.js';
 import { formatCount, formatMicros, LatencyHistogram } from './stats.js';
 
 // `npm run bench -- cluster`: room fan-out and private messages across two nodes on
-// PostgreSQL and Redis, beside one node on SQLite and one on PostgreSQL. Real
-// `confab serve` processes; the clients run in this process (ChatClient).
+// PostgreSQL and Redis, beside one node on SQLite and one on PostgreSQL, at the maximum
+// (here) and at set rates (cluster-paced.ts); then a node killed under load behind HAProxy
+// (cluster-failover.ts). Real `confab serve` processes; the clients run in this process
+// (ChatClient).
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const MAIN = path.resolve(here, '..', 'src', 'cli', 'main.js');
 const ROOM = 'bench';
-
-interface Setup {
-  readonly label: string;
-  readonly nodes: number;
-  readonly store: 'sqlite' | 'postgres';
-}
-
-const SETUPS: readonly Setup[] = [
-  { label: '1 node, SQLite', nodes: 1, store: 'sqlite' },
-  { label: '1 node, PostgreSQL', nodes: 1, store: 'postgres' },
-  { label: '2 nodes, PostgreSQL + Redis', nodes: 2, store: 'postgres' },
-];
-
-interface Running {
-  readonly ports: number[];
-  /** CPU time (user + system, µs) each node process has used so far. */
-  cpuMicros(): number[];
-  stop(): Promise<void>;
-}
-
-/** A child's CPU time from /proc (clock ticks of 10 ms); 0 where /proc is not there. */
-function childCpuMicros(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces): utime is the 14th, stime the 15th.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-async function startSetup(setup: Setup, profileDir: string | undefined): Promise<Running> {
-  const root = mkdtempSync(path.join(tmpdir(), 'confab-bench-cluster-'));
-  const schema = freshSchemaName();
-  const prefix = freshPrefix();
-  const children: ChildProcess[] = [];
-  const ports: number[] = [];
-  for (let i = 0; i < setup.nodes; i++) {
-    const port = await freePort();
-    const args: string[] = profileDir
-      ? [
-          '--cpu-prof',
-          `--cpu-prof-dir=${profileDir}`,
-          `--cpu-prof-name=cluster-${setup.nodes}n-${setup.store}-node${i}-${Date.now()}.cpuprofile`,
-        ]
-      : [];
-    args.push(MAIN, 'serve', '--host', '127.0.0.1', '--port', String(port));
-    args.push('--data', path.join(root, `node${i}`), '--node-id', `bench${i}`);
-    // The load comes from one address, faster than a person types: the benches' limits.
-    for (const [key, value] of Object.entries(BENCH_PARAMETERS))
-      args.push('--set', `${key}=${value}`);
-    if (setup.store === 'postgres') args.push('--store', `${TEST_PG_URL}?schema=${schema}`);
-    if (setup.nodes > 1)
-      args.push('--bus', `${TEST_REDIS_URL}?prefix=${encodeURIComponent(prefix)}`);
-    const child = spawn(process.execPath, args, {
-      env: {
-        ...process.env,
-        CONFAB_WEB_PORT: '0',
-        CONFAB_ADMIN_PASSWORD: 'bench-admin-password-1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`node did not start: ${output}`)), 30_000);
-      child.stdout!.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (/Connect with: .*\n/.test(output)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.once('exit', (code) => reject(new Error(`node exited (${code}): ${output}`)));
-    });
-    children.push(child);
-    ports.push(port);
-  }
-  return {
-    ports,
-    cpuMicros: () => children.map((child) => childCpuMicros(child.pid)),
-    async stop() {
-      await Promise.all(
-        children.map(
-          (child) =>
-            new Promise<void>((resolve) => {
-              if (child.exitCode !== null) return resolve();
-              child.once('exit', () => resolve());
-              if (!profileDir) return void child.kill('SIGKILL');
-              // A profiled node writes its profile only on a clean exit: SIGINT twice is
-              // "stop now" (the first starts the shutdown countdown).
-              child.kill('SIGINT');
-              setTimeout(() => child.kill('SIGINT'), 200);
-              setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
-            }),
-        ),
-      );
-      if (setup.store === 'postgres') await dropSchema(schema).catch(() => undefined);
-      if (setup.nodes > 1) await deletePrefix(prefix).catch(() => undefined);
-      rmSync(root, { recursive: true, force: true });
-    },
-  };
-}
 
 interface Load {
   readonly latency: LatencyHistogram;
@@ -137,6 +32,7 @@ interface Load {
   readonly serverCpuMicros: readonly number[];
   /** The same for this process, whose clients send and receive. */
   readonly clientCpuMicros: number;
+  readonly serviceCpu: ServiceCpu;
 }
 
 /** Counts refused requests instead of letting one end the whole benchmark run. */
@@ -203,6 +99,7 @@ async function fanout(running: Running, members: number, perSender: number): Pro
   const expected = senders.length * perSender * (members - 1);
   const failures = failureCounter();
   const cpuBefore = running.cpuMicros();
+  const serviceBefore = await running.serviceCpuMicros();
   const clientBefore = process.cpuUsage();
   const started = performance.now();
   for (let i = 0; i < perSender; i++) {
@@ -213,6 +110,7 @@ async function fanout(running: Running, members: number, perSender: number): Pro
   await settle(counts, expected);
   const seconds = (performance.now() - started) / 1000;
   const cpuAfter = running.cpuMicros();
+  const serviceCpu = since(serviceBefore, await running.serviceCpuMicros());
   const clientCpu = process.cpuUsage(clientBefore);
   for (const client of clients) client.destroy();
   return {
@@ -224,6 +122,7 @@ async function fanout(running: Running, members: number, perSender: number): Pro
     firstFailure: failures.first,
     serverCpuMicros: cpuAfter.map((micros, node) => micros - cpuBefore[node]!),
     clientCpuMicros: clientCpu.user + clientCpu.system,
+    serviceCpu,
   };
 }
 
@@ -246,6 +145,7 @@ async function privateMessages(running: Running, pairs: number, perPair: number)
   const expected = pairs * perPair;
   const failures = failureCounter();
   const cpuBefore = running.cpuMicros();
+  const serviceBefore = await running.serviceCpuMicros();
   const clientBefore = process.cpuUsage();
   const started = performance.now();
   for (let i = 0; i < perPair; i++) {
@@ -257,6 +157,7 @@ async function privateMessages(running: Running, pairs: number, perPair: number)
   await settle(counts, expected);
   const seconds = (performance.now() - started) / 1000;
   const cpuAfter = running.cpuMicros();
+  const serviceCpu = since(serviceBefore, await running.serviceCpuMicros());
   const clientCpu = process.cpuUsage(clientBefore);
   for (const client of [...senders, ...receivers]) client.destroy();
   return {
@@ -268,16 +169,34 @@ async function privateMessages(running: Running, pairs: number, perPair: number)
     firstFailure: failures.first,
     serverCpuMicros: cpuAfter.map((micros, node) => micros - cpuBefore[node]!),
     clientCpuMicros: clientCpu.user + clientCpu.system,
+    serviceCpu,
   };
 }
 
-function rows(label: string, load: Load): Row[] {
-  const perDelivery = (micros: number) => formatMicros(micros / Math.max(1, load.deliveries));
-  const server = load.serverCpuMicros.reduce((sum, micros) => sum + micros, 0);
-  const nodes =
-    load.serverCpuMicros.length > 1
-      ? ` (${load.serverCpuMicros.map(perDelivery).join(' + ')})`
-      : '';
+function since(before: ServiceCpu, after: ServiceCpu): ServiceCpu {
+  return { postgres: after.postgres - before.postgres, redis: after.redis - before.redis };
+}
+
+/** CPU per delivery: the nodes (each), this process's clients, PostgreSQL, Redis. */
+function cpuSplit(
+  deliveries: number,
+  nodes: readonly number[],
+  clients: number,
+  service: ServiceCpu,
+  store: Setup['store'],
+): string {
+  const each = (micros: number) => formatMicros(micros / Math.max(1, deliveries));
+  const total = nodes.reduce((sum, micros) => sum + micros, 0);
+  const parts = [
+    `nodes ${each(total)}${nodes.length > 1 ? ` (${nodes.map(each).join(' + ')})` : ''}`,
+    `clients ${each(clients)}`,
+  ];
+  if (store === 'postgres') parts.push(`PostgreSQL ${each(service.postgres)}`);
+  if (nodes.length > 1) parts.push(`Redis ${each(service.redis)}`);
+  return parts.join(', ');
+}
+
+function rows(setup: Setup, label: string, load: Load): Row[] {
   return [
     {
       metric: `${label}: deliveries/s`,
@@ -290,24 +209,118 @@ function rows(label: string, load: Load): Row[] {
       value: `${formatMicros(load.latency.quantile(0.5))} / ${formatMicros(load.latency.quantile(0.99))}`,
     },
     {
-      // Less at the mercy of other work on the machine than the latencies: what the
-      // server processes (every node together) spent per delivery.
-      metric: `${label}: CPU per delivery, servers / clients`,
-      value: `${perDelivery(server)}${nodes} / ${perDelivery(load.clientCpuMicros)}`,
+      // Less at the mercy of other work on the machine than the latencies: what each
+      // process spent per delivery.
+      metric: `${label}: CPU per delivery`,
+      value: cpuSplit(
+        load.deliveries,
+        load.serverCpuMicros,
+        load.clientCpuMicros,
+        load.serviceCpu,
+        setup.store,
+      ),
     },
   ];
 }
+
+/** The cross-node p99 target: at most 50 ms at 10,000 deliveries a second. */
+const TARGET_P99_MICROS = 50_000;
+const TARGET_RATE = 10_000;
+
+function pacedRows(setup: Setup, label: string, load: PacedLoad, perMessage: number): Row[] {
+  const deliveredPerSecond = load.deliveries / load.seconds;
+  const complete = load.deliveries === load.expected && load.failed === 0;
+  const across = setup.nodes > 1;
+  const latency = across ? load.cross : load.same;
+  const judged = across && load.rate * perMessage >= TARGET_RATE;
+  const p = (histogram: LatencyHistogram) =>
+    histogram.count === 0
+      ? 'none'
+      : `${formatMicros(histogram.quantile(0.5))} / ${formatMicros(histogram.quantile(0.99))}`;
+  return [
+    {
+      metric: `${label}: latency p50 / p99${across ? ', across nodes' : ''}`,
+      value:
+        p(latency) +
+        (across && load.same.count > 0 ? ` (same node: ${p(load.same)})` : '') +
+        (complete
+          ? ''
+          : `; only ${load.deliveries} of ${load.expected} delivered` +
+            (load.failed > 0 ? `, ${load.failed} refused (${load.firstFailure})` : '')),
+      ...(judged && {
+        target: 'p99 ≤ 50 ms at 10,000 deliveries/s',
+        met: complete && latency.quantile(0.99) <= TARGET_P99_MICROS,
+      }),
+    },
+    {
+      metric: `${label}: carried, sender late p99, CPU per delivery`,
+      value:
+        `${formatCount(deliveredPerSecond)} deliveries/s over ${load.seconds.toFixed(1)} s; ` +
+        `${formatMicros(load.lag.quantile(0.99))}; ` +
+        cpuSplit(load.deliveries, load.nodeCpu, load.clientCpu, load.serviceCpu, setup.store),
+    },
+  ];
+}
+
+function seconds(ms: number | undefined): string {
+  return ms === undefined ? 'never' : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function failoverRows(result: FailoverResult): Row[] {
+  const back = result.backMs;
+  const returning = result.onKilled - result.gone;
+  const last = back.length > 0 ? back[back.length - 1] : undefined;
+  const median = back.length > 0 ? back[Math.floor((back.length - 1) / 2)] : undefined;
+  const label = `Failover, 3 nodes behind HAProxy, ${result.clients} clients, one node SIGKILLed`;
+  return [
+    {
+      metric: `${label}: lost node noticed (its lease gone: nicknames free, resumes proceed)`,
+      value: `${seconds(result.leaseLapsedMs)} after the kill`,
+      target: '≤ 15 s',
+      met: result.leaseLapsedMs !== undefined && result.leaseLapsedMs <= 15_000,
+    },
+    {
+      metric: `${label}: its clients back on another node, last / median`,
+      value:
+        `${seconds(last)} / ${seconds(median)}: ${back.length} of ${returning} back ` +
+        `(${result.resumed} resumed, ${result.loggedInAfresh} by a fresh login)` +
+        (result.notBack > 0 ? `, ${result.notBack} not back within 60 s` : ''),
+      target: '≤ 15 s',
+      met: result.notBack === 0 && last !== undefined && last <= 15_000,
+    },
+    {
+      metric: `${label}: leaves of its ${result.gone} clients gone for good announced, first / last`,
+      value:
+        `${seconds(result.announcedMs[0])} / ${seconds(result.announcedMs[result.announcedMs.length - 1])}` +
+        ` (${result.announcedMs.length} of ${result.gone}; resume window ${FAILOVER_GRACE_SECONDS} s here)`,
+    },
+    {
+      metric: `${label}: what the other nodes' clients saw`,
+      value:
+        `${result.othersCut} cut off, ${result.wrongLeaves} wrong leaves; ` +
+        `load meanwhile ${result.load.acknowledged} of ${result.load.sent} private messages acknowledged`,
+    },
+  ];
+}
+
+type Part = 'room' | 'private' | 'paced' | 'failover';
 
 export async function cluster(ctx: RunContext): Promise<ScenarioResult> {
   const members = ctx.quick ? 20 : 100;
   const perSender = ctx.quick ? 50 : 500;
   const pairs = ctx.quick ? 10 : 50;
   const perPair = ctx.quick ? 20 : 200;
+  const pacedSeconds = ctx.quick ? 2 : 4;
+  const privateRates = ctx.quick ? [500, 2_000] : [1_000, 2_500, 5_000, 10_000];
+  const roomRates = ctx.quick ? [5_000] : [10_000, 20_000];
+  const roomSenders = 10;
+  const failoverClients = ctx.quick ? 60 : 300;
   const result: Row[] = [];
   // `CONFAB_BENCH_CLUSTER=2n-private` (or `1n-sqlite`, `1n-postgres`, `2n`, `private`,
-  // `room`, comma-separated): only the matching parts, when profiling one path.
+  // `room`, `paced`, `failover`, comma-separated): only the matching parts, when profiling
+  // one path.
   const only = process.env.CONFAB_BENCH_CLUSTER?.split(',').filter(Boolean) ?? [];
-  const wanted = (setup: Setup, part: 'room' | 'private') =>
+  const wanted = (setup: Setup | undefined, part: Part) =>
     only.length === 0 ||
     only.some((filter) =>
       filter
@@ -315,39 +328,93 @@ export async function cluster(ctx: RunContext): Promise<ScenarioResult> {
         .every(
           (word) =>
             word === part ||
-            word === `${setup.nodes}n` ||
-            word === setup.store ||
-            (setup.nodes > 1 && word === 'redis'),
+            (setup !== undefined &&
+              (word === `${setup.nodes}n` ||
+                word === setup.store ||
+                (setup.nodes > 1 && word === 'redis'))),
         ),
     );
   for (const setup of SETUPS) {
     const room = wanted(setup, 'room');
     const private_ = wanted(setup, 'private');
-    if (!room && !private_) continue;
+    // Paced loads where they answer the target's question: across nodes, and beside them
+    // one node on the same database.
+    const paced = setup.store === 'postgres' && wanted(setup, 'paced');
+    if (!room && !private_ && !paced) continue;
     ctx.log(`  ${setup.label}`);
-    const running = await startSetup(setup, ctx.profileDir);
+    const running = await startSetup(setup, { profileDir: ctx.profileDir });
     try {
       if (room)
         result.push(
-          ...rows(`${setup.label}, room of ${members}`, await fanout(running, members, perSender)),
+          ...rows(
+            setup,
+            `${setup.label}, room of ${members} at the maximum`,
+            await fanout(running, members, perSender),
+          ),
         );
       if (private_)
         result.push(
-          ...rows(`${setup.label}, private`, await privateMessages(running, pairs, perPair)),
+          ...rows(
+            setup,
+            `${setup.label}, private at the maximum`,
+            await privateMessages(running, pairs, perPair),
+          ),
         );
+      if (paced) {
+        for (const rate of roomRates)
+          result.push(
+            ...pacedRows(
+              setup,
+              `${setup.label}, room of ${members} at ${formatCount(rate)} deliveries/s`,
+              await pacedRoom(running, members, roomSenders, rate, pacedSeconds),
+              members - 1,
+            ),
+          );
+        for (const rate of privateRates)
+          result.push(
+            ...pacedRows(
+              setup,
+              `${setup.label}, private at ${formatCount(rate)}/s`,
+              await pacedPrivate(running, pairs, rate, pacedSeconds),
+              1,
+            ),
+          );
+      }
     } finally {
       await running.stop();
     }
+  }
+  if (wanted(undefined, 'failover')) {
+    ctx.log('  failover');
+    result.push(...failoverRows(await failover(failoverClients)));
   }
   return {
     name: 'cluster',
     title: 'Cluster: two nodes on PostgreSQL and Redis beside one node',
     rows: result,
     notes: [
-      `Room fan-out: ${members} members spread over the nodes, two senders (one per node), ` +
-        `${perSender} messages each; private: ${pairs} pairs, sender on the first node and ` +
-        `receiver on the last, ${perPair} messages each. Latency from send to receipt, clients ` +
-        'in the bench process. Real `confab serve` processes; PostgreSQL and Redis of this machine.',
+      `At the maximum: room fan-out, ${members} members spread over the nodes, two senders ` +
+        `(one per node), ${perSender} messages each as fast as they go; private, ${pairs} ` +
+        `pairs, sender on the first node and receiver on the last, ${perPair} messages each. ` +
+        'These measure queueing under a saturating load, not the latency at a given rate.',
+      `At a set rate (the target's question): messages leave evenly spaced for ` +
+        `${pacedSeconds} s, each stamped with its sender's node; room: ${members} members ` +
+        `spread over the nodes, ${roomSenders} of them sending in turn, a delivery per ` +
+        `member but the sender; private: ${pairs} pairs, sender on the first node, receiver ` +
+        'on the last. "Sender late" is how far behind its slot the bench process sent ' +
+        "(its own delay, not the servers').",
+      `Failover: 3 nodes on PostgreSQL and Redis behind the README's HAProxy recipe (PROXY ` +
+        `protocol v2, /readyz checks), ${failoverClients} guests spread by the balancer, ` +
+        `${FAILOVER_LOAD_RATE} private messages a second among them throughout; the node of the first client is SIGKILLed. Its clients come back as the ` +
+        'terminal client does (reconnectDelay with its jitter, through the balancer, resume ' +
+        'with their token, a fresh login if refused); a tenth never come back, and a client ' +
+        'of a survivor watches for their `offline`. "Noticed" is when the killed node\'s ' +
+        'lease left Redis (polled every 20 ms): from then its nicknames are free and resumes ' +
+        'of its sessions proceed.',
+      'Latency from send to receipt, clients in the bench process. CPU from /proc: the ' +
+        "nodes, this process, PostgreSQL's backends of these nodes, and Redis (shared " +
+        'with anything else using it). Real `confab serve` processes; PostgreSQL and Redis ' +
+        'of this machine.',
     ],
   };
 }

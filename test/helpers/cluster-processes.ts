@@ -180,7 +180,7 @@ export interface Balancer {
  * addresses replaced by the test's: the listening port, each node's chat and web ports.
  */
 export async function startBalancer(
-  nodes: readonly NodeProcess[],
+  nodes: readonly Pick<NodeProcess, 'port' | 'webPort'>[],
   options: { readonly proxyProtocol: boolean },
 ): Promise<Balancer> {
   const port = await freePort();
