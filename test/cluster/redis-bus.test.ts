@@ -99,7 +99,7 @@ describe('the Redis bus', () => {
     expect(keys(seenB)).toEqual(sent);
   });
 
-  it('one publish is one PUBLISH, whatever the number of nodes', async () => {
+  it('publishes never multiply with the nodes: one turn’s share one PUBLISH, each turn its own', async () => {
     const redis = await startPrivateRedis();
     privates.push(redis);
     const buses = await nodes(['a', 'b', 'c', 'd'], { url: redis.url });
@@ -110,9 +110,53 @@ describe('the Redis bus', () => {
       return Number(/cmdstat_publish:calls=(\d+)/.exec(info)?.[1] ?? 0);
     };
     const before = await publishes();
+    // One turn, as a commit's worth of messages: one PUBLISH carries them all.
     for (let i = 0; i < 50; i++) buses[0]!.publish(invalidate('a', `k${i}`));
     await until(() => seen.every((list) => list.length === 50));
-    expect((await publishes()) - before).toBe(50);
+    expect((await publishes()) - before).toBe(1);
+    // Each in a turn of its own: one PUBLISH each, never one per node.
+    for (let i = 50; i < 55; i++) {
+      buses[0]!.publish(invalidate('a', `k${i}`));
+      await until(() => seen.every((list) => list.length === i + 1));
+    }
+    expect((await publishes()) - before).toBe(6);
+    for (const list of seen)
+      expect(keys(list)).toEqual(Array.from({ length: 55 }, (_, i) => `k${i}`));
+    stats.disconnect();
+  });
+
+  it('a batch keeps the order across channels and splits past its limits', async () => {
+    const redis = await startPrivateRedis();
+    privates.push(redis);
+    const [a, b] = await nodes(['a', 'b'], { url: redis.url });
+    const [seenA, seenB] = [record(a!), record(b!)];
+    const stats = new Redis(redis.url);
+    const publishes = async () => {
+      const info = await stats.info('commandstats');
+      return Number(/cmdstat_publish:calls=(\d+)/.exec(info)?.[1] ?? 0);
+    };
+    const before = await publishes();
+    const sent: string[] = [];
+    // All in one turn: runs of one channel longer than a PUBLISH carries (1,000), another
+    // channel's run between them, then envelopes too big to share one (512 KiB at most).
+    for (let i = 0; i < 2_500; i++) {
+      const key = `k${i}`;
+      sent.push(key);
+      if (i >= 1_200 && i < 1_210) a!.sendTo('b', invalidate('a', key));
+      else a!.publish(invalidate('a', key));
+    }
+    const big = 'x'.repeat(200 * 1024);
+    for (let i = 0; i < 4; i++) {
+      sent.push(`${big}${i}`);
+      a!.publish(invalidate('a', `${big}${i}`));
+    }
+    await until(() => seenB.length >= sent.length);
+    expect(keys(seenB)).toEqual(sent);
+    await until(() => seenA.length >= sent.length - 10);
+    expect(keys(seenA)).toEqual(sent.filter((_, i) => i < 1_200 || i >= 1_210));
+    // k0–k999, k1000–k1199, the ten to b, k1210–k2209, k2210–k2499 with two big ones, the
+    // last two big ones.
+    expect((await publishes()) - before).toBe(6);
     stats.disconnect();
   });
 
