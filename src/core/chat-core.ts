@@ -15,6 +15,7 @@ import type { NodeIds } from './ids/node-ids.js';
 import type { Clock } from './clock.js';
 import type { CommandDefinition } from './commands/command.js';
 import { Delivery } from './delivery.js';
+import type { ReceivedMessages } from './nodes/received-messages.js';
 import {
   LocalDirectory,
   type DirectoryEntry,
@@ -413,6 +414,11 @@ export class ChatCore implements ChatPort {
     senderKey: string | undefined,
   ): void {
     this.delivery.publishEvent(target, event, exclude, senderKey);
+  }
+
+  /** Messages the bus brought to this node lately (see `replayBusGap`). */
+  get receivedMessages(): ReceivedMessages {
+    return this.delivery.received;
   }
 
   /** Sends an event to one session only. */

@@ -7,6 +7,7 @@ import { LOBBY } from './rooms/lobby.js';
 import type { RoomRegistry } from './rooms/room-registry.js';
 import type { DirectoryEntry } from './directory/directory.js';
 import { Session } from './session.js';
+import { ReceivedMessages } from './nodes/received-messages.js';
 
 export interface DeliveryDeps {
   readonly bus: Bus;
@@ -28,6 +29,8 @@ export interface DeliveryDeps {
  */
 export class Delivery {
   private readonly unsubscribe: () => void;
+  /** Messages the bus brought here lately: see `replayBusGap`. */
+  readonly received = new ReceivedMessages();
 
   constructor(private readonly deps: DeliveryDeps) {
     // One subscription per core: events here, everything else to the node link.
@@ -120,7 +123,8 @@ export class Delivery {
   }
 
   private deliverLocally(message: EventEnvelope): void {
-    const { target } = message;
+    const { target, event } = message;
+    if (event.ev === 'message' || event.ev === 'private') this.received.add(event.mid, event.ts);
     let recipients = 0;
     if (target.kind === 'sessions') {
       // A private message: its few recipients by id, without a generator per event.

@@ -20,6 +20,11 @@ export interface ClusterMembership {
   onRejoined(handler: () => void): void;
   /** Redis lost its data (restarted) while this node held its lease: claim again. */
   onReset(handler: () => void): void;
+  /**
+   * The bus carries envelopes again after a gap that began at `downSince` (this node's
+   * clock): what other nodes fanned out meanwhile never reached it.
+   */
+  onBusBack(handler: (downSince: number) => void): void;
   /** True while the node may take logins. */
   readonly holdsLease: boolean;
   close(): Promise<void>;
@@ -43,19 +48,23 @@ export async function joinCluster(
   const lost: Array<(reason: string) => void> = [];
   const rejoined: Array<() => void> = [];
   const reset: Array<() => void> = [];
-  let wasDown = false;
+  const busBack: Array<(downSince: number) => void> = [];
+  let downSince: number | null = null;
   const bus = await RedisBus.open({
     url: settings.url,
     nodeId,
     onStatus: (status) => {
       if (status.kind === 'down') {
-        wasDown = true;
+        downSince ??= clock.now();
         logger.warn({ event: 'bus_down', reason: status.reason }, 'lost the connection to Redis');
       } else if (status.kind === 'up') {
         logger.info({ event: 'bus_up' }, 'connected to Redis again');
+        const since = downSince;
+        downSince = null;
+        if (since === null) return;
         // Invalidations published meanwhile were missed: every cache is read again.
-        if (wasDown) for (const handler of rejoined) handler();
-        wasDown = false;
+        for (const handler of rejoined) handler();
+        for (const handler of busBack) handler(since);
       } else
         logger.warn(
           { event: 'bus_dropped', count: status.count },
@@ -92,6 +101,7 @@ export async function joinCluster(
     onLeaseLost: (handler) => lost.push(handler),
     onRejoined: (handler) => rejoined.push(handler),
     onReset: (handler) => reset.push(handler),
+    onBusBack: (handler) => busBack.push(handler),
     get holdsLease() {
       return directory.holdsLease;
     },

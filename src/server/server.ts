@@ -36,6 +36,7 @@ import { noTelemetry } from '../telemetry/telemetry.js';
 import { livenessRoute, metricsRoute, readinessRoute } from '../metrics/routes.js';
 import { AddressList } from '../transport/address-list.js';
 import { NodeIds } from '../core/ids/node-ids.js';
+import { replayBusGap } from '../core/nodes/bus-gap-replay.js';
 import { joinCluster, randomNodeId, type ClusterMembership } from './cluster.js';
 
 export interface StartOptions {
@@ -407,7 +408,19 @@ function followCluster(core: ChatCore, cluster: ClusterMembership): void {
       core.logger.error({ err: error }, 'could not read the caches again after rejoining'),
     );
   });
+  cluster.onBusBack((downSince) => {
+    // After the resubscription the connection made when it came back has reached Redis
+    // (it is the first command sent then): until it has, a publish could still pass by.
+    setTimeout(() => {
+      replayBusGap(core, downSince).catch((error: unknown) =>
+        core.logger.error({ err: error }, 'could not replay what the bus missed'),
+      );
+    }, BUS_RESUBSCRIBED_MS).unref();
+  });
 }
+
+/** Ample for a SUBSCRIBE sent on a fresh connection to have been handled by Redis. */
+const BUS_RESUBSCRIBED_MS = 250;
 
 /**
  * Redis restarted empty: every session of this node claims its nickname (and account)

@@ -1,5 +1,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import type { Bus, BusEnvelope } from '../../src/bus/bus.js';
 import { LocalBusNetwork } from '../../src/bus/local-bus.js';
 import { ChatClient } from '../../src/client/client.js';
 import { ServerConfig } from '../../src/config/config.js';
@@ -35,6 +36,8 @@ export async function startTestNodes(
     readonly wrapStore?: (store: Store) => Store;
     /** The shared directory (a test that makes some claims late on purpose). */
     readonly directory?: SessionDirectory;
+    /** Wraps node `index`'s bus (a test that cuts a node off for a while). */
+    readonly wrapBus?: (bus: Bus, index: number) => Bus;
   } = {},
 ): Promise<TestNodes> {
   const root = makeDataDir();
@@ -63,7 +66,9 @@ export async function startTestNodes(
         adminPassword: TEST_ADMIN_PASSWORD,
         store,
         sharedStore: true,
-        bus: network.join(`node-${i}`),
+        bus: options.wrapBus
+          ? options.wrapBus(network.join(`node-${i}`), i)
+          : network.join(`node-${i}`),
         directory,
         blobs,
         // Several servers in one process: none takes the fixed web port.
@@ -96,4 +101,40 @@ export async function startTestNodes(
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A node's bus that can be cut off: while `cut`, it receives nothing (as a node whose
+ * connection to the broker is down), though it still sends.
+ */
+export class CuttableBus implements Bus {
+  cut = false;
+
+  constructor(private readonly inner: Bus) {}
+
+  get nodeId(): string {
+    return this.inner.nodeId;
+  }
+
+  publish(envelope: BusEnvelope): void {
+    this.inner.publish(envelope);
+  }
+
+  sendTo(node: string, envelope: BusEnvelope): void {
+    this.inner.sendTo(node, envelope);
+  }
+
+  subscribe(handler: (envelope: BusEnvelope) => void): () => void {
+    return this.inner.subscribe((envelope) => {
+      if (!this.cut) handler(envelope);
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.inner.ping();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
 }
