@@ -30,7 +30,9 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Cl
     child,
     stdout: () => out,
     stderr: () => err,
-    async waitForOutput(text, timeoutMs = 10_000) {
+    // Generous: a `confab serve` starting beside a loaded machine's other tests once took
+    // over 10 s to print its address; a wait that is met returns at once.
+    async waitForOutput(text, timeoutMs = 25_000) {
       const deadline = Date.now() + timeoutMs;
       const found = () => (typeof text === 'string' ? out.includes(text) : text.test(out));
       while (!found()) {

@@ -310,6 +310,10 @@ export class TuiController implements AppActions {
       if (error instanceof RetryLogin) return { kind: 'retry', message: error.message };
       if (!(error instanceof ConnectionClosedError)) throw error;
       const info = await closed;
+      // The deadline passed while the login was on its way (a person answered a prompt
+      // just before the server's timer fired): nothing went wrong, log in again at once.
+      if (info.code === 'registration_timeout' && !this.exiting)
+        return { kind: 'retry', message: info.message };
       if (!this.exiting) this.notice(`Connection lost: ${describeClose(info)}`, 'error');
       return {
         kind: FINAL_CLOSINGS.has(info.code ?? '') ? 'final' : 'lost',
