@@ -386,6 +386,18 @@ export class ChatCore implements ChatPort {
     this.lifecycle.end(session, reason, message);
   }
 
+  /**
+   * Before the server ends an account's session (kick, ban, idle timeout, shutdown), as
+   * before its own `quit`: the messages already on their way on any node reach it first
+   * (`NodeLink.drain`, at most 2 s). Fanned out after its end they would reach neither it
+   * nor, stamped before its last seen, its next login. A guest has no next login: it is
+   * not kept waiting. Resolves whether the session is still here to be ended.
+   */
+  async drainBeforeEnd(session: Session): Promise<boolean> {
+    if (session.account) await this.nodes.drain();
+    return this.sessions.get(session.id) === session;
+  }
+
   // ---- delivery (src/core/delivery.ts) ----------------------------------------------
 
   presenceAudience(session: Session): BusTarget {
@@ -454,6 +466,12 @@ export class ChatCore implements ChatPort {
       if (seconds > 0)
         await new Promise<void>((resolve) => this.clock.setTimeout(resolve, seconds * 1000));
     }
+    // As for every end the server decides: see `drainBeforeEnd`.
+    for (const session of this.sessions.values())
+      if (session.account) {
+        await this.nodes.drain();
+        break;
+      }
     for (const session of [...this.sessions.values()]) {
       const link = session.link;
       this.endSession(session, 'shutdown', reason);

@@ -162,7 +162,7 @@ export class CaseLog {
     const span = durationMs === null ? 'for good' : `for ${describeDuration(durationMs)}`;
     const session = this.core.findSession(subject.key);
     const remote = session ? undefined : await this.core.findRemote(subject.key);
-    removeTarget(
+    await removeTarget(
       this.core,
       { session, remote },
       { reason: 'banned', message: why },

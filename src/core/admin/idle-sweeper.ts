@@ -1,5 +1,6 @@
 import type { ChatCore } from '../chat-core.js';
 import { Repeating } from '../clock.js';
+import type { Session } from '../session.js';
 import { describeDuration } from './duration.js';
 
 /** How often sessions are checked for inactivity. */
@@ -11,6 +12,8 @@ const SWEEP_MS = 1000;
  */
 export class IdleSweeper {
   private readonly repeating: Repeating;
+  /** Sessions timed out whose end waits for the messages on their way (`drainBeforeEnd`). */
+  private readonly ending = new Set<Session>();
 
   constructor(private readonly core: ChatCore) {
     this.repeating = new Repeating(core.clock, SWEEP_MS, () => this.sweep());
@@ -33,13 +36,22 @@ export class IdleSweeper {
       const link = session.link;
       // Sessions waiting to be resumed have their own deadline (the resume grace period).
       if (!link || now - session.lastInputAt < limitMs) continue;
+      if (this.ending.has(session)) continue;
       const message = `Logged out after ${describeDuration(limitMs)} without input`;
       this.core.sendTo(session, { ev: 'notice', text: message });
       this.core.logger.info(
         { event: 'idle_timeout', session: session.id, nick: session.nick },
         'idle timeout',
       );
-      this.core.closeLink(link, 'idle_timeout', message, 'timeout');
+      this.ending.add(session);
+      void this.core
+        .drainBeforeEnd(session)
+        .then((here) => {
+          // Still the connection that was idle: one resumed meanwhile starts afresh.
+          if (here && session.link === link)
+            this.core.closeLink(link, 'idle_timeout', message, 'timeout');
+        })
+        .finally(() => this.ending.delete(session));
     }
   }
 }

@@ -67,13 +67,13 @@ export async function findOnlineTarget(core: ChatCore, name: string): Promise<On
  * Ends a target's session wherever it is: here at once, on another node by a control
  * message to that node (which tells everyone, as here).
  */
-export function removeTarget(
+export async function removeTarget(
   core: ChatCore,
   target: Pick<Target, 'session' | 'remote'>,
   leave: { reason: 'kicked' | 'banned'; message?: string },
   closing: { code: ClosingCode; message: string },
-): void {
-  if (target.session) removeSession(core, target.session, leave, closing);
+): Promise<void> {
+  if (target.session) await removeSession(core, target.session, leave, closing);
   else if (target.remote)
     core.nodes.control(target.remote, {
       type: 'end-session',
@@ -110,14 +110,18 @@ export function checkMayActOn(
 
 /**
  * Ends a session from the server side: everyone sees it leave with `reason`, and its
- * connection (if it has one) gets `closing` with `code` and `message`.
+ * connection (if it has one) gets `closing` with `code` and `message`. An account's
+ * session first gets the messages already on their way (`ChatCore.drainBeforeEnd`): a
+ * kick takes effect at its place in the conversation, and what was said before it is the
+ * person's, shown now or replayed at their next login.
  */
-export function removeSession(
+export async function removeSession(
   core: ChatCore,
   session: Session,
   leave: { reason: LeaveReason; message?: string },
   closing: { code: ClosingCode; message: string },
-): void {
+): Promise<void> {
+  if (!(await core.drainBeforeEnd(session))) return;
   const link = session.link;
   core.endSession(session, leave.reason, leave.message);
   if (link) {

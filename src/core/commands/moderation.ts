@@ -40,7 +40,7 @@ export const kickCommand = defineCommand({
   async handle({ core, session }, { nick, reason }) {
     const target = await findOnlineTarget(core, nick);
     checkMayActOn(session, target, 'kick');
-    removeTarget(
+    await removeTarget(
       core,
       target,
       reason === undefined ? { reason: 'kicked' } : { reason: 'kicked', message: reason },
@@ -111,7 +111,7 @@ export const banCommand = defineCommand({
       createdBy: session.nick,
     });
     const until = ban.expiresAt === null ? 'for good' : `for ${describeDuration(durationMs!)}`;
-    removeTarget(
+    await removeTarget(
       core,
       target,
       reason === undefined ? { reason: 'banned' } : { reason: 'banned', message: reason },

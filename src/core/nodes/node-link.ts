@@ -377,6 +377,8 @@ export class NodeLink {
             ? { reason: control.reason }
             : { reason: control.reason, message: control.message },
           control.close,
+        ).catch((error: unknown) =>
+          core.logger.error({ err: error, session: session.id }, 'could not end a session'),
         );
         return;
       }
