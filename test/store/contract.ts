@@ -159,6 +159,37 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         expect(await store.messages.firstInRoom('#none', 5, 0)).toEqual([]);
       });
 
+      it('recentInRoom and firstInRoom: long reads are whole and in order, as of one instant', async () => {
+        // Longer than a backend may read in one piece (SQLite reads 100 rows at a time).
+        const ids: number[] = [];
+        for (let i = 0; i < 260; i++) {
+          ids.push((await store.messages.append(roomMessage('#a', `a${i}`, 1000 + i))).id);
+          if (i % 3 === 0) await store.messages.append(roomMessage('#b', `b${i}`, 1000 + i));
+        }
+        const texts = (from: number, to: number) =>
+          Array.from({ length: to - from }, (_, i) => `a${from + i}`);
+        const recent = store.messages.recentInRoom('#a', 250);
+        // Committed while the read may be under way: in it or not, never in the middle.
+        const late = store.messages.append(roomMessage('#a', 'late', 9999));
+        const got = (await recent).map((m) => m.text);
+        expect([texts(10, 260), [...texts(11, 260), 'late']]).toContainEqual(got);
+        await late;
+        expect((await store.messages.recentInRoom('#a', 205, ids[210])).map((m) => m.text)).toEqual(
+          texts(5, 210),
+        );
+        expect(
+          (await store.messages.recentInRoom('#a', 300, ids[250], ids[20])).map((m) => m.text),
+        ).toEqual(texts(21, 250));
+        const first = (await store.messages.firstInRoom('#a', 230, ids[4]!)).map((m) => m.text);
+        expect(first).toEqual(texts(5, 235));
+        expect(
+          (await store.messages.firstInRoom('#a', 300, ids[30]!, ids[240])).map((m) => m.text),
+        ).toEqual(texts(31, 240));
+        const all = await store.messages.firstInRoom('#a', 1000, 0);
+        expect(all.map((m) => m.text)).toEqual([...texts(0, 260), 'late']);
+        expect(all.map((m) => m.id)).toEqual([...all.map((m) => m.id)].sort((a, b) => a - b));
+      });
+
       it('missedInRoom: since a time, within (afterId, upToId], the newest `limit`', async () => {
         const ids: number[] = [];
         for (let i = 0; i < 10; i++)
