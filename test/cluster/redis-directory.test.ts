@@ -265,7 +265,68 @@ describe('the Redis session directory', () => {
     ]);
     expect(await again.directory.takeAbandoned(60_000)).toEqual([]);
     expect(await b.directory.takeResume('t-s1', 60_000)).toBeUndefined();
+    // It dies too, before announcing them: once its lease lapsed, another node takes them.
+    again.redis.disconnect();
+    let later: Awaited<ReturnType<RedisDirectory['takeAbandoned']>> = [];
+    await until(async () => (later = await b.directory.takeAbandoned(60_000)).length > 0, 10_000);
+    expect(later.map((each) => each.record.session).sort()).toEqual(['s1', 's2']);
   }, 20_000);
+
+  it('takes a batch of abandoned sessions again when its taker died before announcing it', async () => {
+    const prefix = newPrefix();
+    const leaseMs = 2_000;
+    const graceMs = 300;
+    const [a, b, c] = await Promise.all([
+      node(prefix, 'a', TEST_REDIS_URL, leaseMs),
+      node(prefix, 'b', TEST_REDIS_URL, leaseMs),
+      node(prefix, 'c', TEST_REDIS_URL, leaseMs),
+    ]);
+    for (const [session, nick] of [
+      ['s1', 'bob'],
+      ['s2', 'carol'],
+      ['s3', 'erin'],
+    ] as const) {
+      await a.directory.claim(entry(session, 'a', nick));
+      await a.directory.saveResume(`t-${session}`, {
+        session,
+        node: 'a',
+        nick,
+        nickKey: nick,
+        accountId: null,
+        rooms: [],
+      });
+    }
+    a.redis.disconnect();
+    // B takes all three, announces one (s1) and dies before announcing the others.
+    let taken: Awaited<ReturnType<RedisDirectory['takeAbandoned']>> = [];
+    await until(async () => (taken = await b.directory.takeAbandoned(graceMs)).length > 0, 10_000);
+    expect(taken.map((each) => each.record.session).sort()).toEqual(['s1', 's2', 's3']);
+    await b.directory.finishAbandoned(
+      taken.filter((each) => each.record.session === 's1').map((each) => each.key),
+    );
+    // Held by B while its lease lives: nobody else takes them.
+    expect(await c.directory.takeAbandoned(graceMs)).toEqual([]);
+    b.redis.disconnect();
+    let again: Awaited<ReturnType<RedisDirectory['takeAbandoned']>> = [];
+    await until(async () => (again = await c.directory.takeAbandoned(graceMs)).length > 0, 10_000);
+    expect(
+      again
+        .map((each) => ({ session: each.record.session, nick: each.record.nick }))
+        .sort((x, y) => x.session.localeCompare(y.session)),
+    ).toEqual([
+      { session: 's2', nick: 'carol' },
+      { session: 's3', nick: 'erin' },
+    ]);
+    // Still A's last sign of life and the end of its lease, not B's.
+    for (const each of again) {
+      expect(each.lastSeen).toBe(taken[0]!.lastSeen);
+      expect(each.goneAt).toBe(taken[0]!.goneAt);
+    }
+    await c.directory.finishAbandoned(again.map((each) => each.key));
+    expect(await c.directory.takeAbandoned(graceMs)).toEqual([]);
+    // Nothing of the hand-over is left in Redis.
+    expect(await c.redis.keys(`${prefix}ab:*`)).toEqual([]);
+  }, 30_000);
 
   it('fences a node cut off from Redis before its nicknames go, and takes it back after', async () => {
     const prefix = newPrefix();

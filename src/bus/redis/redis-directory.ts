@@ -36,8 +36,10 @@ import type {
  * `lease:<node>` (the node's lease token), `seen:<node>` (Redis's time of the node's last
  * renewal, kept after it dies), `departed` (sorted set, nickname key by time) and
  * `departed:info` (nickname key → departure JSON), `rs:<token hash>` (a session's resume
- * record, see `ResumeRecord`), `rs:node:<node>` (the token hashes of a node's records) and
- * `rs:nodes` (the nodes that wrote records: where `takeAbandoned` looks for dead ones).
+ * record, see `ResumeRecord`), `rs:node:<node>` (the token hashes of a node's records),
+ * `rs:nodes` (the nodes that wrote records: where `takeAbandoned` looks for dead ones),
+ * `ab:taken:<lease token>` (records a node took as abandoned and has not announced yet:
+ * token hash → last renewal and record) and `ab:takers` (lease token → node, for those).
  */
 
 /** A node not heard from by Redis for this long has no claims any more. */
@@ -169,9 +171,11 @@ return removed
  * ARGV: prefix, node, token, ttl, keep ('1' or '0'). Takes the node's lease if no other
  * process holds it, after removing every entry and resume record of this node id: a node
  * acquires at start and after a loss, both times holding no session. {0} when another
- * process holds it; else {1, the id's previous last renewal, then, with keep, the records
- * removed} (at start: sessions of this id's earlier process, which died, that nobody will
- * resume now, whose leaves are still to be announced).
+ * process holds it; else {1, the id's previous last renewal, then, with keep, each record
+ * removed as its key and JSON} (at start: sessions of this id's earlier process, which
+ * died, that nobody will resume now, whose leaves are still to be announced). Those are
+ * taken as `takeAbandoned` takes them, by this process's token: another node takes them
+ * again if this process dies before it finishes them.
  */
 const LUA_ACQUIRE = `${LUA_COMMON}
 local node, token, ttl, keep = ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1'
@@ -181,12 +185,18 @@ if current and current ~= token then return {0} end
 local set = P .. 'dir:node:' .. node
 for _, id in ipairs(redis.call('SMEMBERS', set)) do drop(id) end
 redis.call('DEL', set)
-local out = {1, tonumber(redis.call('GET', P .. 'seen:' .. node) or '0')}
+local seen = tonumber(redis.call('GET', P .. 'seen:' .. node) or '0')
+local out = {1, seen}
 -- Its sessions are gone with the process that held them: nothing to resume either.
 local records = P .. 'rs:node:' .. node
 for _, key in ipairs(redis.call('SMEMBERS', records)) do
   local json = redis.call('GET', P .. 'rs:' .. key)
-  if keep and json then out[#out + 1] = json end
+  if keep and json then
+    out[#out + 1] = key
+    out[#out + 1] = json
+    redis.call('HSET', P .. 'ab:taken:' .. token, key, cjson.encode({seen, json}))
+    redis.call('HSET', P .. 'ab:takers', token, node)
+  end
   redis.call('DEL', P .. 'rs:' .. key)
 end
 redis.call('DEL', records)
@@ -285,18 +295,47 @@ return {'ok', json, 0}
 const MAX_ABANDONED_PER_CALL = 200;
 
 /**
- * ARGV: prefix, grace ms, lease ms, most taken. For every node that wrote resume records
- * and is dead past the window `takeResume` allows (no lease, last renewal more than lease
- * + grace ago, on Redis's clock): removes its records and returns them as {record, last
- * renewal, 1 if a live session holds the nickname now}, then drops its directory entries
- * and forgets the node. Atomic, so each record goes to one caller; a resume that spent its
- * token first took the record away, and after this its token is refused.
+ * ARGV: prefix, grace ms, lease ms, most taken, node, token. For every node that wrote
+ * resume records and is dead past the window `takeResume` allows (no lease, last renewal
+ * more than lease + grace ago, on Redis's clock): removes its records and returns them as
+ * {key, record, last renewal, 1 if a live session holds the nickname now}, then drops its
+ * directory entries and forgets the node. Atomic, so each record goes to one caller; a
+ * resume that spent its token first took the record away, and after this its token is
+ * refused. Each record taken is kept in `ab:taken:<token>` (the caller's lease token;
+ * `ab:takers` maps each such token to its node) until the caller finishes it
+ * (`LUA_FINISH_ABANDONED`); a taker whose lease no longer holds that token died (or was
+ * fenced) before announcing them, and its records are taken first, as they were. Only a
+ * caller holding its lease takes anything.
  */
 const LUA_TAKE_ABANDONED = `${LUA_COMMON}
 local grace, lease, most = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local me, token = ARGV[5], ARGV[6]
+if redis.call('GET', P .. 'lease:' .. me) ~= token then return {} end
+local T, mine = P .. 'ab:takers', P .. 'ab:taken:' .. token
+local out = {}
+local function take(key, seen, json)
+  redis.call('HSET', mine, key, cjson.encode({seen, json}))
+  local held = live(redis.call('HGET', N, cjson.decode(json).nickKey)) and 1 or 0
+  out[#out + 1] = {key, json, seen, held}
+end
+local takers = redis.call('HGETALL', T)
+for i = 1, #takers, 2 do
+  if #out >= most then break end
+  local other, node = takers[i], takers[i + 1]
+  if other ~= token and redis.call('GET', P .. 'lease:' .. node) ~= other then
+    local theirs = P .. 'ab:taken:' .. other
+    local rows = redis.call('HGETALL', theirs)
+    for j = 1, #rows, 2 do
+      if #out >= most then break end
+      local row = cjson.decode(rows[j + 1])
+      redis.call('HDEL', theirs, rows[j])
+      take(rows[j], row[1], row[2])
+    end
+    if redis.call('EXISTS', theirs) == 0 then redis.call('HDEL', T, other) end
+  end
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local out = {}
 for _, node in ipairs(redis.call('SMEMBERS', P .. 'rs:nodes')) do
   if #out >= most then break end
   local seen = tonumber(redis.call('GET', P .. 'seen:' .. node) or '0')
@@ -308,8 +347,7 @@ for _, node in ipairs(redis.call('SMEMBERS', P .. 'rs:nodes')) do
       local json = redis.call('GET', P .. 'rs:' .. key)
       if json then
         redis.call('DEL', P .. 'rs:' .. key)
-        local held = live(redis.call('HGET', N, cjson.decode(json).nickKey)) and 1 or 0
-        out[#out + 1] = {json, seen, held}
+        take(key, seen, json)
       end
     end
     if redis.call('SCARD', records) == 0 then
@@ -320,7 +358,17 @@ for _, node in ipairs(redis.call('SMEMBERS', P .. 'rs:nodes')) do
     end
   end
 end
+if #out > 0 then redis.call('HSET', T, token, me) end
 return out
+`;
+
+/** ARGV: prefix, token, then the keys of records that token's taker has announced. */
+const LUA_FINISH_ABANDONED = `
+local P, token = ARGV[1], ARGV[2]
+local mine = P .. 'ab:taken:' .. token
+for i = 3, #ARGV do redis.call('HDEL', mine, ARGV[i]) end
+if redis.call('EXISTS', mine) == 0 then redis.call('HDEL', P .. 'ab:takers', token) end
+return 1
 `;
 
 interface PendingFind {
@@ -363,7 +411,8 @@ type ScriptName =
   | 'saveResume'
   | 'dropResume'
   | 'takeResume'
-  | 'takeAbandoned';
+  | 'takeAbandoned'
+  | 'finishAbandoned';
 
 const SCRIPTS: Record<ScriptName, string> = {
   claim: LUA_CLAIM,
@@ -381,6 +430,7 @@ const SCRIPTS: Record<ScriptName, string> = {
   dropResume: LUA_DROP_RESUME,
   takeResume: LUA_TAKE_RESUME,
   takeAbandoned: LUA_TAKE_ABANDONED,
+  finishAbandoned: LUA_FINISH_ABANDONED,
 };
 
 /** What `claim` throws while this node holds no lease: it may not hold sessions now. */
@@ -407,7 +457,7 @@ export class RedisDirectory implements SessionDirectory {
    * Sessions of this node id's earlier process (it died, and this one started before their
    * leaves were announced): handed out first by `takeAbandoned`, by this node alone.
    */
-  private leftBehind: { record: ResumeRecord; lastSeen: number }[] = [];
+  private leftBehind: { key: string; record: ResumeRecord; lastSeen: number }[] = [];
   /** Lookups of this turn, sent together at its end (see `findBy`). */
   private finds: PendingFind[] = [];
 
@@ -551,7 +601,8 @@ export class RedisDirectory implements SessionDirectory {
       const batch = this.leftBehind.splice(0, MAX_ABANDONED_PER_CALL);
       // Their entries went when this process took the lease: any holder is someone else.
       const holders = await Promise.all(batch.map(({ record }) => this.find(record.nickKey)));
-      return batch.map(({ record, lastSeen }, i) => ({
+      return batch.map(({ key, record, lastSeen }, i) => ({
+        key,
         record,
         lastSeen,
         goneAt: lastSeen + this.leaseMs,
@@ -563,14 +614,21 @@ export class RedisDirectory implements SessionDirectory {
       String(graceMs),
       String(this.leaseMs),
       String(MAX_ABANDONED_PER_CALL),
-    )) as [string, number, number][];
-    return rows.map(([json, lastSeen, held]) => ({
+      this.nodeId,
+      this.token,
+    )) as [string, string, number, number][];
+    return rows.map(([key, json, lastSeen, held]) => ({
+      key,
       record: JSON.parse(json) as ResumeRecord,
       lastSeen: Number(lastSeen),
       // Its lease lived `leaseMs` past its last renewal (both on Redis's clock).
       goneAt: Number(lastSeen) + this.leaseMs,
       nickHeld: Number(held) === 1,
     }));
+  }
+
+  async finishAbandoned(keys: readonly string[]): Promise<void> {
+    if (keys.length > 0) await this.call('finishAbandoned', this.token, ...keys);
   }
 
   async nodeAlive(node: string): Promise<boolean> {
@@ -636,9 +694,10 @@ export class RedisDirectory implements SessionDirectory {
     if (Number(taken) !== 1) return false;
     this.confirmedAt = sentAt;
     this.held = true;
-    for (const json of records)
+    for (let i = 0; i + 1 < records.length; i += 2)
       this.leftBehind.push({
-        record: JSON.parse(json) as ResumeRecord,
+        key: records[i]!,
+        record: JSON.parse(records[i + 1]!) as ResumeRecord,
         lastSeen: Number(lastSeen),
       });
     return true;

@@ -143,6 +143,8 @@ function recordFromEntry(entry: DirectoryEntry): ResumeRecord {
  * node announces it gone (see `SessionDirectory.takeAbandoned`).
  */
 export interface AbandonedSession {
+  /** Names it to `finishAbandoned` once it is announced. */
+  readonly key: string;
   readonly record: ResumeRecord;
   /** When its node was last known alive (the directory's clock): the session's last seen. */
   readonly lastSeen: number;
@@ -207,8 +209,15 @@ export interface SessionDirectory {
    * records are removed and returned, and the dead nodes' entries dropped, atomically, so
    * that of every node calling this, one gets each session and announces it gone. A call
    * returns a bounded batch; the rest come with the next.
+   *
+   * What a node takes stays its own until it calls `finishAbandoned` (once announced):
+   * if it dies first (its lease lapses), the next `takeAbandoned` on any node takes those
+   * sessions again, so a leave is announced at least once (twice if the taker died after
+   * announcing and before finishing), never lost.
    */
   takeAbandoned(graceMs: number): Promise<readonly AbandonedSession[]>;
+  /** The sessions taken under these keys are announced: nobody takes them again. */
+  finishAbandoned(keys: readonly string[]): Promise<void>;
 }
 
 /** The most departures the in-process directory keeps before dropping the oldest. */
@@ -358,5 +367,9 @@ export class LocalDirectory implements SessionDirectory {
    */
   takeAbandoned(): Promise<readonly AbandonedSession[]> {
     return Promise.resolve([]);
+  }
+
+  finishAbandoned(): Promise<void> {
+    return Promise.resolve();
   }
 }

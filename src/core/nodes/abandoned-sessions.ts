@@ -23,13 +23,14 @@ const CLOCK_MARGIN_MS = 250;
  * gone, and a surviving node says so as its own node would have: `offline` with reason
  * `dropped` to the same audience, its departure recorded for `/wholasthr` and `/whois`,
  * an account's last seen moved to when its node was last alive (or its connection dropped,
- * if that was earlier), and an account's private messages that went to the dead node for it
- * made its stored messages again, for its next login and `/inbox` (`restoreUnsent`). Every
- * node looks; the
- * directory hands each abandoned session to one of them (`takeAbandoned`), so each leave
- * is announced once across the cluster. Its nickname and entry were freed when its node's
- * lease lapsed; the other nodes' rooms never held it (each node's rooms list its own
- * sessions), so there is nothing to remove from them.
+ * if that was earlier), and an account's private messages that went to the dead node for
+ * it made its stored messages again, for its next login and `/inbox` (`restoreUnsent`).
+ * Every node looks; the directory hands each abandoned session to one of them
+ * (`takeAbandoned`), so each leave is announced once across the cluster (again by another
+ * node only if the one that took it died before saying it was done: `finishAbandoned`).
+ * Its nickname and entry were freed when its node's lease lapsed; the other nodes' rooms
+ * never held it (each node's rooms list its own sessions), so there is nothing to remove
+ * from them.
  */
 export class AbandonedSessions {
   private readonly repeating: Repeating;
@@ -55,7 +56,11 @@ export class AbandonedSessions {
     const graceMs = core.params['resume.graceSeconds'] * 1000;
     core.directory
       .takeAbandoned(graceMs)
-      .then((abandoned) => Promise.all(abandoned.map((each) => this.announce(each))))
+      .then(async (abandoned) => {
+        await Promise.all(abandoned.map((each) => this.announce(each)));
+        // Announced: until now, had this node died, another would have taken them again.
+        await core.directory.finishAbandoned(abandoned.map((each) => each.key));
+      })
       .catch((error: unknown) =>
         core.logger.warn({ err: error }, 'could not look for dead nodes’ sessions'),
       )
