@@ -17,8 +17,6 @@ import { formatCount, formatMicros, LatencyHistogram } from './stats.js';
 // (cluster-failover.ts). Real `confab serve` processes; the clients run in this process
 // (ChatClient).
 
-const ROOM = 'bench';
-
 interface Load {
   readonly latency: LatencyHistogram;
   readonly deliveries: number;
@@ -70,21 +68,31 @@ async function settle(counts: Array<() => number>, expected: number): Promise<vo
     await sleep(20);
 }
 
-async function fanout(running: Running, members: number, perSender: number): Promise<Load> {
+/**
+ * `members` spread over the nodes in a room; two senders (one on each node when there are
+ * two) send `perSender` messages each as fast as they go. `name` tells this load's nicknames
+ * and room from another's on the same nodes.
+ */
+async function fanout(
+  running: Running,
+  members: number,
+  perSender: number,
+  name = 'bench',
+): Promise<Load> {
   const clients: ChatClient[] = [];
   for (let i = 0; i < members; i++) {
     const client = await ChatClient.connect({
       host: '127.0.0.1',
       port: running.ports[i % running.ports.length]!,
     });
-    await client.login(`m${i}`);
+    await client.login(`${name}m${i}`);
     clients.push(client);
   }
-  await clients[0]!.request('create', { room: ROOM });
+  await clients[0]!.request('create', { room: name });
   for (const client of clients.slice(1))
     for (let attempt = 0; ; attempt++) {
       try {
-        await client.request('join', { room: ROOM });
+        await client.request('join', { room: name });
         break;
       } catch (error) {
         // Other nodes learn of the room a moment later.
@@ -104,7 +112,7 @@ async function fanout(running: Running, members: number, perSender: number): Pro
   const started = performance.now();
   for (let i = 0; i < perSender; i++) {
     for (const sender of senders)
-      sender.request('say', { room: ROOM, text: `b:${nowMicros()}` }).catch(failures.note);
+      sender.request('say', { room: name, text: `b:${nowMicros()}` }).catch(failures.note);
     if (i % 10 === 9) await sleep(5);
   }
   await settle(counts, expected);
@@ -126,7 +134,12 @@ async function fanout(running: Running, members: number, perSender: number): Pro
   };
 }
 
-async function privateMessages(running: Running, pairs: number, perPair: number): Promise<Load> {
+async function privateMessages(
+  running: Running,
+  pairs: number,
+  perPair: number,
+  name = 'p',
+): Promise<Load> {
   const last = running.ports.length - 1;
   const senders: ChatClient[] = [];
   const receivers: ChatClient[] = [];
@@ -135,9 +148,9 @@ async function privateMessages(running: Running, pairs: number, perPair: number)
   for (let i = 0; i < pairs; i++) {
     // Sender on the first node, receiver on the last: across nodes when there are two.
     const sender = await ChatClient.connect({ host: '127.0.0.1', port: running.ports[0]! });
-    await sender.login(`s${i}`);
+    await sender.login(`${name}s${i}`);
     const receiver = await ChatClient.connect({ host: '127.0.0.1', port: running.ports[last]! });
-    await receiver.login(`r${i}`);
+    await receiver.login(`${name}r${i}`);
     counts.push(listen(receiver, 'private', latency));
     senders.push(sender);
     receivers.push(receiver);
@@ -150,7 +163,9 @@ async function privateMessages(running: Running, pairs: number, perPair: number)
   const started = performance.now();
   for (let i = 0; i < perPair; i++) {
     senders.forEach((sender, index) => {
-      sender.request('msg', { to: [`r${index}`], text: `b:${nowMicros()}` }).catch(failures.note);
+      sender
+        .request('msg', { to: [`${name}r${index}`], text: `b:${nowMicros()}` })
+        .catch(failures.note);
     });
     await sleep(5);
   }
@@ -344,6 +359,11 @@ export async function cluster(ctx: RunContext): Promise<ScenarioResult> {
     ctx.log(`  ${setup.label}`);
     const running = await startSetup(setup, { profileDir: ctx.profileDir });
     try {
+      // Fresh nodes run their message paths unoptimised until V8 has seen them often
+      // enough: both paths run once, unmeasured, so the figures are of warm nodes (the
+      // first loads were otherwise the only ones measured cold).
+      await privateMessages(running, pairs, Math.ceil(perPair / 5), 'w');
+      await fanout(running, members, Math.ceil(perSender / 5), 'warm');
       if (room)
         result.push(
           ...rows(
