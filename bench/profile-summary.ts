@@ -78,6 +78,57 @@ export function selfTimes(
     .map(([name, micros]) => ({ name, micros, share: all === 0 ? 0 : micros / all }));
 }
 
+/**
+ * Where a sample's time belongs by module: the innermost frame that is project code (by
+ * folder: `src/bus/redis`, `src/transport`, `core/commands`…) or a package (`ioredis`,
+ * `postgres`, `zod`), so a system call made for a package is that package's; GC and the
+ * like as V8 names them; what has neither is Node's own.
+ */
+function moduleOf(node: ProfileNode): string | undefined {
+  const { functionName, url } = node.callFrame;
+  if (functionName === '(garbage collector)' || functionName === '(program)') return functionName;
+  const modules = url.lastIndexOf('node_modules/');
+  if (modules >= 0) return url.slice(modules + 13).split('/')[0];
+  const source = /\/dist\/src\/(?:(core|bus|store)\/)?([\w-]+)/.exec(url);
+  if (!source) return undefined;
+  return source[1] ? `${source[1]}/${source[2]!.replace(/\.js$/, '')}` : `src/${source[2]}`;
+}
+
+/**
+ * Busy time (idle left out) by module (see `moduleOf`), largest first, within a window as
+ * `selfTimes` takes it: how a node's time splits between its own code, the drivers, GC.
+ */
+export function moduleTimes(
+  profile: Profile,
+  fromMicros = 0,
+  toMicros = Number.POSITIVE_INFINITY,
+): ProfileLine[] {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parents.set(child, node.id);
+  const times = sampleTimes(profile);
+  const totals = new Map<string, number>();
+  let all = 0;
+  profile.samples.forEach((id, index) => {
+    const at = times[index] ?? 0;
+    if (at < fromMicros || at > toMicros) return;
+    if (byId.get(id)?.callFrame.functionName === '(idle)') return;
+    let name: string | undefined;
+    for (let at: number | undefined = id; at !== undefined && !name; at = parents.get(at)) {
+      const node = byId.get(at);
+      if (node) name = moduleOf(node);
+    }
+    name ??= 'node (its own code)';
+    const delta = profile.timeDeltas[index] ?? 0;
+    totals.set(name, (totals.get(name) ?? 0) + delta);
+    all += delta;
+  });
+  return [...totals]
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, micros]) => ({ name, micros, share: all === 0 ? 0 : micros / all }));
+}
+
 export interface Stall {
   /** When the gap ended, µs from the profile's start. */
   readonly atMicros: number;
@@ -116,12 +167,14 @@ export function stalls(profile: Profile, top: number): Stall[] {
 }
 
 const USAGE =
-  'usage: node dist/bench/profile-summary.js FILE.cpuprofile [TOP] [FROM_S TO_S]\n' +
-  '  self time by function (within FROM_S..TO_S seconds of the start), then the longest stalls';
+  'usage: node dist/bench/profile-summary.js FILE.cpuprofile [TOP|modules] [FROM_S TO_S]\n' +
+  '  self time by function (within FROM_S..TO_S seconds of the start), then the longest stalls;\n' +
+  '  `modules`: busy time by module instead';
 
 function main(): void {
   const [file, topText, fromText, toText] = process.argv.slice(2);
-  const top = Number(topText ?? 30);
+  const byModule = topText === 'modules';
+  const top = byModule ? 1 : Number(topText ?? 30);
   const from = fromText === undefined ? 0 : Number(fromText) * 1e6;
   const to = toText === undefined ? Number.POSITIVE_INFINITY : Number(toText) * 1e6;
   if (!file || !Number.isInteger(top) || top < 1 || Number.isNaN(from) || Number.isNaN(to)) {
@@ -130,6 +183,13 @@ function main(): void {
     return;
   }
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  if (byModule) {
+    for (const line of moduleTimes(profile, from, to))
+      console.log(
+        `${(line.share * 100).toFixed(1).padStart(5)}%  ${(line.micros / 1000).toFixed(0).padStart(7)} ms  ${line.name}`,
+      );
+    return;
+  }
   for (const line of selfTimes(profile, top, from, to))
     console.log(
       `${(line.share * 100).toFixed(1).padStart(5)}%  ${(line.micros / 1000).toFixed(0).padStart(7)} ms  ${line.name}`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { selfTimes, stalls } from '../../bench/profile-summary.js';
+import { moduleTimes, selfTimes, stalls } from '../../bench/profile-summary.js';
 
 const frame = (functionName: string, url = '') => ({ functionName, url, lineNumber: 0 });
 // (root) → handle → commit; samples every millisecond but one 250 ms gap before a commit.
@@ -31,5 +31,32 @@ describe('profile summary', () => {
       micros: 250_000,
       stack: ['commit src/store/commit.js:1', 'handle src/core/handle.js:1'],
     });
+  });
+
+  it('splits busy time by module: a package’s system call is the package’s, idle left out', () => {
+    const byModule = {
+      nodes: [
+        { id: 1, callFrame: frame('(root)'), children: [2, 5, 6] },
+        {
+          id: 2,
+          callFrame: frame('send', 'file:///x/dist/src/bus/redis/redis-bus.js'),
+          children: [3],
+        },
+        {
+          id: 3,
+          callFrame: frame('write', 'file:///x/node_modules/ioredis/built/Redis.js'),
+          children: [4],
+        },
+        { id: 4, callFrame: frame('writeUtf8String') },
+        { id: 5, callFrame: frame('(idle)') },
+        { id: 6, callFrame: frame('handle', 'file:///x/dist/src/core/commands/messaging.js') },
+      ],
+      samples: [4, 4, 4, 5, 5, 6],
+      timeDeltas: [1000, 1000, 1000, 1000, 1000, 1000],
+    };
+    expect(moduleTimes(byModule)).toEqual([
+      { name: 'ioredis', micros: 3000, share: 0.75 },
+      { name: 'core/commands', micros: 1000, share: 0.25 },
+    ]);
   });
 });
