@@ -218,6 +218,32 @@ describe('session resume', () => {
     ).toEqual(['away again']);
   });
 
+  it('a private message that fell out of the away log still waits for the next login', async () => {
+    // The away log keeps the last 1,000 events: 'first' falls out of it behind the lobby's
+    // chatter, and the session ends without a resume (a login over it).
+    server = await startTestServer({
+      set: { 'flood.burst': 100_000, 'flood.perSecond': 100_000 },
+    });
+    const dora = await server.connect('dora');
+    await dora.request('register', { password: 'correct horse battery' });
+    const alice = await server.connect('alice');
+    dora.destroy();
+    await waitForStatus(alice, 'dora', 'away');
+    await alice.request('msg', { to: ['dora'], text: 'first' });
+    await Promise.all(
+      Array.from({ length: 1_050 }, (_, i) => alice.request('say', { text: `chatter ${i}` })),
+    );
+    await alice.request('msg', { to: ['dora'], text: 'last' });
+    const back = await server.open();
+    const events = collect(back);
+    await back.login('dora', 'correct horse battery');
+    await back.request('ping');
+    const missed = events.flatMap((e) =>
+      e.ev === 'private' && e.replay === 'missed' ? [e.text] : [],
+    );
+    expect(missed).toEqual(['first', 'last']);
+  });
+
   it('leaves at once when resume is off', async () => {
     server = await startTestServer({ set: { 'resume.graceSeconds': 0 } });
     const alice = await server.connect('alice');

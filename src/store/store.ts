@@ -240,6 +240,13 @@ export interface InboxStore {
    */
   markUndelivered(accountId: number, ids: readonly number[]): Promise<void>;
   /**
+   * `markUndelivered` for every private message to the account sent (`ts`) at or after
+   * `sinceTs`: the account's session was away (its connection lost) from then until it
+   * ended without a resume, so it was shown none of them, even those its away log could
+   * no longer hold. Other recipients' copies and earlier messages change nothing.
+   */
+  markUndeliveredSince(accountId: number, sinceTs: number): Promise<void>;
+  /**
    * A guest's private messages, by its key (`MessageRecipient.guest`): of those with ids in
    * (`afterId`, `upToId`], the `limit` with the greatest ids, oldest first, each as an
    * inbox entry (`read` as stored). A guest has no inbox, but when its node dies its

@@ -570,6 +570,57 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         await store.inbox.markUndelivered(bob.id, []);
       });
 
+      it('markUndeliveredSince makes the messages sent from a time on stored again, for that account only', async () => {
+        const bob = await store.accounts.create(account('Bob'));
+        const carol = await store.accounts.create(account('Carol'));
+        const send = (ts: number, text: string, recipients: MessageRecipient[]) =>
+          store.messages.append({
+            ts,
+            sender: 'alice',
+            senderAccountId: null,
+            room: null,
+            recipients,
+            text,
+          });
+        const live = (who: { id: number; name: string }): MessageRecipient => ({
+          nick: who.name,
+          accountId: who.id,
+          delivery: 'live',
+        });
+        await send(900, 'before', [live(bob)]);
+        // Committed out of time order: a later id does not make it later.
+        const late = await send(1500, 'stamped late', [live(bob), live(carol)]);
+        await send(1000, 'at the time', [live(bob)]);
+        const stored = await send(1200, 'stored', [
+          { nick: 'Bob', accountId: bob.id, delivery: 'stored' },
+        ]);
+        await send(1100, 'carol only', [live(carol)]);
+        await store.messages.append({
+          ts: 1300,
+          sender: 'alice',
+          senderAccountId: null,
+          room: 'lobby',
+          recipients: [],
+          text: 'in a room',
+        });
+        expect(await store.inbox.unreadCount(bob.id)).toBe(1);
+
+        await store.inbox.markUndeliveredSince(bob.id, 1000);
+        const undelivered = await store.inbox.undelivered(bob.id, late.id + 10);
+        expect(undelivered.map((entry) => [entry.text, entry.read])).toEqual([
+          ['stamped late', false],
+          ['at the time', false],
+          ['stored', false],
+        ]);
+        expect(await store.inbox.unreadCount(bob.id)).toBe(3);
+        expect(await store.inbox.unreadCount(carol.id)).toBe(0);
+        expect(await store.inbox.undelivered(carol.id, late.id + 10)).toEqual([]);
+        expect(stored.id).toBeGreaterThan(late.id);
+        // Nothing from then on: nothing changes.
+        await store.inbox.markUndeliveredSince(carol.id, 2000);
+        expect(await store.inbox.unreadCount(carol.id)).toBe(0);
+      });
+
       it("forGuest reads a guest's private messages back by its key, in a window of ids", async () => {
         const bob = await store.accounts.create(account('Bob'));
         const send = (text: string, recipients: MessageRecipient[]) =>

@@ -285,6 +285,11 @@ export class ResumeRegistry implements RoomsListener {
     return session.recent?.after(entry.lastSentId ?? 0).events ?? [];
   }
 
+  /** When the session's connection dropped, if it is away (waiting to be resumed); else null. */
+  awaySince(session: Session): number | null {
+    return this.isAway(session) ? session.resume!.awaySince : null;
+  }
+
   /** Whether the session is away: its connection dropped and it waits to be resumed. */
   isAway(session: Session): boolean {
     const entry = session.resume;

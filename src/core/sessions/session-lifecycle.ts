@@ -322,6 +322,9 @@ export class SessionLifecycle {
     // and the private messages it was sent meanwhile wait for its next login.
     const seenUntil = core.resume.seenUntil(session, clock.now());
     const unsent = session.account ? core.resume.unsentPrivates(session) : [];
+    // Those its away log could not hold (it keeps the last 1,000 events) are found by time:
+    // nothing sent after the connection dropped was shown.
+    const awaySince = core.resume.awaySince(session);
     core.resume.forget(session);
     core.addresses.removed(session);
     logger.info({ event: 'logout', session: session.id, nick: session.nick, reason }, 'logout');
@@ -338,6 +341,14 @@ export class SessionLifecycle {
             'could not keep the private messages sent while away for the next login',
           );
         }),
+        awaySince === null
+          ? undefined
+          : core.store.inbox.markUndeliveredSince(accountId, awaySince).catch((error: unknown) => {
+              logger.warn(
+                { err: error, account: accountId, since: awaySince },
+                'could not keep the private messages sent while away for the next login',
+              );
+            }),
       ])
         .then(() => undefined)
         .finally(() => {

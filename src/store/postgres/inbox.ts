@@ -98,6 +98,17 @@ export class PostgresInboxStore implements InboxStore {
     );
   }
 
+  async markUndeliveredSince(accountId: number, sinceTs: number): Promise<void> {
+    await guarded(
+      () => this.sql`
+        UPDATE message_recipients mine SET delivered_at = NULL, read_at = NULL
+          FROM messages
+         WHERE messages.id = mine.message_id AND mine.recipient_account = ${accountId}
+           AND (mine.delivered_at IS NOT NULL OR mine.read_at IS NOT NULL)
+           AND messages.ts >= ${sinceTs}`,
+    );
+  }
+
   async forGuest(
     guest: string,
     window: { readonly afterId: number; readonly upToId: number },

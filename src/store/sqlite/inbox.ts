@@ -83,6 +83,10 @@ export class SqliteInboxStore implements InboxStore {
     return this.writer.write('inbox.markUndelivered', [accountId, ids]);
   }
 
+  markUndeliveredSince(accountId: number, sinceTs: number): Promise<void> {
+    return this.writer.write('inbox.markUndeliveredSince', [accountId, sinceTs]);
+  }
+
   async forGuest(
     guest: string,
     window: { readonly afterId: number; readonly upToId: number },

@@ -524,6 +524,16 @@ export const WRITE_OPS = {
     );
     for (const id of ids) statement.run({ id, account: accountId });
   },
+  'inbox.markUndeliveredSince': (db: Database.Database, accountId: number, sinceTs: number) => {
+    // The account's rows by its index, each message's time by its key.
+    prepared(
+      db,
+      `UPDATE message_recipients SET delivered_at = NULL, read_at = NULL
+        WHERE recipient_account = @account
+          AND (delivered_at IS NOT NULL OR read_at IS NOT NULL)
+          AND (SELECT ts FROM messages WHERE messages.id = message_id) >= @since`,
+    ).run({ account: accountId, since: sinceTs });
+  },
 } as const;
 
 export type WriteOps = typeof WRITE_OPS;
