@@ -133,6 +133,17 @@ export class Delivery {
         const session = sessions.get(target.ids[index]!);
         if (session && this.deliverTo(session, message)) recipients++;
       }
+    } else if (target.kind === 'room' || target.kind === 'everyone') {
+      // A room's fan-out walks the members' set itself: through the generator below, each
+      // member was one more generator step and one result object (about 40 bytes per
+      // delivery, 4 KB per message to a room of 100).
+      const { sessions, rooms } = this.deps;
+      const members =
+        target.kind === 'everyone' || target.room === LOBBY
+          ? sessions.values()
+          : rooms.get(target.room)?.members.values();
+      if (members !== undefined)
+        for (const session of members) if (this.deliverTo(session, message)) recipients++;
     } else {
       for (const session of this.resolveTarget(target))
         if (this.deliverTo(session, message)) recipients++;

@@ -50,10 +50,21 @@ function sayInRoom(
     core.messageLog.record({ ts: stored.ts, sender: session.nick, target: `#${room}`, text });
     core.telemetry.messageSent(kind);
     if (room === LOBBY || core.rooms.get(room) === incarnation)
-      core.publish(
+      // The event in one object, its fields in the order `EventFactory.make` gives them (as
+      // a private message's): no payload to copy, no options object.
+      core.publishEvent(
         { kind: 'room', room },
-        { ev: 'message', mid: stored.id, room: roomName, from: session.nick, text },
-        { exclude: session, senderKey: session.nickKey, ts: stored.ts },
+        {
+          ev: 'message',
+          mid: stored.id,
+          room: roomName,
+          from: session.nick,
+          text,
+          id: core.events.id(),
+          ts: stored.ts,
+        },
+        session,
+        session.nickKey,
       );
     return { mid: stored.id, ts: stored.ts };
   });
