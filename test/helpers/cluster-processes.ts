@@ -82,7 +82,19 @@ export async function startClusterProcesses(options: ClusterOptions): Promise<Cl
   const nodes: NodeProcess[] = [];
   /** Every child spawned, started or not: killed if the start fails part way. */
   const spawned: ChildProcess[] = [];
+  // A port found free can be taken by another process before the node binds it (a busy
+  // machine, other tests beside these): the node then exits with EADDRINUSE, and is
+  // started again on other ports.
   const start = async (index: number): Promise<NodeProcess> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await startOnFreePorts(index);
+      } catch (error) {
+        if (attempt >= 3 || !/EADDRINUSE/.test(String(error))) throw error;
+      }
+    }
+  };
+  const startOnFreePorts = async (index: number): Promise<NodeProcess> => {
     const id = `node${index + 1}`;
     const [port, webPort] = [await freePort(), await freePort()];
     const child = spawn(

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort } from './free-port.js';
 
 /** The machine's Redis; CONFAB_TEST_REDIS overrides. */
 export const TEST_REDIS_URL = process.env.CONFAB_TEST_REDIS ?? 'redis://127.0.0.1:6379/0';
@@ -27,17 +27,6 @@ export async function deletePrefix(prefix: string, url = TEST_REDIS_URL): Promis
   } finally {
     redis.disconnect();
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
