@@ -1,24 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalDirectory, type DirectoryEntry } from '../src/core/directory/directory.js';
 import type { ServerEvent } from '../src/protocol/events.js';
-import { collect } from './helpers/events.js';
+import { PASSWORD, collect, gate } from './helpers/events.js';
 import { lateAppend } from './helpers/late-store.js';
 import { startTestNodes, type TestNodes } from './helpers/nodes.js';
-
-const PASSWORD = 'correct horse battery staple 9';
 
 let cluster: TestNodes | undefined;
 afterEach(async () => {
   await cluster?.dispose();
   cluster = undefined;
 });
-
-/** A promise and the function that settles it. */
-function gate(): { promise: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => (open = resolve));
-  return { promise, open };
-}
 
 /**
  * The shared directory, but a claim that replaces a session (a login over one's own

@@ -1,25 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatClient } from '../src/client/client.js';
 import type { ServerEvent } from '../src/protocol/events.js';
-import { collect } from './helpers/events.js';
+import { PASSWORD, collect, gate } from './helpers/events.js';
 import { lateAppend } from './helpers/late-store.js';
 import { startTestNodes, type TestNodes } from './helpers/nodes.js';
 import { TEST_ADMIN_PASSWORD } from './helpers/server.js';
-
-const PASSWORD = 'correct horse battery staple 9';
 
 let cluster: TestNodes | undefined;
 afterEach(async () => {
   await cluster?.dispose();
   cluster = undefined;
 });
-
-/** A promise and the function that settles it. */
-function gate(): { promise: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => (open = resolve));
-  return { promise, open };
-}
 
 const texts = (events: readonly ServerEvent[]) =>
   events.flatMap((event) => (event.ev === 'message' || event.ev === 'private' ? [event.text] : []));

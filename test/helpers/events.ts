@@ -70,3 +70,10 @@ export async function until(
   }
   return Date.now() - started;
 }
+
+/** A promise and the function that settles it: a test holds something at it, then opens it. */
+export function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
