@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChatClient } from '../../src/client/client.js';
 import type { ServerEvent } from '../../src/protocol/events.js';
-import { startClusterProcesses, type ClusterProcesses } from '../helpers/cluster-processes.js';
+import { startClusterProcesses } from '../helpers/cluster-processes.js';
 import { collect, until } from '../helpers/events.js';
 
 // A node SIGKILLed takes its sessions with it unseen. Those resumed on another node within
@@ -16,12 +15,6 @@ afterEach(async () => {
   cleanups.length = 0;
 });
 
-async function connect(cluster: ClusterProcesses, node: number): Promise<ChatClient> {
-  const client = await ChatClient.connect({ host: '127.0.0.1', port: cluster.nodes[node]!.port });
-  cleanups.push(() => client.destroy());
-  return client;
-}
-
 const offline = (events: readonly ServerEvent[]) =>
   events.flatMap((event) => (event.ev === 'offline' ? [event] : []));
 
@@ -34,19 +27,19 @@ describe('sessions of a dead node that nobody resumes (real processes)', () => {
       env: { CONFAB_RESUME_GRACE_SECONDS: '1', CONFAB_PRESENCE_RECENT_SECONDS: '3600' },
     });
     cleanups.push(() => cluster.dispose());
-    const alice = await connect(cluster, 0);
+    const alice = await cluster.connect(0);
     await alice.login('alice');
     await alice.request('create', { room: 'den' });
-    const dave = await connect(cluster, 1);
+    const dave = await cluster.connect(1);
     await dave.login('dave');
     // On the node that will die: a guest in a room, an account, and one who resumes.
-    const bob = await connect(cluster, 2);
+    const bob = await cluster.connect(2);
     await bob.login('bob');
     await bob.request('join', { room: 'den' });
-    const carol = await connect(cluster, 2);
+    const carol = await cluster.connect(2);
     await carol.login('carol');
     await carol.request('register', { password: PASSWORD });
-    const erin = await connect(cluster, 2);
+    const erin = await cluster.connect(2);
     await erin.login('erin');
     await bob.request('say', { room: 'den', text: 'hello' });
     const atAlice = collect(alice);
@@ -57,7 +50,7 @@ describe('sessions of a dead node that nobody resumes (real processes)', () => {
     const killedAt = Date.now();
     await closed;
     // Erin comes back through node 1 (once node 3's lease lapsed): not a leave.
-    const erinAgain = await connect(cluster, 0);
+    const erinAgain = await cluster.connect(0);
     await erinAgain.resume(erin.resumeToken!, erin.lastEventId, erin.lastMid);
 
     // Lease (6 s) + grace (1 s) + one sweep (2 s), and a margin for a loaded machine.
@@ -109,9 +102,9 @@ describe('sessions of a dead node that nobody resumes (real processes)', () => {
     );
     expect(entries.filter((entry) => entry.node === 'node3')).toEqual([]);
     expect(await redis.exists(`${cluster.prefix}rs:node:node3`)).toBe(0);
-    const newBob = await connect(cluster, 1);
+    const newBob = await cluster.connect(1);
     await newBob.login('bob');
-    const newCarol = await connect(cluster, 0);
+    const newCarol = await cluster.connect(0);
     await newCarol.login('carol', PASSWORD);
   }, 60_000);
 
@@ -121,15 +114,15 @@ describe('sessions of a dead node that nobody resumes (real processes)', () => {
       env: { CONFAB_RESUME_GRACE_SECONDS: '1' },
     });
     cleanups.push(() => cluster.dispose());
-    const alice = await connect(cluster, 0);
+    const alice = await cluster.connect(0);
     await alice.login('alice');
     const atAlice = collect(alice);
     // Two accounts on the node that will die: carol connected to the end, frank away
     // (his connection dropped first; his session waits there to be resumed).
-    const carol = await connect(cluster, 2);
+    const carol = await cluster.connect(2);
     await carol.login('carol');
     await carol.request('register', { password: PASSWORD });
-    const frank = await connect(cluster, 2);
+    const frank = await cluster.connect(2);
     await frank.login('frank');
     await frank.request('register', { password: PASSWORD });
     const seen = carol.waitFor((e) => e.ev === 'private' && e.text === 'c0');
@@ -163,7 +156,7 @@ describe('sessions of a dead node that nobody resumes (real processes)', () => {
     await alice.request('msg', { to: ['carol'], text: 'c3' });
 
     const privates = async (node: number, nick: string) => {
-      const client = await connect(cluster, node);
+      const client = await cluster.connect(node);
       const events = collect(client);
       await client.login(nick, PASSWORD);
       await client.request('ping');

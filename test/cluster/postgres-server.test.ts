@@ -1,7 +1,14 @@
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ChatClient } from '../../src/client/client.js';
-import { PASSWORD, connectRecording, makeAccount, ofKind } from '../helpers/events.js';
+import {
+  PASSWORD,
+  collect,
+  connectRecording,
+  makeAccount,
+  ofKind,
+  until,
+} from '../helpers/events.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { dropSchema, freshSchemaName, TEST_PG_URL } from '../helpers/postgres.js';
 import { makeDataDir, startTestServer } from '../helpers/server.js';
@@ -43,9 +50,9 @@ describe('a server on PostgreSQL', () => {
     expect(ofKind(events, 'private')).toMatchObject([
       { from: 'alice', text: 'offline hi', replay: 'missed' },
     ]);
-    const joined = collectAfter(bob);
+    const joined = collect(bob);
     await bob.request('join', { room: 'dev' });
-    await waitUntil(() => joined.some((e) => e.ev === 'message'));
+    await until('a message for bob', () => joined.some((e) => e.ev === 'message'), 5_000, 20);
     expect(joined.filter((e) => e.ev === 'message')).toMatchObject([
       { room: 'dev', from: 'alice', text: 'hello dev', replay: 'history', mid: sent.mid },
     ]);
@@ -98,17 +105,3 @@ describe('a server on PostgreSQL', () => {
     expect(run.stderr()).toMatch(/store must be "sqlite" or a postgres:\/\//);
   });
 });
-
-function collectAfter(client: ChatClient) {
-  const events: { ev: string; [key: string]: unknown }[] = [];
-  client.on('event', (event: { ev: string }) => events.push(event));
-  return events;
-}
-
-async function waitUntil(done: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -12,6 +12,7 @@ import {
   TEST_REDIS_URL,
   type PrivateRedis,
 } from '../helpers/redis.js';
+import { until } from '../helpers/events.js';
 
 const prefixes: string[] = [];
 const open: RedisBus[] = [];
@@ -56,14 +57,6 @@ const invalidate = (origin: string, key: string): InvalidateEnvelope => ({
   invalidation: { what: 'config', key },
 });
 
-async function until(done: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 const keys = (seen: readonly BusEnvelope[]) =>
   seen.map((e) =>
     e.type === 'invalidate' && e.invalidation.what === 'config' ? e.invalidation.key : e.type,
@@ -76,7 +69,12 @@ describe('the Redis bus', () => {
     a!.publish(invalidate('a', 'to-all'));
     a!.sendTo('b', invalidate('a', 'to-b'));
     a!.sendTo('a', invalidate('a', 'to-self'));
-    await until(() => seenA.length === 2 && seenB.length === 2 && seenC.length === 1);
+    await until(
+      'the three deliveries',
+      () => seenA.length === 2 && seenB.length === 2 && seenC.length === 1,
+      5_000,
+      10,
+    );
     await new Promise((resolve) => setTimeout(resolve, 100)); // nothing more arrives
     expect(keys(seenA)).toEqual(['to-all', 'to-self']);
     expect(keys(seenB)).toEqual(['to-all', 'to-b']);
@@ -94,7 +92,7 @@ describe('the Redis bus', () => {
       if (i % 3 === 0) a!.sendTo('b', invalidate('a', key));
       else a!.publish(invalidate('a', key));
     }
-    await until(() => seenB.length >= sent.length);
+    await until('what b was sent', () => seenB.length >= sent.length, 5_000, 10);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(keys(seenB)).toEqual(sent);
   });
@@ -112,12 +110,22 @@ describe('the Redis bus', () => {
     const before = await publishes();
     // One turn, as a commit's worth of messages: one PUBLISH carries them all.
     for (let i = 0; i < 50; i++) buses[0]!.publish(invalidate('a', `k${i}`));
-    await until(() => seen.every((list) => list.length === 50));
+    await until(
+      'the 50 envelopes on every bus',
+      () => seen.every((list) => list.length === 50),
+      5_000,
+      10,
+    );
     expect((await publishes()) - before).toBe(1);
     // Each in a turn of its own: one PUBLISH each, never one per node.
     for (let i = 50; i < 55; i++) {
       buses[0]!.publish(invalidate('a', `k${i}`));
-      await until(() => seen.every((list) => list.length === i + 1));
+      await until(
+        'envelope i on every bus',
+        () => seen.every((list) => list.length === i + 1),
+        5_000,
+        10,
+      );
     }
     expect((await publishes()) - before).toBe(6);
     for (const list of seen)
@@ -150,9 +158,9 @@ describe('the Redis bus', () => {
       sent.push(`${big}${i}`);
       a!.publish(invalidate('a', `${big}${i}`));
     }
-    await until(() => seenB.length >= sent.length);
+    await until('what b was sent', () => seenB.length >= sent.length, 5_000, 10);
     expect(keys(seenB)).toEqual(sent);
-    await until(() => seenA.length >= sent.length - 10);
+    await until('what a sent', () => seenA.length >= sent.length - 10, 5_000, 10);
     expect(keys(seenA)).toEqual(sent.filter((_, i) => i < 1_200 || i >= 1_210));
     // k0–k999, k1000–k1199, the ten to b, k1210–k2209, k2210–k2499 with two big ones, the
     // last two big ones.
@@ -185,9 +193,9 @@ describe('the Redis bus', () => {
     const lost: string[] = [];
     liveness[0]!.onNodeLost((node) => lost.push(node));
     liveness.forEach((live) => live.start());
-    await until(() => liveness[0]!.liveNodes().includes('b'));
+    await until('b seen alive', () => liveness[0]!.liveNodes().includes('b'), 5_000, 10);
     liveness[1]!.stop(); // its last heartbeat says it is leaving
-    await until(() => lost.includes('b'));
+    await until('b seen lost', () => lost.includes('b'), 5_000, 10);
     liveness[0]!.stop();
     for (const r of requests) r.stop();
   });
@@ -208,10 +216,10 @@ describe('the Redis bus', () => {
     });
     const seenB = record(b!);
     a!.publish(invalidate('a', 'before'));
-    await until(() => seenB.length === 1);
+    await until('one envelope at b', () => seenB.length === 1, 5_000, 10);
 
     await redis.stop();
-    await until(() => !a!.connected && !b!.connected);
+    await until('both buses disconnected', () => !a!.connected && !b!.connected, 5_000, 10);
     await expect(a!.ping()).rejects.toThrow(/not connected/);
     a!.publish(invalidate('a', 'during1'));
     a!.sendTo('b', invalidate('a', 'during2'));
@@ -219,10 +227,10 @@ describe('the Redis bus', () => {
     await redis.start();
     // The subscriber must be back before the queued publishes go out, or they are lost:
     // what a node hears is what arrives after its subscription is restored.
-    await until(() => a!.connected && b!.connected, 10_000);
+    await until('both buses reconnected', () => a!.connected && b!.connected, 10_000, 10);
     await a!.ping();
     a!.publish(invalidate('a', 'after'));
-    await until(() => keys(seenB).includes('after'), 5_000);
+    await until('the envelope sent after', () => keys(seenB).includes('after'), 5_000, 10);
     expect(Date.now() - restarted).toBeLessThan(5_000);
     // In order and at most once; what went out before b's subscription was back is lost
     // to pub/sub (the store has it: history and inboxes replay it).

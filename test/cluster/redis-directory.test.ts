@@ -4,6 +4,7 @@ import { systemClock } from '../../src/core/clock.js';
 import type { DirectoryEntry } from '../../src/core/directory/directory.js';
 import { RedisDirectory } from '../../src/bus/redis/redis-directory.js';
 import { ChatError } from '../../src/core/errors.js';
+import { until } from '../helpers/events.js';
 import { deletePrefix, freshPrefix, TEST_REDIS_URL } from '../helpers/redis.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
@@ -74,13 +75,24 @@ const entry = (
   admin: false,
 });
 
-async function until(done: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (!(await done())) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+/** Sessions of `at`'s node, each claimed, resumable with the token `t-<session>`. */
+async function sessionsOn(
+  at: Node,
+  nodeId: string,
+  sessions: readonly (readonly [session: string, nick: string])[],
+  rooms: readonly string[] = [],
+): Promise<void> {
+  for (const [session, nick] of sessions) {
+    await at.directory.claim(entry(session, nodeId, nick));
+    await at.directory.saveResume(`t-${session}`, {
+      session,
+      node: nodeId,
+      nick,
+      nickKey: nick,
+      accountId: null,
+      rooms,
+    });
   }
-  return Date.now() - started;
 }
 
 describe('the Redis session directory', () => {
@@ -147,8 +159,10 @@ describe('the Redis session directory', () => {
     const died = Date.now();
     expect(await b.directory.claim(entry('s2', 'b', 'carol'))).not.toBeNull();
     await until(
+      'b to get carol once a lapsed',
       async () => (await b.directory.claim(entry('s2', 'b', 'carol', 3))) === null,
       12_000,
+      100,
     );
     const freedAfter = Date.now() - died;
     expect(freedAfter).toBeLessThan(10_000);
@@ -194,23 +208,33 @@ describe('the Redis session directory', () => {
     // Within the window, one is resumed (its token spent); once the lease lapsed, someone
     // else takes one of the nicknames.
     expect(await c.directory.takeResume('t-s3', graceMs)).toMatchObject({ nodeAlive: true });
-    await until(async () => !(await c.directory.nodeAlive('a')), 5_000);
+    await until(
+      'the lease of a to lapse',
+      async () => !(await c.directory.nodeAlive('a')),
+      5_000,
+      100,
+    );
     expect(await c.directory.claim(entry('s4', 'c', 'carol'))).toBeNull();
     // Both survivors look, often and at once: each session goes to one of them.
     const taken: { session: string; nickHeld: boolean; lastSeen: number }[] = [];
-    await until(async () => {
-      const found = await Promise.all([
-        b.directory.takeAbandoned(graceMs),
-        c.directory.takeAbandoned(graceMs),
-      ]);
-      for (const each of found.flat())
-        taken.push({
-          session: each.record.session,
-          nickHeld: each.nickHeld,
-          lastSeen: each.lastSeen,
-        });
-      return taken.length >= 2;
-    }, 10_000);
+    await until(
+      'both abandoned sessions taken',
+      async () => {
+        const found = await Promise.all([
+          b.directory.takeAbandoned(graceMs),
+          c.directory.takeAbandoned(graceMs),
+        ]);
+        for (const each of found.flat())
+          taken.push({
+            session: each.record.session,
+            nickHeld: each.nickHeld,
+            lastSeen: each.lastSeen,
+          });
+        return taken.length >= 2;
+      },
+      10_000,
+      100,
+    );
     expect(Date.now() - died).toBeGreaterThanOrEqual(leaseMs - 1_000);
     expect(
       taken
@@ -233,22 +257,17 @@ describe('the Redis session directory', () => {
     const leaseMs = 3_000;
     const a = await node(prefix, 'a', TEST_REDIS_URL, leaseMs);
     const b = await node(prefix, 'b', TEST_REDIS_URL, leaseMs);
-    for (const [session, nick] of [
+    await sessionsOn(a, 'a', [
       ['s1', 'bob'],
       ['s2', 'carol'],
-    ] as const) {
-      await a.directory.claim(entry(session, 'a', nick));
-      await a.directory.saveResume(`t-${session}`, {
-        session,
-        node: 'a',
-        nick,
-        nickKey: nick,
-        accountId: null,
-        rooms: [],
-      });
-    }
+    ]);
     a.redis.disconnect();
-    await until(async () => !(await b.directory.nodeAlive('a')), 5_000);
+    await until(
+      'the lease of a to lapse',
+      async () => !(await b.directory.nodeAlive('a')),
+      5_000,
+      100,
+    );
     expect(await b.directory.claim(entry('s3', 'b', 'carol'))).toBeNull();
     // Restarted under the same id well inside the resume window (a minute here): its old
     // records go when it takes the lease, so nobody else could ever announce those leaves.
@@ -268,7 +287,12 @@ describe('the Redis session directory', () => {
     // It dies too, before announcing them: once its lease lapsed, another node takes them.
     again.redis.disconnect();
     let later: Awaited<ReturnType<RedisDirectory['takeAbandoned']>> = [];
-    await until(async () => (later = await b.directory.takeAbandoned(60_000)).length > 0, 10_000);
+    await until(
+      'the restarted process’s sessions taken again',
+      async () => (later = await b.directory.takeAbandoned(60_000)).length > 0,
+      10_000,
+      100,
+    );
     expect(later.map((each) => each.record.session).sort()).toEqual(['s1', 's2']);
   }, 20_000);
 
@@ -281,25 +305,20 @@ describe('the Redis session directory', () => {
       node(prefix, 'b', TEST_REDIS_URL, leaseMs),
       node(prefix, 'c', TEST_REDIS_URL, leaseMs),
     ]);
-    for (const [session, nick] of [
+    await sessionsOn(a, 'a', [
       ['s1', 'bob'],
       ['s2', 'carol'],
       ['s3', 'erin'],
-    ] as const) {
-      await a.directory.claim(entry(session, 'a', nick));
-      await a.directory.saveResume(`t-${session}`, {
-        session,
-        node: 'a',
-        nick,
-        nickKey: nick,
-        accountId: null,
-        rooms: [],
-      });
-    }
+    ]);
     a.redis.disconnect();
     // B takes all three, announces one (s1) and dies before announcing the others.
     let taken: Awaited<ReturnType<RedisDirectory['takeAbandoned']>> = [];
-    await until(async () => (taken = await b.directory.takeAbandoned(graceMs)).length > 0, 10_000);
+    await until(
+      'b to take the abandoned sessions',
+      async () => (taken = await b.directory.takeAbandoned(graceMs)).length > 0,
+      10_000,
+      100,
+    );
     expect(taken.map((each) => each.record.session).sort()).toEqual(['s1', 's2', 's3']);
     await b.directory.finishAbandoned(
       taken.filter((each) => each.record.session === 's1').map((each) => each.key),
@@ -308,7 +327,12 @@ describe('the Redis session directory', () => {
     expect(await c.directory.takeAbandoned(graceMs)).toEqual([]);
     b.redis.disconnect();
     let again: Awaited<ReturnType<RedisDirectory['takeAbandoned']>> = [];
-    await until(async () => (again = await c.directory.takeAbandoned(graceMs)).length > 0, 10_000);
+    await until(
+      'c to take them again',
+      async () => (again = await c.directory.takeAbandoned(graceMs)).length > 0,
+      10_000,
+      100,
+    );
     expect(
       again
         .map((each) => ({ session: each.record.session, nick: each.record.nick }))
@@ -339,14 +363,24 @@ describe('the Redis session directory', () => {
     await a.directory.claim(entry('s1', 'a', 'erin'));
     proxy.cut();
     const cutAt = Date.now();
-    await until(async () => (await b.directory.claim(entry('s2', 'b', 'erin'))) === null, 12_000);
+    await until(
+      'b to get erin once a was fenced',
+      async () => (await b.directory.claim(entry('s2', 'b', 'erin'))) === null,
+      12_000,
+      100,
+    );
     const takenAt = Date.now();
     // At no moment did two live sessions hold "erin": a gave up before b took it.
     expect(a.lost).toHaveLength(1);
     expect(a.lost[0]!).toBeLessThan(takenAt);
     expect(a.lost[0]! - cutAt).toBeGreaterThan(3_000);
     proxy.heal();
-    await until(() => Promise.resolve(a.regained.length === 1), 10_000);
+    await until(
+      'a to regain its lease',
+      () => Promise.resolve(a.regained.length === 1),
+      10_000,
+      100,
+    );
     expect(a.directory.holdsLease).toBe(true);
     // What a left behind is gone; b's claim stands.
     expect(await a.directory.find('erin')).toMatchObject({ session: 's2', node: 'b' });

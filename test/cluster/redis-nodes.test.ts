@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatClient } from '../../src/client/client.js';
 import type { ServerEvent } from '../../src/protocol/events.js';
-import { collect, failure } from '../helpers/events.js';
+import { collect, failure, until } from '../helpers/events.js';
 import { startRedisNodes, type RedisNodes } from '../helpers/redis-nodes.js';
 import { TEST_ADMIN_PASSWORD } from '../helpers/server.js';
 
@@ -12,19 +12,6 @@ afterEach(async () => {
   await cluster?.dispose();
   cluster = undefined;
 });
-
-async function until(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 5_000,
-  everyMs = 10,
-): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-  return Date.now() - started;
-}
 
 const texts = (events: ServerEvent[], ev: string) =>
   events.filter((event) => event.ev === ev).map((event) => (event as { text?: string }).text);
@@ -53,13 +40,21 @@ describe('nodes on PostgreSQL and Redis (--store postgres://â€¦ --bus redis://â€
     for (const text of sent) await alice.request('say', { text });
     await alice.request('create', { room: 'games' });
     // Other nodes learn of the room through the bus, a moment after the creator's reply.
-    await until(() => cluster!.nodes.every((node) => node.core.rooms.get('games') !== undefined));
+    await until(
+      'the room games on every node',
+      () => cluster!.nodes.every((node) => node.core.rooms.get('games') !== undefined),
+      5_000,
+      10,
+    );
     await bob.request('join', { room: 'games' });
     await carol.request('join', { room: 'games' });
     await alice.request('say', { room: 'games', text: 'in the room' });
     await alice.request('msg', { to: ['bob', 'carol'], text: 'to both of you' });
     await until(
+      'every message at carol and bob',
       () => texts(atCarol, 'message').length === 31 && texts(atBob, 'private').length === 1,
+      5_000,
+      10,
     );
     await settled(alice, bob, carol);
     for (const events of [atBob, atCarol])
@@ -81,6 +76,7 @@ describe('nodes on PostgreSQL and Redis (--store postgres://â€¦ --bus redis://â€
     // Freed on leave, for every node.
     await alice.quit();
     await until(
+      'a login on node 3',
       async () => {
         const next = await cluster!.open(2);
         return next.login('alice').then(
@@ -137,7 +133,12 @@ describe('nodes on PostgreSQL and Redis (--store postgres://â€¦ --bus redis://â€
     const node2 = cluster.nodes[2]!;
     const before = node2.config.params.maxUsers;
     await admin.request('config', { key: 'maxUsers', value: String(before + 7) });
-    const configSeen = await until(() => node2.config.params.maxUsers === before + 7, 1_000);
+    const configSeen = await until(
+      'the new maxUsers on node 2',
+      () => node2.config.params.maxUsers === before + 7,
+      1_000,
+      10,
+    );
     expect(configSeen).toBeLessThan(1_000);
 
     await admin.request('lock');
@@ -166,6 +167,7 @@ describe('nodes on PostgreSQL and Redis (--store postgres://â€¦ --bus redis://â€
     await cluster.connect(1, 'grace');
     // And node 0 comes back once the other holder is gone.
     await until(
+      'a login on node 1 again',
       async () => {
         const again = await cluster!.open(0);
         return again.login('heidi').then(

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChatClient, RequestError } from '../../src/client/client.js';
+import { RequestError } from '../../src/client/client.js';
 import type { ServerEvent } from '../../src/protocol/events.js';
-import { startClusterProcesses, type ClusterProcesses } from '../helpers/cluster-processes.js';
+import { startClusterProcesses } from '../helpers/cluster-processes.js';
 import { collect, until } from '../helpers/events.js';
 
 // Resume across nodes with real `confab serve` processes on PostgreSQL and Redis: the
@@ -16,12 +16,6 @@ afterEach(async () => {
   cleanups.length = 0;
 });
 
-async function connect(cluster: ClusterProcesses, node: number): Promise<ChatClient> {
-  const client = await ChatClient.connect({ host: '127.0.0.1', port: cluster.nodes[node]!.port });
-  cleanups.push(() => client.destroy());
-  return client;
-}
-
 /** Texts of the messages (room and private) among `events`, in arrival order. */
 const texts = (events: readonly ServerEvent[]) =>
   events.flatMap((event) => (event.ev === 'message' || event.ev === 'private' ? [event.text] : []));
@@ -30,10 +24,10 @@ describe('resume across nodes (real processes, PostgreSQL and Redis)', () => {
   it('resumes on another node while the first is alive, and after it was SIGKILLed: every message sent meanwhile once', async () => {
     const cluster = await startClusterProcesses({ count: 3 });
     cleanups.push(() => cluster.dispose());
-    const alice = await connect(cluster, 1);
+    const alice = await cluster.connect(1);
     await alice.login('alice');
     await alice.request('create', { room: 'den' });
-    const bob = await connect(cluster, 0);
+    const bob = await cluster.connect(0);
     await bob.login('bob');
     await bob.request('register', { password: PASSWORD });
     await bob.request('join', { room: 'den' });
@@ -51,7 +45,7 @@ describe('resume across nodes (real processes, PostgreSQL and Redis)', () => {
     await alice.request('say', { text: 'two' });
     await alice.request('msg', { to: ['bob'], text: 'three' });
     await alice.request('say', { room: 'den', text: 'four' });
-    const back = await connect(cluster, 2);
+    const back = await cluster.connect(2);
     const atBack = collect(back);
     const ready = await back.resume(bob.resumeToken!, bob.lastEventId, bob.lastMid);
     expect(ready).toMatchObject({ nick: 'bob', session: bob.sessionId, resumed: true });
@@ -72,7 +66,7 @@ describe('resume across nodes (real processes, PostgreSQL and Redis)', () => {
     await alice.request('say', { text: 'seven' });
     await alice.request('msg', { to: ['bob'], text: 'eight' });
     await alice.request('say', { room: 'den', text: 'nine' });
-    const again = await connect(cluster, 1);
+    const again = await cluster.connect(1);
     const atAgain = collect(again);
     await again.resume(back.resumeToken!, back.lastEventId, back.lastMid);
     const resumedAfterMs = Date.now() - killedAt;
@@ -99,7 +93,7 @@ describe('resume across nodes (real processes, PostgreSQL and Redis)', () => {
     const { users } = await alice.request<{ users: { nick: string; status: string }[] }>('who');
     expect(users.filter((user) => user.nick === 'bob')).toHaveLength(1);
     // Spent tokens resume nothing.
-    const late = await connect(cluster, 0);
+    const late = await cluster.connect(0);
     const refused = await late.resume(back.resumeToken!).then(
       () => undefined,
       (error: unknown) => error,
@@ -111,11 +105,11 @@ describe('resume across nodes (real processes, PostgreSQL and Redis)', () => {
   it("replays a guest's private messages after its node was SIGKILLed: each once, none of before", async () => {
     const cluster = await startClusterProcesses({ count: 2 });
     cleanups.push(() => cluster.dispose());
-    const alice = await connect(cluster, 0);
+    const alice = await cluster.connect(0);
     await alice.login('alice');
-    const erin = await connect(cluster, 0);
+    const erin = await cluster.connect(0);
     await erin.login('erin');
-    const carol = await connect(cluster, 1);
+    const carol = await cluster.connect(1);
     await carol.login('carol');
     // What she had before her node died is not replayed.
     const before = carol.waitFor((e) => e.ev === 'private' && e.text === 'p2');
@@ -131,7 +125,7 @@ describe('resume across nodes (real processes, PostgreSQL and Redis)', () => {
     await alice.request('msg', { to: ['carol'], text: 'p3' });
     await alice.request('say', { text: 'r4' });
     await erin.request('msg', { to: ['carol', 'alice'], text: 'p5' });
-    const again = await connect(cluster, 0);
+    const again = await cluster.connect(0);
     const atAgain = collect(again);
     const ready = await again.resume(carol.resumeToken!, carol.lastEventId, carol.lastMid);
     expect(ready).toMatchObject({ nick: 'carol', session: carol.sessionId, resumed: true });

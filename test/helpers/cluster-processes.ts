@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { ChatClient } from '../../src/client/client.js';
 import type { DirectoryEntry } from '../../src/core/directory/directory.js';
 import { freePort } from './free-port.js';
 import { dropSchema, freshSchemaName, TEST_PG_URL } from './postgres.js';
@@ -37,6 +38,8 @@ export interface ClusterProcesses {
   readonly redisUrl: string;
   /** The directory entry of the session holding `nickKey`, as every node sees it. */
   holder(nickKey: string): Promise<DirectoryEntry | undefined>;
+  /** A client connected straight to node `index` (not logged in); destroyed by `dispose`. */
+  connect(index: number): Promise<ChatClient>;
   dispose(): Promise<void>;
 }
 
@@ -160,17 +163,26 @@ export async function startClusterProcesses(options: ClusterOptions): Promise<Cl
     rmSync(root, { recursive: true, force: true });
     throw error;
   }
+  const clients: ChatClient[] = [];
   return {
     nodes,
     prefix,
     schema,
     redisUrl,
+    async connect(index) {
+      const node = nodes[index];
+      if (!node) throw new Error(`no node ${index}: the cluster has ${nodes.length}`);
+      const client = await ChatClient.connect({ host: '127.0.0.1', port: node.port });
+      clients.push(client);
+      return client;
+    },
     async holder(nickKey) {
       const session = await redis.hget(`${prefix}dir:n`, nickKey);
       const row = session ? await redis.hget(`${prefix}dir:s`, session) : null;
       return row ? (JSON.parse(row) as DirectoryEntry) : undefined;
     },
     async dispose() {
+      for (const client of clients.splice(0)) client.destroy();
       for (const node of nodes) if (node.alive) await node.kill();
       redis.disconnect();
       await dropSchema(schema).catch(() => undefined);

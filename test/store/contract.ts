@@ -29,6 +29,16 @@ const account = (name: string, at = 1000): NewAccount => ({
   createdAt: at,
 });
 
+/** A private message from guest alice. */
+const privateMessage = (text: string, recipients: MessageRecipient[], ts: number): NewMessage => ({
+  ts,
+  sender: 'alice',
+  senderAccountId: null,
+  room: null,
+  recipients,
+  text,
+});
+
 const roomMessage = (room: string, text: string, ts = 1000): NewMessage => ({
   ts,
   sender: 'alice',
@@ -535,14 +545,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         const bob = await store.accounts.create(account('Bob'));
         const carol = await store.accounts.create(account('Carol'));
         const send = (text: string, recipients: MessageRecipient[]) =>
-          store.messages.append({
-            ts: 500,
-            sender: 'alice',
-            senderAccountId: null,
-            room: null,
-            recipients,
-            text,
-          });
+          store.messages.append(privateMessage(text, recipients, 500));
         const both = await send('to both', [
           { nick: 'Bob', accountId: bob.id, delivery: 'live' },
           { nick: 'Carol', accountId: carol.id, delivery: 'live' },
@@ -624,14 +627,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
       it("forGuest reads a guest's private messages back by its key, in a window of ids", async () => {
         const bob = await store.accounts.create(account('Bob'));
         const send = (text: string, recipients: MessageRecipient[]) =>
-          store.messages.append({
-            ts: 700,
-            sender: 'alice',
-            senderAccountId: null,
-            room: null,
-            recipients,
-            text,
-          });
+          store.messages.append(privateMessage(text, recipients, 700));
         const carol = (guest: string): MessageRecipient => ({
           nick: 'Carol',
           accountId: null,
