@@ -577,14 +577,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         const bob = await store.accounts.create(account('Bob'));
         const carol = await store.accounts.create(account('Carol'));
         const send = (ts: number, text: string, recipients: MessageRecipient[]) =>
-          store.messages.append({
-            ts,
-            sender: 'alice',
-            senderAccountId: null,
-            room: null,
-            recipients,
-            text,
-          });
+          store.messages.append(privateMessage(text, recipients, ts));
         const live = (who: { id: number; name: string }): MessageRecipient => ({
           nick: who.name,
           accountId: who.id,
