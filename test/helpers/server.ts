@@ -56,8 +56,11 @@ export interface TestServerOptions extends Omit<StartOptions, 'store'> {
   readonly env?: Readonly<Record<string, string>>;
   /** With `web`: this port instead (to restart on the same address). */
   readonly webPort?: number;
-  /** Wrap the store with this latency whatever `CONFAB_TEST_STORE_LATENCY` says. */
-  readonly storeLatency?: LatencyRange;
+  /**
+   * Wrap the store with this latency whatever `CONFAB_TEST_STORE_LATENCY` says; `null`:
+   * never wrap it (a test whose output must not depend on commit order).
+   */
+  readonly storeLatency?: LatencyRange | null;
 }
 
 /**
@@ -67,7 +70,7 @@ export interface TestServerOptions extends Omit<StartOptions, 'store'> {
  */
 export function openTestStore(
   dataDir: string,
-  latency = parseStoreLatency(process.env[STORE_LATENCY_ENV]),
+  latency: LatencyRange | null | undefined = parseStoreLatency(process.env[STORE_LATENCY_ENV]),
 ): { store: Store; backend: SqliteStore } {
   const backend = SqliteStore.open(dataDir);
   return { store: latency ? withLatency(backend, latency) : backend, backend };
@@ -76,7 +79,7 @@ export function openTestStore(
 /** The same for a PostgreSQL store (`store` option), latency included. */
 async function openTestPostgresStore(
   url: string,
-  latency = parseStoreLatency(process.env[STORE_LATENCY_ENV]),
+  latency: LatencyRange | null | undefined = parseStoreLatency(process.env[STORE_LATENCY_ENV]),
 ): Promise<{ store: Store; backend: PostgresStore }> {
   const backend = await PostgresStore.open(url);
   return { store: latency ? withLatency(backend, latency) : backend, backend };
