@@ -59,22 +59,36 @@ export function selfTimes(
   toMicros = Number.POSITIVE_INFINITY,
 ): ProfileLine[] {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  return tally(profile, fromMicros, toMicros, (id) => {
+    const node = byId.get(id);
+    return node && label(node);
+  }).slice(0, top);
+}
+
+/**
+ * Time per name over the samples between `fromMicros` and `toMicros`, largest first:
+ * `nameOf` names a sample by its node id, or leaves it out (undefined).
+ */
+function tally(
+  profile: Profile,
+  fromMicros: number,
+  toMicros: number,
+  nameOf: (id: number) => string | undefined,
+): ProfileLine[] {
   const times = sampleTimes(profile);
   const totals = new Map<string, number>();
   let all = 0;
   profile.samples.forEach((id, index) => {
     const at = times[index] ?? 0;
     if (at < fromMicros || at > toMicros) return;
+    const name = nameOf(id);
+    if (name === undefined) return;
     const delta = profile.timeDeltas[index] ?? 0;
-    const node = byId.get(id);
-    if (!node) return;
-    const name = label(node);
     totals.set(name, (totals.get(name) ?? 0) + delta);
     all += delta;
   });
   return [...totals]
     .sort((a, b) => b[1] - a[1])
-    .slice(0, top)
     .map(([name, micros]) => ({ name, micros, share: all === 0 ? 0 : micros / all }));
 }
 
@@ -107,26 +121,15 @@ export function moduleTimes(
   const parents = new Map<number, number>();
   for (const node of profile.nodes)
     for (const child of node.children ?? []) parents.set(child, node.id);
-  const times = sampleTimes(profile);
-  const totals = new Map<string, number>();
-  let all = 0;
-  profile.samples.forEach((id, index) => {
-    const at = times[index] ?? 0;
-    if (at < fromMicros || at > toMicros) return;
-    if (byId.get(id)?.callFrame.functionName === '(idle)') return;
+  return tally(profile, fromMicros, toMicros, (id) => {
+    if (byId.get(id)?.callFrame.functionName === '(idle)') return undefined;
     let name: string | undefined;
     for (let at: number | undefined = id; at !== undefined && !name; at = parents.get(at)) {
       const node = byId.get(at);
       if (node) name = moduleOf(node);
     }
-    name ??= 'node (its own code)';
-    const delta = profile.timeDeltas[index] ?? 0;
-    totals.set(name, (totals.get(name) ?? 0) + delta);
-    all += delta;
+    return name ?? 'node (its own code)';
   });
-  return [...totals]
-    .sort((a, b) => b[1] - a[1])
-    .map(([name, micros]) => ({ name, micros, share: all === 0 ? 0 : micros / all }));
 }
 
 export interface Stall {

@@ -38,6 +38,23 @@ async function refusal(promise: Promise<unknown>): Promise<RequestError> {
 const texts = (events: ServerEvent[]) =>
   events.flatMap((event) => (event.ev === 'message' || event.ev === 'private' ? [event.text] : []));
 
+/** Dora logs in again from a new connection: the texts of the `ev` events replayed as missed. */
+async function missedAtLogin(
+  server: TestServer,
+  ev: 'message' | 'private',
+): Promise<{ back: ChatClient; missed: string[] }> {
+  const back = await server.open();
+  const events = collect(back);
+  await back.login('dora', 'correct horse battery');
+  await back.request('ping');
+  const missed = events.flatMap((e) =>
+    (e.ev === 'message' || e.ev === 'private') && e.ev === ev && e.replay === 'missed'
+      ? [e.text]
+      : [],
+  );
+  return { back, missed };
+}
+
 describe('session resume', () => {
   it('gives back the session and every missed event, in order, once', async () => {
     server = await startTestServer();
@@ -170,13 +187,7 @@ describe('session resume', () => {
     await waitForStatus(alice, 'dora', 'away');
     await alice.request('say', { text: 'lobby while away' });
     await alice.request('say', { room: 'den', text: 'den while away' });
-    const back = await server.open();
-    const events = collect(back);
-    await back.login('dora', 'correct horse battery');
-    await back.request('ping');
-    const missed = events.flatMap((e) =>
-      e.ev === 'message' && e.replay === 'missed' ? [e.text] : [],
-    );
+    const { missed } = await missedAtLogin(server, 'message');
     expect(missed).toEqual(['lobby while away', 'den while away']);
   });
 
@@ -193,13 +204,7 @@ describe('session resume', () => {
     const reply = await alice.request('msg', { to: ['dora'], text: 'while away' });
     expect(reply).toMatchObject({ delivered: ['dora'] });
     await alice.waitFor((e) => e.ev === 'offline' && e.nick === 'dora');
-    const back = await server.open();
-    const events = collect(back);
-    await back.login('dora', 'correct horse battery');
-    await back.request('ping');
-    const missed = events.flatMap((e) =>
-      e.ev === 'private' && e.replay === 'missed' ? [e.text] : [],
-    );
+    const { back, missed } = await missedAtLogin(server, 'private');
     expect(missed).toEqual(['while away']);
     // Shown as missed is read, as for any offline message; seen live was never unread.
     const inbox = await back.request<{ messages: { text: string }[] }>('inbox');
@@ -234,13 +239,7 @@ describe('session resume', () => {
       Array.from({ length: 1_050 }, (_, i) => alice.request('say', { text: `chatter ${i}` })),
     );
     await alice.request('msg', { to: ['dora'], text: 'last' });
-    const back = await server.open();
-    const events = collect(back);
-    await back.login('dora', 'correct horse battery');
-    await back.request('ping');
-    const missed = events.flatMap((e) =>
-      e.ev === 'private' && e.replay === 'missed' ? [e.text] : [],
-    );
+    const { missed } = await missedAtLogin(server, 'private');
     expect(missed).toEqual(['first', 'last']);
   });
 

@@ -1,8 +1,7 @@
 import type { ChatCore } from '../chat-core.js';
 import type { EventPayload } from '../events.js';
-import { nameKey } from '../names.js';
 import { LOBBY } from '../rooms/lobby.js';
-import { missedPrivate, missedRoomMessage } from '../rooms/login-backlog.js';
+import { missedPrivate, missedRoomMessage, replayedTo } from '../rooms/login-backlog.js';
 import type { Session } from '../session.js';
 import type { StoredMessage } from '../../store/store.js';
 
@@ -36,15 +35,12 @@ export async function replayBusGap(core: ChatCore, downSince: number): Promise<v
     const received = core.receivedMessages.since(since);
     const byRoom = await roomMessages(core, sessions, since, horizon, received.mids);
     for (const session of sessions) {
-      const wanted = (sender: string) => {
-        const key = nameKey(sender);
-        return key !== session.nickKey && !session.blocks.has(key);
-      };
       const missed: Missed[] = [];
       for (const key of [LOBBY, ...session.joinedRooms])
-        for (const message of byRoom.get(key) ?? []) if (wanted(message.from)) missed.push(message);
+        for (const message of byRoom.get(key) ?? [])
+          if (replayedTo(session, message.from)) missed.push(message);
       for (const entry of await privatesOf(core, session, since, horizon, received.mids))
-        if (wanted(entry.from)) missed.push(entry);
+        if (replayedTo(session, entry.from)) missed.push(entry);
       replays.set(
         session,
         missed.sort((a, b) => a.id - b.id),

@@ -4,10 +4,9 @@ import type { ChatCore } from '../chat-core.js';
 import { entryOf, type ResumeRecord } from '../directory/directory.js';
 import { ChatError } from '../errors.js';
 import type { ChatEvent, EventPayload } from '../events.js';
-import { nameKey } from '../names.js';
 import { announceUnseenLeave } from '../nodes/abandoned-sessions.js';
 import { LOBBY } from '../rooms/lobby.js';
-import { missedPrivate, missedRoomMessage } from '../rooms/login-backlog.js';
+import { missedPrivate, missedRoomMessage, replayedTo } from '../rooms/login-backlog.js';
 import { roomEntered } from '../rooms/room.js';
 import type { AccountRef, Link, Session } from '../session.js';
 import { AWAY_RING_CAPACITY } from './event-ring.js';
@@ -271,10 +270,6 @@ async function fromStore(
 ): Promise<Replay> {
   if (seenMid === undefined) return { events: [], mids: [], lost: true, rebuilt: true };
   const horizon = await core.store.messages.lastId();
-  const wanted = (sender: string) => {
-    const key = nameKey(sender);
-    return key !== session.nickKey && !session.blocks.has(key);
-  };
   const found: { id: number; ts: number; payload: EventPayload }[] = [];
   let lost = false;
   for (const key of [LOBBY, ...session.joinedRooms]) {
@@ -291,7 +286,7 @@ async function fromStore(
       messages.shift();
     }
     for (const message of messages)
-      if (wanted(message.sender))
+      if (replayedTo(session, message.sender))
         found.push({
           id: message.id,
           ts: message.ts,
@@ -314,7 +309,7 @@ async function fromStore(
     privates.shift();
   }
   for (const entry of privates)
-    if (wanted(entry.sender))
+    if (replayedTo(session, entry.sender))
       found.push({ id: entry.id, ts: entry.ts, payload: missedPrivate(entry) });
   found.sort((a, b) => a.id - b.id);
   if (session.account) {

@@ -182,6 +182,16 @@ function roomMessage(message: StoredMessage, roomName: string): Missed {
   };
 }
 
+/**
+ * Whether a replay rebuilt from the store (a resume after a node's death, a gap in the
+ * bus) shows `session` a message from `sender`: never its own, which its log never held,
+ * nor one from someone it blocks.
+ */
+export function replayedTo(session: Session, sender: string): boolean {
+  const key = nameKey(sender);
+  return key !== session.nickKey && !session.blocks.has(key);
+}
+
 /** A stored room message replayed to someone who missed it (login backlog, resume). */
 export function missedRoomMessage(message: StoredMessage, roomName: string): EventPayload {
   return {
