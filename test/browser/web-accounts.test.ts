@@ -203,6 +203,18 @@ describe('the web client: accounts, group conversations, phone layout, storage',
       .getByRole('complementary', { name: 'Members' })
       .getByRole('button', { name: /^hal/ })
       .waitFor();
+    // Escape is the panel's own key: pressed once the focus has gone in (a step after the
+    // panel shows; pressed before it, on a loaded CI machine, it reached the page instead).
+    await expect
+      .poll(() =>
+        gus.evaluate(() => {
+          const { document } = globalThis as unknown as {
+            document: { activeElement: { closest(selector: string): unknown } | null };
+          };
+          return Boolean(document.activeElement?.closest('#members'));
+        }),
+      )
+      .toBe(true);
     await gus.keyboard.press('Escape');
     await expect
       .poll(() => gus.getByRole('button', { name: 'Members' }).getAttribute('aria-expanded'))
